@@ -1,0 +1,105 @@
+"""Money as integer fen (分), computed with ``Decimal``, exposed as py-moneyed ``Money`` (CNY).
+
+Rules (POLICY.md §6): amounts are integer fen; a float is refused wherever it appears; another
+currency is an error; rounding is stated, never implied by the Decimal context.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Final
+
+from moneyed import Money
+
+from calculators.errors import InputErrors
+
+CURRENCY: Final = "CNY"
+FEN_PER_YUAN: Final = 100
+FEN_PER_WAN: Final = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
+
+AMOUNT_RULE: Final = "POLICY.md §6: amounts are decimal yuan strings with at most 2 decimals, never floats"
+
+
+def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> int:
+    """Parse a yuan amount (``"1234.56"``, ``1234``, ``Decimal``) into integer fen.
+
+    Refuses floats (and bools), more than two decimals, non-numbers and, unless
+    ``allow_negative``, negative amounts, naming ``field`` in the error.
+    """
+    if isinstance(value, (bool, float)):
+        raise InputErrors.one(field, AMOUNT_RULE, f"amount {value!r} is a float; write it as a decimal string")
+    if isinstance(value, int):
+        dec = Decimal(value)
+    elif isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            dec = Decimal(text)
+        except InvalidOperation:
+            raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} is not a decimal amount") from None
+    elif isinstance(value, Money):
+        return money_to_fen(value, field=field, allow_negative=allow_negative)
+    else:
+        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} ({type(value).__name__}) is not an amount")
+    if not dec.is_finite():
+        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} is not a finite amount")
+    fen = dec * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} has more than two decimals (smaller than 1 fen)")
+    if fen < 0 and not allow_negative:
+        raise InputErrors.one(field, "amounts are never negative", f"{value!r} is negative")
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> str:
+    """``123456`` → ``"1234.56"``: the decimal string amounts travel as."""
+    sign = "-" if fen < 0 else ""
+    q, r = divmod(abs(fen), FEN_PER_YUAN)
+    return f"{sign}{q}.{r:02d}"
+
+
+def fen_to_wan(fen: int) -> str:
+    """Amount in 万元, exact: as many decimals as the yuan amount needs (up to six for fen)."""
+    dec = (Decimal(fen) / FEN_PER_WAN).normalize()
+    text = format(dec, "f")
+    return text
+
+
+def fen_to_money(fen: int) -> Money:
+    return Money(Decimal(fen) / FEN_PER_YUAN, CURRENCY)
+
+
+def money_to_fen(money: Money, *, field: str = "amount", allow_negative: bool = False) -> int:
+    """A ``Money`` in CNY to integer fen; any other currency is refused."""
+    code = str(money.currency.code)
+    if code != CURRENCY:
+        raise InputErrors.one(field, "POLICY.md §6: CNY only", f"currency {code} is not CNY")
+    return parse_yuan(Decimal(money.amount), field=field, allow_negative=allow_negative)
+
+
+def apply_rate(fen: int, rate: Decimal) -> int:
+    """``fen × rate`` rounded half-up to the fen (POLICY.md §2.5: round to 0.01, half-up)."""
+    return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def floor_share(fen: int, share: Decimal) -> int:
+    """``fen × share`` rounded down to the fen: the floor part of a split."""
+    return int((Decimal(fen) * share).to_integral_value(rounding=ROUND_DOWN))
+
+
+def split_fen(total: int, shares: list[tuple[str, Decimal]], remainder_party: str) -> list[tuple[str, int]]:
+    """Split ``total`` fen by ``shares``; every party but ``remainder_party`` gets the floor of its
+    share and ``remainder_party`` gets the rest, so the parts always sum to ``total``."""
+    if sum((s for _, s in shares), Decimal(0)) != 1:
+        raise ValueError(f"shares {shares} do not sum to 1")
+    if remainder_party not in {p for p, _ in shares}:
+        raise ValueError(f"remainder party {remainder_party} takes no share")
+    parts = {p: floor_share(total, s) for p, s in shares if p != remainder_party}
+    parts[remainder_party] = total - sum(parts.values())
+    return [(p, parts[p]) for p, _ in shares]
+
+
+def rate_percent(rate: Decimal) -> str:
+    """``Decimal("0.30")`` → ``"30%"``."""
+    return f"{format((rate * 100).normalize(), 'f')}%"

@@ -1,0 +1,246 @@
+"""Parse rule-set and jurisdiction data (YAML text) into immutable models.
+
+Pure: it takes text and the name of its source; reading the bytes happens in
+:mod:`calculators.rulesets.bundled` (package data) or at the application edge (uploads).
+Every error names the source file and the key, and says what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+from calculators.errors import InputErrors, RuleSetError
+from calculators.money import parse_yuan
+from calculators.rulesets.model import (
+    DatedValue,
+    Jurisdiction,
+    Parameter,
+    Payer,
+    ProgramInfo,
+    Reading,
+    RuleSet,
+)
+
+KINDS = {"rate", "amount", "integer", "enum", "text", "list", "table", "shares", "bool"}
+TOP_KEYS = {
+    "id", "title", "short", "document_number", "issuer", "printed", "in_force", "purse",
+    "programs", "parameters", "notes",
+}
+PURSES = {"municipal", "provincial", "none"}
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleSetError(source, "(file)", f"not valid YAML: {exc}") from None
+
+
+def _req(d: Mapping[str, Any], key: str, source: str, where: str) -> Any:
+    if key not in d or d[key] is None:
+        raise RuleSetError(source, f"{where}{key}", "is required")
+    return d[key]
+
+
+def _date(v: Any, source: str, key: str) -> date:
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            pass
+    raise RuleSetError(source, key, f"{v!r} is not a date (YYYY-MM-DD)")
+
+
+def convert(kind: str, v: Any, source: str, key: str, item: str | None = None) -> Any:
+    """Convert a raw YAML value to the parameter's kind. Floats are refused for rates and amounts."""
+    if v is None:
+        return None
+    if kind == "rate":
+        if isinstance(v, (float, bool)):
+            raise RuleSetError(source, key, f"rate {v!r} must be a quoted decimal string, e.g. \"0.30\"")
+        try:
+            d = Decimal(str(v))
+        except InvalidOperation:
+            raise RuleSetError(source, key, f"{v!r} is not a decimal rate") from None
+        if not (Decimal(0) <= d <= Decimal(1)):
+            raise RuleSetError(source, key, f"rate {v} is outside 0..1")
+        return d
+    if kind == "amount":
+        try:
+            return parse_yuan(v, field=key)
+        except InputErrors as exc:
+            raise RuleSetError(source, key, str(exc.issues[0].message)) from None
+    if kind == "integer":
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise RuleSetError(source, key, f"{v!r} is not a whole number")
+        return v
+    if kind in ("enum", "text"):
+        if not isinstance(v, str):
+            raise RuleSetError(source, key, f"{v!r} is not text")
+        return v
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise RuleSetError(source, key, f"{v!r} is not true/false")
+        return v
+    if kind == "list":
+        if not isinstance(v, list) or not all(isinstance(x, str | int) for x in v):
+            raise RuleSetError(source, key, f"{v!r} is not a list of names")
+        return tuple(v)
+    if kind == "shares":
+        if not isinstance(v, dict) or not v:
+            raise RuleSetError(source, key, "shares must map each party to a decimal share")
+        shares = {str(p): convert("rate", s, source, f"{key}.{p}") for p, s in v.items()}
+        if sum(shares.values(), Decimal(0)) != 1:
+            raise RuleSetError(source, key, f"shares {v} do not add up to 1")
+        return shares
+    if kind == "table":
+        if not isinstance(v, dict):
+            raise RuleSetError(source, key, "a table maps names to values")
+        if item is None:
+            raise RuleSetError(source, key, "a table parameter needs 'item' (the kind of each entry)")
+        return {str(k): convert(item, x, source, f"{key}.{k}") for k, x in v.items()}
+    raise RuleSetError(source, key, f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+
+
+def _parameter(name: str, raw: Any, source: str) -> Parameter:
+    where = f"parameters.{name}"
+    if not isinstance(raw, dict):
+        raise RuleSetError(source, where, "must be a mapping with type, description and values")
+    unknown = set(raw) - {"type", "description", "values", "reading", "item", "unit"}
+    if unknown:
+        raise RuleSetError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
+    kind = _req(raw, "type", source, f"{where}.")
+    if kind not in KINDS:
+        raise RuleSetError(source, f"{where}.type", f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+    item = raw.get("item")
+    values_raw = _req(raw, "values", source, f"{where}.")
+    if not isinstance(values_raw, list) or not values_raw:
+        raise RuleSetError(source, f"{where}.values", "must be a non-empty list of dated values")
+    values: list[DatedValue] = []
+    for i, vr in enumerate(values_raw):
+        vkey = f"{where}.values[{i}]"
+        if not isinstance(vr, dict):
+            raise RuleSetError(source, vkey, "must be a mapping with from, value and clause")
+        bad = set(vr) - {"from", "to", "value", "clause"}
+        if bad:
+            raise RuleSetError(source, f"{vkey}.{sorted(bad)[0]}", "unknown key")
+        start = _date(_req(vr, "from", source, f"{vkey}."), source, f"{vkey}.from")
+        end = _date(vr["to"], source, f"{vkey}.to") if vr.get("to") is not None else None
+        if end is not None and end < start:
+            raise RuleSetError(source, f"{vkey}.to", f"ends ({end}) before it starts ({start})")
+        if "value" not in vr:
+            raise RuleSetError(source, f"{vkey}.value", "is required (null ends the measure)")
+        clause = _req(vr, "clause", source, f"{vkey}.")
+        if values and start <= values[-1].start:
+            raise RuleSetError(source, f"{vkey}.from", "dated values must be in increasing date order")
+        values.append(DatedValue(start, end, convert(kind, vr["value"], source, f"{vkey}.value", item), clause))
+    reading = None
+    if "reading" in raw:
+        rr = raw["reading"]
+        if not isinstance(rr, dict) or "alternatives" not in rr:
+            raise RuleSetError(source, f"{where}.reading", "needs 'alternatives' (value: meaning)")
+        alts = rr["alternatives"]
+        if not isinstance(alts, dict) or len(alts) < 2:
+            raise RuleSetError(source, f"{where}.reading.alternatives", "needs at least two alternatives")
+        default = values[-1].value
+        if default not in alts:
+            raise RuleSetError(source, f"{where}.values", f"value {default!r} is not one of the alternatives")
+        reading = Reading(default=str(default), alternatives={str(k): str(x) for k, x in alts.items()})
+    return Parameter(
+        name=name,
+        kind=kind,
+        description=str(raw.get("description", "")),
+        values=tuple(values),
+        reading=reading,
+        item=item,
+    )
+
+
+def parse_rule_set(text: str, source: str) -> RuleSet:
+    """Parse one rule-set YAML document. Raises :class:`RuleSetError` naming ``source`` and the key."""
+    raw = _load_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise RuleSetError(source, "(file)", "a rule set is a mapping at the top level")
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        raise RuleSetError(source, sorted(unknown)[0], "unknown key")
+    rid = _req(raw, "id", source, "")
+    in_force = _req(raw, "in_force", source, "")
+    if not isinstance(in_force, dict):
+        raise RuleSetError(source, "in_force", "needs from, clause (and to)")
+    purse = _req(raw, "purse", source, "")
+    if purse not in PURSES:
+        raise RuleSetError(source, "purse", f"{purse!r} is not one of {sorted(PURSES)}")
+    progs_raw = raw.get("programs") or {}
+    if not isinstance(progs_raw, dict):
+        raise RuleSetError(source, "programs", "maps program id to title and clause")
+    programs = {
+        str(pid): ProgramInfo(
+            str(pid),
+            str(_req(p, "title", source, f"programs.{pid}.")),
+            str(_req(p, "clause", source, f"programs.{pid}.")),
+        )
+        for pid, p in progs_raw.items()
+    }
+    params_raw = raw.get("parameters") or {}
+    if not isinstance(params_raw, dict):
+        raise RuleSetError(source, "parameters", "maps parameter name to its definition")
+    parameters = {str(n): _parameter(str(n), p, source) for n, p in params_raw.items()}
+    start = _date(_req(in_force, "from", source, "in_force."), source, "in_force.from")
+    end = _date(in_force["to"], source, "in_force.to") if in_force.get("to") is not None else None
+    return RuleSet(
+        id=str(rid),
+        title=str(_req(raw, "title", source, "")),
+        short=str(raw.get("short") or rid),
+        document_number=str(raw.get("document_number") or ""),
+        issuer=str(_req(raw, "issuer", source, "")),
+        printed=_date(raw["printed"], source, "printed") if raw.get("printed") else None,
+        in_force_from=start,
+        in_force_to=end,
+        in_force_clause=str(_req(in_force, "clause", source, "in_force.")),
+        purse=str(purse),
+        programs=programs,
+        parameters=parameters,
+        source=source,
+    )
+
+
+def parse_jurisdictions(text: str, source: str) -> tuple[dict[str, Jurisdiction], dict[str, Payer]]:
+    """Parse the jurisdictions file: payers (finance authorities) and jurisdictions with split class."""
+    raw = _load_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise RuleSetError(source, "(file)", "expected a mapping with payers and jurisdictions")
+    payers: dict[str, Payer] = {}
+    for i, p in enumerate(_req(raw, "payers", source, "")):
+        key = f"payers[{i}]"
+        code = str(_req(p, "code", source, f"{key}."))
+        if code in payers:
+            raise RuleSetError(source, f"{key}.code", f"duplicate payer code {code}")
+        level = str(_req(p, "level", source, f"{key}."))
+        if level not in {"province", "city", "district", "county"}:
+            raise RuleSetError(source, f"{key}.level", f"{level!r} is not province/city/district/county")
+        payers[code] = Payer(code, str(_req(p, "name", source, f"{key}.")), level)
+    juris: dict[str, Jurisdiction] = {}
+    for i, j in enumerate(_req(raw, "jurisdictions", source, "")):
+        key = f"jurisdictions[{i}]"
+        code = str(_req(j, "code", source, f"{key}."))
+        if code in juris:
+            raise RuleSetError(source, f"{key}.code", f"duplicate jurisdiction code {code}")
+        split_class = str(_req(j, "split_class", source, f"{key}."))
+        if split_class not in {"district", "county"}:
+            raise RuleSetError(source, f"{key}.split_class", f"{split_class!r} is not district/county")
+        payer = str(_req(j, "payer", source, f"{key}."))
+        if payer not in payers:
+            raise RuleSetError(source, f"{key}.payer", f"unknown payer {payer}")
+        juris[code] = Jurisdiction(
+            code, str(_req(j, "name", source, f"{key}.")), str(_req(j, "kind", source, f"{key}.")),
+            split_class, payer,
+        )
+    return juris, payers

@@ -1,0 +1,331 @@
+"""Evaluate every claim of one platform's history: the function the CLI, ledger and API call.
+
+Order of work for each claim, in application-date order (ties keep input order):
+
+1. the trigger (入围/认定/评价) and the rule set it picks (POLICY.md §1), or the what-if rule set;
+2. the program's own amount, window and cap;
+3. the institution exclusion (细则 第五章);
+4. the higher-of group (就高不重复, 细则 第五章), offset or exclusive reading;
+5. the party group's approved amount, if lower than the payable (党组会审定);
+6. the payer split, exact to the fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from calculators.errors import InputErrors, InputIssue
+from calculators.facts import Facts, Trigger
+from calculators.money import fen_to_yuan
+from calculators.programs import PROGRAMS
+from calculators.programs.base import ClaimContext, PlatformState, ProgramOutcome
+from calculators.results import ClaimResult, TraceStep
+from calculators.rulesets.loader import convert
+from calculators.rulesets.model import Options, RuleBook, RuleSet
+from calculators.scenario import ClaimInput, Scenario
+from calculators.split import payer_shares
+
+RULESET_RULE = "POLICY.md §1: the rule set is decided by the date of the triggering recognition"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The results of one scenario, in the order the claims were evaluated."""
+
+    scenario: Scenario
+    results: tuple[ClaimResult, ...]
+
+    def by_claim(self) -> dict[str, ClaimResult]:
+        return {r.claim_id: r for r in self.results}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.scenario.platform.id,
+            "platform_name": self.scenario.platform.name,
+            "claims": [r.to_dict() for r in self.results],
+        }
+
+
+def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
+    """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
+    issues: list[InputIssue] = []
+    overrides: dict[str, Any] = dict(extra.overrides) if extra else {}
+    readings: set[str] = set(extra.readings) if extra else set()
+
+    def targets(key: str) -> list[tuple[RuleSet, str]]:
+        rs_id, _, name = key.rpartition(":")
+        sets = [book.rule_sets[rs_id]] if rs_id in book.rule_sets else list(book.rule_sets.values())
+        if rs_id and rs_id not in book.rule_sets:
+            return []
+        return [(rs, name) for rs in sets if rs.has(name)]
+
+    for key, value in scenario.readings.items():
+        found = targets(key)
+        if not found:
+            issues.append(InputIssue(f"readings.{key}", "POLICY.md readings", "no rule set has this parameter"))
+            continue
+        # A key without a rule-set prefix selects the reading in every rule set where the parameter IS a
+        # reading; a rule set with a same-named parameter that is not a reading is left alone.
+        as_reading = [(rs, name) for rs, name in found if rs.parameters[name].reading is not None]
+        if not as_reading:
+            rs, name = found[0]
+            issues.append(InputIssue(f"readings.{key}", "POLICY.md readings",
+                                     f"{rs.id}:{name} is not a reading; use what_if to change it"))
+            continue
+        for rs, name in as_reading:
+            reading = rs.parameters[name].reading
+            assert reading is not None
+            if value not in reading.alternatives:
+                issues.append(InputIssue(f"readings.{key}", f"{rs.short}: {name}",
+                                         f"{value!r} is not one of {sorted(reading.alternatives)}"))
+            overrides[f"{rs.id}:{name}"] = value
+            readings.add(f"{rs.id}:{name}")
+    for key, raw in scenario.what_if.items():
+        found = targets(key)
+        if not found:
+            issues.append(InputIssue(f"what_if.{key}", "what-if", "no rule set has this parameter"))
+            continue
+        rs, name = found[0]
+        p = rs.parameters[name]
+        try:
+            overrides[key] = convert(p.kind, raw, "what_if", key, p.item)
+        except Exception as exc:
+            issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
+    rule_set = (extra.rule_set if extra else None) or scenario.rule_set
+    if rule_set is not None and rule_set not in book.rule_sets:
+        issues.append(InputIssue("rule_set", "POLICY.md §1", f"unknown rule set {rule_set!r}"))
+    if issues:
+        raise InputErrors(issues)
+    return Options(overrides=overrides, readings=frozenset(readings), rule_set=rule_set)
+
+
+def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
+    issues: list[InputIssue] = []
+    if scenario.platform.jurisdiction not in book.jurisdictions:
+        issues.append(InputIssue("platform.jurisdiction", "细则 第五章 / POLICY.md 2.5: Jiaxing jurisdictions",
+                                 f"unknown jurisdiction {scenario.platform.jurisdiction!r}; known: "
+                                 + ", ".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
+    seen_ids: set[str] = set()
+    seen_invoices: dict[str, str] = {}
+    years = [inv.year for inv in scenario.investments]
+    for k, y in enumerate(years):
+        if y in years[:k]:
+            issues.append(InputIssue(f"investments[{k}].year", "细则 第四章（一）(2): one audited amount a year",
+                                     f"year {y} is listed twice"))
+    for i, c in enumerate(scenario.claims):
+        f = f"claims[{i}]"
+        if c.id in seen_ids:
+            issues.append(InputIssue(f"{f}.id", "claim ids are unique", f"duplicate claim id {c.id!r}"))
+        seen_ids.add(c.id)
+        if c.program not in PROGRAMS or not book.defining(c.program):
+            issues.append(InputIssue(f"{f}.program", "POLICY.md programs",
+                                     f"unknown program {c.program!r}; known: {', '.join(sorted(PROGRAMS))}"))
+        if c.rule_set is not None and c.rule_set not in book.rule_sets:
+            issues.append(InputIssue(f"{f}.rule_set", "POLICY.md §1", f"unknown rule set {c.rule_set!r}"))
+        forced = options.rule_set or c.rule_set
+        if forced is None and not book.in_force_on(c.application_date):
+            issues.append(InputIssue(f"{f}.application_date", RULESET_RULE,
+                                     f"{c.application_date} is outside the dates of every rule set: "
+                                     + "; ".join(f"{rs.id} {rs.in_force_from}—{rs.in_force_to or ''}"
+                                                 for rs in book.rule_sets.values())))
+        for k, inv in enumerate(c.invoices):
+            key = f"{inv.issuer_code}:{inv.number}"
+            if key in seen_invoices and not c.reversed:
+                issues.append(InputIssue(f"{f}.invoices[{k}]", "细则 第四章（一）(1): an invoice is claimed once",
+                                         f"duplicate invoice {key} (also in claim {seen_invoices[key]})"))
+            elif not c.reversed:
+                seen_invoices[key] = c.id
+    if issues:
+        raise InputErrors(issues)
+
+
+def _governing(
+    claim: ClaimInput, index: int, facts: Facts, book: RuleBook, options: Options
+) -> tuple[RuleSet, Trigger | None, TraceStep, str | None]:
+    """The governing rule set, the trigger, the trace step saying why, and a refusal if none governs."""
+    spec = PROGRAMS[claim.program]
+    forced = claim.rule_set or options.rule_set
+    if forced is not None:
+        rs = book.rule_sets[forced]
+        if claim.program not in rs.programs:
+            raise InputErrors.one(f"claims[{index}].program", RULESET_RULE,
+                                  f"rule set {rs.id} does not define program {claim.program}")
+        trig = spec.find_trigger(facts, claim, rs, options)
+        return rs, trig, TraceStep("rule-set", rs.in_force_clause,
+                                   f"假设分析：按{rs.title}（{rs.id}）计算", {"rule_set": rs.id}), None
+    candidates = book.defining(claim.program)
+    for rs in reversed(candidates):
+        trig = spec.find_trigger(facts, claim, rs, options)
+        if trig is not None and rs.in_force(trig.date):
+            return rs, trig, TraceStep(
+                "rule-set", rs.in_force_clause,
+                f"触发事件：{trig.description}（{trig.date}）；该日施行的是{rs.title}（{rs.id}）",
+                {"rule_set": rs.id, "trigger_date": trig.date.isoformat()}), None
+    # No candidate governs: say which rule set was in force at the trigger, if any.
+    latest = candidates[-1]
+    trig = spec.find_trigger(facts, claim, latest, options)
+    when = trig.date if trig else claim.application_date
+    in_force = book.in_force_on(when)
+    if not in_force:
+        raise InputErrors.one(
+            f"claims[{index}]", RULESET_RULE,
+            f"the triggering date {when} is outside the dates of every rule set")
+    if trig is None:  # no trigger at all: the program itself says what is missing
+        return latest, None, TraceStep("rule-set", RULESET_RULE, f"截至{claim.application_date}没有该项政策的触发事件",
+                                       {"rule_set": latest.id}), None
+    names = "、".join(f"{r.title}（{r.id}）" for r in in_force)
+    note = f"触发事件{trig.description}（{when}）时施行的是{names}，其中没有该项政策（{RULESET_RULE}）"
+    return latest, None, TraceStep("rule-set", RULESET_RULE, note, {"rule_set": latest.id}), note
+
+
+def evaluate(scenario: Scenario, book: RuleBook, options: Options | None = None) -> Evaluation:
+    """Evaluate every claim of ``scenario`` under the rule sets of ``book``.
+
+    Raises :class:`~calculators.errors.InputErrors` (every problem found, each naming its field and
+    rule) and computes nothing when the input is bad.
+    """
+    opts = build_options(scenario, book, options)
+    _validate(scenario, book, opts)
+    facts = Facts(scenario)
+    state = PlatformState()
+    order = sorted(enumerate(scenario.claims), key=lambda ic: (ic[1].application_date, ic[0]))
+    for index, claim in order:
+        state.results.append(_evaluate_claim(index, claim, scenario, facts, book, opts, state))
+    return Evaluation(scenario, tuple(state.results))
+
+
+def _evaluate_claim(
+    index: int, claim: ClaimInput, scenario: Scenario, facts: Facts, book: RuleBook,
+    opts: Options, state: PlatformState,
+) -> ClaimResult:
+    rs, trigger, rs_step, refusal = _governing(claim, index, facts, book, opts)
+    program = PROGRAMS[claim.program]
+    info = rs.programs[claim.program]
+    ctx = ClaimContext(claim, index, scenario, facts, book, rs, opts, state, trigger, [rs_step])
+    title = info.title
+
+    def result(status: str, outcome: ProgramOutcome, *, entitled: int, offset: int, payable: int,
+               reasons: tuple[str, ...]) -> ClaimResult:
+        shares: tuple[Any, ...] = ()
+        if status not in ("ineligible", "reversed"):
+            shares, split_step = payer_shares(payable, jurisdiction=scenario.platform.jurisdiction,
+                                              rule_set=rs, book=book, on=claim.application_date, options=opts)
+            ctx.trace.append(split_step)
+        return ClaimResult(
+            claim.id, claim.program, title, rs.id, rs.title, rs.purse, status, outcome.gross, outcome.cap,
+            entitled, offset, payable, shares, tuple(ctx.trace), reasons, outcome.years, outcome.invoices,
+            trigger.description if trigger else "",
+        )
+
+    if claim.reversed:
+        ctx.step("reversed", "细则 第四章（一）(2)：公示期异议", "公示期异议成立，审批已撤销；本申请不计入累计")
+        return result("reversed", ProgramOutcome("reversed", 0, 0), entitled=0, offset=0, payable=0,
+                      reasons=("审批已撤销（异议成立）",))
+    if refusal is not None or trigger is None:
+        # no trigger: the program states what is missing; a refusal says which rule set was in force
+        outcome = ProgramOutcome.ineligible(refusal) if refusal else program.compute(ctx)
+        if outcome.status != "ineligible":
+            outcome = ProgramOutcome.ineligible(f"截至{claim.application_date}没有该项政策的触发事件")
+        return result("ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
+
+    outcome = program.compute(ctx)
+    if outcome.status == "ineligible":
+        return result("ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
+    # The claim is computed: it consumes its years and invoices and its application year.
+    for y in outcome.years:
+        state.claimed_years[y] = claim.id
+    for key in outcome.invoices:
+        state.claimed_invoices[key] = claim.id
+    state.application_years.setdefault((claim.program, claim.application_date.year), []).append(claim.id)
+
+    reasons = list(outcome.reasons)
+    entitled = outcome.entitled
+    # the program itself paid less than its gross: a cap reached (累计上限, 最多奖励一次)
+    status = "capped" if entitled < outcome.gross else "payable"
+
+    # 3. institution exclusion
+    if rs.has("institution_exclusion.leader_types"):
+        excl = ctx.p("institution_exclusion.leader_types")
+        supported = facts.agreement_support_until(claim.application_date)
+        if scenario.platform.leader_type in excl.value and supported:
+            docs = "、".join(scenario.agreement_support[i].document_number or str(scenario.agreement_support[i].date)
+                            for i in supported)
+            ctx.step("exclusion", excl.cite(),
+                     f"高校院所、事业单位主导的平台已享受市区财政资金协议支持（{docs}），不再享受市级财政资金补助",
+                     leader_type=scenario.platform.leader_type, entitled_fen=0)
+            reasons.append(f"高校院所、事业单位主导且享受过市区财政资金协议支持（{excl.cite()}）")
+            entitled, status = 0, "excluded"
+
+    state.entitled[claim.program] = state.entitled.get(claim.program, 0) + entitled
+
+    # 4. higher-of group
+    payable, offset = entitled, 0
+    gkey: str | None = None
+    if rs.has("exclusivity.group") and status != "excluded":
+        group = ctx.p("exclusivity.group")
+        if claim.program in group.value:
+            mode = ctx.p("exclusivity.mode")
+            gkey = f"{rs.id}:" + "+".join(group.value)
+            paid = state.group_paid.get(gkey, 0)
+            if mode.value == "offset":
+                highest = max(state.entitled.get(p, 0) for p in group.value)
+                payable = max(0, min(entitled, highest - paid))
+                offset = entitled - payable
+                ctx.step("higher-of", mode.cite(),
+                         "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
+                         **{f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value},
+                         highest_fen=highest, group_paid_fen=paid, payable_fen=payable)
+            else:
+                assert trigger is not None
+                chosen = state.elections.get(trigger.key)
+                if chosen is not None and chosen != claim.program:
+                    payable, offset = 0, entitled
+                    ctx.step("exclusive", mode.cite(), f"该触发事件已选择{chosen}，本项不再享受")
+                elif claim.elected is False:
+                    payable, offset = 0, entitled
+                    ctx.step("exclusive", mode.cite(), "平台未选择本项政策")
+                else:
+                    state.elections[trigger.key] = claim.program
+                    ctx.step("exclusive", mode.cite(), f"平台就触发事件选择本项政策（{trigger.description}）")
+            state.group_paid[gkey] = paid + payable
+            if offset:
+                reasons.append(f"就高不重复，扣减{fen_to_yuan(offset)}元（{mode.cite()}）")
+                status = "offset" if payable < entitled else status
+                if claim.elected is False and mode.value == "exclusive":
+                    status = "declined"
+
+    # 5. the party group's approved amount (党组会审定): the claim's final payable, never above the computed
+    # payable; a lower amount also lowers the claim's entitlement, so the cap and the higher-of group count
+    # what was approved, not what was computed.
+    if claim.approved_amount is not None:
+        if claim.approved_amount > payable:
+            raise InputErrors.one(f"claims[{index}].approved_amount", "POLICY.md 2.6.4: never higher than computed",
+                                  f"approved {fen_to_yuan(claim.approved_amount)} exceeds the computed payable "
+                                  f"{fen_to_yuan(payable)}")
+        if claim.approved_amount < payable:
+            cut = payable - claim.approved_amount
+            ctx.step("approved", "细则 第四章（一）(2)：通过党组会审议", "党组会审定金额低于计算金额",
+                     computed_fen=payable, approved_fen=claim.approved_amount)
+            reasons.append("党组会审定金额低于计算金额")
+            entitled -= cut
+            state.entitled[claim.program] -= cut
+            if gkey is not None:
+                state.group_paid[gkey] -= cut
+            payable = claim.approved_amount
+    state.paid[claim.program] = state.paid.get(claim.program, 0) + payable
+    return result(status, outcome, entitled=entitled, offset=offset, payable=payable, reasons=tuple(reasons))
+
+
+def evaluate_one(scenario: Scenario, book: RuleBook, claim_id: str, options: Options | None = None) -> ClaimResult:
+    """The result for one claim (its history up to it is evaluated too)."""
+    found = evaluate(scenario, book, options).by_claim().get(claim_id)
+    if found is None:
+        raise InputErrors.one("claim", "claims are named by id", f"no claim {claim_id!r}")
+    return found
+
+
+def as_of(scenario: Scenario, on: date) -> Scenario:
+    """The scenario with only the claims filed on or before ``on``."""
+    return scenario.model_copy(update={"claims": [c for c in scenario.claims if c.application_date <= on]})

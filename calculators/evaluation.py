@@ -1,0 +1,1164 @@
+"""Evaluation (绩效评价): scoring sheets, grades and the status a platform holds over time.
+
+Jiaxing (细则, seed 000):
+
+* :func:`score_annex2` — the Annex 2 sheet (附件2 年度绩效评价体系): 18 second-level indicators in six
+  first-level groups (100 points) plus the 标志性成果 bonus; graded 优秀/良好/合格/不合格 for pool
+  platforms (培育) by ``evaluation.grade_bands`` and 通过/不通过 for recognised 嘉兴市中试平台 by
+  ``evaluation.pass_score``. The document has no score bands: both are policy data.
+* :func:`status_timeline` — 细则 第三章 over dated events: pool entry (入库), annual evaluations,
+  missing annual reports (= 不合格/不通过, 第三章（三）), rectification outcomes (整改), recognitions,
+  and the dynamic-management removals (动态管理 (1)–(5), 注销法人登记) → dated status changes.
+
+Shaoxing pilot bases (绍兴市科技成果转化中试基地, seed 004):
+
+* :func:`score_shaoxing` — the 附表 sheet (基础条件 30, 服务成效 70, bonus ≤ 10);
+* :func:`grade_shaoxing_cohort` — grades one evaluation round: 优秀 limited to about 30% of those
+  evaluated, by rank (quota rounding and boundary ties are readings), the rest by bands;
+* :func:`shaoxing_base_timeline` — designation (评定) and revocation (撤销评定, 附件 三).
+
+Pure: no I/O. Scores are ``Decimal`` (str, int or Decimal accepted; floats refused naming the field).
+Every number (weights, bands, quota, months, counts) comes from the rule set; every step cites a clause.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
+
+from calculators.errors import InputErrors, InputIssue, RuleSetError
+from calculators.results import TraceStep
+from calculators.rulesets.model import Options, Resolved, RuleSet
+from calculators.scenario import Grade, Level
+
+POINTS_RULE = "scores are decimal points (str, int or Decimal), never floats"
+EVENTS_RULE = "status events (docs/rules-evaluation.md)"
+
+EXCELLENT = "优秀"
+GOOD = "良好"
+PASSING = "合格"
+FAILING = "不合格"
+PASS = "通过"
+FAIL = "不通过"
+BANDED_GRADES = (EXCELLENT, GOOD, PASSING)  # best first; below the last band: FAILING
+POOL_GRADES = (EXCELLENT, GOOD, PASSING, FAILING)
+RECOGNISED_GRADES = (PASS, FAIL)
+
+Standing = Literal["pool", "recognised"]
+STANDING_LABEL = {"pool": "嘉兴市中试平台（培育）", "recognised": "嘉兴市中试平台"}
+STATUS_LABEL = {
+    "outside": "未入库",
+    "pool": "培育（在库）",
+    "recognised": "嘉兴市中试平台",
+    "rectification": "限期整改",
+    "removed": "退库",
+    "designated": "绍兴市科技成果转化中试基地",
+    "revoked": "撤销评定",
+}
+
+# Clauses of rules that carry no number (the numbers themselves come from the rule set).
+CL_POOL_ENTRY = "细则 第二章 三（二）4：公示5个工作日无异议后，形成嘉兴市中试平台培育库名单，并由市经信局发文公布"
+CL_RESTART = "细则 第三章（二）：退库的中试平台如要再次争创嘉兴市中试平台的，需再次按“先培育再认定”的模式创建"
+CL_EVALUATION = "细则 第三章：在库中试平台每年提交年度报告……每年开展一次绩效评价"
+CL_GRADES = "细则 第三章：列为嘉兴市中试平台（培育）的，每年评价结果分为“优秀、良好、合格、不合格”；列为嘉兴市中试平台的，每年评价结果分为“通过”和“不通过”"
+CL_NO_REPORT = "细则 第三章（三）：未及时提交绩效评价材料的平台，按不合格或不通过评价"
+CL_EXPIRED = "细则 第三章（二）：逾期未整改的……视为自动退库"
+CL_STILL_FAILING = "细则 第三章（二）：整改后仍不合格、不通过的视为自动退库"
+CL_RECTIFIED = "细则 第三章（二）：予以限期整改"
+CL_GUIDANCE = "细则 第三章：两年连续获评“优秀”的，且符合《浙江省现代化中试平台建设工作指引（2025 版）》对市级中试平台要求的，列为嘉兴市中试平台"
+CL_MUNICIPAL_DOC = "细则 第二章 三（一）：连续两年评价为优秀的平台认定为嘉兴市中试平台（市经信局发文）"
+CL_SX_RESTART = "绍兴中试基地方案 五（三）：以后年度符合条件的可重新参加评选"
+CL_SX_DESIGNATION = "绍兴中试基地方案 四（四）：公示期满无异议……由市科技局发文公布"
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def add_months(start: date, months: int) -> date:
+    """The date ``months`` months after ``start`` (民法典 第二百零二条: the corresponding day of the
+    final month, or that month's last day when it has no corresponding day)."""
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def add_years(start: date, years: int) -> date:
+    """The date ``years`` years after ``start`` (29 February → 28 February, 民法典 第二百零二条)."""
+    return add_months(start, 12 * years)
+
+
+def parse_points(value: object, *, field: str) -> Decimal:
+    """A score as ``Decimal`` from str, int or Decimal. Floats, bools and non-numbers are refused."""
+    if isinstance(value, (bool, float)):
+        raise InputErrors.one(field, POINTS_RULE, f"score {value!r} is a float; write it as a decimal string")
+    if isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, int):
+        dec = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            dec = Decimal(value.strip())
+        except InvalidOperation:
+            raise InputErrors.one(field, POINTS_RULE, f"{value!r} is not a decimal score") from None
+    else:
+        raise InputErrors.one(field, POINTS_RULE, f"{value!r} ({type(value).__name__}) is not a score")
+    if not dec.is_finite():
+        raise InputErrors.one(field, POINTS_RULE, f"{value!r} is not a finite score")
+    return dec
+
+
+def _points(value: object, field: str, issues: list[InputIssue]) -> Decimal | None:
+    try:
+        return parse_points(value, field=field)
+    except InputErrors as exc:
+        issues.extend(exc.issues)
+        return None
+
+
+def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolved:
+    if not rs.has(name):
+        raise InputErrors.one("rule_set", f"{rs.short}: parameter {name}",
+                              f"rule set {rs.id} has no parameter {name}; it cannot be used for this evaluation")
+    return rs.param(name, on, options)
+
+
+def _fmt(d: Decimal) -> str:
+    """A score for display: no exponent, no trailing zeros beyond the integer part."""
+    text = format(d.normalize(), "f")
+    return text
+
+
+def _bands(bands: Resolved, rs: RuleSet) -> list[tuple[str, Decimal]]:
+    """Grade bands (best first), checked: exactly 优秀/良好/合格, minimums not increasing."""
+    table = bands.value
+    if set(table) != set(BANDED_GRADES):
+        raise RuleSetError(rs.source, f"parameters.{bands.name}",
+                           f"bands must name exactly {', '.join(BANDED_GRADES)}; got {', '.join(table)}")
+    out = [(g, Decimal(int(table[g]))) for g in BANDED_GRADES]
+    for (g1, m1), (g2, m2) in pairwise(out):
+        if m2 > m1:
+            raise RuleSetError(rs.source, f"parameters.{bands.name}",
+                               f"{g2} minimum {m2} is above {g1} minimum {m1}")
+    return out
+
+
+def band_grade(total: Decimal, bands: list[tuple[str, Decimal]]) -> str:
+    """The best grade whose minimum ``total`` reaches; 不合格 below every band."""
+    for grade, minimum in bands:
+        if total >= minimum:
+            return grade
+    return FAILING
+
+
+def _model_errors(exc: ValidationError, prefix: str) -> InputErrors:
+    issues = []
+    for err in exc.errors():
+        loc = prefix
+        for part in err["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else f".{part}"
+        issues.append(InputIssue(loc, EVENTS_RULE, err["msg"]))
+    return InputErrors(issues)
+
+
+_Date = date  # for annotations in classes that have a field named ``date``
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------
+# Score sheets
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """One second-level indicator (二级指标) as scored.
+
+    Attributes:
+        key: ``一级/二级`` as in the rule set.
+        first / second: the first- and second-level names.
+        score: points given.
+        weight: the indicator's full points (分值).
+    """
+
+    key: str
+    first: str
+    second: str
+    score: Decimal
+    weight: int
+
+
+@dataclass(frozen=True)
+class GroupTotal:
+    """A first-level indicator (一级指标): points scored out of its weight."""
+
+    name: str
+    score: Decimal
+    weight: int
+
+
+@dataclass(frozen=True)
+class ScoreSheet:
+    """A scored evaluation sheet (绩效评价表).
+
+    Attributes:
+        rule_set: the rule set whose table was used.
+        scheme: ``jiaxing-annex2`` or ``shaoxing-base``.
+        standing: Jiaxing only: ``pool`` (培育) or ``recognised`` (嘉兴市中试平台).
+        indicators: every second-level indicator, in the rule set's order.
+        groups: first-level totals, in the rule set's order.
+        base_total: sum of the indicators (out of the table's 100 points).
+        bonus_items: bonus item → points.
+        bonus: sum of the bonus items.
+        total: ``base_total + bonus``.
+        grade: the grade, or ``None`` where the grade is decided by the cohort (Shaoxing).
+        trace: every step with its clause.
+    """
+
+    rule_set: str
+    scheme: str
+    standing: str | None
+    indicators: tuple[IndicatorScore, ...]
+    groups: tuple[GroupTotal, ...]
+    base_total: Decimal
+    bonus_items: tuple[tuple[str, Decimal], ...]
+    bonus: Decimal
+    total: Decimal
+    grade: str | None
+    trace: tuple[TraceStep, ...]
+
+    def group(self, name: str) -> GroupTotal:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set,
+            "scheme": self.scheme,
+            "standing": self.standing,
+            "indicators": [{"key": i.key, "score": _fmt(i.score), "weight": i.weight} for i in self.indicators],
+            "groups": [{"name": g.name, "score": _fmt(g.score), "weight": g.weight} for g in self.groups],
+            "base_total": _fmt(self.base_total),
+            "bonus_items": {k: _fmt(v) for k, v in self.bonus_items},
+            "bonus": _fmt(self.bonus),
+            "total": _fmt(self.total),
+            "grade": self.grade,
+            "trace": [t.to_dict() for t in self.trace],
+        }
+
+
+@dataclass(frozen=True)
+class _Table:
+    indicators: Resolved
+    groups: Resolved
+    bonus: Resolved
+
+
+def _check_table(t: _Table, rs: RuleSet) -> list[tuple[str, int]]:
+    """The first-level weights, after checking the indicator table adds up to them."""
+    groups: dict[str, int] = {str(k): int(v) for k, v in t.groups.value.items()}
+    sums = dict.fromkeys(groups, 0)
+    for key, weight in t.indicators.value.items():
+        first, sep, second = str(key).partition("/")
+        if not sep or not second:
+            raise RuleSetError(rs.source, f"parameters.{t.indicators.name}.{key}", "keys are 一级/二级")
+        if first not in groups:
+            raise RuleSetError(rs.source, f"parameters.{t.indicators.name}.{key}",
+                               f"first-level indicator {first!r} is not in {t.groups.name}")
+        sums[first] += int(weight)
+    for name, weight in groups.items():
+        if sums[name] != weight:
+            raise RuleSetError(rs.source, f"parameters.{t.groups.name}.{name}",
+                               f"second-level weights add up to {sums[name]}, not {weight}")
+    return list(groups.items())
+
+
+def _score(
+    scores: Mapping[str, object],
+    bonus: Mapping[str, object] | None,
+    rs: RuleSet,
+    t: _Table,
+) -> tuple[tuple[IndicatorScore, ...], tuple[GroupTotal, ...], tuple[tuple[str, Decimal], ...], list[TraceStep]]:
+    group_weights = _check_table(t, rs)
+    weights: dict[str, int] = {str(k): int(v) for k, v in t.indicators.value.items()}
+    bonus_max: dict[str, int] = {str(k): int(v) for k, v in t.bonus.value.items()}
+    issues: list[InputIssue] = []
+    if not isinstance(scores, Mapping):
+        raise InputErrors.one("scores", t.indicators.cite(), "scores map each 一级/二级 indicator to its points")
+    if bonus is not None and not isinstance(bonus, Mapping):
+        raise InputErrors.one("bonus", t.bonus.cite(), "bonus maps each bonus item to its points")
+    for key in scores:
+        if key not in weights:
+            issues.append(InputIssue(f"scores.{key}", t.indicators.cite(),
+                                     f"unknown indicator {key!r}; known: {', '.join(weights)}"))
+    parsed: dict[str, Decimal] = {}
+    for key, weight in weights.items():
+        field = f"scores.{key}"
+        if key not in scores:
+            issues.append(InputIssue(field, t.indicators.cite(), f"indicator {key} ({weight}分) is not scored"))
+            continue
+        pts = _points(scores[key], field, issues)
+        if pts is None:
+            continue
+        if not (Decimal(0) <= pts <= weight):
+            issues.append(InputIssue(field, f"{t.indicators.cite()}：{key}（{weight}分）",
+                                     f"score {_fmt(pts)} is outside 0..{weight}"))
+            continue
+        parsed[key] = pts
+    bonus_pts: dict[str, Decimal] = {}
+    for key, raw in (bonus or {}).items():
+        field = f"bonus.{key}"
+        if key not in bonus_max:
+            issues.append(InputIssue(field, t.bonus.cite(), f"unknown bonus item {key!r}; known: {', '.join(bonus_max)}"))
+            continue
+        pts = _points(raw, field, issues)
+        if pts is None:
+            continue
+        if not (Decimal(0) <= pts <= bonus_max[key]):
+            issues.append(InputIssue(field, f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分",
+                                     f"bonus {_fmt(pts)} is outside 0..{bonus_max[key]}"))
+            continue
+        bonus_pts[key] = pts
+    if issues:
+        raise InputErrors(issues)
+    indicators = tuple(
+        IndicatorScore(key, key.partition("/")[0], key.partition("/")[2], parsed[key], w) for key, w in weights.items()
+    )
+    groups = tuple(
+        GroupTotal(name, sum((i.score for i in indicators if i.first == name), Decimal(0)), w)
+        for name, w in group_weights
+    )
+    bonus_items = tuple((k, bonus_pts.get(k, Decimal(0))) for k in bonus_max)
+    steps = [
+        TraceStep("indicators", t.indicators.cite(), "各二级指标得分均在0至其分值之间",
+                  {i.key: f"{_fmt(i.score)}/{i.weight}" for i in indicators}),
+        TraceStep("groups", t.groups.cite(), "一级指标得分为其二级指标得分之和",
+                  {g.name: f"{_fmt(g.score)}/{g.weight}" for g in groups}),
+        TraceStep("bonus", t.bonus.cite(), "加分项不超过其最高分",
+                  {k: f"{_fmt(v)}/{bonus_max[k]}" for k, v in bonus_items}),
+    ]
+    return indicators, groups, bonus_items, steps
+
+
+def _sheet(
+    scheme: str, standing: str | None, rs: RuleSet,
+    parts: tuple[tuple[IndicatorScore, ...], tuple[GroupTotal, ...], tuple[tuple[str, Decimal], ...], list[TraceStep]],
+    clause: str,
+) -> tuple[ScoreSheet, list[TraceStep]]:
+    indicators, groups, bonus_items, steps = parts
+    base_total = sum((g.score for g in groups), Decimal(0))
+    bonus = sum((v for _, v in bonus_items), Decimal(0))
+    total = base_total + bonus
+    steps.append(TraceStep("total", clause, f"总分 = 指标得分{_fmt(base_total)} + 加分{_fmt(bonus)} = {_fmt(total)}",
+                           {"base_total": _fmt(base_total), "bonus": _fmt(bonus), "total": _fmt(total)}))
+    sheet = ScoreSheet(rs.id, scheme, standing, indicators, groups, base_total, bonus_items, bonus, total, None, ())
+    return sheet, steps
+
+
+def score_annex2(
+    scores: Mapping[str, object],
+    bonus: Mapping[str, object] | None,
+    rule_set: RuleSet,
+    on: date,
+    *,
+    standing: Standing = "pool",
+    options: Options | None = None,
+) -> ScoreSheet:
+    """Score a Jiaxing Annex 2 sheet (细则 附件2) and grade it.
+
+    ``scores`` maps every ``一级/二级`` indicator of ``evaluation.indicators`` to its points
+    (0 ≤ points ≤ weight); ``bonus`` maps items of ``evaluation.bonus`` to points (missing = 0).
+    ``standing`` = ``pool`` grades 优秀/良好/合格/不合格 by ``evaluation.grade_bands``;
+    ``recognised`` grades 通过/不通过 by ``evaluation.pass_score``. The grade is on the total
+    including the bonus. Every problem is reported at once (:class:`InputErrors`).
+    """
+    if standing not in ("pool", "recognised"):
+        raise InputErrors.one("standing", CL_GRADES, f"{standing!r} is not pool or recognised")
+    t = _Table(
+        _param(rule_set, "evaluation.indicators", on, options),
+        _param(rule_set, "evaluation.first_level", on, options),
+        _param(rule_set, "evaluation.bonus", on, options),
+    )
+    sheet, steps = _sheet("jiaxing-annex2", standing, rule_set, _score(scores, bonus, rule_set, t), t.indicators.cite())
+    if standing == "pool":
+        bands_p = _param(rule_set, "evaluation.grade_bands", on, options)
+        bands = _bands(bands_p, rule_set)
+        grade = band_grade(sheet.total, bands)
+        steps.append(TraceStep("grade", bands_p.cite(),
+                               f"培育平台总分{_fmt(sheet.total)}，评为“{grade}”",
+                               {g: f"≥{_fmt(m)}" for g, m in bands} | {"grade": grade}))
+    else:
+        pass_p = _param(rule_set, "evaluation.pass_score", on, options)
+        minimum = Decimal(int(pass_p.value))
+        grade = PASS if sheet.total >= minimum else FAIL
+        steps.append(TraceStep("grade", pass_p.cite(),
+                               f"嘉兴市中试平台总分{_fmt(sheet.total)}，{'达到' if grade == PASS else '未达到'}"
+                               f"{_fmt(minimum)}分，评为“{grade}”",
+                               {"pass_score": _fmt(minimum), "grade": grade}))
+    return _replace_sheet(sheet, grade, steps)
+
+
+def _replace_sheet(sheet: ScoreSheet, grade: str | None, steps: list[TraceStep]) -> ScoreSheet:
+    return ScoreSheet(sheet.rule_set, sheet.scheme, sheet.standing, sheet.indicators, sheet.groups,
+                      sheet.base_total, sheet.bonus_items, sheet.bonus, sheet.total, grade, tuple(steps))
+
+
+def score_shaoxing(
+    scores: Mapping[str, object],
+    bonus: Mapping[str, object] | None,
+    rule_set: RuleSet,
+    on: date,
+    *,
+    options: Options | None = None,
+) -> ScoreSheet:
+    """Score a Shaoxing pilot-base sheet (绍兴中试基地方案 附件 附表): 基础条件 30, 服务成效 70, bonus.
+
+    The grade is left ``None``: it depends on the whole round (:func:`grade_shaoxing_cohort`).
+    """
+    t = _Table(
+        _param(rule_set, "base.indicators", on, options),
+        _param(rule_set, "base.first_level", on, options),
+        _param(rule_set, "base.bonus", on, options),
+    )
+    sheet, steps = _sheet("shaoxing-base", None, rule_set, _score(scores, bonus, rule_set, t), t.indicators.cite())
+    share = _param(rule_set, "base.excellent_share", on, options)
+    steps.append(TraceStep("grade", share.cite(), "等级由同批参评基地的排名、优秀比例和分数线确定（见批次评定）"))
+    return _replace_sheet(sheet, None, steps)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shaoxing cohort grading
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortGrade:
+    """One base's result in an evaluation round.
+
+    Attributes:
+        base: the base's identifier.
+        total: its total points (with bonus).
+        rank: competition rank by total (1, 2, 2, 4 …).
+        band_grade: the grade its total reaches by the bands alone.
+        grade: the grade given, after the 优秀 quota.
+        note: why, in a short sentence.
+    """
+
+    base: str
+    total: Decimal
+    rank: int
+    band_grade: str
+    grade: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CohortGrading:
+    """The grades of one Shaoxing evaluation round (绍兴中试基地方案 五（三）).
+
+    Attributes:
+        rule_set: the rule set used.
+        size: number of bases evaluated.
+        quota: 优秀 places = share × size, rounded per ``base.excellent_quota_rounding``.
+        excellent: number graded 优秀 (may exceed ``quota`` only through ties under ``include``).
+        grades: every base, best first.
+        trace: every step with its clause.
+    """
+
+    rule_set: str
+    size: int
+    quota: int
+    excellent: int
+    grades: tuple[CohortGrade, ...]
+    trace: tuple[TraceStep, ...]
+
+    def grade_of(self, base: str) -> str:
+        for g in self.grades:
+            if g.base == base:
+                return g.grade
+        raise KeyError(base)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set,
+            "size": self.size,
+            "quota": self.quota,
+            "excellent": self.excellent,
+            "grades": [{"base": g.base, "total": _fmt(g.total), "rank": g.rank, "band_grade": g.band_grade,
+                        "grade": g.grade, "note": g.note} for g in self.grades],
+            "trace": [t.to_dict() for t in self.trace],
+        }
+
+
+def grade_shaoxing_cohort(
+    cohort: Mapping[str, ScoreSheet | Decimal | str | int],
+    rule_set: RuleSet,
+    on: date,
+    *,
+    options: Options | None = None,
+) -> CohortGrading:
+    """Grade one evaluation round of Shaoxing pilot bases.
+
+    ``cohort`` maps each base evaluated to its :class:`ScoreSheet` (from :func:`score_shaoxing`) or its
+    total points. 优秀 needs the 优秀 band *and* a place within the quota (约30%, ranked by total); a base
+    that reaches the 优秀 band but not a place is 良好. Ties at the last place: ``base.excellent_quota_ties``
+    (``include``: all tied bases are 优秀; ``exclude``: none of them is). Other grades by the bands.
+    """
+    indicators = _param(rule_set, "base.indicators", on, options)
+    bonus_p = _param(rule_set, "base.bonus", on, options)
+    share = _param(rule_set, "base.excellent_share", on, options)
+    rounding = _param(rule_set, "base.excellent_quota_rounding", on, options)
+    ties = _param(rule_set, "base.excellent_quota_ties", on, options)
+    bands_p = _param(rule_set, "base.grade_bands", on, options)
+    bands = _bands(bands_p, rule_set)
+    maximum = sum(int(v) for v in indicators.value.values()) + sum(int(v) for v in bonus_p.value.values())
+    issues: list[InputIssue] = []
+    totals: dict[str, Decimal] = {}
+    for base, entry in cohort.items():
+        field = f"cohort.{base}"
+        if isinstance(entry, ScoreSheet):
+            if entry.rule_set != rule_set.id or entry.scheme != "shaoxing-base":
+                issues.append(InputIssue(field, indicators.cite(),
+                                         f"sheet was scored as {entry.scheme} under {entry.rule_set}, not {rule_set.id}"))
+                continue
+            totals[base] = entry.total
+            continue
+        pts = _points(entry, field, issues)
+        if pts is None:
+            continue
+        if not (Decimal(0) <= pts <= maximum):
+            issues.append(InputIssue(field, f"{indicators.cite()}；{bonus_p.cite()}",
+                                     f"total {_fmt(pts)} is outside 0..{maximum}"))
+            continue
+        totals[base] = pts
+    if rounding.value not in ("half-up", "down"):
+        issues.append(InputIssue("options", rounding.cite(), f"unknown rounding {rounding.value!r}"))
+    if ties.value not in ("include", "exclude"):
+        issues.append(InputIssue("options", ties.cite(), f"unknown tie rule {ties.value!r}"))
+    if issues:
+        raise InputErrors(issues)
+    size = len(totals)
+    exact = Decimal(share.value) * size
+    quota = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP if rounding.value == "half-up" else ROUND_DOWN))
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    excellent_min = bands[0][1]
+    candidates = [t for _, t in ordered if t >= excellent_min]
+    if len(candidates) <= quota:
+        cutoff: Decimal | None = candidates[-1] if candidates else None
+        strict = False
+    elif quota == 0:
+        cutoff, strict = None, False
+    else:
+        cutoff = candidates[quota - 1]
+        # include: everyone tied with the last place is in; exclude: the tied group is out.
+        strict = ties.value == "exclude" and candidates[quota] == cutoff
+    grades: list[CohortGrade] = []
+    below = [(g, m) for g, m in bands if g != EXCELLENT]
+    for base, total in ordered:
+        rank = 1 + sum(1 for _, t in ordered if t > total)
+        by_band = band_grade(total, bands)
+        if by_band == EXCELLENT and cutoff is not None and (total > cutoff or (total == cutoff and not strict)):
+            grade, note = EXCELLENT, f"第{rank}名，达到优秀分数线且在优秀名额{quota}个之内"
+        elif by_band == EXCELLENT:
+            grade = band_grade(total, below)
+            note = f"第{rank}名，达到优秀分数线但超出优秀名额{quota}个，评为{grade}"
+        else:
+            grade, note = by_band, f"第{rank}名，按分数线评为{by_band}"
+        grades.append(CohortGrade(base, total, rank, by_band, grade, note))
+    n_excellent = sum(1 for g in grades if g.grade == EXCELLENT)
+    trace = [
+        TraceStep("quota", f"{share.cite()}；{rounding.cite()}",
+                  f"参评{size}个，优秀名额 = {_fmt(Decimal(share.value) * 100)}% × {size} = {_fmt(exact)}，取整为{quota}",
+                  {"size": str(size), "exact": _fmt(exact), "quota": str(quota), "rounding": str(rounding.value)}),
+        TraceStep("bands", bands_p.cite(), "各等级分数线（含加分项）", {g: f"≥{_fmt(m)}" for g, m in bands}),
+        TraceStep("excellent", ties.cite(),
+                  f"达到优秀分数线{len(candidates)}个，名额{quota}个，边界同分按“{ties.value}”处理，评为优秀{n_excellent}个",
+                  {"candidates": str(len(candidates)), "excellent": str(n_excellent), "ties": str(ties.value)}),
+    ]
+    return CohortGrading(rule_set.id, size, quota, n_excellent, tuple(grades), tuple(trace))
+
+
+# --------------------------------------------------------------------------------------------------
+# Status over time: events and changes
+# --------------------------------------------------------------------------------------------------
+
+
+class PoolEntry(_Frozen):
+    """Entry into the Jiaxing cultivation pool (入库, 细则 第二章 三（二）4), on the listing date."""
+
+    kind: Literal["pool-entry"] = "pool-entry"
+    date: date
+    document_number: str = ""
+
+
+class AnnualEvaluation(_Frozen):
+    """An annual evaluation result (年度绩效评价, 细则 第三章), published on ``date``.
+
+    Attributes:
+        year: the year evaluated.
+        grade: 优秀/良好/合格/不合格 while in the pool (培育); 通过/不通过 once recognised.
+        report_submitted: ``False`` when the annual report was not submitted in time: the grade is then
+            不合格/不通过 (细则 第三章（三）) and ``grade`` may be left out.
+        meets_provincial_guidance: whether the platform meets the provincial guidance's requirements for
+            municipal platforms (细则 第三章, needed with two consecutive 优秀 to be listed).
+    """
+
+    kind: Literal["evaluation"] = "evaluation"
+    date: date
+    year: StrictInt
+    grade: Grade | None = None
+    report_submitted: StrictBool = True
+    meets_provincial_guidance: StrictBool = True
+
+
+class RectificationOutcome(_Frozen):
+    """The outcome of a rectification (整改, 细则 第三章（二）) on ``date``: rectified and now passing, or not."""
+
+    kind: Literal["rectification"] = "rectification"
+    date: date
+    rectified: StrictBool
+
+
+class LevelRecognition(_Frozen):
+    """A recognition (认定) at a level on ``date`` with its document (文件、文号)."""
+
+    kind: Literal["recognition"] = "recognition"
+    date: date
+    level: Level
+    document_number: str = ""
+
+
+class Removal(_Frozen):
+    """A dynamic-management removal (动态管理, 细则 第三章 (1)–(5)) or deregistration (注销法人登记).
+
+    ``ground`` is a key of ``evaluation.removal_grounds`` (e.g. ``safety-environment-accident``).
+    """
+
+    kind: Literal["removal"] = "removal"
+    date: date
+    ground: str
+
+
+StatusEvent = Annotated[
+    PoolEntry | AnnualEvaluation | RectificationOutcome | LevelRecognition | Removal,
+    Field(discriminator="kind"),
+]
+_STATUS_EVENTS: TypeAdapter[list[StatusEvent]] = TypeAdapter(list[StatusEvent])
+
+
+def parse_status_events(data: Any) -> list[StatusEvent]:
+    """Validate a list of event mappings (``kind`` picks the type); every problem reported at once."""
+    try:
+        return _STATUS_EVENTS.validate_python(data)
+    except ValidationError as exc:
+        raise _model_errors(exc, "events") from None
+
+
+class BaseDesignation(_Frozen):
+    """Designation as a 绍兴市科技成果转化中试基地 (评定, 绍兴中试基地方案 四（四)) on ``date``."""
+
+    kind: Literal["designation"] = "designation"
+    date: date
+    document_number: str = ""
+
+
+class BaseEvaluation(_Frozen):
+    """A biennial evaluation round of a Shaoxing base (绍兴中试基地方案 五（三）), published on ``date``.
+
+    Attributes:
+        round_year: the year of the evaluation round.
+        grade: 优秀/良好/合格/不合格 when the base took part.
+        participated: ``False`` when the base did not take part.
+        excused: when it did not take part, whether it had a reason accepted (``False`` = 无故不参加).
+    """
+
+    kind: Literal["evaluation"] = "evaluation"
+    date: date
+    round_year: StrictInt
+    grade: Literal["优秀", "良好", "合格", "不合格"] | None = None
+    participated: StrictBool = True
+    excused: StrictBool = False
+
+
+class BaseRevocation(_Frozen):
+    """A ground for revoking a base (撤销评定, 附件 三（一）(二)(四)(五)); ``ground`` is a key of
+    ``base.revocation.grounds``."""
+
+    kind: Literal["revocation"] = "revocation"
+    date: date
+    ground: str
+
+
+BaseEvent = Annotated[BaseDesignation | BaseEvaluation | BaseRevocation, Field(discriminator="kind")]
+_BASE_EVENTS: TypeAdapter[list[BaseEvent]] = TypeAdapter(list[BaseEvent])
+
+
+def parse_base_events(data: Any) -> list[BaseEvent]:
+    """Validate a list of Shaoxing base event mappings; every problem reported at once."""
+    try:
+        return _BASE_EVENTS.validate_python(data)
+    except ValidationError as exc:
+        raise _model_errors(exc, "events") from None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A dated change of status, with the clause that makes it.
+
+    Attributes:
+        date: the day the new status starts.
+        status: ``pool`` | ``recognised`` | ``rectification`` | ``removed`` (Jiaxing);
+            ``designated`` | ``revoked`` (Shaoxing bases).
+        label: the status in Chinese.
+        recognised: Jiaxing: whether the platform holds the 嘉兴市中试平台 title from this date.
+        deadline: the rectification deadline (整改期限), while in rectification.
+        clause: the clause that makes the change.
+        note: what happened, in a short Chinese sentence.
+        event: index of the input event that caused it; ``None`` when the passing of a deadline did.
+    """
+
+    date: date
+    status: str
+    label: str
+    recognised: bool
+    clause: str
+    note: str
+    event: int | None
+    deadline: _Date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "status": self.status, "label": self.label,
+                "recognised": self.recognised, "deadline": self.deadline.isoformat() if self.deadline else None,
+                "clause": self.clause, "note": self.note, "event": self.event}
+
+
+@dataclass(frozen=True)
+class StatusTimeline:
+    """The dated status changes of one platform or base, with the full trace.
+
+    Attributes:
+        rule_set: the rule set used.
+        scheme: ``jiaxing`` or ``shaoxing-base``.
+        as_of: the date the timeline runs to (events after it are not used), if given.
+        changes: status changes in date order.
+        trace: every step, including events that changed nothing.
+        pending_deadline: Jiaxing: an open rectification deadline on ``as_of``.
+        next_evaluation_year: Shaoxing: the round year the next evaluation is due, while designated.
+    """
+
+    rule_set: str
+    scheme: str
+    as_of: date | None
+    changes: tuple[StatusChange, ...]
+    trace: tuple[TraceStep, ...]
+    pending_deadline: date | None = None
+    next_evaluation_year: int | None = None
+
+    def status_on(self, on: date) -> StatusChange | None:
+        """The change in force on ``on`` (the last one dated on or before it), if any."""
+        found: StatusChange | None = None
+        for c in self.changes:
+            if c.date <= on:
+                found = c
+        return found
+
+    @property
+    def current(self) -> StatusChange | None:
+        return self.changes[-1] if self.changes else None
+
+    def recognitions(self) -> tuple[StatusChange, ...]:
+        """The changes on which the platform became a 嘉兴市中试平台 (title not held just before)."""
+        out: list[StatusChange] = []
+        held = False
+        for c in self.changes:
+            if c.recognised and not held:
+                out.append(c)
+            held = c.recognised
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set,
+            "scheme": self.scheme,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "changes": [c.to_dict() for c in self.changes],
+            "pending_deadline": self.pending_deadline.isoformat() if self.pending_deadline else None,
+            "next_evaluation_year": self.next_evaluation_year,
+            "trace": [t.to_dict() for t in self.trace],
+        }
+
+
+@dataclass
+class _Rectification:
+    deadline: date
+    standing: Standing
+    clause: str
+
+
+class _Jiaxing:
+    """The walk of :func:`status_timeline` (mutable state, local to one call)."""
+
+    def __init__(self, rs: RuleSet, options: Options | None) -> None:
+        self.rs = rs
+        self.options = options
+        self.status = "outside"
+        self.recognised = False
+        self.rect: _Rectification | None = None
+        self.late_rectification_possible = False
+        self.run: list[AnnualEvaluation] = []
+        self.years: set[int] = set()
+        self.changes: list[StatusChange] = []
+        self.trace: list[TraceStep] = []
+        self.issues: list[InputIssue] = []
+
+    def p(self, name: str, on: date) -> Resolved:
+        return _param(self.rs, name, on, self.options)
+
+    def change(self, on: date, status: str, clause: str, note: str, event: int | None,
+               deadline: date | None = None) -> None:
+        self.status = status
+        if status in ("pool", "removed"):
+            self.recognised = False
+        if status == "recognised":
+            self.recognised = True
+        c = StatusChange(on, status, STATUS_LABEL[status], self.recognised, clause, note, event, deadline)
+        self.changes.append(c)
+        self.trace.append(TraceStep("status", clause, note, {"date": on.isoformat(), "status": c.label}))
+
+    def note(self, step: str, clause: str, note: str, on: date) -> None:
+        self.trace.append(TraceStep(step, clause, note, {"date": on.isoformat()}))
+
+    def in_pool(self) -> bool:
+        return self.status in ("pool", "recognised", "rectification")
+
+    def standing(self) -> Standing:
+        return "recognised" if self.recognised else "pool"
+
+    def remove(self) -> None:
+        self.rect = None
+        self.run = []
+        self.years = set()
+
+    def expire(self, before: date) -> None:
+        """A rectification whose deadline passed before ``before`` ends in removal the day after it."""
+        if self.rect is not None and self.rect.deadline < before:
+            deadline = self.rect.deadline
+            self.remove()
+            self.change(deadline + timedelta(days=1), "removed", CL_EXPIRED,
+                        f"整改期限{deadline}届满未完成整改，视为自动退库", None)
+            self.late_rectification_possible = True
+
+    def pool_entry(self, i: int, e: PoolEntry) -> None:
+        if self.in_pool():
+            self.issues.append(InputIssue(f"events[{i}]", CL_POOL_ENTRY,
+                                          f"already in the pool on {e.date}; a platform enters the pool once per spell"))
+            return
+        restart = self.status == "removed"
+        self.remove()
+        doc = f"（{e.document_number}）" if e.document_number else ""
+        if restart:
+            self.change(e.date, "pool", f"{CL_POOL_ENTRY}；{CL_RESTART}",
+                        f"退库后重新按“先培育再认定”入库{doc}，连续优秀重新计算", i)
+        else:
+            self.change(e.date, "pool", CL_POOL_ENTRY, f"列入嘉兴市中试平台培育库{doc}", i)
+
+    def evaluation(self, i: int, e: AnnualEvaluation) -> None:
+        f = f"events[{i}]"
+        if not self.in_pool():
+            self.issues.append(InputIssue(f, CL_EVALUATION,
+                                          f"not in the pool on {e.date} (status {STATUS_LABEL[self.status]}); only pool platforms are evaluated"))
+            return
+        if self.rect is not None:
+            self.issues.append(InputIssue(f, CL_RECTIFIED,
+                                          f"evaluation on {e.date} falls in the rectification period ending {self.rect.deadline}"))
+            return
+        if e.year in self.years:
+            self.issues.append(InputIssue(f"{f}.year", CL_EVALUATION, f"year {e.year} is already evaluated in this pool spell"))
+            return
+        standing = self.standing()
+        allowed, fail = (POOL_GRADES, FAILING) if standing == "pool" else (RECOGNISED_GRADES, FAIL)
+        if not e.report_submitted:
+            if e.grade is not None and e.grade != fail:
+                self.issues.append(InputIssue(f"{f}.grade", CL_NO_REPORT,
+                                              f"report not submitted, so the grade is {fail}, not {e.grade}"))
+                return
+            grade = fail
+            self.note("report-missing", CL_NO_REPORT, f"{e.year}年度未及时提交绩效评价材料，按“{fail}”评价", e.date)
+        elif e.grade is None:
+            self.issues.append(InputIssue(f"{f}.grade", CL_GRADES, "a grade is needed when the report was submitted"))
+            return
+        elif e.grade not in allowed:
+            self.issues.append(InputIssue(f"{f}.grade", CL_GRADES,
+                                          f"{STANDING_LABEL[standing]} is graded {'/'.join(allowed)}, not {e.grade}"))
+            return
+        else:
+            grade = e.grade
+        self.years.add(e.year)
+        self.note("evaluation", CL_GRADES, f"{STANDING_LABEL[standing]}{e.year}年度评价为“{grade}”", e.date)
+        if grade == fail:
+            months = self.p("evaluation.rectification_months", e.date)
+            deadline = add_months(e.date, int(months.value))
+            self.rect = _Rectification(deadline, standing, months.cite())
+            self.run = []
+            self.change(e.date, "rectification", months.cite(),
+                        f"{e.year}年度评价为“{grade}”，限期整改{months.value}个月，至{deadline}", i, deadline)
+            return
+        if standing == "recognised":
+            return
+        if grade != EXCELLENT:
+            self.run = []
+            return
+        self.run = [*self.run, e] if self.run and self.run[-1].year == e.year - 1 else [e]
+        needed = self.p("recognition.consecutive_excellent", e.date)
+        if len(self.run) < int(needed.value):
+            return
+        years = "、".join(str(x.year) for x in self.run[-int(needed.value):])
+        if not e.meets_provincial_guidance:
+            self.note("recognition", CL_GUIDANCE,
+                      f"{years}年度连续优秀，但不符合省指引对市级中试平台的要求，暂不列为嘉兴市中试平台", e.date)
+            return
+        self.change(e.date, "recognised", needed.cite(),
+                    f"在库期间{years}年度连续获评“优秀”，列为嘉兴市中试平台", i)
+
+    def rectification(self, i: int, e: RectificationOutcome) -> None:
+        if self.rect is None:
+            if self.late_rectification_possible:
+                self.late_rectification_possible = False
+                self.note("rectification", CL_EXPIRED, f"整改结果（{e.date}）晚于整改期限，平台已自动退库", e.date)
+                return
+            self.issues.append(InputIssue(f"events[{i}]", CL_RECTIFIED,
+                                          f"no rectification is open on {e.date}"))
+            return
+        rect = self.rect
+        if e.rectified:
+            self.rect = None
+            back = rect.standing if not self.recognised else "recognised"
+            self.change(e.date, back, f"{CL_RECTIFIED}；{rect.clause}",
+                        f"整改期限{rect.deadline}内完成整改，恢复为{STATUS_LABEL[back]}", i)
+        else:
+            self.remove()
+            self.change(e.date, "removed", CL_STILL_FAILING, "整改后仍不合格/不通过，视为自动退库", i)
+
+    def recognition(self, i: int, e: LevelRecognition) -> None:
+        doc = e.document_number or "无文号"
+        if e.level == "municipal":
+            if self.recognised:
+                self.note("recognition", CL_MUNICIPAL_DOC, f"已是嘉兴市中试平台，认定文件（{doc}）", e.date)
+                return
+            if self.status == "rectification":
+                self.recognised = True
+                self.change(e.date, "rectification", CL_MUNICIPAL_DOC,
+                            f"发文认定为嘉兴市中试平台（{doc}），整改仍需在期限内完成", i, self.rect.deadline if self.rect else None)
+                return
+            where = "" if self.status == "pool" else "（未记录在库，按认定文件）"
+            self.change(e.date, "recognised", CL_MUNICIPAL_DOC, f"发文认定为嘉兴市中试平台{where}（{doc}）", i)
+            return
+        auto = self.p("recognition.auto_levels", e.date)
+        name = "国家级" if e.level == "national" else "省级"
+        if e.level not in tuple(auto.value):
+            self.note("recognition", auto.cite(), f"获评{name}中试平台（{doc}），该级别不自动认定", e.date)
+            return
+        if self.recognised:
+            self.note("recognition", auto.cite(), f"获评{name}中试平台（{doc}），已是嘉兴市中试平台", e.date)
+            return
+        if not self.in_pool():
+            self.note("recognition", auto.cite(),
+                      f"获评{name}中试平台（{doc}），但当时不在培育库，不自动认定为嘉兴市中试平台", e.date)
+            return
+        if self.status == "rectification":
+            self.recognised = True
+            self.change(e.date, "rectification", auto.cite(),
+                        f"在库期间获评{name}中试平台（{doc}），自动认定为嘉兴市中试平台；整改仍需在期限内完成",
+                        i, self.rect.deadline if self.rect else None)
+            return
+        self.change(e.date, "recognised", auto.cite(),
+                    f"在库期间获评{name}中试平台（{doc}），自动认定为嘉兴市中试平台", i)
+
+    def removal(self, i: int, e: Removal) -> None:
+        grounds = self.p("evaluation.removal_grounds", e.date)
+        table: Mapping[str, str] = grounds.value
+        if e.ground not in table:
+            self.issues.append(InputIssue(f"events[{i}].ground", grounds.cite(),
+                                          f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
+            return
+        if not self.in_pool():
+            self.issues.append(InputIssue(f"events[{i}]", table[e.ground],
+                                          f"not in the pool on {e.date} (status {STATUS_LABEL[self.status]})"))
+            return
+        self.remove()
+        self.late_rectification_possible = False
+        self.change(e.date, "removed", table[e.ground],
+                    "不再纳入市级中试平台（培育）库管理，完善整改后须重新入库", i)
+
+
+def _in_order(events: Sequence[Any], as_of: date | None) -> list[tuple[int, Any]]:
+    indexed = [(i, e) for i, e in enumerate(events) if as_of is None or e.date <= as_of]
+    return sorted(indexed, key=lambda ie: (ie[1].date, ie[0]))
+
+
+def status_timeline(
+    events: Sequence[StatusEvent],
+    rule_set: RuleSet,
+    *,
+    as_of: date | None = None,
+    options: Options | None = None,
+) -> StatusTimeline:
+    """The dated status changes of a Jiaxing platform (细则 第三章).
+
+    Events are taken in date order (same-day events in input order); events after ``as_of`` are not
+    used. A rectification deadline that passed before ``as_of`` (or before a later event) removes the
+    platform on the day after the deadline. Inconsistent histories (an evaluation outside the pool, a
+    rectification with none open, …) are refused, every problem at once.
+    """
+    w = _Jiaxing(rule_set, options)
+    skipped = len(events)
+    for i, e in _in_order(events, as_of):
+        skipped -= 1
+        w.expire(e.date)
+        if e.kind != "rectification":
+            w.late_rectification_possible = False
+        if isinstance(e, PoolEntry):
+            w.pool_entry(i, e)
+        elif isinstance(e, AnnualEvaluation):
+            w.evaluation(i, e)
+        elif isinstance(e, RectificationOutcome):
+            w.rectification(i, e)
+        elif isinstance(e, LevelRecognition):
+            w.recognition(i, e)
+        else:
+            w.removal(i, e)
+    if as_of is not None:
+        w.expire(as_of)
+        if skipped:
+            w.trace.append(TraceStep("as-of", CL_EVALUATION, f"{skipped}个晚于{as_of}的事件未计入",
+                                     {"as_of": as_of.isoformat()}))
+    if w.issues:
+        raise InputErrors(w.issues)
+    pending = w.rect.deadline if w.rect is not None else None
+    return StatusTimeline(rule_set.id, "jiaxing", as_of, tuple(w.changes), tuple(w.trace), pending_deadline=pending)
+
+
+def shaoxing_base_timeline(
+    events: Sequence[BaseEvent],
+    rule_set: RuleSet,
+    *,
+    as_of: date | None = None,
+    options: Options | None = None,
+) -> StatusTimeline:
+    """Designation and revocation of a Shaoxing pilot base (绍兴中试基地方案 五（三）, 附件 三).
+
+    Revoked (撤销评定) after ``base.revocation.consecutive_fail`` consecutive 不合格 results, after an
+    evaluation missed without reason (无故不参加), or on a ground of ``base.revocation.grounds``. An excused
+    absence neither counts as 不合格 nor breaks a run of them. A revoked base may be designated again in a
+    later round (a new designation event). Evaluations are due every ``base.evaluation_interval_years``.
+    """
+    changes: list[StatusChange] = []
+    trace: list[TraceStep] = []
+    issues: list[InputIssue] = []
+    status = "outside"
+    fails = absences = 0
+    designated_year: int | None = None
+    last_round: int | None = None
+
+    def change(on: date, new: str, clause: str, note: str, event: int) -> None:
+        nonlocal status
+        status = new
+        changes.append(StatusChange(on, new, STATUS_LABEL[new], False, clause, note, event))
+        trace.append(TraceStep("status", clause, note, {"date": on.isoformat(), "status": STATUS_LABEL[new]}))
+
+    def p(name: str, on: date) -> Resolved:
+        return _param(rule_set, name, on, options)
+
+    skipped = len(events)
+    for i, e in _in_order(events, as_of):
+        skipped -= 1
+        f = f"events[{i}]"
+        if isinstance(e, BaseDesignation):
+            if status == "designated":
+                issues.append(InputIssue(f, CL_SX_DESIGNATION, f"already designated on {e.date}"))
+                continue
+            again = status == "revoked"
+            fails = absences = 0
+            designated_year, last_round = e.date.year, None
+            doc = f"（{e.document_number}）" if e.document_number else ""
+            change(e.date, "designated", f"{CL_SX_DESIGNATION}；{CL_SX_RESTART}" if again else CL_SX_DESIGNATION,
+                   f"{'撤销后重新' if again else ''}评定为绍兴市科技成果转化中试基地{doc}", i)
+        elif isinstance(e, BaseEvaluation):
+            interval = p("base.evaluation_interval_years", e.date)
+            if status != "designated" or designated_year is None:
+                issues.append(InputIssue(f, interval.cite(), f"not a designated base on {e.date}"))
+                continue
+            if (last_round is not None and e.round_year <= last_round) or e.round_year < designated_year:
+                issues.append(InputIssue(f"{f}.round_year", interval.cite(),
+                                         f"round {e.round_year} is not after the previous round "
+                                         f"{last_round if last_round is not None else '(designation ' + str(designated_year) + ')'}"))
+                continue
+            if last_round is not None and e.round_year - last_round < int(interval.value):
+                trace.append(TraceStep("interval", interval.cite(),
+                                       f"{e.round_year}年评价距上次（{last_round}年）不足{interval.value}年",
+                                       {"date": e.date.isoformat()}))
+            if not e.participated:
+                if e.grade is not None:
+                    issues.append(InputIssue(f"{f}.grade", interval.cite(), "a base that did not take part has no grade"))
+                    continue
+                last_round = e.round_year
+                if e.excused:
+                    trace.append(TraceStep("evaluation", interval.cite(),
+                                           f"{e.round_year}年度评价因故未参加（理由已认可），不计为不合格",
+                                           {"date": e.date.isoformat()}))
+                    continue
+                absences += 1
+                limit = p("base.revocation.unexcused_absences", e.date)
+                trace.append(TraceStep("evaluation", limit.cite(), f"{e.round_year}年度无故不参加绩效评价",
+                                       {"date": e.date.isoformat()}))
+                if absences >= int(limit.value):
+                    change(e.date, "revoked", limit.cite(), f"{e.round_year}年度无故不参加绩效评价，撤销评定", i)
+                continue
+            if e.grade is None:
+                issues.append(InputIssue(f"{f}.grade", interval.cite(), "a grade is needed when the base took part"))
+                continue
+            last_round = e.round_year
+            trace.append(TraceStep("evaluation", interval.cite(), f"{e.round_year}年度评价为“{e.grade}”",
+                                   {"date": e.date.isoformat()}))
+            fails = fails + 1 if e.grade == FAILING else 0
+            needed = p("base.revocation.consecutive_fail", e.date)
+            if fails >= int(needed.value):
+                change(e.date, "revoked", needed.cite(), f"连续{fails}次绩效评价“不合格”，撤销评定", i)
+        else:
+            grounds = p("base.revocation.grounds", e.date)
+            table: Mapping[str, str] = grounds.value
+            if e.ground not in table:
+                issues.append(InputIssue(f"{f}.ground", grounds.cite(),
+                                         f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
+                continue
+            if status != "designated":
+                issues.append(InputIssue(f, table[e.ground], f"not a designated base on {e.date}"))
+                continue
+            change(e.date, "revoked", table[e.ground], "撤销评定", i)
+    if as_of is not None and skipped:
+        trace.append(TraceStep("as-of", CL_SX_DESIGNATION, f"{skipped}个晚于{as_of}的事件未计入",
+                               {"as_of": as_of.isoformat()}))
+    if issues:
+        raise InputErrors(issues)
+    next_year: int | None = None
+    if status == "designated" and designated_year is not None:
+        on = as_of or changes[-1].date
+        interval = p("base.evaluation_interval_years", on)
+        next_year = (last_round if last_round is not None else designated_year) + int(interval.value)
+        trace.append(TraceStep("next-evaluation", interval.cite(), f"下次绩效评价应于{next_year}年进行",
+                               {"next_evaluation_year": str(next_year)}))
+    return StatusTimeline(rule_set.id, "shaoxing-base", as_of, tuple(changes), tuple(trace),
+                          next_evaluation_year=next_year)

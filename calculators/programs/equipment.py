@@ -1,0 +1,149 @@
+"""Equipment subsidy for national/provincial platforms (国家级、省级中试平台设备投入补助).
+
+细则 第四章（一）: 30% of audited equipment investment of the three years before the application
+year on the first claim; later claims 30% of each following year's investment; each year and
+invoice claimed once; cumulative cap 1000万 (national) / 500万 (provincial) by the highest level
+held on the claim date; a claim that would cross the cap is paid up to it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from calculators.errors import InputErrors, InputIssue
+from calculators.facts import Facts, Trigger, recognition_key
+from calculators.money import apply_rate, fen_to_yuan, rate_percent
+from calculators.programs.base import ClaimContext, ProgramOutcome
+from calculators.results import CapInfo
+from calculators.rulesets.model import Options, RuleSet
+from calculators.scenario import ClaimInput
+
+PROGRAM = "equipment-subsidy"
+LEVEL_NAMES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+
+
+def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options) -> Trigger | None:
+    levels = tuple(rs.param("equipment.eligible_levels", claim.application_date, options).value)
+    held = facts.highest_level(claim.application_date, levels)
+    if held is None:
+        return None
+    i, r = held
+    return Trigger(recognition_key(r, i), r.date,
+                   f"入围{LEVEL_NAMES[r.level]}中试平台（{r.document_number or '无文号'}，{r.date}）",
+                   "细则 第四章（一）(1)")
+
+
+def _window(ctx: ClaimContext) -> tuple[list[int], str]:
+    """Years the claim covers and the clause that says so."""
+    year = ctx.on.year
+    prior_years = sorted(ctx.state.claimed_years)
+    window = ctx.p("equipment.window")
+    if not prior_years:
+        n = int(ctx.p("equipment.window_years").value)
+        last = year - 1 if window.value == "before-application-year" else year
+        years = list(range(last - n + 1, last + 1))
+        ctx.step("window", window.cite(), f"首次申报：近{n}年设备投入，取{years[0]}—{years[-1]}年度",
+                 first_year=years[0], last_year=years[-1], reading=window.value)
+        return years, window.cite()
+    last = year - 1 if window.value == "before-application-year" else year
+    years = list(range(prior_years[-1] + 1, last + 1))
+    ctx.step("window", window.cite(),
+             f"后续申报：上次申报至{prior_years[-1]}年度，本次为其后各年度当年设备投资"
+             + (f"{years[0]}—{years[-1]}年度" if years else "（无新的年度可申报）"),
+             last_claimed_year=prior_years[-1], reading=window.value)
+    return years, window.cite()
+
+
+def compute(ctx: ClaimContext) -> ProgramOutcome:
+    claim, field = ctx.claim, ctx.field
+    record_scope = ctx.p("equipment.record_scope")
+    if ctx.trigger is None:
+        return ProgramOutcome.ineligible(f"申报日{ctx.on}未入围国家级或省级中试平台（细则 第四章（一）(1)）")
+    if record_scope.value == "pool-and-municipal-only":
+        in_pool = ctx.facts.pool_spell_on(ctx.on) is not None
+        muni = ctx.facts.municipal_recognition(
+            ctx.on,
+            consecutive_excellent=int(ctx.p("recognition.consecutive_excellent").value),
+            auto_levels=tuple(ctx.p("recognition.auto_levels").value),
+        )
+        if not in_pool and muni is None:
+            ctx.step("record", record_scope.cite(), "平台不在培育库且非嘉兴市中试平台，不属市级备案管理")
+            return ProgramOutcome.ineligible(f"未纳入市级备案管理（{record_scope.cite()}）")
+    ctx.step("record", record_scope.cite(), "平台属市级备案管理范围", reading=record_scope.value)
+
+    # one claim per application year (当年设备投资)
+    per_year = ctx.p("equipment.claims_per_year")
+    earlier = ctx.state.application_years.get((PROGRAM, ctx.on.year), [])
+    if len(earlier) >= int(per_year.value):
+        raise InputErrors.one(f"{field}.application_date", per_year.cite(),
+                              f"{ctx.on.year}年度已有设备补助申请 {earlier[0]}；每年度只可申报{per_year.value}次")
+
+    window_years, window_clause = _window(ctx)
+    issues: list[InputIssue] = []
+    if claim.years is not None:
+        years = sorted(set(claim.years))
+        for k, y in enumerate(claim.years):
+            if y in ctx.state.claimed_years:
+                issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+                                         f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
+            elif y not in window_years:
+                issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+                                         f"{y}年度不在本次可申报年度 {window_years} 之内"))
+    else:
+        years = [y for y in window_years if y not in ctx.state.claimed_years]
+
+    vat = ctx.p("equipment.vat")
+    audited = {inv.year: inv for inv in ctx.scenario.investments}
+    invoices_by_year: dict[int, list[int]] = {}
+    invoice_keys: list[str] = []
+    for k, inv in enumerate(claim.invoices):
+        key = f"{inv.issuer_code}:{inv.number}"
+        if key in ctx.state.claimed_invoices:
+            issues.append(InputIssue(f"{field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
+                                     f"发票 {key} 已由申请 {ctx.state.claimed_invoices[key]} 申报"))
+        if inv.date.year not in years:
+            issues.append(InputIssue(f"{field}.invoices[{k}].date", window_clause,
+                                     f"发票日期 {inv.date} 不在申报年度 {years} 之内"))
+        base = inv.audited if inv.audited is not None else inv.net
+        amount = base + (inv.vat if vat.value == "with-vat" else 0)
+        invoices_by_year.setdefault(inv.date.year, []).append(amount)
+        invoice_keys.append(key)
+    if issues:
+        raise InputErrors(issues)
+
+    base_total = 0
+    for y in years:
+        if y in audited:
+            a = audited[y]
+            amount = a.amount + (a.vat if vat.value == "with-vat" else 0)
+            source = f"审计确认（{a.audit_report or '审计报告'}）"
+        elif y in invoices_by_year:
+            amount = sum(invoices_by_year[y])
+            source = f"发票合计（{len(invoices_by_year[y])}张，待审计）"
+        else:
+            amount, source = 0, "无设备投入记录"
+        base_total += amount
+        ctx.step("investment", vat.cite(), f"{y}年度设备投入：{source}，{'不含税' if vat.value == 'net-of-vat' else '含税'}",
+                 year=y, amount_fen=amount)
+    rate = ctx.p("equipment.rate")
+    gross = apply_rate(base_total, Decimal(rate.value))
+    ctx.step("rate", rate.cite(), f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
+             base_fen=base_total, rate=rate.value, gross_fen=gross)
+
+    held = ctx.facts.highest_level(ctx.on, tuple(ctx.p("equipment.eligible_levels").value))
+    assert held is not None  # the trigger exists
+    level = held[1].level
+    cap_param = ctx.p(f"equipment.cap.{level}")
+    limit = int(cap_param.value)
+    used = ctx.state.entitled.get(PROGRAM, 0)
+    headroom = max(0, limit - used)
+    entitled = min(gross, headroom)
+    cap = CapInfo(level, limit, used, headroom, cap_param.cite())
+    reasons: tuple[str, ...] = ()
+    ctx.step("cap", cap_param.cite(),
+             f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{fen_to_yuan(used)}元，剩余额度",
+             limit_fen=limit, used_fen=used, headroom_fen=headroom, entitled_fen=entitled)
+    if entitled < gross:
+        reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予补助"
+                   f"（{cap_param.cite()}）",)
+    return ProgramOutcome("computed", gross, entitled, cap, reasons, tuple(years), tuple(invoice_keys))

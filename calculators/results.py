@@ -1,0 +1,127 @@
+"""What the calculators return for each claim: amounts in fen and the explanation trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from moneyed import Money
+
+from calculators.money import fen_to_money, fen_to_yuan
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of an explanation (计算过程): what was done, under which clause, with which values."""
+
+    step: str
+    clause: str
+    note: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "clause": self.clause, "note": self.note, "values": dict(self.values)}
+
+
+@dataclass(frozen=True)
+class CapInfo:
+    """The cap (累计上限) applied to a claim, as it stood before the claim."""
+
+    level: str
+    limit: int
+    used: int
+    headroom: int
+    clause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "limit": fen_to_yuan(self.limit),
+            "used": fen_to_yuan(self.used),
+            "headroom": fen_to_yuan(self.headroom),
+            "clause": self.clause,
+        }
+
+
+@dataclass(frozen=True)
+class Share:
+    """One payer's share (分担) of a payable amount."""
+
+    payer: str
+    payer_name: str
+    party: str  # city | local | province
+    amount: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"payer": self.payer, "payer_name": self.payer_name, "party": self.party,
+                "amount": fen_to_yuan(self.amount)}
+
+
+STATUSES = ("payable", "capped", "offset", "excluded", "ineligible", "declined", "reversed")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The computed outcome of one claim.
+
+    Attributes:
+        claim_id / program / program_title: which claim, under which program.
+        rule_set / rule_set_title: the rule set that governs it (and why, in the trace).
+        purse: ``municipal`` | ``provincial``.
+        status: one of :data:`STATUSES`.
+        gross: the program's amount before cap, exclusion and offset (fen).
+        cap: the cap applied, if the program has one.
+        entitled: after the cap and any exclusion (fen).
+        offset: what the higher-of rule (就高不重复) withheld (fen).
+        payable: what is owed (fen) = sum of ``shares``.
+        shares: each payer's share.
+        trace: every step with its clause.
+        reasons: short statements of why the payable is less than the gross, if it is.
+        years / invoices: investment years and invoice keys this claim consumed.
+        trigger: the event that triggered the claim and picked the rule set.
+    """
+
+    claim_id: str
+    program: str
+    program_title: str
+    rule_set: str
+    rule_set_title: str
+    purse: str
+    status: str
+    gross: int
+    cap: CapInfo | None
+    entitled: int
+    offset: int
+    payable: int
+    shares: tuple[Share, ...]
+    trace: tuple[TraceStep, ...]
+    reasons: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    invoices: tuple[str, ...] = ()
+    trigger: str = ""
+
+    @property
+    def payable_money(self) -> Money:
+        return fen_to_money(self.payable)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim_id,
+            "program": self.program,
+            "program_title": self.program_title,
+            "rule_set": self.rule_set,
+            "rule_set_title": self.rule_set_title,
+            "purse": self.purse,
+            "status": self.status,
+            "trigger": self.trigger,
+            "gross": fen_to_yuan(self.gross),
+            "cap": self.cap.to_dict() if self.cap else None,
+            "entitled": fen_to_yuan(self.entitled),
+            "offset": fen_to_yuan(self.offset),
+            "payable": fen_to_yuan(self.payable),
+            "shares": [s.to_dict() for s in self.shares],
+            "years": list(self.years),
+            "invoices": list(self.invoices),
+            "reasons": list(self.reasons),
+            "trace": [t.to_dict() for t in self.trace],
+        }

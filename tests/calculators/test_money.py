@@ -1,0 +1,195 @@
+"""Money (POLICY.md §6): integer fen, decimal strings in and out, floats refused, rounding stated."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moneyed import Money
+
+from calculators.errors import InputErrors
+from calculators.money import (
+    FEN_PER_WAN,
+    FEN_PER_YUAN,
+    apply_rate,
+    fen_to_money,
+    fen_to_wan,
+    fen_to_yuan,
+    floor_share,
+    money_to_fen,
+    parse_yuan,
+    rate_percent,
+    split_fen,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "fen"),
+    [
+        ("1234.56", 123456),
+        ("0.01", 1),
+        ("0", 0),
+        ("-0.00", 0),
+        ("1,234,567.89", 123456789),  # thousands separators as clerks write them
+        (" 42.1 ", 4210),
+        ("1.500", 150),  # trailing zeros are exact, not a third decimal
+        (1234, 123400),
+        (0, 0),
+        (Decimal("99.99"), 9999),
+        ("10000000.00", 1_000_000_000),
+    ],
+)
+def test_parse_yuan_gives_exact_fen(value: object, fen: int) -> None:
+    assert parse_yuan(value, field="x") == fen
+
+
+@pytest.mark.parametrize(
+    ("value", "rule_part", "message_part"),
+    [
+        (1.5, "never floats", "is a float"),
+        (0.1, "never floats", "is a float"),
+        (100.0, "never floats", "is a float"),  # even a whole-number float
+        (True, "never floats", "is a float"),
+        ("1.005", "at most 2 decimals", "more than two decimals"),
+        ("0.001", "at most 2 decimals", "more than two decimals"),
+        ("-1.00", "never negative", "is negative"),
+        ("abc", "decimal yuan strings", "not a decimal amount"),
+        ("", "decimal yuan strings", "not a decimal amount"),
+        ("NaN", "decimal yuan strings", "not a finite amount"),
+        ("Infinity", "decimal yuan strings", "not a finite amount"),
+        (None, "decimal yuan strings", "is not an amount"),
+        ([1], "decimal yuan strings", "is not an amount"),
+    ],
+)
+def test_parse_yuan_refuses_and_names_the_field(value: object, rule_part: str, message_part: str) -> None:
+    with pytest.raises(InputErrors) as info:
+        parse_yuan(value, field="claims[0].invoices[1].net")
+    (issue,) = info.value.issues
+    assert issue.field == "claims[0].invoices[1].net"
+    assert rule_part in issue.rule
+    assert message_part in issue.message
+
+
+def test_negative_amounts_when_allowed() -> None:
+    assert parse_yuan("-12.34", field="x", allow_negative=True) == -1234
+
+
+@pytest.mark.parametrize(
+    ("fen", "text"),
+    [(0, "0.00"), (5, "0.05"), (50, "0.50"), (100, "1.00"), (123456, "1234.56"), (-5, "-0.05"),
+     (-123456, "-1234.56"), (1_000_000_000, "10000000.00")],
+)
+def test_fen_to_yuan(fen: int, text: str) -> None:
+    assert fen_to_yuan(fen) == text
+
+
+@pytest.mark.parametrize(
+    ("fen", "wan"),
+    [(0, "0"), (FEN_PER_WAN, "1"), (150 * FEN_PER_WAN, "150"), (1000 * FEN_PER_WAN, "1000"),
+     (123_456, "0.123456"), (1, "0.000001"), (60_000_000, "60")],
+)
+def test_fen_to_wan_is_exact(fen: int, wan: str) -> None:
+    """Annex 3 is in 万元; the conversion never rounds (1 万元 = 1,000,000 fen)."""
+    assert fen_to_wan(fen) == wan
+
+
+def test_money_round_trip_and_currency() -> None:
+    m = fen_to_money(123456)
+    assert m == Money(Decimal("1234.56"), "CNY")
+    assert money_to_fen(m) == 123456
+    assert parse_yuan(Money("0.07", "CNY"), field="x") == 7
+    with pytest.raises(InputErrors) as info:
+        money_to_fen(Money("1.00", "USD"), field="amount")
+    assert info.value.issues[0].field == "amount"
+    assert "CNY only" in info.value.issues[0].rule
+
+
+@pytest.mark.parametrize(
+    ("fen", "rate", "result"),
+    [
+        (33335, "0.30", 10001),   # 10,000.5 fen: exactly half rounds up
+        (33331, "0.30", 9999),    # 9,999.3 → down
+        (33333, "0.30", 10000),   # 9,999.9 → up
+        (5, "0.30", 2),           # 1.5 → 2
+        (1, "0.30", 0),           # 0.3 → 0
+        (200_000_000, "0.30", 60_000_000),
+        (200_000_000, "0.25", 50_000_000),
+        (12345, "1", 12345),
+        (12345, "0", 0),
+    ],
+)
+def test_apply_rate_rounds_half_up_to_the_fen(fen: int, rate: str, result: int) -> None:
+    assert apply_rate(fen, Decimal(rate)) == result
+
+
+def test_floor_share() -> None:
+    assert floor_share(10001, Decimal("0.5")) == 5000
+    assert floor_share(9999, Decimal("0.5")) == 4999
+    assert floor_share(3, Decimal("0.3333")) == 0
+
+
+def test_split_fen_city_floor_local_rest() -> None:
+    half = Decimal("0.5")
+    assert split_fen(10001, [("city", half), ("local", half)], "local") == [("city", 5000), ("local", 5001)]
+    assert split_fen(10000, [("city", half), ("local", half)], "local") == [("city", 5000), ("local", 5000)]
+    assert split_fen(1, [("city", half), ("local", half)], "local") == [("city", 0), ("local", 1)]
+    assert split_fen(0, [("city", half), ("local", half)], "local") == [("city", 0), ("local", 0)]
+    assert split_fen(777, [("local", Decimal(1))], "local") == [("local", 777)]
+    # the order of the result follows the scheme, whoever takes the remainder
+    assert split_fen(10001, [("local", half), ("city", half)], "local") == [("local", 5001), ("city", 5000)]
+
+
+def test_split_fen_refuses_bad_schemes() -> None:
+    with pytest.raises(ValueError, match="do not sum to 1"):
+        split_fen(100, [("city", Decimal("0.5")), ("local", Decimal("0.4"))], "local")
+    with pytest.raises(ValueError, match="takes no share"):
+        split_fen(100, [("city", Decimal("0.5")), ("local", Decimal("0.5"))], "province")
+
+
+@pytest.mark.parametrize(("rate", "text"), [("0.30", "30%"), ("0.3", "30%"), ("0.5", "50%"), ("1", "100%"),
+                                            ("0.255", "25.5%"), ("0", "0%")])
+def test_rate_percent(rate: str, text: str) -> None:
+    assert rate_percent(Decimal(rate)) == text
+
+
+def test_units() -> None:
+    assert FEN_PER_YUAN == 100
+    assert FEN_PER_WAN == 10_000 * FEN_PER_YUAN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=10**15))
+def test_yuan_text_round_trips(fen: int) -> None:
+    assert parse_yuan(fen_to_yuan(fen), field="x") == fen
+    assert money_to_fen(fen_to_money(fen)) == fen
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=4),
+    st.data(),
+)
+def test_split_fen_always_adds_up(total: int, weights: list[int], data: st.DataObject) -> None:
+    """Any scheme whose shares sum to 1: the parts sum to the total exactly; every floor party is within 1 fen."""
+    parties = [f"p{i}" for i in range(len(weights))]
+    shares = [Decimal(w) / Decimal(sum(weights)) for w in weights]
+    shares[-1] = Decimal(1) - sum(shares[:-1], Decimal(0))  # make the sum exactly 1
+    remainder = data.draw(st.sampled_from(parties))
+    parts = split_fen(total, list(zip(parties, shares, strict=True)), remainder)
+    assert [p for p, _ in parts] == parties
+    assert sum(f for _, f in parts) == total
+    for (party, fen), share in zip(parts, shares, strict=True):
+        if party != remainder:
+            assert abs(Decimal(total) * share - fen) < 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=10**13), st.integers(min_value=0, max_value=100))
+def test_apply_rate_is_within_half_a_fen(fen: int, percent: int) -> None:
+    rate = Decimal(percent) / 100
+    exact = Decimal(fen) * rate
+    got = apply_rate(fen, rate)
+    assert -Decimal("0.5") < got - exact <= Decimal("0.5")

@@ -1,0 +1,128 @@
+"""Shared fixtures: a fresh, migrated ledger database per test, on SQLite and (when
+``TEST_DATABASE_URL`` is set) on the real PostgreSQL server.
+
+Each PostgreSQL test gets its own database cloned from a migrated template; nothing assumes the
+server is empty, and every database this suite creates is dropped afterwards. With
+``REQUIRE_POSTGRES=1`` (set by ``.ci/run``) an unreachable server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.db import ensure_schema, make_engine, session_factory
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@dataclass
+class LedgerDB:
+    """A migrated database for one test."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    dialect: str
+
+
+def _admin_engine() -> Engine:
+    return create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+                         if PG_URL.startswith("postgresql://") else PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        with _admin_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+
+
+def _engines() -> list[str]:
+    return ["sqlite", "postgres"] if PG_URL or REQUIRE_PG else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tmpl") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    ensure_schema(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not PG_URL:
+        pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    problem = _pg_reachable()
+    if problem:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"subsidy_tmpl_{RUN_ID}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    ensure_schema(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def new_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDB]:
+    if dialect == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "ledger.db"
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        yield LedgerDB(url, engine, session_factory(engine), "sqlite")
+        engine.dispose()
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"subsidy_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=20, max_overflow=20)
+    try:
+        yield LedgerDB(url, engine, session_factory(engine), "postgresql")
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=_engines())
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDB]:
+    """A fresh migrated database on each engine under test."""
+    yield from new_database(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def pg_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDB]:
+    """A fresh migrated PostgreSQL database (skipped without TEST_DATABASE_URL unless required)."""
+    if not PG_URL and not REQUIRE_PG:
+        pytest.skip("TEST_DATABASE_URL not set")
+    yield from new_database("postgres", request, tmp_path)

@@ -1,0 +1,1 @@
+"""The ledger: persistence and posting (models, repository queries, use-case services)."""

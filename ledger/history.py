@@ -1,0 +1,114 @@
+"""Turn a platform's records into the calculators' scenario, so the ledger never re-implements a rule.
+
+Which claims are in the history of the claim being computed (the *target*):
+* decided claims (approved onwards) with their approved amounts; reversed claims as reversed;
+* other pending claims (filed … audited) dated no later than the target, with an approved amount of 0:
+  they hold their investment years and invoices but have committed nothing yet;
+* rejected claims, and claims dated after the target, are left out (they cannot change its result;
+  commitments they already made are held against the cap by the ledger's own guard at approval).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calculators.scenario import Scenario, from_data
+from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent
+
+DECIDED = ("approved", "in_notice", "objected", "issued", "paid", "recovered")
+PENDING = ("filed", "econ_reviewed", "district_reviewed", "audited")
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {"recognitions": [], "pool": [], "agreement_support": [],
+                                            "evaluations": []}
+    events = session.execute(
+        select(PlatformEvent).where(PlatformEvent.platform_id == platform.id).order_by(PlatformEvent.date,
+                                                                                        PlatformEvent.id)
+    ).scalars()
+    for e in events:
+        if e.kind == "recognition":
+            out["recognitions"].append({"id": f"E{e.id}", "level": e.level, "date": e.date,
+                                        "document_number": e.document_number})
+        elif e.kind == "pool-entry":
+            out["pool"].append({"entered": e.date, "document_number": e.document_number})
+        elif e.kind == "pool-exit" and out["pool"] and out["pool"][-1].get("left") is None:
+            out["pool"][-1]["left"] = e.date
+        elif e.kind == "agreement-support":
+            item: dict[str, Any] = {"date": e.date, "document_number": e.document_number}
+            if e.amount_fen is not None:
+                item["amount"] = _yuan(e.amount_fen)
+            out["agreement_support"].append(item)
+        elif e.kind == "evaluation":
+            out["evaluations"].append({"year": e.year, "grade": e.grade, "date": e.date,
+                                       "scheme": e.scheme or "jiaxing"})
+    return out
+
+
+def claim_input(session: Session, claim: Claim, *, as_pending: bool = False) -> dict[str, Any]:
+    invoices = session.execute(
+        select(Invoice).where(Invoice.claim_id == claim.id, Invoice.released.is_(False)).order_by(Invoice.id)
+    ).scalars()
+    item: dict[str, Any] = {
+        "id": claim.number,
+        "program": claim.program,
+        "application_date": claim.application_date,
+        "invoices": [
+            {"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": _yuan(i.net_fen),
+             "vat": _yuan(i.vat_fen), **({"audited": _yuan(i.audited_fen)} if i.audited_fen is not None else {})}
+            for i in invoices
+        ],
+    }
+    if claim.years:
+        item["years"] = list(claim.years)
+    if claim.national_support_fen is not None:
+        item["national_support"] = _yuan(claim.national_support_fen)
+    if claim.recorded_amount_fen is not None:
+        item["recorded_amount"] = _yuan(claim.recorded_amount_fen)
+    if claim.evaluation_year is not None:
+        item["evaluation_year"] = claim.evaluation_year
+    if claim.state in DECIDED and claim.approved_fen is not None:
+        item["approved_amount"] = _yuan(claim.approved_fen)
+    elif as_pending:
+        item["approved_amount"] = "0.00"
+    if claim.state == "reversed":
+        item["reversed"] = True
+    return item
+
+
+def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = None,
+                 extra_claims: list[dict[str, Any]] | None = None) -> Scenario:
+    """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``)."""
+    claims = session.execute(
+        select(Claim).where(Claim.platform_id == platform.id, Claim.state.not_in(("rejected",)))
+        .order_by(Claim.application_date, Claim.id)
+    ).scalars().all()
+    chosen: list[dict[str, Any]] = []
+    for c in claims:
+        if upto is not None and c.id == upto.id:
+            chosen.append(claim_input(session, c))
+            continue
+        if upto is not None and (c.application_date, c.id) > (upto.application_date, upto.id):
+            continue  # later claims cannot change the target's result; the ledger's cap guard covers them
+        pending = c.state in PENDING
+        chosen.append(claim_input(session, c, as_pending=pending))
+    investments = session.execute(
+        select(Investment).where(Investment.platform_id == platform.id).order_by(Investment.year)
+    ).scalars()
+    data: dict[str, Any] = {
+        "name": platform.name,
+        "platform": {"id": platform.code, "name": platform.name, "operator": platform.operator,
+                     "jurisdiction": platform.jurisdiction_code, "leader_type": platform.leader_type},
+        **platform_events(session, platform),
+        "investments": [{"year": i.year, "amount": _yuan(i.amount_fen), "vat": _yuan(i.vat_fen)}
+                        for i in investments],
+        "claims": chosen + list(extra_claims or []),
+    }
+    return from_data(data)

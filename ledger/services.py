@@ -1,0 +1,790 @@
+"""Use cases: every step of a claim's life (POLICY.md 2.6), each one transaction and one journal entry.
+
+Each function takes the caller's ``Session`` (inside a transaction it does not commit), checks the
+procedure, calls the calculators for any amount, writes the records and posts exactly one balanced
+entry. Lock order, everywhere: claim rows → platform → budgets → journal head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calculators.engine import evaluate
+from calculators.errors import CalculatorError, InputErrors
+from calculators.results import ClaimResult
+from calculators.rulesets.bundled import rulebook
+from calculators.rulesets.model import Options, RuleBook
+from calculators.split import payer_shares
+from ledger import accounts as A
+from ledger.errors import (
+    AlreadyClaimed,
+    BudgetExceeded,
+    CapExceeded,
+    IllegalTransition,
+    Invalid,
+    LedgerError,
+    NotFound,
+    PaymentExceedsPayable,
+)
+from ledger.history import DECIDED, scenario_for
+from ledger.journal import Leg, debit_credit, post
+from ledger.models import (
+    Approval,
+    Audit,
+    Budget,
+    Claim,
+    ClaimEvent,
+    ClaimYear,
+    FundIssue,
+    Investment,
+    Invoice,
+    Jurisdiction,
+    Notice,
+    NoticeClaim,
+    Objection,
+    Payer,
+    Payment,
+    Platform,
+    PlatformEvent,
+    Recovery,
+)
+
+PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
+MEMO_OF_STATE = {
+    "filed": A.MEMO_FILED,
+    "econ_reviewed": A.MEMO_ECON_REVIEWED,
+    "district_reviewed": A.MEMO_DISTRICT_REVIEWED,
+    "audited": A.MEMO_AUDITED,
+    "in_notice": A.MEMO_IN_NOTICE,
+    "objected": A.MEMO_OBJECTED,
+}
+
+
+def _book() -> RuleBook:
+    return rulebook()
+
+
+def yuan(fen: int) -> str:
+    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+# ---------------------------------------------------------------- reference data and platforms
+
+def sync_reference_data(session: Session, book: RuleBook | None = None) -> None:
+    """Make the payers and jurisdictions tables match the rule book (idempotent)."""
+    book = book or _book()
+    for p in book.payers.values():
+        row = session.get(Payer, p.code)
+        if row is None:
+            session.add(Payer(code=p.code, name=p.name, level=p.level))
+        else:
+            row.name, row.level = p.name, p.level
+    session.flush()
+    for j in book.jurisdictions.values():
+        jrow = session.get(Jurisdiction, j.code)
+        if jrow is None:
+            session.add(Jurisdiction(code=j.code, name=j.name, kind=j.kind, split_class=j.split_class,
+                                     payer_code=j.payer))
+        else:
+            jrow.name, jrow.kind, jrow.split_class, jrow.payer_code = j.name, j.kind, j.split_class, j.payer
+    session.flush()
+
+
+def create_platform(session: Session, *, code: str, name: str, jurisdiction: str, operator: str = "",
+                    leader_type: str = "enterprise", head_person: str = "", head_phone: str = "",
+                    contact_person: str = "", contact_mobile: str = "") -> Platform:
+    if session.get(Jurisdiction, jurisdiction) is None:
+        raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
+                      field="jurisdiction")
+    if session.execute(select(Platform.id).where(Platform.code == code)).first():
+        raise Invalid("platform codes are unique", f"platform {code!r} exists", field="code")
+    platform = Platform(code=code, name=name, jurisdiction_code=jurisdiction, operator=operator,
+                        leader_type=leader_type, head_person=head_person, head_phone=head_phone,
+                        contact_person=contact_person, contact_mobile=contact_mobile)
+    session.add(platform)
+    session.flush()
+    return platform
+
+
+def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Platform:
+    q = select(Platform).where(Platform.code == code)
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    platform = session.execute(q).scalar_one_or_none()
+    if platform is None:
+        raise NotFound("platforms", f"no platform {code!r}", field="platform")
+    return platform
+
+
+def add_platform_event(session: Session, platform_code: str, *, kind: str, on: date, level: str | None = None,
+                       grade: str | None = None, scheme: str | None = None, year: int | None = None,
+                       document_number: str = "", amount_fen: int | None = None, note: str = "") -> PlatformEvent:
+    """Record a dated fact of the platform's history (入库、退库、认定、评价、协议支持、整改)."""
+    platform = platform_by_code(session, platform_code)
+    event = PlatformEvent(platform_id=platform.id, kind=kind, date=on, level=level, grade=grade, scheme=scheme,
+                          year=year, document_number=document_number, amount_fen=amount_fen, note=note)
+    session.add(event)
+    session.flush()
+    try:
+        scenario_for(session, platform)  # the history must still be a valid scenario
+    except InputErrors as exc:
+        raise Invalid(exc.issues[0].rule, exc.issues[0].message, field=exc.issues[0].field) from None
+    return event
+
+
+# ---------------------------------------------------------------- budgets
+
+def appropriate(session: Session, *, payer: str, fiscal_year: int, program: str, amount_fen: int, on: date,
+                document_number: str = "", actor: str = "") -> dict[str, Any]:
+    """Add an appropriation (预算批复) for a payer, year and program: budgetary and financial legs."""
+    if amount_fen <= 0:
+        raise Invalid("appropriations are positive", "amount must be more than 0", field="amount")
+    if session.get(Payer, payer) is None:
+        raise NotFound("payers", f"no payer {payer!r}", field="payer")
+    budget = session.execute(
+        select(Budget).where(Budget.payer_code == payer, Budget.fiscal_year == fiscal_year, Budget.program == program)
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if budget is None:
+        budget = Budget(payer_code=payer, fiscal_year=fiscal_year, program=program, appropriation_fen=0,
+                        document_number=document_number)
+        session.add(budget)
+        session.flush()
+    budget.appropriation_fen += amount_fen
+    dims = {"payer": payer, "program": program, "fiscal_year": fiscal_year}
+    entry = post(session, entry_date=on, kind="appropriation", actor=actor,
+                 description=f"{fiscal_year}年度{program}预算指标 {document_number}".strip(),
+                 legs=debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, amount_fen, **dims)
+                 + debit_credit(A.TREASURY, A.APPROPRIATION_REVENUE, amount_fen, payer=payer,
+                                fiscal_year=fiscal_year))
+    return {"budget": budget.id, "entry": entry, "appropriation": yuan(budget.appropriation_fen)}
+
+
+def available_budget(session: Session, payer: str, fiscal_year: int, program: str) -> int:
+    total = session.execute(
+        select(func.coalesce(func.sum(_posting().c.amount_fen), 0)).where(
+            _posting().c.account_code == A.APPROPRIATION_AVAILABLE, _posting().c.payer_code == payer,
+            _posting().c.fiscal_year == fiscal_year, _posting().c.program == program)
+    ).scalar_one()
+    return -int(total)
+
+
+def _posting() -> Any:
+    from ledger.models import Posting
+
+    return Posting.__table__
+
+
+# ---------------------------------------------------------------- claims
+
+@dataclass(frozen=True)
+class InvoiceIn:
+    """An invoice filed with a claim (fen amounts)."""
+
+    issuer_code: str
+    number: str
+    date: date
+    net_fen: int
+    vat_fen: int = 0
+
+
+def _lock_claim(session: Session, number: str) -> Claim:
+    claim = session.execute(
+        select(Claim).where(Claim.number == number).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if claim is None:
+        raise NotFound("claims", f"no claim {number!r}", field="claim")
+    return claim
+
+
+def _require(claim: Claim, action: str, states: Sequence[str], why: str) -> None:
+    if claim.state not in states:
+        raise IllegalTransition(
+            PROCEDURE, f"claim {claim.number} is {claim.state}; {action} needs it to be {' or '.join(states)}: {why}",
+            field="state", state=claim.state)
+
+
+def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
+           note: str = "") -> None:
+    session.add(ClaimEvent(claim_id=claim.id, from_state=claim.state, to_state=to_state, action=action, date=on,
+                           actor=actor, entry_id=entry, note=note))
+    claim.state = to_state
+    session.flush()
+
+
+def _compute(session: Session, platform: Platform, claim_number: str, *, upto: Claim | None = None,
+             extra: list[dict[str, Any]] | None = None, options: Options | None = None) -> ClaimResult:
+    try:
+        scenario = scenario_for(session, platform, upto=upto, extra_claims=extra)
+        result = evaluate(scenario, _book(), options).by_claim()[claim_number]
+    except InputErrors as exc:
+        first = exc.issues[0]
+        raise Invalid(first.rule, "; ".join(str(i) for i in exc.issues), field=first.field) from None
+    except CalculatorError as exc:
+        raise Invalid("rule set", str(exc)) from None
+    return result
+
+
+def _memo(claim: Claim, debit: str, credit: str, amount: int) -> list[Leg]:
+    if amount == 0:
+        return []
+    return debit_credit(debit, credit, amount, platform_id=claim.platform_id, program=claim.program,
+                        claim_id=claim.id)
+
+
+def _memo_move(claim: Claim, from_account: str, to_account: str, old: int, new: int) -> list[Leg]:
+    """Move a claim's memorandum balance from one account to the next, adjusting its amount."""
+    legs = _memo(claim, A.MEMO_CONTRA, from_account, old) + _memo(claim, to_account, A.MEMO_CONTRA, new)
+    # net the contra legs into one
+    contra = sum(leg.amount for leg in legs if leg.account == A.MEMO_CONTRA)
+    others = [leg for leg in legs if leg.account != A.MEMO_CONTRA]
+    if contra:
+        others.append(Leg(A.MEMO_CONTRA, contra, platform_id=claim.platform_id, program=claim.program,
+                          claim_id=claim.id))
+    return others
+
+
+def next_claim_number(session: Session, on: date) -> str:
+    count = session.execute(select(func.count(Claim.id))).scalar_one()
+    return f"SQ{on.year}-{count + 1:06d}"
+
+
+def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
+               invoices: Sequence[InvoiceIn] = (), years: Sequence[int] | None = None,
+               national_support_fen: int | None = None, recorded_amount_fen: int | None = None,
+               evaluation_year: int | None = None, requested_fen: int | None = None,
+               platform_document: str = "", actor: str = "", number: str | None = None) -> dict[str, Any]:
+    """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
+    platform = platform_by_code(session, platform_code, lock=True)
+    later = session.execute(
+        select(Claim.number, Claim.application_date).where(
+            Claim.platform_id == platform.id, Claim.program == program, Claim.application_date > application_date,
+            Claim.state.not_in(("rejected", "reversed")))
+    ).first()
+    if later is not None:
+        raise Invalid(PROCEDURE, f"application date {application_date} precedes claim {later.number} "
+                      f"({later.application_date}) already filed for this program; claims run in filing order",
+                      field="application_date")
+    for k, inv in enumerate(invoices):
+        clash = session.execute(select(Invoice.claim_id).where(
+            Invoice.issuer_code == inv.issuer_code, Invoice.number == inv.number, Invoice.released.is_(False))).first()
+        if clash is not None:
+            other = session.get(Claim, clash[0])
+            raise AlreadyClaimed("细则 第四章（一）(1): an invoice is claimed once",
+                                 f"invoice {inv.issuer_code}:{inv.number} is already claimed by "
+                                 f"{other.number if other else clash[0]}", field=f"invoices[{k}]")
+    number = number or next_claim_number(session, application_date)
+    item: dict[str, Any] = {
+        "id": number, "program": program, "application_date": application_date,
+        "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": yuan(i.net_fen),
+                      "vat": yuan(i.vat_fen)} for i in invoices],
+    }
+    if years is not None:
+        item["years"] = list(years)
+    for key, value in (("national_support", national_support_fen), ("recorded_amount", recorded_amount_fen)):
+        if value is not None:
+            item[key] = yuan(value)
+    if evaluation_year is not None:
+        item["evaluation_year"] = evaluation_year
+    result = _compute(session, platform, number, extra=[item])
+    if result.status == "ineligible":
+        raise Invalid(f"{result.rule_set}: {result.program}",
+                      "the claim is not eligible: " + "；".join(result.reasons), field="program",
+                      reasons=list(result.reasons))
+    requested = requested_fen if requested_fen is not None else result.payable
+    if requested <= 0:
+        raise Invalid("Annex 3 申报奖励资金", "the claim computes to 0 on the filed figures; state the amount "
+                      "requested (申报奖励资金) or file the invoices", field="requested_amount",
+                      reasons=list(result.reasons))
+    held = result.cap.level if result.cap else ""
+    claim = Claim(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
+                  application_date=application_date, state="filed", years=list(result.years) or None,
+                  national_support_fen=national_support_fen, recorded_amount_fen=recorded_amount_fen,
+                  evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable, platform_document=platform_document,
+                  level=held, filed_by=actor)
+    session.add(claim)
+    session.flush()
+    for y in result.years:
+        session.add(ClaimYear(claim_id=claim.id, platform_id=platform.id, program=program, year=y))
+    for inv in invoices:
+        session.add(Invoice(issuer_code=inv.issuer_code, number=inv.number, claim_id=claim.id,
+                            platform_id=platform.id, date=inv.date, net_fen=inv.net_fen, vat_fen=inv.vat_fen))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyClaimed("细则 第四章（一）(1): an investment year or invoice is claimed once",
+                             f"a year or invoice of this claim is already claimed ({exc.orig})") from None
+    entry = post(session, entry_date=application_date, kind="file", claim_id=claim.id, actor=actor,
+                 description=f"{platform.name} 申报 {result.program_title} {number}",
+                 legs=_memo(claim, A.MEMO_FILED, A.MEMO_CONTRA, requested))
+    session.add(ClaimEvent(claim_id=claim.id, from_state=None, to_state="filed", action="file",
+                           date=application_date, actor=actor, entry_id=entry))
+    session.flush()
+    return {"claim": number, "state": "filed", "entry": entry, "computed": yuan(result.payable),
+            "result": result.to_dict()}
+
+
+def review(session: Session, *, claim_number: str, department: str, approve: bool, opinion: str, on: date,
+           actor: str = "") -> dict[str, Any]:
+    """Record a district review opinion (区级经商部门 then 区级财政部门审核意见, Annex 3 审核情况)."""
+    from ledger.models import Review
+
+    claim = _lock_claim(session, claim_number)
+    if department == "economic":
+        _require(claim, "the district economic review", ("filed",), "属地管理：区县经信部门先审核")
+        to_state = "econ_reviewed"
+    elif department == "finance":
+        _require(claim, "the district finance review", ("econ_reviewed",), "区级财政部门在经信部门之后审核")
+        to_state = "district_reviewed"
+    else:
+        raise Invalid("Annex 3 审核情况", "department must be economic or finance", field="department")
+    if not opinion.strip():
+        raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
+    session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
+                       reviewer=actor))
+    memo = MEMO_OF_STATE[claim.state]
+    if approve:
+        legs = _memo_move(claim, memo, MEMO_OF_STATE[to_state], claim.requested_fen, claim.requested_fen)
+        kind, state = f"review-{department}", to_state
+    else:
+        legs = _memo(claim, A.MEMO_CONTRA, memo, claim.requested_fen)
+        kind, state = f"reject-{department}", "rejected"
+        _release(session, claim)
+    entry = post(session, entry_date=on, kind=kind, claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} {'区级经信' if department == 'economic' else '区级财政'}审核："
+                             f"{'同意' if approve else '不同意'}", legs=legs)
+    _event(session, claim, state, kind, on, actor, entry, opinion)
+    return {"claim": claim.number, "state": state, "entry": entry}
+
+
+def _release(session: Session, claim: Claim) -> None:
+    session.execute(update(ClaimYear).where(ClaimYear.claim_id == claim.id).values(released=True))
+    session.execute(update(Invoice).where(Invoice.claim_id == claim.id).values(released=True))
+
+
+def record_audit(session: Session, *, claim_number: str, firm: str, report_number: str, on: date,
+                 years: dict[int, int] | None = None, invoices: dict[str, int] | None = None,
+                 actor: str = "") -> dict[str, Any]:
+    """Record the audit firm's figures (审计): audited investment per year and/or per invoice; recompute."""
+    claim = _lock_claim(session, claim_number)
+    _require(claim, "the audit", ("district_reviewed",), "市经信局在区级审核后委托审计")
+    if not firm.strip() or not report_number.strip():
+        raise Invalid("细则 第四章（一）(2)", "audit firm and report number are required", field="report_number")
+    audit = Audit(claim_id=claim.id, firm=firm, report_number=report_number, date=on, audited_fen=0, computed_fen=0)
+    session.add(audit)
+    session.flush()
+    total = 0
+    for year, amount in sorted((years or {}).items()):
+        if claim.years and year not in claim.years:
+            raise Invalid("细则 第四章（一）(1)", f"year {year} is not a year of this claim {claim.years}",
+                          field=f"years.{year}")
+        if amount < 0:
+            raise Invalid("amounts are never negative", "audited amount is negative", field=f"years.{year}")
+        row = session.execute(select(Investment).where(Investment.platform_id == claim.platform_id,
+                                                       Investment.year == year)).scalar_one_or_none()
+        if row is not None:
+            raise AlreadyClaimed("细则 第四章（一）(2)", f"year {year} already has an audited amount",
+                                 field=f"years.{year}")
+        session.add(Investment(platform_id=claim.platform_id, year=year, amount_fen=amount, audit_id=audit.id))
+        total += amount
+    for key, amount in (invoices or {}).items():
+        issuer, _, number = key.partition(":")
+        inv = session.execute(select(Invoice).where(Invoice.claim_id == claim.id, Invoice.issuer_code == issuer,
+                                                    Invoice.number == number)).scalar_one_or_none()
+        if inv is None:
+            raise Invalid("细则 第四章（一）(2)", f"invoice {key} is not part of this claim", field=f"invoices.{key}")
+        if amount < 0 or amount > inv.net_fen + inv.vat_fen:
+            raise Invalid("审计确认金额不超过发票金额", f"audited {yuan(amount)} is outside 0..invoice amount",
+                          field=f"invoices.{key}")
+        inv.audited_fen = amount
+        total += amount
+    session.flush()
+    platform = session.get(Platform, claim.platform_id)
+    assert platform is not None
+    result = _compute(session, platform, claim.number, upto=claim)
+    audit.audited_fen, audit.computed_fen = total, result.payable
+    old = claim.requested_fen
+    claim.computed_fen = result.payable
+    entry = post(session, entry_date=on, kind="audit", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} 审计（{firm} {report_number}）：核定 {yuan(result.payable)} 元",
+                 legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
+                 or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
+    _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}")
+    return {"claim": claim.number, "state": "audited", "entry": entry, "computed": yuan(result.payable),
+            "result": result.to_dict()}
+
+
+def committed(session: Session, platform_id: int, program: str) -> int:
+    """Cumulative committed amount (approved, issued or paid) of a platform under a program."""
+    p = _posting()
+    total = session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code.in_(A.COMMITTED_ACCOUNTS), p.c.platform_id == platform_id, p.c.program == program)
+    ).scalar_one()
+    return -int(total)
+
+
+def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_number: str,
+            approved_fen: int | None = None, reason: str = "", actor: str = "") -> dict[str, Any]:
+    """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with
+    a stated reason, never higher; commits each payer's share against its appropriation and the cap."""
+    claim = _lock_claim(session, claim_number)
+    _require(claim, "approval", ("audited",), "审定须在审计之后（细则 第四章（一）(2)）")
+    if actor and actor == claim.filed_by:
+        raise IllegalTransition("maker-checker", "the user who filed a claim cannot approve it", field="actor")
+    if not minutes_number.strip():
+        raise Invalid("细则 第四章（一）(2)：党组会审议", "the minutes number is required", field="minutes_number")
+    platform = platform_by_code(session, session.get(Platform, claim.platform_id).code, lock=True)  # type: ignore[union-attr]
+    result = _compute(session, platform, claim.number, upto=claim)
+    amount = result.payable if approved_fen is None else approved_fen
+    if amount > result.payable and result.cap is not None and result.entitled < result.gross:
+        raise CapExceeded(result.cap.clause, f"platform {platform.code} has {yuan(result.cap.headroom)} of its "
+                          f"{yuan(result.cap.limit)} cap left; {yuan(amount)} does not fit",
+                          field="approved_amount", headroom=yuan(result.cap.headroom))
+    if amount > result.payable:
+        raise Invalid("POLICY.md 2.6.4: approved amount never above the computed payable",
+                      f"approved {yuan(amount)} exceeds the computed {yuan(result.payable)}", field="approved_amount")
+    if amount < result.payable and not reason.strip():
+        raise Invalid("POLICY.md 2.6.4: a lower amount states its reason", "reason is required when approving less",
+                      field="reason")
+    if amount <= 0:
+        raise Invalid("nothing to approve", "the approved amount is 0", field="approved_amount")
+    if result.cap is not None:
+        used = committed(session, platform.id, claim.program)
+        if used + amount > result.cap.limit:
+            raise CapExceeded(result.cap.clause, f"platform {platform.code} has {yuan(result.cap.limit - used)} of "
+                              f"its {yuan(result.cap.limit)} cap left; {yuan(amount)} does not fit",
+                              field="approved_amount", headroom=yuan(result.cap.limit - used))
+    rs = _book().rule_sets[result.rule_set]
+    shares, _ = payer_shares(amount, jurisdiction=platform.jurisdiction_code, rule_set=rs, book=_book(),
+                             on=claim.application_date, options=None)
+    fiscal_year = meeting_date.year
+    budgets = {}
+    for share in sorted(shares, key=lambda s: s.payer):
+        if share.amount == 0:
+            continue
+        budget = session.execute(select(Budget).where(
+            Budget.payer_code == share.payer, Budget.fiscal_year == fiscal_year, Budget.program == claim.program)
+            .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+        available = available_budget(session, share.payer, fiscal_year, claim.program) if budget else 0
+        if available < share.amount:
+            raise BudgetExceeded("预算控制：承诺不得超过预算指标",
+                                 f"{share.payer_name} has {yuan(available)} available in {fiscal_year} for "
+                                 f"{claim.program}; its share {yuan(share.amount)} does not fit",
+                                 field="approved_amount", payer=share.payer, available=yuan(available))
+        budgets[share.payer] = budget
+    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, claim.computed_fen)
+    for share in shares:
+        if share.amount:
+            legs += debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, share.amount, payer=share.payer,
+                                 platform_id=platform.id, program=claim.program, claim_id=claim.id,
+                                 fiscal_year=fiscal_year)
+    claim.approved_fen = amount
+    session.add(Approval(claim_id=claim.id, meeting_date=meeting_date, minutes_number=minutes_number,
+                         approved_fen=amount, computed_fen=result.payable, reason=reason, fiscal_year=fiscal_year,
+                         shares={s.payer: s.amount for s in shares}))
+    entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
+    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason)
+    return {"claim": claim.number, "state": "approved", "entry": entry, "approved": yuan(amount),
+            "shares": {s.payer: yuan(s.amount) for s in shares}}
+
+
+def _approval(session: Session, claim: Claim) -> Approval:
+    row = session.execute(select(Approval).where(Approval.claim_id == claim.id).order_by(Approval.id.desc())).scalar()
+    if row is None:
+        raise IllegalTransition(PROCEDURE, f"claim {claim.number} has no approval", field="claim")
+    return row
+
+
+def publish_notice(session: Session, *, claim_numbers: Sequence[str], publication_date: date, title: str,
+                   actor: str = "") -> dict[str, Any]:
+    """Publish a public-notice batch (公示): end date on the official calendar; each claim → in notice."""
+    from ledger.calendar import notice_period
+
+    if not claim_numbers:
+        raise Invalid("公示名单", "a notice lists at least one claim", field="claims")
+    claims = [_lock_claim(session, n) for n in sorted(set(claim_numbers))]
+    for c in claims:
+        _require(c, "a public notice", ("approved",), "公示在党组会审定之后（细则 第四章（一）(2)）")
+    rs = _book().rule_sets[claims[0].rule_set]
+    period = notice_period(session, publication_date, rs)
+    notice = Notice(title=title, publication_date=publication_date, working_days=len(period.working_days_counted),
+                    end_date=period.end, provisional=period.provisional)
+    session.add(notice)
+    session.flush()
+    entries = []
+    for c in claims:
+        session.add(NoticeClaim(notice_id=notice.id, claim_id=c.id))
+        entry = post(session, entry_date=publication_date, kind="notice", claim_id=c.id, actor=actor,
+                     description=f"{c.number} 公示（{title}，{publication_date}—{period.end}）",
+                     legs=_memo(c, A.MEMO_IN_NOTICE, A.MEMO_CONTRA, c.approved_fen or 0))
+        _event(session, c, "in_notice", "notice", publication_date, actor, entry, title)
+        entries.append(entry)
+    return {"notice": notice.id, "end_date": period.end.isoformat(), "provisional": period.provisional,
+            "claims": [c.number for c in claims], "entries": entries}
+
+
+def _notice_of(session: Session, claim: Claim) -> Notice:
+    notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
+                             .where(NoticeClaim.claim_id == claim.id).order_by(Notice.id.desc())).scalar()
+    if notice is None:
+        raise IllegalTransition(PROCEDURE, f"claim {claim.number} was never in a notice", field="claim")
+    return notice
+
+
+def file_objection(session: Session, *, claim_number: str, filed: date, objector: str = "", content: str = "",
+                   actor: str = "") -> dict[str, Any]:
+    """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
+    claim = _lock_claim(session, claim_number)
+    _require(claim, "an objection", ("in_notice", "objected"), "异议须在公示期内提出")
+    notice = _notice_of(session, claim)
+    if not (notice.publication_date <= filed <= notice.end_date):
+        raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日",
+                                f"{filed} is outside the notice window {notice.publication_date}—{notice.end_date}",
+                                field="filed")
+    objection = Objection(claim_id=claim.id, filed_date=filed, objector=objector, content=content)
+    session.add(objection)
+    session.flush()
+    entry = None
+    if claim.state == "in_notice":
+        entry = post(session, entry_date=filed, kind="objection", claim_id=claim.id, actor=actor,
+                     description=f"{claim.number} 公示期异议：{content[:60]}",
+                     legs=_memo_move(claim, A.MEMO_IN_NOTICE, A.MEMO_OBJECTED, claim.approved_fen or 0,
+                                     claim.approved_fen or 0))
+        _event(session, claim, "objected", "object", filed, actor, entry, content)
+    return {"objection": objection.id, "claim": claim.number, "state": claim.state, "entry": entry}
+
+
+def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: date, resolution: str,
+                      actor: str = "") -> dict[str, Any]:
+    """Resolve an objection: upheld → the approval is reversed; dismissed → the claim proceeds."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("objections", f"no objection {objection_id}", field="objection")
+    claim = session.get(Claim, objection.claim_id)
+    assert claim is not None
+    claim = _lock_claim(session, claim.number)
+    if objection.status != "open":
+        raise IllegalTransition(PROCEDURE, f"objection {objection_id} is already {objection.status}",
+                                field="objection")
+    if not resolution.strip():
+        raise Invalid("异议处理", "a resolution is required", field="resolution")
+    objection.status = "upheld" if upheld else "dismissed"
+    objection.resolved_date, objection.resolution = on, resolution
+    session.flush()
+    still_open = session.execute(select(func.count(Objection.id)).where(
+        Objection.claim_id == claim.id, Objection.status == "open")).scalar_one()
+    amount = claim.approved_fen or 0
+    if upheld:
+        approval = _approval(session, claim)
+        approve_entry = session.execute(select(ClaimEvent.entry_id).where(
+            ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()
+        budget_legs = [leg for leg in _legs(session, approve_entry) if leg.account in
+                       (A.APPROPRIATION_AVAILABLE, A.COMMITTED)]
+        memo_account = MEMO_OF_STATE.get(claim.state, A.MEMO_OBJECTED)
+        legs = [leg.negated() for leg in budget_legs] + _memo(claim, A.MEMO_CONTRA, memo_account, amount)
+        entry = post(session, entry_date=on, kind="reverse-approval", claim_id=claim.id, actor=actor,
+                           reverses_id=approve_entry,
+                           description=f"{claim.number} 异议成立，撤销党组会审定（{approval.minutes_number}）：{resolution}",
+                           legs=legs)
+        _release(session, claim)
+        _event(session, claim, "reversed", "uphold-objection", on, actor, entry, resolution)
+        return {"objection": objection_id, "claim": claim.number, "state": "reversed", "entry": entry}
+    entry = None
+    if still_open == 0 and claim.state == "objected":
+        entry = post(session, entry_date=on, kind="dismiss-objection", claim_id=claim.id, actor=actor,
+                     description=f"{claim.number} 异议不成立：{resolution}",
+                     legs=_memo_move(claim, A.MEMO_OBJECTED, A.MEMO_IN_NOTICE, amount, amount))
+        _event(session, claim, "in_notice", "dismiss-objection", on, actor, entry, resolution)
+    return {"objection": objection_id, "claim": claim.number, "state": claim.state, "entry": entry}
+
+
+def _legs(session: Session, entry_id: int | None) -> list[Leg]:
+    from ledger.journal import legs_of
+
+    if entry_id is None:
+        return []
+    return legs_of(session, entry_id)
+
+
+def issue_funds(session: Session, *, claim_number: str, document_number: str, on: date,
+                actor: str = "") -> dict[str, Any]:
+    """Fund issue (下达资金) after the notice ends with no open objection: each payer's share becomes payable."""
+    claim = _lock_claim(session, claim_number)
+    if claim.state == "objected":
+        raise IllegalTransition("细则 第四章（一）(2)：公示结束且无异议后下达资金",
+                                f"claim {claim.number} has an open objection", field="state", state=claim.state)
+    _require(claim, "fund issue", ("in_notice",), "公示结束且无异议后，由市经信局、市财政局下达资金")
+    notice = _notice_of(session, claim)
+    if notice.provisional:
+        raise IllegalTransition("POLICY.md 2.6.5: provisional notice end date",
+                                f"the notice end date {notice.end_date} is provisional (a holiday schedule is not "
+                                "loaded); load the year's official notice first", field="date")
+    if on <= notice.end_date:
+        raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日，公示结束且无异议后下达资金",
+                                f"the notice runs until {notice.end_date}; funds can be issued from the next day",
+                                field="date", notice_end=notice.end_date.isoformat())
+    if not document_number.strip():
+        raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
+    approval = _approval(session, claim)
+    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0)
+    for payer, amount in sorted(approval.shares.items()):
+        if amount:
+            dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
+                                    "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
+            legs += debit_credit(A.COMMITTED, A.OBLIGATED, amount, **dims)
+            legs += debit_credit(A.SUBSIDY_EXPENSE, A.SUBSIDY_PAYABLE, amount, **dims)
+    session.add(FundIssue(claim_id=claim.id, document_number=document_number, date=on))
+    entry = post(session, entry_date=on, kind="issue", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} 下达资金（{document_number}）", legs=legs)
+    _event(session, claim, "issued", "issue", on, actor, entry, document_number)
+    return {"claim": claim.number, "state": "issued", "entry": entry,
+            "shares": {p: yuan(a) for p, a in approval.shares.items()}}
+
+
+def payable_to(session: Session, claim: Claim, payer: str) -> int:
+    p = _posting()
+    total = session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id, p.c.payer_code == payer)).scalar_one()
+    return -int(total)
+
+
+def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
+        actor: str = "") -> dict[str, Any]:
+    """A payer disburses (拨付) all or part of its share; the claim is paid when every share is."""
+    claim = _lock_claim(session, claim_number)
+    _require(claim, "payment", ("issued",), "拨付须在下达资金之后")
+    if amount_fen <= 0:
+        raise Invalid("payments are positive", "amount must be more than 0", field="amount")
+    if not voucher_number.strip():
+        raise Invalid("付款凭证", "the voucher number is required", field="voucher_number")
+    outstanding = payable_to(session, claim, payer)
+    if amount_fen > outstanding:
+        raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
+                                    f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
+                                    field="amount", outstanding=yuan(outstanding))
+    fund_issue = session.execute(select(FundIssue).where(FundIssue.claim_id == claim.id)).scalar_one()
+    if on < fund_issue.date:
+        raise IllegalTransition(PROCEDURE, f"payment date {on} precedes the fund issue {fund_issue.date}", field="date")
+    approval = _approval(session, claim)
+    dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
+                            "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
+    session.add(Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
+                        amount_fen=amount_fen))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Invalid("付款凭证号唯一", f"voucher {voucher_number} of {payer} is already recorded",
+                      field="voucher_number") from None
+    legs = debit_credit(A.OBLIGATED, A.EXPENDED, amount_fen, **dims) + \
+        debit_credit(A.SUBSIDY_PAYABLE, A.TREASURY, amount_fen, **dims)
+    entry = post(session, entry_date=on, kind="payment", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} {payer} 拨付（{voucher_number}）{yuan(amount_fen)} 元", legs=legs)
+    p = _posting()
+    remaining = -int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
+    state = "paid" if remaining == 0 else "issued"
+    _event(session, claim, state, "pay", on, actor, entry, f"{payer} {voucher_number}")
+    return {"claim": claim.number, "state": state, "entry": entry, "remaining": yuan(remaining),
+            "outstanding_for_payer": yuan(outstanding - amount_fen)}
+
+
+def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int, on: date,
+            document_number: str = "", reason: str = "", actor: str = "") -> dict[str, Any]:
+    """Recover (追回) funds obtained on false material: a receivable from the platform, per payer."""
+    claim = _lock_claim(session, claim_number)
+    _require(claim, "a recovery", ("issued", "paid", "recovered"), "追回针对已拨付资金")
+    if amount_fen <= 0:
+        raise Invalid("recoveries are positive", "amount must be more than 0", field="amount")
+    if not reason.strip():
+        raise Invalid("追回须说明原因", "a reason is required", field="reason")
+    p = _posting()
+    paid = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code == A.EXPENDED, p.c.claim_id == claim.id, p.c.payer_code == payer)).scalar_one())
+    paid = -paid
+    already = int(session.execute(select(func.coalesce(func.sum(Recovery.amount_fen), 0)).where(
+        Recovery.claim_id == claim.id, Recovery.payer_code == payer)).scalar_one())
+    if amount_fen > paid - already:
+        raise Invalid("追回不得超过已拨付金额", f"{payer} paid {yuan(paid)} and recovered {yuan(already)}; "
+                      f"{yuan(amount_fen)} is more than remains", field="amount")
+    approval = _approval(session, claim)
+    session.add(Recovery(claim_id=claim.id, payer_code=payer, date=on, amount_fen=amount_fen,
+                         document_number=document_number, reason=reason))
+    dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
+                            "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
+    entry = post(session, entry_date=on, kind="recovery", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} 追回（{document_number}）{yuan(amount_fen)} 元：{reason}",
+                 legs=debit_credit(A.RECOVERY_RECEIVABLE, A.SUBSIDY_EXPENSE, amount_fen, **dims))
+    _event(session, claim, "recovered", "recover", on, actor, entry, reason)
+    return {"claim": claim.number, "state": "recovered", "entry": entry}
+
+
+def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on: date,
+                     actor: str = "") -> dict[str, Any]:
+    """Recovered money received into the treasury: settles the receivable."""
+    rec = session.get(Recovery, recovery_id)
+    if rec is None:
+        raise NotFound("recoveries", f"no recovery {recovery_id}", field="recovery")
+    if amount_fen <= 0 or amount_fen > rec.amount_fen - rec.received_fen:
+        raise Invalid("收回不得超过应收", f"{yuan(amount_fen)} is outside 0..{yuan(rec.amount_fen - rec.received_fen)}",
+                      field="amount")
+    claim = session.get(Claim, rec.claim_id)
+    assert claim is not None
+    rec.received_fen += amount_fen
+    entry = post(session, entry_date=on, kind="recovery-receipt", claim_id=claim.id, actor=actor,
+                 description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
+                 legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
+                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
+    return {"recovery": rec.id, "received": yuan(rec.received_fen), "entry": entry}
+
+
+def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str, actor: str = "") -> dict[str, Any]:
+    """Correct a payment recorded in error by a reversing entry (the payment stays on record)."""
+    from ledger.journal import reverse
+
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("payments", f"no payment {payment_id}", field="payment")
+    claim = session.get(Claim, payment.claim_id)
+    assert claim is not None
+    claim = _lock_claim(session, claim.number)
+    if claim.state not in ("issued", "paid"):
+        raise IllegalTransition(PROCEDURE, f"claim {claim.number} is {claim.state}", field="state")
+    entry_id = session.execute(select(ClaimEvent.entry_id).where(
+        ClaimEvent.claim_id == claim.id, ClaimEvent.action == "pay",
+        ClaimEvent.note == f"{payment.payer_code} {payment.voucher_number}")).scalar()
+    if entry_id is None:
+        raise NotFound("journal", f"no entry for payment {payment_id}")
+    if not reason.strip():
+        raise Invalid("冲销须说明原因", "a reason is required", field="reason")
+    entry = reverse(session, entry_id, entry_date=on, reason=reason, actor=actor)
+    _event(session, claim, "issued", "reverse-payment", on, actor, entry, reason)
+    return {"claim": claim.number, "state": "issued", "entry": entry}
+
+
+__all__ = [
+    "DECIDED",
+    "InvoiceIn",
+    "LedgerError",
+    "appropriate",
+    "approve",
+    "committed",
+    "create_platform",
+    "file_claim",
+    "file_objection",
+    "issue_funds",
+    "pay",
+    "publish_notice",
+    "record_audit",
+    "recover",
+    "resolve_objection",
+    "review",
+    "sync_reference_data",
+]

@@ -1,0 +1,94 @@
+"""The journal: balanced, append-only (enforced by the database itself), hash-chained."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ledger import accounts as A
+from ledger.errors import JournalIntegrityError
+from ledger.journal import Leg, debit_credit, post, reverse, verify
+
+
+def _post_some(db, n: int = 3) -> list[int]:  # type: ignore[no-untyped-def]
+    ids = []
+    with db.sessions.begin() as s:
+        for i in range(n):
+            ids.append(post(s, entry_date=date(2026, 1, 1 + i), kind="appropriation", description=f"预算{i}",
+                            legs=debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, 100_00 + i)))
+    return ids
+
+
+def test_entries_are_numbered_and_chain_verifies(db) -> None:  # type: ignore[no-untyped-def]
+    assert _post_some(db) == [1, 2, 3]
+    with db.sessions() as s:
+        report = verify(s)
+    assert report.ok and report.entries == 3 and report.postings == 6
+
+
+def test_unbalanced_entry_is_refused_by_code(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(JournalIntegrityError, match="differ"), db.sessions.begin() as s:
+        post(s, entry_date=date(2026, 1, 1), kind="x", description="bad",
+             legs=[Leg(A.BUDGET_AUTHORITY, 100), Leg(A.APPROPRIATION_AVAILABLE, -99)])
+
+
+def test_database_refuses_unbalanced_entry_behind_the_application(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises((IntegrityError, DBAPIError)), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO postings (entry_id, account_code, amount_fen) VALUES (1, '8001', 100)"))
+        conn.execute(text("INSERT INTO postings (entry_id, account_code, amount_fen) VALUES (1, '8101', -90)"))
+        conn.execute(text("INSERT INTO journal_entries (id, entry_date, kind, description, actor, posted_at, "
+                          "prev_hash, hash) VALUES (1, '2026-01-01', 'x', 'bad', '', '2026-01-01', 'a', 'b')"))
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE postings SET amount_fen = amount_fen * 2",
+    "DELETE FROM postings",
+    "UPDATE journal_entries SET description = 'changed'",
+    "DELETE FROM journal_entries",
+])
+def test_database_refuses_update_and_delete(db, statement: str) -> None:  # type: ignore[no-untyped-def]
+    _post_some(db, 1)
+    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(text(statement))
+    with db.sessions() as s:
+        assert verify(s).ok
+
+
+def test_postings_cannot_be_added_to_a_posted_entry(db) -> None:  # type: ignore[no-untyped-def]
+    _post_some(db, 1)
+    with pytest.raises(DBAPIError, match="already posted"), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO postings (entry_id, account_code, amount_fen) VALUES (1, '8001', 5)"))
+
+
+def test_reversal_names_the_entry_and_nets_to_zero(db) -> None:  # type: ignore[no-untyped-def]
+    _post_some(db, 2)
+    with db.sessions.begin() as s:
+        rid = reverse(s, 2, entry_date=date(2026, 2, 1), reason="录入错误")
+    with db.sessions() as s:
+        net = s.execute(text("SELECT SUM(amount_fen) FROM postings WHERE account_code = '8101' AND entry_id IN (2, 3)"))
+        assert net.scalar() == 0
+        assert s.execute(text("SELECT reverses_id FROM journal_entries WHERE id = :i"), {"i": rid}).scalar() == 2
+        assert verify(s).ok
+    with pytest.raises(JournalIntegrityError, match="already reversed"), db.sessions.begin() as s:
+        reverse(s, 2, entry_date=date(2026, 2, 2), reason="again")
+
+
+def test_verify_catches_a_row_altered_behind_the_applications_back(db) -> None:  # type: ignore[no-untyped-def]
+    _post_some(db, 5)
+    # Disable the guard the way an intruder with DBA rights would, alter one posting, restore the guard.
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE postings DISABLE TRIGGER postings_append_only"))
+            conn.execute(text("UPDATE postings SET amount_fen = 999 WHERE entry_id = 3 AND amount_fen > 0"))
+            conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
+            conn.execute(text("ALTER TABLE postings ENABLE TRIGGER postings_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER postings_no_update"))
+            conn.execute(text("UPDATE postings SET amount_fen = 999 WHERE entry_id = 3 AND amount_fen > 0"))
+            conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
+    with db.sessions() as s:
+        report = verify(s)
+    assert not report.ok and report.first_bad == 3 and "hash" in report.problem

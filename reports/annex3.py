@@ -1,0 +1,450 @@
+"""附件3 国家、省级中试平台补助资金申请表 (细则 seed 000, POLICY.md 2.8), as xlsx.
+
+Three steps, each replaceable on its own:
+
+1. :func:`load` reads one claim of the ledger into :class:`Annex3Data` (raw values: fen, dates, codes);
+2. :func:`build` turns that into :class:`Annex3Form`, the form's field values as printed (万元 amounts
+   exact, level in words, dates as 年月日) — pure, no database, no xlsx; :func:`blank` is the empty form;
+3. :func:`write_sheet` lays a form out on a worksheet: the document's title, 单位：万元, every field in
+   the document's order and grouping, merged cells, thin borders, a Chinese font, A4 portrait fitted
+   to one page with its print area and margins.
+
+Where a field comes from (prefilled forms):
+
+* 申请单位名称 ← the platform's operator (依托单位); 负责人/电话, 联系人/手机, 平台名称 ← the platform;
+* 获批级别 ← the level recorded on the claim at filing (the highest level held), else the highest
+  recognition on or before the application date;
+* 本年度设备投入 ← the net (不含税) amounts of the invoices filed with the claim (POLICY.md 2.1 reading),
+  or, for a claim filed without invoices, the audited investment of its years; blank if neither;
+* 申报奖励资金 ← the amount requested (``claims.requested_fen``);
+* 中试平台文件、文号 ← the document stated on the claim, else that of the recognition at the level held;
+* 审核情况 ← the district economic and finance review opinions and their dates, when recorded;
+* 法定代表人签字并盖章 and its date stay blank: they are signed by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent, Review
+from reports.xlsx import (
+    CENTER,
+    LEFT,
+    RIGHT,
+    TITLE_FONT,
+    ReportError,
+    a4,
+    box,
+    cn_date,
+    exact_format,
+    fen_to_wan,
+    font,
+    save,
+)
+
+TITLE = "国家、省级中试平台补助资金申请表"
+UNIT = "单位：万元"
+ANNEX = "附件3"
+PROGRAMS = ("equipment-subsidy",)  # 细则 第四章（一）: the program this form applies for
+LEVEL_WORDS = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+LEVEL_RANK = {"municipal": 1, "provincial": 2, "national": 3}
+
+# 申请单位负责人承诺, verbatim from seed 000 (附件3), half-width semicolons included.
+UNDERTAKINGS = (
+    "1. 本项目未违反国家产业政策、节能政策、环保政策;",
+    "2. 本项目未享受过市级财政专项资金补助;",
+    "3. 以上填列内容及提供材料真实有效。",
+)
+SIGNATURE = "法定代表人签字并盖章："
+SEAL = "（盖章）"
+
+# Labels, in the document's order and grouping.
+GROUP_BASIC = "申请单位基本情况"
+GROUP_PROMISE = "申请单位负责人承诺"
+GROUP_REVIEW = "审核情况"
+L_APPLICANT = "申请单位名称"
+L_HEAD = "负责人"
+L_PHONE = "电话"
+L_CONTACT = "联系人"
+L_MOBILE = "手机"
+L_PLATFORM = "平台名称"
+L_LEVEL = "获批级别"
+L_EQUIPMENT = "本年度设备投入"
+L_REQUESTED = "申报奖励资金"
+L_DOCUMENT = "中试平台文件、文号"
+L_ECON = "区级经商部门审核意见"
+L_FINANCE = "区级财政部门审核意见"
+WRAPPED = {L_ECON: "区级经商部门\n审核意见", L_FINANCE: "区级财政部门\n审核意见",
+           GROUP_BASIC: "申请单位\n基本情况", GROUP_PROMISE: "申请单位\n负责人承诺"}
+
+
+# ---------------------------------------------------------------- 1. the ledger's data
+
+
+@dataclass(frozen=True)
+class Annex3Data:
+    """What the ledger knows about one claim that the form shows (raw: fen, dates, codes).
+
+    Attributes:
+        claim_number: the claim (申请编号); not printed on the form, used for sheet names.
+        program: the claim's program.
+        operator, head_person, head_phone, contact_person, contact_mobile, platform_name: the platform.
+        level: ``national`` | ``provincial`` | ``municipal`` | ``""``.
+        equipment_fen: 本年度设备投入 in fen, or ``None`` when the ledger has no figure.
+        equipment_source: ``invoices`` (net of VAT) | ``audited`` | ``""``.
+        requested_fen: 申报奖励资金 in fen.
+        platform_document: 中试平台文件、文号.
+        econ_opinion, econ_date, finance_opinion, finance_date: the district reviews, if recorded.
+    """
+
+    claim_number: str
+    program: str
+    operator: str
+    head_person: str
+    head_phone: str
+    contact_person: str
+    contact_mobile: str
+    platform_name: str
+    level: str
+    equipment_fen: int | None
+    equipment_source: str
+    requested_fen: int
+    platform_document: str
+    econ_opinion: str = ""
+    econ_date: date | None = None
+    finance_opinion: str = ""
+    finance_date: date | None = None
+    application_date: date | None = None
+
+
+def _level_held(session: Session, platform_id: int, on: date) -> PlatformEvent | None:
+    events = session.execute(
+        select(PlatformEvent).where(PlatformEvent.platform_id == platform_id, PlatformEvent.kind == "recognition",
+                                    PlatformEvent.date <= on).order_by(PlatformEvent.date, PlatformEvent.id)
+    ).scalars().all()
+    best: PlatformEvent | None = None
+    for e in events:
+        if e.level in LEVEL_RANK and (best is None or LEVEL_RANK[e.level] > LEVEL_RANK[best.level or ""]):
+            best = e
+    return best
+
+
+def _recognition_at(session: Session, platform_id: int, level: str, on: date) -> PlatformEvent | None:
+    return session.execute(
+        select(PlatformEvent).where(PlatformEvent.platform_id == platform_id, PlatformEvent.kind == "recognition",
+                                    PlatformEvent.level == level, PlatformEvent.date <= on)
+        .order_by(PlatformEvent.date.desc(), PlatformEvent.id.desc())
+    ).scalars().first()
+
+
+def load(session: Session, claim_number: str) -> Annex3Data:
+    """Read one claim's Annex 3 data from the ledger (read only)."""
+    claim = session.execute(select(Claim).where(Claim.number == claim_number)).scalar_one_or_none()
+    if claim is None:
+        raise ReportError(f"no claim {claim_number!r}")
+    return load_claim(session, claim)
+
+
+def load_claim(session: Session, claim: Claim) -> Annex3Data:
+    if claim.program not in PROGRAMS:
+        raise ReportError(f"claim {claim.number} is a {claim.program} claim; Annex 3 ({TITLE}) is the form of "
+                          f"细则 第四章（一） ({', '.join(PROGRAMS)})")
+    platform = session.get(Platform, claim.platform_id)
+    assert platform is not None
+    on = claim.application_date
+    level = claim.level
+    if not level:
+        held = _level_held(session, platform.id, on)
+        level = held.level or "" if held else ""
+    document = claim.platform_document
+    if not document and level:
+        rec = _recognition_at(session, platform.id, level, on)
+        document = rec.document_number if rec else ""
+    n_invoices, net = session.execute(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.net_fen), 0)).where(Invoice.claim_id == claim.id)
+    ).one()
+    equipment: int | None
+    if n_invoices:
+        equipment, source = int(net), "invoices"
+    else:
+        equipment, source = None, ""
+        if claim.years:
+            rows = session.execute(select(Investment.amount_fen).where(
+                Investment.platform_id == platform.id, Investment.year.in_(list(claim.years)))).scalars().all()
+            if rows:
+                equipment, source = sum(int(r) for r in rows), "audited"
+    reviews = {r.department: r for r in session.execute(
+        select(Review).where(Review.claim_id == claim.id).order_by(Review.id)).scalars()}
+    econ, fin = reviews.get("economic"), reviews.get("finance")
+    return Annex3Data(
+        claim_number=claim.number, program=claim.program, operator=platform.operator,
+        head_person=platform.head_person, head_phone=platform.head_phone,
+        contact_person=platform.contact_person, contact_mobile=platform.contact_mobile,
+        platform_name=platform.name, level=level, equipment_fen=equipment, equipment_source=source,
+        requested_fen=int(claim.requested_fen), platform_document=document,
+        econ_opinion=econ.opinion if econ else "", econ_date=econ.date if econ else None,
+        finance_opinion=fin.opinion if fin else "", finance_date=fin.date if fin else None,
+        application_date=on,
+    )
+
+
+def claims_of_jurisdiction(session: Session, jurisdiction: str, *, year: int | None = None,
+                           states: Sequence[str] | None = None) -> list[Claim]:
+    """The Annex 3 claims of a jurisdiction's platforms (属地), by application date and number."""
+    q = (select(Claim).join(Platform, Platform.id == Claim.platform_id)
+         .where(Platform.jurisdiction_code == jurisdiction, Claim.program.in_(PROGRAMS))
+         .order_by(Claim.application_date, Claim.number))
+    if year is not None:
+        q = q.where(Claim.application_date >= date(year, 1, 1), Claim.application_date <= date(year, 12, 31))
+    if states:
+        q = q.where(Claim.state.in_(list(states)))
+    return list(session.execute(q).scalars())
+
+
+# ---------------------------------------------------------------- 2. field values (pure)
+
+
+@dataclass(frozen=True)
+class Annex3Form:
+    """The form's field values as printed. Amounts are exact ``Decimal`` 万元 (or ``None`` = blank)."""
+
+    applicant: str = ""
+    head_person: str = ""
+    head_phone: str = ""
+    contact_person: str = ""
+    contact_mobile: str = ""
+    platform_name: str = ""
+    level: str = ""
+    equipment_wan: Decimal | None = None
+    requested_wan: Decimal | None = None
+    platform_document: str = ""
+    econ_opinion: str = ""
+    econ_date: str = field(default_factory=lambda: cn_date(None))
+    finance_opinion: str = ""
+    finance_date: str = field(default_factory=lambda: cn_date(None))
+    signature_date: str = field(default_factory=lambda: cn_date(None))
+    claim_number: str = ""
+
+    def fields(self) -> list[tuple[str, str, object]]:
+        """Every field in the document's order: (group, label, value)."""
+        return [
+            (GROUP_BASIC, L_APPLICANT, self.applicant),
+            (GROUP_BASIC, L_HEAD, self.head_person),
+            (GROUP_BASIC, L_PHONE, self.head_phone),
+            (GROUP_BASIC, L_CONTACT, self.contact_person),
+            (GROUP_BASIC, L_MOBILE, self.contact_mobile),
+            (GROUP_BASIC, L_PLATFORM, self.platform_name),
+            (GROUP_BASIC, L_LEVEL, self.level),
+            (GROUP_BASIC, L_EQUIPMENT, self.equipment_wan),
+            (GROUP_BASIC, L_REQUESTED, self.requested_wan),
+            (GROUP_BASIC, L_DOCUMENT, self.platform_document),
+            (GROUP_PROMISE, UNDERTAKINGS[0], None),
+            (GROUP_PROMISE, UNDERTAKINGS[1], None),
+            (GROUP_PROMISE, UNDERTAKINGS[2], None),
+            (GROUP_PROMISE, SIGNATURE, None),
+            (GROUP_PROMISE, "日期", self.signature_date),
+            (GROUP_REVIEW, L_ECON, self.econ_opinion),
+            (GROUP_REVIEW, f"{L_ECON}日期", self.econ_date),
+            (GROUP_REVIEW, L_FINANCE, self.finance_opinion),
+            (GROUP_REVIEW, f"{L_FINANCE}日期", self.finance_date),
+        ]
+
+
+def build(data: Annex3Data) -> Annex3Form:
+    """The printed field values of a claim's form (pure)."""
+    return Annex3Form(
+        applicant=data.operator,
+        head_person=data.head_person,
+        head_phone=data.head_phone,
+        contact_person=data.contact_person,
+        contact_mobile=data.contact_mobile,
+        platform_name=data.platform_name,
+        level=LEVEL_WORDS.get(data.level, data.level),
+        equipment_wan=fen_to_wan(data.equipment_fen) if data.equipment_fen is not None else None,
+        requested_wan=fen_to_wan(data.requested_fen),
+        platform_document=data.platform_document,
+        econ_opinion=data.econ_opinion,
+        econ_date=cn_date(data.econ_date),
+        finance_opinion=data.finance_opinion,
+        finance_date=cn_date(data.finance_date),
+        claim_number=data.claim_number,
+    )
+
+
+def blank() -> Annex3Form:
+    """The empty form, for filling in by hand."""
+    return Annex3Form()
+
+
+# ---------------------------------------------------------------- 3. the xlsx layout
+
+# Columns: A group label, B field label, C value, D second label, E second value.
+WIDTHS = (11.0, 17.0, 25.0, 15.0, 25.0)
+LAST_COL = "E"
+ROW_ANNEX, ROW_TITLE, ROW_UNIT = 1, 2, 3
+BASIC_FIRST = 4  # rows 4–10: 申请单位基本情况
+PROMISE_FIRST, PROMISE_LAST = 11, 16  # rows 11–16: 承诺
+REVIEW_FIRST, REVIEW_LAST = 17, 20  # rows 17–20: 审核情况
+PRINT_AREA = f"A1:{LAST_COL}{REVIEW_LAST}"
+HEIGHTS = {ROW_ANNEX: 22, ROW_TITLE: 54, ROW_UNIT: 24,
+           **{r: 48 for r in range(BASIC_FIRST, BASIC_FIRST + 7)},
+           11: 38, 12: 38, 13: 38, 14: 22, 15: 46, 16: 40,
+           17: 78, 18: 78, 19: 36, 20: 40}
+MARGINS = (0.75, 0.75, 0.9, 0.8)  # inches: left, right, top, bottom (about 1.9/2.3/2.0 cm)
+BODY = 12
+LABEL = 12
+
+
+def _put(ws: Worksheet, ref: str, value: object, *, align: object = CENTER, size: float = BODY,
+         bold: bool = False, fmt: str | None = None, name: str | None = None) -> None:
+    cell = ws[ref]
+    cell.value = value
+    cell.font = font(size, bold=bold, name=name) if name else font(size, bold=bold)
+    cell.alignment = align  # type: ignore[assignment]
+    if fmt:
+        cell.number_format = fmt
+
+
+def _merge(ws: Worksheet, ref: str) -> None:
+    if ":" in ref:
+        ws.merge_cells(ref)
+
+
+def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
+    """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet)."""
+    for i, width in enumerate(WIDTHS):
+        ws.column_dimensions["ABCDE"[i]].width = width
+    for row, height in HEIGHTS.items():
+        ws.row_dimensions[row].height = height
+
+    _put(ws, "A1", ANNEX, align=LEFT, size=12)
+    _merge(ws, "A2:E2")
+    _put(ws, "A2", TITLE, size=18, bold=True, name=TITLE_FONT)
+    _merge(ws, "A3:E3")
+    _put(ws, "A3", UNIT, align=RIGHT, size=12)
+
+    # 申请单位基本情况: rows 4–10
+    b = BASIC_FIRST
+    grid = [f"A{b}:A{b + 6}", f"B{b}", f"C{b}:E{b}",
+            f"B{b + 1}", f"C{b + 1}", f"D{b + 1}", f"E{b + 1}",
+            f"B{b + 2}", f"C{b + 2}", f"D{b + 2}", f"E{b + 2}",
+            f"B{b + 3}", f"C{b + 3}:E{b + 3}",
+            f"B{b + 4}", f"C{b + 4}:E{b + 4}",
+            f"B{b + 5}", f"C{b + 5}", f"D{b + 5}", f"E{b + 5}",
+            f"B{b + 6}", f"C{b + 6}:E{b + 6}"]
+    for ref in grid:
+        _merge(ws, ref)
+    _put(ws, f"A{b}", WRAPPED[GROUP_BASIC], size=LABEL)
+    labels = [(f"B{b}", L_APPLICANT), (f"B{b + 1}", L_HEAD), (f"D{b + 1}", L_PHONE), (f"B{b + 2}", L_CONTACT),
+              (f"D{b + 2}", L_MOBILE), (f"B{b + 3}", L_PLATFORM), (f"B{b + 4}", L_LEVEL),
+              (f"B{b + 5}", L_EQUIPMENT), (f"D{b + 5}", L_REQUESTED), (f"B{b + 6}", L_DOCUMENT)]
+    for ref, text in labels:
+        _put(ws, ref, text, size=LABEL)
+    values: list[tuple[str, object]] = [
+        (f"C{b}", form.applicant), (f"C{b + 1}", form.head_person), (f"E{b + 1}", form.head_phone),
+        (f"C{b + 2}", form.contact_person), (f"E{b + 2}", form.contact_mobile), (f"C{b + 3}", form.platform_name),
+        (f"C{b + 4}", form.level), (f"C{b + 6}", form.platform_document),
+    ]
+    for ref, text in values:
+        _put(ws, ref, text or None)
+    for ref, amount in ((f"C{b + 5}", form.equipment_wan), (f"E{b + 5}", form.requested_wan)):
+        _put(ws, ref, amount, fmt=exact_format(amount) if amount is not None else None)
+    for ref in grid:
+        box(ws, ref if ":" in ref else f"{ref}:{ref}")
+
+    # 申请单位负责人承诺: rows 11–16, the three undertakings verbatim, then the signature and its date
+    p0, p1 = PROMISE_FIRST, PROMISE_LAST
+    _merge(ws, f"A{p0}:A{p1}")
+    _put(ws, f"A{p0}", WRAPPED[GROUP_PROMISE], size=LABEL)
+    indent = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
+    for k, text in enumerate(UNDERTAKINGS):
+        _merge(ws, f"B{p0 + k}:E{p0 + k}")
+        _put(ws, f"B{p0 + k}", text, align=indent)
+    _merge(ws, f"B{p0 + 3}:E{p0 + 3}")
+    _merge(ws, f"B{p0 + 4}:C{p0 + 4}")
+    _merge(ws, f"D{p0 + 4}:E{p0 + 4}")
+    _put(ws, f"D{p0 + 4}", SIGNATURE, align=LEFT)
+    _merge(ws, f"B{p1}:E{p1}")
+    _put(ws, f"B{p1}", form.signature_date, align=Alignment(horizontal="right", vertical="center", indent=4))
+    box(ws, f"A{p0}:A{p1}")
+    box(ws, f"B{p0}:E{p1}")
+
+    # 审核情况: rows 17–20, each department: label, opinion, （盖章）, 年 月 日
+    r0, r1 = REVIEW_FIRST, REVIEW_LAST
+    _merge(ws, f"A{r0}:A{r1}")
+    _put(ws, f"A{r0}", GROUP_REVIEW, size=LABEL)
+    for label_col, value_col, label, opinion, when in (("B", "C", L_ECON, form.econ_opinion, form.econ_date),
+                                                       ("D", "E", L_FINANCE, form.finance_opinion,
+                                                        form.finance_date)):
+        _merge(ws, f"{label_col}{r0}:{label_col}{r1}")
+        _put(ws, f"{label_col}{r0}", WRAPPED[label], size=LABEL)
+        _merge(ws, f"{value_col}{r0}:{value_col}{r0 + 1}")
+        _put(ws, f"{value_col}{r0}", opinion or None,
+             align=Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1))
+        _put(ws, f"{value_col}{r0 + 2}", SEAL, align=Alignment(horizontal="right", vertical="center", indent=4))
+        _put(ws, f"{value_col}{r1}", when, align=Alignment(horizontal="right", vertical="center", indent=1))
+        box(ws, f"{label_col}{r0}:{label_col}{r1}")
+        box(ws, f"{value_col}{r0}:{value_col}{r1}")
+    box(ws, f"A{r0}:A{r1}")
+
+    a4(ws, fit_width=1, fit_height=1, margins=MARGINS)
+    ws.print_area = PRINT_AREA
+    ws.sheet_view.showGridLines = False
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A worksheet name (≤ 31 characters, none of []:*?/\\), unique in ``taken``."""
+    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in name)[:31] or "附件3"
+    title, k = clean, 1
+    while title in taken:
+        k += 1
+        suffix = f"_{k}"
+        title = clean[:31 - len(suffix)] + suffix
+    taken.add(title)
+    return title
+
+
+def workbook(forms: Sequence[Annex3Form], *, by_claim: bool = False) -> Workbook:
+    """One sheet per form: named 附件3, or by the claim number when ``by_claim`` (a batch)."""
+    wb = Workbook()
+    default = wb.active
+    taken: set[str] = set()
+    for form in forms:
+        name = form.claim_number if by_claim and form.claim_number else ANNEX
+        ws = wb.create_sheet(sheet_title(name, taken))
+        write_sheet(ws, form)
+    if default is not None:
+        wb.remove(default)
+    wb.properties.title = TITLE
+    wb.properties.subject = ", ".join(f.claim_number for f in forms if f.claim_number)
+    return wb
+
+
+def write_claim(session: Session, claim_number: str, out: str | Path) -> Path:
+    """The prefilled form of one claim, in a workbook of its own."""
+    return save(workbook([build(load(session, claim_number))]), out)
+
+
+def write_blank(out: str | Path) -> Path:
+    return save(workbook([blank()]), out)
+
+
+def write_batch(session: Session, jurisdiction: str, out: str | Path, *, year: int | None = None,
+                states: Sequence[str] | None = None) -> Path:
+    """One workbook for a jurisdiction's claims, one sheet per claim (named by the claim number)."""
+    claims = claims_of_jurisdiction(session, jurisdiction, year=year, states=states)
+    if not claims:
+        raise ReportError(f"no {', '.join(PROGRAMS)} claims for jurisdiction {jurisdiction!r}")
+    return save(workbook([build(load_claim(session, c)) for c in claims], by_claim=True), out)
+
+

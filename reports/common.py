@@ -1,0 +1,167 @@
+"""Look-ups the reports share (names of payers, jurisdictions, programs; a claim's level) and the
+layout of a plain titled table on a normal worksheet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calculators.rulesets.bundled import rulebook
+from ledger.models import Jurisdiction, Payer, PlatformEvent
+from reports.xlsx import (
+    CENTER,
+    GRID,
+    HEADER_FILL,
+    LEFT,
+    RIGHT,
+    TITLE_FONT,
+    YUAN_FORMAT,
+    ReportError,
+    exact_format,
+    fen_to_wan,
+    fen_to_yuan,
+    font,
+)
+
+LEVEL_WORDS = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+LEVEL_RANK = {"municipal": 1, "provincial": 2, "national": 3}
+PAYER_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How a table shows amounts: 元 with two decimals, or 万元 exact (as many decimals as needed)."""
+
+    key: str
+    label: str
+
+    def amount(self, fen: int) -> Decimal:
+        return fen_to_yuan(fen) if self.key == "yuan" else fen_to_wan(fen)
+
+    def fmt(self, value: Decimal) -> str:
+        return YUAN_FORMAT if self.key == "yuan" else exact_format(value)
+
+
+YUAN = Unit("yuan", "元")
+WAN = Unit("wan", "万元")
+UNITS = {"yuan": YUAN, "wan": WAN}
+
+
+def unit(key: str) -> Unit:
+    if key not in UNITS:
+        raise ReportError(f"unknown unit {key!r}; use yuan or wan")
+    return UNITS[key]
+
+
+def payer_names(session: Session) -> dict[str, str]:
+    return {p.code: p.name for p in session.execute(select(Payer)).scalars()}
+
+
+def payer_sort_key(session: Session) -> Any:
+    levels = {p.code: p.level for p in session.execute(select(Payer)).scalars()}
+    return lambda code: (PAYER_ORDER.get(levels.get(code, ""), 9), code)
+
+
+def jurisdiction_names(session: Session) -> dict[str, str]:
+    return {j.code: j.name for j in session.execute(select(Jurisdiction)).scalars()}
+
+
+def program_title(rule_set: str, program: str) -> str:
+    rs = rulebook().rule_sets.get(rule_set)
+    if rs is not None and program in rs.programs:
+        return rs.programs[program].title
+    for other in rulebook().rule_sets.values():
+        if program in other.programs:
+            return other.programs[program].title
+    return program
+
+
+def level_of(session: Session, platform_id: int, recorded: str, on: date) -> str:
+    """The level recorded on a claim, else the highest recognition held on ``on`` (as a code)."""
+    if recorded:
+        return recorded
+    best = ""
+    for lvl in session.execute(select(PlatformEvent.level).where(
+            PlatformEvent.platform_id == platform_id, PlatformEvent.kind == "recognition",
+            PlatformEvent.date <= on)).scalars():
+        if lvl in LEVEL_RANK and (not best or LEVEL_RANK[lvl] > LEVEL_RANK[best]):
+            best = lvl
+    return best
+
+
+def level_words(code: str) -> str:
+    return LEVEL_WORDS.get(code, code)
+
+
+# ---------------------------------------------------------------- a titled table on a normal worksheet
+
+
+@dataclass
+class Table:
+    """A table laid out under a title: ``columns`` are (heading, width, kind) with kind ``text``,
+    ``int``, ``date`` or ``amount``; amounts are ``Decimal`` in ``unit``."""
+
+    title: str
+    subtitle: Sequence[str]
+    columns: Sequence[tuple[str, float, str]]
+    unit: Unit = YUAN
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def start(self, ws: Worksheet) -> int:
+        """Title, subtitle lines and the heading row; returns the first data row."""
+        last = get_column_letter(self.width)
+        ws.merge_cells(f"A1:{last}1")
+        ws["A1"] = self.title
+        ws["A1"].font = font(16, bold=True, name=TITLE_FONT)
+        ws["A1"].alignment = CENTER
+        ws.row_dimensions[1].height = 32
+        row = 2
+        for line in self.subtitle:
+            ws.merge_cells(f"A{row}:{last}{row}")
+            ws[f"A{row}"] = line
+            ws[f"A{row}"].font = font(11)
+            ws[f"A{row}"].alignment = LEFT
+            row += 1
+        ws.merge_cells(f"A{row}:{last}{row}")
+        ws[f"A{row}"] = f"单位：{self.unit.label}"
+        ws[f"A{row}"].font = font(11)
+        ws[f"A{row}"].alignment = RIGHT
+        row += 1
+        for i, (heading, width, _) in enumerate(self.columns, 1):
+            cell = ws.cell(row=row, column=i, value=heading)
+            cell.font = font(11, bold=True)
+            cell.alignment = CENTER
+            cell.border = GRID
+            cell.fill = HEADER_FILL
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.row_dimensions[row].height = 30
+        ws.freeze_panes = f"A{row + 1}"
+        ws.print_title_rows = f"{row}:{row}"
+        return row + 1
+
+    def put_row(self, ws: Worksheet, row: int, values: Sequence[Any], *, bold: bool = False) -> None:
+        for i, ((_, _, kind), value) in enumerate(zip(self.columns, values, strict=True), 1):
+            cell = ws.cell(row=row, column=i, value=value)
+            cell.font = font(11, bold=bold)
+            cell.border = GRID
+            if kind == "amount" and isinstance(value, Decimal):
+                cell.number_format = self.unit.fmt(value)
+                cell.alignment = RIGHT
+            elif kind == "date":
+                cell.number_format = "yyyy-mm-dd"
+                cell.alignment = CENTER
+            elif kind == "int":
+                cell.alignment = CENTER
+            else:
+                cell.alignment = LEFT

@@ -1,0 +1,661 @@
+"""Cap reconciliation for auditors (累计上限对账): per platform and program, the level held, the cap,
+and what the journal says was approved, issued, paid and recovered, with the headroom left; every
+figure traceable to the postings behind it and recomputed by formulas in the workbook itself.
+
+Sheets, in order:
+
+``说明``
+    Scope, definitions, and the grand totals three ways: from the ledger (``ledger.queries.balance``),
+    as the sum of the 对账表 column (``SUM``), and recomputed from the 分录 listing (``SUMIFS``).
+``对账表`` (one row per platform and program)
+    Values from the journal — 累计审定 = −(8102 + 8103 + 8104), 已下达 = −(8103 + 8104), 已拨付 = −8104,
+    已追回 = debits to 1201 应收追回款, 追回到账 = credits to 1201, 剩余额度 = cap − 累计审定 — then the
+    same five figures as formulas (``SUMIFS`` over the row's block of the 分录 listing, with the
+    platform, program and account as criteria), the headroom by formula, and a 核对 cell that says
+    whether values and formulas agree. The level and the cap are the calculators' (``calculators.caps``)
+    on the as-of date.
+``例外`` (exceptions)
+    Disagreements between the journal and the claim records: approved amount vs committed postings,
+    approval shares vs committed postings per payer, payments table vs expended postings, payment rows
+    with no journal entry, fund issues vs obligated postings, recoveries vs the receivable, budgets vs
+    appropriation postings, paid claims with an outstanding obligation, commitments above the cap.
+``分录``, ``分录2`` … (postings)
+    Every posting behind the figures (accounts 8102, 8103, 8104, 1201), sorted by platform, program,
+    account and entry, amounts in integer fen (exact in a spreadsheet), with the entry's date and kind;
+    a new sheet every :data:`ROWS_PER_SHEET` rows. ``all_postings=True`` lists every posting of the
+    journal instead (the figures and formulas are unchanged: the criteria pick their accounts).
+``凭证`` (entries)
+    The entries those postings belong to: number, date, kind, claim, description, entry reversed.
+
+Memory does not grow with the number of postings: the postings and entries are read with a streaming
+cursor and written through :class:`reports.xlsx.StreamingWorksheet` (openpyxl write-only); what is kept
+in memory is per platform and program or per claim (the recognitions, the caps, the exception checks).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from calculators.caps import cap_on
+from calculators.errors import CalculatorError
+from calculators.rulesets.bundled import rulebook
+from calculators.scenario import from_data
+from ledger import accounts as A
+from ledger.history import DECIDED
+from ledger.models import (
+    Approval,
+    Budget,
+    Claim,
+    ClaimEvent,
+    FundIssue,
+    JournalEntry,
+    Jurisdiction,
+    Payment,
+    Platform,
+    PlatformEvent,
+    Posting,
+    Recovery,
+)
+from ledger.queries import balance
+from reports.common import LEVEL_RANK, level_words
+from reports.xlsx import (
+    CENTER,
+    DATE_FORMAT,
+    LEFT,
+    YUAN_FORMAT,
+    fen_to_yuan,
+    font,
+    header_row,
+    new_write_only,
+    save,
+    set_widths,
+    sheet_for,
+    styled,
+)
+
+P = Posting.__table__
+E = JournalEntry.__table__
+C = Claim.__table__
+
+FIGURE_ACCOUNTS = (A.COMMITTED, A.OBLIGATED, A.EXPENDED, A.RECOVERY_RECEIVABLE)
+ROWS_PER_SHEET = 1_000_000  # an xlsx sheet holds 1,048,576 rows
+SUMMARY_HEADER_ROWS = 3
+STREAM_BATCH = 10_000
+
+# 分录 columns
+PC = {"posting": "A", "entry": "B", "date": "C", "kind": "D", "account": "E", "platform": "F", "program": "G",
+      "payer": "H", "claim": "I", "fiscal_year": "J", "amount": "K"}
+POSTING_HEADINGS = ["分录ID", "凭证号", "记账日期", "凭证类型", "科目", "平台ID", "补助项目", "财政", "申请编号",
+                    "预算年度", "金额（分，借正贷负）"]
+# 对账表 columns
+SUMMARY_HEADINGS = ["平台ID", "平台编码", "平台名称", "属地", "补助项目", "获批级别", "累计上限",
+                    "累计审定", "已下达", "已拨付", "已追回", "追回到账", "剩余额度",
+                    "累计审定（公式）", "已下达（公式）", "已拨付（公式）", "已追回（公式）", "追回到账（公式）",
+                    "剩余额度（公式）", "核对"]
+MEASURES = ("committed", "issued", "paid", "recovered", "received")
+MEASURE_LABEL = {"committed": "累计审定", "issued": "已下达", "paid": "已拨付", "recovered": "已追回",
+                 "received": "追回到账"}
+VALUE_COL = {"committed": "H", "issued": "I", "paid": "J", "recovered": "K", "received": "L"}
+FORMULA_COL = {"committed": "N", "issued": "O", "paid": "P", "recovered": "Q", "received": "R"}
+# measure → [(account, sign filter, factor)] : figure = factor × Σ amount over the account (and sign)
+TERMS: dict[str, list[tuple[str, str | None, int]]] = {
+    "committed": [(A.COMMITTED, None, -1), (A.OBLIGATED, None, -1), (A.EXPENDED, None, -1)],
+    "issued": [(A.OBLIGATED, None, -1), (A.EXPENDED, None, -1)],
+    "paid": [(A.EXPENDED, None, -1)],
+    "recovered": [(A.RECOVERY_RECEIVABLE, ">0", 1)],
+    "received": [(A.RECOVERY_RECEIVABLE, "<0", -1)],
+}
+
+
+def measure_of(account: str, amount: int) -> dict[str, int]:
+    """What one posting adds to each figure (fen)."""
+    out: dict[str, int] = {}
+    for m, terms in TERMS.items():
+        for acc, sign, factor in terms:
+            if acc == account and (sign is None or (sign == ">0" and amount > 0) or (sign == "<0" and amount < 0)):
+                out[m] = out.get(m, 0) + factor * amount
+    return out
+
+
+# ---------------------------------------------------------------- levels and caps
+
+
+class Caps:
+    """Level and cap per platform and program on a date, by the calculators, memoised by history."""
+
+    def __init__(self, session: Session, on: date) -> None:
+        self.on = on
+        self.book = rulebook()
+        self.recognitions: dict[int, list[tuple[str, date, str]]] = defaultdict(list)
+        for pid, level, when, doc in session.execute(
+            select(PlatformEvent.platform_id, PlatformEvent.level, PlatformEvent.date, PlatformEvent.document_number)
+            .where(PlatformEvent.kind == "recognition").order_by(PlatformEvent.platform_id, PlatformEvent.date,
+                                                                 PlatformEvent.id)
+        ):
+            if level:
+                self.recognitions[pid].append((level, when, doc or ""))
+        self._memo: dict[tuple[Any, ...], tuple[str, int | None, str]] = {}
+
+    def of(self, platform_id: int | None, program: str | None) -> tuple[str, int | None, str]:
+        """(level code, cap in fen or None, clause)."""
+        recs = tuple((lvl, when) for lvl, when, _ in self.recognitions.get(platform_id or -1, ()))
+        key = (recs, program)
+        if key in self._memo:
+            return self._memo[key]
+        held = [lvl for lvl, when in recs if when <= self.on and lvl in LEVEL_RANK]
+        level = max(held, key=lambda lvl: LEVEL_RANK[lvl]) if held else ""
+        cap: int | None = None
+        clause = ""
+        if program:
+            scenario = from_data({"platform": {"id": "P", "name": "P", "jurisdiction": "330402"},
+                                  "recognitions": [{"level": lvl, "date": when} for lvl, when in recs]})
+            try:
+                found = cap_on(scenario, self.book, program, self.on)
+            except CalculatorError:
+                found = None
+            if found is not None:
+                level, cap, clause = found.level, found.limit, found.clause
+        self._memo[key] = (level, cap, clause)
+        return level, cap, clause
+
+
+# ---------------------------------------------------------------- exceptions
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """One disagreement between the journal and the records (amounts in fen)."""
+
+    check: str
+    claim: str
+    payer: str
+    platform: str
+    records_fen: int | None
+    journal_fen: int | None
+    note: str
+
+    @property
+    def difference_fen(self) -> int | None:
+        if self.records_fen is None or self.journal_fen is None:
+            return None
+        return self.records_fen - self.journal_fen
+
+
+def _sum_by(session: Session, keys: Sequence[Any], accounts: Sequence[str], *, sign: int = -1,
+            as_of: date | None = None, positive: bool | None = None) -> dict[tuple[Any, ...], int]:
+    amount = P.c.amount_fen
+    if positive is True:
+        amount = case((P.c.amount_fen > 0, P.c.amount_fen), else_=0)
+    elif positive is False:
+        amount = case((P.c.amount_fen < 0, P.c.amount_fen), else_=0)
+    q = select(*keys, func.sum(amount)).where(P.c.account_code.in_(list(accounts))).group_by(*keys)
+    if as_of is not None:
+        q = q.select_from(P.join(E, E.c.id == P.c.entry_id)).where(E.c.entry_date <= as_of)
+    return {tuple(row[:-1]): sign * int(row[-1] or 0) for row in session.execute(q)}
+
+
+def find_exceptions(session: Session, *, as_of: date | None = None) -> list[Exception_]:
+    """Every disagreement between the journal and the claim records (see the module's docstring)."""
+    out: list[Exception_] = []
+    claims = {row.id: row for row in session.execute(
+        select(Claim.id, Claim.number, Claim.platform_id, Claim.state, Claim.approved_fen))}
+    platforms = {pid: code for pid, code in session.execute(select(Platform.id, Platform.code))}
+
+    def claim_dated(when: date | None) -> bool:
+        return as_of is None or when is None or when <= as_of
+
+    # 1. approved amount vs committed postings, per claim
+    committed = _sum_by(session, [P.c.claim_id], A.COMMITTED_ACCOUNTS, as_of=as_of)
+    approvals: dict[int, Any] = {}
+    for a in session.execute(select(Approval.claim_id, Approval.meeting_date, Approval.shares).order_by(Approval.id)):
+        approvals[a.claim_id] = a  # the latest approval of each claim
+    for cid, c in claims.items():
+        approval = approvals.get(cid)
+        if approval is not None and not claim_dated(approval.meeting_date):
+            continue
+        expected = int(c.approved_fen or 0) if c.state in DECIDED else 0
+        journal = committed.get((cid,), 0)
+        if expected != journal:
+            why = ("审定金额与已承诺分录不符" if c.state in DECIDED else
+                   f"申请状态为{c.state}，不应有已承诺金额")
+            out.append(Exception_("审定 vs 承诺分录", c.number, "", platforms.get(c.platform_id, ""),
+                                  expected, journal, why))
+    # 2. approval shares vs committed postings per payer
+    by_payer = _sum_by(session, [P.c.claim_id, P.c.payer_code], A.COMMITTED_ACCOUNTS, as_of=as_of)
+    payers_of: dict[int, set[str]] = defaultdict(set)
+    for k, p in by_payer:
+        payers_of[k].add(p)
+    for cid, approval in approvals.items():
+        c = claims[cid]
+        if c.state not in DECIDED or not claim_dated(approval.meeting_date):
+            continue
+        payers = set(approval.shares) | payers_of.get(cid, set())
+        for payer in sorted(p for p in payers if p):
+            share = int(approval.shares.get(payer, 0))
+            journal = by_payer.get((cid, payer), 0)
+            if share != journal:
+                out.append(Exception_("审定份额 vs 承诺分录", c.number, payer, platforms.get(c.platform_id, ""),
+                                      share, journal, "党组会审定的财政份额与该财政已承诺分录不符"))
+    # 3. payments table vs expended postings, per claim and payer (payments reversed by an entry excluded)
+    pay_entry = (select(ClaimEvent.entry_id)
+                 .where(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
+                        ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
+                 .correlate(Payment).scalar_subquery())
+    reversed_ = exists().where(E.c.reverses_id == pay_entry)
+    if as_of is not None:
+        reversed_ = exists().where(E.c.reverses_id == pay_entry, E.c.entry_date <= as_of)
+    paid_records: dict[tuple[int, str], int] = defaultdict(int)
+    q = select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.date,
+               Payment.amount_fen, pay_entry.label("entry"), reversed_.label("reversed"))
+    if as_of is not None:
+        q = q.where(Payment.date <= as_of)
+    for pid, cid, payer, voucher, _when, amount, entry, was_reversed in session.execute(q):
+        c = claims[cid]
+        if entry is None:
+            out.append(Exception_("付款记录无凭证", c.number, payer, platforms.get(c.platform_id, ""),
+                                  int(amount), None, f"付款记录 #{pid}（凭证号 {voucher}）没有对应的拨付记账凭证"))
+        if not was_reversed:
+            paid_records[(cid, payer)] += int(amount)
+    expended = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.EXPENDED], as_of=as_of)
+    for key in sorted(set(paid_records) | set(expended), key=lambda k: (k[0] or 0, k[1] or "")):
+        cid, payer = key
+        records, journal = paid_records.get(key, 0), expended.get(key, 0)
+        if records != journal and cid in claims:
+            c = claims[cid]
+            out.append(Exception_("付款记录 vs 已支出分录", c.number, payer or "", platforms.get(c.platform_id, ""),
+                                  records, journal, "付款表合计与已支出（8104）分录不符"))
+    # 4. fund issues vs obligated postings
+    issued = _sum_by(session, [P.c.claim_id], [A.OBLIGATED, A.EXPENDED], as_of=as_of)
+    fund_issues = {fi.claim_id: fi for fi in session.execute(select(FundIssue)).scalars()
+                   if as_of is None or fi.date <= as_of}
+    for cid in sorted(set(fund_issues) | {k[0] for k in issued if k[0] is not None}):
+        c = claims.get(cid)
+        if c is None:
+            continue
+        journal = issued.get((cid,), 0)
+        if cid in fund_issues:
+            expected = int(c.approved_fen or 0)
+            if journal != expected:
+                out.append(Exception_("资金下达 vs 已下达分录", c.number, "", platforms.get(c.platform_id, ""),
+                                      expected, journal, f"已下达（{fund_issues[cid].document_number}），"
+                                      "下达分录（8103+8104）与审定金额不符"))
+        elif journal:
+            out.append(Exception_("资金下达 vs 已下达分录", c.number, "", platforms.get(c.platform_id, ""),
+                                  None, journal, "有已下达分录但没有资金下达记录"))
+    # 5. recoveries vs the receivable
+    rec_records: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    q2 = select(Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen, Recovery.received_fen)
+    if as_of is not None:
+        q2 = q2.where(Recovery.date <= as_of)
+    for cid, payer, amount, received in session.execute(q2):
+        rec_records[(cid, payer)][0] += int(amount)
+        rec_records[(cid, payer)][1] += int(received)
+    rec_journal = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.RECOVERY_RECEIVABLE], sign=1, as_of=as_of,
+                          positive=True)
+    rec_paid = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.RECOVERY_RECEIVABLE], sign=-1, as_of=as_of,
+                       positive=False)
+    for key in sorted(set(rec_records) | set(rec_journal), key=lambda k: (k[0] or 0, k[1] or "")):
+        cid, payer = key
+        c = claims.get(cid)
+        if c is None:
+            continue
+        amount, received = rec_records.get(key, [0, 0])
+        if amount != rec_journal.get(key, 0):
+            out.append(Exception_("追回记录 vs 应收分录", c.number, payer or "", platforms.get(c.platform_id, ""),
+                                  amount, rec_journal.get(key, 0), "追回表金额与应收追回款（1201）借方不符"))
+        if as_of is None and received != rec_paid.get(key, 0):
+            out.append(Exception_("追回到账 vs 应收分录", c.number, payer or "", platforms.get(c.platform_id, ""),
+                                  received, rec_paid.get(key, 0), "追回表已到账金额与应收追回款（1201）贷方不符"))
+    # 6. budgets vs appropriation postings
+    if as_of is None:
+        approp = _sum_by(session, [P.c.payer_code, P.c.fiscal_year, P.c.program], [A.BUDGET_AUTHORITY], sign=1)
+        budgets = {(b.payer_code, b.fiscal_year, b.program): int(b.appropriation_fen)
+                   for b in session.execute(select(Budget)).scalars()}
+        for key in sorted(set(budgets) | set(approp), key=lambda k: tuple(str(x) for x in k)):
+            if budgets.get(key, 0) != approp.get(key, 0):
+                payer, year, program = key
+                out.append(Exception_("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
+                                      approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符"))
+    # 7. paid claims with an outstanding obligation
+    obligated = _sum_by(session, [P.c.claim_id], [A.OBLIGATED], as_of=as_of)
+    for cid, c in claims.items():
+        if c.state == "paid" and obligated.get((cid,), 0) != 0:
+            out.append(Exception_("已拨付状态 vs 未拨付余额", c.number, "", platforms.get(c.platform_id, ""),
+                                  0, obligated[(cid,)], "申请状态为已全部拨付，但已下达（8103）仍有余额"))
+    return out
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+@dataclass
+class Totals:
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MEASURES, 0))
+    rows: int = 0
+    postings: int = 0
+    entries: int = 0
+
+
+def _groups(session: Session, all_postings: bool, as_of: date | None) -> list[tuple[int | None, str | None]]:
+    """(platform, program) pairs: those with claims, and those with postings behind the figures."""
+    pairs = {(pid, prog) for pid, prog in session.execute(select(Claim.platform_id, Claim.program).distinct())}
+    q = select(P.c.platform_id, P.c.program).where(P.c.account_code.in_(FIGURE_ACCOUNTS)).distinct()
+    pairs |= {(pid, prog) for pid, prog in session.execute(q)}
+    return sorted(pairs, key=lambda k: (k[0] is None, k[0] or 0, k[1] or ""))
+
+
+def _postings_query(all_postings: bool, as_of: date | None) -> Any:
+    q = (select(P.c.id, P.c.entry_id, E.c.entry_date, E.c.kind, P.c.account_code, P.c.platform_id, P.c.program,
+                P.c.payer_code, C.c.number, P.c.fiscal_year, P.c.amount_fen)
+         .select_from(P.join(E, E.c.id == P.c.entry_id).outerjoin(C, C.c.id == P.c.claim_id)))
+    if not all_postings:
+        q = q.where(P.c.account_code.in_(FIGURE_ACCOUNTS))
+    if as_of is not None:
+        q = q.where(E.c.entry_date <= as_of)
+    # NULL platforms and programs sort last on both engines
+    return q.order_by(P.c.platform_id.is_(None), P.c.platform_id, P.c.program.is_(None), P.c.program,
+                      P.c.account_code, P.c.entry_id, P.c.id)
+
+
+def _entries_query(all_postings: bool, as_of: date | None) -> Any:
+    behind = select(P.c.id).where(P.c.entry_id == E.c.id)
+    if not all_postings:
+        behind = behind.where(P.c.account_code.in_(FIGURE_ACCOUNTS))
+    q = (select(E.c.id, E.c.entry_date, E.c.kind, C.c.number, E.c.description, E.c.reverses_id)
+         .select_from(E.outerjoin(C, C.c.id == E.c.claim_id)).where(exists(behind)))
+    if as_of is not None:
+        q = q.where(E.c.entry_date <= as_of)
+    return q.order_by(E.c.id)
+
+
+def _stream(session: Session, q: Any) -> Iterator[Any]:
+    result = session.execute(q, execution_options={"yield_per": STREAM_BATCH})
+    yield from result
+
+
+def _q(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _sumifs(pieces: Sequence[tuple[str, int, int]], account: str, sign: str | None, row: int) -> str:
+    parts = []
+    for sheet, r1, r2 in pieces:
+        s = _q(sheet)
+
+        def rng(col: str, s: str = s, r1: int = r1, r2: int = r2) -> str:
+            return f"{s}!${col}${r1}:${col}${r2}"
+
+        crit = [f"{rng(PC['account'])},{int(account)}", f"{rng(PC['platform'])},$A{row}",
+                f"{rng(PC['program'])},$E{row}"]
+        if sign:
+            crit.append(f'{rng(PC["amount"])},"{sign}"')
+        parts.append(f"SUMIFS({rng(PC['amount'])},{','.join(crit)})")
+    return "+".join(parts)
+
+
+def measure_formula(measure: str, pieces: Sequence[tuple[str, int, int]], row: int) -> str:
+    """The formula (without ``=``) that recomputes ``measure`` in yuan from the row's postings."""
+    if not pieces:
+        return "0"
+    terms = []
+    for account, sign, factor in TERMS[measure]:
+        body = _sumifs(pieces, account, sign, row)
+        terms.append(("-" if factor < 0 else "+") + f"({body})")
+    expr = "".join(terms)
+    return f"({expr.lstrip('+')})/100"
+
+
+def _whole_formula(measure: str, sheets: Sequence[tuple[str, int]]) -> str:
+    """``measure`` over every posting of the listing (for the grand totals)."""
+    terms = []
+    for account, sign, factor in TERMS[measure]:
+        parts = []
+        for sheet, last in sheets:
+            if last < 2:
+                continue
+            s = _q(sheet)
+            crit = f"{s}!${PC['account']}$2:${PC['account']}${last},{int(account)}"
+            if sign:
+                crit += f',{s}!${PC["amount"]}$2:${PC["amount"]}${last},"{sign}"'
+            parts.append(f"SUMIFS({s}!${PC['amount']}$2:${PC['amount']}${last},{crit})")
+        if parts:
+            terms.append(("-" if factor < 0 else "+") + "(" + "+".join(parts) + ")")
+    if not terms:
+        return "0"
+    return "(" + "".join(terms).lstrip("+") + ")/100"
+
+
+def write(session: Session, out: str | Path, *, as_of: date | None = None, all_postings: bool = False,
+          rows_per_sheet: int = ROWS_PER_SHEET, plain: bool = False) -> Path:
+    """Write the reconciliation workbook to ``out`` (read only; streaming).
+
+    ``plain=True`` writes the same cells through a normal in-memory openpyxl workbook instead of the
+    write-only one: the benchmark's baseline, whose memory grows with the postings.
+    """
+    on = as_of or session.execute(select(func.max(E.c.entry_date))).scalar() or date.today()
+    caps = Caps(session, on)
+    platforms = {pid: (code, name, jur) for pid, code, name, jur in session.execute(
+        select(Platform.id, Platform.code, Platform.name, Platform.jurisdiction_code))}
+    juris = {code: name for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name))}
+
+    wb = Workbook() if plain else new_write_only()
+    if plain and wb.active is not None:
+        wb.remove(wb.active)
+    about = wb.create_sheet("说明")
+    summary = sheet_for(wb, "对账表", plain=plain, columns=[
+        ("int", None), ("text", None), ("text", None), ("text", None), ("text", None), ("text", None),
+        ("dec", YUAN_FORMAT), *[("dec", YUAN_FORMAT)] * 5, ("dec", YUAN_FORMAT),
+        *[("formula", YUAN_FORMAT)] * 6, ("formula", None)])
+    exc_ws = wb.create_sheet("例外")
+    listing_kinds = [("int", None), ("int", None), ("date", DATE_FORMAT), ("text", None), ("int", None),
+                     ("int", None), ("text", None), ("text", None), ("text", None), ("int", None), ("int", "0")]
+    sheets: list[Any] = []
+
+    def new_listing() -> Any:
+        name = "分录" if not sheets else f"分录{len(sheets) + 1}"
+        ws = sheet_for(wb, name, listing_kinds, plain=plain)
+        set_widths(ws, [10, 9, 11, 16, 7, 8, 18, 9, 16, 9, 16])
+        ws.freeze_panes = "A2"
+        ws.append(header_row(ws, POSTING_HEADINGS))
+        sheets.append(ws)
+        return ws
+
+    listing = new_listing()
+    entries_ws = sheet_for(wb, "凭证", [("int", None), ("date", DATE_FORMAT), ("text", None),
+                                       ("text", None), ("text", None), ("int", None)], plain=plain)
+    set_widths(entries_ws, [9, 11, 16, 16, 70, 10])
+    entries_ws.freeze_panes = "A2"
+    entries_ws.append(header_row(entries_ws, ["凭证号", "记账日期", "凭证类型", "申请编号", "摘要", "冲销凭证号"]))
+
+    set_widths(summary, [8, 12, 28, 10, 18, 9, 14, 14, 14, 14, 12, 12, 14, 14, 14, 14, 12, 12, 14, 8])
+    summary.freeze_panes = f"C{SUMMARY_HEADER_ROWS + 1}"
+    summary.append([styled(summary, "累计上限对账表", f=font(14, bold=True), border=None)])
+    summary.append([styled(summary, f"截至 {on.isoformat()}；金额单位：元；“（公式）”列由分录表按平台ID、补助项目、"
+                                    "科目以 SUMIFS 重算", f=font(10), border=None, align=LEFT)])
+    summary.append(header_row(summary, SUMMARY_HEADINGS))
+
+    totals = Totals()
+    cap_over: list[Exception_] = []
+    groups = _groups(session, all_postings, as_of)
+    known = set(groups)
+    pending: dict[int | None, set[str | None]] = defaultdict(set)
+    for pid_, program_ in groups:
+        pending[pid_].add(program_)
+    order: list[int | None] = sorted(p for p in pending if p is not None)
+    if None in pending:
+        order.append(None)
+    oi = 0
+    zero = dict.fromkeys(MEASURES, 0)
+
+    def emit(group: tuple[int | None, str | None], sums: dict[str, int],
+             pieces: list[tuple[str, int, int]]) -> None:
+        pid, program = group
+        if group not in known and not any(sums.values()):
+            return  # a group of the full listing with nothing behind the figures (e.g. appropriations)
+        code, name, jur = platforms.get(pid or -1, ("", "（无平台）", ""))
+        level, cap, _clause = caps.of(pid, program)
+        row = summary.next_row
+        headroom = None if cap is None else cap - sums["committed"]
+        if cap is not None and sums["committed"] > cap:
+            cap_over.append(Exception_("超过累计上限", "", "", code, cap, sums["committed"],
+                                       f"{program} 累计审定超过{level_words(level)}上限"))
+        formulas: list[str | None]
+        if pid is None or program is None:
+            formulas = [None] * 7
+        else:
+            formulas = [measure_formula(m, pieces, row) for m in MEASURES]
+            formulas.append(f'IF(G{row}="","",G{row}-N{row})')
+            checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
+            formulas.append(f'IF(AND({checks}),"一致","不一致")')
+        summary.add([pid, code, name, juris.get(jur, jur), program, level_words(level),
+                     fen_to_yuan(cap) if cap is not None else None,
+                     *[fen_to_yuan(sums[m]) for m in MEASURES],
+                     fen_to_yuan(headroom) if headroom is not None else None, *formulas])
+        for m in MEASURES:
+            totals.values[m] += sums[m]
+        totals.rows += 1
+
+    def flush_platform(pid: int | None) -> None:
+        """The platform's groups that have claims but no postings behind the figures."""
+        for program in sorted(pending.pop(pid, set()), key=lambda x: x or ""):
+            emit((pid, program), dict(zero), [])
+
+    def flush_before(pid: int | None) -> None:
+        """Every platform that sorts before ``pid`` (NULL last), in order."""
+        nonlocal oi
+        while oi < len(order) and order[oi] != pid and (pid is None or (order[oi] is not None
+                                                                         and order[oi] < pid)):  # type: ignore[operator]
+            flush_platform(order[oi])
+            oi += 1
+        if oi < len(order) and order[oi] == pid:
+            oi += 1
+
+    current: tuple[int | None, str | None] | None = None
+    sums: dict[str, int] = dict(zero)
+    pieces: list[tuple[str, int, int]] = []
+    for row in _stream(session, _postings_query(all_postings, as_of)):
+        pid, program = row[5], row[6]
+        group = (pid, program)
+        if group != current:
+            if current is not None:
+                emit(current, sums, pieces)
+                pending[current[0]].discard(current[1])
+            if current is None or pid != current[0]:
+                if current is not None:
+                    flush_platform(current[0])
+                flush_before(pid)
+            current, sums, pieces = group, dict(zero), []
+        if listing.rows_written >= rows_per_sheet:
+            listing = new_listing()
+        r = listing.next_row
+        if pieces and pieces[-1][0] == listing.title and pieces[-1][2] == r - 1:
+            pieces[-1] = (pieces[-1][0], pieces[-1][1], r)
+        else:
+            pieces.append((listing.title, r, r))
+        account, amount = row[4], int(row[10])
+        listing.add([row[0], row[1], row[2], row[3], int(account), pid, program, row[7], row[8], row[9], amount])
+        totals.postings += 1
+        for m, v in measure_of(account, amount).items():
+            sums[m] += v
+    if current is not None:
+        emit(current, sums, pieces)
+        pending[current[0]].discard(current[1])
+        flush_platform(current[0])
+    while oi < len(order):
+        flush_platform(order[oi])
+        oi += 1
+
+    first, last = SUMMARY_HEADER_ROWS + 1, SUMMARY_HEADER_ROWS + totals.rows
+    total_row = [None, "合计", f"{totals.rows}行", None, None, None, None,
+                 *[f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 None,
+                 *[f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 None, None]
+    summary.stream_columns = summary.stream_columns[:7] + tuple(
+        replace(c, kind="formula") for c in summary.stream_columns[7:])
+    summary.add(total_row)
+
+    for row in _stream(session, _entries_query(all_postings, as_of)):
+        entries_ws.add(list(row))
+        totals.entries += 1
+
+    # exceptions
+    exceptions = find_exceptions(session, as_of=as_of) + cap_over
+    set_widths(exc_ws, [6, 22, 16, 10, 12, 16, 16, 16, 60])
+    exc_ws.freeze_panes = "A3"
+    exc_ws.append([styled(exc_ws, f"例外：台账分录与申请记录不一致之处（{len(exceptions)}项）", f=font(14, bold=True),
+                          border=None)])
+    exc_ws.append(header_row(exc_ws, ["序号", "核对项", "申请编号", "财政", "平台编码", "记录金额", "分录金额", "差额",
+                                      "说明"]))
+    for k, x in enumerate(exceptions, 1):
+        exc_ws.append([styled(exc_ws, k, align=CENTER), styled(exc_ws, x.check), styled(exc_ws, x.claim or None),
+                       styled(exc_ws, x.payer or None), styled(exc_ws, x.platform or None),
+                       *[styled(exc_ws, fen_to_yuan(v) if v is not None else None, fmt=YUAN_FORMAT)
+                         for v in (x.records_fen, x.journal_fen, x.difference_fen)],
+                       styled(exc_ws, x.note, align=LEFT)])
+
+    # about: scope, definitions, grand totals three ways
+    listing_sheets = [(ws.title, ws.next_row - 1) for ws in sheets]
+    ledger_totals = {
+        "committed": -balance(session, A.COMMITTED_ACCOUNTS, as_of=as_of),
+        "issued": -balance(session, [A.OBLIGATED, A.EXPENDED], as_of=as_of),
+        "paid": -balance(session, [A.EXPENDED], as_of=as_of),
+        "recovered": _signed_total(session, A.RECOVERY_RECEIVABLE, True, as_of),
+        "received": -_signed_total(session, A.RECOVERY_RECEIVABLE, False, as_of),
+    }
+    set_widths(about, [26, 20, 20, 20, 10])
+    about.append([styled(about, "中试平台补助资金累计上限对账工作簿", f=font(16, bold=True), border=None)])
+    about.append([styled(about, f"截至：{on.isoformat()}（{'全部凭证' if as_of is None else '记账日期不晚于此日的凭证'}）",
+                         border=None, align=LEFT)])
+    about.append([styled(about, f"对账表 {totals.rows} 行；分录 {totals.postings} 条"
+                                f"（{'全部分录' if all_postings else '科目 8102、8103、8104、1201'}，"
+                                f"{len(sheets)} 张表）；凭证 {totals.entries} 张；例外 {len(exceptions)} 项",
+                         border=None, align=LEFT)])
+    about.append([])
+    about.append(header_row(about, ["合计（元）", "台账（科目余额）", "对账表合计", "分录表重算（SUMIFS）", "核对"]))
+    for k, m in enumerate(MEASURES):
+        r = 6 + k
+        about.append([styled(about, MEASURE_LABEL[m]),
+                      styled(about, fen_to_yuan(ledger_totals[m]), fmt=YUAN_FORMAT),
+                      styled(about, f"='对账表'!{VALUE_COL[m]}{last + 1}", fmt=YUAN_FORMAT),
+                      styled(about, "=" + _whole_formula(m, listing_sheets), fmt=YUAN_FORMAT),
+                      styled(about, f'=IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")', align=CENTER)])
+    about.append([])
+    for line in DEFINITIONS:
+        about.append([styled(about, line, border=None, align=LEFT)])
+    path = save(wb, out)
+    return path
+
+
+def _signed_total(session: Session, account: str, positive: bool, as_of: date | None) -> int:
+    amount = case((P.c.amount_fen > 0, P.c.amount_fen), else_=0) if positive else \
+        case((P.c.amount_fen < 0, P.c.amount_fen), else_=0)
+    q = select(func.coalesce(func.sum(amount), 0)).where(P.c.account_code == account)
+    if as_of is not None:
+        q = q.select_from(P.join(E, E.c.id == P.c.entry_id)).where(E.c.entry_date <= as_of)
+    return int(session.execute(q).scalar_one())
+
+
+DEFINITIONS = (
+    "定义（金额均由分录汇总，借方为正、贷方为负，单位：元；分录表金额单位为分）：",
+    "累计审定 = −(8102 已承诺 + 8103 已下达 + 8104 已支出)：党组会审定后计入累计上限的金额（异议成立撤销后冲回）",
+    "已下达 = −(8103 + 8104)；已拨付 = −8104；已追回 = 1201 应收追回款借方合计；追回到账 = 1201 贷方合计",
+    "累计上限、获批级别：按截至日所持最高级别，由规则集计算（细则 第四章（一）(1)：国家级1000万元、省级500万元）",
+    "剩余额度 = 累计上限 − 累计审定；无上限的补助项目留空",
+    "“（公式）”列：SUMIFS 按本行平台ID、补助项目和科目，对分录表中本行对应的连续区段重算；核对列比较值与公式",
+    "说明页“分录表重算”对整张分录表按科目求和，可发现对账表遗漏的分录",
+    "例外页：申请记录（审定、份额、付款、资金下达、追回、预算指标）与分录不一致之处，以及超过累计上限的平台",
+)
+
+
+__all__ = ["Caps", "Exception_", "find_exceptions", "measure_formula", "write"]
+

@@ -1,0 +1,1 @@
+"""The edge: command line, API and pages. Imports everything; imported by nothing."""

@@ -1,0 +1,148 @@
+"""The ``subsidy`` command line.
+
+    subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID]
+    subsidy rulesets
+    subsidy demo
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from calculators.engine import evaluate
+from calculators.errors import CalculatorError, InputErrors
+from calculators.rulesets.bundled import rulebook
+from calculators.scenario import parse_scenario
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账")
+
+
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=option)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _fail(exc: CalculatorError) -> None:
+    if isinstance(exc, InputErrors):
+        payload = {"errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in exc.issues]}
+    else:
+        payload = {"errors": [{"field": "", "rule": type(exc).__name__, "message": str(exc)}]}
+    sys.stderr.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    raise typer.Exit(2)
+
+
+def calc_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, str],
+              rule_set: str | None) -> dict[str, object]:
+    scenario = parse_scenario(text, fmt=fmt)
+    update: dict[str, object] = {}
+    if readings:
+        update["readings"] = {**scenario.readings, **readings}
+    if what_if:
+        update["what_if"] = {**scenario.what_if, **what_if}
+    if rule_set:
+        update["rule_set"] = rule_set
+    if update:
+        scenario = scenario.model_validate({**scenario.model_dump(), **update})
+    return evaluate(scenario, rulebook()).to_dict()
+
+
+@cli.command()
+def calc(
+    file: Annotated[Path, typer.Argument(help="scenario file (.json, .yaml or .yml)", exists=True, dir_okay=False)],
+    reading: Annotated[list[str] | None, typer.Option(help="choose a reading: KEY=VALUE")] = None,
+    what_if: Annotated[list[str] | None, typer.Option(help="change a parameter: KEY=VALUE")] = None,
+    rule_set: Annotated[str | None, typer.Option(help="evaluate every claim under this rule set")] = None,
+) -> None:
+    """Compute every claim of a scenario and print it as JSON (amounts as decimal strings)."""
+    fmt = "json" if file.suffix.lower() == ".json" else "yaml"
+    try:
+        out = calc_text(file.read_text(encoding="utf-8"), fmt, _pairs(reading, "--reading"),
+                        _pairs(what_if, "--what-if"), rule_set)
+    except CalculatorError as exc:
+        _fail(exc)
+        return
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+def rulesets() -> None:
+    """List the bundled rule sets, their dates in force and programs."""
+    for rs in sorted(rulebook().rule_sets.values(), key=lambda r: r.in_force_from):
+        end = rs.in_force_to.isoformat() if rs.in_force_to else "…"
+        typer.echo(f"{rs.id:24} {rs.in_force_from}—{end:10} {rs.purse:10} {rs.title}")
+        for p in rs.programs.values():
+            typer.echo(f"    {p.id:22} {p.title}  [{p.clause}]")
+
+
+@cli.command()
+def demo() -> None:
+    """Run the calculator on the bundled worked example (the service replaces this later)."""
+    text = resources.files("app.examples").joinpath("provincial-platform.yaml").read_text(encoding="utf-8")
+    out = calc_text(text, "yaml", {}, {}, None)
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、试算平衡、迁移")
+cli.add_typer(ledger_cli, name="ledger")
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    from ledger.db import ensure_schema, make_engine, session_factory
+
+    engine = make_engine()
+    ensure_schema(engine)
+    return session_factory(engine)
+
+
+@ledger_cli.command("verify")
+def ledger_verify() -> None:
+    """Recompute the journal's hash chain and report the first entry that does not match."""
+    from ledger.journal import verify
+
+    with _sessions()() as s:
+        report = verify(s)
+    typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ledger_cli.command("trial-balance")
+def ledger_trial_balance(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None) -> None:
+    """Print the trial balance (试算平衡表) as of a date."""
+    from datetime import date
+
+    from calculators.money import fen_to_yuan
+    from ledger.queries import trial_balance
+
+    with _sessions()() as s:
+        rows = trial_balance(s, as_of=date.fromisoformat(as_of) if as_of else None)
+    for r in rows:
+        typer.echo(f"{r.account}  {r.name:<24} {r.view:<11} {fen_to_yuan(r.debit):>18} {fen_to_yuan(r.credit):>18}")
+    typer.echo(f"{'合计':<44} {fen_to_yuan(sum(r.debit for r in rows)):>18} "
+               f"{fen_to_yuan(sum(r.credit for r in rows)):>18}")
+
+
+@ledger_cli.command("upgrade")
+def ledger_upgrade() -> None:
+    """Create or migrate the database at DATABASE_URL (default: var/subsidy.db) to the latest schema."""
+    _sessions()
+    typer.echo("schema at head")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,634 @@
+"""Ledger benchmark: SQLite and PostgreSQL side by side, and python-accounting on the same engines.
+
+    python -m bench.ledger --engine both --postings 1000000 --claims 200
+    python -m bench.ledger --quick                      # a few seconds, SQLite only
+
+For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
+``bench_<random>`` created on the server and dropped afterwards):
+
+(a) claims taken through the whole life by ``ledger.services``, one transaction per step: file → district
+    economic review → district finance review → audit → approval → public notice → fund issue → two
+    payments; claims per second, and again once the journal holds N postings;
+(b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
+    ten fiscal years, claims taken through the same entries the services post) imported through
+    ``ledger.bulk.import_in_batches``; postings per second, then the whole chain verified;
+(c) with N postings in the journal: ``queries.cap_headroom`` for one platform and ``queries.trial_balance``,
+    median wall time of several runs, with the plan of every statement they send (EXPLAIN on PostgreSQL,
+    EXPLAIN QUERY PLAN on SQLite) reduced to the indexes used or the tables scanned;
+(d) the first postings of the same history written through python-accounting in its own database on
+    the same engine (it commits each ledger row; writing a million rows would take hours, hence a
+    prefix, ``--peer-postings``), and through our own ``journal.post`` one entry per transaction, for
+    the like-for-like figure; the ratios ours/peer.
+
+Progress goes to stderr; the table to stdout (``--json PATH`` also writes the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform as _platform
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from calculators.rulesets.bundled import rulebook
+from ledger import accounts as A
+from ledger import services as S
+from ledger.bulk import EntrySpec, import_in_batches
+from ledger.db import ensure_schema, make_engine, session_factory
+from ledger.journal import Leg, debit_credit, post, verify
+from ledger.models import Claim, Platform, PlatformEvent, Posting
+from ledger.queries import cap_headroom, trial_balance
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PROGRAM = "equipment-subsidy"
+PROGRAMS = ("equipment-subsidy", "municipal-award")
+HISTORY_YEARS = tuple(range(2019, 2029))  # ten fiscal years
+LIVE_YEAR = 2026
+AS_OF = date(2028, 12, 31)
+CITY = "330400"
+RULE_SET = "jiaxing-rules-2026"
+AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}
+
+
+def say(msg: str) -> None:
+    print(f"[bench.ledger {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- databases
+
+@contextmanager
+def fresh_database(kind: str, pg_admin: str, tag: str) -> Iterator[str]:
+    """A new empty database on ``kind`` ("sqlite" | "postgresql"), removed afterwards."""
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix=f"bench_{tag}_")
+        try:
+            yield f"sqlite:///{folder}/{tag}.db"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    name = f"bench_{tag}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def payers_of(jurisdiction: str, split_class: str) -> tuple[str, ...]:
+    return (CITY, jurisdiction) if split_class == "district" else (jurisdiction,)
+
+
+# ---------------------------------------------------------------- (a) claims through the whole life
+
+def live_invoices(i: int) -> list[S.InvoiceIn]:
+    issuer = f"9133{i:06d}A"
+    return [S.InvoiceIn(issuer, f"{i:06d}01", date(2023, 5, 10), 1_000_000_00, 130_000_00),
+            S.InvoiceIn(issuer, f"{i:06d}02", date(2024, 6, 1), 700_000_00, 91_000_00),
+            S.InvoiceIn(issuer, f"{i:06d}03", date(2025, 7, 1), 300_000_00, 39_000_00)]
+
+
+def setup_live(factory: sessionmaker[Session], codes: list[str], jurisdictions: list[tuple[str, str]]) -> None:
+    """Platforms for the live claims, recognised provincial, and ample 2026 budgets for every payer."""
+    with factory.begin() as s:
+        for k, code in enumerate(codes):
+            jur = jurisdictions[k % len(jurisdictions)][0]
+            S.create_platform(s, code=code, name=f"嘉兴中试平台{code}", jurisdiction=jur, operator=f"{code} 有限公司")
+            S.add_platform_event(s, code, kind="pool-entry", on=date(2025, 3, 1), document_number="嘉经信〔2025〕12号")
+            S.add_platform_event(s, code, kind="recognition", on=date(2026, 2, 10), level="provincial",
+                                 document_number="浙经信〔2026〕8号")
+        payers = sorted({p for j, cls in jurisdictions for p in payers_of(j, cls)})
+        for payer in payers:
+            S.appropriate(s, payer=payer, fiscal_year=LIVE_YEAR, program=PROGRAM, amount_fen=10**12,
+                          on=date(LIVE_YEAR, 1, 5), document_number=f"{LIVE_YEAR}预算（基准测试）")
+
+
+STEPS = ("file", "review-economic", "review-finance", "audit", "approve", "notice", "issue", "pay-1", "pay-2")
+
+
+def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> dict[str, Any]:
+    """Take one claim per platform in ``codes`` through the whole life; one transaction per step."""
+    if not codes:
+        return {"claims": 0}
+    per_step: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+    per_claim: list[float] = []
+
+    def step(name: str, fn: Callable[[Session], Any]) -> Any:
+        t0 = time.perf_counter()
+        with factory.begin() as s:
+            out = fn(s)
+        per_step[name] += time.perf_counter() - t0
+        return out
+
+    start = time.perf_counter()
+    for k, code in enumerate(codes):
+        t0 = time.perf_counter()
+        i = first + k
+        number = step("file", lambda s, code=code, i=i: S.file_claim(
+            s, platform_code=code, program=PROGRAM, application_date=date(2026, 3, 2), invoices=live_invoices(i),
+            actor="clerk"))["claim"]
+        step("review-economic", lambda s, n=number: S.review(
+            s, claim_number=n, department="economic", approve=True, opinion="材料齐全，同意上报",
+            on=date(2026, 3, 4), actor="district-econ"))
+        step("review-finance", lambda s, n=number: S.review(
+            s, claim_number=n, department="finance", approve=True, opinion="同意", on=date(2026, 3, 5),
+            actor="district-fin"))
+        step("audit", lambda s, n=number: S.record_audit(
+            s, claim_number=n, firm="嘉兴某会计师事务所", report_number=f"审{n}", on=date(2026, 3, 20),
+            years=AUDITED, actor="bureau"))
+        shares = step("approve", lambda s, n=number: S.approve(
+            s, claim_number=n, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
+            actor="party-group"))["shares"]
+        step("notice", lambda s, n=number: S.publish_notice(
+            s, claim_numbers=[n], publication_date=date(2026, 4, 1), title="2026年中试平台补助公示",
+            actor="bureau"))
+        step("issue", lambda s, n=number: S.issue_funds(
+            s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10), actor="city-finance"))
+        payments = _two_payments({p: _fen(v) for p, v in shares.items()})
+        for j, (payer, amount, on) in enumerate(payments, 1):
+            step(f"pay-{j}", lambda s, n=number, payer=payer, amount=amount, on=on, j=j: S.pay(
+                s, claim_number=n, payer=payer, voucher_number=f"{n}-{j}", on=on, amount_fen=amount,
+                actor="finance"))
+        per_claim.append(time.perf_counter() - t0)
+    seconds = time.perf_counter() - start
+    return {"claims": len(codes), "seconds": seconds, "claims_per_s": len(codes) / seconds,
+            "claim_ms_median": 1000 * statistics.median(per_claim),
+            "step_ms_mean": {k: 1000 * v / len(codes) for k, v in per_step.items()}}
+
+
+def _fen(yuan: str) -> int:
+    whole, _, frac = yuan.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def _two_payments(shares: dict[str, int]) -> list[tuple[str, int, date]]:
+    """Two payments: one per payer where there are two, else the single payer's share in two parts."""
+    items = sorted((p, a) for p, a in shares.items() if a)
+    if len(items) >= 2:
+        return [(p, a, date(2026, 4, 15 + 5 * k)) for k, (p, a) in enumerate(items)]
+    payer, amount = items[0]
+    return [(payer, amount // 2, date(2026, 4, 15)), (payer, amount - amount // 2, date(2026, 4, 20))]
+
+
+# ---------------------------------------------------------------- (b) a synthetic history
+
+@dataclass
+class History:
+    entries: list[EntrySpec]
+    postings: int
+    platforms: int
+    claims: int
+    busiest_platform: str
+    dims: dict[str, int] = field(default_factory=dict)
+
+
+def _claim_legs(payers: int) -> int:
+    # file 2, reviews 2+2, audit 3, approve 2+2p, notice 2, issue 2+4p, payments 8
+    return 2 + 2 + 2 + 3 + (2 + 2 * payers) + 2 + (2 + 4 * payers) + 8
+
+
+def build_history(factory: sessionmaker[Session], target: int, jurisdictions: list[tuple[str, str]],
+                  seed: int = 20261122) -> History:
+    """Platforms and claim rows for a history of about ``target`` postings, and its entries in date order."""
+    rng = random.Random(seed)
+    n_platforms = max(10, target // 500)
+    with factory.begin() as s:
+        rows = [{"code": f"H{k:05d}", "name": f"历史中试平台{k:05d}", "operator": f"历史平台{k:05d}有限公司",
+                 "leader_type": "enterprise", "jurisdiction_code": jurisdictions[k % len(jurisdictions)][0],
+                 "contact_person": "", "contact_mobile": "", "head_person": "", "head_phone": ""}
+                for k in range(n_platforms)]
+        ids = list(s.scalars(insert(Platform).returning(Platform.id, sort_by_parameter_order=True), rows))
+        s.execute(insert(PlatformEvent), [
+            {"platform_id": pid, "kind": "recognition", "date": date(2018, 6, 1), "level": "provincial",
+             "document_number": "浙经信〔2018〕1号", "note": ""} for pid in ids])
+    platforms = [(pid, f"H{k:05d}", payers_of(*jurisdictions[k % len(jurisdictions)])) for k, pid in enumerate(ids)]
+    all_payers = sorted({p for _, _, ps in platforms for p in ps})
+    approp_legs = 4 * len(all_payers) * len(PROGRAMS) * len(HISTORY_YEARS)
+    plan: list[dict[str, Any]] = []
+    legs = approp_legs
+    while legs < target:
+        pid, code, payers = rng.choice(platforms)
+        year = HISTORY_YEARS[len(plan) % len(HISTORY_YEARS)]
+        program = PROGRAMS[0] if rng.random() < 0.8 else PROGRAMS[1]
+        filed = date(year, 1, 15) + timedelta(days=rng.randrange(0, 280))
+        amount = rng.randrange(50_000_00, 300_000_00) if program == PROGRAMS[0] else 1_000_000_00
+        plan.append({"platform_id": pid, "code": code, "payers": payers, "program": program, "filed": filed,
+                     "amount": amount})
+        legs += _claim_legs(len(payers))
+    with factory.begin() as s:
+        claim_ids = list(s.scalars(insert(Claim).returning(Claim.id, sort_by_parameter_order=True), [
+            {"number": f"H{c['filed'].year}-{k:07d}", "platform_id": c["platform_id"], "program": c["program"],
+             "rule_set": RULE_SET, "application_date": c["filed"], "state": "paid", "years": None,
+             "requested_fen": c["amount"], "computed_fen": c["amount"], "approved_fen": c["amount"],
+             "platform_document": "", "level": "provincial", "filed_by": "import"}
+            for k, c in enumerate(plan)]))
+    dated: list[tuple[date, int, EntrySpec]] = []
+    seq = 0
+
+    def add(on: date, spec: EntrySpec) -> None:
+        nonlocal seq
+        seq += 1
+        dated.append((on, seq, spec))
+
+    for c, cid in zip(plan, claim_ids, strict=True):
+        memo = {"platform_id": c["platform_id"], "program": c["program"], "claim_id": cid}
+        amount, filed, number = c["amount"], c["filed"], f"H{c['filed'].year}-{cid}"
+        audited = amount - rng.randrange(0, 5_000_00)
+        meeting = filed + timedelta(days=23)
+        fy = meeting.year
+
+        def e(on: date, kind: str, desc: str, legs: list[Leg], cid: int = cid) -> None:
+            add(on, EntrySpec(on, kind, desc, legs, claim_id=cid, actor="import"))
+
+        e(filed, "file", f"{c['code']} 申报 {number}", debit_credit(A.MEMO_FILED, A.MEMO_CONTRA, amount, **memo))
+        e(filed + timedelta(days=2), "review-economic", f"{number} 区级经信审核：同意",
+          [Leg(A.MEMO_FILED, -amount, **memo), Leg(A.MEMO_ECON_REVIEWED, amount, **memo)])
+        e(filed + timedelta(days=3), "review-finance", f"{number} 区级财政审核：同意",
+          [Leg(A.MEMO_ECON_REVIEWED, -amount, **memo), Leg(A.MEMO_DISTRICT_REVIEWED, amount, **memo)])
+        audit_legs = [Leg(A.MEMO_DISTRICT_REVIEWED, -amount, **memo), Leg(A.MEMO_AUDITED, audited, **memo)]
+        if audited != amount:
+            audit_legs.append(Leg(A.MEMO_CONTRA, amount - audited, **memo))
+        e(filed + timedelta(days=18), "audit", f"{number} 审计：核定", audit_legs)
+        # approval: the audited figure is approved (split among the payers)
+        split = [audited // 2, audited - audited // 2] if len(c["payers"]) == 2 else [audited]
+        shares = list(zip(c["payers"], split, strict=True))
+        approve_legs = debit_credit(A.MEMO_CONTRA, A.MEMO_AUDITED, audited, **memo)
+        issue_legs = debit_credit(A.MEMO_CONTRA, A.MEMO_IN_NOTICE, audited, **memo)
+        for payer, share in shares:
+            dims = {**memo, "payer": payer, "fiscal_year": fy}
+            approve_legs += debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, share, **dims)
+            issue_legs += debit_credit(A.COMMITTED, A.OBLIGATED, share, **dims)
+            issue_legs += debit_credit(A.SUBSIDY_EXPENSE, A.SUBSIDY_PAYABLE, share, **dims)
+        e(meeting, "approve", f"{number} 党组会审定", approve_legs)
+        e(meeting + timedelta(days=7), "notice", f"{number} 公示",
+          debit_credit(A.MEMO_IN_NOTICE, A.MEMO_CONTRA, audited, **memo))
+        e(meeting + timedelta(days=16), "issue", f"{number} 下达资金", issue_legs)
+        pays = [(p, a) for p, a in shares] if len(shares) == 2 else \
+            [(shares[0][0], audited // 2), (shares[0][0], audited - audited // 2)]
+        for j, (payer, part) in enumerate(pays):
+            dims = {**memo, "payer": payer, "fiscal_year": fy}
+            e(meeting + timedelta(days=21 + 5 * j), "payment", f"{number} {payer} 拨付",
+              debit_credit(A.OBLIGATED, A.EXPENDED, part, **dims) + debit_credit(A.SUBSIDY_PAYABLE, A.TREASURY, part,
+                                                                                  **dims))
+    # appropriations: each payer, program and year, sized to what the history commits
+    committed: Counter[tuple[str, str, int]] = Counter()
+    for _, _, spec in dated:
+        for leg in spec.legs:
+            if leg.account == A.COMMITTED and leg.amount < 0:
+                committed[(leg.payer or "", leg.program or "", leg.fiscal_year or 0)] -= leg.amount
+    for year in (*HISTORY_YEARS, max(HISTORY_YEARS) + 1):
+        for payer in all_payers:
+            for program in PROGRAMS:
+                amount = committed[(payer, program, year)] + 10_000_000_00
+                dims = {"payer": payer, "program": program, "fiscal_year": year}
+                add(date(year, 1, 5), EntrySpec(date(year, 1, 5), "appropriation", f"{year}年度{program}预算指标",
+                                                debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, amount,
+                                                             **dims)
+                                                + debit_credit(A.TREASURY, A.APPROPRIATION_REVENUE, amount,
+                                                               payer=payer, fiscal_year=year), actor="import"))
+    dated.sort(key=lambda t: (t[0], t[1]))
+    entries = [spec for _, _, spec in dated]
+    per_platform = Counter(c["code"] for c in plan)
+    return History(entries, sum(len(e.legs) for e in entries), n_platforms, len(plan),
+                   per_platform.most_common(1)[0][0],
+                   {"payers": len(all_payers), "platforms": n_platforms, "programs": len(PROGRAMS),
+                    "fiscal_years": len(HISTORY_YEARS) + 1, "claims": len(plan)})
+
+
+def timed_import(factory: sessionmaker[Session], entries: list[EntrySpec], batch: int, prefix: int
+                 ) -> dict[str, Any]:
+    """Import in slices so that progress shows and the rate over the first ``prefix`` postings is known."""
+    slice_entries = batch * 20
+    done_postings = 0
+    prefix_seconds: float | None = None
+    start = time.perf_counter()
+    last_report = start
+    for k in range(0, len(entries), slice_entries):
+        part = entries[k:k + slice_entries]
+        out = import_in_batches(factory, part, batch=batch)
+        done_postings += out.postings
+        now = time.perf_counter()
+        if prefix_seconds is None and done_postings >= prefix:
+            prefix_seconds = (now - start) * prefix / done_postings
+        if now - last_report > 15:
+            say(f"  imported {done_postings:,} postings ({done_postings / (now - start):,.0f}/s)")
+            last_report = now
+    seconds = time.perf_counter() - start
+    return {"postings": done_postings, "entries": len(entries), "seconds": seconds,
+            "postings_per_s": done_postings / seconds, "batch": batch,
+            "prefix_postings_per_s": prefix / prefix_seconds if prefix_seconds else done_postings / seconds}
+
+
+# ---------------------------------------------------------------- (c) queries and their plans
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "postings" in statement and not executemany:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+
+
+def plan_summary(engine: Engine, statements: list[tuple[str, Any]]) -> list[str]:
+    """What each statement's plan reads: ``index X on T`` or ``SCAN T`` (the whole table)."""
+    found: list[str] = []
+    with engine.connect() as conn:
+        for statement, params in statements:
+            if engine.dialect.name == "postgresql":
+                lines = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params)]
+                for line in lines:
+                    if m := re.search(r"(Index Only Scan|Index Scan|Bitmap Index Scan) (?:Backward )?(?:using|on) "
+                                      r"(\w+)(?: on (\w+))?", line):
+                        found.append(f"{m.group(1).lower()} {m.group(2)}")
+                    elif m := re.search(r"(Parallel )?Seq Scan on (\w+)", line):
+                        found.append(f"seq scan {m.group(2)}")
+            else:
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params):
+                    detail = str(row[-1])
+                    if m := re.search(r"(SEARCH|SCAN) (\w+)(?: AS \w+)? USING (?:COVERING )?(INDEX|INTEGER PRIMARY KEY)"
+                                      r"\s*(\w+)?", detail):
+                        found.append(f"{m.group(1).lower()} {m.group(2)} via {m.group(4) or 'rowid'}")
+                    elif m := re.search(r"SCAN (\w+)", detail):
+                        found.append(f"scan {m.group(1)} (whole table)")
+    return list(dict.fromkeys(found))
+
+
+def time_query(factory: sessionmaker[Session], engine: Engine, fn: Callable[[Session], Any], runs: int
+               ) -> dict[str, Any]:
+    with factory() as s, captured(engine) as statements:  # warm-up, and the statements it sends
+        result = fn(s)
+    times = []
+    for _ in range(runs):
+        with factory() as s:
+            t0 = time.perf_counter()
+            fn(s)
+            times.append(time.perf_counter() - t0)
+    return {"ms_median": 1000 * statistics.median(times), "ms_min": 1000 * min(times), "ms_max": 1000 * max(times),
+            "runs": runs, "plan": plan_summary(engine, statements), "result": result}
+
+
+def analyze(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+# ---------------------------------------------------------------- (d) like for like: post() and python-accounting
+
+def prefix_of(entries: list[EntrySpec], postings: int) -> list[EntrySpec]:
+    out, n = [], 0
+    for spec in entries:
+        if n >= postings:
+            break
+        out.append(spec)
+        n += len(spec.legs)
+    return out
+
+
+def timed_posts(factory: sessionmaker[Session], entries: list[EntrySpec]) -> dict[str, Any]:
+    n = sum(len(e.legs) for e in entries)
+    start = time.perf_counter()
+    for spec in entries:
+        with factory.begin() as s:
+            post(s, entry_date=spec.entry_date, kind=spec.kind, description=spec.description, legs=spec.legs,
+                 claim_id=spec.claim_id, reverses_id=spec.reverses_id, actor=spec.actor)
+    seconds = time.perf_counter() - start
+    return {"postings": n, "entries": len(entries), "seconds": seconds, "postings_per_s": n / seconds}
+
+
+def run_peer(kind: str, pg_admin: str, entries: list[EntrySpec]) -> dict[str, Any]:
+    """The same entries through python-accounting, in a child process (it hooks every SQLAlchemy session)."""
+    from bench.ledger_peer import available, write_in_child
+
+    why = available()
+    if why:
+        return {"skipped": why}
+    workdir = tempfile.mkdtemp(prefix="bench_peer_entries_")
+    try:
+        with fresh_database(kind, pg_admin, "peer") as url:
+            return write_in_child(url, entries, (*HISTORY_YEARS, max(HISTORY_YEARS) + 1), workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- one engine
+
+def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    res: dict[str, Any] = {"engine": kind}
+    with fresh_database(kind, args.pg_url, "ledger") as url:
+        engine = make_engine(url)
+        try:
+            res["server"] = _server_version(engine)
+            say(f"{kind}: migrating a fresh database")
+            ensure_schema(engine)
+            factory = session_factory(engine)
+            with factory.begin() as s:
+                S.sync_reference_data(s)
+            book = rulebook()
+            jurisdictions = [(j.code, j.split_class) for j in book.jurisdictions.values()]
+            before = [f"L{k:05d}" for k in range(args.claims)]
+            after = [f"M{k:05d}" for k in range(args.claims_after)]
+            setup_live(factory, before + after, jurisdictions)
+            say(f"{kind}: (a) {args.claims} claims through the whole life")
+            res["claims"] = run_claims(factory, before, 0)
+            if before:
+                say(f"{kind}:     {res['claims']['claims_per_s']:.1f} claims/s")
+            say(f"{kind}: (b) building a history of {args.postings:,} postings")
+            history = build_history(factory, args.postings, jurisdictions)
+            res["history"] = {"postings": history.postings, "entries": len(history.entries), **history.dims}
+            say(f"{kind}:     {history.postings:,} postings in {len(history.entries):,} entries; importing")
+            res["bulk"] = timed_import(factory, history.entries, args.batch, args.peer_postings)
+            say(f"{kind}:     {res['bulk']['postings_per_s']:,.0f} postings/s")
+            t0 = time.perf_counter()
+            analyze(engine)
+            res["analyze_s"] = time.perf_counter() - t0
+            with factory() as s:
+                res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
+            if not args.no_verify:
+                say(f"{kind}:     verifying the chain")
+                t0 = time.perf_counter()
+                with factory() as s:
+                    report = verify(s)
+                res["verify"] = {"ok": report.ok, "entries": report.entries, "postings": report.postings,
+                                 "seconds": time.perf_counter() - t0}
+            say(f"{kind}: (c) queries with {res['journal_postings']:,} postings in the journal")
+            queries: dict[str, Callable[[Session], Any]] = {}
+            if before:
+                queries["cap_headroom (live platform)"] = lambda s: _headroom(
+                    cap_headroom(s, before[0], PROGRAM, AS_OF))
+            queries["cap_headroom (busiest platform)"] = lambda s: _headroom(
+                cap_headroom(s, history.busiest_platform, PROGRAM, AS_OF))
+            queries["trial_balance"] = _tb(None)
+            queries[f"trial_balance as of {LIVE_YEAR}-12-31"] = _tb(date(LIVE_YEAR, 12, 31))
+            res["queries"] = {name: time_query(factory, engine, fn, args.runs) for name, fn in queries.items()}
+            if after:
+                say(f"{kind}: (a') {len(after)} claims with the journal full")
+                res["claims_full"] = run_claims(factory, after, len(before))
+            sample = prefix_of(history.entries, args.peer_postings)
+            say(f"{kind}: (d) {sum(len(e.legs) for e in sample):,} postings by journal.post, one entry per transaction")
+            res["post_each"] = timed_posts(factory, sample)
+        finally:
+            engine.dispose()
+    if args.no_peer:
+        res["peer"] = {"skipped": "--no-peer"}
+    else:
+        say(f"{kind}: (d) the same postings through python-accounting")
+        res["peer"] = run_peer(kind, args.pg_url, sample)
+    return res
+
+
+def _headroom(h: Any) -> str:
+    return f"cap {S.yuan(h.cap) if h.cap is not None else '-'}, committed {S.yuan(h.committed)}"
+
+
+def _tb(as_of: date | None) -> Callable[[Session], str]:
+    def run(s: Session) -> str:
+        rows = trial_balance(s, as_of=as_of)
+        d, c = sum(r.debit for r in rows), sum(r.credit for r in rows)
+        return f"debits {S.yuan(d)} = credits {S.yuan(c)}" if d == c else f"UNBALANCED {d} != {c}"
+    return run
+
+
+def _server_version(engine: Engine) -> str:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar())
+        return "SQLite " + str(conn.exec_driver_sql("SELECT sqlite_version()").scalar())
+
+
+# ---------------------------------------------------------------- the table
+
+def _n(x: float, digits: int = 0) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    cols = [r["engine"] for r in results]
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(label: str, fn: Callable[[dict[str, Any]], str]) -> None:
+        vals = []
+        for r in results:
+            try:
+                vals.append(fn(r))
+            except (KeyError, TypeError, ZeroDivisionError):
+                vals.append("-")
+        rows.append((label, vals))
+
+    row("server", lambda r: r["server"])
+    row("(a) full-life claims/s, empty journal", lambda r: _n(r["claims"]["claims_per_s"], 1))
+    row("    ms per claim (median)", lambda r: _n(r["claims"]["claim_ms_median"], 1))
+    for step in STEPS:
+        row(f"      {step} ms (mean)", lambda r, step=step: _n(r["claims"]["step_ms_mean"][step], 1))
+    row("(a') full-life claims/s, journal full", lambda r: _n(r["claims_full"]["claims_per_s"], 1)
+        + f" ({r['claims_full']['claims']})")
+    row("(b) bulk import postings/s", lambda r: _n(r["bulk"]["postings_per_s"]))
+    row("    postings, entries", lambda r: f"{_n(r['bulk']['postings'])}, {_n(r['bulk']['entries'])}")
+    row("    seconds (batch of entries)", lambda r: f"{_n(r['bulk']['seconds'], 1)} ({r['bulk']['batch']})")
+    row("    verify whole chain, s", lambda r: _n(r["verify"]["seconds"], 1) + (" ok" if r["verify"]["ok"] else " FAIL"))
+    row("(c) postings in journal", lambda r: _n(r["journal_postings"]))
+    names = list(dict.fromkeys(n for r in results for n in r.get("queries", {})))
+    for name in names:
+        row(f"    {name} ms (median)", lambda r, name=name: _n(r["queries"][name]["ms_median"], 2)
+            + f" [{_n(r['queries'][name]['ms_min'], 2)}–{_n(r['queries'][name]['ms_max'], 2)}]")
+    row("(d) journal.post, one entry per txn, postings/s", lambda r: _n(r["post_each"]["postings_per_s"]))
+    row("    python-accounting postings/s", lambda r: _n(r["peer"]["postings_per_s"])
+        if "postings_per_s" in r["peer"] else "skipped")
+    row("    python-accounting postings, ledger rows", lambda r: f"{_n(r['peer']['postings'])}, "
+        f"{_n(r['peer']['ledger_rows'])}")
+    row("    ratio bulk import / python-accounting", lambda r: _n(r["bulk"]["postings_per_s"]
+                                                              / r["peer"]["postings_per_s"], 1) + "×")
+    row("    ratio journal.post / python-accounting", lambda r: _n(r["post_each"]["postings_per_s"]
+                                                                / r["peer"]["postings_per_s"], 1) + "×")
+    width = max(len(label) for label, _ in rows)
+    colw = [max(len(c), *(len(v[k]) for _, v in rows)) for k, c in enumerate(cols)]
+    lines = [f"Ledger benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}, {_platform.python_implementation()} "
+             f"{_platform.python_version()}, {os.cpu_count()} CPUs",
+             f"command: python -m bench.ledger {' '.join(sys.argv[1:])}",
+             "",
+             f"{'':<{width}}  " + "  ".join(f"{c:>{colw[k]}}" for k, c in enumerate(cols)),
+             f"{'':<{width}}  " + "  ".join("-" * colw[k] for k in range(len(cols)))]
+    lines += [f"{label:<{width}}  " + "  ".join(f"{v:>{colw[k]}}" for k, v in enumerate(vals)) for label, vals in rows]
+    lines.append("")
+    for r in results:
+        for name, q in r.get("queries", {}).items():
+            lines.append(f"{r['engine']}: {name}: {q['result']}; plan: {'; '.join(q['plan']) or '-'}")
+        if "skipped" in r.get("peer", {}):
+            lines.append(f"{r['engine']}: python-accounting skipped: {r['peer']['skipped']}")
+        elif "chunk_postings_per_s" in r.get("peer", {}):
+            lines.append(f"{r['engine']}: python-accounting postings/s by fifth of its run: "
+                         f"{r['peer']['chunk_postings_per_s']}; its hash check: "
+                         f"{'ok' if r['peer']['hashes_verified'] else 'FAIL'}")
+        if "history" in r:
+            h = r["history"]
+            lines.append(f"{r['engine']}: history dimensions: {h['payers']} payers, {h['platforms']} platforms, "
+                         f"{h['programs']} programs, {h['fiscal_years']} fiscal years, {h['claims']:,} claims")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.ledger", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    ap.add_argument("--postings", type=int, default=None, help="postings in the journal for (b) and (c) (1,000,000)")
+    ap.add_argument("--claims", type=int, default=None, help="claims through the whole life for (a) (200)")
+    ap.add_argument("--claims-after", type=int, default=None, help="claims again with the journal full (claims/4)")
+    ap.add_argument("--peer-postings", type=int, default=None,
+                    help="postings written through python-accounting and through journal.post (20,000)")
+    ap.add_argument("--runs", type=int, default=None, help="timed runs of each query, median reported (7)")
+    ap.add_argument("--batch", type=int, default=2000, help="entries per bulk-import transaction")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+                    or DEFAULT_PG, help="a PostgreSQL database to connect to for creating bench_* databases")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    ap.add_argument("--no-peer", action="store_true", help="skip python-accounting")
+    ap.add_argument("--no-verify", action="store_true", help="skip verifying the whole chain after the import")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args(argv)
+    sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3)}
+    for name, (full, quick) in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    if args.claims_after is None:
+        args.claims_after = 2 if args.quick else max(2, args.claims // 4)
+    if args.pg_url.startswith("postgresql://"):
+        args.pg_url = "postgresql+psycopg://" + args.pg_url[len("postgresql://"):]
+    kinds = {"sqlite": ["sqlite"], "postgres": ["postgresql"], "both": ["sqlite", "postgresql"]}[args.engine]
+    results = [run_engine(kind, args) for kind in kinds]
+    out = table(results, args)
+    print(out, flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"argv": sys.argv[1:], "date": time.strftime("%Y-%m-%d"), "results": results}, f,
+                      ensure_ascii=False, indent=2, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -438,3 +438,69 @@ class HolidayNotice(Base):
     source: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- People and the action log (用户与操作日志) --------------------------------------------------
+
+USER_ROLES = (
+    "district_econ",     # 区县经信部门
+    "district_finance",  # 区县财政部门
+    "city_bureau",       # 市经信局
+    "city_finance",      # 市财政局
+    "auditor",           # 审计（只读）
+    "admin",             # 系统管理员
+)
+
+
+class User(Base):
+    """A person who signs in (用户): a role and, for district and county staff, a jurisdiction."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(24))
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdictions.code"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("role IN (" + ",".join(f"'{r}'" for r in USER_ROLES) + ")", name="role"),
+        CheckConstraint("(role IN ('district_econ','district_finance')) = (jurisdiction_code IS NOT NULL)",
+                        name="jurisdiction_for_district_roles"),
+    )
+
+
+class UserSession(Base):
+    """A signed-in session: a page cookie (with its CSRF token) or an API bearer token.
+
+    Only the SHA-256 of the secret is stored; the secret itself lives in the cookie or the client."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    csrf_token: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (CheckConstraint("kind IN ('web','api')", name="kind"),)
+
+
+class ActionRecord(Base):
+    """One line of the action log (操作日志): who did what, when, to what, and how it ended.
+
+    Written for every write request and every refusal (403/4xx included); auditors read it."""
+
+    __tablename__ = "action_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(24), default="")
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)

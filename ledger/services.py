@@ -45,6 +45,7 @@ from ledger.models import (
     FundIssue,
     Investment,
     Invoice,
+    JournalHead,
     Jurisdiction,
     Notice,
     NoticeClaim,
@@ -204,6 +205,15 @@ def _lock_claim(session: Session, number: str) -> Claim:
     return claim
 
 
+def explain(session: Session, claim_number: str) -> ClaimResult:
+    """The claim's result as the calculators give it today (amounts, caps, shares and the clause-by-clause
+    trace), on the figures in the ledger: audited where audited. Writes nothing."""
+    claim = session.execute(select(Claim).where(Claim.number == claim_number)).scalar_one_or_none()
+    if claim is None:
+        raise NotFound("claims", f"no claim {claim_number!r}", field="claim")
+    return _compute(session, claim.platform, claim.number, upto=claim)
+
+
 def _require(claim: Claim, action: str, states: Sequence[str], why: str) -> None:
     if claim.state not in states:
         raise IllegalTransition(
@@ -252,8 +262,41 @@ def _memo_move(claim: Claim, from_account: str, to_account: str, old: int, new: 
 
 
 def next_claim_number(session: Session, on: date) -> str:
+    """The next claim number (申请编号). Takes the journal head's lock first — every write posts and so
+    queues on it anyway — so that concurrent filings never draw the same number."""
+    session.execute(select(JournalHead.last_id).where(JournalHead.id == 1).with_for_update())
     count = session.execute(select(func.count(Claim.id))).scalar_one()
     return f"SQ{on.year}-{count + 1:06d}"
+
+
+def claim_item(number: str, program: str, application_date: date, invoices: Sequence[InvoiceIn],
+                years: Sequence[int] | None, national_support_fen: int | None, recorded_amount_fen: int | None,
+                evaluation_year: int | None) -> dict[str, Any]:
+    """A claim as the calculators' scenario format has it."""
+    item: dict[str, Any] = {
+        "id": number, "program": program, "application_date": application_date,
+        "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": yuan(i.net_fen),
+                      "vat": yuan(i.vat_fen)} for i in invoices],
+    }
+    if years is not None:
+        item["years"] = list(years)
+    for key, value in (("national_support", national_support_fen), ("recorded_amount", recorded_amount_fen)):
+        if value is not None:
+            item[key] = yuan(value)
+    if evaluation_year is not None:
+        item["evaluation_year"] = evaluation_year
+    return item
+
+
+def preview_claim(session: Session, *, platform_code: str, program: str, application_date: date,
+                  invoices: Sequence[InvoiceIn] = (), years: Sequence[int] | None = None,
+                  national_support_fen: int | None = None, recorded_amount_fen: int | None = None,
+                  evaluation_year: int | None = None, options: Options | None = None) -> ClaimResult:
+    """What a claim would compute to if filed now (试算), with its trace; writes nothing."""
+    platform = platform_by_code(session, platform_code)
+    item = claim_item("PREVIEW", program, application_date, invoices, years, national_support_fen,
+                       recorded_amount_fen, evaluation_year)
+    return _compute(session, platform, "PREVIEW", extra=[item], options=options)
 
 
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
@@ -281,18 +324,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                                  f"invoice {inv.issuer_code}:{inv.number} is already claimed by "
                                  f"{other.number if other else clash[0]}", field=f"invoices[{k}]")
     number = number or next_claim_number(session, application_date)
-    item: dict[str, Any] = {
-        "id": number, "program": program, "application_date": application_date,
-        "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": yuan(i.net_fen),
-                      "vat": yuan(i.vat_fen)} for i in invoices],
-    }
-    if years is not None:
-        item["years"] = list(years)
-    for key, value in (("national_support", national_support_fen), ("recorded_amount", recorded_amount_fen)):
-        if value is not None:
-            item[key] = yuan(value)
-    if evaluation_year is not None:
-        item["evaluation_year"] = evaluation_year
+    item = claim_item(number, program, application_date, invoices, years, national_support_fen,
+                       recorded_amount_fen, evaluation_year)
     result = _compute(session, platform, number, extra=[item])
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",

@@ -2,14 +2,15 @@
 
     subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID]
     subsidy rulesets
-    subsidy demo
+    subsidy serve [--host H --port P]        the service on DATABASE_URL (default var/subsidy.db)
+    subsidy demo                              the demo dataset and users, then the service
+    subsidy user add NAME --role R [--jurisdiction J]
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -86,11 +87,76 @@ def rulesets() -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Run the calculator on the bundled worked example (the service replaces this later)."""
-    text = resources.files("app.examples").joinpath("provincial-platform.yaml").read_text(encoding="utf-8")
-    out = calc_text(text, "yaml", {}, {}, None)
-    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Start the service (API under /api/v1, pages under /) on DATABASE_URL (default: var/subsidy.db)."""
+    import uvicorn
+
+    from app.main import prepare_database
+
+    prepare_database()
+    if workers > 1:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from app.main import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@cli.command()
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    load_only: Annotated[bool, typer.Option("--load-only", help="load the demo data, do not start the service")] = False,
+) -> None:
+    """Load the demo dataset and demo users (once), then start the service on SQLite under var/."""
+    from app.demo import load_demo
+    from app.demo_users import describe, ensure_demo_users
+    from app.main import create_app, prepare_database
+
+    factory = prepare_database()
+    summary = load_demo(factory)
+    passwords = ensure_demo_users(factory)
+    typer.echo(f"演示数据：{summary}")
+    typer.echo("演示用户（密码首次启动时随机生成，保存在 var/demo-users.txt）：")
+    typer.echo(describe(passwords))
+    if load_only:
+        return
+    import uvicorn
+
+    typer.echo(f"服务地址：http://{host}:{port}/  （API 文档：http://{host}:{port}/docs）")
+    uvicorn.run(create_app(factory=factory), host=host, port=port, log_level="warning")
+
+
+user_cli = typer.Typer(no_args_is_help=True, help="用户管理")
+cli.add_typer(user_cli, name="user")
+
+
+@user_cli.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="district_econ | district_finance | city_bureau | city_finance | auditor | admin")],
+    jurisdiction: Annotated[str | None, typer.Option(help="district and county roles: the jurisdiction code")] = None,
+    display_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Add a user; the password is asked for (never on the command line)."""
+    from app.main import prepare_database
+    from app.security import create_user
+    from ledger.db import transaction
+    from ledger.errors import LedgerError
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with transaction(prepare_database()) as s:
+            create_user(s, username=username, password=password, role=role, jurisdiction=jurisdiction,
+                        display_name=display_name)
+    except LedgerError as exc:
+        typer.echo(f"{exc.field}: {exc.message} [{exc.rule}]", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {username} added")
 
 
 ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、试算平衡、迁移")

@@ -1,0 +1,666 @@
+"""What each user can do (业务操作): the service's use cases, shared by the API and the pages.
+
+Each write: (1) checks the permission matrix against the object's jurisdiction or payer, (2) runs the
+ledger service in one transaction, at most once per idempotency key (keys are per user), and (3)
+records the outcome in the action log (操作日志) — refusals included — for auditors. Nothing here
+computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.services``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import schemas as In
+from app.permissions import Forbidden, Principal, authorize, jurisdiction_filter
+from app.security import create_user
+from calculators.errors import CalculatorError, InputErrors
+from calculators.money import fen_to_yuan
+from ledger import idempotency
+from ledger import services as S
+from ledger.calendar import load_holiday_notice
+from ledger.errors import Invalid, LedgerError, NotFound
+from ledger.models import (
+    ActionRecord,
+    Approval,
+    Audit,
+    Budget,
+    Claim,
+    ClaimEvent,
+    FundIssue,
+    Invoice,
+    Jurisdiction,
+    Notice,
+    NoticeClaim,
+    Objection,
+    Payer,
+    Payment,
+    Platform,
+    PlatformEvent,
+    Recovery,
+    Review,
+    User,
+)
+
+Work = Callable[[Session], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """A request's unit of work: the database and the signed-in person."""
+
+    factory: sessionmaker[Session]
+    who: Principal
+
+
+def yuan(fen: int | None) -> str | None:
+    return None if fen is None else fen_to_yuan(fen)
+
+
+# ---------------------------------------------------------------- the action log
+
+def record(ctx: Context, action: str, target: str, outcome: str, detail: dict[str, Any]) -> None:
+    """One line of the action log, in its own transaction (a refusal rolls the work back, not this)."""
+    with ctx.factory() as session, session.begin():
+        session.add(ActionRecord(at=datetime.now(UTC), username=ctx.who.username, role=ctx.who.role, action=action,
+                                 target=target[:120], outcome=outcome, detail=detail))
+
+
+def perform(ctx: Context, action: str, target: str, body: In.Body | None, work: Work, *,
+            key: str | None = None) -> dict[str, Any]:
+    """Run ``work`` once per key, log its outcome, re-raise any refusal unchanged."""
+    request = {"target": target, "body": body.request() if body is not None else None}
+    scoped_key = f"{ctx.who.username}:{key}" if key else None
+    try:
+        result = idempotency.run(ctx.factory, action, request, work, key=scoped_key)
+    except (Forbidden, LedgerError) as exc:
+        record(ctx, action, target, "forbidden" if isinstance(exc, Forbidden) else "refused",
+               {"request": request, "error": exc.to_dict(), "idempotency_key": key})
+        raise
+    except (InputErrors, CalculatorError) as exc:
+        error = _calc_error(exc)
+        record(ctx, action, target, "refused", {"request": request, "error": error.to_dict(),
+                                                "idempotency_key": key})
+        raise error from None
+    record(ctx, action, target, "replayed" if result.get("replayed") else "done",
+           {"request": request, "entry": result.get("entry"), "idempotency_key": key})
+    return result
+
+
+def _calc_error(exc: CalculatorError) -> Invalid:
+    if isinstance(exc, InputErrors) and exc.issues:
+        first = exc.issues[0]
+        return Invalid(first.rule, "; ".join(str(i) for i in exc.issues), field=first.field)
+    return Invalid("rule set", str(exc))
+
+
+# ---------------------------------------------------------------- lookups with scope
+
+def _platform(session: Session, code: str) -> Platform:
+    platform = session.execute(select(Platform).where(Platform.code == code)).scalar_one_or_none()
+    if platform is None:
+        raise NotFound("platform", f"no platform {code!r}", field="platform")
+    return platform
+
+
+def _claim(session: Session, number: str) -> Claim:
+    claim = session.execute(select(Claim).where(Claim.number == number)).scalar_one_or_none()
+    if claim is None:
+        raise NotFound("claim", f"no claim {number!r}", field="claim")
+    return claim
+
+
+def _claim_jurisdiction(session: Session, claim: Claim) -> str:
+    return session.execute(select(Platform.jurisdiction_code).where(Platform.id == claim.platform_id)).scalar_one()
+
+
+def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *,
+                     payer: str | None = None) -> Claim:
+    claim = _claim(session, number)
+    authorize(ctx.who, action, jurisdiction=_claim_jurisdiction(session, claim), payer=payer)
+    return claim
+
+
+def _parsed(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except (InputErrors, CalculatorError) as exc:
+        raise _calc_error(exc) from None
+
+
+def _invoices(body: In.ClaimIn) -> list[S.InvoiceIn]:
+    return [S.InvoiceIn(issuer_code=i.issuer_code, number=i.number, date=i.date,
+                        net_fen=_parsed(lambda i=i, k=k: In.fen(i.net, f"invoices[{k}].net")),
+                        vat_fen=_parsed(lambda i=i, k=k: In.fen(i.vat, f"invoices[{k}].vat")))
+            for k, i in enumerate(body.invoices)]
+
+
+def _fen(value: str | None, field: str) -> int | None:
+    return _parsed(lambda: In.fen(value, field))
+
+
+# ---------------------------------------------------------------- platforms
+
+def create_platform(ctx: Context, body: In.PlatformIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "platform.create", jurisdiction=body.jurisdiction)
+        p = S.create_platform(session, code=body.code, name=body.name, jurisdiction=body.jurisdiction,
+                              operator=body.operator, leader_type=body.leader_type, head_person=body.head_person,
+                              head_phone=body.head_phone, contact_person=body.contact_person,
+                              contact_mobile=body.contact_mobile)
+        return {"platform": p.code}
+    return perform(ctx, "platform.create", body.code, body, work, key=key)
+
+
+def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "platform.event", jurisdiction=_platform(session, code).jurisdiction_code)
+        e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
+                                 scheme=body.scheme, year=body.year, document_number=body.document_number,
+                                 amount_fen=_fen(body.amount, "amount"), note=body.note)
+        return {"platform": code, "event": e.id}
+    return perform(ctx, "platform.event", code, body, work, key=key)
+
+
+# ---------------------------------------------------------------- the procedure
+
+def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "claim.file", jurisdiction=_platform(session, body.platform).jurisdiction_code)
+        return S.file_claim(session, platform_code=body.platform, program=body.program,
+                            application_date=body.application_date, invoices=_invoices(body), years=body.years,
+                            national_support_fen=_fen(body.national_support, "national_support"),
+                            recorded_amount_fen=_fen(body.recorded_amount, "recorded_amount"),
+                            evaluation_year=body.evaluation_year,
+                            requested_fen=_fen(body.requested_amount, "requested_amount"),
+                            platform_document=body.platform_document, actor=ctx.who.username)
+    return perform(ctx, "claim.file", body.platform, body, work, key=key)
+
+
+def preview_claim(ctx: Context, body: In.ClaimIn) -> dict[str, Any]:
+    """试算: what the claim would compute to if filed now, with its trace. Writes nothing."""
+    with ctx.factory() as session:
+        authorize(ctx.who, "calc.preview", jurisdiction=_platform(session, body.platform).jurisdiction_code)
+        result = S.preview_claim(session, platform_code=body.platform, program=body.program,
+                                 application_date=body.application_date, invoices=_invoices(body),
+                                 years=body.years,
+                                 national_support_fen=_fen(body.national_support, "national_support"),
+                                 recorded_amount_fen=_fen(body.recorded_amount, "recorded_amount"),
+                                 evaluation_year=body.evaluation_year)
+        session.rollback()
+        return result.to_dict()
+
+
+def review(ctx: Context, number: str, body: In.ReviewIn, *, key: str | None = None) -> dict[str, Any]:
+    action = "claim.review.economic" if body.department == "economic" else "claim.review.finance"
+
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, action, number)
+        return S.review(session, claim_number=number, department=body.department, approve=body.approve,
+                        opinion=body.opinion, on=body.on, actor=ctx.who.username)
+    return perform(ctx, action, number, body, work, key=key)
+
+
+def _keyed_amounts(values: dict[str, str] | None, field: str, *, years: bool) -> dict[Any, int] | None:
+    if values is None:
+        return None
+    out: dict[Any, int] = {}
+    for k, v in values.items():
+        if years:
+            if not k.isdigit() or not 2000 <= int(k) <= 2100:
+                raise Invalid("审计认定按年度", f"{k!r} is not a year", field=f"{field}.{k}")
+            out[int(k)] = _fen(v, f"{field}.{k}") or 0
+        else:
+            out[k] = _fen(v, f"{field}.{k}") or 0
+    return out
+
+
+def record_audit(ctx: Context, number: str, body: In.AuditIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "claim.audit", number)
+        return S.record_audit(session, claim_number=number, firm=body.firm, report_number=body.report_number,
+                              on=body.on, years=_keyed_amounts(body.years, "years", years=True),
+                              invoices=_keyed_amounts(body.invoices, "invoices", years=False),
+                              actor=ctx.who.username)
+    return perform(ctx, "claim.audit", number, body, work, key=key)
+
+
+def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "claim.approve", number)
+        return S.approve(session, claim_number=number, meeting_date=body.meeting_date,
+                         minutes_number=body.minutes_number,
+                         approved_fen=_fen(body.approved_amount, "approved_amount"), reason=body.reason,
+                         actor=ctx.who.username)
+    return perform(ctx, "claim.approve", number, body, work, key=key)
+
+
+def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        for number in body.claims:
+            _authorize_claim(ctx, session, "notice.publish", number)
+        return S.publish_notice(session, claim_numbers=body.claims, publication_date=body.publication_date,
+                                title=body.title, actor=ctx.who.username)
+    return perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key)
+
+
+def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "objection.file", number)
+        return S.file_objection(session, claim_number=number, filed=body.filed, objector=body.objector,
+                                content=body.content, actor=ctx.who.username)
+    return perform(ctx, "objection.file", number, body, work, key=key)
+
+
+def resolve_objection(ctx: Context, objection_id: int, body: In.ResolutionIn, *,
+                      key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        objection = session.get(Objection, objection_id)
+        if objection is None:
+            raise NotFound("objection", f"no objection {objection_id}", field="objection")
+        claim = session.get(Claim, objection.claim_id)
+        assert claim is not None
+        authorize(ctx.who, "objection.resolve", jurisdiction=_claim_jurisdiction(session, claim))
+        return S.resolve_objection(session, objection_id=objection_id, upheld=body.upheld, on=body.on,
+                                   resolution=body.resolution, actor=ctx.who.username)
+    return perform(ctx, "objection.resolve", str(objection_id), body, work, key=key)
+
+
+def issue_funds(ctx: Context, number: str, body: In.FundIssueIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "funds.issue", number)
+        return S.issue_funds(session, claim_number=number, document_number=body.document_number, on=body.on,
+                             actor=ctx.who.username)
+    return perform(ctx, "funds.issue", number, body, work, key=key)
+
+
+def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "payment.pay", number, payer=body.payer)
+        return S.pay(session, claim_number=number, payer=body.payer, voucher_number=body.voucher_number,
+                     on=body.on, amount_fen=_fen(body.amount, "amount") or 0, actor=ctx.who.username)
+    return perform(ctx, "payment.pay", number, body, work, key=key)
+
+
+def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        payment = session.get(Payment, payment_id)
+        if payment is None:
+            raise NotFound("payment", f"no payment {payment_id}", field="payment")
+        claim = session.get(Claim, payment.claim_id)
+        assert claim is not None
+        authorize(ctx.who, "payment.reverse", jurisdiction=_claim_jurisdiction(session, claim),
+                  payer=payment.payer_code)
+        return S.reverse_payment(session, payment_id=payment_id, on=body.on, reason=body.reason,
+                                 actor=ctx.who.username)
+    return perform(ctx, "payment.reverse", str(payment_id), body, work, key=key)
+
+
+def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        _authorize_claim(ctx, session, "recovery.order", number)
+        return S.recover(session, claim_number=number, payer=body.payer, amount_fen=_fen(body.amount, "amount") or 0,
+                         on=body.on, document_number=body.document_number, reason=body.reason,
+                         actor=ctx.who.username)
+    return perform(ctx, "recovery.order", number, body, work, key=key)
+
+
+def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        recovery = session.get(Recovery, recovery_id)
+        if recovery is None:
+            raise NotFound("recovery", f"no recovery {recovery_id}", field="recovery")
+        claim = session.get(Claim, recovery.claim_id)
+        assert claim is not None
+        authorize(ctx.who, "recovery.receive", jurisdiction=_claim_jurisdiction(session, claim),
+                  payer=recovery.payer_code)
+        return S.receive_recovery(session, recovery_id=recovery_id, amount_fen=_fen(body.amount, "amount") or 0,
+                                  on=body.on, actor=ctx.who.username)
+    return perform(ctx, "recovery.receive", str(recovery_id), body, work, key=key)
+
+
+def appropriate(ctx: Context, body: In.AppropriationIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "budget.appropriate", payer=body.payer)
+        return S.appropriate(session, payer=body.payer, fiscal_year=body.fiscal_year, program=body.program,
+                             amount_fen=_fen(body.amount, "amount") or 0, on=body.on,
+                             document_number=body.document_number, actor=ctx.who.username)
+    return perform(ctx, "budget.appropriate", f"{body.payer}/{body.fiscal_year}/{body.program}", body, work, key=key)
+
+
+# ---------------------------------------------------------------- administration
+
+def add_user(ctx: Context, body: In.UserIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "user.manage")
+        user = create_user(session, username=body.username, password=body.password, role=body.role,
+                           jurisdiction=body.jurisdiction, display_name=body.display_name)
+        return {"user": user.username, "role": user.role, "jurisdiction": user.jurisdiction_code}
+    return perform(ctx, "user.manage", body.username, body, work, key=key)
+
+
+def load_holidays(ctx: Context, body: In.HolidayNoticeIn, *, key: str | None = None) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        authorize(ctx.who, "holidays.load")
+        try:
+            notice = load_holiday_notice(session, body.text, body.source)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Invalid("国务院办公厅节假日安排通知", str(exc), field="text") from None
+        return {"year": notice.year, "source": notice.source}
+    return perform(ctx, "holidays.load", body.source, body, work, key=key)
+
+
+def list_users(ctx: Context) -> list[dict[str, Any]]:
+    authorize(ctx.who, "user.manage")
+    with ctx.factory() as session:
+        return [{"username": u.username, "display_name": u.display_name, "role": u.role,
+                 "jurisdiction": u.jurisdiction_code, "active": u.active,
+                 "locked_until": u.locked_until.isoformat() if u.locked_until else None}
+                for u in session.execute(select(User).order_by(User.username)).scalars()]
+
+
+# ---------------------------------------------------------------- reads
+
+@dataclass(frozen=True)
+class Page:
+    number: int = 1
+    size: int = 50
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def paged(items: list[dict[str, Any]], total: int, page: Page) -> dict[str, Any]:
+    return {"items": items, "page": page.number, "page_size": page.size, "total": total}
+
+
+def _platform_row(p: Platform, jnames: dict[str, str]) -> dict[str, Any]:
+    return {"code": p.code, "name": p.name, "operator": p.operator, "leader_type": p.leader_type,
+            "jurisdiction": p.jurisdiction_code, "jurisdiction_name": jnames.get(p.jurisdiction_code, "")}
+
+
+def jurisdiction_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)).tuples().all())
+
+
+def list_platforms(ctx: Context, page: Page, *, search: str | None = None,
+                   jurisdiction: str | None = None) -> dict[str, Any]:
+    authorize(ctx.who, "platform.read", jurisdiction=jurisdiction)
+    scope = jurisdiction_filter(ctx.who) or jurisdiction
+    q = select(Platform)
+    if scope:
+        q = q.where(Platform.jurisdiction_code == scope)
+    if search:
+        like = f"%{search}%"
+        q = q.where(Platform.name.like(like) | Platform.code.like(like) | Platform.operator.like(like))
+    with ctx.factory() as session:
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = session.execute(q.order_by(Platform.code).offset(page.offset).limit(page.size)).scalars().all()
+        names = jurisdiction_names(session)
+        return paged([_platform_row(p, names) for p in rows], total, page)
+
+
+def _claim_row(c: Claim, p: Platform) -> dict[str, Any]:
+    return {"number": c.number, "platform": p.code, "platform_name": p.name, "jurisdiction": p.jurisdiction_code,
+            "program": c.program, "rule_set": c.rule_set, "application_date": c.application_date.isoformat(),
+            "state": c.state, "level": c.level, "requested": yuan(c.requested_fen), "computed": yuan(c.computed_fen),
+            "approved": yuan(c.approved_fen), "filed_by": c.filed_by}
+
+
+def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> dict[str, Any]:
+    from ledger.queries import cap_headroom
+
+    with ctx.factory() as session:
+        p = _platform(session, code)
+        authorize(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code)
+        events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
+                                 .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
+        claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
+                                 .order_by(Claim.application_date, Claim.id)).scalars().all()
+        on = as_of or date.today()
+        caps = []
+        for program in sorted({c.program for c in claims}):
+            h = cap_headroom(session, code, program, on)
+            caps.append({"program": program, "level": h.level, "cap": yuan(h.cap), "committed": yuan(h.committed),
+                         "headroom": yuan(h.headroom), "as_of": on.isoformat()})
+        return {
+            **_platform_row(p, jurisdiction_names(session)),
+            "head_person": p.head_person, "head_phone": p.head_phone, "contact_person": p.contact_person,
+            "contact_mobile": p.contact_mobile,
+            "events": [{"id": e.id, "kind": e.kind, "date": e.date.isoformat(), "level": e.level, "grade": e.grade,
+                        "scheme": e.scheme, "year": e.year, "document_number": e.document_number,
+                        "amount": yuan(e.amount_fen), "note": e.note} for e in events],
+            "claims": [_claim_row(c, p) for c in claims],
+            "caps": caps,
+        }
+
+
+def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
+                jurisdiction: str | None = None, program: str | None = None) -> dict[str, Any]:
+    authorize(ctx.who, "claim.read", jurisdiction=jurisdiction)
+    scope = jurisdiction_filter(ctx.who) or jurisdiction
+    q = select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
+    if scope:
+        q = q.where(Platform.jurisdiction_code == scope)
+    if state:
+        q = q.where(Claim.state.in_(state.split(",")))
+    if platform:
+        q = q.where(Platform.code == platform)
+    if program:
+        q = q.where(Claim.program == program)
+    with ctx.factory() as session:
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = session.execute(q.order_by(Claim.application_date, Claim.id).offset(page.offset)
+                               .limit(page.size)).all()
+        return paged([_claim_row(c, p) for c, p in rows], total, page)
+
+
+def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
+    with ctx.factory() as session:
+        c = _claim(session, number)
+        p = session.get(Platform, c.platform_id)
+        assert p is not None
+        authorize(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code)
+        approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
+                                   .order_by(Approval.id.desc())).scalar()
+        payers = sorted(set(approval.shares) if approval else set())
+        notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
+                                 .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
+        try:
+            result: dict[str, Any] | None = S.explain(session, number).to_dict()
+        except LedgerError:
+            result = None
+        return {
+            **_claim_row(c, p),
+            "platform_document": c.platform_document, "years": c.years,
+            "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date.isoformat(),
+                          "net": yuan(i.net_fen), "vat": yuan(i.vat_fen), "audited": yuan(i.audited_fen)}
+                         for i in session.execute(select(Invoice).where(Invoice.claim_id == c.id)
+                                                  .order_by(Invoice.id)).scalars()],
+            "events": [{"from": e.from_state, "to": e.to_state, "action": e.action, "date": e.date.isoformat(),
+                        "actor": e.actor, "entry": e.entry_id, "note": e.note}
+                       for e in session.execute(select(ClaimEvent).where(ClaimEvent.claim_id == c.id)
+                                                .order_by(ClaimEvent.id)).scalars()],
+            "reviews": [{"department": r.department, "approve": r.approve, "opinion": r.opinion,
+                         "date": r.date.isoformat(), "reviewer": r.reviewer}
+                        for r in session.execute(select(Review).where(Review.claim_id == c.id)).scalars()],
+            "audits": [{"firm": a.firm, "report_number": a.report_number, "date": a.date.isoformat(),
+                        "audited": yuan(a.audited_fen), "computed": yuan(a.computed_fen)}
+                       for a in session.execute(select(Audit).where(Audit.claim_id == c.id)).scalars()],
+            "approval": None if approval is None else {
+                "meeting_date": approval.meeting_date.isoformat(), "minutes_number": approval.minutes_number,
+                "approved": yuan(approval.approved_fen), "computed": yuan(approval.computed_fen),
+                "reason": approval.reason, "fiscal_year": approval.fiscal_year,
+                "shares": {k: yuan(v) for k, v in approval.shares.items()}},
+            "notice": None if notice is None else {
+                "id": notice.id, "title": notice.title, "publication_date": notice.publication_date.isoformat(),
+                "end_date": notice.end_date.isoformat(), "working_days": notice.working_days,
+                "provisional": notice.provisional},
+            "objections": [{"id": o.id, "filed": o.filed_date.isoformat(), "objector": o.objector,
+                            "content": o.content, "status": o.status, "resolution": o.resolution}
+                           for o in session.execute(select(Objection).where(Objection.claim_id == c.id)
+                                                    .order_by(Objection.id)).scalars()],
+            "fund_issue": next(({"document_number": f.document_number, "date": f.date.isoformat()}
+                                for f in session.execute(select(FundIssue).where(FundIssue.claim_id == c.id))
+                                .scalars()), None),
+            "payments": [{"id": pm.id, "payer": pm.payer_code, "voucher_number": pm.voucher_number,
+                          "date": pm.date.isoformat(), "amount": yuan(pm.amount_fen)}
+                         for pm in session.execute(select(Payment).where(Payment.claim_id == c.id)
+                                                   .order_by(Payment.id)).scalars()],
+            "outstanding": {payer: yuan(S.payable_to(session, c, payer)) for payer in payers},
+            "recoveries": [{"id": r.id, "payer": r.payer_code, "date": r.date.isoformat(),
+                            "amount": yuan(r.amount_fen), "received": yuan(r.received_fen), "reason": r.reason}
+                           for r in session.execute(select(Recovery).where(Recovery.claim_id == c.id)).scalars()],
+            "result": result,
+        }
+
+
+def list_notices(ctx: Context, page: Page) -> dict[str, Any]:
+    authorize(ctx.who, "notice.read")
+    with ctx.factory() as session:
+        total = session.execute(select(func.count(Notice.id))).scalar_one()
+        rows = session.execute(select(Notice).order_by(Notice.id.desc()).offset(page.offset)
+                               .limit(page.size)).scalars().all()
+        items = []
+        for n in rows:
+            numbers = session.execute(select(Claim.number).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
+                                      .where(NoticeClaim.notice_id == n.id).order_by(Claim.number)).scalars().all()
+            items.append({"id": n.id, "title": n.title, "publication_date": n.publication_date.isoformat(),
+                          "working_days": n.working_days, "end_date": n.end_date.isoformat(),
+                          "provisional": n.provisional, "claims": list(numbers)})
+        return paged(items, total, page)
+
+
+def list_budgets(ctx: Context) -> list[dict[str, Any]]:
+    authorize(ctx.who, "budget.read")
+    with ctx.factory() as session:
+        names = dict(session.execute(select(Payer.code, Payer.name)).tuples().all())
+        q = select(Budget).order_by(Budget.fiscal_year, Budget.payer_code, Budget.program)
+        if ctx.who.payer and ctx.who.role == "district_finance":
+            q = q.where(Budget.payer_code == ctx.who.payer)
+        return [{"payer": b.payer_code, "payer_name": names.get(b.payer_code, ""), "fiscal_year": b.fiscal_year,
+                 "program": b.program, "appropriation": yuan(b.appropriation_fen),
+                 "available": yuan(S.available_budget(session, b.payer_code, b.fiscal_year, b.program)),
+                 "document_number": b.document_number}
+                for b in session.execute(q).scalars()]
+
+
+def action_log(ctx: Context, page: Page, *, username: str | None = None) -> dict[str, Any]:
+    authorize(ctx.who, "actions.read")
+    q = select(ActionRecord)
+    if username:
+        q = q.where(ActionRecord.username == username)
+    with ctx.factory() as session:
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = session.execute(q.order_by(ActionRecord.id.desc()).offset(page.offset).limit(page.size)).scalars()
+        return paged([{"id": r.id, "at": r.at.isoformat(), "username": r.username, "role": r.role,
+                       "action": r.action, "target": r.target, "outcome": r.outcome, "detail": r.detail}
+                      for r in rows], total, page)
+
+
+# ---------------------------------------------------------------- the journal (auditors, city)
+
+def ledger_balances(ctx: Context, *, as_of: date | None = None, payer: str | None = None,
+                    platform: str | None = None, program: str | None = None) -> dict[str, Any]:
+    from ledger.queries import balances_by_state
+
+    authorize(ctx.who, "ledger.read")
+    with ctx.factory() as session:
+        platform_id = _platform(session, platform).id if platform else None
+        sums = balances_by_state(session, as_of=as_of, payer=payer, platform_id=platform_id, program=program)
+        return {"as_of": as_of.isoformat() if as_of else None, "payer": payer, "platform": platform,
+                "program": program, "balances": {k: yuan(v) for k, v in sums.items()}}
+
+
+def ledger_trial_balance(ctx: Context, *, as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    from ledger.queries import trial_balance
+
+    authorize(ctx.who, "ledger.read")
+    with ctx.factory() as session:
+        rows = trial_balance(session, as_of=as_of, start=start)
+        return {"as_of": as_of.isoformat() if as_of else None, "start": start.isoformat() if start else None,
+                "rows": [{"account": r.account, "name": r.name, "view": r.view, "debit": yuan(r.debit),
+                          "credit": yuan(r.credit), "balance": yuan(r.balance)} for r in rows],
+                "total_debit": yuan(sum(r.debit for r in rows)), "total_credit": yuan(sum(r.credit for r in rows))}
+
+
+def journal(ctx: Context, page: Page, *, claim: str | None = None) -> dict[str, Any]:
+    from ledger.journal import legs_of
+    from ledger.models import JournalEntry
+
+    authorize(ctx.who, "ledger.read")
+    q = select(JournalEntry)
+    with ctx.factory() as session:
+        if claim:
+            q = q.where(JournalEntry.claim_id == _claim(session, claim).id)
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        entries = session.execute(q.order_by(JournalEntry.id.desc()).offset(page.offset)
+                                  .limit(page.size)).scalars().all()
+        numbers = dict(session.execute(select(Claim.id, Claim.number).where(
+            Claim.id.in_({e.claim_id for e in entries if e.claim_id}))).tuples().all())
+        items = [{"id": e.id, "date": e.entry_date.isoformat(), "kind": e.kind, "claim": numbers.get(e.claim_id or 0),
+                  "description": e.description, "reverses": e.reverses_id, "actor": e.actor, "hash": e.hash,
+                  "prev_hash": e.prev_hash,
+                  "postings": [{"account": leg.account, "amount": yuan(leg.amount), "payer": leg.payer,
+                                "program": leg.program, "fiscal_year": leg.fiscal_year}
+                               for leg in legs_of(session, e.id)]}
+                 for e in entries]
+        return paged(items, total, page)
+
+
+def verify_chain(ctx: Context) -> dict[str, Any]:
+    from ledger.journal import verify
+
+    authorize(ctx.who, "ledger.verify")
+    with ctx.factory() as session:
+        report = verify(session)
+        return {"ok": report.ok, "entries": report.entries, "postings": report.postings,
+                "first_bad": report.first_bad, "problem": report.problem}
+
+
+def cap_position(ctx: Context, code: str, program: str, as_of: date) -> dict[str, Any]:
+    from ledger.queries import cap_headroom
+
+    with ctx.factory() as session:
+        authorize(ctx.who, "platform.read", jurisdiction=_platform(session, code).jurisdiction_code)
+        h = cap_headroom(session, code, program, as_of)
+        return {"platform": code, "program": program, "level": h.level, "cap": yuan(h.cap),
+                "committed": yuan(h.committed), "headroom": yuan(h.headroom), "as_of": as_of.isoformat()}
+
+
+def calculate(ctx: Context, body: In.CalculationIn) -> dict[str, Any]:
+    """试算 (what-if): every claim of a scenario — given whole, or a ledger platform's history plus a
+    prospective claim — under the bundled rule sets, with readings and parameter changes for this run
+    only. Writes nothing; the trace cites each clause."""
+    from calculators.engine import evaluate
+    from calculators.rulesets.bundled import rulebook
+    from calculators.scenario import from_data
+    from ledger.history import scenario_for
+
+    authorize(ctx.who, "calc.preview")
+    if (body.scenario is None) == (body.claim is None):
+        raise Invalid("试算输入", "give either a whole scenario or a claim on a ledger platform", field="scenario")
+    overrides: dict[str, Any] = {}
+    if body.scenario is not None:
+        data = dict(body.scenario)
+    else:
+        claim = body.claim
+        assert claim is not None
+        with ctx.factory() as session:
+            platform = _platform(session, claim.platform)
+            authorize(ctx.who, "calc.preview", jurisdiction=platform.jurisdiction_code)
+            item = S.claim_item("WHAT-IF", claim.program, claim.application_date, _invoices(claim), claim.years,
+                                _fen(claim.national_support, "claim.national_support"),
+                                _fen(claim.recorded_amount, "claim.recorded_amount"), claim.evaluation_year)
+            data = _parsed(lambda: scenario_for(session, platform, extra_claims=[item])).model_dump(mode="json")
+    if body.readings:
+        overrides["readings"] = {**(data.get("readings") or {}), **body.readings}
+    if body.what_if:
+        overrides["what_if"] = {**(data.get("what_if") or {}), **body.what_if}
+    return _parsed(lambda: evaluate(from_data({**data, **overrides}), rulebook()).to_dict())

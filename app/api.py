@@ -1,0 +1,324 @@
+"""The JSON API (``/api/v1``): thin routes over :mod:`app.actions` and :mod:`app.downloads`.
+
+Errors are JSON ``{"error": {"field", "rule", "message"}}`` with a 4xx status (see :mod:`app.errors`);
+writes take an ``Idempotency-Key`` header; lists take ``page`` and ``page_size``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from app import actions as do
+from app import downloads
+from app import schemas as In
+from app.deps import ApiContext, IdempotencyKey, Paging, factory
+from app.permissions import MATRIX, ROLE_TITLES
+from app.security import login
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in ((400, "请求格式错误"), (401, "未登录或令牌无效"), (403, "角色或辖区无权办理"),
+                       (404, "对象不存在"), (409, "违反办理程序、上限或预算规则"), (422, "字段不合规则"))
+}
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
+PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]
+ObjectId = Annotated[int, Path(ge=1, le=2**62)]
+AsOf = Annotated[date | None, Query(description="截至日期")]
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {downloads.XLSX: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "xlsx 工作簿"}}
+
+
+def _file(d: downloads.Download) -> Response:
+    from urllib.parse import quote
+
+    return Response(d.content, media_type=d.media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(d.filename)}"})
+
+
+# ---------------------------------------------------------------- sign-in
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_at: str
+    username: str
+    role: str
+
+
+@router.post("/auth/token", tags=["登录"], summary="用户名和密码换取令牌")
+def token(request: Request, body: In.TokenIn) -> TokenOut:
+    s = login(factory(request), body.username, body.password, kind="api")
+    return TokenOut(access_token=s.secret, token_type="bearer", expires_at=s.expires_at.isoformat(),
+                    username=s.principal.username, role=s.principal.role)
+
+
+@router.get("/me", tags=["登录"], summary="当前用户与可办理事项")
+def me(ctx: ApiContext) -> dict[str, Any]:
+    from app.permissions import allowed
+
+    w = ctx.who
+    return {"username": w.username, "display_name": w.display_name, "role": w.role,
+            "role_title": ROLE_TITLES[w.role], "jurisdiction": w.jurisdiction, "payer": w.payer,
+            "actions": sorted(a for a in MATRIX if allowed(w, a))}
+
+
+# ---------------------------------------------------------------- platforms
+
+@router.get("/platforms", tags=["平台"], summary="平台列表（区县用户只见本辖区）")
+def platforms(ctx: ApiContext, paging: Paging,
+              search: Annotated[str | None, Query(max_length=100)] = None,
+              jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+    return do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction)
+
+
+@router.post("/platforms", status_code=201, tags=["平台"], summary="登记平台")
+def create_platform(ctx: ApiContext, body: In.PlatformIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.create_platform(ctx, body, key=key)
+
+
+@router.get("/platforms/{code}", tags=["平台"], summary="平台详情：历史、申请、累计上限")
+def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> dict[str, Any]:
+    return do.platform_detail(ctx, code, as_of=as_of)
+
+
+@router.post("/platforms/{code}/events", status_code=201, tags=["平台"], summary="登记入库、认定、评价等事项")
+def platform_event(ctx: ApiContext, code: PlatformCode, body: In.PlatformEventIn,
+                   key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.add_platform_event(ctx, code, body, key=key)
+
+
+@router.get("/platforms/{code}/headroom", tags=["平台"], summary="累计上限剩余额度（截至某日）")
+def headroom(ctx: ApiContext, code: PlatformCode,
+             program: Annotated[str, Query(min_length=1, max_length=40)] = "equipment-subsidy",
+             as_of: AsOf = None) -> dict[str, Any]:
+    return do.cap_position(ctx, code, program, as_of or date.today())
+
+
+# ---------------------------------------------------------------- claims and their procedure
+
+@router.get("/claims", tags=["申请"], summary="申请列表")
+def claims(ctx: ApiContext, paging: Paging,
+           state: Annotated[str | None, Query(max_length=200, description="状态，逗号分隔")] = None,
+           platform: Annotated[str | None, Query(max_length=40)] = None,
+           jurisdiction: Annotated[str | None, Query(max_length=16)] = None,
+           program: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+    return do.list_claims(ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program)
+
+
+@router.post("/claims", status_code=201, tags=["申请"], summary="申报（区县经信部门）")
+def file_claim(ctx: ApiContext, body: In.ClaimIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.file_claim(ctx, body, key=key)
+
+
+@router.post("/claims/preview", tags=["申请"], summary="申报前试算：金额与逐条依据，不写入")
+def preview_claim(ctx: ApiContext, body: In.ClaimIn) -> dict[str, Any]:
+    return do.preview_claim(ctx, body)
+
+
+@router.get("/claims/{number}", tags=["申请"], summary="申请详情：办理记录、计算依据、拨付")
+def claim(ctx: ApiContext, number: Number) -> dict[str, Any]:
+    return do.claim_detail(ctx, number)
+
+
+@router.post("/claims/{number}/reviews", tags=["办理"], summary="区级经信/财政部门审核意见")
+def review(ctx: ApiContext, number: Number, body: In.ReviewIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.review(ctx, number, body, key=key)
+
+
+@router.post("/claims/{number}/audit", tags=["办理"], summary="录入审计认定金额（市经信局）")
+def audit(ctx: ApiContext, number: Number, body: In.AuditIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.record_audit(ctx, number, body, key=key)
+
+
+@router.post("/claims/{number}/approval", tags=["办理"], summary="党组会审定（市经信局）")
+def approval(ctx: ApiContext, number: Number, body: In.ApprovalIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.approve(ctx, number, body, key=key)
+
+
+@router.post("/claims/{number}/objections", status_code=201, tags=["公示"], summary="登记公示期异议")
+def objection(ctx: ApiContext, number: Number, body: In.ObjectionIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.file_objection(ctx, number, body, key=key)
+
+
+@router.post("/objections/{objection_id}/resolution", tags=["公示"], summary="异议处理：成立或不成立")
+def resolution(ctx: ApiContext, objection_id: ObjectId, body: In.ResolutionIn,
+               key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.resolve_objection(ctx, objection_id, body, key=key)
+
+
+@router.post("/claims/{number}/fund-issue", tags=["资金"], summary="下达资金")
+def fund_issue(ctx: ApiContext, number: Number, body: In.FundIssueIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.issue_funds(ctx, number, body, key=key)
+
+
+@router.post("/claims/{number}/payments", status_code=201, tags=["资金"], summary="拨付本级财政份额")
+def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.pay(ctx, number, body, key=key)
+
+
+@router.post("/payments/{payment_id}/reversal", tags=["资金"], summary="冲销错误拨付（红字冲销）")
+def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.reverse_payment(ctx, payment_id, body, key=key)
+
+
+@router.post("/claims/{number}/recoveries", status_code=201, tags=["资金"], summary="追回（弄虚作假骗取资金）")
+def recovery(ctx: ApiContext, number: Number, body: In.RecoveryIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.order_recovery(ctx, number, body, key=key)
+
+
+@router.post("/recoveries/{recovery_id}/receipts", tags=["资金"], summary="追回款缴回国库")
+def receipt(ctx: ApiContext, recovery_id: ObjectId, body: In.ReceiptIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.receive_recovery(ctx, recovery_id, body, key=key)
+
+
+# ---------------------------------------------------------------- notices, budgets
+
+@router.get("/notices", tags=["公示"], summary="公示批次")
+def notices(ctx: ApiContext, paging: Paging) -> dict[str, Any]:
+    return do.list_notices(ctx, paging)
+
+
+@router.post("/notices", status_code=201, tags=["公示"], summary="发布公示（5个工作日，发布当日不计）")
+def publish(ctx: ApiContext, body: In.NoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.publish_notice(ctx, body, key=key)
+
+
+@router.get("/budgets", tags=["资金"], summary="预算指标与可用额度")
+def budgets(ctx: ApiContext) -> list[dict[str, Any]]:
+    return do.list_budgets(ctx)
+
+
+@router.post("/budgets", status_code=201, tags=["资金"], summary="录入预算指标（本级财政）")
+def appropriate(ctx: ApiContext, body: In.AppropriationIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.appropriate(ctx, body, key=key)
+
+
+# ---------------------------------------------------------------- calculations
+
+@router.post("/calculations", tags=["试算"], summary="试算（what-if）：改变口径或参数，逐条依据")
+def calculation(ctx: ApiContext, body: In.CalculationIn) -> dict[str, Any]:
+    return do.calculate(ctx, body)
+
+
+# ---------------------------------------------------------------- the journal
+
+@router.get("/ledger/balances", tags=["总账"], summary="各环节余额（截至某日，按付款方、平台、项目）")
+def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Query(max_length=16)] = None,
+             platform: Annotated[str | None, Query(max_length=40)] = None,
+             program: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+    return do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program)
+
+
+@router.get("/ledger/trial-balance", tags=["总账"], summary="试算平衡表")
+def trial(ctx: ApiContext, as_of: AsOf = None, start: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+    return do.ledger_trial_balance(ctx, as_of=as_of, start=start)
+
+
+@router.get("/ledger/journal", tags=["总账"], summary="记账凭证（最新在前）")
+def journal(ctx: ApiContext, paging: Paging,
+            claim: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+    return do.journal(ctx, paging, claim=claim)
+
+
+@router.get("/ledger/verify", tags=["总账"], summary="重算哈希链，报告第一笔不符的凭证")
+def verify(ctx: ApiContext) -> dict[str, Any]:
+    return do.verify_chain(ctx)
+
+
+@router.get("/actions", tags=["审计"], summary="操作日志（谁、何时、办理了什么）")
+def action_log(ctx: ApiContext, paging: Paging,
+               username: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
+    return do.action_log(ctx, paging, username=username)
+
+
+# ---------------------------------------------------------------- administration
+
+@router.get("/users", tags=["管理"], summary="用户列表")
+def users(ctx: ApiContext) -> list[dict[str, Any]]:
+    return do.list_users(ctx)
+
+
+@router.post("/users", status_code=201, tags=["管理"], summary="新增用户")
+def add_user(ctx: ApiContext, body: In.UserIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.add_user(ctx, body, key=key)
+
+
+@router.post("/holiday-notices", status_code=201, tags=["管理"], summary="载入国务院办公厅节假日安排")
+def holidays(ctx: ApiContext, body: In.HolidayNoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
+    return do.load_holidays(ctx, body, key=key)
+
+
+# ---------------------------------------------------------------- reports
+
+@router.get("/reports/annex3/blank", tags=["报表"], summary="附件3 空白申请表", responses=XLSX_RESPONSE,
+            response_class=Response)
+def annex3_blank(ctx: ApiContext) -> Response:
+    return _file(downloads.annex3_blank(ctx))
+
+
+@router.get("/reports/annex3/claims/{number}", tags=["报表"], summary="附件3 申请表（按申请预填）",
+            responses=XLSX_RESPONSE, response_class=Response)
+def annex3_claim(ctx: ApiContext, number: Number) -> Response:
+    return _file(downloads.annex3_claim(ctx, number))
+
+
+@router.get("/reports/annex3/jurisdictions/{jurisdiction}", tags=["报表"], summary="附件3 本辖区批量申请表",
+            responses=XLSX_RESPONSE, response_class=Response)
+def annex3_batch(ctx: ApiContext, jurisdiction: Annotated[str, Path(min_length=1, max_length=16)],
+                 year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
+    return _file(downloads.annex3_batch(ctx, jurisdiction, year))
+
+
+Unit = Annotated[str, Query(pattern="^(yuan|wan)$", description="yuan 元 或 wan 万元")]
+
+
+@router.get("/reports/notices/{notice_id}", tags=["报表"], summary="公示名单", responses=XLSX_RESPONSE,
+            response_class=Response)
+def notice_list(ctx: ApiContext, notice_id: ObjectId, unit: Unit = "yuan") -> Response:
+    return _file(downloads.notice(ctx, notice_id, unit))
+
+
+@router.get("/reports/fund-issue/{payer}", tags=["报表"], summary="资金下达表（按付款方）",
+            responses=XLSX_RESPONSE, response_class=Response)
+def fund_issue_table(ctx: ApiContext, payer: Annotated[str, Path(min_length=1, max_length=16)],
+                     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None, as_of: AsOf = None,
+                     unit: Unit = "yuan") -> Response:
+    return _file(downloads.funds(ctx, payer, fiscal_year=fiscal_year, as_of=as_of, unit_key=unit))
+
+
+@router.get("/reports/reconciliation", tags=["报表"], summary="累计上限对账表（审计）", responses=XLSX_RESPONSE,
+            response_class=Response)
+def reconciliation(ctx: ApiContext, as_of: AsOf = None) -> Response:
+    return _file(downloads.reconciliation_workbook(ctx, as_of=as_of))
+
+
+@router.get("/reports/trial-balance", tags=["报表"], summary="试算平衡表及按辖区、付款方汇总",
+            responses=XLSX_RESPONSE, response_class=Response)
+def trial_balance(ctx: ApiContext, start: Annotated[date, Query()], end: Annotated[date, Query()]) -> Response:
+    return _file(downloads.trial_balance_workbook(ctx, start, end))
+
+
+@router.get("/reports/evaluation/{code}/{year}", tags=["报表"], summary="附件2 年度评价评分表",
+            responses=XLSX_RESPONSE, response_class=Response)
+def evaluation(ctx: ApiContext, code: PlatformCode, year: Annotated[int, Path(ge=2000, le=2100)]) -> Response:
+    return _file(downloads.evaluation(ctx, code, year))

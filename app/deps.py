@@ -1,0 +1,69 @@
+"""FastAPI dependencies: the database of this app instance, and who is asking.
+
+The API takes a bearer token (``Authorization: Bearer …``, from ``POST /api/v1/auth/token``); the pages
+take the session cookie and, on every form post, the session's CSRF token (hidden field ``csrf``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.actions import Context, Page
+from app.security import NotAuthenticated, Resolved, resolve
+
+COOKIE = "subsidy_session"
+bearer = HTTPBearer(auto_error=False, description="令牌：POST /api/v1/auth/token 取得")
+
+
+def factory(request: Request) -> sessionmaker[Session]:
+    return request.app.state.factory  # type: ignore[no-any-return]
+
+
+def api_context(request: Request,
+                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Context:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("需要令牌（Authorization: Bearer …）")
+    with factory(request)() as session:
+        found = resolve(session, credentials.credentials, kind="api")
+    return Context(factory(request), found.principal)
+
+
+def page_session(request: Request) -> Resolved:
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        raise NotAuthenticated()
+    with factory(request)() as session:
+        return resolve(session, secret, kind="web")
+
+
+def page_context(request: Request, found: Annotated[Resolved, Depends(page_session)]) -> Context:
+    request.state.csrf = found.csrf_token
+    request.state.who = found.principal
+    return Context(factory(request), found.principal)
+
+
+class CsrfFailed(Exception):
+    """A form post without the session's CSRF token (HTTP 403)."""
+
+
+async def check_csrf(request: Request, found: Annotated[Resolved, Depends(page_session)]) -> None:
+    form = await request.form()
+    sent = form.get("csrf") or request.headers.get("X-CSRF-Token")
+    if not isinstance(sent, str) or sent != found.csrf_token:
+        raise CsrfFailed()
+
+
+def page(page: Annotated[int, Query(ge=1, le=1_000_000, description="页码")] = 1,
+         page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50) -> Page:
+    return Page(page, page_size)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
+                                              description="幂等键：同键同请求只办理一次")]
+ApiContext = Annotated[Context, Depends(api_context)]
+PageContext = Annotated[Context, Depends(page_context)]
+Paging = Annotated[Page, Depends(page)]

@@ -1,0 +1,100 @@
+"""One error shape for the whole service: ``{"error": {"field", "rule", "message"}}`` with a 4xx status.
+
+A refusal from the ledger (procedure, cap, budget, duplicate, bad input), the permission matrix or
+sign-in becomes its own status; a body or query that does not fit the schema becomes 422 naming the
+field. Pages get the same message rendered in Chinese, or a redirect to the sign-in page. No input
+produces a 500: an unexpected exception is logged and answered 500 with no detail — and is a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.deps import CsrfFailed
+from app.permissions import Forbidden
+from app.security import NotAuthenticated
+from calculators.errors import CalculatorError, InputErrors
+from ledger.errors import LedgerError
+
+log = logging.getLogger("subsidy")
+
+PageRenderer = Callable[[Request, int, dict[str, Any]], Response]
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _respond(request: Request, status: int, error: dict[str, Any]) -> Response:
+    renderer: PageRenderer | None = getattr(request.app.state, "render_error", None)
+    if not _is_api(request) and renderer is not None:
+        return renderer(request, status, error)
+    return JSONResponse({"error": error}, status_code=status)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def ledger_error(request: Request, exc: LedgerError) -> Response:
+        return _respond(request, exc.status, exc.to_dict())
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _respond(request, 403, exc.to_dict())
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf(request: Request, exc: CsrfFailed) -> Response:
+        return _respond(request, 403, {"field": "csrf", "rule": "CSRF 防护", "message": "表单已失效，请刷新页面后重试"})
+
+    @app.exception_handler(NotAuthenticated)
+    async def unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if not _is_api(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return JSONResponse({"error": exc.to_dict()}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        first = issues[0] if issues else {"field": "body", "message": "invalid request"}
+        return _respond(request, 422, {"field": first["field"], "rule": "请求格式（OpenAPI 模式）",
+                                       "message": f"{first['field']}: {first['message']}", "issues": issues})
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(request: Request, exc: ValidationError) -> Response:
+        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+        first = issues[0] if issues else {"field": "", "message": "invalid"}
+        return _respond(request, 422, {"field": first["field"], "rule": "输入格式", "message": first["message"],
+                                       "issues": issues})
+
+    @app.exception_handler(InputErrors)
+    async def calc_input(request: Request, exc: InputErrors) -> Response:
+        first = exc.issues[0]
+        return _respond(request, 422, {"field": first.field, "rule": first.rule,
+                                       "message": "; ".join(str(i) for i in exc.issues)})
+
+    @app.exception_handler(CalculatorError)
+    async def calc_error(request: Request, exc: CalculatorError) -> Response:
+        return _respond(request, 422, {"field": "", "rule": "rule set", "message": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _respond(request, exc.status_code, {"field": "", "rule": "HTTP", "message": str(exc.detail)})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": {"field": "", "rule": "internal", "message": "内部错误，已记录"}},
+                            status_code=500)

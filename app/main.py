@@ -1,0 +1,53 @@
+"""The service (服务): FastAPI app with the JSON API under ``/api/v1`` and the Chinese pages under ``/``.
+
+    create_app()                       # DATABASE_URL, else SQLite under var/ (created and migrated)
+    create_app("postgresql+psycopg://…")
+
+Run it with ``subsidy serve`` (or ``subsidy demo``, which first loads the demo dataset).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import errors
+from ledger.db import ensure_schema, make_engine, session_factory, transaction
+from ledger.services import sync_reference_data
+
+TITLE = "中试平台补助资金计算与拨付台账"
+
+
+def prepare_database(url: str | None = None) -> sessionmaker[Session]:
+    """Migrate the database to head and bring the jurisdictions and payers in line with the rule book."""
+    engine = make_engine(url)
+    ensure_schema(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        sync_reference_data(session)
+    return factory
+
+
+def create_app(database_url: str | None = None, *, factory: sessionmaker[Session] | None = None) -> FastAPI:
+    from app import api
+
+    app = FastAPI(
+        title=TITLE,
+        version="1.0",
+        description="嘉兴市中试平台补助资金：按规则计算、逐条说明依据，复式记账记录审核、审定、公示、下达与拨付。"
+                    "金额一律为元的十进制字符串；写操作接受 Idempotency-Key。",
+    )
+    app.state.factory = factory or prepare_database(database_url)
+    errors.install(app)
+    app.include_router(api.router)
+
+    @app.get("/api/v1/ping", tags=["系统"], summary="存活检查（不访问数据库，不需登录）")
+    def ping() -> dict[str, Any]:
+        return {"ok": True}
+
+    from app import pages
+
+    pages.install(app)
+    return app

@@ -1,0 +1,188 @@
+"""Request bodies of the service (API and pages share them). Money is a decimal string of yuan with at
+most two decimals (``"1234.56"``); a JSON number is refused, so no amount ever passes through a float."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from calculators.money import parse_yuan
+from calculators.scenario import Grade, LeaderType, Level
+
+Yuan = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$"),
+                 Field(description="元，十进制字符串，至多两位小数（不接受数字类型）", examples=["1000000.00"])]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Text = Annotated[str, StringConstraints(max_length=500)]
+ShortText = Annotated[str, StringConstraints(max_length=100)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+def fen(value: str | None, field: str) -> int | None:
+    return None if value is None else parse_yuan(value, field=field)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def request(self) -> dict[str, Any]:
+        """The body as idempotency compares it."""
+        return self.model_dump(mode="json")
+
+
+class PlatformIn(Body):
+    code: Code
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    jurisdiction: Code
+    operator: Annotated[str, StringConstraints(max_length=200)] = ""
+    leader_type: LeaderType = "enterprise"
+    head_person: ShortText = ""
+    head_phone: ShortText = ""
+    contact_person: ShortText = ""
+    contact_mobile: ShortText = ""
+
+
+class PlatformEventIn(Body):
+    kind: Literal["pool-entry", "pool-exit", "recognition", "evaluation", "agreement-support", "rectification"]
+    on: date
+    level: Level | None = None
+    grade: Grade | None = None
+    scheme: Literal["jiaxing", "zhejiang", "shaoxing"] | None = None
+    year: Year | None = None
+    document_number: ShortText = ""
+    amount: Yuan | None = None
+    note: Text = ""
+
+
+class InvoiceLine(Body):
+    issuer_code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    date: date
+    net: Yuan
+    vat: Yuan = "0.00"
+
+
+class ClaimIn(Body):
+    platform: Code
+    program: Code
+    application_date: date
+    invoices: Annotated[list[InvoiceLine], Field(max_length=2000)] = []
+    years: Annotated[list[Year], Field(max_length=20)] | None = None
+    national_support: Yuan | None = None
+    recorded_amount: Yuan | None = None
+    evaluation_year: Year | None = None
+    requested_amount: Yuan | None = None
+    platform_document: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class ReviewIn(Body):
+    department: Literal["economic", "finance"]
+    approve: bool
+    opinion: Text
+    on: date
+
+
+class AuditIn(Body):
+    firm: ShortText
+    report_number: ShortText
+    on: date
+    years: dict[str, Yuan] | None = Field(None, description="审计认定的年度设备投资：年度 → 元")
+    invoices: dict[str, Yuan] | None = Field(None, description="审计认定的发票金额：开票单位代码:发票号 → 元")
+
+
+class ApprovalIn(Body):
+    meeting_date: date
+    minutes_number: ShortText
+    approved_amount: Yuan | None = Field(None, description="不填则为计算应付数；只能更低且须说明理由")
+    reason: Text = ""
+
+
+class NoticeIn(Body):
+    claims: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]],
+                      Field(min_length=1, max_length=500)]
+    publication_date: date
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ObjectionIn(Body):
+    filed: date
+    objector: ShortText = ""
+    content: Text = ""
+
+
+class ResolutionIn(Body):
+    upheld: bool
+    on: date
+    resolution: Text
+
+
+class FundIssueIn(Body):
+    document_number: ShortText
+    on: date
+
+
+class PaymentIn(Body):
+    payer: Code
+    voucher_number: ShortText
+    on: date
+    amount: Yuan
+
+
+class ReversalIn(Body):
+    on: date
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class RecoveryIn(Body):
+    payer: Code
+    amount: Yuan
+    on: date
+    document_number: ShortText = ""
+    reason: Text = ""
+
+
+class ReceiptIn(Body):
+    amount: Yuan
+    on: date
+
+
+class AppropriationIn(Body):
+    payer: Code
+    fiscal_year: Year
+    program: Code
+    amount: Yuan
+    on: date
+    document_number: ShortText = ""
+
+
+class UserIn(Body):
+    username: Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    role: Literal["district_econ", "district_finance", "city_bureau", "city_finance", "auditor", "admin"]
+    jurisdiction: Code | None = None
+    display_name: ShortText = ""
+
+    def request(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"password"})
+
+
+class HolidayNoticeIn(Body):
+    source: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+
+
+class CalculationIn(Body):
+    """A what-if calculation (试算): a whole scenario in the documented format, or a platform in the
+    ledger with a prospective claim; ``readings`` and ``what_if`` change parameters for this run only."""
+
+    scenario: dict[str, Any] | None = None
+    claim: ClaimIn | None = None
+    readings: dict[str, str] = {}
+    what_if: dict[str, str] = {}
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -1,0 +1,172 @@
+"""Sign-in (登录): Argon2 password hashes, sessions and bearer tokens, lockout after repeated failures.
+
+Secrets never touch the repository or the database in clear: a session's or token's secret is random
+(``secrets.token_urlsafe``), handed to the browser or client once, and stored only as its SHA-256.
+Password hashing is argon2-cffi's ``PasswordHasher`` (the maintained reference binding of Argon2id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.permissions import CITY_PAYER, DISTRICT_ROLES, ROLE_TITLES, Principal
+from ledger.errors import Invalid
+from ledger.models import Jurisdiction, User, UserSession
+
+HASHER = PasswordHasher()
+MAX_FAILURES = int(os.environ.get("SUBSIDY_LOCKOUT_FAILURES", "5"))
+LOCKOUT = timedelta(minutes=int(os.environ.get("SUBSIDY_LOCKOUT_MINUTES", "15")))
+SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SUBSIDY_SESSION_HOURS", "8")))
+MIN_PASSWORD = 10
+
+
+class NotAuthenticated(Exception):
+    """No valid session or token (HTTP 401)."""
+
+    status = 401
+
+    def __init__(self, message: str = "请先登录") -> None:
+        self.message = message
+        self.rule = "登录"
+        self.field = ""
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid("密码长度", f"a password needs at least {MIN_PASSWORD} characters", field="password")
+    return HASHER.hash(password)
+
+
+def create_user(session: Session, *, username: str, password: str, role: str, jurisdiction: str | None = None,
+                display_name: str = "") -> User:
+    """Add a user (新增用户). District roles need a jurisdiction; other roles must not have one."""
+    if role not in ROLE_TITLES:
+        raise Invalid("角色", f"unknown role {role!r}; one of {', '.join(ROLE_TITLES)}", field="role")
+    if (role in DISTRICT_ROLES) != (jurisdiction is not None):
+        raise Invalid("角色与辖区", "district and county roles need a jurisdiction; city roles have none",
+                      field="jurisdiction")
+    if jurisdiction is not None and session.get(Jurisdiction, jurisdiction) is None:
+        raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
+                      field="jurisdiction")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Invalid("用户名唯一", f"user {username!r} exists", field="username")
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                jurisdiction_code=jurisdiction, display_name=display_name or username)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    payer: str | None = None
+    if user.role == "city_finance":
+        payer = CITY_PAYER
+    elif user.role == "district_finance" and user.jurisdiction_code:
+        j = session.get(Jurisdiction, user.jurisdiction_code)
+        payer = j.payer_code if j else None
+    return Principal(username=user.username, role=user.role, jurisdiction=user.jurisdiction_code, payer=payer,
+                     display_name=user.display_name)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    principal: Principal
+    secret: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def sign_in(session: Session, username: str, password: str, *, kind: str = "web") -> SignIn:
+    """Check the password; on success open a session (``web``) or issue a bearer token (``api``).
+
+    After ``MAX_FAILURES`` wrong passwords in a row the account is locked for ``LOCKOUT``; a locked
+    account is refused even with the right password, and the refusal says until when."""
+    user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
+    refused = NotAuthenticated("用户名或密码错误")
+    if user is None or not user.active:
+        HASHER.hash("timing-equaliser")  # the same work as a real check, so timing does not reveal names
+        raise refused
+    moment = now()
+    if user.locked_until is not None and _aware(user.locked_until) > moment:
+        raise NotAuthenticated(f"连续登录失败次数过多，账户已锁定至 {_aware(user.locked_until):%Y-%m-%d %H:%M} (UTC)")
+    try:
+        HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        failures = user.failed_logins + 1
+        locked = moment + LOCKOUT if failures >= MAX_FAILURES else None
+        session.execute(update(User).where(User.id == user.id)
+                        .values(failed_logins=0 if locked else failures, locked_until=locked))
+        raise refused from None
+    values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+    if HASHER.check_needs_rehash(user.password_hash):
+        values["password_hash"] = HASHER.hash(password)
+    session.execute(update(User).where(User.id == user.id).values(**values))
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24) if kind == "web" else ""
+    expires = moment + SESSION_LIFETIME
+    session.add(UserSession(token_hash=digest(secret), user_id=user.id, kind=kind, csrf_token=csrf,
+                            created_at=moment, expires_at=expires))
+    session.flush()
+    return SignIn(principal_of(session, user), secret, csrf, expires)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    principal: Principal
+    csrf_token: str
+    session_id: int
+
+
+def resolve(session: Session, secret: str, *, kind: str) -> Resolved:
+    """The principal behind a cookie or bearer token, or :class:`NotAuthenticated`."""
+    row = session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == digest(secret), UserSession.kind == kind)
+    ).first()
+    if row is None:
+        raise NotAuthenticated()
+    us, user = row
+    if us.revoked or _aware(us.expires_at) <= now() or not user.active:
+        raise NotAuthenticated("登录已过期，请重新登录")
+    return Resolved(principal_of(session, user), us.csrf_token, us.id)
+
+
+def sign_out(session: Session, secret: str) -> None:
+    session.execute(update(UserSession).where(UserSession.token_hash == digest(secret)).values(revoked=True))
+
+
+def login(factory: sessionmaker[Session], username: str, password: str, *, kind: str = "web") -> SignIn:
+    """:func:`sign_in` in its own transaction, committed on failure too so that failures count."""
+    with factory() as session:
+        try:
+            result = sign_in(session, username, password, kind=kind)
+        except NotAuthenticated:
+            session.commit()
+            raise
+        session.commit()
+        return result

@@ -1,0 +1,141 @@
+"""What every page shares: the Jinja2 environment, Chinese money formatting, the navigation by role,
+the HTML error page, and sign-in/sign-out.
+
+Amounts arrive from :mod:`app.actions` as yuan decimal strings; the filters show them as
+``1,234,567.89 元`` and ``123.456789 万元`` (exact, never through a float).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.deps import COOKIE, factory
+from app.permissions import MATRIX, ROLE_TITLES, Principal, allowed
+from app.security import SESSION_LIFETIME, NotAuthenticated, login, sign_out
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+STATE_TITLES = {
+    "filed": "已申报", "econ_reviewed": "区经信已审核", "district_reviewed": "区财政已审核", "audited": "已审计",
+    "approved": "已审定", "in_notice": "公示中", "objected": "公示有异议", "issued": "已下达", "paid": "已拨付",
+    "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
+}
+LEVEL_TITLES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def yuan(value: Any) -> str:
+    """``"1234567.8"`` → ``"1,234,567.80 元"``."""
+    d = _dec(value)
+    return "—" if d is None else f"{d:,.2f} 元"
+
+
+def wan(value: Any) -> str:
+    """Yuan → 万元, exact: as many decimals as needed (at most six), at least two."""
+    d = _dec(value)
+    if d is None:
+        return "—"
+    w = d / Decimal(10000)
+    text = f"{w:,.6f}".rstrip("0")
+    if "." in text and len(text.split(".")[1]) < 2:
+        text = text + "0" * (2 - len(text.split(".")[1]))
+    return f"{text} 万元"
+
+
+def percent(part: Any, whole: Any) -> int:
+    p, w = _dec(part), _dec(whole)
+    if p is None or not w:
+        return 0
+    return max(0, min(100, int(p * 100 / w)))
+
+
+templates.env.filters["yuan"] = yuan
+templates.env.filters["wan"] = wan
+templates.env.filters["state"] = lambda s: STATE_TITLES.get(s, s)
+templates.env.filters["level"] = lambda s: LEVEL_TITLES.get(s or "", s or "—")
+templates.env.globals["percent"] = percent
+templates.env.globals["ROLE_TITLES"] = ROLE_TITLES
+
+NAV: tuple[tuple[str, str, str], ...] = (
+    # (action the user must be allowed, link, title) — the menu shows what the role may use
+    ("platform.read", "/platforms", "平台"),
+    ("claim.file", "/claims/new", "新申报"),
+    ("claim.read", "/claims", "申请"),
+    ("claim.audit", "/bureau/queue", "审核队列"),
+    ("notice.publish", "/bureau/notices", "公示"),
+    ("payment.pay", "/finance/queue", "拨付"),
+    ("funds.issue", "/finance/issue", "资金下达"),
+    ("report.reconciliation", "/audit/reconciliation", "上限对账"),
+    ("ledger.read", "/audit/journal", "总账凭证"),
+    ("actions.read", "/audit/actions", "操作日志"),
+    ("user.manage", "/admin/users", "用户管理"),
+)
+
+
+def nav_for(who: Principal) -> list[tuple[str, str]]:
+    return [(href, title) for action, href, title in NAV if action in MATRIX and allowed(who, action)]
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page; ``who``, ``csrf`` and the navigation come from the request's session."""
+    who: Principal | None = getattr(request.state, "who", None)
+    return templates.TemplateResponse(
+        request, name, {"who": who, "csrf": getattr(request.state, "csrf", ""),
+                        "nav": nav_for(who) if who else [], **context}, status_code=status)
+
+
+def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
+    return render(request, "error.html", status=status, error=error)
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", next=next if next.startswith("/") else "/")
+
+
+@router.post("/login")
+def login_submit(request: Request, username: Annotated[str, Form(max_length=64)],
+                 password: Annotated[str, Form(max_length=200)], next: Annotated[str, Form(max_length=300)] = "/"
+                 ) -> Response:
+    try:
+        s = login(factory(request), username, password, kind="web")
+    except NotAuthenticated as exc:
+        return render(request, "login.html", status=401, error=exc.message, next=next, username=username)
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, s.secret, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    secret = request.cookies.get(COOKIE)
+    if secret:
+        with factory(request)() as session, session.begin():
+            sign_out(session, secret)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def back(path: str, message: str = "") -> RedirectResponse:
+    """Redirect after a successful form post (post/redirect/get), with a flash message in the query."""
+    sep = "&" if "?" in path else "?"
+    return RedirectResponse(f"{path}{sep}ok={quote(message)}" if message else path, status_code=303)

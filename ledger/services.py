@@ -20,7 +20,7 @@ from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
-from calculators.rulesets.model import Options, RuleBook
+from calculators.rulesets.model import Options, RuleBook, RuleSet
 from calculators.split import payer_shares
 from ledger import accounts as A
 from ledger.errors import (
@@ -546,8 +546,11 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
     claims = [_lock_claim(session, n) for n in sorted(set(claim_numbers))]
     for c in claims:
         _require(c, "a public notice", ("approved",), "公示在党组会审定之后（细则 第四章（一）(2)）")
-    rs = _book().rule_sets[claims[0].rule_set]
-    period = notice_period(session, publication_date, rs)
+    rs = _notice_rule_set([c.rule_set for c in claims], publication_date)
+    try:
+        period = notice_period(session, publication_date, rs)
+    except InputErrors as exc:
+        raise Invalid(exc.issues[0].rule, "; ".join(str(i) for i in exc.issues), field="publication_date") from None
     notice = Notice(title=title, publication_date=publication_date, working_days=len(period.working_days_counted),
                     end_date=period.end, provisional=period.provisional)
     session.add(notice)
@@ -562,6 +565,22 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
         entries.append(entry)
     return {"notice": notice.id, "end_date": period.end.isoformat(), "provisional": period.provisional,
             "claims": [c.number for c in claims], "entries": entries}
+
+
+def _notice_rule_set(claim_rule_sets: Sequence[str], publication: date) -> RuleSet:
+    """The rule set whose notice period applies (公示期): the claims' own if it sets one; else the
+    Jiaxing procedure in force on the publication date (细则 第四章（一）(2) — the city bureau notices
+    every claim it approves, whichever document funds it)."""
+    book = _book()
+    for rid in sorted(set(claim_rule_sets)):
+        if book.rule_sets[rid].has("notice.working_days"):
+            return book.rule_sets[rid]
+    for rs in sorted(book.rule_sets.values(), key=lambda r: r.in_force_from, reverse=True):
+        if (rs.has("notice.working_days") and rs.in_force_from <= publication
+                and (rs.in_force_to is None or publication <= rs.in_force_to)):
+            return rs
+    raise Invalid("细则 第四章（一）(2) 公示", f"no rule set in force on {publication} sets a notice period",
+                  field="publication_date")
 
 
 def _notice_of(session: Session, claim: Claim) -> Notice:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.permissions import CITY_PAYER, DISTRICT_ROLES, ROLE_TITLES, Principal
 from ledger.errors import Invalid
-from ledger.models import Jurisdiction, User, UserSession
+from ledger.models import ActionRecord, Jurisdiction, User, UserSession
 
 HASHER = PasswordHasher()
 MAX_FAILURES = int(os.environ.get("SUBSIDY_LOCKOUT_FAILURES", "5"))
@@ -165,8 +165,13 @@ def login(factory: sessionmaker[Session], username: str, password: str, *, kind:
     with factory() as session:
         try:
             result = sign_in(session, username, password, kind=kind)
-        except NotAuthenticated:
+        except NotAuthenticated as exc:
+            # keep the failure count sign_in wrote, and log the refusal for auditors
+            session.add(ActionRecord(at=now(), username=username[:64], role="", action="auth.login", target=kind,
+                                     outcome="refused", detail={"message": exc.message}))
             session.commit()
             raise
+        session.add(ActionRecord(at=now(), username=result.principal.username, role=result.principal.role,
+                                 action="auth.login", target=kind, outcome="done", detail={}))
         session.commit()
         return result

@@ -82,6 +82,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("ledger.read", "/audit/journal", "总账凭证"),
     ("actions.read", "/audit/actions", "操作日志"),
     ("user.manage", "/admin/users", "用户管理"),
+    ("holidays.load", "/admin/holidays", "节假日安排"),
 )
 
 

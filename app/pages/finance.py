@@ -1,7 +1,232 @@
-"""Pages of the finance (see app/pages/__init__.py)."""
+"""Pages for finance (市财政局 / 区县财政): claims awaiting fund issue (资金下达), the payment queue of
+the user's payer (拨付队列) with its totals, the budgets (预算指标) with the appropriation form, and the
+fund issue table download. The per-claim forms live on ``/claims/{number}``; these are queues with
+totals and batch-style actions. Every read and write goes through :mod:`app.actions`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app import actions as do
+from app import downloads
+from app import schemas as In
+from app.actions import Context, Page
+from app.deps import PageContext, check_csrf
+from app.pages.common import back, render
+from app.permissions import FINANCE_ROLES, allowed, authorize
+from calculators.money import fen_to_yuan, parse_yuan
+from calculators.rulesets.bundled import rulebook
+from ledger.errors import Invalid, LedgerError
+from ledger.models import Payer
+from reports.common import program_title
 
 router = APIRouter(include_in_schema=False)
+
+BATCH = 200  # claims read per page while building a queue
+
+
+def _fen(amount: str | None) -> int:
+    return 0 if amount in (None, "") else parse_yuan(amount, field="amount")
+
+
+def _key() -> str:
+    """An idempotency key per rendered form: a double-submitted form is done once."""
+    return secrets.token_hex(12)
+
+
+def _all_claims(ctx: Context, state: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    number = 1
+    while True:
+        found = do.list_claims(ctx, Page(number, BATCH), state=state)
+        out.extend(found["items"])
+        if number * BATCH >= found["total"]:
+            return out
+        number += 1
+
+
+def _payer_names(ctx: Context) -> dict[str, str]:
+    from sqlalchemy import select
+
+    with ctx.factory() as session:
+        return {code: name for code, name in session.execute(select(Payer.code, Payer.name))}
+
+
+def _programs() -> list[tuple[str, str]]:
+    codes = sorted({p for rs in rulebook().rule_sets.values() for p in rs.programs})
+    return [(code, program_title("", code)) for code in codes]
+
+
+def _on(value: str | None, today: date) -> date:
+    if not value:
+        return today
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("日期", f"{value!r} 不是日期（YYYY-MM-DD）", field="as_of") from None
+
+
+# ---------------------------------------------------------------- reads for the pages
+
+def issue_queue(ctx: Context, as_of: date) -> dict[str, Any]:
+    """Claims in notice: those whose notice ended before ``as_of`` (fund issue may proceed; no open
+    objection, since an objected claim leaves ``in_notice``) and those still waiting."""
+    ready: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    for row in _all_claims(ctx, "in_notice"):
+        detail = do.claim_detail(ctx, row["number"])
+        notice = detail["notice"] or {}
+        end = date.fromisoformat(notice["end_date"]) if notice.get("end_date") else None
+        item = {**row, "notice": notice, "shares": (detail["approval"] or {}).get("shares", {}),
+                "program_title": program_title(row["rule_set"], row["program"])}
+        if end is not None and end < as_of and not notice.get("provisional"):
+            ready.append(item)
+        else:
+            item["why"] = ("公示结束日期为暂定（节假日安排未载入）" if notice.get("provisional")
+                           else f"公示至 {notice.get('end_date', '—')}，次日起可下达")
+            waiting.append(item)
+    total = sum(_fen(c["approved"]) for c in ready)
+    by_payer: dict[str, int] = {}
+    for c in ready:
+        for payer, amount in c["shares"].items():
+            by_payer[payer] = by_payer.get(payer, 0) + _fen(amount)
+    return {"ready": ready, "waiting": waiting, "total": fen_to_yuan(total),
+            "by_payer": {p: fen_to_yuan(v) for p, v in sorted(by_payer.items())}}
+
+
+def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
+    """Issued claims with a share still outstanding — for ``payer`` only, or for every payer when None —
+    with the totals per payer in exact fen."""
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for claim in _all_claims(ctx, "issued"):
+        detail = do.claim_detail(ctx, claim["number"])
+        shares = (detail["approval"] or {}).get("shares", {})
+        paid: dict[str, int] = {}
+        for pm in detail["payments"]:
+            paid[pm["payer"]] = paid.get(pm["payer"], 0) + _fen(pm["amount"])
+        for share_payer, amount in sorted(detail["outstanding"].items()):
+            fen = _fen(amount)
+            if fen <= 0 or (payer is not None and share_payer != payer):
+                continue
+            rows.append({**claim, "payer": share_payer, "share": shares.get(share_payer),
+                         "paid": fen_to_yuan(paid.get(share_payer, 0)), "outstanding": amount,
+                         "fund_issue": detail["fund_issue"],
+                         "program_title": program_title(claim["rule_set"], claim["program"])})
+            totals[share_payer] = totals.get(share_payer, 0) + fen
+            counts[share_payer] = counts.get(share_payer, 0) + 1
+    return {"rows": rows, "totals": [{"payer": p, "count": counts[p], "outstanding": fen_to_yuan(v)}
+                                     for p, v in sorted(totals.items())],
+            "total": fen_to_yuan(sum(totals.values()))}
+
+
+def _budget_totals(budgets: list[dict[str, Any]]) -> dict[str, str]:
+    return {"appropriation": fen_to_yuan(sum(_fen(b["appropriation"]) for b in budgets)),
+            "available": fen_to_yuan(sum(_fen(b["available"]) for b in budgets))}
+
+
+def _own_payer(ctx: Context) -> str | None:
+    return ctx.who.payer if ctx.who.role in FINANCE_ROLES else None
+
+
+# ---------------------------------------------------------------- 资金下达
+
+@router.get("/finance/issue", response_class=HTMLResponse)
+def issue_page(request: Request, ctx: PageContext,
+               as_of: Annotated[str | None, Query(max_length=10)] = None) -> HTMLResponse:
+    today = _on(as_of, date.today())
+    queue = issue_queue(ctx, today)
+    return render(request, "finance_issue.html", queue=queue, today=today.isoformat(),
+                  can_issue=allowed(ctx.who, "funds.issue"), payer_names=_payer_names(ctx), key=_key())
+
+
+@router.post("/finance/issue/{number}", dependencies=[Depends(check_csrf)])
+def issue_one(ctx: PageContext, number: str, document_number: Annotated[str, Form(max_length=100)],
+              on: Annotated[date, Form()], key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    do.issue_funds(ctx, number, In.FundIssueIn(document_number=document_number, on=on), key=key or None)
+    return back("/finance/issue", f"已下达资金：{number}（{document_number}）")
+
+
+@router.post("/finance/issue", dependencies=[Depends(check_csrf)])
+def issue_batch(ctx: PageContext, document_number: Annotated[str, Form(max_length=100)],
+                on: Annotated[date, Form()], numbers: Annotated[list[str] | None, Form()] = None,
+                key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """One fund issue document for the ticked claims; each claim is issued in its own transaction."""
+    chosen = [n for n in (numbers or []) if n]
+    if not chosen:
+        raise Invalid("资金下达", "请勾选要下达的申请", field="numbers")
+    body = In.FundIssueIn(document_number=document_number, on=on)
+    done, failed = [], []
+    for n in chosen:
+        try:
+            do.issue_funds(ctx, n, body, key=f"{key}:{n}" if key else None)
+            done.append(n)
+        except LedgerError as exc:
+            failed.append(f"{n}（{exc.to_dict().get('message', '')}）")
+    message = f"已下达 {len(done)} 件（{document_number}）" + (f"；未能下达：{'；'.join(failed)}" if failed else "")
+    return back("/finance/issue", message)
+
+
+# ---------------------------------------------------------------- 拨付队列与预算指标
+
+@router.get("/finance/queue", response_class=HTMLResponse)
+def queue_page(request: Request, ctx: PageContext,
+               all_budgets: Annotated[bool, Query(alias="all")] = False) -> HTMLResponse:
+    payer = _own_payer(ctx)
+    queue = payment_queue(ctx, payer)
+    budgets = do.list_budgets(ctx) if allowed(ctx.who, "budget.read") else []
+    if payer is not None and not all_budgets:
+        budgets = [b for b in budgets if b["payer"] == payer]
+    return render(request, "finance_queue.html", queue=queue, payer=payer, payer_names=_payer_names(ctx),
+                  budgets=budgets, all_budgets=all_budgets, budget_totals=_budget_totals(budgets),
+                  can_pay={r["payer"]: allowed(ctx.who, "payment.pay", payer=r["payer"]) for r in queue["rows"]},
+                  can_appropriate=payer is not None and allowed(ctx.who, "budget.appropriate", payer=payer),
+                  can_download=allowed(ctx.who, "report.fund_issue", payer=payer),
+                  programs=_programs(), program_titles=dict(_programs()), today=date.today().isoformat(), year=date.today().year, key=_key())
+
+
+@router.post("/finance/pay/{number}", dependencies=[Depends(check_csrf)])
+def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length=40)],
+            voucher_number: Annotated[str, Form(max_length=100)], on: Annotated[date, Form()],
+            amount: Annotated[str, Form(max_length=20)], key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    body = In.PaymentIn(payer=payer, voucher_number=voucher_number, on=on, amount=amount.replace(",", "").strip())
+    out = do.pay(ctx, number, body, key=key or None)
+    rest = out.get("remaining")
+    return back("/finance/queue", f"已拨付 {number}：{body.amount} 元（{payer}）"
+                + (f"，尚余 {rest} 元" if rest not in (None, "0.00") else ""))
+
+
+@router.post("/finance/budgets", dependencies=[Depends(check_csrf)])
+def appropriate(ctx: PageContext, fiscal_year: Annotated[int, Form()], program: Annotated[str, Form(max_length=40)],
+                amount: Annotated[str, Form(max_length=20)], on: Annotated[date, Form()],
+                document_number: Annotated[str, Form(max_length=100)] = "",
+                key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    if not ctx.who.payer:
+        authorize(ctx.who, "budget.appropriate")  # only finance users, for their own payer
+    payer = ctx.who.payer or ""
+    body = In.AppropriationIn(payer=payer, fiscal_year=fiscal_year, program=program,
+                              amount=amount.replace(",", "").strip(), on=on, document_number=document_number)
+    do.appropriate(ctx, body, key=key or None)
+    return back("/finance/queue", f"已录入预算指标：{payer} {fiscal_year} 年 {program_title('', program)} "
+                                  f"{body.amount} 元")
+
+
+@router.get("/finance/funds.xlsx")
+def funds_download(ctx: PageContext, payer: Annotated[str | None, Query(max_length=40)] = None,
+                   fiscal_year: Annotated[str | None, Query(pattern=r"^(\d{4})?$")] = None,
+                   unit: Annotated[str, Query(pattern="^(yuan|wan)$")] = "yuan") -> Response:
+    """The fund issue table (资金下达表) of the user's payer (a city-level reader names the payer)."""
+    chosen = payer or _own_payer(ctx)
+    if not chosen:
+        raise Invalid("资金下达表", "请指定财政（payer）", field="payer")
+    d = downloads.funds(ctx, chosen, fiscal_year=int(fiscal_year) if fiscal_year else None, unit_key=unit)
+    return Response(d.content, media_type=d.media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(d.filename)}"})

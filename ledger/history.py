@@ -87,7 +87,8 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
                  extra_claims: list[dict[str, Any]] | None = None) -> Scenario:
     """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``)."""
     claims = session.execute(
-        select(Claim).where(Claim.platform_id == platform.id, Claim.state.not_in(("rejected",)))
+        select(Claim).where(Claim.platform_id == platform.id,
+                            Claim.state.not_in(("rejected",)) | (Claim.id == (upto.id if upto is not None else -1)))
         .order_by(Claim.application_date, Claim.id)
     ).scalars().all()
     chosen: list[dict[str, Any]] = []

@@ -82,6 +82,20 @@ def make_service(db: LedgerDB) -> Service:
     return Service(db, create_app(factory=db.sessions), passwords)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its smallest cost for the test users: the same code path, a fraction of the time.
+    (Production hashes with argon2-cffi's defaults; verification reads the cost from each hash.)"""
+    from argon2 import PasswordHasher
+
+    import app.security as security
+
+    saved = security.HASHER
+    security.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security.HASHER = saved
+
+
 @pytest.fixture
 def service(db: LedgerDB) -> Service:
     """The service on a fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""

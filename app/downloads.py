@@ -101,4 +101,4 @@ def _unit(key: str):  # type: ignore[no-untyped-def]
 
 
 def jurisdictions(session: Session) -> list[tuple[str, str]]:
-    return list(session.execute(select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.code)).tuples())
+    return [(code, name) for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.code))]

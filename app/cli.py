@@ -86,6 +86,26 @@ def rulesets() -> None:
             typer.echo(f"    {p.id:22} {p.title}  [{p.clause}]")
 
 
+def _listen_without_nagle() -> None:
+    """Work around uvicorn's multi-worker mode leaving Nagle's algorithm on (uvicorn issue #3149): the
+    supervisor binds the listening socket itself and asyncio then never sets TCP_NODELAY on accepted
+    connections, so each keep-alive response waits ~40 ms for the client's delayed ACK. Setting it on the
+    listening socket makes every accepted connection inherit it (Linux). Measured in bench/service.py."""
+    import socket
+
+    from uvicorn.config import Config
+
+    bind = Config.bind_socket
+
+    def bind_socket(self: Config) -> socket.socket:
+        sock = bind(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    Config.bind_socket = bind_socket  # type: ignore[method-assign]
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -99,6 +119,7 @@ def serve(
 
     prepare_database()
     if workers > 1:
+        _listen_without_nagle()
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
     else:
         from app.main import create_app

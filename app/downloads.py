@@ -30,7 +30,7 @@ class Download:
 
 
 def _write(ctx: Context, filename: str, writer: Callable[[Session, Path], object]) -> Download:
-    with tempfile.TemporaryDirectory(prefix="subsidy-report-") as tmp, ctx.factory() as session:
+    with tempfile.TemporaryDirectory(prefix="subsidy-report-") as tmp, ctx.read() as session:
         out = Path(tmp) / filename
         try:
             writer(session, out)
@@ -40,7 +40,7 @@ def _write(ctx: Context, filename: str, writer: Callable[[Session, Path], object
 
 
 def annex3_claim(ctx: Context, number: str) -> Download:
-    with ctx.factory() as session:
+    with ctx.read() as session:
         authorize(ctx.who, "report.annex3", jurisdiction=_claim_jurisdiction(session, _claim(session, number)))
     return _write(ctx, f"附件3-{number}.xlsx", lambda s, out: annex3.write_claim(s, number, out))
 
@@ -52,7 +52,7 @@ def annex3_blank(ctx: Context) -> Download:
 
 def annex3_batch(ctx: Context, jurisdiction: str, year: int | None = None) -> Download:
     authorize(ctx.who, "report.annex3", jurisdiction=jurisdiction)
-    with ctx.factory() as session:
+    with ctx.read() as session:
         if session.get(Jurisdiction, jurisdiction) is None:
             raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
                           field="jurisdiction")
@@ -88,7 +88,7 @@ def trial_balance_workbook(ctx: Context, start: date, end: date) -> Download:
 
 
 def evaluation(ctx: Context, code: str, year: int) -> Download:
-    with ctx.factory() as session:
+    with ctx.read() as session:
         authorize(ctx.who, "report.evaluation", jurisdiction=_platform(session, code).jurisdiction_code)
     return _write(ctx, f"评价评分表-{code}-{year}.xlsx", lambda s, out: evaluation_sheet.write(s, code, year, out))
 

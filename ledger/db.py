@@ -45,12 +45,15 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers queue on the database lock from their first statement; readers (sessions from
+            # :func:`reading`) take a deferred BEGIN and read their WAL snapshot without waiting
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, **kw)
+    kw.setdefault("pool_recycle", 1800)
+    return create_engine(url, **kw)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -67,6 +70,18 @@ def ensure_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only: on SQLite its transaction begins deferred, so it never waits for a
+    writer (WAL gives it a consistent snapshot); nothing it does is committed."""
+    with factory() as session:
+        session.connection(execution_options={"read_only": True})
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 @contextmanager

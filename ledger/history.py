@@ -10,6 +10,7 @@ Which claims are in the history of the claim being computed (the *target*):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -52,10 +53,13 @@ def platform_events(session: Session, platform: Platform) -> dict[str, list[dict
     return out
 
 
-def claim_input(session: Session, claim: Claim, *, as_pending: bool = False) -> dict[str, Any]:
-    invoices = session.execute(
-        select(Invoice).where(Invoice.claim_id == claim.id, Invoice.released.is_(False)).order_by(Invoice.id)
-    ).scalars()
+def claim_input(session: Session, claim: Claim, *, as_pending: bool = False,
+                invoices: Sequence[Invoice] | None = None) -> dict[str, Any]:
+    """The claim as a scenario claim; ``invoices`` (its unreleased invoices, by id) if already loaded."""
+    if invoices is None:
+        invoices = session.execute(
+            select(Invoice).where(Invoice.claim_id == claim.id, Invoice.released.is_(False)).order_by(Invoice.id)
+        ).scalars().all()
     item: dict[str, Any] = {
         "id": claim.number,
         "program": claim.program,
@@ -91,15 +95,22 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
                             Claim.state.not_in(("rejected",)) | (Claim.id == (upto.id if upto is not None else -1)))
         .order_by(Claim.application_date, Claim.id)
     ).scalars().all()
+    by_claim: dict[int, list[Invoice]] = {c.id: [] for c in claims}
+    if claims:  # every claim's invoices in one query
+        for inv in session.execute(
+            select(Invoice).where(Invoice.claim_id.in_(list(by_claim)), Invoice.released.is_(False))
+            .order_by(Invoice.id)
+        ).scalars():
+            by_claim[inv.claim_id].append(inv)
     chosen: list[dict[str, Any]] = []
     for c in claims:
         if upto is not None and c.id == upto.id:
-            chosen.append(claim_input(session, c))
+            chosen.append(claim_input(session, c, invoices=by_claim[c.id]))
             continue
         if upto is not None and (c.application_date, c.id) > (upto.application_date, upto.id):
             continue  # later claims cannot change the target's result; the ledger's cap guard covers them
         pending = c.state in PENDING
-        chosen.append(claim_input(session, c, as_pending=pending))
+        chosen.append(claim_input(session, c, as_pending=pending, invoices=by_claim[c.id]))
     investments = session.execute(
         select(Investment).where(Investment.platform_id == platform.id).order_by(Investment.year)
     ).scalars()

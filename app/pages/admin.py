@@ -44,7 +44,7 @@ def _error_text(exc: Exception) -> tuple[str, str]:
 
 def _users_context(ctx: Context) -> dict[str, Any]:
     users = do.list_users(ctx)
-    with ctx.factory() as session:
+    with ctx.read() as session:
         places = jurisdictions(session)
     return {"users": users, "jurisdictions": places, "roles": ROLE_TITLES,
             "district_roles": sorted(DISTRICT_ROLES), "names": dict(places), "key": secrets.token_hex(12)}
@@ -53,7 +53,7 @@ def _users_context(ctx: Context) -> dict[str, Any]:
 def holiday_notices(ctx: Context) -> list[dict[str, Any]]:
     """The holiday notices an administrator loaded (they override the bundled ones for their year)."""
     authorize(ctx.who, "holidays.load")
-    with ctx.factory() as session:
+    with ctx.read() as session:
         return [{"year": h.year, "source": h.source, "loaded_at": h.loaded_at.isoformat() if h.loaded_at else "",
                  "lines": h.text.count("\n") + 1}
                 for h in session.execute(select(HolidayNotice).order_by(HolidayNotice.year.desc())).scalars()]

@@ -110,7 +110,7 @@ def _payer_names(ctx: Context) -> dict[str, str]:
 
     from ledger.models import Payer
 
-    with ctx.factory() as session:
+    with ctx.read() as session:
         return dict(session.execute(select(Payer.code, Payer.name)).all())
 
 
@@ -271,7 +271,7 @@ def _notice_end(ctx: Context, on: date) -> dict[str, Any]:
     from calculators.rulesets.bundled import rulebook
     from ledger.calendar import notice_period
 
-    with ctx.factory() as session:
+    with ctx.read() as session:
         period = notice_period(session, on, rulebook().rule_sets["jiaxing-rules-2026"])
         return {"publication": on.isoformat(), "end": period.end.isoformat(), "provisional": period.provisional,
                 "working_days": len(period.working_days_counted)}

@@ -175,7 +175,7 @@ def programs() -> list[tuple[str, str]]:
 
 
 def jurisdictions(ctx: Context) -> list[tuple[str, str]]:
-    with ctx.factory() as session:
+    with ctx.read() as session:
         rows = downloads.jurisdictions(session)
     scope = jurisdiction_filter(ctx.who)
     return [(c, n) for c, n in rows if scope is None or c == scope]

@@ -55,7 +55,7 @@ def _all_claims(ctx: Context, state: str) -> list[dict[str, Any]]:
 def _payer_names(ctx: Context) -> dict[str, str]:
     from sqlalchemy import select
 
-    with ctx.factory() as session:
+    with ctx.read() as session:
         return {code: name for code, name in session.execute(select(Payer.code, Payer.name))}
 
 

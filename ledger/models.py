@@ -163,6 +163,7 @@ class Claim(Base):
     __table_args__ = (
         CheckConstraint("state IN (" + ",".join(f"'{s}'" for s in CLAIM_STATES) + ")", name="state"),
         CheckConstraint("approved_fen IS NULL OR approved_fen >= 0", name="approved_nonneg"),
+        Index("ix_claims_application_date_id", "application_date", "id"),  # lists page in filing order
     )
 
 
@@ -391,6 +392,8 @@ class Posting(Base):
         Index("ix_postings_account_platform_program", "account_code", "platform_id", "program"),
         Index("ix_postings_account_payer_year", "account_code", "payer_code", "fiscal_year"),
         Index("ix_postings_claim_account", "claim_id", "account_code"),
+        # the trial balance sums amount per account: answered from this index alone (bench/ledger.py)
+        Index("ix_postings_account_entry_amount", "account_code", "entry_id", "amount_fen"),
     )
 
 

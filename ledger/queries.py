@@ -78,7 +78,9 @@ def trial_balance(session: Session, *, as_of: date | None = None, start: date | 
     """Debit and credit totals per account (试算平衡表); the totals are equal in a balanced journal."""
     debit = func.coalesce(func.sum(case((P.c.amount_fen > 0, P.c.amount_fen), else_=0)), 0)
     credit = func.coalesce(func.sum(case((P.c.amount_fen < 0, -P.c.amount_fen), else_=0)), 0)
-    q = select(P.c.account_code, debit, credit).select_from(P.join(E, E.c.id == P.c.entry_id))
+    q = select(P.c.account_code, debit, credit)
+    if as_of is not None or start is not None:  # join the entries only to bound the dates
+        q = q.select_from(P.join(E, E.c.id == P.c.entry_id))
     if as_of is not None:
         q = q.where(E.c.entry_date <= as_of)
     if start is not None:

@@ -1,24 +1,28 @@
 """Ledger benchmark: SQLite and PostgreSQL side by side, and python-accounting on the same engines.
 
-    python -m bench.ledger --engine both --postings 1000000 --claims 200
+    python -m bench.ledger --engine both --postings 1000000 --json /tmp/bench-ledger.json
     python -m bench.ledger --quick                      # a few seconds, SQLite only
+    python -m bench.ledger --try-index "postings(account_code, entry_id, amount_fen)"   # an index's effect
 
 For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
 ``bench_<random>`` created on the server and dropped afterwards):
 
 (a) claims taken through the whole life by ``ledger.services``, one transaction per step: file → district
     economic review → district finance review → audit → approval → public notice → fund issue → two
-    payments; claims per second, and again once the journal holds N postings;
+    payments; claims per second, and again (a') once the journal holds N postings;
 (b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
     ten fiscal years, claims taken through the same entries the services post) imported through
-    ``ledger.bulk.import_in_batches``; postings per second, then the whole chain verified;
+    ``ledger.bulk.import_in_batches``; postings per second; then fresh planner statistics
+    (``VACUUM (ANALYZE)`` / ``ANALYZE``) and the whole chain verified (``journal.verify``), timed;
 (c) with N postings in the journal: ``queries.cap_headroom`` for one platform and ``queries.trial_balance``,
     median wall time of several runs, with the plan of every statement they send (EXPLAIN on PostgreSQL,
-    EXPLAIN QUERY PLAN on SQLite) reduced to the indexes used or the tables scanned;
-(d) the first postings of the same history written through python-accounting in its own database on
-    the same engine (it commits each ledger row; writing a million rows would take hours, hence a
-    prefix, ``--peer-postings``), and through our own ``journal.post`` one entry per transaction, for
-    the like-for-like figure; the ratios ours/peer.
+    EXPLAIN QUERY PLAN on SQLite) reduced to the indexes used or the tables scanned; with ``--try-index``,
+    again with an extra index created in the benchmark database only (then dropped);
+(d) the first postings of the same history (``--peer-postings``) written through python-accounting in
+    its own empty database on the same engine (it commits each ledger row; writing a million rows would
+    take hours, hence a prefix); the same prefix is the first slice of (b), timed on its own into an
+    equally empty journal, and is posted again through our own ``journal.post``, one entry per
+    transaction (into the full journal), for the like-for-like figure; the ratios ours/peer.
 
 Progress goes to stderr; the table to stdout (``--json PATH`` also writes the figures).
 """
@@ -318,26 +322,30 @@ def build_history(factory: sessionmaker[Session], target: int, jurisdictions: li
 
 def timed_import(factory: sessionmaker[Session], entries: list[EntrySpec], batch: int, prefix: int
                  ) -> dict[str, Any]:
-    """Import in slices so that progress shows and the rate over the first ``prefix`` postings is known."""
-    slice_entries = batch * 20
+    """Import in slices so that progress shows; the first slice is exactly the entries of
+    :func:`prefix_of` ``prefix`` (those python-accounting writes in (d)), timed on its own, so that the
+    bulk rate over the very same postings into an equally empty journal is known."""
+    head = prefix_of(entries, prefix)
+    slices = [head] + [entries[k:k + batch * 20] for k in range(len(head), len(entries), batch * 20)]
     done_postings = 0
-    prefix_seconds: float | None = None
+    prefix_postings, prefix_seconds = 0, 0.0
     start = time.perf_counter()
     last_report = start
-    for k in range(0, len(entries), slice_entries):
-        part = entries[k:k + slice_entries]
+    for n, part in enumerate(slices):
+        t0 = time.perf_counter()
         out = import_in_batches(factory, part, batch=batch)
         done_postings += out.postings
         now = time.perf_counter()
-        if prefix_seconds is None and done_postings >= prefix:
-            prefix_seconds = (now - start) * prefix / done_postings
+        if n == 0:
+            prefix_postings, prefix_seconds = out.postings, now - t0
         if now - last_report > 15:
             say(f"  imported {done_postings:,} postings ({done_postings / (now - start):,.0f}/s)")
             last_report = now
     seconds = time.perf_counter() - start
     return {"postings": done_postings, "entries": len(entries), "seconds": seconds,
             "postings_per_s": done_postings / seconds, "batch": batch,
-            "prefix_postings_per_s": prefix / prefix_seconds if prefix_seconds else done_postings / seconds}
+            "prefix_postings": prefix_postings,
+            "prefix_postings_per_s": prefix_postings / prefix_seconds if prefix_seconds else 0.0}
 
 
 # ---------------------------------------------------------------- (c) queries and their plans
@@ -396,9 +404,45 @@ def time_query(factory: sessionmaker[Session], engine: Engine, fn: Callable[[Ses
 
 
 def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after the import: ``VACUUM (ANALYZE)`` on PostgreSQL (as after any bulk
+    load; it also sets the visibility map that index-only scans rely on), ``ANALYZE`` on SQLite."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+        return
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
+
+
+INDEX_SPEC = re.compile(r"^\s*(\w+)\s*\(\s*(\w+(?:\s*,\s*\w+)*)\s*\)\s*$")
+
+
+def parse_index(spec: str) -> tuple[str, list[str]]:
+    """``"postings(account_code, entry_id)"`` → ``("postings", ["account_code", "entry_id"])``."""
+    m = INDEX_SPEC.match(spec)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not TABLE(COLUMN, ...): {spec!r}")
+    return m.group(1), [c.strip() for c in m.group(2).split(",")]
+
+
+def with_index(engine: Engine, factory: sessionmaker[Session], spec: str,
+               queries: dict[str, Callable[[Session], Any]], runs: int) -> dict[str, Any]:
+    """Create an extra index (in the benchmark's own database only, never a migration), refresh the
+    statistics, time ``queries`` again with their plans, and drop the index."""
+    table_name, columns = parse_index(spec)
+    name = "bench_try_" + "_".join([table_name, *columns])[:40]
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE INDEX {name} ON {table_name} ({', '.join(columns)})")
+    created = time.perf_counter() - t0
+    try:
+        analyze(engine)
+        timed = {q: time_query(factory, engine, fn, runs) for q, fn in queries.items()}
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+    return {"index": f"{table_name}({', '.join(columns)})", "create_s": created, "queries": timed}
 
 
 # ---------------------------------------------------------------- (d) like for like: post() and python-accounting
@@ -442,7 +486,7 @@ def run_peer(kind: str, pg_admin: str, entries: list[EntrySpec]) -> dict[str, An
 # ---------------------------------------------------------------- one engine
 
 def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    res: dict[str, Any] = {"engine": kind}
+    res: dict[str, Any] = {"engine": kind, "loadavg_start": os.getloadavg()[0], "started": time.strftime("%H:%M:%S")}
     with fresh_database(kind, args.pg_url, "ledger") as url:
         engine = make_engine(url)
         try:
@@ -489,6 +533,10 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             queries["trial_balance"] = _tb(None)
             queries[f"trial_balance as of {LIVE_YEAR}-12-31"] = _tb(date(LIVE_YEAR, 12, 31))
             res["queries"] = {name: time_query(factory, engine, fn, args.runs) for name, fn in queries.items()}
+            res["try_index"] = []
+            for spec in args.try_index:
+                say(f"{kind}: (c+) the queries again with an extra index {spec}")
+                res["try_index"].append(with_index(engine, factory, spec, queries, args.runs))
             if after:
                 say(f"{kind}: (a') {len(after)} claims with the journal full")
                 res["claims_full"] = run_claims(factory, after, len(before))
@@ -502,6 +550,7 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         say(f"{kind}: (d) the same postings through python-accounting")
         res["peer"] = run_peer(kind, args.pg_url, sample)
+    res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
     return res
 
 
@@ -544,6 +593,8 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         rows.append((label, vals))
 
     row("server", lambda r: r["server"])
+    row("wall clock; 1-min load average start/end", lambda r: f"{r['started']}–{r['ended']}; "
+        f"{r['loadavg_start']:.2f}/{r['loadavg_end']:.2f}")
     row("(a) full-life claims/s, empty journal", lambda r: _n(r["claims"]["claims_per_s"], 1))
     row("    ms per claim (median)", lambda r: _n(r["claims"]["claim_ms_median"], 1))
     for step in STEPS:
@@ -559,12 +610,23 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for name in names:
         row(f"    {name} ms (median)", lambda r, name=name: _n(r["queries"][name]["ms_median"], 2)
             + f" [{_n(r['queries'][name]['ms_min'], 2)}–{_n(r['queries'][name]['ms_max'], 2)}]")
-    row("(d) journal.post, one entry per txn, postings/s", lambda r: _n(r["post_each"]["postings_per_s"]))
+    specs = list(dict.fromkeys(t["index"] for r in results for t in r.get("try_index", [])))
+    for spec in specs:
+        def tried(r: dict[str, Any], spec: str = spec) -> dict[str, Any]:
+            return next(t for t in r["try_index"] if t["index"] == spec)
+        row(f"(c+) with an extra index {spec}: create s", lambda r, tried=tried: _n(tried(r)["create_s"], 1))
+        for name in names:
+            row(f"    {name} ms (median)", lambda r, name=name, tried=tried: _n(
+                tried(r)["queries"][name]["ms_median"], 2) + f" [{_n(tried(r)['queries'][name]['ms_min'], 2)}–"
+                f"{_n(tried(r)['queries'][name]['ms_max'], 2)}]")
+    row("(d) same first postings, bulk import postings/s", lambda r: _n(r["bulk"]["prefix_postings_per_s"])
+        + f" ({_n(r['bulk']['prefix_postings'])})")
+    row("    journal.post, one entry per txn, postings/s", lambda r: _n(r["post_each"]["postings_per_s"]))
     row("    python-accounting postings/s", lambda r: _n(r["peer"]["postings_per_s"])
         if "postings_per_s" in r["peer"] else "skipped")
     row("    python-accounting postings, ledger rows", lambda r: f"{_n(r['peer']['postings'])}, "
         f"{_n(r['peer']['ledger_rows'])}")
-    row("    ratio bulk import / python-accounting", lambda r: _n(r["bulk"]["postings_per_s"]
+    row("    ratio bulk import / python-accounting", lambda r: _n(r["bulk"]["prefix_postings_per_s"]
                                                               / r["peer"]["postings_per_s"], 1) + "×")
     row("    ratio journal.post / python-accounting", lambda r: _n(r["post_each"]["postings_per_s"]
                                                                 / r["peer"]["postings_per_s"], 1) + "×")
@@ -572,7 +634,7 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     colw = [max(len(c), *(len(v[k]) for _, v in rows)) for k, c in enumerate(cols)]
     lines = [f"Ledger benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}, {_platform.python_implementation()} "
              f"{_platform.python_version()}, {os.cpu_count()} CPUs",
-             f"command: python -m bench.ledger {' '.join(sys.argv[1:])}",
+             f"command: python -m bench.ledger {' '.join(args.argv)}",
              "",
              f"{'':<{width}}  " + "  ".join(f"{c:>{colw[k]}}" for k, c in enumerate(cols)),
              f"{'':<{width}}  " + "  ".join("-" * colw[k] for k in range(len(cols)))]
@@ -581,6 +643,10 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for r in results:
         for name, q in r.get("queries", {}).items():
             lines.append(f"{r['engine']}: {name}: {q['result']}; plan: {'; '.join(q['plan']) or '-'}")
+        for t in r.get("try_index", []):
+            for name, q in t["queries"].items():
+                lines.append(f"{r['engine']}: with {t['index']}: {name}: {q['result']}; "
+                             f"plan: {'; '.join(q['plan']) or '-'}")
         if "skipped" in r.get("peer", {}):
             lines.append(f"{r['engine']}: python-accounting skipped: {r['peer']['skipped']}")
         elif "chunk_postings_per_s" in r.get("peer", {}):
@@ -594,9 +660,15 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _index_arg(spec: str) -> str:
+    parse_index(spec)
+    return spec
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.ledger", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    ap.add_argument("--engine", choices=("sqlite", "postgres", "both"), default=None,
+                    help="engines to run (both; sqlite with --quick)")
     ap.add_argument("--postings", type=int, default=None, help="postings in the journal for (b) and (c) (1,000,000)")
     ap.add_argument("--claims", type=int, default=None, help="claims through the whole life for (a) (200)")
     ap.add_argument("--claims-after", type=int, default=None, help="claims again with the journal full (claims/4)")
@@ -609,8 +681,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     ap.add_argument("--no-peer", action="store_true", help="skip python-accounting")
     ap.add_argument("--no-verify", action="store_true", help="skip verifying the whole chain after the import")
+    ap.add_argument("--try-index", action="append", default=[], metavar="TABLE(COL,...)", type=_index_arg,
+                    help="after (c), create this extra index in the benchmark database, time the queries again, "
+                         "drop it (repeatable)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.engine is None:
+        args.engine = "sqlite" if args.quick else "both"
     sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3)}
     for name, (full, quick) in sizes.items():
         if getattr(args, name) is None:
@@ -625,7 +703,7 @@ def main(argv: list[str] | None = None) -> int:
     print(out, flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"argv": sys.argv[1:], "date": time.strftime("%Y-%m-%d"), "results": results}, f,
+            json.dump({"argv": args.argv, "date": time.strftime("%Y-%m-%d"), "results": results}, f,
                       ensure_ascii=False, indent=2, default=str)
     return 0
 

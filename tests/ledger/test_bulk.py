@@ -101,6 +101,32 @@ def test_the_database_triggers_still_fire_on_a_bulk_batch(db) -> None:  # type: 
         assert verify(s).ok
 
 
+def test_text_is_stored_verbatim_and_a_batch_may_reverse_its_own_entries(db) -> None:  # type: ignore[no-untyped-def]
+    """What COPY must escape (tab, newline, backslash, ``\\N``) comes back as written, so the hashes verify;
+    an entry may reverse one earlier in the same batch (rows are written in order)."""
+    _seed(db)
+    tricky = "摘要\t制表\n换行\\反斜杠 \\N 'quote' \"double\" \r end"
+    first = _appropriation(1)
+    specs = [EntrySpec(first.entry_date, first.kind, tricky, first.legs, actor="导入\t员"),
+             _appropriation(2),
+             EntrySpec(date(2026, 1, 6), "reversal", "冲销第1号凭证：录入错误", [leg.negated() for leg in first.legs],
+                       reverses_id=1, actor="import")]
+    out = import_in_batches(db.sessions, specs, batch=10)
+    assert (out.entries, out.postings, out.batches) == (3, 12, 1)
+    with db.sessions() as s:
+        assert verify(s).ok
+        stored = s.get(JournalEntry, 1)
+        assert stored is not None and (stored.description, stored.actor) == (tricky, "导入\t员")
+        assert s.get(JournalEntry, 3).reverses_id == 1  # type: ignore[union-attr]
+        amounts = sorted(s.execute(select(Posting.amount_fen).where(Posting.entry_id == 1)).scalars())
+        assert amounts == sorted(leg.amount for leg in first.legs)  # integer fen, exactly
+    # a second reversal of the same entry is refused by the database (unique reverses_id)
+    with pytest.raises(BulkImportError) as info:
+        import_in_batches(db.sessions, [specs[2]])
+    assert info.value.rule == "database" and info.value.written.entries == 0
+    assert _counts(db) == (3, 12, 3)
+
+
 def test_batch_size_must_be_positive(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError), db.sessions() as s:
         import_entries(s, [], batch=0)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -37,11 +38,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                        (404, "对象不存在"), (409, "违反办理程序、上限或预算规则"), (422, "字段不合规则"))
 }
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def refuse_nul(request: Request) -> None:
+    """A path or query value with a NUL character is refused (422) before any lookup: no code, number or
+    search text has one, and PostgreSQL cannot even compare one."""
+    for where, values in (("path", list(request.path_params.items())),
+                          ("query", request.query_params.multi_items())):
+        for name, value in values:
+            if "\x00" in str(value):
+                raise RequestValidationError([{"loc": (where, name), "type": "value_error",
+                                               "msg": "must not contain the NUL character (\\u0000)"}])
+
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(refuse_nul)])
 
 Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
 PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]
-ObjectId = Annotated[int, Path(ge=1, le=2**62)]
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the id columns are 32-bit integers
 AsOf = Annotated[date | None, Query(description="截至日期")]
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {downloads.XLSX: {"schema": {"type": "string", "format": "binary"}}},

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import CsrfFailed
@@ -45,6 +46,42 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+INVALID_REQUEST = "api.invalid-request"
+
+
+def _log_refused_request(request: Request, error: dict[str, Any]) -> None:
+    """A write refused by the schema (before any use case ran) goes into the action log too, under the
+    signed-in user's name; without a valid token there is no one to name, and nothing is logged."""
+    from datetime import UTC, datetime
+
+    from app.security import resolve
+    from ledger.models import ActionRecord
+
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return
+    factory = request.app.state.factory
+
+    def clean(value: Any) -> Any:  # PostgreSQL stores no NUL character, even inside JSON
+        if isinstance(value, str):
+            return value.replace("\x00", "\\u0000")
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    try:
+        with factory() as session, session.begin():
+            who = resolve(session, secret.strip(), kind="api").principal
+            session.add(ActionRecord(at=datetime.now(UTC), username=who.username, role=who.role,
+                                     action=INVALID_REQUEST, target=clean(f"POST {request.url.path}")[:120],
+                                     outcome="refused", detail=clean({"error": error})))
+    except NotAuthenticated:
+        return
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def ledger_error(request: Request, exc: LedgerError) -> Response:
@@ -69,8 +106,11 @@ def install(app: FastAPI) -> None:
         issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         first = issues[0] if issues else {"field": "body", "message": "invalid request"}
-        return _respond(request, 422, {"field": first["field"], "rule": "请求格式（OpenAPI 模式）",
-                                       "message": f"{first['field']}: {first['message']}", "issues": issues})
+        error = {"field": first["field"], "rule": "请求格式（OpenAPI 模式）",
+                 "message": f"{first['field']}: {first['message']}", "issues": issues}
+        if _is_api(request) and request.method == "POST":
+            await run_in_threadpool(_log_refused_request, request, error)
+        return _respond(request, 422, error)
 
     @app.exception_handler(ValidationError)
     async def invalid_model(request: Request, exc: ValidationError) -> Response:

@@ -6,25 +6,46 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from calculators.money import parse_yuan
 from calculators.scenario import Grade, LeaderType, Level
 
-Yuan = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$"),
+Yuan = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$"),  # ASCII digits only
                  Field(description="元，十进制字符串，至多两位小数（不接受数字类型）", examples=["1000000.00"])]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Text = Annotated[str, StringConstraints(max_length=500)]
 ShortText = Annotated[str, StringConstraints(max_length=100)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31), description="日期（2000—2100年）")]
+"""A date of the procedure: within the years the rule sets know, so no calendar arithmetic overflows."""
 
 
 def fen(value: str | None, field: str) -> int | None:
     return None if value is None else parse_yuan(value, field=field)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(value: Any) -> Any:
+    """No text holds a NUL character: PostgreSQL cannot store one, and no document has one."""
+    if _has_nul(value):
+        raise ValueError("text must not contain the NUL character (\\u0000)")
+    return value
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*", mode="after")(refuse_nul)
 
     def request(self) -> dict[str, Any]:
         """The body as idempotency compares it."""
@@ -37,15 +58,16 @@ class PlatformIn(Body):
     jurisdiction: Code
     operator: Annotated[str, StringConstraints(max_length=200)] = ""
     leader_type: LeaderType = "enterprise"
-    head_person: ShortText = ""
-    head_phone: ShortText = ""
-    contact_person: ShortText = ""
-    contact_mobile: ShortText = ""
+    # as wide as the platforms table's columns (负责人、电话、联系人、手机)
+    head_person: Annotated[str, StringConstraints(max_length=50)] = ""
+    head_phone: Annotated[str, StringConstraints(max_length=30)] = ""
+    contact_person: Annotated[str, StringConstraints(max_length=50)] = ""
+    contact_mobile: Annotated[str, StringConstraints(max_length=30)] = ""
 
 
 class PlatformEventIn(Body):
     kind: Literal["pool-entry", "pool-exit", "recognition", "evaluation", "agreement-support", "rectification"]
-    on: date
+    on: Day
     level: Level | None = None
     grade: Grade | None = None
     scheme: Literal["jiaxing", "zhejiang", "shaoxing"] | None = None
@@ -58,7 +80,7 @@ class PlatformEventIn(Body):
 class InvoiceLine(Body):
     issuer_code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    date: date
+    date: Day
     net: Yuan
     vat: Yuan = "0.00"
 
@@ -66,7 +88,7 @@ class InvoiceLine(Body):
 class ClaimIn(Body):
     platform: Code
     program: Code
-    application_date: date
+    application_date: Day
     invoices: Annotated[list[InvoiceLine], Field(max_length=2000)] = []
     years: Annotated[list[Year], Field(max_length=20)] | None = None
     national_support: Yuan | None = None
@@ -80,19 +102,19 @@ class ReviewIn(Body):
     department: Literal["economic", "finance"]
     approve: bool
     opinion: Text
-    on: date
+    on: Day
 
 
 class AuditIn(Body):
     firm: ShortText
     report_number: ShortText
-    on: date
+    on: Day
     years: dict[str, Yuan] | None = Field(None, description="审计认定的年度设备投资：年度 → 元")
     invoices: dict[str, Yuan] | None = Field(None, description="审计认定的发票金额：开票单位代码:发票号 → 元")
 
 
 class ApprovalIn(Body):
-    meeting_date: date
+    meeting_date: Day
     minutes_number: ShortText
     approved_amount: Yuan | None = Field(None, description="不填则为计算应付数；只能更低且须说明理由")
     reason: Text = ""
@@ -101,50 +123,50 @@ class ApprovalIn(Body):
 class NoticeIn(Body):
     claims: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]],
                       Field(min_length=1, max_length=500)]
-    publication_date: date
+    publication_date: Day
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class ObjectionIn(Body):
-    filed: date
+    filed: Day
     objector: ShortText = ""
     content: Text = ""
 
 
 class ResolutionIn(Body):
     upheld: bool
-    on: date
+    on: Day
     resolution: Text
 
 
 class FundIssueIn(Body):
     document_number: ShortText
-    on: date
+    on: Day
 
 
 class PaymentIn(Body):
     payer: Code
     voucher_number: ShortText
-    on: date
+    on: Day
     amount: Yuan
 
 
 class ReversalIn(Body):
-    on: date
+    on: Day
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class RecoveryIn(Body):
     payer: Code
     amount: Yuan
-    on: date
+    on: Day
     document_number: ShortText = ""
     reason: Text = ""
 
 
 class ReceiptIn(Body):
     amount: Yuan
-    on: date
+    on: Day
 
 
 class AppropriationIn(Body):
@@ -152,7 +174,7 @@ class AppropriationIn(Body):
     fiscal_year: Year
     program: Code
     amount: Yuan
-    on: date
+    on: Day
     document_number: ShortText = ""
 
 
@@ -184,5 +206,6 @@ class CalculationIn(Body):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _no_nul = field_validator("*", mode="after")(refuse_nul)
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -1,0 +1,377 @@
+"""The permission matrix, walked through the API on each engine: every role × every write route ×
+own/other jurisdiction (× own/other payer for the payer-scoped actions).
+
+The expectation is computed from :data:`app.permissions.MATRIX` (roles and scope), not from the code
+under test. A refusal must be 403 naming the matrix rule and must leave everything as it was: every
+table's row count (journal included), every claim's state, every budget. An allowed call must not be
+403: it reaches the business logic, which may still refuse (409/422) — e.g. a second allowed user
+finding the claim already moved on. Claims are prepared in the state each route needs directly
+through ``ledger.services``, once per engine, and the whole walk shares that database.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.permissions import CITY_PAYER, DISTRICT_ROLES, FINANCE_ROLES, MATRIX
+from ledger import services as S
+from ledger.models import ActionRecord, Objection, Payment, Recovery
+from tests.app.conftest import USERS, Service
+from tests.app.flow import V1, counts
+
+NANHU, HAINING = "330402", "330481"
+PAYERS_OF = {NANHU: (CITY_PAYER, NANHU), HAINING: (HAINING,)}
+
+# route (method, path as FastAPI declares it) → the matrix action it is checked against; None: public.
+# A POST route missing here fails test_every_write_route_is_in_the_walk.
+ROUTES: dict[tuple[str, str], str | None] = {
+    ("POST", "/api/v1/auth/token"): None,
+    ("POST", "/api/v1/platforms"): "platform.create",
+    ("POST", "/api/v1/platforms/{code}/events"): "platform.event",
+    ("POST", "/api/v1/claims"): "claim.file",
+    ("POST", "/api/v1/claims/preview"): "calc.preview",
+    ("POST", "/api/v1/claims/{number}/reviews#economic"): "claim.review.economic",
+    ("POST", "/api/v1/claims/{number}/reviews#finance"): "claim.review.finance",
+    ("POST", "/api/v1/claims/{number}/audit"): "claim.audit",
+    ("POST", "/api/v1/claims/{number}/approval"): "claim.approve",
+    ("POST", "/api/v1/notices"): "notice.publish",
+    ("POST", "/api/v1/claims/{number}/objections"): "objection.file",
+    ("POST", "/api/v1/objections/{objection_id}/resolution"): "objection.resolve",
+    ("POST", "/api/v1/claims/{number}/fund-issue"): "funds.issue",
+    ("POST", "/api/v1/claims/{number}/payments"): "payment.pay",
+    ("POST", "/api/v1/payments/{payment_id}/reversal"): "payment.reverse",
+    ("POST", "/api/v1/claims/{number}/recoveries"): "recovery.order",
+    ("POST", "/api/v1/recoveries/{recovery_id}/receipts"): "recovery.receive",
+    ("POST", "/api/v1/budgets"): "budget.appropriate",
+    ("POST", "/api/v1/calculations"): "calc.preview",
+    ("POST", "/api/v1/users"): "user.manage",
+    ("POST", "/api/v1/holiday-notices"): "holidays.load",
+}
+# the reads, walked the same way (a refusal is 403; an allowed read is not)
+READ_ROUTES: dict[tuple[str, str], str | None] = {
+    ("GET", "/api/v1/ping"): None,
+    ("GET", "/api/v1/me"): None,
+    ("GET", "/api/v1/platforms"): "platform.read",
+    ("GET", "/api/v1/platforms/{code}"): "platform.read",
+    ("GET", "/api/v1/platforms/{code}/headroom"): "platform.read",
+    ("GET", "/api/v1/claims"): "claim.read",
+    ("GET", "/api/v1/claims/{number}"): "claim.read",
+    ("GET", "/api/v1/notices"): "notice.read",
+    ("GET", "/api/v1/budgets"): "budget.read",
+    ("GET", "/api/v1/ledger/balances"): "ledger.read",
+    ("GET", "/api/v1/ledger/trial-balance"): "ledger.read",
+    ("GET", "/api/v1/ledger/journal"): "ledger.read",
+    ("GET", "/api/v1/ledger/verify"): "ledger.verify",
+    ("GET", "/api/v1/actions"): "actions.read",
+    ("GET", "/api/v1/users"): "user.manage",
+    ("GET", "/api/v1/reports/annex3/blank"): "report.annex3",
+    ("GET", "/api/v1/reports/annex3/claims/{number}"): "report.annex3",
+    ("GET", "/api/v1/reports/annex3/jurisdictions/{jurisdiction}"): "report.annex3",
+    ("GET", "/api/v1/reports/notices/{notice_id}"): "report.notice_list",
+    ("GET", "/api/v1/reports/fund-issue/{payer}"): "report.fund_issue",
+    ("GET", "/api/v1/reports/reconciliation"): "report.reconciliation",
+    ("GET", "/api/v1/reports/trial-balance"): "report.trial_balance",
+    ("GET", "/api/v1/reports/evaluation/{code}/{year}"): "report.evaluation",
+}
+HOLIDAYS_2025 = (Path(__file__).resolve().parents[2] / "calculators" / "holidays" / "2025.yaml").read_text("utf-8")
+
+
+def _declared(path: str) -> str:
+    return path.split("#")[0]
+
+
+def test_every_route_is_in_the_walk() -> None:
+    from app.main import create_app
+
+    app = create_app(factory=object())  # type: ignore[arg-type]  # routes only; no request is made
+    api = [(method.upper(), path) for path, item in app.openapi()["paths"].items() if path.startswith(V1)
+           for method in item]
+    posts = {r for r in api if r[0] == "POST"}
+    listed = {(m, _declared(p)) for m, p in ROUTES}
+    assert posts == listed, f"unlisted: {posts - listed}; gone: {listed - posts}"
+    gets = {r for r in api if r[0] == "GET"}
+    assert gets == set(READ_ROUTES), f"unlisted: {gets - set(READ_ROUTES)}; gone: {set(READ_ROUTES) - gets}"
+    assert {m for m, _ in api} == {"GET", "POST"}, "a route with another method"
+    # every write action of the matrix is reachable through some route
+    writes = {a for a, rule in MATRIX.items() if rule.writes}
+    assert writes <= {a for a in ROUTES.values() if a}, writes - set(ROUTES.values())
+    assert all(a is None or a in MATRIX for a in ROUTES.values())
+    # and every read action of the matrix too
+    reads = {a for a, rule in MATRIX.items() if not rule.writes} - {"rules.read"}  # rules: pages only
+    assert reads <= {a for a in [*ROUTES.values(), *READ_ROUTES.values()] if a}
+
+
+def expected(username: str, action: str, *, jurisdiction: str | None, payer: str | None) -> bool:
+    """The matrix read directly: role listed; district roles only in their own jurisdiction; finance
+    roles only for their own payer where the action is payer-scoped."""
+    role, home = USERS[username]
+    rule = MATRIX[action]
+    if role not in rule.roles:
+        return False
+    if role in DISTRICT_ROLES and jurisdiction is not None and jurisdiction != home:
+        return False
+    own_payer = CITY_PAYER if role == "city_finance" else home
+    return not (rule.scope == "payer" and role in FINANCE_ROLES and payer is not None and payer != own_payer)
+
+
+# ---------------------------------------------------------------- the prepared world
+
+_seq = itertools.count(1)
+
+
+@dataclass
+class World:
+    """Objects in the states each route needs, per jurisdiction (and per payer where it matters)."""
+
+    platform: dict[str, str]
+    claims: dict[tuple[str, str], str]  # (state-need, jurisdiction) → claim number
+    objection: dict[str, int]
+    payment: dict[tuple[str, str], int]  # (jurisdiction, payer) → payment id
+    recovery: dict[tuple[str, str], int]
+
+
+def _new_platform(s: Any, jurisdiction: str) -> str:
+    code = f"W{next(_seq):03d}-{jurisdiction}"
+    S.create_platform(s, code=code, name=f"平台{code}", jurisdiction=jurisdiction)
+    S.add_platform_event(s, code, kind="recognition", on=date(2026, 2, 10), level="provincial")
+    return code
+
+
+def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
+    """A claim on a fresh platform taken by the services to ``state`` (1,000,000 of 2024 equipment →
+    300,000; shares 150,000 city + 150,000 南湖区, or all 300,000 to 海宁市)."""
+    code = _new_platform(s, jurisdiction)
+    n = next(_seq)
+    number = S.file_claim(s, platform_code=code, program="equipment-subsidy", application_date=date(2026, 3, 2),
+                          invoices=[S.InvoiceIn("ISSUER", f"INV{n:05d}", date(2024, 6, 1), 1_000_000_00)],
+                          actor="prep")["claim"]
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+        ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
+                                               opinion="同意", on=date(2026, 3, 5), actor="prep")),
+        ("audited", lambda: S.record_audit(s, claim_number=number, firm="所", report_number=f"R{n}",
+                                           on=date(2026, 3, 20), actor="prep")),
+        ("approved", lambda: S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25),
+                                       minutes_number="m", actor="prep-bureau")),
+        ("in_notice", lambda: S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1),
+                                               title="公示")),
+        ("issued", lambda: S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))),
+    ]
+    for reached, step in steps:
+        if state == "filed":
+            break
+        step()
+        if reached == state:
+            break
+    return number
+
+
+def prepare(service: Service) -> World:
+    w = World({}, {}, {}, {}, {})
+    with service.db.sessions.begin() as s:
+        for payer in (CITY_PAYER, NANHU, HAINING):
+            S.appropriate(s, payer=payer, fiscal_year=2026, program="equipment-subsidy", amount_fen=100_000_000_00,
+                          on=date(2026, 1, 5))
+        for j in (NANHU, HAINING):
+            w.platform[j] = _new_platform(s, j)
+            for need, state in (("file", "platform"), ("review-economic", "filed"),
+                                ("review-finance", "econ_reviewed"), ("audit", "district_reviewed"),
+                                ("approve", "audited"), ("notice", "approved"), ("objection", "in_notice"),
+                                ("resolve", "in_notice"), ("fund-issue", "in_notice"), ("pay", "issued"),
+                                ("reverse", "issued"), ("recover", "issued")):
+                if state != "platform":
+                    w.claims[(need, j)] = _claim_to(s, j, state)
+            resolve = w.claims[("resolve", j)]
+            w.objection[j] = S.file_objection(s, claim_number=resolve, filed=date(2026, 4, 2),
+                                              content="异议")["objection"]
+            half = 75_000_00 if j == NANHU else 150_000_00
+            for payer in PAYERS_OF[j]:
+                for need in ("reverse", "recover"):
+                    voucher = f"V{next(_seq)}"
+                    S.pay(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
+                          on=date(2026, 4, 15), amount_fen=half)
+                    if need == "reverse":
+                        w.payment[(j, payer)] = s.query(Payment.id).filter(
+                            Payment.voucher_number == voucher).scalar()
+            for payer in PAYERS_OF[j]:
+                S.recover(s, claim_number=w.claims[("recover", j)], payer=payer, amount_fen=10_000_00,
+                          on=date(2026, 5, 1), reason="虚假", document_number="追回")
+                w.recovery[(j, payer)] = s.query(Recovery.id).filter(
+                    Recovery.payer_code == payer).order_by(Recovery.id.desc()).limit(1).scalar()
+    with service.db.sessions() as s:  # the ids found above are the intended objects
+        for (_j, payer), pid in w.payment.items():
+            p = s.get(Payment, pid)
+            assert p is not None and p.payer_code == payer
+        assert all(s.get(Objection, oid) for oid in w.objection.values())
+    return w
+
+
+@dataclass(frozen=True)
+class Case:
+    route: tuple[str, str]
+    action: str
+    jurisdiction: str | None
+    payer: str | None
+    path: str
+    body: Callable[[], dict[str, Any]]
+
+
+def cases(w: World) -> list[Case]:
+    out: list[Case] = []
+
+    def add(route: str, j: str | None, path: str, body: Callable[[], dict[str, Any]],
+            payer: str | None = None) -> None:
+        key = ("POST", V1 + route)
+        action = ROUTES[key]
+        assert action is not None
+        out.append(Case(key, action, j, payer, path, body))
+
+    def claim_body(j: str, year: int = 2024) -> dict[str, Any]:
+        return {"platform": w.platform[j], "program": "equipment-subsidy", "application_date": "2026-03-02",
+                "invoices": [{"issuer_code": "API", "number": f"N{next(_seq)}", "date": f"{year}-06-01",
+                              "net": "200000.00"}]}
+
+    for j in (NANHU, HAINING):
+        c = w.claims
+        add("/platforms", j, "/platforms",
+            lambda j=j: {"code": f"NEW{next(_seq)}", "name": "新平台", "jurisdiction": j})
+        add("/platforms/{code}/events", j, f"/platforms/{w.platform[j]}/events",
+            lambda: {"kind": "evaluation", "on": "2026-01-20", "year": 2025, "grade": "良好", "scheme": "jiaxing"})
+        # previews first: they write nothing, and the platform has no claim yet
+        add("/claims/preview", j, "/claims/preview", lambda j=j: claim_body(j))
+        add("/calculations", j, "/calculations", lambda j=j: {"claim": claim_body(j)})
+        add("/claims", j, "/claims", lambda j=j: claim_body(j))
+        add("/claims/{number}/reviews#economic", j, f"/claims/{c[('review-economic', j)]}/reviews",
+            lambda: {"department": "economic", "approve": True, "opinion": "同意", "on": "2026-03-04"})
+        add("/claims/{number}/reviews#finance", j, f"/claims/{c[('review-finance', j)]}/reviews",
+            lambda: {"department": "finance", "approve": True, "opinion": "同意", "on": "2026-03-05"})
+        add("/claims/{number}/audit", j, f"/claims/{c[('audit', j)]}/audit",
+            lambda: {"firm": "所", "report_number": "R", "on": "2026-03-20"})
+        add("/claims/{number}/approval", j, f"/claims/{c[('approve', j)]}/approval",
+            lambda: {"meeting_date": "2026-03-25", "minutes_number": "m"})
+        add("/notices", j, "/notices",
+            lambda n=c[("notice", j)]: {"claims": [n], "publication_date": "2026-04-01", "title": "公示"})
+        add("/claims/{number}/objections", j, f"/claims/{c[('objection', j)]}/objections",
+            lambda: {"filed": "2026-04-03", "content": "异议"})
+        add("/objections/{objection_id}/resolution", j, f"/objections/{w.objection[j]}/resolution",
+            lambda: {"upheld": False, "on": "2026-04-08", "resolution": "不成立"})
+        add("/claims/{number}/fund-issue", j, f"/claims/{c[('fund-issue', j)]}/fund-issue",
+            lambda: {"document_number": "下达", "on": "2026-04-10"})
+        add("/claims/{number}/recoveries", j, f"/claims/{c[('recover', j)]}/recoveries",
+            lambda j=j: {"payer": PAYERS_OF[j][-1], "amount": "1000.00", "on": "2026-05-02", "reason": "虚假"})
+        # payer-scoped: every payer of the claim's jurisdiction, and a payer not in it
+        for payer in (CITY_PAYER, NANHU, HAINING):
+            add("/claims/{number}/payments", j, f"/claims/{c[('pay', j)]}/payments",
+                lambda payer=payer: {"payer": payer, "voucher_number": f"P{next(_seq)}", "on": "2026-04-16",
+                                     "amount": "1000.00"}, payer=payer)
+        for payer in PAYERS_OF[j]:
+            add("/payments/{payment_id}/reversal", j, f"/payments/{w.payment[(j, payer)]}/reversal",
+                lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer)
+            add("/recoveries/{recovery_id}/receipts", j, f"/recoveries/{w.recovery[(j, payer)]}/receipts",
+                lambda: {"amount": "100.00", "on": "2026-05-10"}, payer=payer)
+    for payer in (CITY_PAYER, NANHU, HAINING):
+        add("/budgets", None, "/budgets",
+            lambda payer=payer: {"payer": payer, "fiscal_year": 2027, "program": "equipment-subsidy",
+                                 "amount": "1000.00", "on": "2027-01-05"}, payer=payer)
+    add("/users", None, "/users",
+        lambda: {"username": f"new-user-{next(_seq)}", "password": "a-long-password-1", "role": "auditor"})
+    add("/holiday-notices", None, "/holiday-notices", lambda: {"source": "2025.yaml", "text": HOLIDAYS_2025})
+    return out
+
+
+def test_permission_matrix_walk(service: Service) -> None:
+    world = prepare(service)
+    clients = {u: service.api(u) for u in USERS}
+    walked: set[tuple[str, str]] = set()
+    refused = allowed = succeeded = logged = 0
+    business: list[str] = []  # allowed calls the business rules refused (the object had moved on)
+    for case in cases(world):
+        walked.add(case.route)
+        # refusals first, while the object still stands where the action could take it
+        users = sorted(USERS, key=lambda u: expected(u, case.action, jurisdiction=case.jurisdiction,
+                                                     payer=case.payer))
+        for user in users:
+            ok = expected(user, case.action, jurisdiction=case.jurisdiction, payer=case.payer)
+            where = f"{user} {case.action} {case.path} jurisdiction={case.jurisdiction} payer={case.payer}"
+            before = None if ok else counts(service)
+            r = clients[user].post(V1 + case.path, json=case.body(), headers={"Idempotency-Key": f"pm-{next(_seq)}"})
+            assert r.status_code < 500, f"{where}: {r.status_code} {r.text}"
+            if ok:
+                allowed += 1
+                logged += MATRIX[case.action].writes
+                assert r.status_code != 403, f"{where}: refused though the matrix allows it: {r.text}"
+                assert "权限矩阵" not in r.json().get("error", {}).get("rule", ""), where
+                succeeded += r.status_code < 300
+                if r.status_code >= 300:
+                    business.append(f"{where}: {r.status_code} {r.json()['error']['rule']}")
+            else:
+                refused += 1
+                logged += MATRIX[case.action].writes
+                assert r.status_code == 403, f"{where}: expected 403, got {r.status_code} {r.text}"
+                assert r.json()["error"]["rule"] == f"权限矩阵 {case.action}", where
+                assert counts(service) == before, f"{where}: a refused call changed something"
+    assert walked == {k for k, v in ROUTES.items() if v}
+    assert walk_reads(service, world, clients) > 100
+    # the walk is not vacuous: each jurisdiction × route had refusals and real successes
+    assert refused > 250 and allowed > 40 and succeeded > 30, (refused, allowed, succeeded, business)
+    report = service.api("auditor").get(f"{V1}/ledger/verify").json()
+    assert report["ok"] is True
+    # every write call, refused or not, is in the action log
+    with service.db.sessions() as s:
+        log = s.execute(select(func.count(ActionRecord.id)).where(ActionRecord.action.in_(set(ROUTES.values()))))
+        assert log.scalar_one() == logged
+
+
+def read_cases(w: World) -> list[tuple[str, str, str | None, str | None, dict[str, Any] | None]]:
+    """(route, path, jurisdiction, payer, query) for each read, on both jurisdictions' objects."""
+    out: list[tuple[str, str, str | None, str | None, dict[str, Any] | None]] = []
+    for j in (NANHU, HAINING):
+        code, number = w.platform[j], w.claims[("pay", j)]
+        out += [
+            ("/platforms", "/platforms", j, None, {"jurisdiction": j}),
+            ("/platforms/{code}", f"/platforms/{code}", j, None, None),
+            ("/platforms/{code}/headroom", f"/platforms/{code}/headroom", j, None, None),
+            ("/claims", "/claims", j, None, {"jurisdiction": j}),
+            ("/claims/{number}", f"/claims/{number}", j, None, None),
+            ("/reports/annex3/claims/{number}", f"/reports/annex3/claims/{number}", j, None, None),
+            ("/reports/annex3/jurisdictions/{jurisdiction}", f"/reports/annex3/jurisdictions/{j}", j, None, None),
+            ("/reports/evaluation/{code}/{year}", f"/reports/evaluation/{code}/2025", j, None, None),
+        ]
+    for payer in (CITY_PAYER, NANHU, HAINING):
+        out.append(("/reports/fund-issue/{payer}", f"/reports/fund-issue/{payer}", None, payer, None))
+    for route in ("/platforms", "/claims", "/notices", "/budgets", "/ledger/balances", "/ledger/trial-balance",
+                  "/ledger/journal", "/ledger/verify", "/actions", "/users", "/reports/annex3/blank",
+                  "/reports/reconciliation", "/me", "/ping"):
+        out.append((route, route, None, None, None))
+    out.append(("/reports/notices/{notice_id}", "/reports/notices/1", None, None, None))
+    out.append(("/reports/trial-balance", "/reports/trial-balance", None, None,
+                {"start": "2026-01-01", "end": "2026-12-31"}))
+    return out
+
+
+def walk_reads(service: Service, w: World, clients: dict[str, Any]) -> int:
+    refused = 0
+    walked = set()
+    for route, path, j, payer, query in read_cases(w):
+        action = READ_ROUTES[("GET", V1 + route)]
+        walked.add(("GET", V1 + route))
+        for user in USERS:
+            r = clients[user].get(V1 + path, params=query)
+            where = f"{user} GET {path} {query or ''}"
+            assert r.status_code < 500, f"{where}: {r.status_code} {r.text}"
+            if action is None or expected(user, action, jurisdiction=j, payer=payer):
+                assert r.status_code != 403, f"{where}: refused though the matrix allows it: {r.text}"
+            else:
+                refused += 1
+                assert r.status_code == 403, f"{where}: expected 403, got {r.status_code}"
+                assert r.json()["error"]["rule"] == f"权限矩阵 {action}", where
+    assert walked == set(READ_ROUTES)
+    return refused

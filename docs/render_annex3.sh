@@ -5,7 +5,8 @@
 #   docs/render_annex3.sh                 # a demo claim's prefilled form, from a throwaway ledger
 #   docs/render_annex3.sh FORM.xlsx [OUT] # any generated form (first sheet); OUT defaults to docs/img/annex3.png
 #
-# Needs: soffice (Debian: libreoffice-calc), pdftoppm (poppler-utils), a CJK font (fonts-noto-cjk).
+# Needs: soffice (Debian: libreoffice-calc), pdftoppm and pdfinfo (poppler-utils), a CJK font
+# (fonts-noto-cjk). Fails (and leaves OUT alone) unless every sheet prints on one A4 portrait page.
 # The form names the faces 仿宋 (body) and 宋体 (title) with the GB2312 charset; where those faces are
 # missing, a private fontconfig file maps them to Noto Serif CJK SC for this rendering only.
 set -euo pipefail
@@ -19,6 +20,8 @@ trap 'rm -rf "$work"' EXIT
 out=${2:-docs/img/annex3.png}
 
 if [ $# -ge 1 ]; then
+  "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).getinfo("xl/workbook.xml")' "$1" 2>/dev/null || {
+    echo "render_annex3: $1 is not an xlsx workbook" >&2; exit 2; }
   cp "$1" "$work/annex3.xlsx"
 else
   DATABASE_URL="sqlite:///$work/demo.db" "$PY" - "$work/annex3.xlsx" <<'PY'
@@ -70,6 +73,19 @@ XML
 
 FONTCONFIG_FILE="$work/fonts.conf" soffice --headless --norestore \
   "-env:UserInstallation=file://$work/profile" --convert-to pdf --outdir "$work" "$work/annex3.xlsx" >/dev/null
+[ -s "$work/annex3.pdf" ] || { echo "render_annex3: LibreOffice wrote no PDF" >&2; exit 4; }
+# The form must print on one A4 portrait page (each sheet of a batch on one page of its own).
+if command -v pdfinfo >/dev/null; then
+  info=$(pdfinfo "$work/annex3.pdf")
+  grep -Eq '^Page size: +595(\.[0-9]+)? x 841(\.[0-9]+)? pts' <<<"$info" || {
+    echo "render_annex3: not A4 portrait: $(grep '^Page size' <<<"$info")" >&2; exit 5; }
+  sheets=$("$PY" -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("xl/workbook.xml").count(b"<sheet "))' \
+    "$work/annex3.xlsx")
+  pages=$(sed -n 's/^Pages: *//p' <<<"$info")
+  [ "$pages" = "$sheets" ] || {
+    echo "render_annex3: $sheets sheet(s) printed on $pages page(s); each form must fit one page" >&2; exit 5; }
+fi
 mkdir -p "$(dirname "$out")"
-pdftoppm -png -r 100 -f 1 -l 1 -singlefile "$work/annex3.pdf" "${out%.png}"
+pdftoppm -png -r 100 -f 1 -l 1 -singlefile "$work/annex3.pdf" "$work/page"
+mv "$work/page.png" "$out"
 echo "$out"

@@ -25,13 +25,16 @@ Where a field comes from (prefilled forms):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,9 +45,9 @@ from reports.xlsx import (
     LEFT,
     RIGHT,
     TITLE_FONT,
+    Outlines,
     ReportError,
     a4,
-    box,
     cn_date,
     exact_format,
     fen_to_wan,
@@ -300,19 +303,64 @@ HEIGHTS = {ROW_ANNEX: 22, ROW_TITLE: 54, ROW_UNIT: 24,
            **{r: 48 for r in range(BASIC_FIRST, BASIC_FIRST + 7)},
            11: 38, 12: 38, 13: 38, 14: 22, 15: 46, 16: 40,
            17: 78, 18: 78, 19: 36, 20: 40}
+# Where each field of :meth:`Annex3Form.fields` is printed (the cells a prefilled form fills); the other
+# fields (the undertakings and the signature line) are fixed text of the form.
+FIELD_CELLS = {
+    L_APPLICANT: f"C{BASIC_FIRST}", L_HEAD: f"C{BASIC_FIRST + 1}", L_PHONE: f"E{BASIC_FIRST + 1}",
+    L_CONTACT: f"C{BASIC_FIRST + 2}", L_MOBILE: f"E{BASIC_FIRST + 2}", L_PLATFORM: f"C{BASIC_FIRST + 3}",
+    L_LEVEL: f"C{BASIC_FIRST + 4}", L_EQUIPMENT: f"C{BASIC_FIRST + 5}", L_REQUESTED: f"E{BASIC_FIRST + 5}",
+    L_DOCUMENT: f"C{BASIC_FIRST + 6}",
+    "日期": f"B{PROMISE_LAST}",
+    L_ECON: f"C{REVIEW_FIRST}", f"{L_ECON}日期": f"C{REVIEW_LAST}",
+    L_FINANCE: f"E{REVIEW_FIRST}", f"{L_FINANCE}日期": f"E{REVIEW_LAST}",
+}
 MARGINS = (0.75, 0.75, 0.9, 0.8)  # inches: left, right, top, bottom (about 1.9/2.3/2.0 cm)
 BODY = 12
 LABEL = 12
 
 
-def _put(ws: Worksheet, ref: str, value: object, *, align: object = CENTER, size: float = BODY,
-         bold: bool = False, fmt: str | None = None, name: str | None = None) -> None:
-    cell = ws[ref]
-    cell.value = value
-    cell.font = font(size, bold=bold, name=name) if name else font(size, bold=bold)
-    cell.alignment = align  # type: ignore[assignment]
-    if fmt:
-        cell.number_format = fmt
+INDENT_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
+SIGN_DATE = Alignment(horizontal="right", vertical="center", indent=4)
+SEAL_ALIGN = Alignment(horizontal="right", vertical="center", indent=4)
+REVIEW_DATE = Alignment(horizontal="right", vertical="center", indent=1)
+
+
+class _Styles:
+    """The cells' styles, collected while the form is laid out and applied once at the end.
+
+    openpyxl hashes a font, alignment or border each time one is assigned to a cell; a form has about 140
+    styled cells but only about 15 combinations of style, so each combination is assigned once, to the
+    first cell that has it, and the other cells get a copy of that cell's style indices (what openpyxl's
+    own worksheet copy does). The style objects are shared (:func:`reports.xlsx.font`, the alignment
+    constants, :class:`reports.xlsx.Outlines`), so a combination is known by their identities."""
+
+    def __init__(self) -> None:
+        self.text: dict[str, tuple[Font, Alignment, str | None]] = {}
+
+    def put(self, ws: Worksheet, ref: str, value: object, *, align: Alignment = CENTER, size: float = BODY,
+            bold: bool = False, fmt: str | None = None, name: str | None = None) -> None:
+        ws[ref].value = value
+        self.text[ref] = (font(size, bold=bold, name=name) if name else font(size, bold=bold), align, fmt)
+
+    def apply(self, ws: Worksheet, outlines: Outlines) -> None:
+        borders = {f"{get_column_letter(col)}{row}": border for (row, col), border in outlines.borders()}
+        first: dict[tuple[int, int, str | None, int], Any] = {}
+        for ref in dict.fromkeys([*self.text, *borders]):
+            f, align, fmt = self.text.get(ref, (None, None, None))
+            border = borders.get(ref)
+            key = (id(f), id(align), fmt, id(border))
+            cell = ws[ref]
+            if key in first:
+                cell._style = copy(first[key])
+                continue
+            if f is not None:
+                cell.font = f
+                cell.alignment = align
+            if fmt:
+                cell.number_format = fmt
+            if border is not None:
+                cell.border = border
+            first[key] = copy(cell._style)
 
 
 def _merge(ws: Worksheet, ref: str) -> None:
@@ -322,16 +370,17 @@ def _merge(ws: Worksheet, ref: str) -> None:
 
 def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
     """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet)."""
+    styles = _Styles()
     for i, width in enumerate(WIDTHS):
         ws.column_dimensions["ABCDE"[i]].width = width
     for row, height in HEIGHTS.items():
         ws.row_dimensions[row].height = height
 
-    _put(ws, "A1", ANNEX, align=LEFT, size=12)
+    styles.put(ws, "A1", ANNEX, align=LEFT, size=12)
     _merge(ws, "A2:E2")
-    _put(ws, "A2", TITLE, size=18, bold=True, name=TITLE_FONT)
+    styles.put(ws, "A2", TITLE, size=18, bold=True, name=TITLE_FONT)
     _merge(ws, "A3:E3")
-    _put(ws, "A3", UNIT, align=RIGHT, size=12)
+    styles.put(ws, "A3", UNIT, align=RIGHT, size=12)
 
     # 申请单位基本情况: rows 4–10
     b = BASIC_FIRST
@@ -344,58 +393,53 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
             f"B{b + 6}", f"C{b + 6}:E{b + 6}"]
     for ref in grid:
         _merge(ws, ref)
-    _put(ws, f"A{b}", WRAPPED[GROUP_BASIC], size=LABEL)
+    styles.put(ws, f"A{b}", WRAPPED[GROUP_BASIC], size=LABEL)
     labels = [(f"B{b}", L_APPLICANT), (f"B{b + 1}", L_HEAD), (f"D{b + 1}", L_PHONE), (f"B{b + 2}", L_CONTACT),
               (f"D{b + 2}", L_MOBILE), (f"B{b + 3}", L_PLATFORM), (f"B{b + 4}", L_LEVEL),
               (f"B{b + 5}", L_EQUIPMENT), (f"D{b + 5}", L_REQUESTED), (f"B{b + 6}", L_DOCUMENT)]
     for ref, text in labels:
-        _put(ws, ref, text, size=LABEL)
-    values: list[tuple[str, object]] = [
-        (f"C{b}", form.applicant), (f"C{b + 1}", form.head_person), (f"E{b + 1}", form.head_phone),
-        (f"C{b + 2}", form.contact_person), (f"E{b + 2}", form.contact_mobile), (f"C{b + 3}", form.platform_name),
-        (f"C{b + 4}", form.level), (f"C{b + 6}", form.platform_document),
-    ]
-    for ref, text in values:
-        _put(ws, ref, text or None)
-    for ref, amount in ((f"C{b + 5}", form.equipment_wan), (f"E{b + 5}", form.requested_wan)):
-        _put(ws, ref, amount, fmt=exact_format(amount) if amount is not None else None)
+        styles.put(ws, ref, text, size=LABEL)
+    values = {label: value for _, label, value in form.fields()}
+    for label in (L_APPLICANT, L_HEAD, L_PHONE, L_CONTACT, L_MOBILE, L_PLATFORM, L_LEVEL, L_DOCUMENT):
+        styles.put(ws, FIELD_CELLS[label], values[label] or None)
+    for amount, label in ((form.equipment_wan, L_EQUIPMENT), (form.requested_wan, L_REQUESTED)):
+        styles.put(ws, FIELD_CELLS[label], amount, fmt=exact_format(amount) if amount is not None else None)
+    outlines = Outlines()
     for ref in grid:
-        box(ws, ref if ":" in ref else f"{ref}:{ref}")
+        outlines.box(ref if ":" in ref else f"{ref}:{ref}")
 
     # 申请单位负责人承诺: rows 11–16, the three undertakings verbatim, then the signature and its date
     p0, p1 = PROMISE_FIRST, PROMISE_LAST
     _merge(ws, f"A{p0}:A{p1}")
-    _put(ws, f"A{p0}", WRAPPED[GROUP_PROMISE], size=LABEL)
-    indent = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
+    styles.put(ws, f"A{p0}", WRAPPED[GROUP_PROMISE], size=LABEL)
     for k, text in enumerate(UNDERTAKINGS):
         _merge(ws, f"B{p0 + k}:E{p0 + k}")
-        _put(ws, f"B{p0 + k}", text, align=indent)
+        styles.put(ws, f"B{p0 + k}", text, align=INDENT_LEFT)
     _merge(ws, f"B{p0 + 3}:E{p0 + 3}")
     _merge(ws, f"B{p0 + 4}:C{p0 + 4}")
     _merge(ws, f"D{p0 + 4}:E{p0 + 4}")
-    _put(ws, f"D{p0 + 4}", SIGNATURE, align=LEFT)
+    styles.put(ws, f"D{p0 + 4}", SIGNATURE, align=LEFT)
     _merge(ws, f"B{p1}:E{p1}")
-    _put(ws, f"B{p1}", form.signature_date, align=Alignment(horizontal="right", vertical="center", indent=4))
-    box(ws, f"A{p0}:A{p1}")
-    box(ws, f"B{p0}:E{p1}")
+    styles.put(ws, FIELD_CELLS["日期"], form.signature_date, align=SIGN_DATE)
+    outlines.box(f"A{p0}:A{p1}").box(f"B{p0}:E{p1}")
 
     # 审核情况: rows 17–20, each department: label, opinion, （盖章）, 年 月 日
     r0, r1 = REVIEW_FIRST, REVIEW_LAST
     _merge(ws, f"A{r0}:A{r1}")
-    _put(ws, f"A{r0}", GROUP_REVIEW, size=LABEL)
+    styles.put(ws, f"A{r0}", GROUP_REVIEW, size=LABEL)
     for label_col, value_col, label, opinion, when in (("B", "C", L_ECON, form.econ_opinion, form.econ_date),
                                                        ("D", "E", L_FINANCE, form.finance_opinion,
                                                         form.finance_date)):
+        assert FIELD_CELLS[label] == f"{value_col}{r0}" and FIELD_CELLS[f"{label}日期"] == f"{value_col}{r1}"
         _merge(ws, f"{label_col}{r0}:{label_col}{r1}")
-        _put(ws, f"{label_col}{r0}", WRAPPED[label], size=LABEL)
+        styles.put(ws, f"{label_col}{r0}", WRAPPED[label], size=LABEL)
         _merge(ws, f"{value_col}{r0}:{value_col}{r0 + 1}")
-        _put(ws, f"{value_col}{r0}", opinion or None,
-             align=Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1))
-        _put(ws, f"{value_col}{r0 + 2}", SEAL, align=Alignment(horizontal="right", vertical="center", indent=4))
-        _put(ws, f"{value_col}{r1}", when, align=Alignment(horizontal="right", vertical="center", indent=1))
-        box(ws, f"{label_col}{r0}:{label_col}{r1}")
-        box(ws, f"{value_col}{r0}:{value_col}{r1}")
-    box(ws, f"A{r0}:A{r1}")
+        styles.put(ws, f"{value_col}{r0}", opinion or None, align=INDENT_LEFT)
+        styles.put(ws, f"{value_col}{r0 + 2}", SEAL, align=SEAL_ALIGN)
+        styles.put(ws, f"{value_col}{r1}", when, align=REVIEW_DATE)
+        outlines.box(f"{label_col}{r0}:{label_col}{r1}").box(f"{value_col}{r0}:{value_col}{r1}")
+    outlines.box(f"A{r0}:A{r1}")
+    styles.apply(ws, outlines)
 
     a4(ws, fit_width=1, fit_height=1, margins=MARGINS)
     ws.print_area = PRINT_AREA

@@ -116,13 +116,18 @@ TERMS: dict[str, list[tuple[str, str | None, int]]] = {
 }
 
 
+_ACCOUNT_TERMS: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
+for _m, _terms in TERMS.items():
+    for _acc, _sign, _factor in _terms:
+        _ACCOUNT_TERMS[_acc].append((_m, _sign, _factor))
+
+
 def measure_of(account: str, amount: int) -> dict[str, int]:
     """What one posting adds to each figure (fen)."""
     out: dict[str, int] = {}
-    for m, terms in TERMS.items():
-        for acc, sign, factor in terms:
-            if acc == account and (sign is None or (sign == ">0" and amount > 0) or (sign == "<0" and amount < 0)):
-                out[m] = out.get(m, 0) + factor * amount
+    for m, sign, factor in _ACCOUNT_TERMS.get(account, ()):
+        if sign is None or (sign == ">0" and amount > 0) or (sign == "<0" and amount < 0):
+            out[m] = out.get(m, 0) + factor * amount
     return out
 
 
@@ -192,7 +197,8 @@ class Exception_:
 
 def _sum_by(session: Session, keys: Sequence[Any], accounts: Sequence[str], *, sign: int = -1,
             as_of: date | None = None, positive: bool | None = None) -> dict[tuple[Any, ...], int]:
-    amount = P.c.amount_fen
+    """Σ amount of the postings to ``accounts`` grouped by ``keys`` (× ``sign``), zero sums left out."""
+    amount: Any = P.c.amount_fen
     if positive is True:
         amount = case((P.c.amount_fen > 0, P.c.amount_fen), else_=0)
     elif positive is False:
@@ -200,23 +206,127 @@ def _sum_by(session: Session, keys: Sequence[Any], accounts: Sequence[str], *, s
     q = select(*keys, func.sum(amount)).where(P.c.account_code.in_(list(accounts))).group_by(*keys)
     if as_of is not None:
         q = q.select_from(P.join(E, E.c.id == P.c.entry_id)).where(E.c.entry_date <= as_of)
-    return {tuple(row[:-1]): sign * int(row[-1] or 0) for row in session.execute(q)}
+    return {tuple(row[:-1]): sign * int(row[-1]) for row in session.execute(q) if row[-1]}
 
 
-def find_exceptions(session: Session, *, as_of: date | None = None) -> list[Exception_]:
-    """Every disagreement between the journal and the claim records (see the module's docstring)."""
-    out: list[Exception_] = []
-    claims = {row.id: row for row in session.execute(
-        select(Claim.id, Claim.number, Claim.platform_id, Claim.state, Claim.approved_fen))}
+# What the per-claim checks compare, from one read of a window's postings: name → (accounts, sign filter).
+WINDOW_SUMS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "committed": (tuple(A.COMMITTED_ACCOUNTS), None),  # −: 累计审定
+    "issued": ((A.OBLIGATED, A.EXPENDED), None),  # −: 已下达
+    "obligated": ((A.OBLIGATED,), None),  # −: 已下达未拨付
+    "expended": ((A.EXPENDED,), None),  # −: 已拨付
+    "rec_debit": ((A.RECOVERY_RECEIVABLE,), ">0"),  # +: 应收追回款 debits
+    "rec_credit": ((A.RECOVERY_RECEIVABLE,), "<0"),  # −: 追回到账
+}
+
+
+def _window_sums(session: Session, ids: tuple[int, int], as_of: date | None) -> dict[tuple[int, str | None], dict[str, int]]:
+    """Per (claim, payer) of the claims with ids in ``ids``: the raw sums of :data:`WINDOW_SUMS` (fen, debit +).
+
+    One pass over the window's postings, read through the ``claim_id`` index: only the claim range is in
+    WHERE, the accounts are inside the sums. (With the accounts in WHERE, SQLite, which has no statistics
+    unless ANALYZE was run, picks the account index and reads every posting of those accounts for each
+    window.)"""
+    cols = []
+    for name, (accounts, sign) in WINDOW_SUMS.items():
+        cond: Any = P.c.account_code.in_(list(accounts))
+        if sign == ">0":
+            cond = cond & (P.c.amount_fen > 0)
+        elif sign == "<0":
+            cond = cond & (P.c.amount_fen < 0)
+        cols.append(func.sum(case((cond, P.c.amount_fen), else_=0)).label(name))
+    q = (select(P.c.claim_id, P.c.payer_code, *cols).where(P.c.claim_id.between(*ids))
+         .group_by(P.c.claim_id, P.c.payer_code))
+    if as_of is not None:
+        q = q.select_from(P.join(E, E.c.id == P.c.entry_id)).where(E.c.entry_date <= as_of)
+    names = tuple(WINDOW_SUMS)
+    out: dict[tuple[int, str | None], dict[str, int]] = {}
+    for claim_id, payer, *values in session.execute(q):
+        if any(values):
+            out[(claim_id, payer)] = {name: int(v or 0) for name, v in zip(names, values, strict=True)}
+    return out
+
+
+def _by_claim(sums: dict[tuple[int, str | None], dict[str, int]], name: str, sign: int) -> dict[tuple[int], int]:
+    out: dict[tuple[int], int] = defaultdict(int)
+    for (cid, _payer), v in sums.items():
+        out[(cid,)] += sign * v[name]
+    return {k: v for k, v in out.items() if v}
+
+
+def _by_payer(sums: dict[tuple[int, str | None], dict[str, int]], name: str,
+              sign: int) -> dict[tuple[int, str | None], int]:
+    return {k: sign * v[name] for k, v in sums.items() if v[name]}
+
+
+CLAIM_WINDOW = 5_000  # claims checked at a time: memory is per window, not per journal
+CHECKS = ("审定 vs 承诺分录", "审定份额 vs 承诺分录", "付款记录无凭证", "付款记录 vs 已支出分录", "资金下达 vs 已下达分录",
+          "追回记录 vs 应收分录", "预算指标 vs 预算批复分录", "已拨付状态 vs 未拨付余额")
+
+
+def claim_windows(session: Session, size: int = CLAIM_WINDOW) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of claim ids (first, last), ``size`` claims each, in id order."""
+    after: int | None = None
+    while True:
+        q = select(Claim.id).order_by(Claim.id).limit(size)
+        if after is not None:
+            q = q.where(Claim.id > after)
+        ids = session.execute(q).scalars().all()
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        after = ids[-1]
+
+
+def find_exceptions(session: Session, *, as_of: date | None = None, window: int = CLAIM_WINDOW) -> list[Exception_]:
+    """Every disagreement between the journal and the claim records (see the module's docstring).
+
+    The claims are checked ``window`` at a time (a range of claim ids: the journal's sums for those claims
+    come from the ``claim_id`` index), so memory holds one window's records and sums and the exceptions
+    found, whatever the size of the journal. The list is in the order of :data:`CHECKS`, then claim id."""
     platforms = {pid: code for pid, code in session.execute(select(Platform.id, Platform.code))}
+    found: dict[str, list[Exception_]] = {check: [] for check in CHECKS}
+
+    def add(x: Exception_) -> None:
+        found["追回记录 vs 应收分录" if x.check == "追回到账 vs 应收分录" else x.check].append(x)
+
+    for ids in claim_windows(session, window):
+        for x in _claim_checks(session, ids, as_of, platforms):
+            add(x)
+    # budgets vs appropriation postings (per payer, year and program; no claim)
+    if as_of is None:
+        approp = _sum_by(session, [P.c.payer_code, P.c.fiscal_year, P.c.program], [A.BUDGET_AUTHORITY], sign=1)
+        budgets = {(b.payer_code, b.fiscal_year, b.program): int(b.appropriation_fen)
+                   for b in session.execute(select(Budget.payer_code, Budget.fiscal_year, Budget.program,
+                                                   Budget.appropriation_fen))}
+        for key in sorted(set(budgets) | set(approp), key=lambda k: tuple(str(x) for x in k)):
+            if budgets.get(key, 0) != approp.get(key, 0):
+                payer, year, program = key
+                add(Exception_("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
+                               approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符"))
+    return [x for check in CHECKS for x in found[check]]
+
+
+def _claim_checks(session: Session, ids: tuple[int, int], as_of: date | None,
+                  platforms: dict[int, str]) -> Iterator[Exception_]:
+    """The per-claim checks for the claims with ids in ``ids`` (first, last)."""
+    first, last = ids
+    claims = {row.id: row for row in session.execute(
+        select(Claim.id, Claim.number, Claim.platform_id, Claim.state, Claim.approved_fen)
+        .where(Claim.id.between(first, last)).order_by(Claim.id))}
 
     def claim_dated(when: date | None) -> bool:
         return as_of is None or when is None or when <= as_of
 
+    def code(c: Any) -> str:
+        return platforms.get(c.platform_id, "")
+
     # 1. approved amount vs committed postings, per claim
-    committed = _sum_by(session, [P.c.claim_id], A.COMMITTED_ACCOUNTS, as_of=as_of)
+    sums = _window_sums(session, ids, as_of)
+    committed = _by_claim(sums, "committed", -1)
     approvals: dict[int, Any] = {}
-    for a in session.execute(select(Approval.claim_id, Approval.meeting_date, Approval.shares).order_by(Approval.id)):
+    for a in session.execute(select(Approval.claim_id, Approval.meeting_date, Approval.shares)
+                             .where(Approval.claim_id.between(first, last)).order_by(Approval.id)):
         approvals[a.claim_id] = a  # the latest approval of each claim
     for cid, c in claims.items():
         approval = approvals.get(cid)
@@ -227,11 +337,10 @@ def find_exceptions(session: Session, *, as_of: date | None = None) -> list[Exce
         if expected != journal:
             why = ("审定金额与已承诺分录不符" if c.state in DECIDED else
                    f"申请状态为{c.state}，不应有已承诺金额")
-            out.append(Exception_("审定 vs 承诺分录", c.number, "", platforms.get(c.platform_id, ""),
-                                  expected, journal, why))
+            yield Exception_("审定 vs 承诺分录", c.number, "", code(c), expected, journal, why)
     # 2. approval shares vs committed postings per payer
-    by_payer = _sum_by(session, [P.c.claim_id, P.c.payer_code], A.COMMITTED_ACCOUNTS, as_of=as_of)
-    payers_of: dict[int, set[str]] = defaultdict(set)
+    by_payer = _by_payer(sums, "committed", -1)
+    payers_of: dict[int, set[str | None]] = defaultdict(set)
     for k, p in by_payer:
         payers_of[k].add(p)
     for cid, approval in approvals.items():
@@ -243,8 +352,9 @@ def find_exceptions(session: Session, *, as_of: date | None = None) -> list[Exce
             share = int(approval.shares.get(payer, 0))
             journal = by_payer.get((cid, payer), 0)
             if share != journal:
-                out.append(Exception_("审定份额 vs 承诺分录", c.number, payer, platforms.get(c.platform_id, ""),
-                                      share, journal, "党组会审定的财政份额与该财政已承诺分录不符"))
+                yield Exception_("审定份额 vs 承诺分录", c.number, payer, code(c), share, journal,
+                                 "党组会审定的财政份额与该财政已承诺分录不符")
+    del approvals, by_payer, payers_of, committed
     # 3. payments table vs expended postings, per claim and payer (payments reversed by an entry excluded)
     pay_entry = (select(ClaimEvent.entry_id)
                  .where(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
@@ -253,85 +363,77 @@ def find_exceptions(session: Session, *, as_of: date | None = None) -> list[Exce
     reversed_ = exists().where(E.c.reverses_id == pay_entry)
     if as_of is not None:
         reversed_ = exists().where(E.c.reverses_id == pay_entry, E.c.entry_date <= as_of)
-    paid_records: dict[tuple[int, str], int] = defaultdict(int)
-    q = select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.date,
-               Payment.amount_fen, pay_entry.label("entry"), reversed_.label("reversed"))
+    paid_records: dict[tuple[int, str | None], int] = defaultdict(int)
+    q = (select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.date,
+                Payment.amount_fen, pay_entry.label("entry"), reversed_.label("reversed"))
+         .where(Payment.claim_id.between(first, last)).order_by(Payment.claim_id, Payment.id))
     if as_of is not None:
         q = q.where(Payment.date <= as_of)
     for pid, cid, payer, voucher, _when, amount, entry, was_reversed in session.execute(q):
         c = claims[cid]
         if entry is None:
-            out.append(Exception_("付款记录无凭证", c.number, payer, platforms.get(c.platform_id, ""),
-                                  int(amount), None, f"付款记录 #{pid}（凭证号 {voucher}）没有对应的拨付记账凭证"))
+            yield Exception_("付款记录无凭证", c.number, payer, code(c), int(amount), None,
+                             f"付款记录 #{pid}（凭证号 {voucher}）没有对应的拨付记账凭证")
         if not was_reversed:
             paid_records[(cid, payer)] += int(amount)
-    expended = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.EXPENDED], as_of=as_of)
+    expended = _by_payer(sums, "expended", -1)
     for key in sorted(set(paid_records) | set(expended), key=lambda k: (k[0] or 0, k[1] or "")):
         cid, payer = key
         records, journal = paid_records.get(key, 0), expended.get(key, 0)
         if records != journal and cid in claims:
             c = claims[cid]
-            out.append(Exception_("付款记录 vs 已支出分录", c.number, payer or "", platforms.get(c.platform_id, ""),
-                                  records, journal, "付款表合计与已支出（8104）分录不符"))
+            yield Exception_("付款记录 vs 已支出分录", c.number, payer or "", code(c), records, journal,
+                             "付款表合计与已支出（8104）分录不符")
+    del paid_records, expended
     # 4. fund issues vs obligated postings
-    issued = _sum_by(session, [P.c.claim_id], [A.OBLIGATED, A.EXPENDED], as_of=as_of)
-    fund_issues = {fi.claim_id: fi for fi in session.execute(select(FundIssue)).scalars()
-                   if as_of is None or fi.date <= as_of}
+    issued = _by_claim(sums, "issued", -1)
+    fund_issues = {cid: doc for cid, doc, when in session.execute(
+        select(FundIssue.claim_id, FundIssue.document_number, FundIssue.date)
+        .where(FundIssue.claim_id.between(first, last))) if as_of is None or when <= as_of}
     for cid in sorted(set(fund_issues) | {k[0] for k in issued if k[0] is not None}):
-        c = claims.get(cid)
-        if c is None:
+        if cid not in claims:
             continue
+        c = claims[cid]
         journal = issued.get((cid,), 0)
         if cid in fund_issues:
             expected = int(c.approved_fen or 0)
             if journal != expected:
-                out.append(Exception_("资金下达 vs 已下达分录", c.number, "", platforms.get(c.platform_id, ""),
-                                      expected, journal, f"已下达（{fund_issues[cid].document_number}），"
-                                      "下达分录（8103+8104）与审定金额不符"))
+                yield Exception_("资金下达 vs 已下达分录", c.number, "", code(c), expected, journal,
+                                 f"已下达（{fund_issues[cid]}），下达分录（8103+8104）与审定金额不符")
         elif journal:
-            out.append(Exception_("资金下达 vs 已下达分录", c.number, "", platforms.get(c.platform_id, ""),
-                                  None, journal, "有已下达分录但没有资金下达记录"))
+            yield Exception_("资金下达 vs 已下达分录", c.number, "", code(c), None, journal,
+                             "有已下达分录但没有资金下达记录")
+    del issued, fund_issues
     # 5. recoveries vs the receivable
-    rec_records: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    q2 = select(Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen, Recovery.received_fen)
+    rec_records: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    q2 = (select(Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen, Recovery.received_fen)
+          .where(Recovery.claim_id.between(first, last)))
     if as_of is not None:
         q2 = q2.where(Recovery.date <= as_of)
     for cid, payer, amount, received in session.execute(q2):
         rec_records[(cid, payer)][0] += int(amount)
         rec_records[(cid, payer)][1] += int(received)
-    rec_journal = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.RECOVERY_RECEIVABLE], sign=1, as_of=as_of,
-                          positive=True)
-    rec_paid = _sum_by(session, [P.c.claim_id, P.c.payer_code], [A.RECOVERY_RECEIVABLE], sign=-1, as_of=as_of,
-                       positive=False)
+    rec_journal = _by_payer(sums, "rec_debit", 1)
+    rec_paid = _by_payer(sums, "rec_credit", -1)
     for key in sorted(set(rec_records) | set(rec_journal), key=lambda k: (k[0] or 0, k[1] or "")):
         cid, payer = key
-        c = claims.get(cid)
-        if c is None:
+        if cid not in claims:
             continue
+        c = claims[cid]
         amount, received = rec_records.get(key, [0, 0])
         if amount != rec_journal.get(key, 0):
-            out.append(Exception_("追回记录 vs 应收分录", c.number, payer or "", platforms.get(c.platform_id, ""),
-                                  amount, rec_journal.get(key, 0), "追回表金额与应收追回款（1201）借方不符"))
+            yield Exception_("追回记录 vs 应收分录", c.number, payer or "", code(c), amount,
+                             rec_journal.get(key, 0), "追回表金额与应收追回款（1201）借方不符")
         if as_of is None and received != rec_paid.get(key, 0):
-            out.append(Exception_("追回到账 vs 应收分录", c.number, payer or "", platforms.get(c.platform_id, ""),
-                                  received, rec_paid.get(key, 0), "追回表已到账金额与应收追回款（1201）贷方不符"))
-    # 6. budgets vs appropriation postings
-    if as_of is None:
-        approp = _sum_by(session, [P.c.payer_code, P.c.fiscal_year, P.c.program], [A.BUDGET_AUTHORITY], sign=1)
-        budgets = {(b.payer_code, b.fiscal_year, b.program): int(b.appropriation_fen)
-                   for b in session.execute(select(Budget)).scalars()}
-        for key in sorted(set(budgets) | set(approp), key=lambda k: tuple(str(x) for x in k)):
-            if budgets.get(key, 0) != approp.get(key, 0):
-                payer, year, program = key
-                out.append(Exception_("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
-                                      approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符"))
+            yield Exception_("追回到账 vs 应收分录", c.number, payer or "", code(c), received,
+                             rec_paid.get(key, 0), "追回表已到账金额与应收追回款（1201）贷方不符")
+    del rec_records, rec_journal, rec_paid
     # 7. paid claims with an outstanding obligation
-    obligated = _sum_by(session, [P.c.claim_id], [A.OBLIGATED], as_of=as_of)
+    obligated = _by_claim(sums, "obligated", -1)
     for cid, c in claims.items():
         if c.state == "paid" and obligated.get((cid,), 0) != 0:
-            out.append(Exception_("已拨付状态 vs 未拨付余额", c.number, "", platforms.get(c.platform_id, ""),
-                                  0, obligated[(cid,)], "申请状态为已全部拨付，但已下达（8103）仍有余额"))
-    return out
+            yield Exception_("已拨付状态 vs 未拨付余额", c.number, "", code(c), 0, obligated[(cid,)],
+                             "申请状态为已全部拨付，但已下达（8103）仍有余额")
 
 
 # ---------------------------------------------------------------- the workbook
@@ -378,8 +480,10 @@ def _entries_query(all_postings: bool, as_of: date | None) -> Any:
 
 
 def _stream(session: Session, q: Any) -> Iterator[Any]:
+    """The rows of ``q``, fetched ``STREAM_BATCH`` at a time (a server-side cursor on PostgreSQL)."""
     result = session.execute(q, execution_options={"yield_per": STREAM_BATCH})
-    yield from result
+    for rows in result.partitions():
+        yield from rows
 
 
 def _q(sheet: str) -> str:
@@ -490,7 +594,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     pending: dict[int | None, set[str | None]] = defaultdict(set)
     for pid_, program_ in groups:
         pending[pid_].add(program_)
-    order: list[int | None] = sorted(p for p in pending if p is not None)
+    order: list[int | None] = [p for p in sorted(p for p in pending if p is not None)]
     if None in pending:
         order.append(None)
     oi = 0
@@ -632,8 +736,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     about.append([])
     for line in DEFINITIONS:
         about.append([styled(about, line, border=None, align=LEFT)])
-    path = save(wb, out)
-    return path
+    return save(wb, out, compresslevel=1)
 
 
 def _signed_total(session: Session, account: str, positive: bool, as_of: date | None) -> int:
@@ -657,5 +760,5 @@ DEFINITIONS = (
 )
 
 
-__all__ = ["Caps", "Exception_", "find_exceptions", "measure_formula", "write"]
+__all__ = ["CHECKS", "Caps", "Exception_", "claim_windows", "find_exceptions", "measure_formula", "write"]
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from copy import copy
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import annex3 as R
-from reports.xlsx import ReportError
+from reports.xlsx import ReportError, exact_format, save
 from tests.reports.world import World
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_ba30c5352f980a71.txt"
@@ -30,6 +35,36 @@ VALUE_CELLS = ("C4", "C5", "E5", "C6", "E6", "C7", "C8", "C9", "E9", "C10", "C17
 def _exact(v: object) -> Decimal:
     assert isinstance(v, (int, float)), v
     return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+
+
+def check_form(ws: Worksheet, form: R.Annex3Form) -> None:
+    """Read a generated sheet back: every field of ``form`` in its cell (amounts exact, with the format
+    that shows exactly their decimals), the fixed text, the merges and the print settings."""
+    for _, label, value in form.fields():
+        if label not in R.FIELD_CELLS:  # the undertakings and the signature line: fixed text
+            assert label in {ws[ref].value for ref in LABELS}, label
+            continue
+        cell = ws[R.FIELD_CELLS[label]]
+        if isinstance(value, Decimal):
+            assert _exact(cell.value) == value, label
+            assert cell.number_format == exact_format(value), label
+        else:
+            assert cell.value == (value or None), label
+    for ref, text in LABELS.items():
+        assert ws[ref].value == text, ref
+    assert {str(r) for r in ws.merged_cells.ranges} == MERGES
+    check_print_settings(ws)
+
+
+def check_print_settings(ws: Worksheet) -> None:
+    """A4 portrait, fitted to one page, centred, its print area and margins."""
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    assert ws.print_area == f"'{ws.title}'!$A$1:$E$20"
+    m = ws.page_margins
+    assert (m.left, m.right, m.top, m.bottom) == (0.75, 0.75, 0.9, 0.8)
+    assert ws.print_options.horizontalCentered is True
 
 
 def test_fields_in_the_documents_order_with_exact_wan() -> None:
@@ -68,9 +103,7 @@ def test_blank_form_layout_and_print_settings(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["附件3"]
     ws = wb["附件3"]
-    assert {str(r) for r in ws.merged_cells.ranges} == MERGES
-    for ref, text in LABELS.items():
-        assert ws[ref].value == text, ref
+    check_form(ws, R.blank())
     for ref in VALUE_CELLS:
         assert ws[ref].value is None, ref
     assert ws["B16"].value == ws["C20"].value == ws["E20"].value == "年    月    日"
@@ -84,51 +117,134 @@ def test_blank_form_layout_and_print_settings(tmp_path: Path) -> None:
     # fonts: 宋体 title, 仿宋 body, GB2312 charset for substitution
     assert ws["A2"].font.name == "宋体" and ws["A2"].font.b and ws["A2"].font.sz == 18
     assert ws["B4"].font.name == "仿宋" and ws["B4"].font.charset == 134
-    # A4 portrait, one page, print area, margins
-    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
-    assert ws.print_area == "'附件3'!$A$1:$E$20"
-    m = ws.page_margins
-    assert (m.left, m.right, m.top, m.bottom) == (0.75, 0.75, 0.9, 0.8)
-    assert ws.print_options.horizontalCentered is True
+    assert ws.sheet_view.showGridLines is False
+
+
+# The expected forms of the world's claims, stated from the story (tests/reports/world.py), not computed.
+P1_FORM = dict(applicant="嘉兴某新材料科技有限公司", head_person="张三", head_phone="0573-82000000",
+               contact_person="李四", contact_mobile="13800000000", platform_name="嘉兴市新材料中试平台",
+               level="省级", platform_document="浙经信〔2026〕8号")
+P2_FORM = R.Annex3Form(
+    applicant="嘉善某智能装备有限公司", head_person="王五", head_phone="0573-84000000", contact_person="赵六",
+    contact_mobile="13900000000", platform_name="嘉善县智能装备中试平台", level="国家级",
+    # invoices net of VAT: 1,234,567.89 + 2,000,000.00 + 765,432.13 = 4,000,000.02 元 = 400.000002 万元
+    equipment_wan=Decimal("400.000002"),
+    # requested on the filed invoices: 30% × 4,000,000.02 = 1,200,000.006 → 1,200,000.01 元
+    requested_wan=Decimal("120.000001"),
+    platform_document="工信部〔2026〕3号",  # the recognition's document: the claim stated none
+    econ_opinion="材料齐全，同意上报", econ_date="2026年3月5日", finance_opinion="同意", finance_date="2026年3月6日")
+N1_FORM = R.Annex3Form(**P1_FORM, equipment_wan=Decimal("200"), requested_wan=Decimal("60"),  # invoices 2,000,000 元
+                       econ_opinion="材料齐全，同意上报", econ_date="2026年3月4日", finance_opinion="同意",
+                       finance_date="2026年3月5日")
+N3_FORM = R.Annex3Form(**P1_FORM, equipment_wan=Decimal("200"),  # no invoices: the audited 2026 investment
+                       requested_wan=Decimal("60"), econ_opinion="材料齐全，同意上报", econ_date="2027年3月4日",
+                       finance_opinion="同意", finance_date="2027年3月5日")
 
 
 def test_prefilled_from_the_ledger(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with db.sessions() as s:
         path = R.write_claim(s, world.n2, tmp_path / "a3.xlsx")
-    ws = openpyxl.load_workbook(path)["附件3"]
-    assert (ws["C4"].value, ws["C5"].value, ws["E5"].value) == ("嘉善某智能装备有限公司", "王五", "0573-84000000")
-    assert (ws["C6"].value, ws["E6"].value, ws["C7"].value) == ("赵六", "13900000000", "嘉善县智能装备中试平台")
-    assert ws["C8"].value == "国家级"
-    # invoices net of VAT: 1,234,567.89 + 2,000,000.00 + 765,432.13 = 4,000,000.02 元 = 400.000002 万元
-    assert _exact(ws["C9"].value) == Decimal("400.000002") and ws["C9"].number_format == "#,##0.000000"
-    # requested on the filed invoices: 30% × 4,000,000.02 = 1,200,000.006 → 1,200,000.01 元
-    assert _exact(ws["E9"].value) == Decimal("120.000001") and ws["E9"].number_format == "#,##0.000000"
-    assert ws["C10"].value == "工信部〔2026〕3号"  # the recognition's document: the claim stated none
-    assert (ws["C17"].value, ws["C20"].value) == ("材料齐全，同意上报", "2026年3月5日")
-    assert (ws["E17"].value, ws["E20"].value) == ("同意", "2026年3月6日")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["附件3"]
+    ws = wb["附件3"]
+    check_form(ws, P2_FORM)
+    assert ws["C9"].number_format == ws["E9"].number_format == "#,##0.000000"
     assert ws["B16"].value == "年    月    日"  # signed by hand
     with db.sessions() as s:
         path = R.write_claim(s, world.n3, tmp_path / "a3-audited.xlsx")
     ws = openpyxl.load_workbook(path)["附件3"]
-    assert _exact(ws["C9"].value) == Decimal("200") and ws["C9"].number_format == "#,##0"  # audited 2026 investment
-    assert ws["C8"].value == "省级" and ws["C10"].value == "浙经信〔2026〕8号"
+    check_form(ws, N3_FORM)
+    assert ws["C9"].number_format == "#,##0"
 
 
 def test_batch_workbook_one_sheet_per_claim(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with db.sessions() as s:
         path = R.write_batch(s, "330402", tmp_path / "nh.xlsx")
+        only_2027 = R.write_batch(s, "330402", tmp_path / "nh-2027.xlsx", year=2027)
+        both = R.write_batch(s, "330421", tmp_path / "js.xlsx")
         with pytest.raises(ReportError, match="no claim"):
             R.write_claim(s, "SQ-none", tmp_path / "x.xlsx")
         with pytest.raises(ReportError, match="no equipment-subsidy claims"):
             R.write_batch(s, "330411", tmp_path / "x.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [world.n1, world.n3]
-    for name in wb.sheetnames:
-        ws = wb[name]
-        assert ws["A2"].value == "国家、省级中试平台补助资金申请表"
-        assert {str(r) for r in ws.merged_cells.ranges} == MERGES
-        assert ws.print_area == f"'{name}'!$A$1:$E$20"
-    assert _exact(wb[world.n1]["E9"].value) == Decimal("60")  # requested 600,000 元 on the filed invoices
-    assert _exact(wb[world.n1]["C9"].value) == Decimal("200")  # invoices net 2,000,000 元
+    check_form(wb[world.n1], N1_FORM)
+    check_form(wb[world.n3], N3_FORM)
+    assert openpyxl.load_workbook(only_2027).sheetnames == [world.n3]
+    js = openpyxl.load_workbook(both)
+    assert js.sheetnames == [world.n2]
+    check_form(js[world.n2], P2_FORM)
+
+
+def test_a_claim_of_another_program_is_refused(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.ledger.world import run_to_audited
+
+    other = run_to_audited(db, program="municipal-award", filed=date(2027, 4, 1), invoices=[],
+                           requested_fen=100_000_000)
+    with db.sessions() as s, pytest.raises(ReportError, match="municipal-award claim"):
+        R.write_claim(s, other, tmp_path / "x.xlsx")
+
+
+def test_sheet_titles_are_valid_and_unique() -> None:
+    taken: set[str] = set()
+    assert R.sheet_title("SQ2026/000001", taken) == "SQ2026_000001"
+    assert R.sheet_title("SQ2026/000001", taken) == "SQ2026_000001_2"
+    assert len(R.sheet_title("x" * 40, taken)) == 31
+
+
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("soffice", "pdfinfo", "pdftoppm")),
+                    reason="LibreOffice (soffice) or poppler-utils (pdfinfo, pdftoppm) is not installed")
+def test_libreoffice_prints_each_form_on_one_a4_page(tmp_path: Path) -> None:
+    """docs/render_annex3.sh on a workbook of three forms (blank, prefilled, long values): LibreOffice prints
+    each sheet on one A4 portrait page (the script checks it with pdfinfo and fails otherwise), and the PNG
+    of the first page has A4 proportions."""
+    script = Path(__file__).resolve().parents[2] / "docs" / "render_annex3.sh"
+    long = R.Annex3Form(applicant="嘉兴" + "某" * 40 + "有限公司", platform_name="中试平台" * 10,
+                        platform_document="浙经信〔2026〕8号 " + "关于公布省级中试平台名单的通知" * 3,
+                        econ_opinion="同意。" * 40, finance_opinion="同意。" * 40,
+                        equipment_wan=Decimal("12345.678901"), requested_wan=Decimal("1000"), claim_number="long")
+    save(R.workbook([R.blank(), replace(P2_FORM, claim_number="P2"), long], by_claim=True), tmp_path / "forms.xlsx")
+    png = tmp_path / "forms.png"
+    run = subprocess.run(["bash", str(script), str(tmp_path / "forms.xlsx"), str(png)], capture_output=True,
+                         text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert abs(height / width - 297 / 210) < 0.01
+
+
+def test_the_render_script_refuses_what_is_not_a_workbook(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "docs" / "render_annex3.sh"
+    bad = subprocess.run(["bash", str(script), str(script), str(tmp_path / "x.png")], capture_output=True, text=True,
+                         timeout=60)
+    if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
+        assert bad.returncode == 3 and "is not installed" in bad.stderr
+    else:
+        assert bad.returncode == 2 and "not an xlsx workbook" in bad.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_shared_styles_equal_styles_assigned_cell_by_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout assigns each combination of styles once and copies it to the other cells; the result must
+    be what assigning every cell its own font, alignment, format and border gives."""
+    fast = openpyxl.load_workbook(R.write_blank(tmp_path / "fast.xlsx"))["附件3"]
+
+    def cell_by_cell(self, ws, outlines):  # type: ignore[no-untyped-def]
+        for ref, (f, align, fmt) in self.text.items():
+            ws[ref].font, ws[ref].alignment = f, align
+            if fmt:
+                ws[ref].number_format = fmt
+        outlines.draw(ws)
+
+    monkeypatch.setattr(R._Styles, "apply", cell_by_cell)
+    slow = openpyxl.load_workbook(R.write_blank(tmp_path / "slow.xlsx"))["附件3"]
+    assert fast.max_row == slow.max_row and fast.max_column == slow.max_column
+    for row in slow.iter_rows():
+        for cell in row:
+            other = fast[cell.coordinate]
+            assert (other.value, other.number_format) == (cell.value, cell.number_format), cell.coordinate
+            for attr in ("font", "alignment", "fill", "protection"):  # copy(): the style itself, not its proxy
+                assert copy(getattr(other, attr)) == copy(getattr(cell, attr)), (cell.coordinate, attr)
+            for side in ("left", "right", "top", "bottom"):
+                assert getattr(other.border, side).style == getattr(cell.border, side).style, (cell.coordinate, side)

@@ -99,3 +99,19 @@ def test_every_command_writes_its_workbook(db, world: World, tmp_path: Path,  # 
     assert bad.exit_code == 2 and "no claim 'SQ-none'" in bad.output
     bad = runner.invoke(reports_cli, ["trial-balance", "--from", "2026-13-01", "--to", "2026-12-31"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+    out = tmp_path / "audited.xlsx"
+    ok = runner.invoke(reports_cli, ["annex3-batch", "--jurisdiction", "330402", "--state", "audited", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert openpyxl.load_workbook(out).sheetnames == [world.n3]
+    bad = runner.invoke(reports_cli, ["annex3-batch", "--jurisdiction", "330402", "--state", "nonsense"])
+    assert bad.exit_code == 2 and "not a claim state" in bad.output
+
+
+def test_the_report_commands_are_subsidy_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "blank.xlsx"
+    result = CliRunner().invoke(cli, ["report", "annex3-blank", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0

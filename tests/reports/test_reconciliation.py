@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from ledger import accounts as A
 from ledger.queries import balance
@@ -107,6 +107,7 @@ def test_a_payment_without_its_entry_is_an_exception(db, world: World, tmp_path:
     with db.sessions() as s:
         path = R.write(s, tmp_path / "rec.xlsx")
         found = R.find_exceptions(s)
+        assert R.find_exceptions(s, window=1) == found  # checked one claim at a time: the same list
     kinds = {(x.check, x.claim, x.payer, x.records_fen, x.journal_fen) for x in found}
     assert kinds == {
         ("付款记录无凭证", world.n1, "330402", 1_234_567, None),
@@ -148,3 +149,34 @@ def test_plain_baseline_writes_the_same_cells(db, world: World, tmp_path: Path) 
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert list(a[name].iter_rows(values_only=True)) == list(b[name].iter_rows(values_only=True)), name
+
+
+def test_every_other_check_finds_its_planted_disagreement(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Records changed behind the journal's back: a payer's share, a budget, a recovery's receipt, and a
+    claim marked paid with money still issued but unpaid; each is listed once, with both amounts."""
+    from ledger.models import Approval, Claim
+
+    with db.sessions.begin() as s:
+        c1 = s.execute(select(Claim).where(Claim.number == world.n1)).scalar_one()
+        approval = s.execute(select(Approval).where(Approval.claim_id == c1.id)).scalar_one()
+        approval.shares = {**approval.shares, "330402": approval.shares["330402"] - 1, "330400": 1 + approval.shares[
+            "330400"]}
+        s.execute(text("UPDATE budgets SET appropriation_fen = appropriation_fen + 7 "
+                       "WHERE payer_code = '330421' AND fiscal_year = 2026"))
+        s.execute(text("UPDATE recoveries SET received_fen = received_fen + 1"))
+        s.execute(text("UPDATE claims SET state = 'paid' WHERE id = :c"), {"c": c1.id})
+    with db.sessions() as s:
+        found = R.find_exceptions(s)
+        assert R.find_exceptions(s, window=2) == found
+        path = R.write(s, tmp_path / "rec.xlsx")
+    got = [(x.check, x.claim, x.payer, x.records_fen, x.journal_fen) for x in found]
+    assert got == [
+        ("审定份额 vs 承诺分录", world.n1, "330400", 25_000_001, 25_000_000),
+        ("审定份额 vs 承诺分录", world.n1, "330402", 25_000_000, 25_000_001),
+        ("追回到账 vs 应收分录", world.n2, "330421", 5_000_001, 5_000_000),
+        ("预算指标 vs 预算批复分录", "", "330421", 300_000_007, 300_000_000),
+        ("已拨付状态 vs 未拨付余额", world.n1, "", 0, 15_000_001),
+    ]
+    ws = openpyxl.load_workbook(path)["例外"]
+    assert ws["A1"].value == "例外：台账分录与申请记录不一致之处（5项）"
+    assert [r[1] for r in ws.iter_rows(min_row=3, values_only=True)] == [g[0] for g in got]

@@ -152,6 +152,10 @@ def demo(
     uvicorn.run(create_app(factory=factory), host=host, port=port, log_level="warning")
 
 
+from app.cli_reports import reports_cli  # noqa: E402  (the report commands live in their own module)
+
+cli.add_typer(reports_cli, name="report")
+
 user_cli = typer.Typer(no_args_is_help=True, help="用户管理")
 cli.add_typer(user_cli, name="user")
 

@@ -2,7 +2,7 @@
 
     subsidy report annex3 CLAIM [--out FILE]
     subsidy report annex3-blank [--out FILE]
-    subsidy report annex3-batch --jurisdiction CODE [--year Y] [--out FILE]
+    subsidy report annex3-batch --jurisdiction CODE [--year Y] [--state S …] [--out FILE]
     subsidy report notice-list NOTICE_ID [--unit yuan|wan] [--out FILE]
     subsidy report fund-issue --payer CODE [--fiscal-year Y] [--as-of DATE] [--unit yuan|wan] [--out FILE]
     subsidy report reconciliation [--as-of DATE] [--all-postings] [--out FILE]
@@ -32,12 +32,12 @@ Out = Annotated[Path | None, typer.Option("--out", "-o", help="the xlsx file to 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from ledger.db import ensure_schema, make_engine, session_factory
+    from ledger.db import ensure_schema, make_engine, reading, session_factory
 
     engine = make_engine()
     ensure_schema(engine)
     try:
-        with session_factory(engine)() as session:
+        with reading(session_factory(engine)) as session:  # read-only: never holds SQLite's write lock
             yield session
     finally:
         engine.dispose()
@@ -89,12 +89,20 @@ def annex3_blank(out: Out = None) -> None:
 def annex3_batch(
     jurisdiction: Annotated[str, typer.Option(help="jurisdiction code, e.g. 330402 南湖区")],
     year: Annotated[int | None, typer.Option(help="only claims filed in this year")] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        help="only claims in this state (repeatable), e.g. district_reviewed")] = None,
     out: Out = None,
 ) -> None:
     """附件3 for every claim of a jurisdiction's platforms: one workbook, one sheet per claim."""
+    from ledger.models import CLAIM_STATES
     from reports import annex3 as R
 
-    _run(lambda s: R.write_batch(s, jurisdiction, _out(out, f"附件3_{jurisdiction}.xlsx"), year=year))
+    for st in state or []:
+        if st not in CLAIM_STATES:
+            raise typer.BadParameter(f"{st!r} is not a claim state ({', '.join(CLAIM_STATES)})", param_hint="--state")
+
+    _run(lambda s: R.write_batch(s, jurisdiction, _out(out, f"附件3_{jurisdiction}.xlsx"), year=year,
+                                 states=state or None))
 
 
 @reports_cli.command("notice-list")
@@ -167,4 +175,4 @@ def evaluation_sheet(
 
 
 if __name__ == "__main__":
-    reports_cli()
+    reports_cli(prog_name="subsidy report")

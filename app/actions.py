@@ -388,6 +388,57 @@ def list_users(ctx: Context) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- reads
 
+class ComputedCache:
+    """Results the calculators recompute from a platform's history (a claim's explanation, cap
+    positions), kept per database while nothing has changed since.
+
+    The key includes the journal head (every state change of every claim posts an entry) and the
+    newest platform event (recognitions, evaluations … post nothing), so any write that could change a
+    result makes every earlier entry unreachable. A read-only request load then computes each result
+    once instead of on every request (bench/service.py)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        from collections import OrderedDict
+        from threading import Lock
+
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = Lock()
+        self._size = size
+
+    @staticmethod
+    def version(session: Session) -> tuple[Any, ...]:
+        from ledger.models import JournalHead
+
+        head = session.execute(select(JournalHead.last_id).where(JournalHead.id == 1)).scalar_one()
+        event = session.execute(select(func.max(PlatformEvent.id))).scalar_one()
+        return (str(session.get_bind().url), head, event or 0)
+
+    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        from copy import deepcopy
+
+        full = (*self.version(session), *key)
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return deepcopy(self._items[full])
+        value = compute()
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return deepcopy(value)
+
+
+computed = ComputedCache()
+
+
+def _explain(session: Session, number: str) -> dict[str, Any] | None:
+    try:
+        return S.explain(session, number).to_dict()
+    except (LedgerError, KeyError):  # KeyError: a claim its platform's scenario does not hold
+        return None
+
+
 @dataclass(frozen=True)
 class Page:
     number: int = 1
@@ -452,11 +503,15 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
         claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
                                  .order_by(Claim.application_date, Claim.id)).scalars().all()
         on = as_of or date.today()
-        caps = []
-        for program in sorted({c.program for c in claims}):
-            h = cap_headroom(session, code, program, on)
-            caps.append({"program": program, "level": h.level, "cap": yuan(h.cap), "committed": yuan(h.committed),
-                         "headroom": yuan(h.headroom), "as_of": on.isoformat()})
+        def positions() -> list[dict[str, Any]]:
+            out = []
+            for program in sorted({c.program for c in claims}):
+                h = cap_headroom(session, code, program, on)
+                out.append({"program": program, "level": h.level, "cap": yuan(h.cap), "committed": yuan(h.committed),
+                            "headroom": yuan(h.headroom), "as_of": on.isoformat()})
+            return out
+
+        caps = computed.get(session, ("caps", code, on), positions)
         return {
             **_platform_row(p, jurisdiction_names(session)),
             "head_person": p.head_person, "head_phone": p.head_phone, "contact_person": p.contact_person,
@@ -501,10 +556,7 @@ def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
         payers = sorted(set(approval.shares) if approval else set())
         notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
-        try:
-            result: dict[str, Any] | None = S.explain(session, number).to_dict()
-        except (LedgerError, KeyError):  # KeyError: a rejected/reversed claim is not in the platform's scenario
-            result = None
+        result = computed.get(session, ("explain", number), lambda: _explain(session, number))
         return {
             **_claim_row(c, p),
             "platform_document": c.platform_document, "years": c.years,

@@ -55,15 +55,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from ledger import services as S
 
@@ -81,26 +80,11 @@ def say(msg: str) -> None:
 
 # ---------------------------------------------------------------- databases
 
-@contextmanager
-def fresh_database(kind: str, pg_admin: str) -> Iterator[str]:
-    """A new empty database on ``kind`` ("sqlite" | "postgresql"), removed afterwards."""
-    if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix="bench_service_")
-        try:
-            yield f"sqlite:///{folder}/service.db"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    name = f"bench_service_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_database(kind: str, pg_admin: str) -> AbstractContextManager[str]:
+    """A new empty database on ``kind`` ("sqlite" | "postgresql"), removed afterwards (bench.ledger's)."""
+    from bench.ledger import fresh_database as fresh
+
+    return fresh(kind, pg_admin, "service")
 
 
 # ---------------------------------------------------------------- seeding

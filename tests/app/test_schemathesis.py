@@ -1,4 +1,4 @@
-"""Property-based tests of the API against its own OpenAPI document (schemathesis, SQLite).
+"""Property-based tests of the API against its own OpenAPI document (schemathesis, on each engine).
 
 Every operation gets generated requests — signed in as the city bureau, on a database holding a
 platform and a claim taken through its whole life — and each response must not be a server error,
@@ -8,9 +8,7 @@ must have a declared status code and content type, and must match the declared s
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +23,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ledger.db import make_engine, session_factory
 from tests.app.conftest import Service, make_service
 from tests.app.flow import approve_and_notice, file_claim, post, setup_budgets, setup_platform, to_audited
-from tests.conftest import LedgerDB
+from tests.conftest import _engines, new_database
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))  # more for a deeper run
@@ -52,16 +49,16 @@ def _load(service: Service) -> None:
     post(service.api("bureau"), f"/claims/{second}/objections", {"filed": "2026-04-02", "content": "异议"}, 201)
 
 
-@pytest.fixture(scope="module")
-def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    path = tmp_path_factory.mktemp("fuzz") / "ledger.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    service = make_service(LedgerDB(url, engine, session_factory(engine), "sqlite"))
+@pytest.fixture(scope="module", params=_engines())
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The loaded service on each engine: SQLite, and PostgreSQL when TEST_DATABASE_URL is set (where
+    column types and lengths are enforced, so it finds what SQLite lets pass)."""
+    databases = new_database(request.param, request, tmp_path_factory.mktemp("fuzz"))
+    db = next(databases)
+    service = make_service(db)
     _load(service)
     yield service
-    engine.dispose()
+    next(databases, None)  # drop the database
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,9 @@ Run it with ``subsidy serve`` (or ``subsidy demo``, which first loads the demo d
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,10 +33,23 @@ def prepare_database(url: str | None = None) -> sessionmaker[Session]:
     return factory
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker-thread pool the (synchronous) routes run in: ``SUBSIDY_THREADS`` (default 40,
+    anyio's own). Fewer threads than concurrent requests means less contention for the GIL."""
+    threads = os.environ.get("SUBSIDY_THREADS")
+    if threads:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, int(threads))
+    yield
+
+
 def create_app(database_url: str | None = None, *, factory: sessionmaker[Session] | None = None) -> FastAPI:
     from app import api
 
     app = FastAPI(
+        lifespan=_lifespan,
         title=TITLE,
         version="1.0",
         description="嘉兴市中试平台补助资金：按规则计算、逐条说明依据，复式记账记录审核、审定、公示、下达与拨付。"

@@ -519,6 +519,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                  platform_id=platform.id, program=claim.program, claim_id=claim.id,
                                  fiscal_year=fiscal_year)
     claim.approved_fen = amount
+    claim.computed_fen = result.payable  # the calculator's payable at this step (the memo above cleared the audit's)
     session.add(Approval(claim_id=claim.id, meeting_date=meeting_date, minutes_number=minutes_number,
                          approved_fen=amount, computed_fen=result.payable, reason=reason, fiscal_year=fiscal_year,
                          shares={s.payer: s.amount for s in shares}))

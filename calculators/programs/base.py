@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from calculators.facts import Facts, Trigger
+from calculators.facts import Facts, Trigger, recognition_key
 from calculators.money import fen_to_yuan
 from calculators.results import CapInfo, ClaimResult, TraceStep
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
@@ -74,6 +74,20 @@ class ClaimContext:
         shown = {(k[:-4] if k.endswith("_fen") else k): v for k, v in shown.items()}
         self.trace.append(TraceStep(step, clause, note, shown))
 
+    def already_received(self, program: str, times: Resolved, gross: int, note: str,
+                         reason: str) -> ProgramOutcome | None:
+        """The once-per-platform rule (``max_times``): ``None`` while the platform may still receive
+        ``program``; else a traced outcome paying 0. ``note`` and ``reason`` are templates over
+        ``{claim}`` (the earlier claim that received it) and ``{times}``."""
+        earlier = [r for r in self.state.prior(program) if r.status != "ineligible" and r.entitled > 0]
+        if len(earlier) < int(times.value):
+            return None
+        first = earlier[0].claim_id
+        self.step("once", times.cite(), note.format(claim=first, times=times.value), gross_fen=gross,
+                  entitled_fen=0)
+        return ProgramOutcome("computed", gross, 0,
+                              reasons=(f"{reason.format(claim=first, times=times.value)}（{times.cite()}）",))
+
 
 @dataclass(frozen=True)
 class ProgramOutcome:
@@ -90,6 +104,18 @@ class ProgramOutcome:
     @staticmethod
     def ineligible(reason: str) -> ProgramOutcome:
         return ProgramOutcome("ineligible", 0, 0, reasons=(reason,))
+
+
+def first_recognition(facts: Facts, claim: ClaimInput, rs: RuleSet, program: str, level: str,
+                      wording: str) -> Trigger | None:
+    """The trigger of a program paid on a platform's first recognition at ``level`` (入围/认定) by the
+    claim date: that recognition, described as ``wording（文号，日期）``."""
+    found = facts.first_at_level(level, claim.application_date)
+    if found is None:
+        return None
+    i, r = found
+    return Trigger(recognition_key(r, i), r.date, f"{wording}（{r.document_number or '无文号'}，{r.date}）",
+                   rs.programs[program].clause)
 
 
 TriggerFinder = Callable[[Facts, ClaimInput, RuleSet, Options], Trigger | None]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from calculators.errors import InputErrors
-from calculators.facts import Facts, Trigger, recognition_key
+from calculators.facts import Facts, Trigger
 from calculators.money import apply_rate, rate_percent
-from calculators.programs.base import ClaimContext, ProgramOutcome
+from calculators.programs.base import ClaimContext, ProgramOutcome, first_recognition
 from calculators.rulesets.model import Options, RuleSet
 from calculators.scenario import ClaimInput
 
@@ -23,13 +23,7 @@ PROGRAM = "national-matching"
 
 
 def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options) -> Trigger | None:
-    found = facts.first_at_level("national", claim.application_date)
-    if found is None:
-        return None
-    i, r = found
-    return Trigger(recognition_key(r, i), r.date,
-                   f"入围国家级制造业中试平台（{r.document_number or '无文号'}，{r.date}）",
-                   rs.programs[PROGRAM].clause)
+    return first_recognition(facts, claim, rs, PROGRAM, "national", "入围国家级制造业中试平台")
 
 
 def compute(ctx: ClaimContext) -> ProgramOutcome:
@@ -49,11 +43,7 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     ctx.step("rate", ratio.cite(), f"国家支持资金 × 配套比例{rate_percent(rate)}（四舍五入到分）",
              national_support_fen=support, ratio=ratio.value, gross_fen=gross)
 
-    times = ctx.p("national_matching.max_times")
-    earlier = [r for r in ctx.state.prior(PROGRAM) if r.status != "ineligible" and r.entitled > 0]
-    if len(earlier) >= int(times.value):
-        ctx.step("once", times.cite(), f"已由申请 {earlier[0].claim_id} 获得配套支持，每个平台配套{times.value}次",
-                 gross_fen=gross, entitled_fen=0)
-        return ProgramOutcome("computed", gross, 0,
-                              reasons=(f"国家级配套支持已由申请 {earlier[0].claim_id} 获得（{times.cite()}）",))
-    return ProgramOutcome("computed", gross, gross)
+    done = ctx.already_received(PROGRAM, ctx.p("national_matching.max_times"), gross,
+                                "已由申请 {claim} 获得配套支持，每个平台配套{times}次",
+                                "国家级配套支持已由申请 {claim} 获得")
+    return done or ProgramOutcome("computed", gross, gross)

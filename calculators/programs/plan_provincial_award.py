@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from calculators.facts import Facts, Trigger, recognition_key
-from calculators.programs.base import ClaimContext, ProgramOutcome
+from calculators.facts import Facts, Trigger
+from calculators.programs.base import ClaimContext, ProgramOutcome, first_recognition
 from calculators.rulesets.model import Options, RuleSet
 from calculators.scenario import ClaimInput
 
@@ -17,13 +17,7 @@ PROGRAM = "provincial-award"
 
 
 def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options) -> Trigger | None:
-    found = facts.first_at_level("provincial", claim.application_date)
-    if found is None:
-        return None
-    i, r = found
-    return Trigger(recognition_key(r, i), r.date,
-                   f"入围省级制造业中试平台（{r.document_number or '无文号'}，{r.date}）",
-                   rs.programs[PROGRAM].clause)
+    return first_recognition(facts, claim, rs, PROGRAM, "provincial", "入围省级制造业中试平台")
 
 
 def compute(ctx: ClaimContext) -> ProgramOutcome:
@@ -35,11 +29,9 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
         return ProgramOutcome.ineligible(f"截至申报日{ctx.on}未入围省级制造业中试平台（{clause}）")
     ctx.step("recognition", ctx.trigger.clause, ctx.trigger.description, date=ctx.trigger.date)
     gross = int(amount.value)
-    earlier = [r for r in ctx.state.prior(PROGRAM) if r.status != "ineligible" and r.entitled > 0]
-    if len(earlier) >= int(times.value):
-        ctx.step("once", times.cite(), f"已由申请 {earlier[0].claim_id} 获得奖励，每个平台奖励{times.value}次",
-                 gross_fen=gross, entitled_fen=0)
-        return ProgramOutcome("computed", gross, 0,
-                              reasons=(f"省级平台奖励已由申请 {earlier[0].claim_id} 获得（{times.cite()}）",))
+    done = ctx.already_received(PROGRAM, times, gross, "已由申请 {claim} 获得奖励，每个平台奖励{times}次",
+                                "省级平台奖励已由申请 {claim} 获得")
+    if done:
+        return done
     ctx.step("amount", amount.cite(), "入围省级制造业中试平台奖励", gross_fen=gross)
     return ProgramOutcome("computed", gross, gross)

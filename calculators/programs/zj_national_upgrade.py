@@ -45,10 +45,9 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
         return ProgramOutcome.ineligible(f"{why}（{clause}）")
     ctx.step("upgrade", ctx.trigger.clause, ctx.trigger.description, date=ctx.trigger.date)
     gross = int(amount.value)
-    earlier = [r for r in ctx.state.prior(PROGRAM) if r.status != "ineligible" and r.entitled > 0]
-    if len(earlier) >= int(times.value):
-        ctx.step("once", times.cite(), f"已由申请 {earlier[0].claim_id} 获得升级奖励", gross_fen=gross, entitled_fen=0)
-        return ProgramOutcome("computed", gross, 0,
-                              reasons=(f"升级为国家级奖励已由申请 {earlier[0].claim_id} 获得（{times.cite()}）",))
+    done = ctx.already_received(PROGRAM, times, gross, "已由申请 {claim} 获得升级奖励",
+                                "升级为国家级奖励已由申请 {claim} 获得")
+    if done:
+        return done
     ctx.step("amount", amount.cite(), "升级为国家级中试平台奖励", gross_fen=gross)
     return ProgramOutcome("computed", gross, gross)

@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 from calculators.errors import InputErrors
-from calculators.facts import Facts, Trigger, recognition_key
+from calculators.facts import Facts, Trigger
 from calculators.money import fen_to_yuan
-from calculators.programs.base import ClaimContext, ProgramOutcome
+from calculators.programs.base import ClaimContext, ProgramOutcome, first_recognition
 from calculators.results import CapInfo
 from calculators.rulesets.model import Options, RuleSet
 from calculators.scenario import ClaimInput
@@ -24,12 +24,7 @@ PROGRAM = "zj-new-provincial"
 
 
 def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options) -> Trigger | None:
-    found = facts.first_at_level("provincial", claim.application_date)
-    if found is None:
-        return None
-    i, r = found
-    return Trigger(recognition_key(r, i), r.date,
-                   f"新认定为省级中试平台（{r.document_number or '无文号'}，{r.date}）", rs.programs[PROGRAM].clause)
+    return first_recognition(facts, claim, rs, PROGRAM, "provincial", "新认定为省级中试平台")
 
 
 def compute(ctx: ClaimContext) -> ProgramOutcome:
@@ -44,13 +39,10 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
         return ProgramOutcome.ineligible(f"截至申报日{ctx.on}未认定为省级中试平台（{clause}）")
     ctx.step("recognition", ctx.trigger.clause, ctx.trigger.description, date=ctx.trigger.date)
 
-    times = ctx.p("new_provincial.max_times")
-    earlier = [r for r in ctx.state.prior(PROGRAM) if r.status != "ineligible" and r.entitled > 0]
-    if len(earlier) >= int(times.value):
-        ctx.step("once", times.cite(), f"已由申请 {earlier[0].claim_id} 获得一次性补助", gross_fen=recorded,
-                 entitled_fen=0)
-        return ProgramOutcome("computed", recorded, 0,
-                              reasons=(f"一次性补助已由申请 {earlier[0].claim_id} 获得（{times.cite()}）",))
+    done = ctx.already_received(PROGRAM, ctx.p("new_provincial.max_times"), recorded,
+                                "已由申请 {claim} 获得一次性补助", "一次性补助已由申请 {claim} 获得")
+    if done:
+        return done
     ctx.step("recorded", clause, "补助金额由省财政按新投入设备等因素确定，按记录金额计（不由本系统推算）",
              recorded_fen=recorded)
 

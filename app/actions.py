@@ -148,6 +148,19 @@ def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *
     return claim
 
 
+def _authorize_record(ctx: Context, session: Session, action: str, model: type[Objection | Payment | Recovery],
+                      record_id: int, name: str) -> None:
+    """Authorise ``action`` on a record of a claim (an objection, payment or recovery) by its claim's
+    jurisdiction and, for payments and recoveries, the record's payer."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(name, f"no {name} {record_id}", field=name)
+    claim = session.get(Claim, record.claim_id)
+    assert claim is not None
+    authorize(ctx.who, action, jurisdiction=_claim_jurisdiction(session, claim),
+              payer=getattr(record, "payer_code", None))
+
+
 def _parsed(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
@@ -282,12 +295,7 @@ def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str 
 def resolve_objection(ctx: Context, objection_id: int, body: In.ResolutionIn, *,
                       key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
-        objection = session.get(Objection, objection_id)
-        if objection is None:
-            raise NotFound("objection", f"no objection {objection_id}", field="objection")
-        claim = session.get(Claim, objection.claim_id)
-        assert claim is not None
-        authorize(ctx.who, "objection.resolve", jurisdiction=_claim_jurisdiction(session, claim))
+        _authorize_record(ctx, session, "objection.resolve", Objection, objection_id, "objection")
         return S.resolve_objection(session, objection_id=objection_id, upheld=body.upheld, on=body.on,
                                    resolution=body.resolution, actor=ctx.who.username)
     return perform(ctx, "objection.resolve", str(objection_id), body, work, key=key)
@@ -311,13 +319,7 @@ def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None
 
 def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
-        payment = session.get(Payment, payment_id)
-        if payment is None:
-            raise NotFound("payment", f"no payment {payment_id}", field="payment")
-        claim = session.get(Claim, payment.claim_id)
-        assert claim is not None
-        authorize(ctx.who, "payment.reverse", jurisdiction=_claim_jurisdiction(session, claim),
-                  payer=payment.payer_code)
+        _authorize_record(ctx, session, "payment.reverse", Payment, payment_id, "payment")
         return S.reverse_payment(session, payment_id=payment_id, on=body.on, reason=body.reason,
                                  actor=ctx.who.username)
     return perform(ctx, "payment.reverse", str(payment_id), body, work, key=key)
@@ -334,13 +336,7 @@ def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str |
 
 def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *, key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
-        recovery = session.get(Recovery, recovery_id)
-        if recovery is None:
-            raise NotFound("recovery", f"no recovery {recovery_id}", field="recovery")
-        claim = session.get(Claim, recovery.claim_id)
-        assert claim is not None
-        authorize(ctx.who, "recovery.receive", jurisdiction=_claim_jurisdiction(session, claim),
-                  payer=recovery.payer_code)
+        _authorize_record(ctx, session, "recovery.receive", Recovery, recovery_id, "recovery")
         return S.receive_recovery(session, recovery_id=recovery_id, amount_fen=_fen(body.amount, "amount") or 0,
                                   on=body.on, actor=ctx.who.username)
     return perform(ctx, "recovery.receive", str(recovery_id), body, work, key=key)

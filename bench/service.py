@@ -2,7 +2,6 @@
 
     python -m bench.service --engine both --duration 20 --json /tmp/bench-service.json
     python -m bench.service --quick                     # a few seconds, SQLite only
-    python -m bench.service --nodelay-listener          # the same with the uvicorn --workers TCP_NODELAY workaround
 
 For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
 ``bench_service_<random>`` created on the server and dropped afterwards):
@@ -27,8 +26,9 @@ For each engine, in a fresh database (a SQLite file in a temporary directory; a 
 
 Any response that is not 2xx, and any transport error, counts as an error; the first few are printed
 with their bodies. With ``--workers`` above 1, uvicorn (0.54) leaves Nagle's algorithm on for every
-connection and each keep-alive response waits ~40 ms for the client's delayed ACK; ``--nodelay-listener``
-measures the service with that worked around (see :data:`NODELAY_LAUNCHER`). Latency is measured in
+connection and each keep-alive response waits ~40 ms for the client's delayed ACK; ``subsidy serve``
+works around it (``app.cli._listen_without_nagle``; the first figures in docs/benchmarks.md predate
+that and came with an opt-in flag of this benchmark, since removed). Latency is measured in
 the client, from sending the request to having read the whole response; the clients run in this one
 process on the same machine as the server, so they take CPU from it (the table shows how much).
 
@@ -164,33 +164,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-NODELAY_LAUNCHER = """
-import socket, sys
-from uvicorn.config import Config
-_bind = Config.bind_socket
-def bind_socket(self):
-    sock = _bind(self)
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-Config.bind_socket = bind_socket
-from app.cli import main
-sys.argv[0] = "subsidy"
-main()
-"""
-"""``subsidy serve`` with one change, for ``--nodelay-listener``: the listening socket that uvicorn's
-multi-worker supervisor binds gets TCP_NODELAY, which the accepted connections inherit (Linux). uvicorn
-binds it with ``proto`` 0, so asyncio never sets TCP_NODELAY on the connections, and every keep-alive
-response whose headers and body go out in two writes waits for the client's delayed ACK (~40 ms)."""
-
-
 @contextmanager
-def running_server(url: str, workers: int, log_path: Path, *, nodelay_listener: bool = False) -> Iterator[str]:
+def running_server(url: str, workers: int, log_path: Path) -> Iterator[str]:
     """``subsidy serve`` on ``url`` as a child process; yields its base URL; stopped afterwards."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    cmd = [sys.executable, *(["-c", NODELAY_LAUNCHER] if nodelay_listener else ["-m", "app.cli"]), *serve]
+    cmd = [sys.executable, "-m", "app.cli", *serve]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -391,7 +371,6 @@ class Options:
     writer_platforms: int
     page_size: int
     pg_url: str
-    nodelay_listener: bool = False
 
 
 def row(engine: str, scenario: str, clients: int, st: Stats, seconds: float) -> dict[str, Any]:
@@ -415,8 +394,7 @@ def run_engine(kind: str, opts: Options) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
         log_dir = Path(tempfile.mkdtemp(prefix="bench_service_log_"))
         try:
-            with running_server(url, opts.workers, log_dir / "server.log",
-                                nodelay_listener=opts.nodelay_listener) as base:
+            with running_server(url, opts.workers, log_dir / "server.log") as base:
                 say(f"{engine}: (a) reads at {opts.concurrency} clients for {opts.duration:g} s")
                 stats, secs = asyncio.run(_drive(base, opts.concurrency, opts.warmup, opts.duration,
                                                  reads_plan(seeded, opts.page_size)))
@@ -447,8 +425,7 @@ def run_engine(kind: str, opts: Options) -> dict[str, Any]:
 def print_table(results: list[dict[str, Any]], opts: Options) -> None:
     head = (f"{'engine':<11} {'scenario':<24} {'conc':>5} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
             f"{'p99 ms':>8} {'errors':>7} {'client CPU':>10} {'load':>5}")
-    fix = " (listening socket with TCP_NODELAY)" if opts.nodelay_listener else ""
-    print(f"service benchmark: subsidy serve --workers {opts.workers}{fix}, {opts.duration:g} s per scenario "
+    print(f"service benchmark: subsidy serve --workers {opts.workers}, {opts.duration:g} s per scenario "
           f"(after {opts.warmup:g} s warm-up for the reads and ping), closed-loop clients in one process")
     print(head)
     print("-" * len(head))
@@ -490,9 +467,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page-size", type=int, default=50, help="page size of the claim list (default 50)")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
                     help="PostgreSQL server (a database on it is created and dropped)")
-    ap.add_argument("--nodelay-listener", action="store_true",
-                    help="start the server with TCP_NODELAY on its listening socket (the uvicorn --workers "
-                         "delayed-ACK workaround; app/cli.py is not changed)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     ap.add_argument("--quick", action="store_true", help="tiny: a few seconds, for the smoke test")
     args = ap.parse_args(argv)
@@ -511,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=int(pick(args.workers, 2, 1)), platforms=int(pick(args.platforms, 400, 8)),
         claims_per_platform=min(MAX_CLAIM_YEARS, int(pick(args.claims_per_platform, 5, 2))),
         writer_platforms=int(pick(args.writer_platforms, 2 + math.ceil(duration * 1.5), 2)),
-        page_size=args.page_size, pg_url=args.pg_url, nodelay_listener=args.nodelay_listener)
+        page_size=args.page_size, pg_url=args.pg_url)
     results = [run_engine(kind, opts) for kind in opts.engines]
     print_table(results, opts)
     if args.json:

@@ -123,28 +123,28 @@ def _calc_error(exc: CalculatorError) -> Invalid:
 
 # ---------------------------------------------------------------- lookups with scope
 
-def _platform(session: Session, code: str) -> Platform:
+def find_platform(session: Session, code: str) -> Platform:
     platform = session.execute(select(Platform).where(Platform.code == code)).scalar_one_or_none()
     if platform is None:
         raise NotFound("platform", f"no platform {code!r}", field="platform")
     return platform
 
 
-def _claim(session: Session, number: str) -> Claim:
+def find_claim(session: Session, number: str) -> Claim:
     claim = session.execute(select(Claim).where(Claim.number == number)).scalar_one_or_none()
     if claim is None:
         raise NotFound("claim", f"no claim {number!r}", field="claim")
     return claim
 
 
-def _claim_jurisdiction(session: Session, claim: Claim) -> str:
+def claim_jurisdiction(session: Session, claim: Claim) -> str:
     return session.execute(select(Platform.jurisdiction_code).where(Platform.id == claim.platform_id)).scalar_one()
 
 
 def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *,
                      payer: str | None = None) -> Claim:
-    claim = _claim(session, number)
-    authorize(ctx.who, action, jurisdiction=_claim_jurisdiction(session, claim), payer=payer)
+    claim = find_claim(session, number)
+    authorize(ctx.who, action, jurisdiction=claim_jurisdiction(session, claim), payer=payer)
     return claim
 
 
@@ -157,7 +157,7 @@ def _authorize_record(ctx: Context, session: Session, action: str, model: type[O
         raise NotFound(name, f"no {name} {record_id}", field=name)
     claim = session.get(Claim, record.claim_id)
     assert claim is not None
-    authorize(ctx.who, action, jurisdiction=_claim_jurisdiction(session, claim),
+    authorize(ctx.who, action, jurisdiction=claim_jurisdiction(session, claim),
               payer=getattr(record, "payer_code", None))
 
 
@@ -194,7 +194,7 @@ def create_platform(ctx: Context, body: In.PlatformIn, *, key: str | None = None
 
 def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *, key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
-        authorize(ctx.who, "platform.event", jurisdiction=_platform(session, code).jurisdiction_code)
+        authorize(ctx.who, "platform.event", jurisdiction=find_platform(session, code).jurisdiction_code)
         e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
                                  scheme=body.scheme, year=body.year, document_number=body.document_number,
                                  amount_fen=_fen(body.amount, "amount"), note=body.note)
@@ -206,7 +206,7 @@ def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *, key
 
 def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
-        authorize(ctx.who, "claim.file", jurisdiction=_platform(session, body.platform).jurisdiction_code)
+        authorize(ctx.who, "claim.file", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
         return S.file_claim(session, platform_code=body.platform, program=body.program,
                             application_date=body.application_date, invoices=_invoices(body), years=body.years,
                             national_support_fen=_fen(body.national_support, "national_support"),
@@ -220,7 +220,7 @@ def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> dic
 def preview_claim(ctx: Context, body: In.ClaimIn) -> dict[str, Any]:
     """试算: what the claim would compute to if filed now, with its trace. Writes nothing."""
     with ctx.read() as session:
-        authorize(ctx.who, "calc.preview", jurisdiction=_platform(session, body.platform).jurisdiction_code)
+        authorize(ctx.who, "calc.preview", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
         result = S.preview_claim(session, platform_code=body.platform, program=body.program,
                                  application_date=body.application_date, invoices=_invoices(body),
                                  years=body.years,
@@ -492,7 +492,7 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
-        p = _platform(session, code)
+        p = find_platform(session, code)
         authorize(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code)
         events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
                                  .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
@@ -543,7 +543,7 @@ def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform:
 
 def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
     with ctx.read() as session:
-        c = _claim(session, number)
+        c = find_claim(session, number)
         p = session.get(Platform, c.platform_id)
         assert p is not None
         authorize(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code)
@@ -650,7 +650,7 @@ def ledger_balances(ctx: Context, *, as_of: date | None = None, payer: str | Non
 
     authorize(ctx.who, "ledger.read")
     with ctx.read() as session:
-        platform_id = _platform(session, platform).id if platform else None
+        platform_id = find_platform(session, platform).id if platform else None
         sums = balances_by_state(session, as_of=as_of, payer=payer, platform_id=platform_id, program=program)
         return {"as_of": as_of.isoformat() if as_of else None, "payer": payer, "platform": platform,
                 "program": program, "balances": {k: yuan(v) for k, v in sums.items()}}
@@ -676,7 +676,7 @@ def journal(ctx: Context, page: Page, *, claim: str | None = None) -> dict[str, 
     q = select(JournalEntry)
     with ctx.read() as session:
         if claim:
-            q = q.where(JournalEntry.claim_id == _claim(session, claim).id)
+            q = q.where(JournalEntry.claim_id == find_claim(session, claim).id)
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         entries = session.execute(q.order_by(JournalEntry.id.desc()).offset(page.offset)
                                   .limit(page.size)).scalars().all()
@@ -706,7 +706,7 @@ def cap_position(ctx: Context, code: str, program: str, as_of: date) -> dict[str
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
-        authorize(ctx.who, "platform.read", jurisdiction=_platform(session, code).jurisdiction_code)
+        authorize(ctx.who, "platform.read", jurisdiction=find_platform(session, code).jurisdiction_code)
         h = cap_headroom(session, code, program, as_of)
         return {"platform": code, "program": program, "level": h.level, "cap": yuan(h.cap),
                 "committed": yuan(h.committed), "headroom": yuan(h.headroom), "as_of": as_of.isoformat()}
@@ -731,7 +731,7 @@ def calculate(ctx: Context, body: In.CalculationIn) -> dict[str, Any]:
         claim = body.claim
         assert claim is not None
         with ctx.read() as session:
-            platform = _platform(session, claim.platform)
+            platform = find_platform(session, claim.platform)
             authorize(ctx.who, "calc.preview", jurisdiction=platform.jurisdiction_code)
             item = S.claim_item("WHAT-IF", claim.program, claim.application_date, _invoices(claim), claim.years,
                                 _fen(claim.national_support, "claim.national_support"),

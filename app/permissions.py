@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-CITY_PAYER = "330400"  # 嘉兴市财政局
+
+def _city_payer() -> str:
+    """The city's finance bureau (嘉兴市财政局), the payer whose level is ``city`` in the rule book's
+    jurisdictions data (calculators/rulesets/jurisdictions.yaml)."""
+    from calculators.rulesets.bundled import rulebook
+
+    (code,) = [p.code for p in rulebook().payers.values() if p.level == "city"]
+    return code
+
+
+CITY_PAYER = _city_payer()
 
 ROLE_TITLES: dict[str, str] = {
     "district_econ": "区县经信部门",

@@ -8,8 +8,8 @@ computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,16 +52,39 @@ from ledger.models import (
 Work = Callable[[Session], dict[str, Any]]
 
 
-@dataclass(frozen=True)
 class Context:
-    """A request's unit of work: the database and the signed-in person."""
+    """A request's unit of work: the database and the signed-in person.
 
-    factory: sessionmaker[Session]
-    who: Principal
+    The person is either known (``Context(factory, principal)``, the pages) or found on first use by
+    ``identify`` — the API's bearer token is looked up inside the request's first read session, so a
+    read costs one session, not one for the token and another for the data."""
 
-    def read(self) -> AbstractContextManager[Session]:
+    def __init__(self, factory: sessionmaker[Session], who: Principal | None = None, *,
+                 identify: Callable[[Session], Principal] | None = None) -> None:
+        if who is None and identify is None:
+            raise TypeError("Context needs the principal or a way to identify it")
+        self.factory = factory
+        self._who = who
+        self._identify = identify
+
+    @property
+    def who(self) -> Principal:
+        if self._who is None:
+            with reading(self.factory) as session:
+                self._identified(session)
+        assert self._who is not None
+        return self._who
+
+    def _identified(self, session: Session) -> None:
+        if self._who is None and self._identify is not None:
+            self._who = self._identify(session)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
         """A read-only session (never waits for writers on SQLite; nothing is committed)."""
-        return reading(self.factory)
+        with reading(self.factory) as session:
+            self._identified(session)
+            yield session
 
 
 def yuan(fen: int | None) -> str | None:
@@ -405,8 +428,8 @@ class ComputedCache:
     def version(session: Session) -> tuple[Any, ...]:
         from ledger.models import JournalHead
 
-        head = session.execute(select(JournalHead.last_id).where(JournalHead.id == 1)).scalar_one()
-        event = session.execute(select(func.max(PlatformEvent.id))).scalar_one()
+        newest_event = select(func.max(PlatformEvent.id)).scalar_subquery()
+        head, event = session.execute(select(JournalHead.last_id, newest_event).where(JournalHead.id == 1)).one()
         return (str(session.get_bind().url), head, event or 0)
 
     def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -492,7 +515,11 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
-        p = find_platform(session, code)
+        found = session.execute(select(Platform, Jurisdiction.name).join(Jurisdiction, isouter=True)
+                                .where(Platform.code == code)).first()
+        if found is None:
+            raise NotFound("platform", f"no platform {code!r}", field="platform")
+        p, jurisdiction_name = found
         authorize(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code)
         events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
                                  .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
@@ -509,7 +536,7 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
 
         caps = computed.get(session, ("caps", code, on), positions)
         return {
-            **_platform_row(p, jurisdiction_names(session)),
+            **_platform_row(p, {p.jurisdiction_code: jurisdiction_name or ""}),
             "head_person": p.head_person, "head_phone": p.head_phone, "contact_person": p.contact_person,
             "contact_mobile": p.contact_mobile,
             "events": [{"id": e.id, "kind": e.kind, "date": e.date.isoformat(), "level": e.level, "grade": e.grade,
@@ -522,30 +549,38 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
 
 def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
                 jurisdiction: str | None = None, program: str | None = None) -> dict[str, Any]:
-    authorize(ctx.who, "claim.read", jurisdiction=jurisdiction)
-    scope = jurisdiction_filter(ctx.who) or jurisdiction
-    # plain columns, not entities: a page of rows needs no ORM identity map (a third of the time)
-    q = select(*LIST_COLUMNS).join(Platform, Platform.id == Claim.platform_id)
-    if scope:
-        q = q.where(Platform.jurisdiction_code == scope)
-    if state:
-        q = q.where(Claim.state.in_(state.split(",")))
-    if platform:
-        q = q.where(Platform.code == platform)
-    if program:
-        q = q.where(Claim.program == program)
     with ctx.read() as session:
+        authorize(ctx.who, "claim.read", jurisdiction=jurisdiction)
+        scope = jurisdiction_filter(ctx.who) or jurisdiction
+        # plain columns, not entities: a page of rows needs no ORM identity map (a third of the time)
+        q = select(*LIST_COLUMNS).join(Platform, Platform.id == Claim.platform_id)
+        if scope:
+            q = q.where(Platform.jurisdiction_code == scope)
+        if state:
+            q = q.where(Claim.state.in_(state.split(",")))
+        if platform:
+            q = q.where(Platform.code == platform)
+        if program:
+            q = q.where(Claim.program == program)
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(Claim.application_date, Claim.id).offset(page.offset)
                                .limit(page.size)).all()
         return paged([_claim_row(r, r) for r in rows], total, page)  # type: ignore[arg-type]
 
 
+def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> list[Any]:
+    """The rows of one of a claim's record tables, as plain column tuples (no ORM objects: cheaper)."""
+    q = select(*columns).where(columns[0].class_.claim_id == claim_id)
+    return list(session.execute(q.order_by(order) if order is not None else q))
+
+
 def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
     with ctx.read() as session:
-        c = find_claim(session, number)
-        p = session.get(Platform, c.platform_id)
-        assert p is not None
+        found = session.execute(select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
+                                .where(Claim.number == number)).first()
+        if found is None:
+            raise NotFound("claim", f"no claim {number!r}", field="claim")
+        c, p = found
         authorize(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code)
         approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
                                    .order_by(Approval.id.desc())).scalar()
@@ -553,23 +588,26 @@ def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
         notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
         result = computed.get(session, ("explain", number), lambda: _explain(session, number))
+        Inv, Ev, Rv, Au, Ob, Fi, Pm, Rc = Invoice, ClaimEvent, Review, Audit, Objection, FundIssue, Payment, Recovery
         return {
             **_claim_row(c, p),
             "platform_document": c.platform_document, "years": c.years,
             "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date.isoformat(),
                           "net": yuan(i.net_fen), "vat": yuan(i.vat_fen), "audited": yuan(i.audited_fen)}
-                         for i in session.execute(select(Invoice).where(Invoice.claim_id == c.id)
-                                                  .order_by(Invoice.id)).scalars()],
+                         for i in _rows(session, Inv.issuer_code, Inv.number, Inv.date, Inv.net_fen, Inv.vat_fen,
+                                        Inv.audited_fen, claim_id=c.id, order=Inv.id)],
             "events": [{"from": e.from_state, "to": e.to_state, "action": e.action, "date": e.date.isoformat(),
                         "actor": e.actor, "entry": e.entry_id, "note": e.note}
-                       for e in session.execute(select(ClaimEvent).where(ClaimEvent.claim_id == c.id)
-                                                .order_by(ClaimEvent.id)).scalars()],
+                       for e in _rows(session, Ev.from_state, Ev.to_state, Ev.action, Ev.date, Ev.actor,
+                                      Ev.entry_id, Ev.note, claim_id=c.id, order=Ev.id)],
             "reviews": [{"department": r.department, "approve": r.approve, "opinion": r.opinion,
                          "date": r.date.isoformat(), "reviewer": r.reviewer}
-                        for r in session.execute(select(Review).where(Review.claim_id == c.id)).scalars()],
+                        for r in _rows(session, Rv.department, Rv.approve, Rv.opinion, Rv.date, Rv.reviewer,
+                                       claim_id=c.id, order=Rv.id)],
             "audits": [{"firm": a.firm, "report_number": a.report_number, "date": a.date.isoformat(),
                         "audited": yuan(a.audited_fen), "computed": yuan(a.computed_fen)}
-                       for a in session.execute(select(Audit).where(Audit.claim_id == c.id)).scalars()],
+                       for a in _rows(session, Au.firm, Au.report_number, Au.date, Au.audited_fen, Au.computed_fen,
+                                      claim_id=c.id, order=Au.id)],
             "approval": None if approval is None else {
                 "meeting_date": approval.meeting_date.isoformat(), "minutes_number": approval.minutes_number,
                 "approved": yuan(approval.approved_fen), "computed": yuan(approval.computed_fen),
@@ -581,19 +619,20 @@ def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
                 "provisional": notice.provisional},
             "objections": [{"id": o.id, "filed": o.filed_date.isoformat(), "objector": o.objector,
                             "content": o.content, "status": o.status, "resolution": o.resolution}
-                           for o in session.execute(select(Objection).where(Objection.claim_id == c.id)
-                                                    .order_by(Objection.id)).scalars()],
+                           for o in _rows(session, Ob.id, Ob.filed_date, Ob.objector, Ob.content, Ob.status,
+                                          Ob.resolution, claim_id=c.id, order=Ob.id)],
             "fund_issue": next(({"document_number": f.document_number, "date": f.date.isoformat()}
-                                for f in session.execute(select(FundIssue).where(FundIssue.claim_id == c.id))
-                                .scalars()), None),
+                                for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)),
+                               None),
             "payments": [{"id": pm.id, "payer": pm.payer_code, "voucher_number": pm.voucher_number,
                           "date": pm.date.isoformat(), "amount": yuan(pm.amount_fen)}
-                         for pm in session.execute(select(Payment).where(Payment.claim_id == c.id)
-                                                   .order_by(Payment.id)).scalars()],
+                         for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
+                                         claim_id=c.id, order=Pm.id)],
             "outstanding": {payer: yuan(S.payable_to(session, c, payer)) for payer in payers},
             "recoveries": [{"id": r.id, "payer": r.payer_code, "date": r.date.isoformat(),
                             "amount": yuan(r.amount_fen), "received": yuan(r.received_fen), "reason": r.reason}
-                           for r in session.execute(select(Recovery).where(Recovery.claim_id == c.id)).scalars()],
+                           for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
+                                          Rc.reason, claim_id=c.id, order=Rc.id)],
             "result": result,
         }
 

@@ -11,8 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.actions import Context, Page
+from app.permissions import Principal
 from app.security import NotAuthenticated, Resolved, resolve
 
 COOKIE = "subsidy_session"
@@ -23,13 +25,22 @@ def factory(request: Request) -> sessionmaker[Session]:
     return request.app.state.factory  # type: ignore[no-any-return]
 
 
-def api_context(request: Request,
-                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Context:
+async def api_context(request: Request,
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Context:
+    """The caller of an API route. For a read the token is looked up when the route first reads, in the
+    same session as its data (one session per read, and no database work on the event loop); for a
+    write, here. An unknown, expired or revoked token is refused before anything is read or changed."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("需要令牌（Authorization: Bearer …）")
-    with factory(request)() as session:
-        found = resolve(session, credentials.credentials, kind="api")
-    return Context(factory(request), found.principal)
+    token = credentials.credentials
+
+    def identify(session: Session) -> Principal:
+        return resolve(session, token, kind="api").principal
+
+    ctx = Context(factory(request), identify=identify)
+    if request.method != "GET":  # a write: refuse an unknown token before its body is even looked at
+        await run_in_threadpool(lambda: ctx.who)
+    return ctx
 
 
 def page_session(request: Request) -> Resolved:

@@ -53,6 +53,10 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kw.setdefault("pool_recycle", 1800)
+    # enough kept-open connections for the service's worker threads (SUBSIDY_THREADS): a connection
+    # beyond the pool is opened and closed for each use, and a new server process costs milliseconds
+    kw.setdefault("pool_size", int(os.environ.get("SUBSIDY_DB_POOL", "20")))
+    kw.setdefault("max_overflow", 20)
     return create_engine(url, **kw)
 
 

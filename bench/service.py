@@ -17,7 +17,11 @@ For each engine, in a fresh database (a SQLite file in a temporary directory; a 
    short unmeasured warm-up:
 
    (a) reads at ``--concurrency`` clients, in turn: a random page of ``GET /api/v1/claims``, a random
-       ``GET /api/v1/claims/{number}``, a random ``GET /api/v1/platforms/{code}``;
+       ``GET /api/v1/claims/{number}``, a random ``GET /api/v1/platforms/{code}``; once back to back
+       (closed loop: the saturation throughput, where latency is queueing behind 49 other clients),
+       then for each ``--think`` time with every client pausing a random think time (exponential,
+       that mean) before each request, as officials at their screens do (interactive clients: the
+       offered load is about clients / (think + latency) requests a second);
    (b) claim filing at ``--write-concurrency`` clients: ``POST /api/v1/claims``, each client on its own
        platforms (so caps and investment years never collide), round robin over them, one claim year
        after another, a fresh ``Idempotency-Key`` on every request;
@@ -246,8 +250,14 @@ async def _token(client: httpx.AsyncClient, username: str, password: str) -> str
 
 
 async def _drive(base: str, clients: int, warmup: float, duration: float,
-                 make: Callable[[int], tuple[tuple[str, str] | None, Request]]) -> tuple[dict[str, Stats], float]:
-    """Run ``clients`` closed-loop clients; ``make(k)`` gives client k its credentials and request maker.
+                 make: Callable[[int], tuple[tuple[str, str] | None, Request]],
+                 think: float = 0.0) -> tuple[dict[str, Stats], float]:
+    """Run ``clients`` clients; ``make(k)`` gives client k its credentials and request maker.
+
+    With ``think`` 0 each client sends its next request as soon as it has the last response (closed
+    loop: the saturation throughput). With ``think`` > 0 each client first waits a random think time
+    (exponential, mean ``think`` seconds), as a person at a screen does between clicks; the load offered
+    is then about ``clients / (think + latency)`` requests a second.
 
     Returns stats per request kind (plus ``*`` for all) for requests that completed inside the measured
     window, and the measured seconds."""
@@ -275,7 +285,12 @@ async def _drive(base: str, clients: int, warmup: float, duration: float,
         async def client(k: int) -> None:
             n = 0
             request = plans[k][1]
+            pause = random.Random(7000 + k)
             while not stop:
+                if think > 0:
+                    await asyncio.sleep(min(pause.expovariate(1 / think), max(0.0, t_end - loop.time())))
+                    if stop or loop.time() >= t_end:
+                        return
                 t0 = loop.time()
                 what = "?"
                 try:
@@ -371,6 +386,7 @@ class Options:
     writer_platforms: int
     page_size: int
     pg_url: str
+    think: list[float] = field(default_factory=lambda: [0.0])
 
 
 def row(engine: str, scenario: str, clients: int, st: Stats, seconds: float) -> dict[str, Any]:
@@ -395,11 +411,14 @@ def run_engine(kind: str, opts: Options) -> dict[str, Any]:
         log_dir = Path(tempfile.mkdtemp(prefix="bench_service_log_"))
         try:
             with running_server(url, opts.workers, log_dir / "server.log") as base:
-                say(f"{engine}: (a) reads at {opts.concurrency} clients for {opts.duration:g} s")
-                stats, secs = asyncio.run(_drive(base, opts.concurrency, opts.warmup, opts.duration,
-                                                 reads_plan(seeded, opts.page_size)))
-                rows.append(row(engine, "reads", opts.concurrency, stats.pop("*"), secs))
-                rows += [row(engine, f"  {what}", opts.concurrency, st, secs) for what, st in sorted(stats.items())]
+                for think in opts.think:
+                    name = "reads" if think == 0 else f"reads, think {think:g} s"
+                    say(f"{engine}: (a) {name} at {opts.concurrency} clients for {opts.duration:g} s")
+                    stats, secs = asyncio.run(_drive(base, opts.concurrency, opts.warmup, opts.duration,
+                                                     reads_plan(seeded, opts.page_size), think=think))
+                    rows.append(row(engine, name, opts.concurrency, stats.pop("*"), secs))
+                    rows += [row(engine, f"  {what}", opts.concurrency, st, secs)
+                             for what, st in sorted(stats.items())]
                 say(f"{engine}: (c) ping at {opts.concurrency} clients for {opts.duration:g} s")
                 stats, secs = asyncio.run(_drive(base, opts.concurrency, opts.warmup, opts.duration, ping_plan()))
                 rows.append(row(engine, "ping (ceiling)", opts.concurrency, stats["*"], secs))
@@ -412,10 +431,11 @@ def run_engine(kind: str, opts: Options) -> dict[str, Any]:
                 exhausted = sum(1 for k in range(opts.write_concurrency) if used[k] >= capacity)
         finally:
             shutil.rmtree(log_dir, ignore_errors=True)
-    reads = next(r for r in rows if r["scenario"] == "reads")
+    reads = next(r for r in rows if r["scenario"].startswith("reads"))
     ping = next(r for r in rows if r["scenario"] == "ping (ceiling)")
     return {"engine": engine, "rows": rows, "seed": {"platforms": len(seeded.platforms), "claims": len(seeded.claims),
                                                      "seconds": seeded.seconds},
+            "reads_scenario": reads["scenario"],
             "reads_over_ping": reads["throughput"] / ping["throughput"] if ping["throughput"] else 0.0,
             "filing_clients_exhausted": exhausted}
 
@@ -426,7 +446,8 @@ def print_table(results: list[dict[str, Any]], opts: Options) -> None:
     head = (f"{'engine':<11} {'scenario':<24} {'conc':>5} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
             f"{'p99 ms':>8} {'errors':>7} {'client CPU':>10} {'load':>5}")
     print(f"service benchmark: subsidy serve --workers {opts.workers}, {opts.duration:g} s per scenario "
-          f"(after {opts.warmup:g} s warm-up for the reads and ping), closed-loop clients in one process")
+          f"(after {opts.warmup:g} s warm-up for the reads and ping), clients in one process; "
+          "'think' = mean pause before each request, none = closed loop")
     print(head)
     print("-" * len(head))
     for res in results:
@@ -438,7 +459,7 @@ def print_table(results: list[dict[str, Any]], opts: Options) -> None:
     print()
     for res in results:
         seeded = res["seed"]
-        print(f"{res['engine']}: ratio reads / ping throughput {res['reads_over_ping']:.2f} "
+        print(f"{res['engine']}: ratio {res['reads_scenario']} / ping throughput {res['reads_over_ping']:.2f} "
               f"(seeded {seeded['platforms']} platforms, {seeded['claims']:,} claims in {seeded['seconds']:.1f} s)")
         if res["filing_clients_exhausted"]:
             print(f"{res['engine']}: {res['filing_clients_exhausted']} filing client(s) ran out of platform years "
@@ -464,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--claims-per-platform", type=int, default=None, help="yearly claims each (default 5)")
     ap.add_argument("--writer-platforms", type=int, default=None,
                     help="platforms per filing client; each takes 12 yearly claims (default 2 + duration × 1.5)")
+    ap.add_argument("--think", default=None,
+                    help="reads: mean think time(s) in seconds between a client's requests, comma-separated; "
+                         "0 = closed loop, back to back (default 0,1,0.5,0.25)")
     ap.add_argument("--page-size", type=int, default=50, help="page size of the claim list (default 50)")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
                     help="PostgreSQL server (a database on it is created and dropped)")
@@ -485,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=int(pick(args.workers, 2, 1)), platforms=int(pick(args.platforms, 400, 8)),
         claims_per_platform=min(MAX_CLAIM_YEARS, int(pick(args.claims_per_platform, 5, 2))),
         writer_platforms=int(pick(args.writer_platforms, 2 + math.ceil(duration * 1.5), 2)),
-        page_size=args.page_size, pg_url=args.pg_url)
+        page_size=args.page_size, pg_url=args.pg_url,
+        think=[float(t) for t in str(pick(args.think, "0,1,0.5,0.25", "0")).split(",")])
     results = [run_engine(kind, opts) for kind in opts.engines]
     print_table(results, opts)
     if args.json:

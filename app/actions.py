@@ -87,6 +87,12 @@ class Context:
             yield session
 
 
+def utc(moment: datetime) -> datetime:
+    """A stored moment as UTC (SQLite hands timestamps back without their zone; they are stored in UTC),
+    so that the API prints ``…+00:00`` on every engine."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def yuan(fen: int | None) -> str | None:
     return None if fen is None else fen_to_yuan(fen)
 
@@ -401,7 +407,7 @@ def list_users(ctx: Context) -> list[dict[str, Any]]:
     with ctx.read() as session:
         return [{"username": u.username, "display_name": u.display_name, "role": u.role,
                  "jurisdiction": u.jurisdiction_code, "active": u.active,
-                 "locked_until": u.locked_until.isoformat() if u.locked_until else None}
+                 "locked_until": utc(u.locked_until).isoformat() if u.locked_until else None}
                 for u in session.execute(select(User).order_by(User.username)).scalars()]
 
 
@@ -676,7 +682,7 @@ def action_log(ctx: Context, page: Page, *, username: str | None = None) -> dict
     with ctx.read() as session:
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(ActionRecord.id.desc()).offset(page.offset).limit(page.size)).scalars()
-        return paged([{"id": r.id, "at": r.at.isoformat(), "username": r.username, "role": r.role,
+        return paged([{"id": r.id, "at": utc(r.at).isoformat(), "username": r.username, "role": r.role,
                        "action": r.action, "target": r.target, "outcome": r.outcome, "detail": r.detail}
                       for r in rows], total, page)
 

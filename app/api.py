@@ -1,7 +1,8 @@
 """The JSON API (``/api/v1``): thin routes over :mod:`app.actions` and :mod:`app.downloads`.
 
 Errors are JSON ``{"error": {"field", "rule", "message"}}`` with a 4xx status (see :mod:`app.errors`);
-writes take an ``Idempotency-Key`` header; lists take ``page`` and ``page_size``.
+writes take an ``Idempotency-Key`` header; lists take ``page`` and ``page_size``. Every JSON route names
+its response model in :mod:`app.responses`, so the OpenAPI document describes each response exactly.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pydantic import BaseModel
 
 from app import actions as do
 from app import downloads
+from app import responses as Out
 from app import schemas as In
 from app.deps import ApiContext, IdempotencyKey, Paging, factory
 from app.permissions import MATRIX, ROLE_TITLES
+from app.responses import TokenOut
 from app.security import login
 
 
@@ -71,14 +74,6 @@ def _file(d: downloads.Download) -> Response:
 
 # ---------------------------------------------------------------- sign-in
 
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str
-    expires_at: str
-    username: str
-    role: str
-
-
 @router.post("/auth/token", tags=["登录"], summary="用户名和密码换取令牌")
 def token(request: Request, body: In.TokenIn) -> TokenOut:
     s = login(factory(request), body.username, body.password, kind="api")
@@ -86,7 +81,7 @@ def token(request: Request, body: In.TokenIn) -> TokenOut:
                     username=s.principal.username, role=s.principal.role)
 
 
-@router.get("/me", tags=["登录"], summary="当前用户与可办理事项")
+@router.get("/me", response_model=Out.MeOut, tags=["登录"], summary="当前用户与可办理事项")
 def me(ctx: ApiContext) -> dict[str, Any]:
     from app.permissions import allowed
 
@@ -98,30 +93,33 @@ def me(ctx: ApiContext) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- platforms
 
-@router.get("/platforms", tags=["平台"], summary="平台列表（区县用户只见本辖区）")
+@router.get("/platforms", response_model=Out.PlatformPageOut, tags=["平台"], summary="平台列表（区县用户只见本辖区）")
 def platforms(ctx: ApiContext, paging: Paging,
               search: Annotated[str | None, Query(max_length=100)] = None,
               jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
     return do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction)
 
 
-@router.post("/platforms", status_code=201, tags=["平台"], summary="登记平台")
+@router.post("/platforms", response_model=Out.PlatformCreatedOut,
+             response_model_exclude_unset=True, status_code=201, tags=["平台"], summary="登记平台")
 def create_platform(ctx: ApiContext, body: In.PlatformIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.create_platform(ctx, body, key=key)
 
 
-@router.get("/platforms/{code}", tags=["平台"], summary="平台详情：历史、申请、累计上限")
+@router.get("/platforms/{code}", response_model=Out.PlatformOut, tags=["平台"], summary="平台详情：历史、申请、累计上限")
 def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> dict[str, Any]:
     return do.platform_detail(ctx, code, as_of=as_of)
 
 
-@router.post("/platforms/{code}/events", status_code=201, tags=["平台"], summary="登记入库、认定、评价等事项")
+@router.post("/platforms/{code}/events", response_model=Out.PlatformEventCreatedOut,
+             response_model_exclude_unset=True, status_code=201, tags=["平台"], summary="登记入库、认定、评价等事项")
 def platform_event(ctx: ApiContext, code: PlatformCode, body: In.PlatformEventIn,
                    key: IdempotencyKey = None) -> dict[str, Any]:
     return do.add_platform_event(ctx, code, body, key=key)
 
 
-@router.get("/platforms/{code}/headroom", tags=["平台"], summary="累计上限剩余额度（截至某日）")
+@router.get("/platforms/{code}/headroom", response_model=Out.HeadroomOut,
+            tags=["平台"], summary="累计上限剩余额度（截至某日）")
 def headroom(ctx: ApiContext, code: PlatformCode,
              program: Annotated[str, Query(min_length=1, max_length=40)] = "equipment-subsidy",
              as_of: AsOf = None) -> dict[str, Any]:
@@ -130,7 +128,7 @@ def headroom(ctx: ApiContext, code: PlatformCode,
 
 # ---------------------------------------------------------------- claims and their procedure
 
-@router.get("/claims", tags=["申请"], summary="申请列表")
+@router.get("/claims", response_model=Out.ClaimPageOut, tags=["申请"], summary="申请列表")
 def claims(ctx: ApiContext, paging: Paging,
            state: Annotated[str | None, Query(max_length=200, description="状态，逗号分隔")] = None,
            platform: Annotated[str | None, Query(max_length=40)] = None,
@@ -139,127 +137,141 @@ def claims(ctx: ApiContext, paging: Paging,
     return do.list_claims(ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program)
 
 
-@router.post("/claims", status_code=201, tags=["申请"], summary="申报（区县经信部门）")
+@router.post("/claims", response_model=Out.ClaimComputedOut,
+             response_model_exclude_unset=True, status_code=201, tags=["申请"], summary="申报（区县经信部门）")
 def file_claim(ctx: ApiContext, body: In.ClaimIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.file_claim(ctx, body, key=key)
 
 
-@router.post("/claims/preview", tags=["申请"], summary="申报前试算：金额与逐条依据，不写入")
+@router.post("/claims/preview", response_model=Out.ClaimResultOut, tags=["申请"], summary="申报前试算：金额与逐条依据，不写入")
 def preview_claim(ctx: ApiContext, body: In.ClaimIn) -> dict[str, Any]:
     return do.preview_claim(ctx, body)
 
 
-@router.get("/claims/{number}", tags=["申请"], summary="申请详情：办理记录、计算依据、拨付")
+@router.get("/claims/{number}", response_model=Out.ClaimOut, tags=["申请"], summary="申请详情：办理记录、计算依据、拨付")
 def claim(ctx: ApiContext, number: Number) -> dict[str, Any]:
     return do.claim_detail(ctx, number)
 
 
-@router.post("/claims/{number}/reviews", tags=["办理"], summary="区级经信/财政部门审核意见")
+@router.post("/claims/{number}/reviews", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
+             tags=["办理"], summary="区级经信/财政部门审核意见")
 def review(ctx: ApiContext, number: Number, body: In.ReviewIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.review(ctx, number, body, key=key)
 
 
-@router.post("/claims/{number}/audit", tags=["办理"], summary="录入审计认定金额（市经信局）")
+@router.post("/claims/{number}/audit", response_model=Out.ClaimComputedOut, response_model_exclude_unset=True,
+             tags=["办理"], summary="录入审计认定金额（市经信局）")
 def audit(ctx: ApiContext, number: Number, body: In.AuditIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.record_audit(ctx, number, body, key=key)
 
 
-@router.post("/claims/{number}/approval", tags=["办理"], summary="党组会审定（市经信局）")
+@router.post("/claims/{number}/approval", response_model=Out.ApprovedOut, response_model_exclude_unset=True,
+             tags=["办理"], summary="党组会审定（市经信局）")
 def approval(ctx: ApiContext, number: Number, body: In.ApprovalIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.approve(ctx, number, body, key=key)
 
 
-@router.post("/claims/{number}/objections", status_code=201, tags=["公示"], summary="登记公示期异议")
+@router.post("/claims/{number}/objections", response_model=Out.ObjectionStepOut,
+             response_model_exclude_unset=True, status_code=201, tags=["公示"], summary="登记公示期异议")
 def objection(ctx: ApiContext, number: Number, body: In.ObjectionIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.file_objection(ctx, number, body, key=key)
 
 
-@router.post("/objections/{objection_id}/resolution", tags=["公示"], summary="异议处理：成立或不成立")
+@router.post("/objections/{objection_id}/resolution", response_model=Out.ObjectionStepOut,
+             response_model_exclude_unset=True, tags=["公示"], summary="异议处理：成立或不成立")
 def resolution(ctx: ApiContext, objection_id: ObjectId, body: In.ResolutionIn,
                key: IdempotencyKey = None) -> dict[str, Any]:
     return do.resolve_objection(ctx, objection_id, body, key=key)
 
 
-@router.post("/claims/{number}/fund-issue", tags=["资金"], summary="下达资金")
+@router.post("/claims/{number}/fund-issue", response_model=Out.FundsIssuedOut,
+             response_model_exclude_unset=True, tags=["资金"], summary="下达资金")
 def fund_issue(ctx: ApiContext, number: Number, body: In.FundIssueIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.issue_funds(ctx, number, body, key=key)
 
 
-@router.post("/claims/{number}/payments", status_code=201, tags=["资金"], summary="拨付本级财政份额")
+@router.post("/claims/{number}/payments", response_model=Out.PaymentMadeOut,
+             response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="拨付本级财政份额")
 def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.pay(ctx, number, body, key=key)
 
 
-@router.post("/payments/{payment_id}/reversal", tags=["资金"], summary="冲销错误拨付（红字冲销）")
+@router.post("/payments/{payment_id}/reversal", response_model=Out.ClaimStepOut,
+             response_model_exclude_unset=True, tags=["资金"], summary="冲销错误拨付（红字冲销）")
 def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.reverse_payment(ctx, payment_id, body, key=key)
 
 
-@router.post("/claims/{number}/recoveries", status_code=201, tags=["资金"], summary="追回（弄虚作假骗取资金）")
+@router.post("/claims/{number}/recoveries", response_model=Out.ClaimStepOut,
+             response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="追回（弄虚作假骗取资金）")
 def recovery(ctx: ApiContext, number: Number, body: In.RecoveryIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.order_recovery(ctx, number, body, key=key)
 
 
-@router.post("/recoveries/{recovery_id}/receipts", tags=["资金"], summary="追回款缴回国库")
+@router.post("/recoveries/{recovery_id}/receipts", response_model=Out.ReceiptOut,
+             response_model_exclude_unset=True, tags=["资金"], summary="追回款缴回国库")
 def receipt(ctx: ApiContext, recovery_id: ObjectId, body: In.ReceiptIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.receive_recovery(ctx, recovery_id, body, key=key)
 
 
 # ---------------------------------------------------------------- notices, budgets
 
-@router.get("/notices", tags=["公示"], summary="公示批次")
+@router.get("/notices", response_model=Out.NoticePageOut, tags=["公示"], summary="公示批次")
 def notices(ctx: ApiContext, paging: Paging) -> dict[str, Any]:
     return do.list_notices(ctx, paging)
 
 
-@router.post("/notices", status_code=201, tags=["公示"], summary="发布公示（5个工作日，发布当日不计）")
+@router.post("/notices", response_model=Out.NoticePublishedOut,
+             response_model_exclude_unset=True, status_code=201, tags=["公示"], summary="发布公示（5个工作日，发布当日不计）")
 def publish(ctx: ApiContext, body: In.NoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.publish_notice(ctx, body, key=key)
 
 
-@router.get("/budgets", tags=["资金"], summary="预算指标与可用额度")
+@router.get("/budgets", response_model=list[Out.BudgetOut], tags=["资金"], summary="预算指标与可用额度")
 def budgets(ctx: ApiContext) -> list[dict[str, Any]]:
     return do.list_budgets(ctx)
 
 
-@router.post("/budgets", status_code=201, tags=["资金"], summary="录入预算指标（本级财政）")
+@router.post("/budgets", response_model=Out.AppropriationOut,
+             response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="录入预算指标（本级财政）")
 def appropriate(ctx: ApiContext, body: In.AppropriationIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.appropriate(ctx, body, key=key)
 
 
 # ---------------------------------------------------------------- calculations
 
-@router.post("/calculations", tags=["试算"], summary="试算（what-if）：改变口径或参数，逐条依据")
+@router.post("/calculations", response_model=Out.CalculationOut,
+             tags=["试算"], summary="试算（what-if）：改变口径或参数，逐条依据")
 def calculation(ctx: ApiContext, body: In.CalculationIn) -> dict[str, Any]:
     return do.calculate(ctx, body)
 
 
 # ---------------------------------------------------------------- the journal
 
-@router.get("/ledger/balances", tags=["总账"], summary="各环节余额（截至某日，按付款方、平台、项目）")
+@router.get("/ledger/balances", response_model=Out.BalancesOut, tags=["总账"], summary="各环节余额（截至某日，按付款方、平台、项目）")
 def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Query(max_length=16)] = None,
              platform: Annotated[str | None, Query(max_length=40)] = None,
              program: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
     return do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program)
 
 
-@router.get("/ledger/trial-balance", tags=["总账"], summary="试算平衡表")
+@router.get("/ledger/trial-balance", response_model=Out.TrialBalanceOut, tags=["总账"], summary="试算平衡表")
 def trial(ctx: ApiContext, as_of: AsOf = None, start: Annotated[date | None, Query()] = None) -> dict[str, Any]:
     return do.ledger_trial_balance(ctx, as_of=as_of, start=start)
 
 
-@router.get("/ledger/journal", tags=["总账"], summary="记账凭证（最新在前）")
+@router.get("/ledger/journal", response_model=Out.JournalPageOut, tags=["总账"], summary="记账凭证（最新在前）")
 def journal(ctx: ApiContext, paging: Paging,
             claim: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
     return do.journal(ctx, paging, claim=claim)
 
 
-@router.get("/ledger/verify", tags=["总账"], summary="重算哈希链，报告第一笔不符的凭证")
+@router.get("/ledger/verify", response_model=Out.VerifyOut, tags=["总账"], summary="重算哈希链，报告第一笔不符的凭证")
 def verify(ctx: ApiContext) -> dict[str, Any]:
     return do.verify_chain(ctx)
 
 
-@router.get("/actions", tags=["审计"], summary="操作日志（谁、何时、办理了什么）")
+@router.get("/actions", response_model=Out.ActionPageOut, tags=["审计"], summary="操作日志（谁、何时、办理了什么）")
 def action_log(ctx: ApiContext, paging: Paging,
                username: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
     return do.action_log(ctx, paging, username=username)
@@ -267,17 +279,19 @@ def action_log(ctx: ApiContext, paging: Paging,
 
 # ---------------------------------------------------------------- administration
 
-@router.get("/users", tags=["管理"], summary="用户列表")
+@router.get("/users", response_model=list[Out.UserOut], tags=["管理"], summary="用户列表")
 def users(ctx: ApiContext) -> list[dict[str, Any]]:
     return do.list_users(ctx)
 
 
-@router.post("/users", status_code=201, tags=["管理"], summary="新增用户")
+@router.post("/users", response_model=Out.UserAddedOut, response_model_exclude_unset=True, status_code=201,
+             tags=["管理"], summary="新增用户")
 def add_user(ctx: ApiContext, body: In.UserIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.add_user(ctx, body, key=key)
 
 
-@router.post("/holiday-notices", status_code=201, tags=["管理"], summary="载入国务院办公厅节假日安排")
+@router.post("/holiday-notices", response_model=Out.HolidayNoticeOut,
+             response_model_exclude_unset=True, status_code=201, tags=["管理"], summary="载入国务院办公厅节假日安排")
 def holidays(ctx: ApiContext, body: In.HolidayNoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
     return do.load_holidays(ctx, body, key=key)
 

@@ -47,6 +47,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(database_url: str | None = None, *, factory: sessionmaker[Session] | None = None) -> FastAPI:
     from app import api
+    from app.responses import PingOut
 
     app = FastAPI(
         lifespan=_lifespan,
@@ -59,7 +60,7 @@ def create_app(database_url: str | None = None, *, factory: sessionmaker[Session
     errors.install(app)
     app.include_router(api.router)
 
-    @app.get("/api/v1/ping", tags=["系统"], summary="存活检查（不访问数据库，不需登录）")
+    @app.get("/api/v1/ping", tags=["系统"], summary="存活检查（不访问数据库，不需登录）", response_model=PingOut)
     def ping() -> dict[str, Any]:
         return {"ok": True}
 

@@ -304,6 +304,7 @@ def test_pagination(service: Service) -> None:
     everything = get(service.api("auditor"), "/actions", page_size=200)
     assert log["total"] == everything["total"] >= 8
     assert [r["id"] for r in log["items"]] == [r["id"] for r in everything["items"][2:4]]
+    assert all(r["at"].endswith("+00:00") for r in everything["items"])  # UTC, said so, on every engine
 
 
 def test_lockout_after_five_wrong_passwords(service: Service) -> None:

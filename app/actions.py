@@ -80,9 +80,10 @@ class Context:
             self._who = self._identify(session)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only session (never waits for writers on SQLite; nothing is committed)."""
-        with reading(self.factory) as session:
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read-only session (never waits for writers; nothing is committed); ``snapshot=True`` for
+        one consistent state across all its statements (reports), see :func:`ledger.db.reading`."""
+        with reading(self.factory, snapshot=snapshot) as session:
             self._identified(session)
             yield session
 
@@ -694,7 +695,7 @@ def ledger_balances(ctx: Context, *, as_of: date | None = None, payer: str | Non
     from ledger.queries import balances_by_state
 
     authorize(ctx.who, "ledger.read")
-    with ctx.read() as session:
+    with ctx.read(snapshot=True) as session:
         platform_id = find_platform(session, platform).id if platform else None
         sums = balances_by_state(session, as_of=as_of, payer=payer, platform_id=platform_id, program=program)
         return {"as_of": as_of.isoformat() if as_of else None, "payer": payer, "platform": platform,
@@ -705,7 +706,7 @@ def ledger_trial_balance(ctx: Context, *, as_of: date | None = None, start: date
     from ledger.queries import trial_balance
 
     authorize(ctx.who, "ledger.read")
-    with ctx.read() as session:
+    with ctx.read(snapshot=True) as session:
         rows = trial_balance(session, as_of=as_of, start=start)
         return {"as_of": as_of.isoformat() if as_of else None, "start": start.isoformat() if start else None,
                 "rows": [{"account": r.account, "name": r.name, "view": r.view, "debit": yuan(r.debit),
@@ -741,7 +742,7 @@ def verify_chain(ctx: Context) -> dict[str, Any]:
     from ledger.journal import verify
 
     authorize(ctx.who, "ledger.verify")
-    with ctx.read() as session:
+    with ctx.read(snapshot=True) as session:
         report = verify(session)
         return {"ok": report.ok, "entries": report.entries, "postings": report.postings,
                 "first_bad": report.first_bad, "problem": report.problem}

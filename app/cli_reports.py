@@ -37,7 +37,8 @@ def _session() -> Iterator[Session]:
     engine = make_engine()
     ensure_schema(engine)
     try:
-        with reading(session_factory(engine)) as session:  # read-only: never holds SQLite's write lock
+        # read-only (never holds SQLite's write lock), and one snapshot: the report's totals add up
+        with reading(session_factory(engine), snapshot=True) as session:
             yield session
     finally:
         engine.dispose()

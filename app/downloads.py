@@ -30,7 +30,7 @@ class Download:
 
 
 def _write(ctx: Context, filename: str, writer: Callable[[Session, Path], object]) -> Download:
-    with tempfile.TemporaryDirectory(prefix="subsidy-report-") as tmp, ctx.read() as session:
+    with tempfile.TemporaryDirectory(prefix="subsidy-report-") as tmp, ctx.read(snapshot=True) as session:
         out = Path(tmp) / filename
         try:
             writer(session, out)

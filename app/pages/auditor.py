@@ -61,7 +61,7 @@ def reconciliation_overview(ctx: Context, as_of: date) -> dict[str, Any]:
     computes them), and from the journal the cumulative approved (committed + obligated + expended),
     issued and paid, with the headroom left. Amounts as yuan strings; sums in integer fen."""
     authorize(ctx.who, "report.reconciliation")
-    with ctx.read() as session:
+    with ctx.read(snapshot=True) as session:  # one state: the journal sums and the claims agree
         names = do.jurisdiction_names(session)
         platforms = session.execute(select(Platform).order_by(Platform.code)).scalars().all()
         sums: dict[tuple[Any, Any], dict[str, int]] = {}
@@ -133,7 +133,7 @@ def chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def exceptions(ctx: Context, as_of: date | None = None) -> list[dict[str, Any]]:
     """The disagreements between the journal and the claim records (``reports.reconciliation``)."""
     authorize(ctx.who, "report.reconciliation")
-    with ctx.read() as session:
+    with ctx.read(snapshot=True) as session:  # records and journal compared at one state
         payers = {code: name for code, name in session.execute(select(Payer.code, Payer.name))}
         return [{"check": e.check, "claim": e.claim, "payer": e.payer, "payer_name": payers.get(e.payer, ""),
                  "platform": e.platform,

@@ -33,15 +33,22 @@ def prepare_database(url: str | None = None) -> sessionmaker[Session]:
     return factory
 
 
+THREADS = 8
+"""Worker threads per process for the synchronous routes (``SUBSIDY_THREADS`` overrides; anyio's own
+default is 40). On two cores, 50 clients reading back to back on PostgreSQL: 40 threads 133 reads/s,
+8 threads 186, 4 threads 197, 2 threads 224 (bench/service.py, docs/benchmarks.md) — fewer threads
+contend less for the GIL and keep fewer database sessions busy at once; 8 leaves room for a slow
+request (a report download) without stalling the rest."""
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Size the worker-thread pool the (synchronous) routes run in: ``SUBSIDY_THREADS`` (default 40,
-    anyio's own). Fewer threads than concurrent requests means less contention for the GIL."""
-    threads = os.environ.get("SUBSIDY_THREADS")
-    if threads:
-        import anyio.to_thread
+    """Size the worker-thread pool the (synchronous) routes run in: ``SUBSIDY_THREADS``, else
+    :data:`THREADS`."""
+    import anyio.to_thread
 
-        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, int(threads))
+    threads = int(os.environ.get("SUBSIDY_THREADS") or THREADS)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, threads)
     yield
 
 

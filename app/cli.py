@@ -106,6 +106,13 @@ def _listen_without_nagle() -> None:
     Config.bind_socket = bind_socket  # type: ignore[method-assign]
 
 
+KEEP_ALIVE_SECONDS = 75
+"""How long an idle keep-alive connection stays open (uvicorn's default is 5 s). Longer than the
+clients' own idle limits (httpx 5 s, browsers tens of seconds), so that the client, not the server,
+closes an idle connection: otherwise a request sent just as the server closes fails in transit (seen in
+bench/service.py with clients pausing between clicks). 75 s is what common reverse proxies use."""
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -120,11 +127,12 @@ def serve(
     prepare_database()
     if workers > 1:
         _listen_without_nagle()
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS)
     else:
         from app.main import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 @cli.command()
@@ -149,7 +157,8 @@ def demo(
     import uvicorn
 
     typer.echo(f"服务地址：http://{host}:{port}/  （API 文档：http://{host}:{port}/docs）")
-    uvicorn.run(create_app(factory=factory), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(factory=factory), host=host, port=port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 from app.cli_reports import reports_cli  # noqa: E402  (the report commands live in their own module)

@@ -20,10 +20,31 @@ Where a field comes from (prefilled forms):
 * 中试平台文件、文号 ← the document stated on the claim, else that of the recognition at the level held;
 * 审核情况 ← the district economic and finance review opinions and their dates, when recorded;
 * 法定代表人签字并盖章 and its date stay blank: they are signed by hand.
+
+Long review opinions (意见较长的，另附页):
+
+Each opinion box (C17:C18, E17:E18) holds what :func:`fit_opinion` estimates fits, from the column width and
+the two row heights, counting a CJK character twice the width of a Latin one (:func:`display_width`) and
+erring on the side of too little (Excel's and WPS's narrower column metrics, LibreOffice's taller line
+height). At the body size 12 pt the box takes 8 lines of 9 CJK characters (72); an opinion that does not
+fit is set in the largest smaller size, in half points, down to :data:`FONT_FLOOR` 8 pt (13 lines of 14:
+about 180 characters). A longer one is not shrunk further (it would not be legible): the box shows, at the
+body size, its beginning (cut after a sentence where one ends near the end of what fits) followed by
+``（续见附页）``, and the opinion is printed in full on a **continuation sheet** placed right after the
+form's sheet, named after it (``附件3（审核意见附页）``, ``SQ2026-000001（审核意见附页）`` in a batch;
+:func:`continuation_title`). A sheet of its own rather than rows below the form's print area: the form's
+sheet keeps its fixed layout, print area ``A1:E20`` and fit-to-one-page setting untouched (rows below it
+would need either a second print range, which the fit-to-one-page scaling would shrink onto the first
+page, or giving that scaling up), and the continuation can run over as many A4 pages as a very long
+opinion needs (one page wide, its head rows — title, the form's sheet, 申请编号, 平台名称, 申请单位 —
+repeated on every page, pages numbered in the footer), each opinion with its department, （盖章） and date
+for the department to stamp. Its text is the stored opinion exactly, cut into rows of at most 20 lines
+(:func:`opinion_rows`; a row is at most 409 pt high) whose concatenation is the opinion.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass, field
@@ -368,8 +389,265 @@ def _merge(ws: Worksheet, ref: str) -> None:
         ws.merge_cells(ref)
 
 
-def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
-    """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet)."""
+# ---------------------------------------------------------------- long review opinions
+
+# A review opinion goes into a box of two merged rows (C17:C18, E17:E18). How much text fits is estimated
+# from the box's size; the estimate errs on the side of too little, since text that does not fit is cut
+# off when printed. Units are half-width columns: a Latin letter or digit is 1, a CJK character 2
+# (:func:`display_width`), and 1 unit is half an em, so a line at size s (pt) holds width/(s/2) units.
+PT_PER_PX = 0.75  # 96 px to the inch
+MAX_DIGIT_PX = 7  # the workbook's default font (Calibri 11): a column width unit is about 7 px
+CELL_PAD_PT = 4.0  # the cell's inner padding, left and right together (and top and bottom)
+INDENT_PT = 7.5  # one indent level (INDENT_LEFT)
+WIDTH_SAFETY = 0.95  # faces and renderers differ (仿宋 in Excel or WPS, Noto Serif CJK in LibreOffice)
+LINE_SPACING = 1.45  # line height per point of size (Noto Serif CJK's ascent + descent; 仿宋's is less)
+FONT_FLOOR = 8.0  # the smallest size an opinion is printed in before it is continued on a separate page
+SIZE_STEP = 0.5
+CONTINUED = "（续见附页）"
+# Breaking rules (禁则): no line starts with closing punctuation, none ends with opening punctuation.
+NO_LINE_START = set("，。、；：？！）》」』】〕”’…—·%,.;:?!)]}")
+NO_LINE_END = set("（《「『【〔“‘([{")
+
+
+def display_width(text: str) -> int:
+    """The width of ``text`` in half-width columns: 2 for a wide or fullwidth character (CJK ideographs, kana,
+    hangul, fullwidth punctuation) and for an ambiguous one (“ ” … are full width in a Chinese face), 0 for a
+    combining mark or format character, 1 for the rest; a line break counts 0."""
+    width = 0
+    for ch in text:
+        width += _char_width(ch)
+    return width
+
+
+def _char_width(ch: str) -> int:
+    if ch in "\n\r" or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
+
+
+def _tokens(paragraph: str) -> list[str]:
+    """The paragraph cut where a line may break: after each wide character, between words of Latin text at
+    spaces (a space is a token of its own), never before closing or after opening punctuation."""
+    tokens: list[str] = []
+    for ch in paragraph:
+        if not tokens:
+            tokens.append(ch)
+            continue
+        last = tokens[-1]
+        glue = (ch in NO_LINE_START or last[-1] in NO_LINE_END
+                or (_char_width(ch) == 1 and not ch.isspace() and _char_width(last[-1]) == 1
+                    and not last[-1].isspace()))
+        if glue:
+            tokens[-1] = last + ch
+        else:
+            tokens.append(ch)
+    return tokens
+
+
+def wrapped_lines(text: str, units_per_line: int) -> int:
+    """How many lines ``text`` takes when wrapped greedily at ``units_per_line`` half-width columns (a line
+    break in the text starts a new line; a word longer than a line is broken inside)."""
+    units_per_line = max(units_per_line, 2)
+    lines = 0
+    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        lines += 1
+        used = 0
+        for token in _tokens(paragraph):
+            w = display_width(token)
+            if token.isspace():
+                used = min(used + w, units_per_line)  # a space at the end of a line is swallowed
+            elif used + w <= units_per_line:
+                used += w
+            elif w <= units_per_line:
+                lines += 1
+                used = w
+            else:  # a token wider than a line is broken inside
+                for ch in token:
+                    cw = _char_width(ch)
+                    if used + cw > units_per_line:
+                        lines += 1
+                        used = 0
+                    used += cw
+    return lines
+
+
+@dataclass(frozen=True)
+class Box:
+    """A text box on the sheet: its usable width and height in points."""
+
+    width_pt: float
+    height_pt: float
+
+    def capacity(self, size: float) -> tuple[int, int]:
+        """(half-width columns per line, lines) at ``size`` pt."""
+        units = int(self.width_pt * WIDTH_SAFETY / (size / 2))
+        lines = int(self.height_pt / (size * LINE_SPACING))
+        return units, lines
+
+    def fits(self, text: str, size: float) -> bool:
+        units, lines = self.capacity(size)
+        return wrapped_lines(text, units) <= lines
+
+
+def column_pt(width: float) -> float:
+    """A column width (in characters of the default font, as stored in the file) in points."""
+    return int((256 * width + int(128 / MAX_DIGIT_PX)) / 256 * MAX_DIGIT_PX) * PT_PER_PX
+
+
+def _box(widths: Sequence[float], heights: Sequence[float], *, indent: float = INDENT_PT) -> Box:
+    return Box(sum(column_pt(w) for w in widths) - CELL_PAD_PT - indent, sum(heights) - CELL_PAD_PT)
+
+
+# The opinion boxes C17:C18 and E17:E18: column C (= E) and rows 17–18, less padding and the indent.
+OPINION_BOX = _box([WIDTHS[2]], [HEIGHTS[REVIEW_FIRST], HEIGHTS[REVIEW_FIRST + 1]])
+assert WIDTHS[2] == WIDTHS[4]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """How an opinion is printed in its box: the box's text, its font size, and whether it is continued."""
+
+    text: str
+    size: float
+    continued: bool
+
+
+def fit_opinion(opinion: str, box: Box, *, body: float = BODY, floor: float = FONT_FLOOR) -> Fitted:
+    """The rule for an opinion box: the opinion at the body size if it fits; else at the largest size down to
+    ``floor`` (in steps of half a point) at which it fits; else, at the body size, the longest beginning of
+    the opinion that fits followed by ``（续见附页）`` — the opinion is then printed in full on the
+    continuation sheet (:func:`write_continuation`)."""
+    if not opinion or box.fits(opinion, body):
+        return Fitted(opinion, body, False)
+    size = body - SIZE_STEP
+    while size >= floor:
+        if box.fits(opinion, size):
+            return Fitted(opinion, size, False)
+        size -= SIZE_STEP
+    # binary search for the longest beginning that fits with the mark (k = 0 always fits: only the mark)
+    lo, hi = 0, len(opinion)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if box.fits(opinion[:mid].rstrip() + CONTINUED, body):
+            lo = mid
+        else:
+            hi = mid
+    head = opinion[:lo].rstrip()
+    # end at a sentence or clause when one ends in the last third of what fits
+    cut = max(head.rfind(p) for p in "。；！？")
+    if cut >= len(head) * 2 // 3:
+        head = head[:cut + 1]
+    return Fitted(head + CONTINUED, body, True)
+
+
+# The continuation sheet (审核意见附页): columns A (the department) and B (its opinion in full).
+CONT_SUFFIX = "（审核意见附页）"
+CONT_TITLE = "审核意见（附页）"
+CONT_WIDTHS = (16.0, 70.0)
+CONT_HEAD_ROWS = 4  # 附件3 附页 · title · 接申请表 … · 申请编号 / 平台 / 单位: repeated on every printed page
+CONT_LINES_PER_ROW = 20  # the opinion is cut into rows of at most this many lines (a row is at most 409 pt)
+CONT_MARGINS = (0.75, 0.75, 0.9, 0.8)
+TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
+
+
+@dataclass(frozen=True)
+class Continued:
+    """An opinion that did not fit its box: the department's label, the full opinion and its date as
+    printed."""
+
+    label: str
+    opinion: str
+    when: str
+
+
+def continuation_title(sheet: str, taken: set[str]) -> str:
+    """The continuation sheet's name: the form sheet's name followed by （审核意见附页）, shortened at the
+    front part (never the suffix) to the 31 characters a sheet name may have, and unique in ``taken``."""
+    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in sheet)
+    return sheet_title(clean[:31 - len(CONT_SUFFIX)] + CONT_SUFFIX, taken)
+
+
+def opinion_rows(opinion: str, units_per_line: int, lines_per_row: int = CONT_LINES_PER_ROW) -> list[str]:
+    """``opinion`` cut into consecutive pieces of at most ``lines_per_row`` wrapped lines each; their
+    concatenation is ``opinion`` exactly. A piece ends after a paragraph or a sentence when one ends in its
+    second half, else where the wrapping starts a new line."""
+    pieces: list[str] = []
+    start = 0
+    n = len(opinion)
+    while start < n:
+        lo, hi = start + 1, n  # the longest piece from start that wraps within lines_per_row lines
+        if wrapped_lines(opinion[start:hi], units_per_line) <= lines_per_row:
+            lo = hi
+        else:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if wrapped_lines(opinion[start:mid], units_per_line) <= lines_per_row:
+                    lo = mid
+                else:
+                    hi = mid
+        if lo < n:  # end the piece with a paragraph or a sentence when one ends in its last half
+            cut = max(opinion.rfind(p, start, lo) for p in "\n。；！？")
+            if cut >= start and cut + 1 - start >= (lo - start) // 2:
+                lo = cut + 1
+        pieces.append(opinion[start:lo])
+        start = lo
+    return pieces
+
+
+def write_continuation(ws: Worksheet, form: Annex3Form, continued: Sequence[Continued], *,
+                       form_sheet: str) -> None:
+    """The 审核意见附页 of ``form``: a title naming the claim and the form's sheet, then each continued
+    opinion in full — its department, the text (in rows of a few lines, so that a long opinion runs on
+    over as many A4 pages as it needs), （盖章） and the date. A4 portrait, one page wide; the head rows
+    are repeated on every page and the footer numbers the pages."""
+    styles = _Styles()
+    outlines = Outlines()
+    for i, width in enumerate(CONT_WIDTHS):
+        ws.column_dimensions["AB"[i]].width = width
+    ws.merge_cells("A1:B1")
+    styles.put(ws, "A1", f"{ANNEX} 附页", align=LEFT)
+    ws.merge_cells("A2:B2")
+    styles.put(ws, "A2", CONT_TITLE, size=18, bold=True, name=TITLE_FONT)
+    ws.merge_cells("A3:B3")
+    styles.put(ws, "A3", f"接《{TITLE}》（工作表“{form_sheet}”）审核情况栏", align=LEFT)
+    ws.merge_cells("A4:B4")
+    who = [f"申请编号：{form.claim_number}" if form.claim_number else "",
+           f"平台名称：{form.platform_name}" if form.platform_name else "",
+           f"申请单位：{form.applicant}" if form.applicant else ""]
+    styles.put(ws, "A4", "　".join(w for w in who if w) or None, align=LEFT)
+    for row, height in ((1, 22), (2, 44), (3, 24), (4, 40)):
+        ws.row_dimensions[row].height = height
+    text_box = _box(CONT_WIDTHS[1:], [0])
+    units, _ = text_box.capacity(BODY)
+    line_pt = BODY * LINE_SPACING
+    r = CONT_HEAD_ROWS + 1
+    for item in continued:
+        pieces = opinion_rows(item.opinion, units)
+        first, last = r, r + len(pieces) + 1
+        ws.merge_cells(f"A{first}:A{last}")
+        styles.put(ws, f"A{first}", WRAPPED.get(item.label, item.label), size=LABEL)
+        for k, piece in enumerate(pieces):
+            styles.put(ws, f"B{r + k}", piece, align=TOP_LEFT)
+            lines = wrapped_lines(piece, units)
+            ws.row_dimensions[r + k].height = round(lines * line_pt + 2 * CELL_PAD_PT + 2, 1)
+        r += len(pieces)
+        styles.put(ws, f"B{r}", SEAL, align=SEAL_ALIGN)
+        ws.row_dimensions[r].height = 36
+        styles.put(ws, f"B{r + 1}", item.when, align=REVIEW_DATE)
+        ws.row_dimensions[r + 1].height = 30
+        outlines.box(f"A{first}:A{last}").box(f"B{first}:B{last}")
+        r = last + 1
+    styles.apply(ws, outlines)
+    a4(ws, fit_width=1, fit_height=0, margins=CONT_MARGINS)
+    ws.print_area = f"A1:B{r - 1}"
+    ws.print_title_rows = f"1:{CONT_HEAD_ROWS}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.sheet_view.showGridLines = False
+
+
+def write_sheet(ws: Worksheet, form: Annex3Form) -> list[Continued]:
+    """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet). Returns the review opinions that did
+    not fit their boxes (:func:`fit_opinion`), for :func:`write_continuation`; :func:`add_form` does both."""
     styles = _Styles()
     for i, width in enumerate(WIDTHS):
         ws.column_dimensions["ABCDE"[i]].width = width
@@ -425,6 +703,7 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
 
     # 审核情况: rows 17–20, each department: label, opinion, （盖章）, 年 月 日
     r0, r1 = REVIEW_FIRST, REVIEW_LAST
+    continued: list[Continued] = []
     _merge(ws, f"A{r0}:A{r1}")
     styles.put(ws, f"A{r0}", GROUP_REVIEW, size=LABEL)
     for label_col, value_col, label, opinion, when in (("B", "C", L_ECON, form.econ_opinion, form.econ_date),
@@ -434,7 +713,10 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
         _merge(ws, f"{label_col}{r0}:{label_col}{r1}")
         styles.put(ws, f"{label_col}{r0}", WRAPPED[label], size=LABEL)
         _merge(ws, f"{value_col}{r0}:{value_col}{r0 + 1}")
-        styles.put(ws, f"{value_col}{r0}", opinion or None, align=INDENT_LEFT)
+        fitted = fit_opinion(opinion, OPINION_BOX)
+        styles.put(ws, f"{value_col}{r0}", fitted.text or None, align=INDENT_LEFT, size=fitted.size)
+        if fitted.continued:
+            continued.append(Continued(label, opinion, when))
         styles.put(ws, f"{value_col}{r0 + 2}", SEAL, align=SEAL_ALIGN)
         styles.put(ws, f"{value_col}{r1}", when, align=REVIEW_DATE)
         outlines.box(f"{label_col}{r0}:{label_col}{r1}").box(f"{value_col}{r0}:{value_col}{r1}")
@@ -444,6 +726,7 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> None:
     a4(ws, fit_width=1, fit_height=1, margins=MARGINS)
     ws.print_area = PRINT_AREA
     ws.sheet_view.showGridLines = False
+    return continued
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -458,15 +741,25 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def add_form(wb: Workbook, form: Annex3Form, title: str, taken: set[str]) -> Worksheet:
+    """Add ``form`` to ``wb`` as the sheet ``title`` and, when an opinion did not fit its box, its
+    continuation sheet right after it (named by :func:`continuation_title`). Returns the form's sheet."""
+    ws = wb.create_sheet(title)
+    continued = write_sheet(ws, form)
+    if continued:
+        write_continuation(wb.create_sheet(continuation_title(title, taken)), form, continued, form_sheet=title)
+    return ws
+
+
 def workbook(forms: Sequence[Annex3Form], *, by_claim: bool = False) -> Workbook:
-    """One sheet per form: named 附件3, or by the claim number when ``by_claim`` (a batch)."""
+    """One sheet per form: named 附件3, or by the claim number when ``by_claim`` (a batch); a form whose
+    review opinion is too long for its box is followed by its 审核意见附页 sheet."""
     wb = Workbook()
     default = wb.active
     taken: set[str] = set()
     for form in forms:
         name = form.claim_number if by_claim and form.claim_number else ANNEX
-        ws = wb.create_sheet(sheet_title(name, taken))
-        write_sheet(ws, form)
+        add_form(wb, form, sheet_title(name, taken), taken)
     if default is not None:
         wb.remove(default)
     wb.properties.title = TITLE

@@ -42,10 +42,19 @@ def refuse_nul(value: Any) -> Any:
     return value
 
 
+def one_line_ending(value: Any) -> Any:
+    """Text is kept with ``\n`` line ends: a browser's form sends ``\r\n``, and a spreadsheet cell
+    (Annex 3's review opinions) cannot keep a ``\r``, so the stored text and the form's would differ."""
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     _no_nul = field_validator("*", mode="after")(refuse_nul)
+    _one_line_ending = field_validator("*", mode="before")(one_line_ending)
 
     def request(self) -> dict[str, Any]:
         """The body as idempotency compares it."""

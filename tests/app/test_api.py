@@ -440,3 +440,11 @@ def test_district_staff_see_only_their_own_budgets(service: Service) -> None:
             for u in ("nanhu-econ", "nanhu-fin", "haining-econ", "bureau", "auditor")}
     assert seen == {"nanhu-econ": ["330402"], "nanhu-fin": ["330402"], "haining-econ": ["330481"],
                     "bureau": ["330400", "330402", "330481"], "auditor": ["330400", "330402", "330481"]}
+
+
+def test_text_is_kept_with_lf_line_ends() -> None:
+    """A form's CRLF becomes LF before anything is stored (an xlsx cell cannot keep a CR)."""
+    from app.schemas import ReviewIn
+
+    body = ReviewIn(department="economic", approve=True, opinion="同意。\r\n材料齐全\r。", on="2026-03-05")
+    assert body.opinion == "同意。\n材料齐全\n。"

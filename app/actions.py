@@ -153,17 +153,25 @@ def _calc_error(exc: CalculatorError) -> Invalid:
 
 # ---------------------------------------------------------------- lookups with scope
 
+def no_platform(code: str) -> NotFound:
+    return NotFound("platform", f"no platform {code!r}", field="platform")
+
+
+def no_claim(number: str) -> NotFound:
+    return NotFound("claim", f"no claim {number!r}", field="claim")
+
+
 def find_platform(session: Session, code: str) -> Platform:
     platform = session.execute(select(Platform).where(Platform.code == code)).scalar_one_or_none()
     if platform is None:
-        raise NotFound("platform", f"no platform {code!r}", field="platform")
+        raise no_platform(code)
     return platform
 
 
 def find_claim(session: Session, number: str) -> Claim:
     claim = session.execute(select(Claim).where(Claim.number == number)).scalar_one_or_none()
     if claim is None:
-        raise NotFound("claim", f"no claim {number!r}", field="claim")
+        raise no_claim(number)
     return claim
 
 
@@ -533,7 +541,7 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
         found = session.execute(select(Platform, Jurisdiction.name).join(Jurisdiction, isouter=True)
                                 .where(Platform.code == code)).first()
         if found is None:
-            raise NotFound("platform", f"no platform {code!r}", field="platform")
+            raise no_platform(code)
         p, jurisdiction_name = found
         authorize(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code)
         events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
@@ -594,7 +602,7 @@ def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
         found = session.execute(select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
                                 .where(Claim.number == number)).first()
         if found is None:
-            raise NotFound("claim", f"no claim {number!r}", field="claim")
+            raise no_claim(number)
         c, p = found
         authorize(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code)
         approval = session.execute(select(Approval).where(Approval.claim_id == c.id)

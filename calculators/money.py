@@ -12,12 +12,18 @@ from typing import Final
 from moneyed import Money
 
 from calculators.errors import InputErrors
+from calculators.formats import FEN_PER_WAN, FEN_PER_YUAN
+from calculators.formats import wan as fen_to_wan  # the names the calculators have always used
+from calculators.formats import yuan as fen_to_yuan
 
 CURRENCY: Final = "CNY"
-FEN_PER_YUAN: Final = 100
-FEN_PER_WAN: Final = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
 
 AMOUNT_RULE: Final = "POLICY.md §6: amounts are decimal yuan strings with at most 2 decimals, never floats"
+
+__all__ = [
+    "AMOUNT_RULE", "CURRENCY", "FEN_PER_WAN", "FEN_PER_YUAN", "apply_rate", "fen_to_money", "fen_to_wan", "fen_to_yuan",
+    "floor_share", "money_to_fen", "parse_yuan", "rate_percent", "split_fen",
+]
 
 
 def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> int:
@@ -50,20 +56,6 @@ def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> in
     if fen < 0 and not allow_negative:
         raise InputErrors.one(field, "amounts are never negative", f"{value!r} is negative")
     return int(fen)
-
-
-def fen_to_yuan(fen: int) -> str:
-    """``123456`` → ``"1234.56"``: the decimal string amounts travel as."""
-    sign = "-" if fen < 0 else ""
-    q, r = divmod(abs(fen), FEN_PER_YUAN)
-    return f"{sign}{q}.{r:02d}"
-
-
-def fen_to_wan(fen: int) -> str:
-    """Amount in 万元, exact: as many decimals as the yuan amount needs (up to six for fen)."""
-    dec = (Decimal(fen) / FEN_PER_WAN).normalize()
-    text = format(dec, "f")
-    return text
 
 
 def fen_to_money(fen: int) -> Money:

@@ -16,15 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calculators.formats import yuan
 from calculators.scenario import Scenario, from_data
 from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent
 
 DECIDED = ("approved", "in_notice", "objected", "issued", "paid", "recovered")
 PENDING = ("filed", "econ_reviewed", "district_reviewed", "audited")
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
@@ -45,7 +42,7 @@ def platform_events(session: Session, platform: Platform) -> dict[str, list[dict
         elif e.kind == "agreement-support":
             item: dict[str, Any] = {"date": e.date, "document_number": e.document_number}
             if e.amount_fen is not None:
-                item["amount"] = _yuan(e.amount_fen)
+                item["amount"] = yuan(e.amount_fen)
             out["agreement_support"].append(item)
         elif e.kind == "evaluation":
             out["evaluations"].append({"year": e.year, "grade": e.grade, "date": e.date,
@@ -65,21 +62,21 @@ def claim_input(session: Session, claim: Claim, *, as_pending: bool = False,
         "program": claim.program,
         "application_date": claim.application_date,
         "invoices": [
-            {"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": _yuan(i.net_fen),
-             "vat": _yuan(i.vat_fen), **({"audited": _yuan(i.audited_fen)} if i.audited_fen is not None else {})}
+            {"issuer_code": i.issuer_code, "number": i.number, "date": i.date, "net": yuan(i.net_fen),
+             "vat": yuan(i.vat_fen), **({"audited": yuan(i.audited_fen)} if i.audited_fen is not None else {})}
             for i in invoices
         ],
     }
     if claim.years:
         item["years"] = list(claim.years)
     if claim.national_support_fen is not None:
-        item["national_support"] = _yuan(claim.national_support_fen)
+        item["national_support"] = yuan(claim.national_support_fen)
     if claim.recorded_amount_fen is not None:
-        item["recorded_amount"] = _yuan(claim.recorded_amount_fen)
+        item["recorded_amount"] = yuan(claim.recorded_amount_fen)
     if claim.evaluation_year is not None:
         item["evaluation_year"] = claim.evaluation_year
     if claim.state in DECIDED and claim.approved_fen is not None:
-        item["approved_amount"] = _yuan(claim.approved_fen)
+        item["approved_amount"] = yuan(claim.approved_fen)
     elif as_pending:
         item["approved_amount"] = "0.00"
     if claim.state == "reversed":
@@ -119,7 +116,7 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
         "platform": {"id": platform.code, "name": platform.name, "operator": platform.operator,
                      "jurisdiction": platform.jurisdiction_code, "leader_type": platform.leader_type},
         **platform_events(session, platform),
-        "investments": [{"year": i.year, "amount": _yuan(i.amount_fen), "vat": _yuan(i.vat_fen)}
+        "investments": [{"year": i.year, "amount": yuan(i.amount_fen), "vat": yuan(i.vat_fen)}
                         for i in investments],
         "claims": chosen + list(extra_claims or []),
     }

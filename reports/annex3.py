@@ -71,9 +71,9 @@ from reports.xlsx import (
     a4,
     cn_date,
     exact_format,
-    fen_to_wan,
     font,
     save,
+    wan_number,
 )
 
 TITLE = "国家、省级中试平台补助资金申请表"
@@ -294,8 +294,8 @@ def build(data: Annex3Data) -> Annex3Form:
         contact_mobile=data.contact_mobile,
         platform_name=data.platform_name,
         level=LEVEL_WORDS.get(data.level, data.level),
-        equipment_wan=fen_to_wan(data.equipment_fen) if data.equipment_fen is not None else None,
-        requested_wan=fen_to_wan(data.requested_fen),
+        equipment_wan=wan_number(data.equipment_fen) if data.equipment_fen is not None else None,
+        requested_wan=wan_number(data.requested_fen),
         platform_document=data.platform_document,
         econ_opinion=data.econ_opinion,
         econ_date=cn_date(data.econ_date),

@@ -26,9 +26,9 @@ from reports.xlsx import (
     YUAN_FORMAT,
     ReportError,
     exact_format,
-    fen_to_wan,
-    fen_to_yuan,
     font,
+    wan_number,
+    yuan_number,
 )
 
 LEVEL_WORDS = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
@@ -44,7 +44,7 @@ class Unit:
     label: str
 
     def amount(self, fen: int) -> Decimal:
-        return fen_to_yuan(fen) if self.key == "yuan" else fen_to_wan(fen)
+        return yuan_number(fen) if self.key == "yuan" else wan_number(fen)
 
     def fmt(self, value: Decimal) -> str:
         return YUAN_FORMAT if self.key == "yuan" else exact_format(value)

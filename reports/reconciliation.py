@@ -72,7 +72,6 @@ from reports.xlsx import (
     DATE_FORMAT,
     LEFT,
     YUAN_FORMAT,
-    fen_to_yuan,
     font,
     header_row,
     new_write_only,
@@ -80,6 +79,7 @@ from reports.xlsx import (
     set_widths,
     sheet_for,
     styled,
+    yuan_number,
 )
 
 P = Posting.__table__
@@ -621,9 +621,9 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
             checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
             formulas.append(f'IF(AND({checks}),"一致","不一致")')
         summary.add([pid, code, name, juris.get(jur, jur), program, level_words(level),
-                     fen_to_yuan(cap) if cap is not None else None,
-                     *[fen_to_yuan(sums[m]) for m in MEASURES],
-                     fen_to_yuan(headroom) if headroom is not None else None, *formulas])
+                     yuan_number(cap) if cap is not None else None,
+                     *[yuan_number(sums[m]) for m in MEASURES],
+                     yuan_number(headroom) if headroom is not None else None, *formulas])
         for m in MEASURES:
             totals.values[m] += sums[m]
         totals.rows += 1
@@ -703,7 +703,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     for k, x in enumerate(exceptions, 1):
         exc_ws.append([styled(exc_ws, k, align=CENTER), styled(exc_ws, x.check), styled(exc_ws, x.claim or None),
                        styled(exc_ws, x.payer or None), styled(exc_ws, x.platform or None),
-                       *[styled(exc_ws, fen_to_yuan(v) if v is not None else None, fmt=YUAN_FORMAT)
+                       *[styled(exc_ws, yuan_number(v) if v is not None else None, fmt=YUAN_FORMAT)
                          for v in (x.records_fen, x.journal_fen, x.difference_fen)],
                        styled(exc_ws, x.note, align=LEFT)])
 
@@ -729,7 +729,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     for k, m in enumerate(MEASURES):
         r = 6 + k
         about.append([styled(about, MEASURE_LABEL[m]),
-                      styled(about, fen_to_yuan(ledger_totals[m]), fmt=YUAN_FORMAT),
+                      styled(about, yuan_number(ledger_totals[m]), fmt=YUAN_FORMAT),
                       styled(about, f"='对账表'!{VALUE_COL[m]}{last + 1}", fmt=YUAN_FORMAT),
                       styled(about, "=" + _whole_formula(m, listing_sheets), fmt=YUAN_FORMAT),
                       styled(about, f'=IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")', align=CENTER)])

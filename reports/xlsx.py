@@ -38,10 +38,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
+from calculators.formats import date_cn, wan_decimal, yuan_decimal
+
 # ---------------------------------------------------------------- amounts
 
-FEN_PER_YUAN = 100
-FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
 MAX_DIGITS = 15  # what an IEEE double in a spreadsheet keeps exactly
 
 
@@ -56,19 +56,14 @@ def check_digits(d: Decimal) -> Decimal:
     return d
 
 
-def fen_to_yuan(fen: int) -> Decimal:
-    """Integer fen → exact yuan, two decimals (``58500001`` → ``Decimal('585000.01')``)."""
-    return check_digits(Decimal(int(fen)).scaleb(-2))
+def yuan_number(fen: int) -> Decimal:
+    """Integer fen → the exact 元 number a cell holds, two decimals (``58500001`` → ``Decimal('585000.01')``)."""
+    return check_digits(yuan_decimal(int(fen)))
 
 
-def fen_to_wan(fen: int) -> Decimal:
-    """Integer fen → exact 万元 with no trailing zeros (``58500000`` → ``Decimal('58.5')``).
-
-    Whole yuan need at most 4 decimals in 万元 (1 元 = 0.0001 万元); an amount with fen needs 6.
-    """
-    d = Decimal(int(fen)).scaleb(-6)
-    d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
-    return check_digits(d)
+def wan_number(fen: int) -> Decimal:
+    """Integer fen → the exact 万元 number a cell holds, no trailing zeros (``58500000`` → ``Decimal('58.5')``)."""
+    return check_digits(wan_decimal(int(fen)))
 
 
 def decimals_of(d: Decimal) -> int:
@@ -98,9 +93,7 @@ def decimal_text(d: Decimal | int) -> str:
 
 def cn_date(d: date | None) -> str:
     """``2026-03-04`` → ``2026年3月4日``; ``None`` → the blank form's ``年  月  日``."""
-    if d is None:
-        return "年    月    日"
-    return f"{d.year}年{d.month}月{d.day}日"
+    return "年    月    日" if d is None else date_cn(d)
 
 
 # ---------------------------------------------------------------- fonts and styles

@@ -1,13 +1,12 @@
 """What every page shares: the Jinja2 environment, Chinese money formatting, the navigation by role,
 the HTML error page, and sign-in/sign-out.
 
-Amounts arrive from :mod:`app.actions` as yuan decimal strings; the filters show them as
-``1,234,567.89 元`` and ``123.456789 万元`` (exact, never through a float).
+Amounts arrive from :mod:`app.actions` as integer fen; the filters show them through
+:mod:`calculators.formats` as ``1,234,567.89 元`` and ``123.456789 万元`` (exact, never through a float).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,6 +18,9 @@ from fastapi.templating import Jinja2Templates
 from app.deps import COOKIE, factory
 from app.permissions import MATRIX, ROLE_TITLES, Principal, allowed
 from app.security import SESSION_LIFETIME, NotAuthenticated, login, sign_out
+from calculators.formats import NONE_SHOWN, moment_text, wan_grouped, yuan_grouped
+from calculators.formats import yuan as plain_yuan
+from calculators.money import parse_yuan
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -31,39 +33,40 @@ STATE_TITLES = {
 LEVEL_TITLES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
 
 
-def _dec(value: Any) -> Decimal | None:
+def _fen(value: int | str | None) -> int | None:
+    """An amount as a page holds it: integer fen, or a yuan string typed into a form; ``None`` or ``""``
+    for no amount."""
     if value is None or value == "":
         return None
-    return Decimal(str(value))
+    if isinstance(value, str):
+        return parse_yuan(value, field="amount", allow_negative=True)
+    return value
 
 
-def yuan(value: Any) -> str:
-    """``"1234567.8"`` → ``"1,234,567.80 元"``."""
-    d = _dec(value)
-    return "—" if d is None else f"{d:,.2f} 元"
+def yuan(value: int | str | None) -> str:
+    """``123456789`` → ``"1,234,567.89 元"``; no amount → ``"—"``."""
+    fen = _fen(value)
+    return NONE_SHOWN if fen is None else f"{yuan_grouped(fen)} 元"
 
 
-def wan(value: Any) -> str:
-    """Yuan → 万元, exact: as many decimals as needed (at most six), at least two."""
-    d = _dec(value)
-    if d is None:
-        return "—"
-    w = d / Decimal(10000)
-    text = f"{w:,.6f}".rstrip("0")
-    if "." in text and len(text.split(".")[1]) < 2:
-        text = text + "0" * (2 - len(text.split(".")[1]))
-    return f"{text} 万元"
+def wan(value: int | str | None) -> str:
+    """``123456789`` → ``"123.456789 万元"``: exact, as many decimals as needed (at most six), at least two."""
+    fen = _fen(value)
+    return NONE_SHOWN if fen is None else f"{wan_grouped(fen)} 万元"
 
 
-def percent(part: Any, whole: Any) -> int:
-    p, w = _dec(part), _dec(whole)
+def percent(part: int | str | None, whole: int | str | None) -> int:
+    """``part`` as a whole percentage of ``whole``, between 0 and 100 (0 when there is no whole)."""
+    p, w = _fen(part), _fen(whole)
     if p is None or not w:
         return 0
-    return max(0, min(100, int(p * 100 / w)))
+    return max(0, min(100, p * 100 // w))
 
 
 templates.env.filters["yuan"] = yuan
 templates.env.filters["wan"] = wan
+templates.env.filters["moment"] = moment_text
+templates.env.filters["yuan_plain"] = plain_yuan  # a form field's value: "292500.00"
 templates.env.filters["state"] = lambda s: STATE_TITLES.get(s, s)
 templates.env.filters["level"] = lambda s: LEVEL_TITLES.get(s or "", s or "—")
 templates.env.globals["percent"] = percent

@@ -214,9 +214,10 @@ def _evaluate_claim(
                                               rule_set=rs, book=book, on=claim.application_date, options=opts)
             ctx.trace.append(split_step)
         return ClaimResult(
-            claim.id, claim.program, title, rs.id, rs.title, rs.purse, status, outcome.gross, outcome.cap,
-            entitled, offset, payable, shares, tuple(ctx.trace), reasons, outcome.years, outcome.invoices,
-            trigger.description if trigger else "",
+            claim_id=claim.id, program=claim.program, program_title=title, rule_set=rs.id, rule_set_title=rs.title,
+            purse=rs.purse, status=status, gross=outcome.gross, cap=outcome.cap, entitled=entitled, offset=offset,
+            payable=payable, shares=shares, trace=tuple(ctx.trace), reasons=reasons, years=outcome.years,
+            invoices=outcome.invoices, trigger=trigger.description if trigger else "",
         )
 
     if claim.reversed:

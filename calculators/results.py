@@ -7,7 +7,8 @@ from typing import Any
 
 from moneyed import Money
 
-from calculators.money import fen_to_money, fen_to_yuan
+from calculators.formats import yuan as fen_to_yuan
+from calculators.money import fen_to_money
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class TraceStep:
         return {"step": self.step, "clause": self.clause, "note": self.note, "values": dict(self.values)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CapInfo:
     """The cap (累计上限) applied to a claim, as it stood before the claim."""
 
@@ -43,7 +44,7 @@ class CapInfo:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Share:
     """One payer's share (分担) of a payable amount."""
 
@@ -60,9 +61,9 @@ class Share:
 STATUSES = ("payable", "capped", "offset", "excluded", "ineligible", "declined", "reversed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClaimResult:
-    """The computed outcome of one claim.
+    """The computed outcome of one claim (built with keywords: eighteen fields are not read by position).
 
     Attributes:
         claim_id / program / program_title: which claim, under which program.

@@ -26,7 +26,8 @@ def payer_shares(
     payer_of = {"local": book.payers[j.payer], "city": by_level["city"], "province": by_level["province"]}
     parts = split_fen(amount, list(shares_def.items()), str(remainder.value))
     shares = tuple(
-        Share(payer_of[party].code, payer_of[party].name, party, fen) for party, fen in parts
+        Share(payer=payer_of[party].code, payer_name=payer_of[party].name, party=party, amount=fen)
+        for party, fen in parts
     )
     text = "，".join(f"{s.payer_name}{rate_percent(shares_def[s.party])}：{fen_to_yuan(s.amount)}元" for s in shares)
     step = TraceStep(

@@ -138,7 +138,7 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     used = ctx.state.entitled.get(PROGRAM, 0)
     headroom = max(0, limit - used)
     entitled = min(gross, headroom)
-    cap = CapInfo(level, limit, used, headroom, cap_param.cite())
+    cap = CapInfo(level=level, limit=limit, used=used, headroom=headroom, clause=cap_param.cite())
     reasons: tuple[str, ...] = ()
     ctx.step("cap", cap_param.cite(),
              f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{fen_to_yuan(used)}元，剩余额度",

@@ -145,5 +145,5 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     if entitled < gross:
         reasons = (f"培育库奖励累计达到上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予奖励"
                    f"（{cap_p.cite()}）",)
-    return ProgramOutcome("computed", gross, entitled, CapInfo("pool", limit, used, headroom, cap_p.cite()), reasons)
+    return ProgramOutcome("computed", gross, entitled, CapInfo(level="pool", limit=limit, used=used, headroom=headroom, clause=cap_p.cite()), reasons)
 

@@ -53,4 +53,4 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     if entitled < recorded:
         reasons = (f"记录金额超过最高额{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(recorded - entitled)}元不予补助"
                    f"（{top.cite()}）",)
-    return ProgramOutcome("computed", recorded, entitled, CapInfo("provincial", limit, 0, limit, top.cite()), reasons)
+    return ProgramOutcome("computed", recorded, entitled, CapInfo(level="provincial", limit=limit, used=0, headroom=limit, clause=top.cite()), reasons)

@@ -8,25 +8,55 @@ computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import schemas as In
 from app.permissions import DISTRICT_ROLES, Forbidden, Principal, authorize, jurisdiction_filter
+from app.results import (
+    ActionRow,
+    ApprovalRow,
+    AuditRow,
+    Balances,
+    BudgetRow,
+    Calculation,
+    ClaimEventRow,
+    ClaimRow,
+    ClaimView,
+    FundIssueRow,
+    HolidaysLoaded,
+    InvoiceRow,
+    JournalEntryRow,
+    NoticeRow,
+    ObjectionRow,
+    Paged,
+    PaymentRow,
+    PlatformCreated,
+    PlatformEventAdded,
+    PlatformEventRow,
+    PlatformRow,
+    PlatformView,
+    RecoveryRow,
+    ReviewRow,
+    TrialBalance,
+    UserAdded,
+    UserRow,
+)
 from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors
-from calculators.money import fen_to_yuan
+from calculators.results import ClaimResult
 from ledger import idempotency
 from ledger import services as S
 from ledger.calendar import load_holiday_notice
 from ledger.db import reading
 from ledger.errors import Invalid, LedgerError, NotFound
+from ledger.journal import VerifyReport
 from ledger.models import (
     ActionRecord,
     Approval,
@@ -48,8 +78,23 @@ from ledger.models import (
     Review,
     User,
 )
+from ledger.outcomes import (
+    Appropriated,
+    Approved,
+    ClaimComputed,
+    ClaimState,
+    ClaimStep,
+    FundsIssued,
+    NoticePublished,
+    ObjectionStep,
+    Outcome,
+    PaymentMade,
+    ReceiptRecorded,
+)
+from ledger.queries import Headroom
 
-Work = Callable[[Session], dict[str, Any]]
+R = TypeVar("R", bound=Outcome)
+T = TypeVar("T")
 
 
 class Context:
@@ -94,10 +139,6 @@ def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def yuan(fen: int | None) -> str | None:
-    return None if fen is None else fen_to_yuan(fen)
-
-
 # ---------------------------------------------------------------- the action log
 
 def record(ctx: Context, action: str, target: str, outcome: str, detail: dict[str, Any]) -> None:
@@ -107,8 +148,8 @@ def record(ctx: Context, action: str, target: str, outcome: str, detail: dict[st
                                  target=target[:120], outcome=outcome, detail=detail))
 
 
-def perform(ctx: Context, action: str, target: str, body: In.Body | None, work: Work, *,
-            key: str | None = None) -> dict[str, Any]:
+def perform(ctx: Context, action: str, target: str, body: In.Body | None, work: Callable[[Session], R], *,
+            key: str | None = None) -> R:
     """Run ``work`` once per key, log its outcome, re-raise any refusal unchanged."""
     request = {"target": target, "body": body.request() if body is not None else None}
     scoped_key = _scoped_key(ctx.who.username, key)
@@ -123,8 +164,8 @@ def perform(ctx: Context, action: str, target: str, body: In.Body | None, work: 
         record(ctx, action, target, "refused", {"request": request, "error": error.to_dict(),
                                                 "idempotency_key": key})
         raise error from None
-    record(ctx, action, target, "replayed" if result.get("replayed") else "done",
-           {"request": request, "entry": result.get("entry"), "idempotency_key": key})
+    record(ctx, action, target, "replayed" if result.replayed else "done",
+           {"request": request, "entry": getattr(result, "entry", None), "idempotency_key": key})
     return result
 
 
@@ -219,31 +260,32 @@ def _fen(value: str | None, field: str) -> int | None:
 
 # ---------------------------------------------------------------- platforms
 
-def create_platform(ctx: Context, body: In.PlatformIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def create_platform(ctx: Context, body: In.PlatformIn, *, key: str | None = None) -> PlatformCreated:
+    def work(session: Session) -> PlatformCreated:
         authorize(ctx.who, "platform.create", jurisdiction=body.jurisdiction)
         p = S.create_platform(session, code=body.code, name=body.name, jurisdiction=body.jurisdiction,
                               operator=body.operator, leader_type=body.leader_type, head_person=body.head_person,
                               head_phone=body.head_phone, contact_person=body.contact_person,
                               contact_mobile=body.contact_mobile)
-        return {"platform": p.code}
+        return PlatformCreated(platform=p.code)
     return perform(ctx, "platform.create", body.code, body, work, key=key)
 
 
-def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *,
+                       key: str | None = None) -> PlatformEventAdded:
+    def work(session: Session) -> PlatformEventAdded:
         authorize(ctx.who, "platform.event", jurisdiction=find_platform(session, code).jurisdiction_code)
         e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
                                  scheme=body.scheme, year=body.year, document_number=body.document_number,
                                  amount_fen=_fen(body.amount, "amount"), note=body.note)
-        return {"platform": code, "event": e.id}
+        return PlatformEventAdded(platform=code, event=e.id)
     return perform(ctx, "platform.event", code, body, work, key=key)
 
 
 # ---------------------------------------------------------------- the procedure
 
-def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> ClaimComputed:
+    def work(session: Session) -> ClaimComputed:
         authorize(ctx.who, "claim.file", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
         return S.file_claim(session, platform_code=body.platform, program=body.program,
                             application_date=body.application_date, invoices=_invoices(body), years=body.years,
@@ -255,7 +297,7 @@ def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> dic
     return perform(ctx, "claim.file", body.platform, body, work, key=key)
 
 
-def preview_claim(ctx: Context, body: In.ClaimIn) -> dict[str, Any]:
+def preview_claim(ctx: Context, body: In.ClaimIn) -> ClaimResult:
     """试算: what the claim would compute to if filed now, with its trace. Writes nothing."""
     with ctx.read() as session:
         authorize(ctx.who, "calc.preview", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
@@ -266,13 +308,13 @@ def preview_claim(ctx: Context, body: In.ClaimIn) -> dict[str, Any]:
                                  recorded_amount_fen=_fen(body.recorded_amount, "recorded_amount"),
                                  evaluation_year=body.evaluation_year)
         session.rollback()
-        return result.to_dict()
+        return result
 
 
-def review(ctx: Context, number: str, body: In.ReviewIn, *, key: str | None = None) -> dict[str, Any]:
+def review(ctx: Context, number: str, body: In.ReviewIn, *, key: str | None = None) -> ClaimStep:
     action = "claim.review.economic" if body.department == "economic" else "claim.review.finance"
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> ClaimStep:
         _authorize_claim(ctx, session, action, number)
         return S.review(session, claim_number=number, department=body.department, approve=body.approve,
                         opinion=body.opinion, on=body.on, actor=ctx.who.username)
@@ -293,8 +335,8 @@ def _keyed_amounts(values: dict[str, str] | None, field: str, *, years: bool) ->
     return out
 
 
-def record_audit(ctx: Context, number: str, body: In.AuditIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def record_audit(ctx: Context, number: str, body: In.AuditIn, *, key: str | None = None) -> ClaimComputed:
+    def work(session: Session) -> ClaimComputed:
         _authorize_claim(ctx, session, "claim.audit", number)
         return S.record_audit(session, claim_number=number, firm=body.firm, report_number=body.report_number,
                               on=body.on, years=_keyed_amounts(body.years, "years", years=True),
@@ -303,8 +345,8 @@ def record_audit(ctx: Context, number: str, body: In.AuditIn, *, key: str | None
     return perform(ctx, "claim.audit", number, body, work, key=key)
 
 
-def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None = None) -> Approved:
+    def work(session: Session) -> Approved:
         _authorize_claim(ctx, session, "claim.approve", number)
         return S.approve(session, claim_number=number, meeting_date=body.meeting_date,
                          minutes_number=body.minutes_number,
@@ -313,8 +355,8 @@ def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None =
     return perform(ctx, "claim.approve", number, body, work, key=key)
 
 
-def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -> NoticePublished:
+    def work(session: Session) -> NoticePublished:
         for number in body.claims:
             _authorize_claim(ctx, session, "notice.publish", number)
         return S.publish_notice(session, claim_numbers=body.claims, publication_date=body.publication_date,
@@ -322,8 +364,8 @@ def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -
     return perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key)
 
 
-def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str | None = None) -> ObjectionStep:
+    def work(session: Session) -> ObjectionStep:
         _authorize_claim(ctx, session, "objection.file", number)
         return S.file_objection(session, claim_number=number, filed=body.filed, objector=body.objector,
                                 content=body.content, actor=ctx.who.username)
@@ -331,40 +373,40 @@ def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str 
 
 
 def resolve_objection(ctx: Context, objection_id: int, body: In.ResolutionIn, *,
-                      key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+                      key: str | None = None) -> ObjectionStep:
+    def work(session: Session) -> ObjectionStep:
         _authorize_record(ctx, session, "objection.resolve", Objection, objection_id, "objection")
         return S.resolve_objection(session, objection_id=objection_id, upheld=body.upheld, on=body.on,
                                    resolution=body.resolution, actor=ctx.who.username)
     return perform(ctx, "objection.resolve", str(objection_id), body, work, key=key)
 
 
-def issue_funds(ctx: Context, number: str, body: In.FundIssueIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def issue_funds(ctx: Context, number: str, body: In.FundIssueIn, *, key: str | None = None) -> FundsIssued:
+    def work(session: Session) -> FundsIssued:
         _authorize_claim(ctx, session, "funds.issue", number)
         return S.issue_funds(session, claim_number=number, document_number=body.document_number, on=body.on,
                              actor=ctx.who.username)
     return perform(ctx, "funds.issue", number, body, work, key=key)
 
 
-def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None) -> PaymentMade:
+    def work(session: Session) -> PaymentMade:
         _authorize_claim(ctx, session, "payment.pay", number, payer=body.payer)
         return S.pay(session, claim_number=number, payer=body.payer, voucher_number=body.voucher_number,
                      on=body.on, amount_fen=_fen(body.amount, "amount") or 0, actor=ctx.who.username)
     return perform(ctx, "payment.pay", number, body, work, key=key)
 
 
-def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> ClaimStep:
+    def work(session: Session) -> ClaimStep:
         _authorize_record(ctx, session, "payment.reverse", Payment, payment_id, "payment")
         return S.reverse_payment(session, payment_id=payment_id, on=body.on, reason=body.reason,
                                  actor=ctx.who.username)
     return perform(ctx, "payment.reverse", str(payment_id), body, work, key=key)
 
 
-def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str | None = None) -> ClaimStep:
+    def work(session: Session) -> ClaimStep:
         _authorize_claim(ctx, session, "recovery.order", number)
         return S.recover(session, claim_number=number, payer=body.payer, amount_fen=_fen(body.amount, "amount") or 0,
                          on=body.on, document_number=body.document_number, reason=body.reason,
@@ -372,16 +414,17 @@ def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str |
     return perform(ctx, "recovery.order", number, body, work, key=key)
 
 
-def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *,
+                     key: str | None = None) -> ReceiptRecorded:
+    def work(session: Session) -> ReceiptRecorded:
         _authorize_record(ctx, session, "recovery.receive", Recovery, recovery_id, "recovery")
         return S.receive_recovery(session, recovery_id=recovery_id, amount_fen=_fen(body.amount, "amount") or 0,
                                   on=body.on, actor=ctx.who.username)
     return perform(ctx, "recovery.receive", str(recovery_id), body, work, key=key)
 
 
-def appropriate(ctx: Context, body: In.AppropriationIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def appropriate(ctx: Context, body: In.AppropriationIn, *, key: str | None = None) -> Appropriated:
+    def work(session: Session) -> Appropriated:
         authorize(ctx.who, "budget.appropriate", payer=body.payer)
         return S.appropriate(session, payer=body.payer, fiscal_year=body.fiscal_year, program=body.program,
                              amount_fen=_fen(body.amount, "amount") or 0, on=body.on,
@@ -391,32 +434,32 @@ def appropriate(ctx: Context, body: In.AppropriationIn, *, key: str | None = Non
 
 # ---------------------------------------------------------------- administration
 
-def add_user(ctx: Context, body: In.UserIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def add_user(ctx: Context, body: In.UserIn, *, key: str | None = None) -> UserAdded:
+    def work(session: Session) -> UserAdded:
         authorize(ctx.who, "user.manage")
         user = create_user(session, username=body.username, password=body.password, role=body.role,
                            jurisdiction=body.jurisdiction, display_name=body.display_name)
-        return {"user": user.username, "role": user.role, "jurisdiction": user.jurisdiction_code}
+        return UserAdded(user=user.username, role=user.role, jurisdiction=user.jurisdiction_code)
     return perform(ctx, "user.manage", body.username, body, work, key=key)
 
 
-def load_holidays(ctx: Context, body: In.HolidayNoticeIn, *, key: str | None = None) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
+def load_holidays(ctx: Context, body: In.HolidayNoticeIn, *, key: str | None = None) -> HolidaysLoaded:
+    def work(session: Session) -> HolidaysLoaded:
         authorize(ctx.who, "holidays.load")
         try:
             notice = load_holiday_notice(session, body.text, body.source)
         except (ValueError, KeyError, TypeError, OverflowError, CalculatorError) as exc:
             raise Invalid("国务院办公厅节假日安排通知", str(exc), field="text") from None
-        return {"year": notice.year, "source": notice.source}
+        return HolidaysLoaded(year=notice.year, source=notice.source)
     return perform(ctx, "holidays.load", body.source, body, work, key=key)
 
 
-def list_users(ctx: Context) -> list[dict[str, Any]]:
+def list_users(ctx: Context) -> list[UserRow]:
     authorize(ctx.who, "user.manage")
     with ctx.read() as session:
-        return [{"username": u.username, "display_name": u.display_name, "role": u.role,
-                 "jurisdiction": u.jurisdiction_code, "active": u.active,
-                 "locked_until": utc(u.locked_until).isoformat() if u.locked_until else None}
+        return [UserRow(username=u.username, display_name=u.display_name, role=u.role,
+                        jurisdiction=u.jurisdiction_code, active=u.active,
+                        locked_until=utc(u.locked_until) if u.locked_until else None)
                 for u in session.execute(select(User).order_by(User.username)).scalars()]
 
 
@@ -474,9 +517,9 @@ class ComputedCache:
 computed = ComputedCache()
 
 
-def _explain(session: Session, number: str) -> dict[str, Any] | None:
+def _explain(session: Session, number: str) -> ClaimResult | None:
     try:
-        return S.explain(session, number).to_dict()
+        return S.explain(session, number)
     except (LedgerError, KeyError):  # KeyError: a claim its platform's scenario does not hold
         return None
 
@@ -491,11 +534,11 @@ class Page:
         return (self.number - 1) * self.size
 
 
-def paged(items: list[dict[str, Any]], total: int, page: Page) -> dict[str, Any]:
-    return {"items": items, "page": page.number, "page_size": page.size, "total": total}
+def paged(items: Iterable[T], total: int, page: Page) -> Paged[T]:
+    return Paged(items=tuple(items), page=page.number, page_size=page.size, total=total)
 
 
-def _platform_row(p: Platform, jnames: dict[str, str]) -> dict[str, Any]:
+def _platform_fields(p: Platform, jnames: dict[str, str]) -> dict[str, Any]:
     return {"code": p.code, "name": p.name, "operator": p.operator, "leader_type": p.leader_type,
             "jurisdiction": p.jurisdiction_code, "jurisdiction_name": jnames.get(p.jurisdiction_code, "")}
 
@@ -505,7 +548,7 @@ def jurisdiction_names(session: Session) -> dict[str, str]:
 
 
 def list_platforms(ctx: Context, page: Page, *, search: str | None = None,
-                   jurisdiction: str | None = None) -> dict[str, Any]:
+                   jurisdiction: str | None = None) -> Paged[PlatformRow]:
     authorize(ctx.who, "platform.read", jurisdiction=jurisdiction)
     scope = jurisdiction_filter(ctx.who) or jurisdiction
     q = select(Platform)
@@ -518,7 +561,7 @@ def list_platforms(ctx: Context, page: Page, *, search: str | None = None,
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(Platform.code).offset(page.offset).limit(page.size)).scalars().all()
         names = jurisdiction_names(session)
-        return paged([_platform_row(p, names) for p in rows], total, page)
+        return paged((PlatformRow(**_platform_fields(p, names)) for p in rows), total, page)
 
 
 LIST_COLUMNS = (Claim.number, Claim.program, Claim.rule_set, Claim.application_date, Claim.state, Claim.level,
@@ -527,14 +570,18 @@ LIST_COLUMNS = (Claim.number, Claim.program, Claim.rule_set, Claim.application_d
 """What :func:`_claim_row` reads of a claim and its platform (their names do not clash)."""
 
 
-def _claim_row(c: Claim, p: Platform) -> dict[str, Any]:
+def _claim_fields(c: Claim, p: Platform) -> dict[str, Any]:
     return {"number": c.number, "platform": p.code, "platform_name": p.name, "jurisdiction": p.jurisdiction_code,
-            "program": c.program, "rule_set": c.rule_set, "application_date": c.application_date.isoformat(),
-            "state": c.state, "level": c.level, "requested": yuan(c.requested_fen), "computed": yuan(c.computed_fen),
-            "approved": yuan(c.approved_fen), "filed_by": c.filed_by}
+            "program": c.program, "rule_set": c.rule_set, "application_date": c.application_date,
+            "state": ClaimState(c.state), "level": c.level, "requested": c.requested_fen,
+            "computed": c.computed_fen, "approved": c.approved_fen, "filed_by": c.filed_by}
 
 
-def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> dict[str, Any]:
+def _claim_row(c: Claim, p: Platform) -> ClaimRow:
+    return ClaimRow(**_claim_fields(c, p))
+
+
+def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> PlatformView:
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
@@ -549,29 +596,24 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> di
         claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
                                  .order_by(Claim.application_date, Claim.id)).scalars().all()
         on = as_of or date.today()
-        def positions() -> list[dict[str, Any]]:
-            out = []
-            for program in sorted({c.program for c in claims}):
-                h = cap_headroom(session, code, program, on)
-                out.append({"program": program, "level": h.level, "cap": yuan(h.cap), "committed": yuan(h.committed),
-                            "headroom": yuan(h.headroom), "as_of": on.isoformat()})
-            return out
+        def positions() -> tuple[Headroom, ...]:
+            return tuple(cap_headroom(session, code, program, on) for program in sorted({c.program for c in claims}))
 
-        caps = computed.get(session, ("caps", code, on), positions)
-        return {
-            **_platform_row(p, {p.jurisdiction_code: jurisdiction_name or ""}),
-            "head_person": p.head_person, "head_phone": p.head_phone, "contact_person": p.contact_person,
-            "contact_mobile": p.contact_mobile,
-            "events": [{"id": e.id, "kind": e.kind, "date": e.date.isoformat(), "level": e.level, "grade": e.grade,
-                        "scheme": e.scheme, "year": e.year, "document_number": e.document_number,
-                        "amount": yuan(e.amount_fen), "note": e.note} for e in events],
-            "claims": [_claim_row(c, p) for c in claims],
-            "caps": caps,
-        }
+        caps: tuple[Headroom, ...] = computed.get(session, ("caps", code, on), positions)
+        return PlatformView(
+            **_platform_fields(p, {p.jurisdiction_code: jurisdiction_name or ""}),
+            head_person=p.head_person, head_phone=p.head_phone, contact_person=p.contact_person,
+            contact_mobile=p.contact_mobile,
+            events=tuple(PlatformEventRow(id=e.id, kind=e.kind, date=e.date, level=e.level, grade=e.grade,
+                                          scheme=e.scheme, year=e.year, document_number=e.document_number,
+                                          amount=e.amount_fen, note=e.note) for e in events),
+            claims=tuple(_claim_row(c, p) for c in claims),
+            caps=caps,
+        )
 
 
 def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
-                jurisdiction: str | None = None, program: str | None = None) -> dict[str, Any]:
+                jurisdiction: str | None = None, program: str | None = None) -> Paged[ClaimRow]:
     with ctx.read() as session:
         authorize(ctx.who, "claim.read", jurisdiction=jurisdiction)
         scope = jurisdiction_filter(ctx.who) or jurisdiction
@@ -588,7 +630,7 @@ def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform:
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(Claim.application_date, Claim.id).offset(page.offset)
                                .limit(page.size)).all()
-        return paged([_claim_row(r, r) for r in rows], total, page)  # type: ignore[arg-type]
+        return paged((_claim_row(r, r) for r in rows), total, page)  # type: ignore[arg-type]
 
 
 def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> list[Any]:
@@ -597,7 +639,7 @@ def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> 
     return list(session.execute(q.order_by(order) if order is not None else q))
 
 
-def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
+def claim_detail(ctx: Context, number: str) -> ClaimView:
     with ctx.read() as session:
         found = session.execute(select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
                                 .where(Claim.number == number)).first()
@@ -610,57 +652,58 @@ def claim_detail(ctx: Context, number: str) -> dict[str, Any]:
         payers = sorted(set(approval.shares) if approval else set())
         notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
-        result = computed.get(session, ("explain", number), lambda: _explain(session, number))
+        result: ClaimResult | None = computed.get(session, ("explain", number), lambda: _explain(session, number))
         Inv, Ev, Rv, Au, Ob, Fi, Pm, Rc = Invoice, ClaimEvent, Review, Audit, Objection, FundIssue, Payment, Recovery
-        return {
-            **_claim_row(c, p),
-            "platform_document": c.platform_document, "years": c.years,
-            "invoices": [{"issuer_code": i.issuer_code, "number": i.number, "date": i.date.isoformat(),
-                          "net": yuan(i.net_fen), "vat": yuan(i.vat_fen), "audited": yuan(i.audited_fen)}
-                         for i in _rows(session, Inv.issuer_code, Inv.number, Inv.date, Inv.net_fen, Inv.vat_fen,
-                                        Inv.audited_fen, claim_id=c.id, order=Inv.id)],
-            "events": [{"from": e.from_state, "to": e.to_state, "action": e.action, "date": e.date.isoformat(),
-                        "actor": e.actor, "entry": e.entry_id, "note": e.note}
-                       for e in _rows(session, Ev.from_state, Ev.to_state, Ev.action, Ev.date, Ev.actor,
-                                      Ev.entry_id, Ev.note, claim_id=c.id, order=Ev.id)],
-            "reviews": [{"department": r.department, "approve": r.approve, "opinion": r.opinion,
-                         "date": r.date.isoformat(), "reviewer": r.reviewer}
-                        for r in _rows(session, Rv.department, Rv.approve, Rv.opinion, Rv.date, Rv.reviewer,
-                                       claim_id=c.id, order=Rv.id)],
-            "audits": [{"firm": a.firm, "report_number": a.report_number, "date": a.date.isoformat(),
-                        "audited": yuan(a.audited_fen), "computed": yuan(a.computed_fen)}
-                       for a in _rows(session, Au.firm, Au.report_number, Au.date, Au.audited_fen, Au.computed_fen,
-                                      claim_id=c.id, order=Au.id)],
-            "approval": None if approval is None else {
-                "meeting_date": approval.meeting_date.isoformat(), "minutes_number": approval.minutes_number,
-                "approved": yuan(approval.approved_fen), "computed": yuan(approval.computed_fen),
-                "reason": approval.reason, "fiscal_year": approval.fiscal_year,
-                "shares": {k: yuan(v) for k, v in approval.shares.items()}},
-            "notice": None if notice is None else {
-                "id": notice.id, "title": notice.title, "publication_date": notice.publication_date.isoformat(),
-                "end_date": notice.end_date.isoformat(), "working_days": notice.working_days,
-                "provisional": notice.provisional},
-            "objections": [{"id": o.id, "filed": o.filed_date.isoformat(), "objector": o.objector,
-                            "content": o.content, "status": o.status, "resolution": o.resolution}
-                           for o in _rows(session, Ob.id, Ob.filed_date, Ob.objector, Ob.content, Ob.status,
-                                          Ob.resolution, claim_id=c.id, order=Ob.id)],
-            "fund_issue": next(({"document_number": f.document_number, "date": f.date.isoformat()}
-                                for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)),
-                               None),
-            "payments": [{"id": pm.id, "payer": pm.payer_code, "voucher_number": pm.voucher_number,
-                          "date": pm.date.isoformat(), "amount": yuan(pm.amount_fen)}
-                         for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
-                                         claim_id=c.id, order=Pm.id)],
-            "outstanding": {payer: yuan(S.payable_to(session, c, payer)) for payer in payers},
-            "recoveries": [{"id": r.id, "payer": r.payer_code, "date": r.date.isoformat(),
-                            "amount": yuan(r.amount_fen), "received": yuan(r.received_fen), "reason": r.reason}
-                           for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
-                                          Rc.reason, claim_id=c.id, order=Rc.id)],
-            "result": result,
-        }
+        return ClaimView(
+            **_claim_fields(c, p),
+            platform_document=c.platform_document, years=tuple(c.years) if c.years is not None else None,
+            invoices=tuple(InvoiceRow(issuer_code=i.issuer_code, number=i.number, date=i.date, net=i.net_fen,
+                                      vat=i.vat_fen, audited=i.audited_fen)
+                           for i in _rows(session, Inv.issuer_code, Inv.number, Inv.date, Inv.net_fen, Inv.vat_fen,
+                                          Inv.audited_fen, claim_id=c.id, order=Inv.id)),
+            events=tuple(ClaimEventRow(from_=ClaimState(e.from_state) if e.from_state else None,
+                                       to=ClaimState(e.to_state), action=e.action, date=e.date, actor=e.actor,
+                                       entry=e.entry_id, note=e.note)
+                         for e in _rows(session, Ev.from_state, Ev.to_state, Ev.action, Ev.date, Ev.actor,
+                                        Ev.entry_id, Ev.note, claim_id=c.id, order=Ev.id)),
+            reviews=tuple(ReviewRow(department=r.department, approve=r.approve, opinion=r.opinion, date=r.date,
+                                    reviewer=r.reviewer)
+                          for r in _rows(session, Rv.department, Rv.approve, Rv.opinion, Rv.date, Rv.reviewer,
+                                         claim_id=c.id, order=Rv.id)),
+            audits=tuple(AuditRow(firm=a.firm, report_number=a.report_number, date=a.date, audited=a.audited_fen,
+                                  computed=a.computed_fen)
+                         for a in _rows(session, Au.firm, Au.report_number, Au.date, Au.audited_fen, Au.computed_fen,
+                                        claim_id=c.id, order=Au.id)),
+            approval=None if approval is None else ApprovalRow(
+                meeting_date=approval.meeting_date, minutes_number=approval.minutes_number,
+                approved=approval.approved_fen, computed=approval.computed_fen, reason=approval.reason,
+                fiscal_year=approval.fiscal_year, shares=dict(approval.shares)),
+            notice=None if notice is None else _notice_row(notice),
+            objections=tuple(ObjectionRow(id=o.id, filed=o.filed_date, objector=o.objector, content=o.content,
+                                          status=o.status, resolution=o.resolution)
+                             for o in _rows(session, Ob.id, Ob.filed_date, Ob.objector, Ob.content, Ob.status,
+                                            Ob.resolution, claim_id=c.id, order=Ob.id)),
+            fund_issue=next((FundIssueRow(document_number=f.document_number, date=f.date)
+                             for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)), None),
+            payments=tuple(PaymentRow(id=pm.id, payer=pm.payer_code, voucher_number=pm.voucher_number, date=pm.date,
+                                      amount=pm.amount_fen)
+                           for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
+                                           claim_id=c.id, order=Pm.id)),
+            outstanding={payer: S.payable_to(session, c, payer) for payer in payers},
+            recoveries=tuple(RecoveryRow(id=r.id, payer=r.payer_code, date=r.date, amount=r.amount_fen,
+                                         received=r.received_fen, reason=r.reason)
+                             for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
+                                            Rc.reason, claim_id=c.id, order=Rc.id)),
+            result=result,
+        )
 
 
-def list_notices(ctx: Context, page: Page) -> dict[str, Any]:
+def _notice_row(n: Notice, claims: Iterable[str] = ()) -> NoticeRow:
+    return NoticeRow(id=n.id, title=n.title, publication_date=n.publication_date, end_date=n.end_date,
+                     working_days=n.working_days, provisional=n.provisional, claims=tuple(claims))
+
+
+def list_notices(ctx: Context, page: Page) -> Paged[NoticeRow]:
     authorize(ctx.who, "notice.read")
     with ctx.read() as session:
         total = session.execute(select(func.count(Notice.id))).scalar_one()
@@ -670,13 +713,11 @@ def list_notices(ctx: Context, page: Page) -> dict[str, Any]:
         for n in rows:
             numbers = session.execute(select(Claim.number).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
                                       .where(NoticeClaim.notice_id == n.id).order_by(Claim.number)).scalars().all()
-            items.append({"id": n.id, "title": n.title, "publication_date": n.publication_date.isoformat(),
-                          "working_days": n.working_days, "end_date": n.end_date.isoformat(),
-                          "provisional": n.provisional, "claims": list(numbers)})
+            items.append(_notice_row(n, numbers))
         return paged(items, total, page)
 
 
-def list_budgets(ctx: Context) -> list[dict[str, Any]]:
+def list_budgets(ctx: Context) -> list[BudgetRow]:
     authorize(ctx.who, "budget.read")
     with ctx.read() as session:
         names = dict(session.execute(select(Payer.code, Payer.name)).all())
@@ -684,14 +725,14 @@ def list_budgets(ctx: Context) -> list[dict[str, Any]]:
         if ctx.who.role in DISTRICT_ROLES:  # district staff see their own finance's budgets only
             jurisdiction = session.get(Jurisdiction, ctx.who.jurisdiction or "")
             q = q.where(Budget.payer_code == (ctx.who.payer or (jurisdiction.payer_code if jurisdiction else "")))
-        return [{"payer": b.payer_code, "payer_name": names.get(b.payer_code, ""), "fiscal_year": b.fiscal_year,
-                 "program": b.program, "appropriation": yuan(b.appropriation_fen),
-                 "available": yuan(S.available_budget(session, b.payer_code, b.fiscal_year, b.program)),
-                 "document_number": b.document_number}
+        return [BudgetRow(payer=b.payer_code, payer_name=names.get(b.payer_code, ""), fiscal_year=b.fiscal_year,
+                          program=b.program, appropriation=b.appropriation_fen,
+                          available=S.available_budget(session, b.payer_code, b.fiscal_year, b.program),
+                          document_number=b.document_number)
                 for b in session.execute(q).scalars()]
 
 
-def action_log(ctx: Context, page: Page, *, username: str | None = None) -> dict[str, Any]:
+def action_log(ctx: Context, page: Page, *, username: str | None = None) -> Paged[ActionRow]:
     authorize(ctx.who, "actions.read")
     q = select(ActionRecord)
     if username:
@@ -699,38 +740,34 @@ def action_log(ctx: Context, page: Page, *, username: str | None = None) -> dict
     with ctx.read() as session:
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(ActionRecord.id.desc()).offset(page.offset).limit(page.size)).scalars()
-        return paged([{"id": r.id, "at": utc(r.at).isoformat(), "username": r.username, "role": r.role,
-                       "action": r.action, "target": r.target, "outcome": r.outcome, "detail": r.detail}
-                      for r in rows], total, page)
+        return paged((ActionRow(id=r.id, at=utc(r.at), username=r.username, role=r.role, action=r.action,
+                                target=r.target, outcome=r.outcome, detail=r.detail) for r in rows), total, page)
 
 
 # ---------------------------------------------------------------- the journal (auditors, city)
 
 def ledger_balances(ctx: Context, *, as_of: date | None = None, payer: str | None = None,
-                    platform: str | None = None, program: str | None = None) -> dict[str, Any]:
+                    platform: str | None = None, program: str | None = None) -> Balances:
     from ledger.queries import balances_by_state
 
     authorize(ctx.who, "ledger.read")
     with ctx.read(snapshot=True) as session:
         platform_id = find_platform(session, platform).id if platform else None
         sums = balances_by_state(session, as_of=as_of, payer=payer, platform_id=platform_id, program=program)
-        return {"as_of": as_of.isoformat() if as_of else None, "payer": payer, "platform": platform,
-                "program": program, "balances": {k: yuan(v) for k, v in sums.items()}}
+        return Balances(as_of=as_of, payer=payer, platform=platform, program=program, balances=dict(sums))
 
 
-def ledger_trial_balance(ctx: Context, *, as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+def ledger_trial_balance(ctx: Context, *, as_of: date | None = None, start: date | None = None) -> TrialBalance:
     from ledger.queries import trial_balance
 
     authorize(ctx.who, "ledger.read")
     with ctx.read(snapshot=True) as session:
         rows = trial_balance(session, as_of=as_of, start=start)
-        return {"as_of": as_of.isoformat() if as_of else None, "start": start.isoformat() if start else None,
-                "rows": [{"account": r.account, "name": r.name, "view": r.view, "debit": yuan(r.debit),
-                          "credit": yuan(r.credit), "balance": yuan(r.balance)} for r in rows],
-                "total_debit": yuan(sum(r.debit for r in rows)), "total_credit": yuan(sum(r.credit for r in rows))}
+        return TrialBalance(as_of=as_of, start=start, rows=tuple(rows), total_debit=sum(r.debit for r in rows),
+                            total_credit=sum(r.credit for r in rows))
 
 
-def journal(ctx: Context, page: Page, *, claim: str | None = None) -> dict[str, Any]:
+def journal(ctx: Context, page: Page, *, claim: str | None = None) -> Paged[JournalEntryRow]:
     from ledger.journal import legs_of
     from ledger.models import JournalEntry
 
@@ -744,41 +781,34 @@ def journal(ctx: Context, page: Page, *, claim: str | None = None) -> dict[str, 
                                   .limit(page.size)).scalars().all()
         numbers = dict(session.execute(select(Claim.id, Claim.number).where(
             Claim.id.in_({e.claim_id for e in entries if e.claim_id}))).all())
-        items = [{"id": e.id, "date": e.entry_date.isoformat(), "kind": e.kind, "claim": numbers.get(e.claim_id or 0),
-                  "description": e.description, "reverses": e.reverses_id, "actor": e.actor, "hash": e.hash,
-                  "prev_hash": e.prev_hash,
-                  "postings": [{"account": leg.account, "amount": yuan(leg.amount), "payer": leg.payer,
-                                "program": leg.program, "fiscal_year": leg.fiscal_year}
-                               for leg in legs_of(session, e.id)]}
+        items = [JournalEntryRow(id=e.id, date=e.entry_date, kind=e.kind, claim=numbers.get(e.claim_id or 0),
+                                 description=e.description, reverses=e.reverses_id, actor=e.actor, hash=e.hash,
+                                 prev_hash=e.prev_hash, postings=tuple(legs_of(session, e.id)))
                  for e in entries]
         return paged(items, total, page)
 
 
-def verify_chain(ctx: Context) -> dict[str, Any]:
+def verify_chain(ctx: Context) -> VerifyReport:
     from ledger.journal import verify
 
     authorize(ctx.who, "ledger.verify")
     with ctx.read(snapshot=True) as session:
-        report = verify(session)
-        return {"ok": report.ok, "entries": report.entries, "postings": report.postings,
-                "first_bad": report.first_bad, "problem": report.problem}
+        return verify(session)
 
 
-def cap_position(ctx: Context, code: str, program: str, as_of: date) -> dict[str, Any]:
+def cap_position(ctx: Context, code: str, program: str, as_of: date) -> Headroom:
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
         authorize(ctx.who, "platform.read", jurisdiction=find_platform(session, code).jurisdiction_code)
-        h = cap_headroom(session, code, program, as_of)
-        return {"platform": code, "program": program, "level": h.level, "cap": yuan(h.cap),
-                "committed": yuan(h.committed), "headroom": yuan(h.headroom), "as_of": as_of.isoformat()}
+        return cap_headroom(session, code, program, as_of)
 
 
-def calculate(ctx: Context, body: In.CalculationIn) -> dict[str, Any]:
+def calculate(ctx: Context, body: In.CalculationIn) -> Calculation:
     """试算 (what-if): every claim of a scenario — given whole, or a ledger platform's history plus a
     prospective claim — under the bundled rule sets, with readings and parameter changes for this run
     only. Writes nothing; the trace cites each clause."""
-    from calculators.engine import evaluate
+    from calculators.engine import Evaluation, evaluate
     from calculators.rulesets.bundled import rulebook
     from calculators.scenario import from_data
     from ledger.history import scenario_for
@@ -803,4 +833,6 @@ def calculate(ctx: Context, body: In.CalculationIn) -> dict[str, Any]:
         overrides["readings"] = {**(data.get("readings") or {}), **body.readings}
     if body.what_if:
         overrides["what_if"] = {**(data.get("what_if") or {}), **body.what_if}
-    return _parsed(lambda: evaluate(from_data({**data, **overrides}), rulebook()).to_dict())
+    evaluation: Evaluation = _parsed(lambda: evaluate(from_data({**data, **overrides}), rulebook()))
+    return Calculation(platform=evaluation.scenario.platform.id, platform_name=evaluation.scenario.platform.name,
+                       claims=evaluation.results)

@@ -96,34 +96,34 @@ def me(ctx: ApiContext) -> dict[str, Any]:
 @router.get("/platforms", response_model=Out.PlatformPageOut, tags=["平台"], summary="平台列表（区县用户只见本辖区）")
 def platforms(ctx: ApiContext, paging: Paging,
               search: Annotated[str | None, Query(max_length=100)] = None,
-              jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
-    return do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction)
+              jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> Out.PlatformPageOut:
+    return Out.PlatformPageOut.of(do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction))
 
 
 @router.post("/platforms", response_model=Out.PlatformCreatedOut,
              response_model_exclude_unset=True, status_code=201, tags=["平台"], summary="登记平台")
-def create_platform(ctx: ApiContext, body: In.PlatformIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.create_platform(ctx, body, key=key)
+def create_platform(ctx: ApiContext, body: In.PlatformIn, key: IdempotencyKey = None) -> Out.PlatformCreatedOut:
+    return Out.PlatformCreatedOut.of(do.create_platform(ctx, body, key=key))
 
 
 @router.get("/platforms/{code}", response_model=Out.PlatformOut, tags=["平台"], summary="平台详情：历史、申请、累计上限")
-def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> dict[str, Any]:
-    return do.platform_detail(ctx, code, as_of=as_of)
+def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> Out.PlatformOut:
+    return Out.PlatformOut.of(do.platform_detail(ctx, code, as_of=as_of))
 
 
 @router.post("/platforms/{code}/events", response_model=Out.PlatformEventCreatedOut,
              response_model_exclude_unset=True, status_code=201, tags=["平台"], summary="登记入库、认定、评价等事项")
 def platform_event(ctx: ApiContext, code: PlatformCode, body: In.PlatformEventIn,
-                   key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.add_platform_event(ctx, code, body, key=key)
+                   key: IdempotencyKey = None) -> Out.PlatformEventCreatedOut:
+    return Out.PlatformEventCreatedOut.of(do.add_platform_event(ctx, code, body, key=key))
 
 
 @router.get("/platforms/{code}/headroom", response_model=Out.HeadroomOut,
             tags=["平台"], summary="累计上限剩余额度（截至某日）")
 def headroom(ctx: ApiContext, code: PlatformCode,
              program: Annotated[str, Query(min_length=1, max_length=40)] = "equipment-subsidy",
-             as_of: AsOf = None) -> dict[str, Any]:
-    return do.cap_position(ctx, code, program, as_of or date.today())
+             as_of: AsOf = None) -> Out.HeadroomOut:
+    return Out.HeadroomOut.of(do.cap_position(ctx, code, program, as_of or date.today()))
 
 
 # ---------------------------------------------------------------- claims and their procedure
@@ -133,117 +133,117 @@ def claims(ctx: ApiContext, paging: Paging,
            state: Annotated[str | None, Query(max_length=200, description="状态，逗号分隔")] = None,
            platform: Annotated[str | None, Query(max_length=40)] = None,
            jurisdiction: Annotated[str | None, Query(max_length=16)] = None,
-           program: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-    return do.list_claims(ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program)
+           program: Annotated[str | None, Query(max_length=40)] = None) -> Out.ClaimPageOut:
+    return Out.ClaimPageOut.of(do.list_claims(ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program))
 
 
 @router.post("/claims", response_model=Out.ClaimComputedOut,
              response_model_exclude_unset=True, status_code=201, tags=["申请"], summary="申报（区县经信部门）")
-def file_claim(ctx: ApiContext, body: In.ClaimIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.file_claim(ctx, body, key=key)
+def file_claim(ctx: ApiContext, body: In.ClaimIn, key: IdempotencyKey = None) -> Out.ClaimComputedOut:
+    return Out.ClaimComputedOut.of(do.file_claim(ctx, body, key=key))
 
 
 @router.post("/claims/preview", response_model=Out.ClaimResultOut, tags=["申请"], summary="申报前试算：金额与逐条依据，不写入")
-def preview_claim(ctx: ApiContext, body: In.ClaimIn) -> dict[str, Any]:
-    return do.preview_claim(ctx, body)
+def preview_claim(ctx: ApiContext, body: In.ClaimIn) -> Out.ClaimResultOut:
+    return Out.ClaimResultOut.of(do.preview_claim(ctx, body))
 
 
 @router.get("/claims/{number}", response_model=Out.ClaimOut, tags=["申请"], summary="申请详情：办理记录、计算依据、拨付")
-def claim(ctx: ApiContext, number: Number) -> dict[str, Any]:
-    return do.claim_detail(ctx, number)
+def claim(ctx: ApiContext, number: Number) -> Out.ClaimOut:
+    return Out.ClaimOut.of(do.claim_detail(ctx, number))
 
 
 @router.post("/claims/{number}/reviews", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
              tags=["办理"], summary="区级经信/财政部门审核意见")
-def review(ctx: ApiContext, number: Number, body: In.ReviewIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.review(ctx, number, body, key=key)
+def review(ctx: ApiContext, number: Number, body: In.ReviewIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.review(ctx, number, body, key=key))
 
 
 @router.post("/claims/{number}/audit", response_model=Out.ClaimComputedOut, response_model_exclude_unset=True,
              tags=["办理"], summary="录入审计认定金额（市经信局）")
-def audit(ctx: ApiContext, number: Number, body: In.AuditIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.record_audit(ctx, number, body, key=key)
+def audit(ctx: ApiContext, number: Number, body: In.AuditIn, key: IdempotencyKey = None) -> Out.ClaimComputedOut:
+    return Out.ClaimComputedOut.of(do.record_audit(ctx, number, body, key=key))
 
 
 @router.post("/claims/{number}/approval", response_model=Out.ApprovedOut, response_model_exclude_unset=True,
              tags=["办理"], summary="党组会审定（市经信局）")
-def approval(ctx: ApiContext, number: Number, body: In.ApprovalIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.approve(ctx, number, body, key=key)
+def approval(ctx: ApiContext, number: Number, body: In.ApprovalIn, key: IdempotencyKey = None) -> Out.ApprovedOut:
+    return Out.ApprovedOut.of(do.approve(ctx, number, body, key=key))
 
 
 @router.post("/claims/{number}/objections", response_model=Out.ObjectionStepOut,
              response_model_exclude_unset=True, status_code=201, tags=["公示"], summary="登记公示期异议")
-def objection(ctx: ApiContext, number: Number, body: In.ObjectionIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.file_objection(ctx, number, body, key=key)
+def objection(ctx: ApiContext, number: Number, body: In.ObjectionIn, key: IdempotencyKey = None) -> Out.ObjectionStepOut:
+    return Out.ObjectionStepOut.of(do.file_objection(ctx, number, body, key=key))
 
 
 @router.post("/objections/{objection_id}/resolution", response_model=Out.ObjectionStepOut,
              response_model_exclude_unset=True, tags=["公示"], summary="异议处理：成立或不成立")
 def resolution(ctx: ApiContext, objection_id: ObjectId, body: In.ResolutionIn,
-               key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.resolve_objection(ctx, objection_id, body, key=key)
+               key: IdempotencyKey = None) -> Out.ObjectionStepOut:
+    return Out.ObjectionStepOut.of(do.resolve_objection(ctx, objection_id, body, key=key))
 
 
 @router.post("/claims/{number}/fund-issue", response_model=Out.FundsIssuedOut,
              response_model_exclude_unset=True, tags=["资金"], summary="下达资金")
-def fund_issue(ctx: ApiContext, number: Number, body: In.FundIssueIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.issue_funds(ctx, number, body, key=key)
+def fund_issue(ctx: ApiContext, number: Number, body: In.FundIssueIn, key: IdempotencyKey = None) -> Out.FundsIssuedOut:
+    return Out.FundsIssuedOut.of(do.issue_funds(ctx, number, body, key=key))
 
 
 @router.post("/claims/{number}/payments", response_model=Out.PaymentMadeOut,
              response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="拨付本级财政份额")
-def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.pay(ctx, number, body, key=key)
+def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: IdempotencyKey = None) -> Out.PaymentMadeOut:
+    return Out.PaymentMadeOut.of(do.pay(ctx, number, body, key=key))
 
 
 @router.post("/payments/{payment_id}/reversal", response_model=Out.ClaimStepOut,
              response_model_exclude_unset=True, tags=["资金"], summary="冲销错误拨付（红字冲销）")
-def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.reverse_payment(ctx, payment_id, body, key=key)
+def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.reverse_payment(ctx, payment_id, body, key=key))
 
 
 @router.post("/claims/{number}/recoveries", response_model=Out.ClaimStepOut,
              response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="追回（弄虚作假骗取资金）")
-def recovery(ctx: ApiContext, number: Number, body: In.RecoveryIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.order_recovery(ctx, number, body, key=key)
+def recovery(ctx: ApiContext, number: Number, body: In.RecoveryIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.order_recovery(ctx, number, body, key=key))
 
 
 @router.post("/recoveries/{recovery_id}/receipts", response_model=Out.ReceiptOut,
              response_model_exclude_unset=True, tags=["资金"], summary="追回款缴回国库")
-def receipt(ctx: ApiContext, recovery_id: ObjectId, body: In.ReceiptIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.receive_recovery(ctx, recovery_id, body, key=key)
+def receipt(ctx: ApiContext, recovery_id: ObjectId, body: In.ReceiptIn, key: IdempotencyKey = None) -> Out.ReceiptOut:
+    return Out.ReceiptOut.of(do.receive_recovery(ctx, recovery_id, body, key=key))
 
 
 # ---------------------------------------------------------------- notices, budgets
 
 @router.get("/notices", response_model=Out.NoticePageOut, tags=["公示"], summary="公示批次")
-def notices(ctx: ApiContext, paging: Paging) -> dict[str, Any]:
-    return do.list_notices(ctx, paging)
+def notices(ctx: ApiContext, paging: Paging) -> Out.NoticePageOut:
+    return Out.NoticePageOut.of(do.list_notices(ctx, paging))
 
 
 @router.post("/notices", response_model=Out.NoticePublishedOut,
              response_model_exclude_unset=True, status_code=201, tags=["公示"], summary="发布公示（5个工作日，发布当日不计）")
-def publish(ctx: ApiContext, body: In.NoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.publish_notice(ctx, body, key=key)
+def publish(ctx: ApiContext, body: In.NoticeIn, key: IdempotencyKey = None) -> Out.NoticePublishedOut:
+    return Out.NoticePublishedOut.of(do.publish_notice(ctx, body, key=key))
 
 
 @router.get("/budgets", response_model=list[Out.BudgetOut], tags=["资金"], summary="预算指标与可用额度")
-def budgets(ctx: ApiContext) -> list[dict[str, Any]]:
-    return do.list_budgets(ctx)
+def budgets(ctx: ApiContext) -> list[Out.BudgetOut]:
+    return [Out.BudgetOut.of(row) for row in do.list_budgets(ctx)]
 
 
 @router.post("/budgets", response_model=Out.AppropriationOut,
              response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="录入预算指标（本级财政）")
-def appropriate(ctx: ApiContext, body: In.AppropriationIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.appropriate(ctx, body, key=key)
+def appropriate(ctx: ApiContext, body: In.AppropriationIn, key: IdempotencyKey = None) -> Out.AppropriationOut:
+    return Out.AppropriationOut.of(do.appropriate(ctx, body, key=key))
 
 
 # ---------------------------------------------------------------- calculations
 
 @router.post("/calculations", response_model=Out.CalculationOut,
              tags=["试算"], summary="试算（what-if）：改变口径或参数，逐条依据")
-def calculation(ctx: ApiContext, body: In.CalculationIn) -> dict[str, Any]:
-    return do.calculate(ctx, body)
+def calculation(ctx: ApiContext, body: In.CalculationIn) -> Out.CalculationOut:
+    return Out.CalculationOut.of(do.calculate(ctx, body))
 
 
 # ---------------------------------------------------------------- the journal
@@ -251,49 +251,49 @@ def calculation(ctx: ApiContext, body: In.CalculationIn) -> dict[str, Any]:
 @router.get("/ledger/balances", response_model=Out.BalancesOut, tags=["总账"], summary="各环节余额（截至某日，按付款方、平台、项目）")
 def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Query(max_length=16)] = None,
              platform: Annotated[str | None, Query(max_length=40)] = None,
-             program: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-    return do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program)
+             program: Annotated[str | None, Query(max_length=40)] = None) -> Out.BalancesOut:
+    return Out.BalancesOut.of(do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program))
 
 
 @router.get("/ledger/trial-balance", response_model=Out.TrialBalanceOut, tags=["总账"], summary="试算平衡表")
-def trial(ctx: ApiContext, as_of: AsOf = None, start: Annotated[date | None, Query()] = None) -> dict[str, Any]:
-    return do.ledger_trial_balance(ctx, as_of=as_of, start=start)
+def trial(ctx: ApiContext, as_of: AsOf = None, start: Annotated[date | None, Query()] = None) -> Out.TrialBalanceOut:
+    return Out.TrialBalanceOut.of(do.ledger_trial_balance(ctx, as_of=as_of, start=start))
 
 
 @router.get("/ledger/journal", response_model=Out.JournalPageOut, tags=["总账"], summary="记账凭证（最新在前）")
 def journal(ctx: ApiContext, paging: Paging,
-            claim: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-    return do.journal(ctx, paging, claim=claim)
+            claim: Annotated[str | None, Query(max_length=40)] = None) -> Out.JournalPageOut:
+    return Out.JournalPageOut.of(do.journal(ctx, paging, claim=claim))
 
 
 @router.get("/ledger/verify", response_model=Out.VerifyOut, tags=["总账"], summary="重算哈希链，报告第一笔不符的凭证")
-def verify(ctx: ApiContext) -> dict[str, Any]:
-    return do.verify_chain(ctx)
+def verify(ctx: ApiContext) -> Out.VerifyOut:
+    return Out.VerifyOut.of(do.verify_chain(ctx))
 
 
 @router.get("/actions", response_model=Out.ActionPageOut, tags=["审计"], summary="操作日志（谁、何时、办理了什么）")
 def action_log(ctx: ApiContext, paging: Paging,
-               username: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
-    return do.action_log(ctx, paging, username=username)
+               username: Annotated[str | None, Query(max_length=64)] = None) -> Out.ActionPageOut:
+    return Out.ActionPageOut.of(do.action_log(ctx, paging, username=username))
 
 
 # ---------------------------------------------------------------- administration
 
 @router.get("/users", response_model=list[Out.UserOut], tags=["管理"], summary="用户列表")
-def users(ctx: ApiContext) -> list[dict[str, Any]]:
-    return do.list_users(ctx)
+def users(ctx: ApiContext) -> list[Out.UserOut]:
+    return [Out.UserOut.of(row) for row in do.list_users(ctx)]
 
 
 @router.post("/users", response_model=Out.UserAddedOut, response_model_exclude_unset=True, status_code=201,
              tags=["管理"], summary="新增用户")
-def add_user(ctx: ApiContext, body: In.UserIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.add_user(ctx, body, key=key)
+def add_user(ctx: ApiContext, body: In.UserIn, key: IdempotencyKey = None) -> Out.UserAddedOut:
+    return Out.UserAddedOut.of(do.add_user(ctx, body, key=key))
 
 
 @router.post("/holiday-notices", response_model=Out.HolidayNoticeOut,
              response_model_exclude_unset=True, status_code=201, tags=["管理"], summary="载入国务院办公厅节假日安排")
-def holidays(ctx: ApiContext, body: In.HolidayNoticeIn, key: IdempotencyKey = None) -> dict[str, Any]:
-    return do.load_holidays(ctx, body, key=key)
+def holidays(ctx: ApiContext, body: In.HolidayNoticeIn, key: IdempotencyKey = None) -> Out.HolidayNoticeOut:
+    return Out.HolidayNoticeOut.of(do.load_holidays(ctx, body, key=key))
 
 
 # ---------------------------------------------------------------- reports

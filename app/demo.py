@@ -249,7 +249,7 @@ class _Platform:
                 recorded_amount_fen=wan(recorded) if recorded else None, evaluation_year=evaluation_year,
                 requested_fen=wan(requested) if requested else None, platform_document=document,
                 actor=c.applicant)
-            ctx.claims[key] = out["claim"]
+            ctx.claims[key] = out.claim
             return out
 
         self.b.add(on, f"{key} file {program}", file)
@@ -303,7 +303,7 @@ class _Claim:
         def run(ctx: _Ctx, n: str) -> Any:
             out = S.file_objection(ctx.session, claim_number=n, filed=_d(on), objector=objector, content=content,
                                    actor="city-bureau")
-            ctx.objections[self.key] = out["objection"]
+            ctx.objections[self.key] = out.objection
             return out
 
         return self._add(_d(on), "objection", run)

@@ -1,14 +1,16 @@
 """Response models of the JSON API (响应模型): the exact shape of every JSON body ``app/api.py`` returns.
 
-The routes return the plain dicts :mod:`app.actions` builds; each route names its model here as its
-``response_model``, so the OpenAPI document describes every response field by field, FastAPI checks
-the dict against it and serialises it in pydantic's Rust JSON path, and schemathesis
-(``tests/app/test_schemathesis.py``) checks real responses against it on each engine.
+The actions (:mod:`app.actions`) return typed results holding integer fen, dates and states; each
+route builds its model here from that result (:meth:`Out.of`, which reads the result's attributes) and
+names it as its ``response_model``, so the OpenAPI document describes every response field by field,
+FastAPI serialises it in pydantic's Rust JSON path, and schemathesis (``tests/app/test_schemathesis.py``)
+checks real responses against it on each engine. These models are where amounts become text.
 
-Conventions, as the actions produce them:
+Conventions:
 
 * money is a decimal string of yuan with two decimals (:data:`Yuan`, ``"1234.56"``; negative only in
-  journal postings and balances), never a number;
+  journal postings and balances), never a number — written from integer fen by
+  :func:`calculators.formats.yuan`;
 * dates are ISO ``YYYY-MM-DD`` (typed :class:`datetime.date`, so the document says ``format: date``);
   instants (``expires_at``, ``at``, ``locked_until``) are ISO strings as stored;
 * every field is required — a key the action does not send is a failure, not a default — and no other
@@ -19,13 +21,31 @@ Conventions, as the actions produce them:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
-Yuan = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", description="金额（元，两位小数的十进制字符串）",
-                            examples=["1234.56"])]
-"""Money as the API carries it: yuan with exactly two decimals, as :func:`calculators.money.fen_to_yuan`."""
+from calculators.formats import yuan
+
+
+def _fen_as_yuan(value: object) -> object:
+    """An amount in integer fen (what the actions hold) → its yuan string; a yuan string stays as it is."""
+    return yuan(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Yuan = Annotated[str, BeforeValidator(_fen_as_yuan),
+                 Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", description="金额（元，两位小数的十进制字符串）",
+                       examples=["1234.56"])]
+"""Money as the API carries it: yuan with exactly two decimals, written from integer fen by
+:func:`calculators.formats.yuan`."""
+
+
+def _instant_text(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+Instant = Annotated[str, BeforeValidator(_instant_text)]
+"""A moment as the API carries it: ISO 8601 with its zone (``2026-03-02T08:00:00+00:00``), as stored."""
 
 ClaimState = Literal["filed", "econ_reviewed", "district_reviewed", "audited", "approved", "in_notice", "objected",
                      "issued", "paid", "rejected", "reversed", "recovered"]
@@ -44,7 +64,24 @@ Replayed = Annotated[bool, Field(description="同一幂等键、同一请求的�
 class Out(BaseModel):
     """响应模型的基类 — every field required, no undeclared key."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", from_attributes=True, populate_by_name=True)
+
+    @classmethod
+    def of(cls, result: object) -> Self:
+        """This response from an action's typed result, read attribute by attribute (fen → yuan here)."""
+        return cls.model_validate(result, from_attributes=True)
+
+
+class Done(Out):
+    """A write's response: its ``replayed`` field (declared last by each) is sent only when true (the
+    routes serialise with ``response_model_exclude_unset``)."""
+
+    @classmethod
+    def of(cls, result: object) -> Self:
+        fields = {name: getattr(result, name) for name in cls.model_fields if name != "replayed"}
+        if getattr(result, "replayed", False):
+            fields["replayed"] = True
+        return cls.model_validate(fields, from_attributes=True)
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -208,7 +245,8 @@ class ShareOut(Out):
 class ClaimResultOut(Out):
     """计算结果 — what a claim computes to under its rule set, with the clause-by-clause trace."""
 
-    claim: str = Field(description="申请编号（试算时为 PREVIEW / WHAT-IF 或情景中的编号）")
+    claim: str = Field(validation_alias=AliasChoices("claim", "claim_id"),
+                       description="申请编号（试算时为 PREVIEW / WHAT-IF 或情景中的编号）")
     program: str = Field(description="补助项目")
     program_title: str = Field(description="补助项目名称")
     rule_set: str = Field(description="适用规则")
@@ -368,14 +406,14 @@ class ClaimPageOut(PageOut[ClaimRowOut]):
 
 # ---------------------------------------------------------------- writes (each may be a replay)
 
-class PlatformCreatedOut(Out):
+class PlatformCreatedOut(Done):
     """登记平台的结果 — the new platform's code."""
 
     platform: str = Field(description="平台编号")
     replayed: Replayed = False
 
 
-class PlatformEventCreatedOut(Out):
+class PlatformEventCreatedOut(Done):
     """登记平台事项的结果 — the platform and the new event's id."""
 
     platform: str = Field(description="平台编号")
@@ -383,7 +421,7 @@ class PlatformEventCreatedOut(Out):
     replayed: Replayed = False
 
 
-class ClaimComputedOut(Out):
+class ClaimComputedOut(Done):
     """申报或审计认定的结果 — the claim's new state, its entry and what it now computes to."""
 
     claim: str = Field(description="申请编号")
@@ -394,7 +432,7 @@ class ClaimComputedOut(Out):
     replayed: Replayed = False
 
 
-class ClaimStepOut(Out):
+class ClaimStepOut(Done):
     """办理结果 — the claim's new state after a step (审核、冲销、追回) and the entry it posted."""
 
     claim: str = Field(description="申请编号")
@@ -403,7 +441,7 @@ class ClaimStepOut(Out):
     replayed: Replayed = False
 
 
-class ApprovedOut(Out):
+class ApprovedOut(Done):
     """审定结果 — the approved amount and each payer's share."""
 
     claim: str = Field(description="申请编号")
@@ -414,7 +452,7 @@ class ApprovedOut(Out):
     replayed: Replayed = False
 
 
-class NoticePublishedOut(Out):
+class NoticePublishedOut(Done):
     """发布公示的结果 — the notice, its end date on the working-day calendar, its claims and entries."""
 
     notice: int = Field(description="公示批次 id")
@@ -425,7 +463,7 @@ class NoticePublishedOut(Out):
     replayed: Replayed = False
 
 
-class ObjectionStepOut(Out):
+class ObjectionStepOut(Done):
     """异议登记或处理的结果 — the objection, its claim's state and the entry (if one was posted)."""
 
     objection: int = Field(description="异议 id")
@@ -435,7 +473,7 @@ class ObjectionStepOut(Out):
     replayed: Replayed = False
 
 
-class FundsIssuedOut(Out):
+class FundsIssuedOut(Done):
     """资金下达的结果 — the claim's state and each payer's share to pay."""
 
     claim: str = Field(description="申请编号")
@@ -445,7 +483,7 @@ class FundsIssuedOut(Out):
     replayed: Replayed = False
 
 
-class PaymentMadeOut(Out):
+class PaymentMadeOut(Done):
     """拨付的结果 — what remains to pay on the claim and for this payer."""
 
     claim: str = Field(description="申请编号")
@@ -456,7 +494,7 @@ class PaymentMadeOut(Out):
     replayed: Replayed = False
 
 
-class ReceiptOut(Out):
+class ReceiptOut(Done):
     """追回款入库的结果 — how much of the recovery has come back."""
 
     recovery: int = Field(description="追回 id")
@@ -465,7 +503,7 @@ class ReceiptOut(Out):
     replayed: Replayed = False
 
 
-class AppropriationOut(Out):
+class AppropriationOut(Done):
     """录入预算指标的结果 — the budget line and its appropriation after this one."""
 
     budget: int = Field(description="预算指标 id")
@@ -474,7 +512,7 @@ class AppropriationOut(Out):
     replayed: Replayed = False
 
 
-class UserAddedOut(Out):
+class UserAddedOut(Done):
     """新增用户的结果 — the new user's name, role and jurisdiction."""
 
     user: str = Field(description="用户名")
@@ -483,7 +521,7 @@ class UserAddedOut(Out):
     replayed: Replayed = False
 
 
-class HolidayNoticeOut(Out):
+class HolidayNoticeOut(Done):
     """载入节假日安排的结果 — which year's State Council notice was loaded, from where."""
 
     year: int = Field(description="年度")
@@ -529,7 +567,7 @@ class UserOut(Out):
     role: Role
     jurisdiction: str | None = Field(description="辖区代码（区县用户）")
     active: bool = Field(description="是否启用")
-    locked_until: str | None = Field(description="锁定至（ISO 8601）；未锁定时为 null")
+    locked_until: Instant | None = Field(description="锁定至（ISO 8601）；未锁定时为 null")
 
 
 # ---------------------------------------------------------------- the journal, the action log
@@ -624,7 +662,7 @@ class ActionRecordOut(Out):
     """操作日志 — who did what, when, and how it ended (done, replayed, refused, forbidden …)."""
 
     id: int
-    at: str = Field(description="时间（ISO 8601）")
+    at: Instant = Field(description="时间（ISO 8601）")
     username: str = Field(description="用户名")
     role: str = Field(description="角色（登录失败时为空）")
     action: str = Field(description="事项")

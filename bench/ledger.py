@@ -52,6 +52,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from calculators.formats import yuan
 from calculators.rulesets.bundled import rulebook
 from ledger import accounts as A
 from ledger import services as S
@@ -151,7 +152,7 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
         i = first + k
         number = step("file", lambda s, code=code, i=i: S.file_claim(
             s, platform_code=code, program=PROGRAM, application_date=date(2026, 3, 2), invoices=live_invoices(i),
-            actor="clerk"))["claim"]
+            actor="clerk")).claim
         step("review-economic", lambda s, n=number: S.review(
             s, claim_number=n, department="economic", approve=True, opinion="材料齐全，同意上报",
             on=date(2026, 3, 4), actor="district-econ"))
@@ -163,13 +164,13 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
             years=AUDITED, actor="bureau"))
         shares = step("approve", lambda s, n=number: S.approve(
             s, claim_number=n, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
-            actor="party-group"))["shares"]
+            actor="party-group")).shares
         step("notice", lambda s, n=number: S.publish_notice(
             s, claim_numbers=[n], publication_date=date(2026, 4, 1), title="2026年中试平台补助公示",
             actor="bureau"))
         step("issue", lambda s, n=number: S.issue_funds(
             s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10), actor="city-finance"))
-        payments = _two_payments({p: _fen(v) for p, v in shares.items()})
+        payments = _two_payments(dict(shares))
         for j, (payer, amount, on) in enumerate(payments, 1):
             step(f"pay-{j}", lambda s, n=number, payer=payer, amount=amount, on=on, j=j: S.pay(
                 s, claim_number=n, payer=payer, voucher_number=f"{n}-{j}", on=on, amount_fen=amount,
@@ -179,11 +180,6 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
     return {"claims": len(codes), "seconds": seconds, "claims_per_s": len(codes) / seconds,
             "claim_ms_median": 1000 * statistics.median(per_claim),
             "step_ms_mean": {k: 1000 * v / len(codes) for k, v in per_step.items()}}
-
-
-def _fen(yuan: str) -> int:
-    whole, _, frac = yuan.partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 def _two_payments(shares: dict[str, int]) -> list[tuple[str, int, date]]:
@@ -555,14 +551,14 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _headroom(h: Any) -> str:
-    return f"cap {S.yuan(h.cap) if h.cap is not None else '-'}, committed {S.yuan(h.committed)}"
+    return f"cap {yuan(h.cap) if h.cap is not None else '-'}, committed {yuan(h.committed)}"
 
 
 def _tb(as_of: date | None) -> Callable[[Session], str]:
     def run(s: Session) -> str:
         rows = trial_balance(s, as_of=as_of)
         d, c = sum(r.debit for r in rows), sum(r.credit for r in rows)
-        return f"debits {S.yuan(d)} = credits {S.yuan(c)}" if d == c else f"UNBALANCED {d} != {c}"
+        return f"debits {yuan(d)} = credits {yuan(c)}" if d == c else f"UNBALANCED {d} != {c}"
     return run
 
 

@@ -68,6 +68,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from calculators.formats import yuan
 from ledger import services as S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,7 +139,7 @@ def seed(url: str, *, platforms: int, claims_per_platform: int, writers: int, wr
                 out = S.file_claim(s, platform_code=code, program=PROGRAM,
                                    application_date=date(FIRST_YEAR + k, 3, 2),
                                    invoices=claim_invoices(f"91330R{i:05d}", k), actor="bench-seed")
-                numbers.append(out["claim"])
+                numbers.append(out.claim)
         codes.append(code)
         if (i + 1) % 100 == 0:
             say(f"  seeded {i + 1}/{platforms} platforms, {len(numbers)} claims")
@@ -362,7 +363,7 @@ def filing_plan(seed: Seed, used: Counter[int]) -> Callable[[int], tuple[tuple[s
                 "platform": code, "program": PROGRAM,
                 "application_date": date(FIRST_YEAR + year_index, 3, 2).isoformat(),
                 "invoices": [{"issuer_code": inv.issuer_code, "number": inv.number, "date": inv.date.isoformat(),
-                              "net": S.yuan(inv.net_fen), "vat": S.yuan(inv.vat_fen)}
+                              "net": yuan(inv.net_fen), "vat": yuan(inv.vat_fen)}
                              for inv in claim_invoices(f"91330{code}", year_index)],
             }
             return "POST /claims", await client.post("/api/v1/claims", json=body,

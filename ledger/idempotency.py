@@ -4,21 +4,30 @@ with a different body is refused.
 The key row is inserted *before* the work, in the same transaction: a concurrent request with the
 same key waits on the key's unique index until the first commits (then replays its result) or rolls
 back (then does the work itself).
+
+The work returns a typed :class:`~ledger.outcomes.Outcome`; the key keeps it as JSON (fen as integers,
+dates as ISO strings) under the name of its type, and a replay gives it back as that type again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import IdempotencyConflict
 from ledger.models import IdempotencyKey
+from ledger.outcomes import Outcome
+
+R = TypeVar("R", bound=Outcome)
 
 PENDING: dict[str, object] = {"pending": True}
 
@@ -28,12 +37,51 @@ def request_hash(operation: str, request: Any) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def run(factory: sessionmaker[Session], operation: str, request: Any, work: Callable[[Session], dict[str, Any]],
-        *, key: str | None = None) -> dict[str, Any]:
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: type[Outcome]) -> TypeAdapter[Any]:
+    """The (cached) pydantic adapter that writes and reads ``kind`` as JSON."""
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if name not in _ADAPTERS:
+        _ADAPTERS[name] = TypeAdapter(kind)
+    return _ADAPTERS[name]
+
+
+def kept(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as the key keeps it: its type's name and its fields as JSON."""
+    value = _adapter(type(outcome)).dump_python(outcome, mode="json", exclude={"replayed"})
+    return {"outcome": type(outcome).__name__, "value": value}
+
+
+def outcome_types(kind: type[Outcome] = Outcome) -> dict[str, type[Outcome]]:
+    """Every outcome type by name: ``kind`` and its subclasses, as their modules define them (a slotted
+    dataclass leaves behind the class it replaced, still listed among the subclasses until collected)."""
+    found: dict[str, type[Outcome]] = {}
+    if getattr(sys.modules.get(kind.__module__), kind.__qualname__, None) is kind:
+        found[kind.__name__] = kind
+    for sub in kind.__subclasses__():
+        found.update(outcome_types(sub))
+    return found
+
+
+def replayed(stored: Any, key: str) -> Outcome:
+    """The outcome a key keeps, typed again, marked ``replayed``."""
+    kind = outcome_types().get(stored.get("outcome", "")) if isinstance(stored, dict) else None
+    if kind is None:
+        raise IdempotencyConflict(
+            "Idempotency-Key", f"key {key!r} was recorded by an earlier version of this service; use a new key",
+            field="Idempotency-Key")
+    outcome: Outcome = _adapter(kind).validate_python(stored["value"])
+    return replace(outcome, replayed=True)
+
+
+def run(factory: sessionmaker[Session], operation: str, request: Any, work: Callable[[Session], R],
+        *, key: str | None = None) -> R:
     """Run ``work`` in one transaction, at most once per idempotency ``key``.
 
-    Returns the work's result, or — for a key seen before with the same request — the first result
-    with ``"replayed": True`` added.
+    Returns the work's outcome, or — for a key seen before with the same request — the first outcome
+    with ``replayed=True``.
     """
     if key is None:
         with factory() as session, session.begin():
@@ -51,11 +99,12 @@ def run(factory: sessionmaker[Session], operation: str, request: Any, work: Call
                         raise IdempotencyConflict(
                             "Idempotency-Key", f"key {key!r} was used for a different request ({found.operation})",
                             field="Idempotency-Key")
-                    return {**found.response, "replayed": True}
+                    return replayed(found.response, key)  # type: ignore[return-value]  # same request, same type
                 session.add(IdempotencyKey(key=key, operation=operation, request_hash=digest, response=PENDING))
                 session.flush()
                 result = work(session)
-                session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key).values(response=result))
+                session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key)
+                                .values(response=kept(result)))
                 return result
         except IntegrityError as exc:
             if "idempotency" not in str(exc).lower():

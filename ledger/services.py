@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
+from calculators.formats import yuan
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options, RuleBook, RuleSet
@@ -56,6 +57,18 @@ from ledger.models import (
     PlatformEvent,
     Recovery,
 )
+from ledger.outcomes import (
+    Appropriated,
+    Approved,
+    ClaimComputed,
+    ClaimState,
+    ClaimStep,
+    FundsIssued,
+    NoticePublished,
+    ObjectionStep,
+    PaymentMade,
+    ReceiptRecorded,
+)
 
 PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
 MEMO_OF_STATE = {
@@ -70,10 +83,6 @@ MEMO_OF_STATE = {
 
 def _book() -> RuleBook:
     return rulebook()
-
-
-def yuan(fen: int) -> str:
-    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 # ---------------------------------------------------------------- reference data and platforms
@@ -143,7 +152,7 @@ def add_platform_event(session: Session, platform_code: str, *, kind: str, on: d
 # ---------------------------------------------------------------- budgets
 
 def appropriate(session: Session, *, payer: str, fiscal_year: int, program: str, amount_fen: int, on: date,
-                document_number: str = "", actor: str = "") -> dict[str, Any]:
+                document_number: str = "", actor: str = "") -> Appropriated:
     """Add an appropriation (预算批复) for a payer, year and program: budgetary and financial legs."""
     if amount_fen <= 0:
         raise Invalid("appropriations are positive", "amount must be more than 0", field="amount")
@@ -165,7 +174,7 @@ def appropriate(session: Session, *, payer: str, fiscal_year: int, program: str,
                  legs=debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, amount_fen, **dims)
                  + debit_credit(A.TREASURY, A.APPROPRIATION_REVENUE, amount_fen, payer=payer,
                                 fiscal_year=fiscal_year))
-    return {"budget": budget.id, "entry": entry, "appropriation": yuan(budget.appropriation_fen)}
+    return Appropriated(budget=budget.id, entry=entry, appropriation=budget.appropriation_fen)
 
 
 def available_budget(session: Session, payer: str, fiscal_year: int, program: str) -> int:
@@ -303,7 +312,7 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                invoices: Sequence[InvoiceIn] = (), years: Sequence[int] | None = None,
                national_support_fen: int | None = None, recorded_amount_fen: int | None = None,
                evaluation_year: int | None = None, requested_fen: int | None = None,
-               platform_document: str = "", actor: str = "", number: str | None = None) -> dict[str, Any]:
+               platform_document: str = "", actor: str = "", number: str | None = None) -> ClaimComputed:
     """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
     platform = platform_by_code(session, platform_code, lock=True)
     later = session.execute(
@@ -360,12 +369,11 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     session.add(ClaimEvent(claim_id=claim.id, from_state=None, to_state="filed", action="file",
                            date=application_date, actor=actor, entry_id=entry))
     session.flush()
-    return {"claim": number, "state": "filed", "entry": entry, "computed": yuan(result.payable),
-            "result": result.to_dict()}
+    return ClaimComputed(claim=number, state=ClaimState.FILED, entry=entry, computed=result.payable, result=result)
 
 
 def review(session: Session, *, claim_number: str, department: str, approve: bool, opinion: str, on: date,
-           actor: str = "") -> dict[str, Any]:
+           actor: str = "") -> ClaimStep:
     """Record a district review opinion (区级经商部门 then 区级财政部门审核意见, Annex 3 审核情况)."""
     from ledger.models import Review
 
@@ -394,7 +402,7 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
                  description=f"{claim.number} {'区级经信' if department == 'economic' else '区级财政'}审核："
                              f"{'同意' if approve else '不同意'}", legs=legs)
     _event(session, claim, state, kind, on, actor, entry, opinion)
-    return {"claim": claim.number, "state": state, "entry": entry}
+    return ClaimStep(claim=claim.number, state=ClaimState(state), entry=entry)
 
 
 def _release(session: Session, claim: Claim) -> None:
@@ -404,7 +412,7 @@ def _release(session: Session, claim: Claim) -> None:
 
 def record_audit(session: Session, *, claim_number: str, firm: str, report_number: str, on: date,
                  years: dict[int, int] | None = None, invoices: dict[str, int] | None = None,
-                 actor: str = "") -> dict[str, Any]:
+                 actor: str = "") -> ClaimComputed:
     """Record the audit firm's figures (审计): audited investment per year and/or per invoice; recompute."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "the audit", ("district_reviewed",), "市经信局在区级审核后委托审计")
@@ -450,8 +458,8 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
     _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}")
-    return {"claim": claim.number, "state": "audited", "entry": entry, "computed": yuan(result.payable),
-            "result": result.to_dict()}
+    return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
+                         result=result)
 
 
 def committed(session: Session, platform_id: int, program: str) -> int:
@@ -464,7 +472,7 @@ def committed(session: Session, platform_id: int, program: str) -> int:
 
 
 def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_number: str,
-            approved_fen: int | None = None, reason: str = "", actor: str = "") -> dict[str, Any]:
+            approved_fen: int | None = None, reason: str = "", actor: str = "") -> Approved:
     """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with
     a stated reason, never higher; commits each payer's share against its appropriation and the cap."""
     claim = _lock_claim(session, claim_number)
@@ -526,8 +534,8 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
     _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason)
-    return {"claim": claim.number, "state": "approved", "entry": entry, "approved": yuan(amount),
-            "shares": {s.payer: yuan(s.amount) for s in shares}}
+    return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
+                    shares={s.payer: s.amount for s in shares})
 
 
 def _approval(session: Session, claim: Claim) -> Approval:
@@ -538,7 +546,7 @@ def _approval(session: Session, claim: Claim) -> Approval:
 
 
 def publish_notice(session: Session, *, claim_numbers: Sequence[str], publication_date: date, title: str,
-                   actor: str = "") -> dict[str, Any]:
+                   actor: str = "") -> NoticePublished:
     """Publish a public-notice batch (公示): end date on the official calendar; each claim → in notice."""
     from ledger.calendar import notice_period
 
@@ -564,8 +572,8 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
                      legs=_memo(c, A.MEMO_IN_NOTICE, A.MEMO_CONTRA, c.approved_fen or 0))
         _event(session, c, "in_notice", "notice", publication_date, actor, entry, title)
         entries.append(entry)
-    return {"notice": notice.id, "end_date": period.end.isoformat(), "provisional": period.provisional,
-            "claims": [c.number for c in claims], "entries": entries}
+    return NoticePublished(notice=notice.id, end_date=period.end, provisional=period.provisional,
+                           claims=tuple(c.number for c in claims), entries=tuple(entries))
 
 
 def _notice_rule_set(claim_rule_sets: Sequence[str], publication: date) -> RuleSet:
@@ -593,7 +601,7 @@ def _notice_of(session: Session, claim: Claim) -> Notice:
 
 
 def file_objection(session: Session, *, claim_number: str, filed: date, objector: str = "", content: str = "",
-                   actor: str = "") -> dict[str, Any]:
+                   actor: str = "") -> ObjectionStep:
     """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "an objection", ("in_notice", "objected"), "异议须在公示期内提出")
@@ -612,11 +620,11 @@ def file_objection(session: Session, *, claim_number: str, filed: date, objector
                      legs=_memo_move(claim, A.MEMO_IN_NOTICE, A.MEMO_OBJECTED, claim.approved_fen or 0,
                                      claim.approved_fen or 0))
         _event(session, claim, "objected", "object", filed, actor, entry, content)
-    return {"objection": objection.id, "claim": claim.number, "state": claim.state, "entry": entry}
+    return ObjectionStep(objection=objection.id, claim=claim.number, state=ClaimState(claim.state), entry=entry)
 
 
 def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: date, resolution: str,
-                      actor: str = "") -> dict[str, Any]:
+                      actor: str = "") -> ObjectionStep:
     """Resolve an objection: upheld → the approval is reversed; dismissed → the claim proceeds."""
     objection = session.get(Objection, objection_id)
     if objection is None:
@@ -649,14 +657,14 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
                            legs=legs)
         _release(session, claim)
         _event(session, claim, "reversed", "uphold-objection", on, actor, entry, resolution)
-        return {"objection": objection_id, "claim": claim.number, "state": "reversed", "entry": entry}
+        return ObjectionStep(objection=objection_id, claim=claim.number, state=ClaimState.REVERSED, entry=entry)
     entry = None
     if still_open == 0 and claim.state == "objected":
         entry = post(session, entry_date=on, kind="dismiss-objection", claim_id=claim.id, actor=actor,
                      description=f"{claim.number} 异议不成立：{resolution}",
                      legs=_memo_move(claim, A.MEMO_OBJECTED, A.MEMO_IN_NOTICE, amount, amount))
         _event(session, claim, "in_notice", "dismiss-objection", on, actor, entry, resolution)
-    return {"objection": objection_id, "claim": claim.number, "state": claim.state, "entry": entry}
+    return ObjectionStep(objection=objection_id, claim=claim.number, state=ClaimState(claim.state), entry=entry)
 
 
 def _legs(session: Session, entry_id: int | None) -> list[Leg]:
@@ -668,7 +676,7 @@ def _legs(session: Session, entry_id: int | None) -> list[Leg]:
 
 
 def issue_funds(session: Session, *, claim_number: str, document_number: str, on: date,
-                actor: str = "") -> dict[str, Any]:
+                actor: str = "") -> FundsIssued:
     """Fund issue (下达资金) after the notice ends with no open objection: each payer's share becomes payable."""
     claim = _lock_claim(session, claim_number)
     if claim.state == "objected":
@@ -698,8 +706,7 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     entry = post(session, entry_date=on, kind="issue", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 下达资金（{document_number}）", legs=legs)
     _event(session, claim, "issued", "issue", on, actor, entry, document_number)
-    return {"claim": claim.number, "state": "issued", "entry": entry,
-            "shares": {p: yuan(a) for p, a in approval.shares.items()}}
+    return FundsIssued(claim=claim.number, state=ClaimState.ISSUED, entry=entry, shares=dict(approval.shares))
 
 
 def payable_to(session: Session, claim: Claim, payer: str) -> int:
@@ -710,7 +717,7 @@ def payable_to(session: Session, claim: Claim, payer: str) -> int:
 
 
 def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
-        actor: str = "") -> dict[str, Any]:
+        actor: str = "") -> PaymentMade:
     """A payer disburses (拨付) all or part of its share; the claim is paid when every share is."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "payment", ("issued",), "拨付须在下达资金之后")
@@ -745,12 +752,12 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
         p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
     state = "paid" if remaining == 0 else "issued"
     _event(session, claim, state, "pay", on, actor, entry, f"{payer} {voucher_number}")
-    return {"claim": claim.number, "state": state, "entry": entry, "remaining": yuan(remaining),
-            "outstanding_for_payer": yuan(outstanding - amount_fen)}
+    return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
+                       outstanding_for_payer=outstanding - amount_fen)
 
 
 def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int, on: date,
-            document_number: str = "", reason: str = "", actor: str = "") -> dict[str, Any]:
+            document_number: str = "", reason: str = "", actor: str = "") -> ClaimStep:
     """Recover (追回) funds obtained on false material: a receivable from the platform, per payer."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "a recovery", ("issued", "paid", "recovered"), "追回针对已拨付资金")
@@ -776,11 +783,11 @@ def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int,
                  description=f"{claim.number} 追回（{document_number}）{yuan(amount_fen)} 元：{reason}",
                  legs=debit_credit(A.RECOVERY_RECEIVABLE, A.SUBSIDY_EXPENSE, amount_fen, **dims))
     _event(session, claim, "recovered", "recover", on, actor, entry, reason)
-    return {"claim": claim.number, "state": "recovered", "entry": entry}
+    return ClaimStep(claim=claim.number, state=ClaimState.RECOVERED, entry=entry)
 
 
 def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on: date,
-                     actor: str = "") -> dict[str, Any]:
+                     actor: str = "") -> ReceiptRecorded:
     """Recovered money received into the treasury: settles the receivable."""
     rec = session.get(Recovery, recovery_id)
     if rec is None:
@@ -795,10 +802,10 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
                  description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
                  legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
                                    platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
-    return {"recovery": rec.id, "received": yuan(rec.received_fen), "entry": entry}
+    return ReceiptRecorded(recovery=rec.id, received=rec.received_fen, entry=entry)
 
 
-def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str, actor: str = "") -> dict[str, Any]:
+def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str, actor: str = "") -> ClaimStep:
     """Correct a payment recorded in error by a reversing entry (the payment stays on record)."""
     from ledger.journal import reverse
 
@@ -819,7 +826,7 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
         raise Invalid("冲销须说明原因", "a reason is required", field="reason")
     entry = reverse(session, entry_id, entry_date=on, reason=reason, actor=actor)
     _event(session, claim, "issued", "reverse-payment", on, actor, entry, reason)
-    return {"claim": claim.number, "state": "issued", "entry": entry}
+    return ClaimStep(claim=claim.number, state=ClaimState.ISSUED, entry=entry)
 
 
 __all__ = [

@@ -116,5 +116,5 @@ async def load_holidays(request: Request, ctx: PageContext, source: Annotated[st
             except (ValidationError, LedgerError) as exc:
                 error = _error_text(exc)[1]
             else:
-                return back("/admin/holidays", f"已载入 {out['year']} 年节假日安排（{out['source']}）")
+                return back("/admin/holidays", f"已载入 {out.year} 年节假日安排（{out.source}）")
     return render(request, "admin_holidays.html", status=422, notices=holiday_notices(ctx), form=form, error=error)

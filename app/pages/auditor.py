@@ -20,7 +20,7 @@ from app.actions import Context
 from app.deps import PageContext, Paging
 from app.pages.common import render
 from app.permissions import MATRIX, allowed, authorize
-from calculators.money import fen_to_yuan
+from app.results import Paged
 from ledger import accounts as A
 from ledger.errors import Invalid, NotFound
 from ledger.models import Claim, JournalEntry, Payer, Platform, Posting
@@ -59,7 +59,7 @@ def _xlsx(d: downloads.Download) -> Response:
 def reconciliation_overview(ctx: Context, as_of: date) -> dict[str, Any]:
     """Per platform and program on ``as_of``: the level held and its cap (as the reconciliation workbook
     computes them), and from the journal the cumulative approved (committed + obligated + expended),
-    issued and paid, with the headroom left. Amounts as yuan strings; sums in integer fen."""
+    issued and paid, with the headroom left. Amounts in integer fen (the template writes them)."""
     authorize(ctx.who, "report.reconciliation")
     with ctx.read(snapshot=True) as session:  # one state: the journal sums and the claims agree
         names = do.jurisdiction_names(session)
@@ -98,14 +98,11 @@ def reconciliation_overview(ctx: Context, as_of: date) -> dict[str, Any]:
                     "platform": p.code, "name": p.name, "jurisdiction": p.jurisdiction_code,
                     "jurisdiction_name": names.get(p.jurisdiction_code, ""), "program": program,
                     "program_title": program_title("", program), "level": level, "clause": clause,
-                    "cap": None if cap is None else fen_to_yuan(cap), "committed": fen_to_yuan(committed),
-                    "issued": fen_to_yuan(issued), "paid": fen_to_yuan(paid),
-                    "headroom": None if headroom is None else fen_to_yuan(headroom),
+                    "cap": cap, "committed": committed, "issued": issued, "paid": paid, "headroom": headroom,
                     "over": headroom is not None and headroom < 0,
-                    "_cap": cap, "_committed": committed, "_paid": paid,
                 })
         return {"as_of": as_of.isoformat(), "rows": rows, "idle": idle, "platforms": len(platforms),
-                "totals": {k: fen_to_yuan(v) for k, v in totals.items()}}
+                "totals": totals}
 
 
 def chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -115,7 +112,7 @@ def chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     label_w, bar_x, bar_w, row_h, top = 330, 340, 420, 30, 34
     bars = []
     for i, r in enumerate(rows):
-        cap, committed, paid = r["_cap"], r["_committed"], r["_paid"]
+        cap, committed, paid = r["cap"], r["committed"], r["paid"]
         y = top + i * row_h
         if cap:
             committed_w = min(bar_w, max(0, committed) * bar_w // cap)
@@ -137,9 +134,7 @@ def exceptions(ctx: Context, as_of: date | None = None) -> list[dict[str, Any]]:
         payers = {code: name for code, name in session.execute(select(Payer.code, Payer.name))}
         return [{"check": e.check, "claim": e.claim, "payer": e.payer, "payer_name": payers.get(e.payer, ""),
                  "platform": e.platform,
-                 "records": None if e.records_fen is None else fen_to_yuan(e.records_fen),
-                 "journal": None if e.journal_fen is None else fen_to_yuan(e.journal_fen),
-                 "difference": None if e.difference_fen is None else fen_to_yuan(e.difference_fen),
+                 "records": e.records_fen, "journal": e.journal_fen, "difference": e.difference_fen,
                  "note": e.note}
                 for e in find_exceptions(session, as_of=as_of)]
 
@@ -186,12 +181,12 @@ def journal_page(request: Request, ctx: PageContext, paging: Paging,
     try:
         found = do.journal(ctx, paging, claim=claim)
     except NotFound:
-        found = {"items": [], "page": paging.number, "page_size": paging.size, "total": 0}
+        found = Paged(items=(), page=paging.number, page_size=paging.size, total=0)
         error = f"未找到申请 {claim}"
     trial = do.ledger_trial_balance(ctx)
     return render(request, "audit_journal.html", found=found, claim=claim or "", error=error,
                   accounts=ACCOUNT_NAMES, kinds=KIND_TITLES, trial=trial,
-                  pages=max(1, -(-found["total"] // paging.size)))
+                  pages=found.pages)
 
 
 @router.get("/audit/verify", response_class=HTMLResponse)
@@ -206,4 +201,4 @@ def actions_page(request: Request, ctx: PageContext, paging: Paging,
     found = do.action_log(ctx, paging, username=username)
     titles = {k: rule.title for k, rule in MATRIX.items()}
     return render(request, "audit_actions.html", found=found, username=username or "", titles=titles,
-                  outcomes=OUTCOME_TITLES, pages=max(1, -(-found["total"] // paging.size)))
+                  outcomes=OUTCOME_TITLES, pages=found.pages)

@@ -14,7 +14,6 @@ past batches with their claims and objections.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -25,9 +24,12 @@ from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext
 from app.pages.common import STATE_TITLES, back, render
-from app.pages.district import CSRF, Form, Refusal, failure, money, optional, pager, text, validated
+from app.pages.district import CSRF, Form, Refusal, failure, money, optional, text, validated
 from app.permissions import CITY_PAYER, Forbidden, allowed
+from app.results import ClaimView
+from calculators.formats import date_text, yuan
 from ledger.errors import Invalid
+from ledger.outcomes import NoticePublished, PaymentMade
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -48,20 +50,19 @@ def claims(request: Request, ctx: PageContext, state: Annotated[str, Query(max_l
            page: Annotated[int, Query(ge=1, le=100000)] = 1) -> HTMLResponse:
     states = ",".join(s for s in state.split(",") if s in STATE_TITLES)
     found = do.list_claims(ctx, Page(page, PAGE_SIZE), state=states or None, platform=platform or None)
-    return render(request, "claim_list.html", found=found, pg=pager(found), state=states, platform=platform,
+    return render(request, "claim_list.html", found=found, pg=found, state=states, platform=platform,
                   states=STATE_TITLES, can_batch=allowed(ctx.who, "report.annex3") and bool(ctx.who.jurisdiction))
 
 
 # ---------------------------------------------------------------- the claim page
 
-def _can(ctx: Context, c: dict[str, Any]) -> dict[str, Any]:
+def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
     """The forms the signed-in user may use now on this claim."""
-    who, j, st = ctx.who, c["jurisdiction"], c["state"]
-    shares = (c["approval"] or {}).get("shares", {})
-    outstanding = c["outstanding"]
-    pay_payers = [p for p, owed in outstanding.items() if owed and Decimal(owed) > 0
+    who, j, st = ctx.who, c.jurisdiction, c.state
+    shares = c.approval.shares if c.approval else {}
+    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0
                   and allowed(who, "payment.pay", jurisdiction=j, payer=p) and (who.payer is None or p == who.payer)]
-    paid_payers = sorted({pm["payer"] for pm in c["payments"]})
+    paid_payers = sorted({pm.payer for pm in c.payments})
     return {
         "review_econ": st == "filed" and allowed(who, "claim.review.economic", jurisdiction=j),
         "review_fin": st == "econ_reviewed" and allowed(who, "claim.review.finance", jurisdiction=j),
@@ -69,16 +70,16 @@ def _can(ctx: Context, c: dict[str, Any]) -> dict[str, Any]:
         "approve": st == "audited" and allowed(who, "claim.approve", jurisdiction=j),
         "publish": st == "approved" and allowed(who, "notice.publish"),
         "object": st in ("in_notice", "objected") and allowed(who, "objection.file", jurisdiction=j),
-        "resolve": [o for o in c["objections"] if o["status"] == "open"]
+        "resolve": [o for o in c.objections if o.status == "open"]
         if allowed(who, "objection.resolve", jurisdiction=j) else [],
         "issue": st == "in_notice" and allowed(who, "funds.issue", jurisdiction=j),
         "pay": pay_payers if st == "issued" else [],
-        "reverse": [pm for pm in c["payments"] if st in ("issued", "paid")
-                    and allowed(who, "payment.reverse", jurisdiction=j, payer=pm["payer"])],
+        "reverse": [pm for pm in c.payments if st in ("issued", "paid")
+                    and allowed(who, "payment.reverse", jurisdiction=j, payer=pm.payer)],
         "recover": paid_payers if st in ("issued", "paid", "recovered")
         and allowed(who, "recovery.order", jurisdiction=j) else [],
-        "receive": [r for r in c["recoveries"] if Decimal(r["received"] or "0") < Decimal(r["amount"] or "0")
-                    and allowed(who, "recovery.receive", jurisdiction=j, payer=r["payer"])],
+        "receive": [r for r in c.recoveries if r.received < r.amount
+                    and allowed(who, "recovery.receive", jurisdiction=j, payer=r.payer)],
         "annex3": allowed(who, "report.annex3", jurisdiction=j),
         "shares": shares,
     }
@@ -90,8 +91,8 @@ def _visible(can: dict[str, Any]) -> set[str]:
                                   ("audit", "audit"), ("approve", "approve"), ("publish", "notice"),
                                   ("object", "objection"), ("issue", "issue"), ("pay", "pay"),
                                   ("recover", "recover")) if can[key]}
-    out |= {f"resolve-{o['id']}" for o in can["resolve"]} | {f"reverse-{p['id']}" for p in can["reverse"]}
-    return out | {f"receive-{r['id']}" for r in can["receive"]}
+    out |= {f"resolve-{o.id}" for o in can["resolve"]} | {f"reverse-{p.id}" for p in can["reverse"]}
+    return out | {f"receive-{r.id}" for r in can["receive"]}
 
 
 def claim_page(request: Request, ctx: Context, number: str, *, step: str | None = None,
@@ -169,15 +170,15 @@ def approve(request: Request, ctx: PageContext, number: str, form: Form) -> Resp
 
 @router.post("/claims/{number}/notice", dependencies=CSRF)
 def notice_one(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
-    out: dict[str, Any] = {}
+    out: list[NoticePublished] = []
 
     def run() -> None:
-        out.update(do.publish_notice(ctx, validated(In.NoticeIn, {
+        out.append(do.publish_notice(ctx, validated(In.NoticeIn, {
             "claims": [number], "publication_date": text(form, "publication_date"), "title": text(form, "title")})))
     response = _step(request, ctx, number, "notice", form, run, "")
     if out:
-        return back(f"/claims/{number}", f"已公示，公示期至 {out['end_date']}"
-                    + ("（节假日安排未公布，截止日暂定）" if out.get("provisional") else ""))
+        return back(f"/claims/{number}", f"已公示，公示期至 {date_text(out[0].end_date)}"
+                    + ("（节假日安排未公布，截止日暂定）" if out[0].provisional else ""))
     return response
 
 
@@ -212,16 +213,17 @@ def issue(request: Request, ctx: PageContext, number: str, form: Form) -> Respon
 
 @router.post("/claims/{number}/pay", dependencies=CSRF)
 def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
-    out: dict[str, Any] = {}
+    out: list[PaymentMade] = []
 
     def run() -> None:
-        out.update(do.pay(ctx, number, validated(In.PaymentIn, {
+        out.append(do.pay(ctx, number, validated(In.PaymentIn, {
             "payer": text(form, "payer"), "voucher_number": text(form, "voucher_number"), "on": text(form, "on"),
             "amount": money(text(form, "amount"))})))
     response = _step(request, ctx, number, "pay", form, run, "")
     if out:
+        done = out[0]
         return back(f"/claims/{number}", f"已拨付（{text(form, 'voucher_number')}），"
-                    + ("全部份额已拨付完毕" if out.get("state") == "paid" else f"尚余 {out.get('remaining')} 元未拨付"))
+                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
     return response
 
 
@@ -263,7 +265,7 @@ def queue(request: Request, ctx: PageContext) -> HTMLResponse:
     sections = []
     for states, title in QUEUE:
         found = do.list_claims(ctx, Page(1, 50), state=states)
-        sections.append({"states": states, "title": title, "total": found["total"], "claims": found["items"]})
+        sections.append({"states": states, "title": title, "total": found.total, "claims": found.items})
     return render(request, "bureau_queue.html", sections=sections)
 
 
@@ -282,18 +284,18 @@ def _notices_page(request: Request, ctx: Context, *, page: int = 1, on: str = ""
     approved = do.list_claims(ctx, Page(1, 200), state="approved")
     past = do.list_notices(ctx, Page(page, 10))
     batches = []
-    for n in past["items"]:
-        claims = []
-        for number in n["claims"]:
+    for n in past.items:
+        claims: list[dict[str, Any]] = []
+        for number in n.claims:
             try:
                 d = do.claim_detail(ctx, number)
             except Forbidden:  # another jurisdiction's claim: a district user sees only that it is listed
                 claims.append({"number": number, "platform_name": "（其他区县）", "state": "", "approved": None,
                                "objections": [], "hidden": True})
                 continue
-            claims.append({"number": number, "platform_name": d["platform_name"], "state": d["state"],
-                           "approved": d["approved"], "objections": d["objections"]})
-        batches.append({**n, "claim_rows": claims})
+            claims.append({"number": number, "platform_name": d.platform_name, "state": d.state,
+                           "approved": d.approved, "objections": d.objections})
+        batches.append({"notice": n, "claim_rows": claims})
     preview = None
     if on:
         try:
@@ -304,7 +306,7 @@ def _notices_page(request: Request, ctx: Context, *, page: int = 1, on: str = ""
         except Refusal as exc:
             error = failure(exc)
     return render(request, "bureau_notices.html", status=error["status"] if error else 200, approved=approved,
-                  batches=batches, pg=pager(past), preview=preview, error=error, v=values or {"publication_date": on},
+                  batches=batches, pg=past, preview=preview, error=error, v=values or {"publication_date": on},
                   can_publish=allowed(ctx.who, "notice.publish"), today=date.today().isoformat())
 
 
@@ -324,5 +326,5 @@ def publish(request: Request, ctx: PageContext, form: Form) -> Response:
         out = do.publish_notice(ctx, validated(In.NoticeIn, values))
     except Refusal as exc:
         return _notices_page(request, ctx, error=failure(exc), values=values)
-    return back("/bureau/notices", f"已发布公示（{len(out['claims'])} 项），公示期至 {out['end_date']}"
-                + ("（节假日安排未公布，截止日暂定）" if out.get("provisional") else ""))
+    return back("/bureau/notices", f"已发布公示（{len(out.claims)} 项），公示期至 {date_text(out.end_date)}"
+                + ("（节假日安排未公布，截止日暂定）" if out.provisional else ""))

@@ -30,9 +30,11 @@ from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext, check_csrf
 from app.pages import jobs
-from app.pages.common import back, render
+from app.pages.common import back, percent, render
 from app.permissions import Forbidden, allowed, jurisdiction_filter
+from app.results import PlatformRow
 from calculators.errors import CalculatorError
+from calculators.results import ClaimResult
 from ledger.errors import LedgerError
 
 router = APIRouter(include_in_schema=False)
@@ -147,11 +149,6 @@ def download(d: downloads.Download) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(d.filename)}"})
 
 
-def pager(result: dict[str, Any]) -> dict[str, Any]:
-    pages = max(1, -(-int(result["total"]) // int(result["page_size"])))
-    return {"page": result["page"], "pages": pages, "total": result["total"]}
-
-
 # ---------------------------------------------------------------- reference lists
 
 EVENT_KINDS = {"pool-entry": "入库（培育库）", "pool-exit": "出库", "recognition": "认定", "evaluation": "年度评价",
@@ -187,7 +184,7 @@ def jurisdictions(ctx: Context) -> list[tuple[str, str]]:
 def platforms(request: Request, ctx: PageContext, q: Annotated[str, Query(max_length=100)] = "",
               page: Annotated[int, Query(ge=1, le=100000)] = 1) -> HTMLResponse:
     found = do.list_platforms(ctx, Page(page, PAGE_SIZE), search=q.strip() or None)
-    return render(request, "platform_list.html", found=found, pg=pager(found), q=q,
+    return render(request, "platform_list.html", found=found, pg=found, q=q,
                   can_create=allowed(ctx.who, "platform.create"), can_file=allowed(ctx.who, "claim.file"),
                   can_batch=allowed(ctx.who, "report.annex3") and ctx.who.jurisdiction is not None,
                   jurisdictions=jurisdictions(ctx))
@@ -224,29 +221,24 @@ def platform_create(request: Request, ctx: PageContext, form: Form) -> Response:
 def _platform_page(request: Request, ctx: Context, code: str, *, event: dict[str, Any] | None = None,
                    error: dict[str, Any] | None = None) -> HTMLResponse:
     p = do.platform_detail(ctx, code)
-    if "equipment-subsidy" not in {c["program"] for c in p["caps"]}:
+    positions = list(p.caps)
+    if "equipment-subsidy" not in {c.program for c in positions}:
         try:  # the equipment cap (累计上限) applies from recognition, before any claim
             found = do.cap_position(ctx, code, "equipment-subsidy", date.today())
-            if found["cap"] is not None:
-                p["caps"].insert(0, found)
+            if found.cap is not None:
+                positions.insert(0, found)
         except (LedgerError, CalculatorError):
             pass
     titles = dict(programs())
-    for cap in p["caps"]:
-        cap["title"] = titles.get(cap["program"], cap["program"])
-        cap["percent"] = _percent(cap["committed"], cap["cap"])
-    return render(request, "platform_detail.html", status=error["status"] if error else 200, p=p,
+    caps = [{"program": c.program, "level": c.level, "cap": c.cap, "committed": c.committed,
+             "headroom": c.headroom, "as_of": c.as_of, "title": titles.get(c.program, c.program),
+             "percent": percent(c.committed, c.cap)} for c in positions]
+    return render(request, "platform_detail.html", status=error["status"] if error else 200, p=p, caps=caps,
                   event=event or {"kind": "recognition"}, error=error, kinds=EVENT_KINDS, levels=LEVELS,
                   grades=GRADES, schemes=SCHEMES, leader_types=LEADER_TYPES,
-                  can_event=allowed(ctx.who, "platform.event", jurisdiction=p["jurisdiction"]),
-                  can_file=allowed(ctx.who, "claim.file", jurisdiction=p["jurisdiction"]),
-                  can_annex3=allowed(ctx.who, "report.annex3", jurisdiction=p["jurisdiction"]))
-
-
-def _percent(part: str | None, whole: str | None) -> int:
-    if not part or not whole or Decimal(whole) == 0:
-        return 0
-    return max(0, min(100, int(Decimal(part) * 100 / Decimal(whole))))
+                  can_event=allowed(ctx.who, "platform.event", jurisdiction=p.jurisdiction),
+                  can_file=allowed(ctx.who, "claim.file", jurisdiction=p.jurisdiction),
+                  can_annex3=allowed(ctx.who, "report.annex3", jurisdiction=p.jurisdiction))
 
 
 @router.get("/platforms/{code}", response_class=HTMLResponse)
@@ -487,11 +479,11 @@ def claim_body(f: dict[str, Any]) -> In.ClaimIn:
     return validated(In.ClaimIn, data)
 
 
-def _platform_choices(ctx: Context) -> list[dict[str, Any]]:
-    return do.list_platforms(ctx, Page(1, 200))["items"]
+def _platform_choices(ctx: Context) -> tuple[PlatformRow, ...]:
+    return do.list_platforms(ctx, Page(1, 200)).items
 
 
-def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result: dict[str, Any] | None = None,
+def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result: ClaimResult | None = None,
                     error: dict[str, Any] | None = None, import_errors: list[dict[str, Any]] | None = None,
                     imported: int | None = None, status: int | None = None) -> HTMLResponse:
     platform = None
@@ -544,7 +536,7 @@ def claim_file(request: Request, ctx: PageContext, form: Form) -> Response:
                             else None)
     except Refusal as exc:
         return claim_form_page(request, ctx, f, error=failure(exc))
-    return back(f"/claims/{out['claim']}", f"已申报，申请编号 {out['claim']}")
+    return back(f"/claims/{out.claim}", f"已申报，申请编号 {out.claim}")
 
 
 @router.post("/claims/import", response_class=HTMLResponse, dependencies=CSRF)

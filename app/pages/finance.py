@@ -7,6 +7,7 @@ totals and batch-style actions. Every read and write goes through :mod:`app.acti
 from __future__ import annotations
 
 import secrets
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,7 +22,8 @@ from app.actions import Context, Page
 from app.deps import PageContext, check_csrf
 from app.pages.common import back, render
 from app.permissions import FINANCE_ROLES, allowed, authorize
-from calculators.money import fen_to_yuan, parse_yuan
+from app.results import BudgetRow, ClaimRow
+from calculators.formats import date_text, yuan
 from calculators.rulesets.bundled import rulebook
 from ledger.errors import Invalid, LedgerError
 from ledger.models import Payer
@@ -32,22 +34,18 @@ router = APIRouter(include_in_schema=False)
 BATCH = 200  # claims read per page while building a queue
 
 
-def _fen(amount: str | None) -> int:
-    return 0 if amount in (None, "") else parse_yuan(amount, field="amount")
-
-
 def _key() -> str:
     """An idempotency key per rendered form: a double-submitted form is done once."""
     return secrets.token_hex(12)
 
 
-def _all_claims(ctx: Context, state: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _all_claims(ctx: Context, state: str) -> list[ClaimRow]:
+    out: list[ClaimRow] = []
     number = 1
     while True:
         found = do.list_claims(ctx, Page(number, BATCH), state=state)
-        out.extend(found["items"])
-        if number * BATCH >= found["total"]:
+        out.extend(found.items)
+        if number * BATCH >= found.total:
             return out
         number += 1
 
@@ -81,24 +79,22 @@ def issue_queue(ctx: Context, as_of: date) -> dict[str, Any]:
     ready: list[dict[str, Any]] = []
     waiting: list[dict[str, Any]] = []
     for row in _all_claims(ctx, "in_notice"):
-        detail = do.claim_detail(ctx, row["number"])
-        notice = detail["notice"] or {}
-        end = date.fromisoformat(notice["end_date"]) if notice.get("end_date") else None
-        item = {**row, "notice": notice, "shares": (detail["approval"] or {}).get("shares", {}),
-                "program_title": program_title(row["rule_set"], row["program"])}
-        if end is not None and end < as_of and not notice.get("provisional"):
+        detail = do.claim_detail(ctx, row.number)
+        notice = detail.notice
+        item = {**asdict(row), "notice": notice, "shares": detail.approval.shares if detail.approval else {},
+                "program_title": program_title(row.rule_set, row.program)}
+        if notice is not None and notice.end_date < as_of and not notice.provisional:
             ready.append(item)
         else:
-            item["why"] = ("公示结束日期为暂定（节假日安排未载入）" if notice.get("provisional")
-                           else f"公示至 {notice.get('end_date', '—')}，次日起可下达")
+            item["why"] = ("公示结束日期为暂定（节假日安排未载入）" if notice is not None and notice.provisional
+                           else f"公示至 {date_text(notice.end_date) if notice else '—'}，次日起可下达")
             waiting.append(item)
-    total = sum(_fen(c["approved"]) for c in ready)
+    total = sum(c["approved"] or 0 for c in ready)
     by_payer: dict[str, int] = {}
     for c in ready:
         for payer, amount in c["shares"].items():
-            by_payer[payer] = by_payer.get(payer, 0) + _fen(amount)
-    return {"ready": ready, "waiting": waiting, "total": fen_to_yuan(total),
-            "by_payer": {p: fen_to_yuan(v) for p, v in sorted(by_payer.items())}}
+            by_payer[payer] = by_payer.get(payer, 0) + amount
+    return {"ready": ready, "waiting": waiting, "total": total, "by_payer": dict(sorted(by_payer.items()))}
 
 
 def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
@@ -108,29 +104,27 @@ def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
     totals: dict[str, int] = {}
     counts: dict[str, int] = {}
     for claim in _all_claims(ctx, "issued"):
-        detail = do.claim_detail(ctx, claim["number"])
-        shares = (detail["approval"] or {}).get("shares", {})
+        detail = do.claim_detail(ctx, claim.number)
+        shares = detail.approval.shares if detail.approval else {}
         paid: dict[str, int] = {}
-        for pm in detail["payments"]:
-            paid[pm["payer"]] = paid.get(pm["payer"], 0) + _fen(pm["amount"])
-        for share_payer, amount in sorted(detail["outstanding"].items()):
-            fen = _fen(amount)
+        for pm in detail.payments:
+            paid[pm.payer] = paid.get(pm.payer, 0) + pm.amount
+        for share_payer, fen in sorted(detail.outstanding.items()):
             if fen <= 0 or (payer is not None and share_payer != payer):
                 continue
-            rows.append({**claim, "payer": share_payer, "share": shares.get(share_payer),
-                         "paid": fen_to_yuan(paid.get(share_payer, 0)), "outstanding": amount,
-                         "fund_issue": detail["fund_issue"],
-                         "program_title": program_title(claim["rule_set"], claim["program"])})
+            rows.append({**asdict(claim), "payer": share_payer, "share": shares.get(share_payer),
+                         "paid": paid.get(share_payer, 0), "outstanding": fen, "fund_issue": detail.fund_issue,
+                         "program_title": program_title(claim.rule_set, claim.program)})
             totals[share_payer] = totals.get(share_payer, 0) + fen
             counts[share_payer] = counts.get(share_payer, 0) + 1
-    return {"rows": rows, "totals": [{"payer": p, "count": counts[p], "outstanding": fen_to_yuan(v)}
+    return {"rows": rows, "totals": [{"payer": p, "count": counts[p], "outstanding": v}
                                      for p, v in sorted(totals.items())],
-            "total": fen_to_yuan(sum(totals.values()))}
+            "total": sum(totals.values())}
 
 
-def _budget_totals(budgets: list[dict[str, Any]]) -> dict[str, str]:
-    return {"appropriation": fen_to_yuan(sum(_fen(b["appropriation"]) for b in budgets)),
-            "available": fen_to_yuan(sum(_fen(b["available"]) for b in budgets))}
+def _budget_totals(budgets: list[BudgetRow]) -> dict[str, int]:
+    return {"appropriation": sum(b.appropriation for b in budgets),
+            "available": sum(b.available for b in budgets)}
 
 
 def _own_payer(ctx: Context) -> str | None:
@@ -184,7 +178,7 @@ def queue_page(request: Request, ctx: PageContext,
     queue = payment_queue(ctx, payer)
     budgets = do.list_budgets(ctx) if allowed(ctx.who, "budget.read") else []
     if payer is not None and not all_budgets:
-        budgets = [b for b in budgets if b["payer"] == payer]
+        budgets = [b for b in budgets if b.payer == payer]
     return render(request, "finance_queue.html", queue=queue, payer=payer, payer_names=_payer_names(ctx),
                   budgets=budgets, all_budgets=all_budgets, budget_totals=_budget_totals(budgets),
                   can_pay={r["payer"]: allowed(ctx.who, "payment.pay", payer=r["payer"]) for r in queue["rows"]},
@@ -199,9 +193,8 @@ def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length
             amount: Annotated[str, Form(max_length=20)], key: Annotated[str, Form(max_length=64)] = "") -> Response:
     body = In.PaymentIn(payer=payer, voucher_number=voucher_number, on=on, amount=amount.replace(",", "").strip())
     out = do.pay(ctx, number, body, key=key or None)
-    rest = out.get("remaining")
     return back("/finance/queue", f"已拨付 {number}：{body.amount} 元（{payer}）"
-                + (f"，尚余 {rest} 元" if rest not in (None, "0.00") else ""))
+                + (f"，尚余 {yuan(out.remaining)} 元" if out.remaining else ""))
 
 
 @router.post("/finance/budgets", dependencies=[Depends(check_csrf)])

@@ -31,5 +31,5 @@ def home(request: Request, ctx: PageContext) -> HTMLResponse:
     if allowed(ctx.who, "claim.read"):
         for states, title in WORK.get(ctx.who.role, ()):
             found = do.list_claims(ctx, Page(1, 10), state=states)
-            queues.append({"title": title, "states": states, "total": found["total"], "claims": found["items"]})
+            queues.append({"title": title, "states": states, "total": found.total, "claims": found.items})
     return render(request, "home.html", queues=queues)

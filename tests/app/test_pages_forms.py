@@ -240,7 +240,7 @@ def test_objection_payment_reversal_and_recovery_forms(service: Service) -> None
         invoices = [S.InvoiceIn(a, b, date.fromisoformat(c), int(d.replace(",", "").split(".")[0]) * 100, 0)
                     for a, b, c, d, _ in INVOICES]
         number = S.file_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 3, 2),
-                              invoices=invoices, actor="nanhu-econ")["claim"]
+                              invoices=invoices, actor="nanhu-econ").claim
         S.review(s, claim_number=number, department="economic", approve=True, opinion="同意", on=date(2026, 3, 4))
         S.review(s, claim_number=number, department="finance", approve=True, opinion="同意", on=date(2026, 3, 5))
         S.record_audit(s, claim_number=number, firm="所", report_number="审1", on=date(2026, 3, 20), years={})

@@ -151,7 +151,7 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
     n = next(_seq)
     number = S.file_claim(s, platform_code=code, program="equipment-subsidy", application_date=date(2026, 3, 2),
                           invoices=[S.InvoiceIn("ISSUER", f"INV{n:05d}", date(2024, 6, 1), 1_000_000_00)],
-                          actor="prep")["claim"]
+                          actor="prep").claim
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
                                            opinion="同意", on=date(2026, 3, 4), actor="prep")),
@@ -191,7 +191,7 @@ def prepare(service: Service) -> World:
                     w.claims[(need, j)] = _claim_to(s, j, state)
             resolve = w.claims[("resolve", j)]
             w.objection[j] = S.file_objection(s, claim_number=resolve, filed=date(2026, 4, 2),
-                                              content="异议")["objection"]
+                                              content="异议").objection
             half = 75_000_00 if j == NANHU else 150_000_00
             for payer in PAYERS_OF[j]:
                 for need in ("reverse", "recover"):

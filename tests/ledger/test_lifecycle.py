@@ -40,12 +40,12 @@ def test_full_life_two_payers_on_different_days(db) -> None:  # type: ignore[no-
     with db.sessions.begin() as s:
         out = S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
                         actor="bureau")
-        assert out["approved"] == "585000.00"
-        assert out["shares"] == {"330400": "292500.00", "330402": "292500.00"}
+        assert out.approved == 585_000_00
+        assert out.shares == {"330400": 292_500_00, "330402": 292_500_00}
         notice = S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1),
                                   title="2026年第一批中试平台补助公示", actor="bureau")
     # 4/2, 4/3, (4/4–6 清明), 4/7, 4/8, 4/9: the fifth working day after publication
-    assert notice["end_date"] == "2026-04-09" and notice["provisional"] is False
+    assert notice.end_date == date(2026, 4, 9) and notice.provisional is False
     with pytest.raises(IllegalTransition, match="2026-04-09"), db.sessions.begin() as s:
         S.issue_funds(s, claim_number=number, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 9))
     with db.sessions.begin() as s:
@@ -54,7 +54,7 @@ def test_full_life_two_payers_on_different_days(db) -> None:  # type: ignore[no-
     with db.sessions.begin() as s:
         out = S.pay(s, claim_number=number, payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
                     amount_fen=292_500_00, actor="city-finance")
-        assert out["state"] == "issued" and out["remaining"] == "292500.00"
+        assert out.state == "issued" and out.remaining == 292_500_00
     with pytest.raises(PaymentExceedsPayable), db.sessions.begin() as s:
         S.pay(s, claim_number=number, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
               amount_fen=292_500_01)
@@ -63,7 +63,7 @@ def test_full_life_two_payers_on_different_days(db) -> None:  # type: ignore[no-
               amount_fen=100_000_00, actor="district-fin")
         out = S.pay(s, claim_number=number, payer="330402", voucher_number="NH-002", on=date(2026, 4, 28),
                     amount_fen=192_500_00, actor="district-fin")
-        assert out["state"] == "paid"
+        assert out.state == "paid"
     with db.sessions() as s:
         platform = s.execute(select(Platform)).scalar_one()
         assert -balance(s, [A.EXPENDED], platform_id=platform.id) == 585_000_00
@@ -88,7 +88,7 @@ def test_illegal_moves_are_refused_with_the_rule(db) -> None:  # type: ignore[no
     setup_world(db)
     with db.sessions.begin() as s:
         number = S.file_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 3, 2),
-                              invoices=invoices_2023_2025(), actor="clerk")["claim"]
+                              invoices=invoices_2023_2025(), actor="clerk").claim
     with pytest.raises(IllegalTransition, match="audit"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="x", actor="bureau")
     with pytest.raises(IllegalTransition, match="fund issue"), db.sessions.begin() as s:
@@ -116,7 +116,7 @@ def test_maker_checker_and_lower_approval_needs_reason(db) -> None:  # type: ign
     with db.sessions.begin() as s:
         out = S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m",
                         approved_fen=500_000_01, reason="部分设备与中试无关", actor="bureau")
-    assert out["shares"] == {"330400": "250000.00", "330402": "250000.01"}  # city floor, district the odd fen
+    assert out.shares == {"330400": 250_000_00, "330402": 250_000_01}  # city floor, district the odd fen
     _check_books(db)
 
 
@@ -137,9 +137,9 @@ def test_objection_upheld_reverses_the_approval_and_releases_invoices(db) -> Non
         committed_before = S.committed(s, 1, "equipment-subsidy")
     assert committed_before == 585_000_00
     with db.sessions.begin() as s:
-        out = S.resolve_objection(s, objection_id=obj["objection"], upheld=True, on=date(2026, 4, 8),
+        out = S.resolve_objection(s, objection_id=obj.objection, upheld=True, on=date(2026, 4, 8),
                                   resolution="经核实异议成立")
-    assert out["state"] == "reversed"
+    assert out.state == "reversed"
     with db.sessions() as s:
         assert S.committed(s, 1, "equipment-subsidy") == 0
         assert S.available_budget(s, "330400", 2026, "equipment-subsidy") == 3_000_000_00
@@ -147,7 +147,7 @@ def test_objection_upheld_reverses_the_approval_and_releases_invoices(db) -> Non
     with db.sessions.begin() as s:
         again = S.file_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 4, 20),
                              invoices=invoices_2023_2025(), actor="clerk")
-    assert again["result"]["years"] == [2023, 2024, 2025]
+    assert again.result.years == (2023, 2024, 2025)
     _check_books(db)
 
 
@@ -158,10 +158,10 @@ def test_objection_dismissed_lets_the_claim_proceed(db) -> None:  # type: ignore
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
         S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
         obj = S.file_objection(s, claim_number=number, filed=date(2026, 4, 2), content="质疑")
-        S.resolve_objection(s, objection_id=obj["objection"], upheld=False, on=date(2026, 4, 7),
+        S.resolve_objection(s, objection_id=obj.objection, upheld=False, on=date(2026, 4, 7),
                             resolution="经核实异议不成立")
         out = S.issue_funds(s, claim_number=number, document_number="嘉经信〔2026〕31号", on=date(2026, 4, 10))
-    assert out["state"] == "issued"
+    assert out.state == "issued"
     _check_books(db)
 
 
@@ -186,7 +186,7 @@ def test_upgrade_between_claims_raises_the_cap_and_recovery_is_a_receivable(db) 
     number = run_to_audited(db, years={2023: 6_000_000_00, 2024: 6_000_000_00, 2025: 6_000_000_00})
     with db.sessions.begin() as s:
         out = S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
-    assert out["approved"] == "5000000.00"  # 30% of 18,000,000 = 5,400,000, clipped at the provincial cap
+    assert out.approved == 5_000_000_00  # 30% of 18,000,000 = 5,400,000, clipped at the provincial cap
     with db.sessions.begin() as s:
         S.add_platform_event(s, "P1", kind="recognition", on=date(2026, 9, 1), level="national",
                              document_number="工信部〔2026〕99号")
@@ -197,14 +197,14 @@ def test_upgrade_between_claims_raises_the_cap_and_recovery_is_a_receivable(db) 
     second = run_to_audited(db, years={2026: 20_000_000_00}, filed=date(2027, 3, 2), invoices=[])
     with db.sessions.begin() as s:
         out = S.approve(s, claim_number=second, meeting_date=date(2027, 3, 25), minutes_number="m2", actor="bureau")
-    assert out["approved"] == "5000000.00"  # national cap 10,000,000 less the 5,000,000 already committed
+    assert out.approved == 5_000_000_00  # national cap 10,000,000 less the 5,000,000 already committed
     with db.sessions() as s:
         head = cap_headroom(s, "P1", "equipment-subsidy", date(2027, 12, 31))
         assert (head.level, head.cap, head.headroom) == ("national", 10_000_000_00, 0)
     with db.sessions.begin() as s:
         rec = S.recover(s, claim_number=number, payer="330400", amount_fen=1_000_000_00, on=date(2026, 6, 1),
                         document_number="追回〔2026〕1号", reason="部分发票虚假")
-        assert rec["state"] == "recovered"
+        assert rec.state == "recovered"
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer="330400") == 1_000_000_00
     with pytest.raises(Invalid, match="more than remains"), db.sessions.begin() as s:
         S.recover(s, claim_number=number, payer="330400", amount_fen=1_500_000_01, on=date(2026, 6, 2), reason="x")
@@ -222,7 +222,7 @@ def test_payment_recorded_in_error_is_reversed_not_deleted(db) -> None:  # type:
         S.pay(s, claim_number=number, payer="330402", voucher_number="v2", on=date(2026, 4, 15), amount_fen=292_500_00)
     with db.sessions.begin() as s:
         out = S.reverse_payment(s, payment_id=2, on=date(2026, 4, 16), reason="付款账户错误")
-    assert out["state"] == "issued"
+    assert out.state == "issued"
     with db.sessions() as s:
         assert S.payable_to(s, s.get(Claim, 1), "330402") == 292_500_00  # type: ignore[arg-type]
     _check_books(db)

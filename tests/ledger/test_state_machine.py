@@ -99,7 +99,7 @@ class LedgerMachine(RuleBasedStateMachine):
             with self.sessions.begin() as s:
                 out = S.file_claim(s, platform_code=code, program="equipment-subsidy", application_date=self.today,
                                    requested_fen=requested, actor="clerk")
-            self.claims.append(out["claim"])
+            self.claims.append(out.claim)
             self.filed_years.add((code, self.today.year))
         except LedgerError:
             pass
@@ -147,7 +147,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 out = S.file_objection(s, claim_number=number, filed=self.today, content="异议")
         except LedgerError:
             return
-        self._try(S.resolve_objection, objection_id=out["objection"], upheld=upheld, on=self.today, resolution="处理")
+        self._try(S.resolve_objection, objection_id=out.objection, upheld=upheld, on=self.today, resolution="处理")
 
     @precondition(lambda self: self.claims)
     @rule(data=st.data())

@@ -43,7 +43,7 @@ def run_to_audited(db: Any, *, code: str = "P1", years: dict[int, int] | None = 
         out = S.file_claim(s, platform_code=code, program=program, application_date=filed, invoices=invs,
                            actor="clerk", requested_fen=requested_fen if requested_fen is not None or invs
                            else 600_000_00)
-        number = out["claim"]
+        number = out.claim
         S.review(s, claim_number=number, department="economic", approve=True, opinion="材料齐全，同意上报",
                  on=date(filed.year, filed.month, filed.day + 2), actor="district-econ")
         S.review(s, claim_number=number, department="finance", approve=True, opinion="同意",

@@ -57,7 +57,7 @@ def build(db: Any) -> World:
         S.approve(s, claim_number=n2, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
                   actor="bureau")
         notice = S.publish_notice(s, claim_numbers=[n1, n2], publication_date=date(2026, 4, 1),
-                                  title="2026年第一批国家、省级中试平台补助资金公示", actor="bureau")["notice"]
+                                  title="2026年第一批国家、省级中试平台补助资金公示", actor="bureau").notice
         for n in (n1, n2):
             S.issue_funds(s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10),
                           actor="city-finance")
@@ -75,5 +75,5 @@ def build(db: Any) -> World:
         recovery = s.query(Recovery).one().id
         S.receive_recovery(s, recovery_id=recovery, amount_fen=50_000_00, on=date(2026, 6, 20))
     n3 = run_to_audited(db, years={2026: 2_000_000_00}, filed=date(2027, 3, 2), invoices=[])
-    assert rec["state"] == "recovered"
+    assert rec.state == "recovered"
     return World(n1, n2, n3, notice, recovery)

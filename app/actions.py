@@ -755,13 +755,18 @@ def journal(ctx: Context, page: Page, *, claim: str | None = None) -> dict[str, 
 
 
 def verify_chain(ctx: Context) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from ledger import projections
     from ledger.journal import verify
 
     authorize(ctx.who, "ledger.verify")
     with ctx.read(snapshot=True) as session:
         report = verify(session)
-        return {"ok": report.ok, "entries": report.entries, "postings": report.postings,
-                "first_bad": report.first_bad, "problem": report.problem}
+        mismatches = projections.check(session)
+        return {"ok": report.ok and not mismatches, "entries": report.entries, "postings": report.postings,
+                "first_bad": report.first_bad, "problem": report.problem,
+                "projections": [asdict(m) | {"text": str(m)} for m in mismatches]}
 
 
 def cap_position(ctx: Context, code: str, program: str, as_of: date) -> dict[str, Any]:

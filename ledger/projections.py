@@ -299,13 +299,12 @@ def _recoveries(session: Session, numbers: dict[int, str]) -> Iterator[Projectio
                 .select_from(E.join(P, P.c.entry_id == E.c.id))
                 .where(E.c.kind == "recovery-receipt", P.c.account_code == A.RECOVERY_RECEIVABLE)
                 .group_by(E.c.id, E.c.claim_id, P.c.payer_code).subquery())
-    note = (select(ClaimEvent.note).where(ClaimEvent.entry_id == receipts.c.entry,
-                                          ClaimEvent.action == RECEIPT_ACTION)
-            .correlate(receipts).scalar_subquery())
+    links = select(ClaimEvent.entry_id, ClaimEvent.note).where(ClaimEvent.action == RECEIPT_ACTION).subquery()
     received: dict[int, int] = defaultdict(int)
     unlinked: dict[tuple[int, str], int] = defaultdict(int)
     for _entry, cid, payer, total, text in session.execute(
-            select(receipts.c.entry, receipts.c.claim_id, receipts.c.payer_code, receipts.c.total, note)):
+            select(receipts.c.entry, receipts.c.claim_id, receipts.c.payer_code, receipts.c.total, links.c.note)
+            .select_from(receipts.outerjoin(links, links.c.entry_id == receipts.c.entry))):
         match = _RECEIPT_NOTE_RE.match(text or "")
         if match:
             received[int(match.group(1))] -= int(total)

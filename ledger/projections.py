@@ -311,9 +311,9 @@ def _recoveries(session: Session, numbers: dict[int, str]) -> Iterator[Projectio
         else:
             unlinked[(cid, payer)] -= int(total)
     rows: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    for row in session.execute(select(Recovery.id, Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen,
+    for rec in session.execute(select(Recovery.id, Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen,
                                       Recovery.received_fen).order_by(Recovery.id)):
-        rows[(row.claim_id, row.payer_code)].append(row)
+        rows[(rec.claim_id, rec.payer_code)].append(rec)
     for key in sorted(set(ordered) | set(rows) | set(unlinked), key=lambda k: (k[0] or 0, k[1] or "")):
         cid, payer = key
         posted, mine = ordered.get(key, []), rows.get(key, [])

@@ -8,6 +8,7 @@ Lock order (锁顺序), everywhere — an action locks what it checks before it 
 and takes its locks in this order only (PostgreSQL ``SELECT … FOR UPDATE``; SQLite serialises writers
 with ``BEGIN IMMEDIATE``), so that two actions never wait on each other in a cycle:
 
+0. (API) the idempotency key's row, inserted before the work (``ledger.idempotency``);
 1. claims (申请), by claim number when several (``_lock_claim``);
 2. the platform (中试平台) — approval (cap), filing (filing order, claim numbers);
 3. budget rows (预算指标), by payer code — approval, appropriation (the row is inserted first if new);

@@ -26,6 +26,7 @@ from app.results import (
     Balances,
     BudgetRow,
     Calculation,
+    ChainVerification,
     ClaimEventRow,
     ClaimRow,
     ClaimView,
@@ -56,7 +57,6 @@ from ledger import services as S
 from ledger.calendar import load_holiday_notice
 from ledger.db import reading
 from ledger.errors import Invalid, LedgerError, NotFound
-from ledger.journal import VerifyReport
 from ledger.models import (
     ActionRecord,
     Approval,
@@ -788,12 +788,13 @@ def journal(ctx: Context, page: Page, *, claim: str | None = None) -> Paged[Jour
         return paged(items, total, page)
 
 
-def verify_chain(ctx: Context) -> VerifyReport:
+def verify_chain(ctx: Context) -> ChainVerification:
+    from ledger import projections
     from ledger.journal import verify
 
     authorize(ctx.who, "ledger.verify")
     with ctx.read(snapshot=True) as session:
-        return verify(session)
+        return ChainVerification(chain=verify(session), projections=tuple(projections.check(session)))
 
 
 def cap_position(ctx: Context, code: str, program: str, as_of: date) -> Headroom:

@@ -208,12 +208,17 @@ def _sessions():  # type: ignore[no-untyped-def]
 @ledger_cli.command("verify")
 def ledger_verify() -> None:
     """Recompute the journal's hash chain and report the first entry that does not match."""
+    from dataclasses import asdict
+
+    from ledger import projections
     from ledger.journal import verify
 
     with _sessions()() as s:
         report = verify(s)
-    typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
-    if not report.ok:
+        mismatches = projections.check(s)  # amounts kept outside the journal, recomputed from it
+    out = report.__dict__ | {"ok": report.ok and not mismatches, "projections": [asdict(m) for m in mismatches]}
+    typer.echo(json.dumps(out, ensure_ascii=False))
+    if not out["ok"]:
         raise typer.Exit(1)
 
 

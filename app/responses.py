@@ -648,6 +648,18 @@ class JournalPageOut(PageOut[JournalEntryOut]):
     """记账凭证列表 — one page of journal entries, newest first."""
 
 
+class ProjectionMismatchOut(Out):
+    """投影不符 — an amount kept in a table that differs from the journal's (fen)."""
+
+    table: str = Field(description="表")
+    row_id: int | None = Field(description="行号（无记录时为空）")
+    key: str = Field(description="业务键：申请编号、财政与凭证号等")
+    field: str = Field(description="字段")
+    journal_fen: int | None = Field(description="日记账重算值（分）")
+    table_fen: int | None = Field(description="表中值（分）")
+    text: str = Field(description="说明")
+
+
 class VerifyOut(Out):
     """账链校验 — the hash chain recomputed: sound, or the first entry that does not match."""
 
@@ -656,6 +668,7 @@ class VerifyOut(Out):
     postings: int = Field(description="校验的分录数")
     first_bad: int | None = Field(description="第一笔不符的凭证号")
     problem: str = Field(description="不符之处")
+    projections: list[ProjectionMismatchOut] = Field(description="表中金额与日记账重算不符之处")
 
 
 class ActionRecordOut(Out):

@@ -10,8 +10,9 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from calculators.results import ClaimResult
-from ledger.journal import Leg
+from ledger.journal import Leg, VerifyReport
 from ledger.outcomes import ClaimState, Outcome
+from ledger.projections import ProjectionMismatch
 from ledger.queries import Headroom, TrialBalanceRow
 
 
@@ -331,3 +332,31 @@ class Calculation:
     platform: str
     platform_name: str
     claims: tuple[ClaimResult, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainVerification:
+    """账链校验: the hash chain recomputed, and the amounts kept outside the journal compared with it."""
+
+    chain: VerifyReport
+    projections: tuple[ProjectionMismatch, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.projections
+
+    @property
+    def entries(self) -> int:
+        return self.chain.entries
+
+    @property
+    def postings(self) -> int:
+        return self.chain.postings
+
+    @property
+    def first_bad(self) -> int | None:
+        return self.chain.first_bad
+
+    @property
+    def problem(self) -> str:
+        return self.chain.problem

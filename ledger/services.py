@@ -2,7 +2,21 @@
 
 Each function takes the caller's ``Session`` (inside a transaction it does not commit), checks the
 procedure, calls the calculators for any amount, writes the records and posts exactly one balanced
-entry. Lock order, everywhere: claim rows → platform → budgets → journal head.
+entry.
+
+Lock order (锁顺序), everywhere — an action locks what it checks before it reads the amounts it checks,
+and takes its locks in this order only (PostgreSQL ``SELECT … FOR UPDATE``; SQLite serialises writers
+with ``BEGIN IMMEDIATE``), so that two actions never wait on each other in a cycle:
+
+0. (API) the idempotency key's row, inserted before the work (``ledger.idempotency``);
+1. claims (申请), by claim number when several (``_lock_claim``);
+2. the platform (中试平台) — approval (cap), filing (filing order, claim numbers);
+3. budget rows (预算指标), by payer code — approval, appropriation (the row is inserted first if new);
+4. the row the action settles: the objection, payment (拨付) or recovery (追回) row;
+5. the journal head (``journal_head``), taken last by ``ledger.journal.post`` (filing takes it a step
+   early to draw the claim number; it holds no claim lock).
+
+docs/posting-rules.md "Lock order / 锁顺序" lists which action takes which.
 """
 
 from __future__ import annotations
@@ -13,6 +27,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +62,7 @@ from ledger.models import (
     FundIssue,
     Investment,
     Invoice,
+    JournalEntry,
     JournalHead,
     Jurisdiction,
     Notice,
@@ -69,6 +86,7 @@ from ledger.outcomes import (
     PaymentMade,
     ReceiptRecorded,
 )
+from ledger.projections import RECEIPT_ACTION, receipt_note
 
 PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
 MEMO_OF_STATE = {
@@ -158,15 +176,16 @@ def appropriate(session: Session, *, payer: str, fiscal_year: int, program: str,
         raise Invalid("appropriations are positive", "amount must be more than 0", field="amount")
     if session.get(Payer, payer) is None:
         raise NotFound("payers", f"no payer {payer!r}", field="payer")
+    # the budget row exists before it is locked: concurrent first appropriations insert it once
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(dialect_insert(Budget).values(
+        payer_code=payer, fiscal_year=fiscal_year, program=program, appropriation_fen=0,
+        document_number=document_number).on_conflict_do_nothing(
+        index_elements=["payer_code", "fiscal_year", "program"]))
     budget = session.execute(
         select(Budget).where(Budget.payer_code == payer, Budget.fiscal_year == fiscal_year, Budget.program == program)
         .with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if budget is None:
-        budget = Budget(payer_code=payer, fiscal_year=fiscal_year, program=program, appropriation_fen=0,
-                        document_number=document_number)
-        session.add(budget)
-        session.flush()
+    ).scalar_one()
     budget.appropriation_fen += amount_fen
     dims = {"payer": payer, "program": program, "fiscal_year": fiscal_year}
     entry = post(session, entry_date=on, kind="appropriation", actor=actor,
@@ -521,6 +540,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                  field="approved_amount", payer=share.payer, available=yuan(available))
         budgets[share.payer] = budget
     legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, claim.computed_fen)
+    if result.payable != claim.computed_fen:
+        # the payable at approval differs from the audit's: posted in and out of 9004 so that the journal
+        # keeps it (approvals.computed_fen is a projection, ledger/projections.py)
+        legs += _memo(claim, A.MEMO_AUDITED, A.MEMO_CONTRA, result.payable) + \
+            _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, result.payable)
     for share in shares:
         if share.amount:
             legs += debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, share.amount, payer=share.payer,
@@ -632,6 +656,8 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
     claim = session.get(Claim, objection.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
+    objection = session.execute(select(Objection).where(Objection.id == objection_id).with_for_update()
+                                .execution_options(populate_existing=True)).scalar_one()
     if objection.status != "open":
         raise IllegalTransition(PROCEDURE, f"objection {objection_id} is already {objection.status}",
                                 field="objection")
@@ -644,6 +670,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
         Objection.claim_id == claim.id, Objection.status == "open")).scalar_one()
     amount = claim.approved_fen or 0
     if upheld:
+        _require(claim, "upholding an objection", ("objected", "in_notice"), "异议成立撤销的是公示中的审定")
         approval = _approval(session, claim)
         approve_entry = session.execute(select(ClaimEvent.entry_id).where(
             ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()
@@ -788,20 +815,34 @@ def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int,
 
 def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on: date,
                      actor: str = "") -> ReceiptRecorded:
-    """Recovered money received into the treasury: settles the receivable."""
-    rec = session.get(Recovery, recovery_id)
-    if rec is None:
+    """Recovered money received into the treasury: settles the receivable.
+
+    Locks the claim, then the recovery row, before reading what is still due (锁顺序: claim → row)."""
+    found = session.get(Recovery, recovery_id)
+    if found is None:
         raise NotFound("recoveries", f"no recovery {recovery_id}", field="recovery")
-    if amount_fen <= 0 or amount_fen > rec.amount_fen - rec.received_fen:
-        raise Invalid("收回不得超过应收", f"{yuan(amount_fen)} is outside 0..{yuan(rec.amount_fen - rec.received_fen)}",
-                      field="amount")
-    claim = session.get(Claim, rec.claim_id)
+    claim = session.get(Claim, found.claim_id)
     assert claim is not None
+    claim = _lock_claim(session, claim.number)
+    rec = session.execute(select(Recovery).where(Recovery.id == recovery_id).with_for_update()
+                          .execution_options(populate_existing=True)).scalar_one()
+    left = rec.amount_fen - rec.received_fen
+    p = _posting()
+    receivable = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code == A.RECOVERY_RECEIVABLE, p.c.claim_id == claim.id,
+        p.c.payer_code == rec.payer_code)).scalar_one())
+    if amount_fen <= 0 or amount_fen > min(left, receivable):
+        raise Invalid("收回不得超过应收",
+                      f"追回#{rec.id}（{claim.number}，{rec.payer_code}）应收 {yuan(rec.amount_fen)} 元，已到账 "
+                      f"{yuan(rec.received_fen)} 元，尚欠 {yuan(min(left, receivable))} 元；到账金额 {yuan(amount_fen)} 元"
+                      "须大于 0 且不超过尚欠金额", field="amount", outstanding=yuan(min(left, receivable)))
     rec.received_fen += amount_fen
     entry = post(session, entry_date=on, kind="recovery-receipt", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
                  legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
                                    platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
+    # the receipt's link to its recovery row (received_fen is a projection of these entries)
+    _event(session, claim, claim.state, RECEIPT_ACTION, on, actor, entry, receipt_note(rec.id))
     return ReceiptRecorded(recovery=rec.id, received=rec.received_fen, entry=entry)
 
 
@@ -815,6 +856,8 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     claim = session.get(Claim, payment.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
+    payment = session.execute(select(Payment).where(Payment.id == payment_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
     if claim.state not in ("issued", "paid"):
         raise IllegalTransition(PROCEDURE, f"claim {claim.number} is {claim.state}", field="state")
     entry_id = session.execute(select(ClaimEvent.entry_id).where(
@@ -824,6 +867,10 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
         raise NotFound("journal", f"no entry for payment {payment_id}")
     if not reason.strip():
         raise Invalid("冲销须说明原因", "a reason is required", field="reason")
+    undone = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+    if undone is not None:
+        raise IllegalTransition("记账凭证只冲销一次", f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已由第{undone}号"
+                                "凭证冲销，不能再次冲销", field="payment")
     entry = reverse(session, entry_id, entry_date=on, reason=reason, actor=actor)
     _event(session, claim, "issued", "reverse-payment", on, actor, entry, reason)
     return ClaimStep(claim=claim.number, state=ClaimState.ISSUED, entry=entry)

@@ -39,7 +39,8 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "review-finance": "财政部门审核通过", "reject-finance": "财政部门审核不通过", "audit": "审计",
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
-           "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回"}
+           "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回",
+           "receive-recovery": "追回款到账"}
 
 
 # ---------------------------------------------------------------- the claim list

@@ -15,6 +15,7 @@ from calculators.engine import evaluate
 from calculators.notice import default_calendar
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
+from ledger import projections
 from ledger import services as S
 from ledger.errors import BudgetExceeded, Invalid
 from ledger.history import DECIDED, scenario_for
@@ -46,6 +47,7 @@ STATES = {
 def _books_balance(s: Session) -> None:
     report = verify(s)
     assert report.ok, report
+    assert projections.check(s) == []
     rows = trial_balance(s)
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
     for view in ("budgetary", "financial", "memorandum"):

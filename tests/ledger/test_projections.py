@@ -56,8 +56,8 @@ def _life(db: LedgerDB) -> dict[str, Any]:
         S.approve(s, claim_number=third, meeting_date=date(2027, 3, 25), minutes_number="m3", actor="bureau")
         S.publish_notice(s, claim_numbers=[third], publication_date=date(2027, 4, 1), title="公示")
         out = S.file_objection(s, claim_number=third, filed=date(2027, 4, 2), objector="某公司", content="设备重复")
-        S.resolve_objection(s, objection_id=out["objection"], upheld=True, on=date(2027, 4, 8), resolution="异议成立")
-        assert out["state"] == "objected"
+        S.resolve_objection(s, objection_id=out.objection, upheld=True, on=date(2027, 4, 8), resolution="异议成立")
+        assert out.state == "objected"
     return {"first": first, "second": second, "third": third, "second_audit": audit_computed}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +21,7 @@ from app import schemas as In
 from app.permissions import DISTRICT_ROLES, Forbidden, Principal, authorize, jurisdiction_filter
 from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors
-from calculators.money import fen_to_yuan
+from calculators.money import fen_to_yuan, parse_yuan
 from ledger import idempotency
 from ledger import services as S
 from ledger.calendar import load_holiday_notice
@@ -186,7 +186,10 @@ def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *
     return claim
 
 
-def _authorize_record(ctx: Context, session: Session, action: str, model: type[Objection | Payment | Recovery],
+_Record = TypeVar("_Record", Objection, Payment, Recovery)
+
+
+def _authorize_record(ctx: Context, session: Session, action: str, model: type[_Record],
                       record_id: int, name: str) -> None:
     """Authorise ``action`` on a record of a claim (an objection, payment or recovery) by its claim's
     jurisdiction and, for payments and recoveries, the record's payer."""
@@ -199,7 +202,10 @@ def _authorize_record(ctx: Context, session: Session, action: str, model: type[O
               payer=getattr(record, "payer_code", None))
 
 
-def _parsed(fn: Callable[[], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+def _parsed(fn: Callable[[], _T]) -> _T:
     try:
         return fn()
     except (InputErrors, CalculatorError) as exc:
@@ -208,9 +214,13 @@ def _parsed(fn: Callable[[], Any]) -> Any:
 
 def _invoices(body: In.ClaimIn) -> list[S.InvoiceIn]:
     return [S.InvoiceIn(issuer_code=i.issuer_code, number=i.number, date=i.date,
-                        net_fen=_parsed(lambda i=i, k=k: In.fen(i.net, f"invoices[{k}].net")),
-                        vat_fen=_parsed(lambda i=i, k=k: In.fen(i.vat, f"invoices[{k}].vat")))
+                        net_fen=_yuan_fen(i.net, f"invoices[{k}].net"),
+                        vat_fen=_yuan_fen(i.vat, f"invoices[{k}].vat"))
             for k, i in enumerate(body.invoices)]
+
+
+def _yuan_fen(value: str, field: str) -> int:
+    return _parsed(lambda: parse_yuan(value, field=field))
 
 
 def _fen(value: str | None, field: str) -> int | None:
@@ -445,7 +455,7 @@ class ComputedCache:
 
         newest_event = select(func.max(PlatformEvent.id)).scalar_subquery()
         head, event = session.execute(select(JournalHead.last_id, newest_event).where(JournalHead.id == 1)).one()
-        return (str(session.get_bind().url), head, event or 0)
+        return (str(session.get_bind().engine.url), head, event or 0)
 
     def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value for ``key`` at the database's current version, computed at most once per version.

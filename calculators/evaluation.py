@@ -52,6 +52,7 @@ POOL_GRADES = (EXCELLENT, GOOD, PASSING, FAILING)
 RECOGNISED_GRADES = (PASS, FAIL)
 
 Standing = Literal["pool", "recognised"]
+STANDINGS: dict[str, Standing] = {"pool": "pool", "recognised": "recognised"}
 STANDING_LABEL = {"pool": "嘉兴市中试平台（培育）", "recognised": "嘉兴市中试平台"}
 STATUS_LABEL = {
     "outside": "未入库",
@@ -368,6 +369,13 @@ def _sheet(
     return sheet, steps
 
 
+def standing_of(value: str) -> Standing:
+    """``value`` (text from a record) as a :data:`Standing`; an input error when it is neither."""
+    if value not in STANDINGS:
+        raise InputErrors.one("standing", CL_GRADES, f"{value!r} is not pool or recognised")
+    return STANDINGS[value]
+
+
 def score_annex2(
     scores: Mapping[str, object],
     bonus: Mapping[str, object] | None,
@@ -385,8 +393,7 @@ def score_annex2(
     ``recognised`` grades 通过/不通过 by ``evaluation.pass_score``. The grade is on the total
     including the bonus. Every problem is reported at once (:class:`InputErrors`).
     """
-    if standing not in ("pool", "recognised"):
-        raise InputErrors.one("standing", CL_GRADES, f"{standing!r} is not pool or recognised")
+    standing = standing_of(standing)
     t = _Table(
         _param(rule_set, "evaluation.indicators", on, options),
         _param(rule_set, "evaluation.first_level", on, options),

@@ -641,7 +641,9 @@ def write_continuation(ws: Worksheet, form: Annex3Form, continued: Sequence[Cont
     a4(ws, fit_width=1, fit_height=0, margins=CONT_MARGINS)
     ws.print_area = f"A1:B{r - 1}"
     ws.print_title_rows = f"1:{CONT_HEAD_ROWS}"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    footer = ws.oddFooter
+    assert footer is not None  # openpyxl makes every sheet's footer; its stubs say it may be None
+    footer.center.text = "第 &P 页，共 &N 页"
     ws.sheet_view.showGridLines = False
 
 
@@ -744,7 +746,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 def add_form(wb: Workbook, form: Annex3Form, title: str, taken: set[str]) -> Worksheet:
     """Add ``form`` to ``wb`` as the sheet ``title`` and, when an opinion did not fit its box, its
     continuation sheet right after it (named by :func:`continuation_title`). Returns the form's sheet."""
-    ws = wb.create_sheet(title)
+    ws: Worksheet = wb.create_sheet(title)
     continued = write_sheet(ws, form)
     if continued:
         write_continuation(wb.create_sheet(continuation_title(title, taken)), form, continued, form_sheet=title)

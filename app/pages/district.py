@@ -488,7 +488,8 @@ def claim_body(f: dict[str, Any]) -> In.ClaimIn:
 
 
 def _platform_choices(ctx: Context) -> list[dict[str, Any]]:
-    return do.list_platforms(ctx, Page(1, 200))["items"]
+    items: list[dict[str, Any]] = do.list_platforms(ctx, Page(1, 200))["items"]
+    return items
 
 
 def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result: dict[str, Any] | None = None,

@@ -125,6 +125,16 @@ def _points(value: object, field: str, issues: list[InputIssue]) -> Decimal | No
         return None
 
 
+def _points_upto(value: object, field: str, maximum: int, rule: str, what: str,
+                 issues: list[InputIssue]) -> Decimal | None:
+    """Points between 0 and ``maximum``; ``None`` (the problem in ``issues``) otherwise."""
+    pts = _points(value, field, issues)
+    if pts is not None and not (Decimal(0) <= pts <= maximum):
+        issues.append(InputIssue(field, rule, f"{what} {_fmt(pts)} is outside 0..{maximum}"))
+        return None
+    return pts
+
+
 def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolved:
     if not rs.has(name):
         raise InputErrors.one("rule_set", f"{rs.short}: parameter {name}",
@@ -311,28 +321,18 @@ def _score(
         if key not in scores:
             issues.append(InputIssue(field, t.indicators.cite(), f"indicator {key} ({weight}分) is not scored"))
             continue
-        pts = _points(scores[key], field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= weight):
-            issues.append(InputIssue(field, f"{t.indicators.cite()}：{key}（{weight}分）",
-                                     f"score {_fmt(pts)} is outside 0..{weight}"))
-            continue
-        parsed[key] = pts
+        pts = _points_upto(scores[key], field, weight, f"{t.indicators.cite()}：{key}（{weight}分）", "score", issues)
+        if pts is not None:
+            parsed[key] = pts
     bonus_pts: dict[str, Decimal] = {}
     for key, raw in (bonus or {}).items():
         field = f"bonus.{key}"
         if key not in bonus_max:
             issues.append(InputIssue(field, t.bonus.cite(), f"unknown bonus item {key!r}; known: {', '.join(bonus_max)}"))
             continue
-        pts = _points(raw, field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= bonus_max[key]):
-            issues.append(InputIssue(field, f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分",
-                                     f"bonus {_fmt(pts)} is outside 0..{bonus_max[key]}"))
-            continue
-        bonus_pts[key] = pts
+        pts = _points_upto(raw, field, bonus_max[key], f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分", "bonus", issues)
+        if pts is not None:
+            bonus_pts[key] = pts
     if issues:
         raise InputErrors(issues)
     indicators = tuple(
@@ -575,14 +575,9 @@ def _cohort_totals(cohort: Mapping[str, ScoreSheet | Decimal | str | int], rule_
                 continue
             totals[base] = entry.total
             continue
-        pts = _points(entry, field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= maximum):
-            issues.append(InputIssue(field, f"{indicators.cite()}；{bonus_p.cite()}",
-                                     f"total {_fmt(pts)} is outside 0..{maximum}"))
-            continue
-        totals[base] = pts
+        pts = _points_upto(entry, field, maximum, f"{indicators.cite()}；{bonus_p.cite()}", "total", issues)
+        if pts is not None:
+            totals[base] = pts
     return totals
 
 

@@ -48,6 +48,7 @@ class Evaluation:
         }
 
 
+# size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
     issues: list[InputIssue] = []
@@ -101,6 +102,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
     return Options(overrides=overrides, readings=frozenset(readings), rule_set=rule_set)
 
 
+# size: one check per input rule, all problems collected in one list and reported at once
 def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
     issues: list[InputIssue] = []
     if scenario.platform.jurisdiction not in book.jurisdictions:

@@ -297,6 +297,7 @@ def _check_table(t: _Table, rs: RuleSet) -> list[tuple[str, int]]:
     return list(groups.items())
 
 
+# size: checks every indicator and bonus item of a sheet (all problems at once), then totals and traces them
 def _score(
     scores: Mapping[str, object],
     bonus: Mapping[str, object] | None,
@@ -892,6 +893,7 @@ class _Jiaxing:
         else:
             self.change(e.date, "pool", CL_POOL_ENTRY, f"列入嘉兴市中试平台培育库{doc}", i)
 
+    # size: the evaluation rules of 细则 第三章 in order: who may be evaluated, the grade, rectification, removal
     def evaluation(self, i: int, e: AnnualEvaluation) -> None:
         f = f"events[{i}]"
         if not self.in_pool():

@@ -179,6 +179,7 @@ def load(session: Session, claim_number: str) -> Annex3Data:
     return load_claim(session, claim)
 
 
+# size: gathers the form's fields from the claim, platform, events and result; one look-up per field of Annex 3
 def load_claim(session: Session, claim: Claim) -> Annex3Data:
     if claim.program not in PROGRAMS:
         raise ReportError(f"claim {claim.number} is a {claim.program} claim; Annex 3 ({TITLE}) is the form of "
@@ -647,6 +648,7 @@ def write_continuation(ws: Worksheet, form: Annex3Form, continued: Sequence[Cont
     ws.sheet_view.showGridLines = False
 
 
+# size: lays out the printed form (附件3) top to bottom, one block per box of the form; cell positions read in order
 def write_sheet(ws: Worksheet, form: Annex3Form) -> list[Continued]:
     """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet). Returns the review opinions that did
     not fit their boxes (:func:`fit_opinion`), for :func:`write_continuation`; :func:`add_form` does both."""

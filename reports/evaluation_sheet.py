@@ -111,6 +111,7 @@ def _parse_note(note: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+# size: reads the evaluation record, its scores and the rule set's weights for one sheet; each refusal names what is missing
 def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
     platform = session.execute(select(Platform).where(Platform.code == platform_code)).scalar_one_or_none()
     if platform is None:
@@ -176,6 +177,7 @@ def _score_fmt(d: Decimal | None) -> str:
     return "0" + ("." + "0" * places if places else "")
 
 
+# size: lays out the printed 附件2 sheet top to bottom: head, indicators, bonus, totals, grades; cell positions read in order
 def workbook(data: EvaluationSheet) -> Workbook:
     wb = Workbook()
     ws = wb.active

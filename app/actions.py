@@ -51,6 +51,7 @@ from app.results import (
 )
 from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors
+from calculators.money import parse_yuan
 from calculators.results import ClaimResult
 from ledger import idempotency
 from ledger import services as S
@@ -227,7 +228,10 @@ def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *
     return claim
 
 
-def _authorize_record(ctx: Context, session: Session, action: str, model: type[Objection | Payment | Recovery],
+_Record = TypeVar("_Record", Objection, Payment, Recovery)
+
+
+def _authorize_record(ctx: Context, session: Session, action: str, model: type[_Record],
                       record_id: int, name: str) -> None:
     """Authorise ``action`` on a record of a claim (an objection, payment or recovery) by its claim's
     jurisdiction and, for payments and recoveries, the record's payer."""
@@ -240,7 +244,10 @@ def _authorize_record(ctx: Context, session: Session, action: str, model: type[O
               payer=getattr(record, "payer_code", None))
 
 
-def _parsed(fn: Callable[[], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+def _parsed(fn: Callable[[], _T]) -> _T:
     try:
         return fn()
     except (InputErrors, CalculatorError) as exc:
@@ -249,9 +256,13 @@ def _parsed(fn: Callable[[], Any]) -> Any:
 
 def _invoices(body: In.ClaimIn) -> list[S.InvoiceIn]:
     return [S.InvoiceIn(issuer_code=i.issuer_code, number=i.number, date=i.date,
-                        net_fen=_parsed(lambda i=i, k=k: In.fen(i.net, f"invoices[{k}].net")),
-                        vat_fen=_parsed(lambda i=i, k=k: In.fen(i.vat, f"invoices[{k}].vat")))
+                        net_fen=_yuan_fen(i.net, f"invoices[{k}].net"),
+                        vat_fen=_yuan_fen(i.vat, f"invoices[{k}].vat"))
             for k, i in enumerate(body.invoices)]
+
+
+def _yuan_fen(value: str, field: str) -> int:
+    return _parsed(lambda: parse_yuan(value, field=field))
 
 
 def _fen(value: str | None, field: str) -> int | None:
@@ -488,7 +499,7 @@ class ComputedCache:
 
         newest_event = select(func.max(PlatformEvent.id)).scalar_subquery()
         head, event = session.execute(select(JournalHead.last_id, newest_event).where(JournalHead.id == 1)).one()
-        return (str(session.get_bind().url), head, event or 0)
+        return (str(session.get_bind().engine.url), head, event or 0)
 
     def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value for ``key`` at the database's current version, computed at most once per version.

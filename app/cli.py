@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.rulesets.bundled import rulebook
 from calculators.scenario import parse_scenario
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账")
 
@@ -197,7 +200,7 @@ ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、试算平
 cli.add_typer(ledger_cli, name="ledger")
 
 
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions() -> sessionmaker[Session]:
     from ledger.db import ensure_schema, make_engine, session_factory
 
     engine = make_engine()

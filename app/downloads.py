@@ -17,7 +17,8 @@ from app.permissions import authorize
 from ledger.errors import Invalid, NotFound
 from ledger.models import Jurisdiction
 from reports import annex3, evaluation_sheet, fund_issue, notice_list, reconciliation, trial_balance
-from reports.common import ReportError, unit
+from reports.common import unit
+from reports.xlsx import ReportError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

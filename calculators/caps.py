@@ -6,12 +6,12 @@ without a level cap answers ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from calculators.facts import Facts
 from calculators.rulesets.model import Options, RuleBook
-from calculators.scenario import Scenario
+from calculators.scenario import LEVEL_RANK
 
 LEVEL_CAPS: dict[str, tuple[str, str]] = {
     # program: (parameter listing the eligible levels, parameter name pattern of the cap per level)
@@ -30,20 +30,23 @@ class Cap:
     rule_set: str
 
 
-def cap_on(scenario: Scenario, book: RuleBook, program: str, on: date, options: Options | None = None) -> Cap | None:
-    """The cap of ``program`` for the platform of ``scenario`` on ``on``, by the highest level held then."""
+def cap_on(recognitions: Iterable[tuple[str, date]], book: RuleBook, program: str, on: date,
+           options: Options | None = None) -> Cap | None:
+    """The cap of ``program`` on ``on`` for a platform with ``recognitions`` — its (level, date recognised)
+    pairs (认定) — by the highest eligible level it holds then."""
     spec = LEVEL_CAPS.get(program)
     if spec is None:
         return None
     levels_param, cap_pattern = spec
-    facts = Facts(scenario)
+    recognised = tuple(recognitions)
     for rs in reversed(book.defining(program)):
         if not rs.in_force(on) and rs.in_force_from > on:
             continue
-        held = facts.highest_level(on, tuple(rs.param(levels_param, on, options).value))
-        if held is None:
+        eligible = tuple(rs.param(levels_param, on, options).value)
+        held = [level for level, when in recognised if when <= on and level in eligible]
+        if not held:
             return None
-        level = held[1].level
+        level = max(held, key=LEVEL_RANK.__getitem__)
         cap = rs.param(cap_pattern.format(level=level), on, options)
         return Cap(program, level, int(cap.value), cap.cite(), rs.id)
     return None

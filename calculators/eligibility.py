@@ -262,6 +262,7 @@ def lease_counted(owned: int, leased: int, share: Decimal, basis: str, threshold
     return min(leased, limit), limit
 
 
+# size: the six criteria of 绍兴指引 四 1–6 one after another, each reported, in the document's order
 def check_shaoxing_municipal_platform(
     app: ShaoxingPlatformApplication, rule_set: RuleSet, *, options: Options | None = None
 ) -> EligibilityReport:

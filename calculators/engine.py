@@ -48,6 +48,7 @@ class Evaluation:
         }
 
 
+# size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
     issues: list[InputIssue] = []
@@ -101,6 +102,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
     return Options(overrides=overrides, readings=frozenset(readings), rule_set=rule_set)
 
 
+# size: one check per input rule, all problems collected in one list and reported at once
 def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
     issues: list[InputIssue] = []
     if scenario.platform.jurisdiction not in book.jurisdictions:
@@ -202,121 +204,160 @@ def _evaluate_claim(
 ) -> ClaimResult:
     rs, trigger, rs_step, refusal = _governing(claim, index, facts, book, opts)
     program = PROGRAMS[claim.program]
-    info = rs.programs[claim.program]
     ctx = ClaimContext(claim, index, scenario, facts, book, rs, opts, state, trigger, [rs_step])
-    title = info.title
-
-    def result(status: str, outcome: ProgramOutcome, *, entitled: int, offset: int, payable: int,
-               reasons: tuple[str, ...]) -> ClaimResult:
-        shares: tuple[Any, ...] = ()
-        if status not in ("ineligible", "reversed"):
-            shares, split_step = payer_shares(payable, jurisdiction=scenario.platform.jurisdiction,
-                                              rule_set=rs, book=book, on=claim.application_date, options=opts)
-            ctx.trace.append(split_step)
-        return ClaimResult(
-            claim_id=claim.id, program=claim.program, program_title=title, rule_set=rs.id, rule_set_title=rs.title,
-            purse=rs.purse, status=status, gross=outcome.gross, cap=outcome.cap, entitled=entitled, offset=offset,
-            payable=payable, shares=shares, trace=tuple(ctx.trace), reasons=reasons, years=outcome.years,
-            invoices=outcome.invoices, trigger=trigger.description if trigger else "",
-        )
 
     if claim.reversed:
         ctx.step("reversed", "细则 第四章（一）(2)：公示期异议", "公示期异议成立，审批已撤销；本申请不计入累计")
-        return result("reversed", ProgramOutcome("reversed", 0, 0), entitled=0, offset=0, payable=0,
-                      reasons=("审批已撤销（异议成立）",))
+        return _result(ctx, "reversed", ProgramOutcome("reversed", 0, 0), entitled=0, offset=0, payable=0,
+                       reasons=("审批已撤销（异议成立）",))
     if refusal is not None or trigger is None:
         # no trigger: the program states what is missing; a refusal says which rule set was in force
         outcome = ProgramOutcome.ineligible(refusal) if refusal else program.compute(ctx)
         if outcome.status != "ineligible":
             outcome = ProgramOutcome.ineligible(f"截至{claim.application_date}没有该项政策的触发事件")
-        return result("ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
+        return _result(ctx, "ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
 
     outcome = program.compute(ctx)
     if outcome.status == "ineligible":
-        return result("ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
-    # The claim is computed: it consumes its years and invoices and its application year.
+        return _result(ctx, "ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
+    _consume(state, claim, outcome)
+    # the program itself paid less than its gross: a cap reached (累计上限, 最多奖励一次)
+    f = _Figures("capped" if outcome.entitled < outcome.gross else "payable", outcome.entitled,
+                 list(outcome.reasons))
+    _exclude_institution(ctx, f)  # 3.
+    state.entitled[claim.program] = state.entitled.get(claim.program, 0) + f.entitled
+    f.payable = f.entitled
+    _higher_of(ctx, f)  # 4.
+    _approved_amount(ctx, f)  # 5.
+    state.paid[claim.program] = state.paid.get(claim.program, 0) + f.payable
+    return _result(ctx, f.status, outcome, entitled=f.entitled, offset=f.offset, payable=f.payable,
+                   reasons=tuple(f.reasons))
+
+
+@dataclass
+class _Figures:
+    """A computed claim's status and figures (fen) as the steps after its program adjust them."""
+
+    status: str
+    entitled: int
+    reasons: list[str]
+    payable: int = 0
+    offset: int = 0
+    group: str | None = None  # the key of the higher-of group the claim counts in
+
+
+def _result(ctx: ClaimContext, status: str, outcome: ProgramOutcome, *, entitled: int, offset: int, payable: int,
+            reasons: tuple[str, ...]) -> ClaimResult:
+    """The claim's result; a claim that pays (or would) is split between the payers."""
+    claim, rs, trigger = ctx.claim, ctx.rule_set, ctx.trigger
+    title = rs.programs[claim.program].title
+    shares: tuple[Any, ...] = ()
+    if status not in ("ineligible", "reversed"):
+        shares, split_step = payer_shares(payable, jurisdiction=ctx.scenario.platform.jurisdiction,
+                                          rule_set=rs, book=ctx.book, on=claim.application_date, options=ctx.options)
+        ctx.trace.append(split_step)
+    return ClaimResult(
+        claim_id=claim.id, program=claim.program, program_title=title, rule_set=rs.id, rule_set_title=rs.title,
+        purse=rs.purse, status=status, gross=outcome.gross, cap=outcome.cap, entitled=entitled, offset=offset,
+        payable=payable, shares=shares, trace=tuple(ctx.trace), reasons=reasons, years=outcome.years,
+        invoices=outcome.invoices, trigger=trigger.description if trigger else "",
+    )
+
+
+def _consume(state: PlatformState, claim: ClaimInput, outcome: ProgramOutcome) -> None:
+    """A computed claim consumes its years and invoices and its application year."""
     for y in outcome.years:
         state.claimed_years[y] = claim.id
     for key in outcome.invoices:
         state.claimed_invoices[key] = claim.id
     state.application_years.setdefault((claim.program, claim.application_date.year), []).append(claim.id)
 
-    reasons = list(outcome.reasons)
-    entitled = outcome.entitled
-    # the program itself paid less than its gross: a cap reached (累计上限, 最多奖励一次)
-    status = "capped" if entitled < outcome.gross else "payable"
 
-    # 3. institution exclusion
-    if rs.has("institution_exclusion.leader_types"):
-        excl = ctx.p("institution_exclusion.leader_types")
-        supported = facts.agreement_support_until(claim.application_date)
-        if scenario.platform.leader_type in excl.value and supported:
-            docs = "、".join(scenario.agreement_support[i].document_number or str(scenario.agreement_support[i].date)
-                            for i in supported)
-            ctx.step("exclusion", excl.cite(),
-                     f"高校院所、事业单位主导的平台已享受市区财政资金协议支持（{docs}），不再享受市级财政资金补助",
-                     leader_type=scenario.platform.leader_type, entitled_fen=0)
-            reasons.append(f"高校院所、事业单位主导且享受过市区财政资金协议支持（{excl.cite()}）")
-            entitled, status = 0, "excluded"
+def _exclude_institution(ctx: ClaimContext, f: _Figures) -> None:
+    """Institution exclusion: a platform led by a university, institute or public institution that has had
+    the city's agreement support is entitled to nothing."""
+    rs, scenario = ctx.rule_set, ctx.scenario
+    if not rs.has("institution_exclusion.leader_types"):
+        return
+    excl = ctx.p("institution_exclusion.leader_types")
+    supported = ctx.facts.agreement_support_until(ctx.claim.application_date)
+    if scenario.platform.leader_type in excl.value and supported:
+        docs = "、".join(scenario.agreement_support[i].document_number or str(scenario.agreement_support[i].date)
+                        for i in supported)
+        ctx.step("exclusion", excl.cite(),
+                 f"高校院所、事业单位主导的平台已享受市区财政资金协议支持（{docs}），不再享受市级财政资金补助",
+                 leader_type=scenario.platform.leader_type, entitled_fen=0)
+        f.reasons.append(f"高校院所、事业单位主导且享受过市区财政资金协议支持（{excl.cite()}）")
+        f.entitled, f.status = 0, "excluded"
 
-    state.entitled[claim.program] = state.entitled.get(claim.program, 0) + entitled
 
-    # 4. higher-of group
-    payable, offset = entitled, 0
-    gkey: str | None = None
-    if rs.has("exclusivity.group") and status != "excluded":
-        group = ctx.p("exclusivity.group")
-        if claim.program in group.value:
-            mode = ctx.p("exclusivity.mode")
-            gkey = f"{rs.id}:" + "+".join(group.value)
-            paid = state.group_paid.get(gkey, 0)
-            if mode.value == "offset":
-                highest = max(state.entitled.get(p, 0) for p in group.value)
-                payable = max(0, min(entitled, highest - paid))
-                offset = entitled - payable
-                ctx.step("higher-of", mode.cite(),
-                         "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
-                         **{f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value},
-                         highest_fen=highest, group_paid_fen=paid, payable_fen=payable)
-            else:
-                assert trigger is not None
-                chosen = state.elections.get(trigger.key)
-                if chosen is not None and chosen != claim.program:
-                    payable, offset = 0, entitled
-                    ctx.step("exclusive", mode.cite(), f"该触发事件已选择{chosen}，本项不再享受")
-                elif claim.elected is False:
-                    payable, offset = 0, entitled
-                    ctx.step("exclusive", mode.cite(), "平台未选择本项政策")
-                else:
-                    state.elections[trigger.key] = claim.program
-                    ctx.step("exclusive", mode.cite(), f"平台就触发事件选择本项政策（{trigger.description}）")
-            state.group_paid[gkey] = paid + payable
-            if offset:
-                reasons.append(f"就高不重复，扣减{fen_to_yuan(offset)}元（{mode.cite()}）")
-                status = "offset" if payable < entitled else status
-                if claim.elected is False and mode.value == "exclusive":
-                    status = "declined"
+def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
+    """The higher-of group (就高不重复): pay the group's highest entitlement less what the group has paid
+    (``offset`` mode), or only the program elected for the trigger (``exclusive`` mode)."""
+    rs, claim, state = ctx.rule_set, ctx.claim, ctx.state
+    if not rs.has("exclusivity.group") or f.status == "excluded":
+        return
+    group = ctx.p("exclusivity.group")
+    if claim.program not in group.value:
+        return
+    mode = ctx.p("exclusivity.mode")
+    f.group = f"{rs.id}:" + "+".join(group.value)
+    paid = state.group_paid.get(f.group, 0)
+    if mode.value == "offset":
+        highest = max(state.entitled.get(p, 0) for p in group.value)
+        f.payable = max(0, min(f.entitled, highest - paid))
+        f.offset = f.entitled - f.payable
+        ctx.step("higher-of", mode.cite(),
+                 "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
+                 **{f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value},
+                 highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+    else:
+        _elect(ctx, f, mode.cite())
+    state.group_paid[f.group] = paid + f.payable
+    if f.offset:
+        f.reasons.append(f"就高不重复，扣减{fen_to_yuan(f.offset)}元（{mode.cite()}）")
+        f.status = "offset" if f.payable < f.entitled else f.status
+        if claim.elected is False and mode.value == "exclusive":
+            f.status = "declined"
 
-    # 5. the party group's approved amount (党组会审定): the claim's final payable, never above the computed
-    # payable; a lower amount also lowers the claim's entitlement, so the cap and the higher-of group count
-    # what was approved, not what was computed.
-    if claim.approved_amount is not None:
-        if claim.approved_amount > payable:
-            raise InputErrors.one(f"claims[{index}].approved_amount", "POLICY.md 2.6.4: never higher than computed",
-                                  f"approved {fen_to_yuan(claim.approved_amount)} exceeds the computed payable "
-                                  f"{fen_to_yuan(payable)}")
-        if claim.approved_amount < payable:
-            cut = payable - claim.approved_amount
-            ctx.step("approved", "细则 第四章（一）(2)：通过党组会审议", "党组会审定金额低于计算金额",
-                     computed_fen=payable, approved_fen=claim.approved_amount)
-            reasons.append("党组会审定金额低于计算金额")
-            entitled -= cut
-            state.entitled[claim.program] -= cut
-            if gkey is not None:
-                state.group_paid[gkey] -= cut
-            payable = claim.approved_amount
-    state.paid[claim.program] = state.paid.get(claim.program, 0) + payable
-    return result(status, outcome, entitled=entitled, offset=offset, payable=payable, reasons=tuple(reasons))
+
+def _elect(ctx: ClaimContext, f: _Figures, clause: str) -> None:
+    """Exclusive mode: one program per trigger, the one the platform elects (first elected wins)."""
+    claim, state, trigger = ctx.claim, ctx.state, ctx.trigger
+    assert trigger is not None
+    chosen = state.elections.get(trigger.key)
+    if chosen is not None and chosen != claim.program:
+        f.payable, f.offset = 0, f.entitled
+        ctx.step("exclusive", clause, f"该触发事件已选择{chosen}，本项不再享受")
+    elif claim.elected is False:
+        f.payable, f.offset = 0, f.entitled
+        ctx.step("exclusive", clause, "平台未选择本项政策")
+    else:
+        state.elections[trigger.key] = claim.program
+        ctx.step("exclusive", clause, f"平台就触发事件选择本项政策（{trigger.description}）")
+
+
+def _approved_amount(ctx: ClaimContext, f: _Figures) -> None:
+    """The party group's approved amount (党组会审定): the claim's final payable, never above the computed
+    payable; a lower amount also lowers the claim's entitlement, so the cap and the higher-of group count
+    what was approved, not what was computed."""
+    claim, state = ctx.claim, ctx.state
+    if claim.approved_amount is None:
+        return
+    if claim.approved_amount > f.payable:
+        raise InputErrors.one(f"claims[{ctx.index}].approved_amount", "POLICY.md 2.6.4: never higher than computed",
+                              f"approved {fen_to_yuan(claim.approved_amount)} exceeds the computed payable "
+                              f"{fen_to_yuan(f.payable)}")
+    if claim.approved_amount < f.payable:
+        cut = f.payable - claim.approved_amount
+        ctx.step("approved", "细则 第四章（一）(2)：通过党组会审议", "党组会审定金额低于计算金额",
+                 computed_fen=f.payable, approved_fen=claim.approved_amount)
+        f.reasons.append("党组会审定金额低于计算金额")
+        f.entitled -= cut
+        state.entitled[claim.program] -= cut
+        if f.group is not None:
+            state.group_paid[f.group] -= cut
+        f.payable = claim.approved_amount
 
 
 def evaluate_one(scenario: Scenario, book: RuleBook, claim_id: str, options: Options | None = None) -> ClaimResult:

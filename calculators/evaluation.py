@@ -52,6 +52,7 @@ POOL_GRADES = (EXCELLENT, GOOD, PASSING, FAILING)
 RECOGNISED_GRADES = (PASS, FAIL)
 
 Standing = Literal["pool", "recognised"]
+STANDINGS: dict[str, Standing] = {"pool": "pool", "recognised": "recognised"}
 STANDING_LABEL = {"pool": "嘉兴市中试平台（培育）", "recognised": "嘉兴市中试平台"}
 STATUS_LABEL = {
     "outside": "未入库",
@@ -122,6 +123,16 @@ def _points(value: object, field: str, issues: list[InputIssue]) -> Decimal | No
     except InputErrors as exc:
         issues.extend(exc.issues)
         return None
+
+
+def _points_upto(value: object, field: str, maximum: int, rule: str, what: str,
+                 issues: list[InputIssue]) -> Decimal | None:
+    """Points between 0 and ``maximum``; ``None`` (the problem in ``issues``) otherwise."""
+    pts = _points(value, field, issues)
+    if pts is not None and not (Decimal(0) <= pts <= maximum):
+        issues.append(InputIssue(field, rule, f"{what} {_fmt(pts)} is outside 0..{maximum}"))
+        return None
+    return pts
 
 
 def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolved:
@@ -286,6 +297,7 @@ def _check_table(t: _Table, rs: RuleSet) -> list[tuple[str, int]]:
     return list(groups.items())
 
 
+# size: checks every indicator and bonus item of a sheet (all problems at once), then totals and traces them
 def _score(
     scores: Mapping[str, object],
     bonus: Mapping[str, object] | None,
@@ -310,28 +322,18 @@ def _score(
         if key not in scores:
             issues.append(InputIssue(field, t.indicators.cite(), f"indicator {key} ({weight}分) is not scored"))
             continue
-        pts = _points(scores[key], field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= weight):
-            issues.append(InputIssue(field, f"{t.indicators.cite()}：{key}（{weight}分）",
-                                     f"score {_fmt(pts)} is outside 0..{weight}"))
-            continue
-        parsed[key] = pts
+        pts = _points_upto(scores[key], field, weight, f"{t.indicators.cite()}：{key}（{weight}分）", "score", issues)
+        if pts is not None:
+            parsed[key] = pts
     bonus_pts: dict[str, Decimal] = {}
     for key, raw in (bonus or {}).items():
         field = f"bonus.{key}"
         if key not in bonus_max:
             issues.append(InputIssue(field, t.bonus.cite(), f"unknown bonus item {key!r}; known: {', '.join(bonus_max)}"))
             continue
-        pts = _points(raw, field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= bonus_max[key]):
-            issues.append(InputIssue(field, f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分",
-                                     f"bonus {_fmt(pts)} is outside 0..{bonus_max[key]}"))
-            continue
-        bonus_pts[key] = pts
+        pts = _points_upto(raw, field, bonus_max[key], f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分", "bonus", issues)
+        if pts is not None:
+            bonus_pts[key] = pts
     if issues:
         raise InputErrors(issues)
     indicators = tuple(
@@ -368,6 +370,13 @@ def _sheet(
     return sheet, steps
 
 
+def standing_of(value: str) -> Standing:
+    """``value`` (text from a record) as a :data:`Standing`; an input error when it is neither."""
+    if value not in STANDINGS:
+        raise InputErrors.one("standing", CL_GRADES, f"{value!r} is not pool or recognised")
+    return STANDINGS[value]
+
+
 def score_annex2(
     scores: Mapping[str, object],
     bonus: Mapping[str, object] | None,
@@ -385,8 +394,7 @@ def score_annex2(
     ``recognised`` grades 通过/不通过 by ``evaluation.pass_score``. The grade is on the total
     including the bonus. Every problem is reported at once (:class:`InputErrors`).
     """
-    if standing not in ("pool", "recognised"):
-        raise InputErrors.one("standing", CL_GRADES, f"{standing!r} is not pool or recognised")
+    standing = standing_of(standing)
     t = _Table(
         _param(rule_set, "evaluation.indicators", on, options),
         _param(rule_set, "evaluation.first_level", on, options),
@@ -526,24 +534,7 @@ def grade_shaoxing_cohort(
     bands = _bands(bands_p, rule_set)
     maximum = sum(int(v) for v in indicators.value.values()) + sum(int(v) for v in bonus_p.value.values())
     issues: list[InputIssue] = []
-    totals: dict[str, Decimal] = {}
-    for base, entry in cohort.items():
-        field = f"cohort.{base}"
-        if isinstance(entry, ScoreSheet):
-            if entry.rule_set != rule_set.id or entry.scheme != "shaoxing-base":
-                issues.append(InputIssue(field, indicators.cite(),
-                                         f"sheet was scored as {entry.scheme} under {entry.rule_set}, not {rule_set.id}"))
-                continue
-            totals[base] = entry.total
-            continue
-        pts = _points(entry, field, issues)
-        if pts is None:
-            continue
-        if not (Decimal(0) <= pts <= maximum):
-            issues.append(InputIssue(field, f"{indicators.cite()}；{bonus_p.cite()}",
-                                     f"total {_fmt(pts)} is outside 0..{maximum}"))
-            continue
-        totals[base] = pts
+    totals = _cohort_totals(cohort, rule_set, maximum, indicators, bonus_p, issues)
     if rounding.value not in ("half-up", "down"):
         issues.append(InputIssue("options", rounding.cite(), f"unknown rounding {rounding.value!r}"))
     if ties.value not in ("include", "exclude"):
@@ -556,28 +547,8 @@ def grade_shaoxing_cohort(
     ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
     excellent_min = bands[0][1]
     candidates = [t for _, t in ordered if t >= excellent_min]
-    if len(candidates) <= quota:
-        cutoff: Decimal | None = candidates[-1] if candidates else None
-        strict = False
-    elif quota == 0:
-        cutoff, strict = None, False
-    else:
-        cutoff = candidates[quota - 1]
-        # include: everyone tied with the last place is in; exclude: the tied group is out.
-        strict = ties.value == "exclude" and candidates[quota] == cutoff
-    grades: list[CohortGrade] = []
-    below = [(g, m) for g, m in bands if g != EXCELLENT]
-    for base, total in ordered:
-        rank = 1 + sum(1 for _, t in ordered if t > total)
-        by_band = band_grade(total, bands)
-        if by_band == EXCELLENT and cutoff is not None and (total > cutoff or (total == cutoff and not strict)):
-            grade, note = EXCELLENT, f"第{rank}名，达到优秀分数线且在优秀名额{quota}个之内"
-        elif by_band == EXCELLENT:
-            grade = band_grade(total, below)
-            note = f"第{rank}名，达到优秀分数线但超出优秀名额{quota}个，评为{grade}"
-        else:
-            grade, note = by_band, f"第{rank}名，按分数线评为{by_band}"
-        grades.append(CohortGrade(base, total, rank, by_band, grade, note))
+    cutoff, strict = _excellent_cutoff(candidates, quota, str(ties.value))
+    grades = [_cohort_grade(base, total, ordered, bands, quota, cutoff, strict) for base, total in ordered]
     n_excellent = sum(1 for g in grades if g.grade == EXCELLENT)
     trace = [
         TraceStep("quota", f"{share.cite()}；{rounding.cite()}",
@@ -589,6 +560,53 @@ def grade_shaoxing_cohort(
                   {"candidates": str(len(candidates)), "excellent": str(n_excellent), "ties": str(ties.value)}),
     ]
     return CohortGrading(rule_set.id, size, quota, n_excellent, tuple(grades), tuple(trace))
+
+
+def _cohort_totals(cohort: Mapping[str, ScoreSheet | Decimal | str | int], rule_set: RuleSet, maximum: int,
+                   indicators: Resolved, bonus_p: Resolved, issues: list[InputIssue]) -> dict[str, Decimal]:
+    """Each base's total: its sheet's (scored under this rule set as a base) or the points given, within
+    0..``maximum``; what is wrong goes to ``issues``."""
+    totals: dict[str, Decimal] = {}
+    for base, entry in cohort.items():
+        field = f"cohort.{base}"
+        if isinstance(entry, ScoreSheet):
+            if entry.rule_set != rule_set.id or entry.scheme != "shaoxing-base":
+                issues.append(InputIssue(field, indicators.cite(),
+                                         f"sheet was scored as {entry.scheme} under {entry.rule_set}, not {rule_set.id}"))
+                continue
+            totals[base] = entry.total
+            continue
+        pts = _points_upto(entry, field, maximum, f"{indicators.cite()}；{bonus_p.cite()}", "total", issues)
+        if pts is not None:
+            totals[base] = pts
+    return totals
+
+
+def _excellent_cutoff(candidates: list[Decimal], quota: int, ties: str) -> tuple[Decimal | None, bool]:
+    """The lowest total that is 优秀 (``None``: none is) among the ``candidates`` in the 优秀 band (best
+    first), and whether the totals equal to it are out (``strict``: the tied group at the last place is out)."""
+    if len(candidates) <= quota:
+        return (candidates[-1] if candidates else None), False
+    if quota == 0:
+        return None, False
+    cutoff = candidates[quota - 1]
+    # include: everyone tied with the last place is in; exclude: the tied group is out.
+    return cutoff, ties == "exclude" and candidates[quota] == cutoff
+
+
+def _cohort_grade(base: str, total: Decimal, ordered: list[tuple[str, Decimal]], bands: list[tuple[str, Decimal]],
+                  quota: int, cutoff: Decimal | None, strict: bool) -> CohortGrade:
+    """One base's rank and grade: 优秀 only within the quota, else the next band down."""
+    rank = 1 + sum(1 for _, t in ordered if t > total)
+    by_band = band_grade(total, bands)
+    if by_band == EXCELLENT and cutoff is not None and (total > cutoff or (total == cutoff and not strict)):
+        grade, note = EXCELLENT, f"第{rank}名，达到优秀分数线且在优秀名额{quota}个之内"
+    elif by_band == EXCELLENT:
+        grade = band_grade(total, [(g, m) for g, m in bands if g != EXCELLENT])
+        note = f"第{rank}名，达到优秀分数线但超出优秀名额{quota}个，评为{grade}"
+    else:
+        grade, note = by_band, f"第{rank}名，按分数线评为{by_band}"
+    return CohortGrade(base, total, rank, by_band, grade, note)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -875,6 +893,7 @@ class _Jiaxing:
         else:
             self.change(e.date, "pool", CL_POOL_ENTRY, f"列入嘉兴市中试平台培育库{doc}", i)
 
+    # size: the evaluation rules of 细则 第三章 in order: who may be evaluated, the grade, rectification, removal
     def evaluation(self, i: int, e: AnnualEvaluation) -> None:
         f = f"events[{i}]"
         if not self.in_pool():
@@ -1065,100 +1084,133 @@ def shaoxing_base_timeline(
     absence neither counts as 不合格 nor breaks a run of them. A revoked base may be designated again in a
     later round (a new designation event). Evaluations are due every ``base.evaluation_interval_years``.
     """
-    changes: list[StatusChange] = []
-    trace: list[TraceStep] = []
-    issues: list[InputIssue] = []
-    status = "outside"
-    fails = absences = 0
-    designated_year: int | None = None
-    last_round: int | None = None
-
-    def change(on: date, new: str, clause: str, note: str, event: int) -> None:
-        nonlocal status
-        status = new
-        changes.append(StatusChange(on, new, STATUS_LABEL[new], False, clause, note, event))
-        trace.append(TraceStep("status", clause, note, {"date": on.isoformat(), "status": STATUS_LABEL[new]}))
-
-    def p(name: str, on: date) -> Resolved:
-        return _param(rule_set, name, on, options)
-
+    base = _BaseHistory(rule_set, options)
     skipped = len(events)
     for i, e in _in_order(events, as_of):
         skipped -= 1
-        f = f"events[{i}]"
         if isinstance(e, BaseDesignation):
-            if status == "designated":
-                issues.append(InputIssue(f, CL_SX_DESIGNATION, f"already designated on {e.date}"))
-                continue
-            again = status == "revoked"
-            fails = absences = 0
-            designated_year, last_round = e.date.year, None
-            doc = f"（{e.document_number}）" if e.document_number else ""
-            change(e.date, "designated", f"{CL_SX_DESIGNATION}；{CL_SX_RESTART}" if again else CL_SX_DESIGNATION,
-                   f"{'撤销后重新' if again else ''}评定为绍兴市科技成果转化中试基地{doc}", i)
+            base.designate(i, e)
         elif isinstance(e, BaseEvaluation):
-            interval = p("base.evaluation_interval_years", e.date)
-            if status != "designated" or designated_year is None:
-                issues.append(InputIssue(f, interval.cite(), f"not a designated base on {e.date}"))
-                continue
-            if (last_round is not None and e.round_year <= last_round) or e.round_year < designated_year:
-                issues.append(InputIssue(f"{f}.round_year", interval.cite(),
-                                         f"round {e.round_year} is not after the previous round "
-                                         f"{last_round if last_round is not None else '(designation ' + str(designated_year) + ')'}"))
-                continue
-            if last_round is not None and e.round_year - last_round < int(interval.value):
-                trace.append(TraceStep("interval", interval.cite(),
-                                       f"{e.round_year}年评价距上次（{last_round}年）不足{interval.value}年",
-                                       {"date": e.date.isoformat()}))
-            if not e.participated:
-                if e.grade is not None:
-                    issues.append(InputIssue(f"{f}.grade", interval.cite(), "a base that did not take part has no grade"))
-                    continue
-                last_round = e.round_year
-                if e.excused:
-                    trace.append(TraceStep("evaluation", interval.cite(),
-                                           f"{e.round_year}年度评价因故未参加（理由已认可），不计为不合格",
-                                           {"date": e.date.isoformat()}))
-                    continue
-                absences += 1
-                limit = p("base.revocation.unexcused_absences", e.date)
-                trace.append(TraceStep("evaluation", limit.cite(), f"{e.round_year}年度无故不参加绩效评价",
-                                       {"date": e.date.isoformat()}))
-                if absences >= int(limit.value):
-                    change(e.date, "revoked", limit.cite(), f"{e.round_year}年度无故不参加绩效评价，撤销评定", i)
-                continue
-            if e.grade is None:
-                issues.append(InputIssue(f"{f}.grade", interval.cite(), "a grade is needed when the base took part"))
-                continue
-            last_round = e.round_year
-            trace.append(TraceStep("evaluation", interval.cite(), f"{e.round_year}年度评价为“{e.grade}”",
-                                   {"date": e.date.isoformat()}))
-            fails = fails + 1 if e.grade == FAILING else 0
-            needed = p("base.revocation.consecutive_fail", e.date)
-            if fails >= int(needed.value):
-                change(e.date, "revoked", needed.cite(), f"连续{fails}次绩效评价“不合格”，撤销评定", i)
+            base.evaluate(i, e)
         else:
-            grounds = p("base.revocation.grounds", e.date)
-            table: Mapping[str, str] = grounds.value
-            if e.ground not in table:
-                issues.append(InputIssue(f"{f}.ground", grounds.cite(),
-                                         f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
-                continue
-            if status != "designated":
-                issues.append(InputIssue(f, table[e.ground], f"not a designated base on {e.date}"))
-                continue
-            change(e.date, "revoked", table[e.ground], "撤销评定", i)
+            base.revoke(i, e)
     if as_of is not None and skipped:
-        trace.append(TraceStep("as-of", CL_SX_DESIGNATION, f"{skipped}个晚于{as_of}的事件未计入",
-                               {"as_of": as_of.isoformat()}))
-    if issues:
-        raise InputErrors(issues)
-    next_year: int | None = None
-    if status == "designated" and designated_year is not None:
-        on = as_of or changes[-1].date
-        interval = p("base.evaluation_interval_years", on)
-        next_year = (last_round if last_round is not None else designated_year) + int(interval.value)
-        trace.append(TraceStep("next-evaluation", interval.cite(), f"下次绩效评价应于{next_year}年进行",
-                               {"next_evaluation_year": str(next_year)}))
-    return StatusTimeline(rule_set.id, "shaoxing-base", as_of, tuple(changes), tuple(trace),
+        base.trace.append(TraceStep("as-of", CL_SX_DESIGNATION, f"{skipped}个晚于{as_of}的事件未计入",
+                                    {"as_of": as_of.isoformat()}))
+    if base.issues:
+        raise InputErrors(base.issues)
+    next_year = base.next_evaluation(as_of)  # traced: before the trace is taken
+    return StatusTimeline(rule_set.id, "shaoxing-base", as_of, tuple(base.changes), tuple(base.trace),
                           next_evaluation_year=next_year)
+
+
+class _BaseHistory:
+    """A Shaoxing pilot base's status as its events are taken in order, with the changes, the trace and the
+    problems found (:func:`shaoxing_base_timeline`)."""
+
+    def __init__(self, rule_set: RuleSet, options: Options | None) -> None:
+        self.rule_set, self.options = rule_set, options
+        self.changes: list[StatusChange] = []
+        self.trace: list[TraceStep] = []
+        self.issues: list[InputIssue] = []
+        self.status = "outside"
+        self.fails = self.absences = 0
+        self.designated_year: int | None = None
+        self.last_round: int | None = None
+
+    def p(self, name: str, on: date) -> Resolved:
+        return _param(self.rule_set, name, on, self.options)
+
+    def change(self, on: date, new: str, clause: str, note: str, event: int) -> None:
+        self.status = new
+        self.changes.append(StatusChange(on, new, STATUS_LABEL[new], False, clause, note, event))
+        self.trace.append(TraceStep("status", clause, note, {"date": on.isoformat(), "status": STATUS_LABEL[new]}))
+
+    def designate(self, i: int, e: BaseDesignation) -> None:
+        if self.status == "designated":
+            self.issues.append(InputIssue(f"events[{i}]", CL_SX_DESIGNATION, f"already designated on {e.date}"))
+            return
+        again = self.status == "revoked"
+        self.fails = self.absences = 0
+        self.designated_year, self.last_round = e.date.year, None
+        doc = f"（{e.document_number}）" if e.document_number else ""
+        self.change(e.date, "designated", f"{CL_SX_DESIGNATION}；{CL_SX_RESTART}" if again else CL_SX_DESIGNATION,
+                    f"{'撤销后重新' if again else ''}评定为绍兴市科技成果转化中试基地{doc}", i)
+
+    def evaluate(self, i: int, e: BaseEvaluation) -> None:
+        f = f"events[{i}]"
+        interval = self.p("base.evaluation_interval_years", e.date)
+        if self.status != "designated" or self.designated_year is None:
+            self.issues.append(InputIssue(f, interval.cite(), f"not a designated base on {e.date}"))
+            return
+        last_round = self.last_round
+        if (last_round is not None and e.round_year <= last_round) or e.round_year < self.designated_year:
+            self.issues.append(InputIssue(f"{f}.round_year", interval.cite(),
+                                          f"round {e.round_year} is not after the previous round "
+                                          f"{last_round if last_round is not None else '(designation ' + str(self.designated_year) + ')'}"))
+            return
+        if last_round is not None and e.round_year - last_round < int(interval.value):
+            self.trace.append(TraceStep("interval", interval.cite(),
+                                        f"{e.round_year}年评价距上次（{last_round}年）不足{interval.value}年",
+                                        {"date": e.date.isoformat()}))
+        if e.participated:
+            self.graded(i, e, interval)
+        else:
+            self.absent(i, e, interval)
+
+    def absent(self, i: int, e: BaseEvaluation, interval: Resolved) -> None:
+        """An evaluation the base did not take part in: excused, or counted towards revocation."""
+        if e.grade is not None:
+            self.issues.append(InputIssue(f"events[{i}].grade", interval.cite(),
+                                          "a base that did not take part has no grade"))
+            return
+        self.last_round = e.round_year
+        if e.excused:
+            self.trace.append(TraceStep("evaluation", interval.cite(),
+                                        f"{e.round_year}年度评价因故未参加（理由已认可），不计为不合格",
+                                        {"date": e.date.isoformat()}))
+            return
+        self.absences += 1
+        limit = self.p("base.revocation.unexcused_absences", e.date)
+        self.trace.append(TraceStep("evaluation", limit.cite(), f"{e.round_year}年度无故不参加绩效评价",
+                                    {"date": e.date.isoformat()}))
+        if self.absences >= int(limit.value):
+            self.change(e.date, "revoked", limit.cite(), f"{e.round_year}年度无故不参加绩效评价，撤销评定", i)
+
+    def graded(self, i: int, e: BaseEvaluation, interval: Resolved) -> None:
+        """An evaluation with its grade: consecutive 不合格 revoke."""
+        if e.grade is None:
+            self.issues.append(InputIssue(f"events[{i}].grade", interval.cite(),
+                                          "a grade is needed when the base took part"))
+            return
+        self.last_round = e.round_year
+        self.trace.append(TraceStep("evaluation", interval.cite(), f"{e.round_year}年度评价为“{e.grade}”",
+                                    {"date": e.date.isoformat()}))
+        self.fails = self.fails + 1 if e.grade == FAILING else 0
+        needed = self.p("base.revocation.consecutive_fail", e.date)
+        if self.fails >= int(needed.value):
+            self.change(e.date, "revoked", needed.cite(), f"连续{self.fails}次绩效评价“不合格”，撤销评定", i)
+
+    def revoke(self, i: int, e: BaseRevocation) -> None:
+        f = f"events[{i}]"
+        grounds = self.p("base.revocation.grounds", e.date)
+        table: Mapping[str, str] = grounds.value
+        if e.ground not in table:
+            self.issues.append(InputIssue(f"{f}.ground", grounds.cite(),
+                                          f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
+            return
+        if self.status != "designated":
+            self.issues.append(InputIssue(f, table[e.ground], f"not a designated base on {e.date}"))
+            return
+        self.change(e.date, "revoked", table[e.ground], "撤销评定", i)
+
+    def next_evaluation(self, as_of: date | None) -> int | None:
+        """The year the next evaluation is due, for a base still designated (traced)."""
+        if self.status != "designated" or self.designated_year is None:
+            return None
+        on = as_of or self.changes[-1].date
+        interval = self.p("base.evaluation_interval_years", on)
+        next_year = (self.last_round if self.last_round is not None else self.designated_year) + int(interval.value)
+        self.trace.append(TraceStep("next-evaluation", interval.cite(), f"下次绩效评价应于{next_year}年进行",
+                                    {"next_evaluation_year": str(next_year)}))
+        return next_year

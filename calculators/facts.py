@@ -67,6 +67,7 @@ class Facts:
     def agreement_support_until(self, on: date) -> list[int]:
         return [i for i, a in enumerate(self.scenario.agreement_support) if a.date <= on]
 
+    # size: the three ways of becoming a 嘉兴市中试平台 (细则 第三章) side by side; the earliest wins
     def municipal_recognition(
         self, on: date, *, consecutive_excellent: int, auto_levels: tuple[str, ...]
     ) -> Trigger | None:

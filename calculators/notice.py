@@ -151,6 +151,7 @@ def _in_scope(d: date, year: int, source: str, key: str) -> None:
     )
 
 
+# size: validates each item of a hand-written list (a date or a range, in order, named); each error names its key
 def _entries(raw: Any, source: str, key: str, *, ranges: bool) -> list[tuple[str, str, date, date, str]]:
     """Items of ``days_off`` / ``adjusted_working_days`` as (key of first, key of last, first, last, name)."""
     if not isinstance(raw, list):
@@ -188,6 +189,7 @@ def _entries(raw: Any, source: str, key: str, *, ranges: bool) -> list[tuple[str
     return out
 
 
+# size: validates a notice file key by key, each error naming its key; the keys read in the file's order
 def parse_holiday_notice(text: str, source: str) -> HolidayNotice:
     """Parse one holiday notice (YAML text) and validate it; errors name ``source`` and the key.
 
@@ -537,6 +539,7 @@ def _cite_sources(sources: Iterable[YearSource | None]) -> str:
     return "；".join(seen[y] for y in sorted(seen)) or PROVISIONAL_CLAUSE
 
 
+# size: counts the notice period and traces it in the order a clerk checks it: the start, each day examined, the end, calendars missing
 def _compute(
     publication: date,
     working_days: int,

@@ -21,18 +21,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
-from typing import cast
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import JournalIntegrityError
-from ledger.journal import Leg, _check, entry_hash
-from ledger.models import JournalEntry, JournalHead, Posting
-
-POSTINGS = cast(Table, Posting.__table__)
-ENTRIES = cast(Table, JournalEntry.__table__)
+from ledger.journal import ENTRIES, POSTINGS, Leg, _check, entry_hash
+from ledger.models import JournalHead
 
 
 @dataclass(frozen=True)

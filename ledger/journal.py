@@ -13,13 +13,17 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from ledger.accounts import GENESIS_HASH, VIEW_OF
 from ledger.errors import JournalIntegrityError
 from ledger.models import JournalEntry, JournalHead, Posting
+
+POSTINGS = cast(Table, Posting.__table__)  # a declarative class's __table__ is typed FromClause; it is a Table
+ENTRIES = cast(Table, JournalEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -83,21 +87,21 @@ def post(session: Session, *, entry_date: date, kind: str, description: str, leg
     """Append one balanced entry and return its number. Runs inside the caller's transaction."""
     legs = [leg for leg in legs]
     _check(legs)
-    head = session.execute(
+    last_id, last_hash = session.execute(
         select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1).with_for_update()
     ).one()
-    entry_id = head.last_id + 1
-    digest = entry_hash(head.last_hash, entry_id, entry_date, kind, claim_id, description, reverses_id,
+    entry_id = last_id + 1
+    digest = entry_hash(last_hash, entry_id, entry_date, kind, claim_id, description, reverses_id,
                         actor, legs)
     session.execute(
-        Posting.__table__.insert(),
+        POSTINGS.insert(),
         [{"entry_id": entry_id, "account_code": leg.account, "amount_fen": leg.amount, "payer_code": leg.payer,
           "platform_id": leg.platform_id, "program": leg.program, "claim_id": leg.claim_id,
           "fiscal_year": leg.fiscal_year} for leg in legs],
     )
-    session.execute(JournalEntry.__table__.insert().values(
+    session.execute(ENTRIES.insert().values(
         id=entry_id, entry_date=entry_date, kind=kind, claim_id=claim_id, description=description,
-        reverses_id=reverses_id, actor=actor, posted_at=datetime.now(UTC), prev_hash=head.last_hash,
+        reverses_id=reverses_id, actor=actor, posted_at=datetime.now(UTC), prev_hash=last_hash,
         hash=digest,
     ))
     session.execute(update(JournalHead).where(JournalHead.id == 1).values(last_id=entry_id, last_hash=digest))

@@ -54,7 +54,8 @@ class Headroom:
 def cap_headroom(session: Session, platform_code: str, program: str, as_of: date) -> Headroom:
     platform = session.execute(select(Platform).where(Platform.code == platform_code)).scalar_one()
     committed = -balance(session, A.COMMITTED_ACCOUNTS, as_of=as_of, platform_id=platform.id, program=program)
-    found = cap_on(scenario_for(session, platform), rulebook(), program, as_of)
+    recognitions = [(r.level, r.date) for r in scenario_for(session, platform).recognitions]
+    found = cap_on(recognitions, rulebook(), program, as_of)
     cap = found.limit if found else None
     level = found.level if found else ""
     return Headroom(platform_code, program, level, cap, committed,

@@ -523,7 +523,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                               field="approved_amount", headroom=yuan(result.cap.limit - used))
     rs = _book().rule_sets[result.rule_set]
     shares, _ = payer_shares(amount, jurisdiction=platform.jurisdiction_code, rule_set=rs, book=_book(),
-                             on=claim.application_date, options=None)
+                             on=claim.application_date, options=Options())
     fiscal_year = meeting_date.year
     budgets = {}
     for share in sorted(shares, key=lambda s: s.payer):
@@ -678,7 +678,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
                        (A.APPROPRIATION_AVAILABLE, A.COMMITTED)]
         memo_account = MEMO_OF_STATE.get(claim.state, A.MEMO_OBJECTED)
         legs = [leg.negated() for leg in budget_legs] + _memo(claim, A.MEMO_CONTRA, memo_account, amount)
-        entry = post(session, entry_date=on, kind="reverse-approval", claim_id=claim.id, actor=actor,
+        entry: int | None = post(session, entry_date=on, kind="reverse-approval", claim_id=claim.id, actor=actor,
                            reverses_id=approve_entry,
                            description=f"{claim.number} 异议成立，撤销党组会审定（{approval.minutes_number}）：{resolution}",
                            legs=legs)

@@ -179,6 +179,7 @@ def load(session: Session, claim_number: str) -> Annex3Data:
     return load_claim(session, claim)
 
 
+# size: gathers the form's fields from the claim, platform, events and result; one look-up per field of Annex 3
 def load_claim(session: Session, claim: Claim) -> Annex3Data:
     if claim.program not in PROGRAMS:
         raise ReportError(f"claim {claim.number} is a {claim.program} claim; Annex 3 ({TITLE}) is the form of "
@@ -641,10 +642,13 @@ def write_continuation(ws: Worksheet, form: Annex3Form, continued: Sequence[Cont
     a4(ws, fit_width=1, fit_height=0, margins=CONT_MARGINS)
     ws.print_area = f"A1:B{r - 1}"
     ws.print_title_rows = f"1:{CONT_HEAD_ROWS}"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    footer = ws.oddFooter
+    assert footer is not None  # openpyxl makes every sheet's footer; its stubs say it may be None
+    footer.center.text = "第 &P 页，共 &N 页"
     ws.sheet_view.showGridLines = False
 
 
+# size: lays out the printed form (附件3) top to bottom, one block per box of the form; cell positions read in order
 def write_sheet(ws: Worksheet, form: Annex3Form) -> list[Continued]:
     """Lay ``form`` out on ``ws`` (a normal, not write-only, worksheet). Returns the review opinions that did
     not fit their boxes (:func:`fit_opinion`), for :func:`write_continuation`; :func:`add_form` does both."""
@@ -744,7 +748,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 def add_form(wb: Workbook, form: Annex3Form, title: str, taken: set[str]) -> Worksheet:
     """Add ``form`` to ``wb`` as the sheet ``title`` and, when an opinion did not fit its box, its
     continuation sheet right after it (named by :func:`continuation_title`). Returns the form's sheet."""
-    ws = wb.create_sheet(title)
+    ws: Worksheet = wb.create_sheet(title)
     continued = write_sheet(ws, form)
     if continued:
         write_continuation(wb.create_sheet(continuation_title(title, taken)), form, continued, form_sheet=title)

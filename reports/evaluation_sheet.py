@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calculators.errors import InputErrors
+from calculators.evaluation import score_annex2, standing_of
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import RuleSet
 from ledger.models import Platform, PlatformEvent
@@ -110,6 +111,7 @@ def _parse_note(note: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+# size: reads the evaluation record, its scores and the rule set's weights for one sheet; each refusal names what is missing
 def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
     platform = session.execute(select(Platform).where(Platform.code == platform_code)).scalar_one_or_none()
     if platform is None:
@@ -135,15 +137,10 @@ def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
     sheet = None
     if isinstance(scores, dict):
         try:
-            from calculators.evaluation import score_annex2
-        except ImportError:  # pragma: no cover - the calculators ship it
-            score_annex2 = None
-        if score_annex2 is not None:
-            try:
-                sheet = score_annex2(scores, bonus, rs, on, standing=standing)  # type: ignore[arg-type]
-            except InputErrors as exc:
-                raise ReportError(f"the {year} evaluation scores of {platform_code} are invalid: "
-                                  + "; ".join(str(i) for i in exc.issues)) from None
+            sheet = score_annex2(scores, bonus, rs, on, standing=standing_of(standing))
+        except InputErrors as exc:
+            raise ReportError(f"the {year} evaluation scores of {platform_code} are invalid: "
+                              + "; ".join(str(i) for i in exc.issues)) from None
     scored = {i.key: i.score for i in sheet.indicators} if sheet else {}
     bonus_scored = dict(sheet.bonus_items) if sheet else {}
     lines = tuple(IndicatorLine(key.partition("/")[0], first_weights.get(key.partition("/")[0], 0),
@@ -180,6 +177,7 @@ def _score_fmt(d: Decimal | None) -> str:
     return "0" + ("." + "0" * places if places else "")
 
 
+# size: lays out the printed 附件2 sheet top to bottom: head, indicators, bonus, totals, grades; cell positions read in order
 def workbook(data: EvaluationSheet) -> Workbook:
     wb = Workbook()
     ws = wb.active
@@ -197,9 +195,9 @@ def workbook(data: EvaluationSheet) -> Workbook:
             f"类别：{'嘉兴市中试平台' if data.standing == 'recognised' else '嘉兴市中试平台（培育）'}    "
             f"规则集：{data.rule_set}"]
     row = 2
-    for line in info:
+    for text in info:
         ws.merge_cells(f"A{row}:E{row}")
-        ws[f"A{row}"] = line
+        ws[f"A{row}"] = text
         ws[f"A{row}"].font = font(11)
         ws[f"A{row}"].alignment = LEFT
         row += 1
@@ -245,10 +243,10 @@ def workbook(data: EvaluationSheet) -> Workbook:
                    ("评价等级（评价记录）", data.recorded_grade or "—")]
     if data.grades_agree is False:
         grade_lines.append(("核对", "计算等级与记录等级不一致"))
-    for label, value in grade_lines:
+    for label, grade in grade_lines:
         ws.merge_cells(f"A{row}:D{row}")
         _cell(ws, f"A{row}", label, bold=True)
-        _cell(ws, f"E{row}", value, bold=True)
+        _cell(ws, f"E{row}", grade, bold=True)
         row += 1
     if data.note:
         ws.merge_cells(f"A{row}:E{row}")

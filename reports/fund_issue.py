@@ -145,8 +145,9 @@ def workbook(data: FundIssueTable, unit: Unit = YUAN) -> Workbook:
         ws.cell(row=row, column=2, value=label).font = font(11)
         ws.cell(row=row, column=3, value=accounts).font = font(11)
         for col, fen in ((11, mine), (12, ledger)):
-            cell = ws.cell(row=row, column=col, value=unit.amount(fen))
-            cell.number_format = unit.fmt(cell.value)
+            amount = unit.amount(fen)
+            cell = ws.cell(row=row, column=col, value=amount)
+            cell.number_format = unit.fmt(amount)
             cell.font = font(11)
         ws.cell(row=row, column=13, value="一致" if mine == ledger else "不一致").font = font(11, bold=mine != ledger)
         row += 1

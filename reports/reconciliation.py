@@ -14,7 +14,7 @@ Sheets, in order:
     platform, program and account as criteria), the headroom by formula, and a 核对 cell that says
     whether values and formulas agree. The level and the cap are the calculators' (``calculators.caps``)
     on the as-of date.
-``例外`` (exceptions)
+``例外`` (exceptions: each a :class:`Discrepancy`, found by one function per check, :data:`CLAIM_CHECKS`)
     Disagreements between the journal and the claim records: approved amount vs committed postings,
     approval shares vs committed postings per payer, payments table vs expended postings, payment rows
     with no journal entry, fund issues vs obligated postings, recoveries vs the receivable, budgets vs
@@ -35,11 +35,11 @@ in memory is per platform and program or per claim (the recognitions, the caps, 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from sqlalchemy import case, exists, func, literal, select
@@ -48,7 +48,6 @@ from sqlalchemy.orm import Session
 from calculators.caps import cap_on
 from calculators.errors import CalculatorError
 from calculators.rulesets.bundled import rulebook
-from calculators.scenario import from_data
 from ledger import accounts as A
 from ledger.history import DECIDED
 from ledger.models import (
@@ -161,10 +160,8 @@ class Caps:
         cap: int | None = None
         clause = ""
         if program:
-            scenario = from_data({"platform": {"id": "P", "name": "P", "jurisdiction": "330402"},
-                                  "recognitions": [{"level": lvl, "date": when} for lvl, when in recs]})
             try:
-                found = cap_on(scenario, self.book, program, self.on)
+                found = cap_on(recs, self.book, program, self.on)
             except CalculatorError:
                 found = None
             if found is not None:
@@ -173,12 +170,12 @@ class Caps:
         return level, cap, clause
 
 
-# ---------------------------------------------------------------- exceptions
+# ---------------------------------------------------------------- discrepancies (例外)
 
 
 @dataclass(frozen=True)
-class Exception_:
-    """One disagreement between the journal and the records (amounts in fen)."""
+class Discrepancy:
+    """One disagreement (差异) between the journal and the records (amounts in fen)."""
 
     check: str
     claim: str
@@ -218,9 +215,11 @@ WINDOW_SUMS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "rec_debit": ((A.RECOVERY_RECEIVABLE,), ">0"),  # +: 应收追回款 debits
     "rec_credit": ((A.RECOVERY_RECEIVABLE,), "<0"),  # −: 追回到账
 }
+Sums = dict[tuple[int, str | None], dict[str, int]]
+"""Per (claim id, payer): the raw sums of :data:`WINDOW_SUMS` (fen, debit +)."""
 
 
-def _window_sums(session: Session, ids: tuple[int, int], as_of: date | None) -> dict[tuple[int, str | None], dict[str, int]]:
+def _window_sums(session: Session, ids: tuple[int, int], as_of: date | None) -> Sums:
     """Per (claim, payer) of the claims with ids in ``ids``: the raw sums of :data:`WINDOW_SUMS` (fen, debit +).
 
     One pass over the window's postings, read through the ``claim_id`` index: only the claim range is in
@@ -240,23 +239,244 @@ def _window_sums(session: Session, ids: tuple[int, int], as_of: date | None) -> 
     if as_of is not None:
         q = q.select_from(P.join(E, E.c.id == P.c.entry_id)).where(E.c.entry_date <= as_of)
     names = tuple(WINDOW_SUMS)
-    out: dict[tuple[int, str | None], dict[str, int]] = {}
+    out: Sums = {}
     for claim_id, payer, *values in session.execute(q):
         if any(values):
             out[(claim_id, payer)] = {name: int(v or 0) for name, v in zip(names, values, strict=True)}
     return out
 
 
-def _by_claim(sums: dict[tuple[int, str | None], dict[str, int]], name: str, sign: int) -> dict[tuple[int], int]:
+def _by_claim(sums: Sums, name: str, sign: int) -> dict[tuple[int], int]:
     out: dict[tuple[int], int] = defaultdict(int)
     for (cid, _payer), v in sums.items():
         out[(cid,)] += sign * v[name]
     return {k: v for k, v in out.items() if v}
 
 
-def _by_payer(sums: dict[tuple[int, str | None], dict[str, int]], name: str,
-              sign: int) -> dict[tuple[int, str | None], int]:
+def _by_payer(sums: Sums, name: str, sign: int) -> dict[tuple[int, str | None], int]:
     return {k: sign * v[name] for k, v in sums.items() if v[name]}
+
+
+def _by_claim_and_payer(key: tuple[int, str | None]) -> tuple[int, str]:
+    return key[0] or 0, key[1] or ""
+
+
+class ClaimRecord(NamedTuple):
+    id: int
+    number: str
+    platform_id: int
+    state: str
+    approved_fen: int | None
+
+
+class ApprovalRecord(NamedTuple):
+    claim_id: int
+    meeting_date: date
+    shares: dict[str, int]
+
+
+class PaymentRecord(NamedTuple):
+    id: int
+    claim_id: int
+    payer: str
+    voucher: str
+    amount: int
+    entry: int | None  # the pay entry (拨付凭证) recorded for it
+    reversed: bool  # that entry has been reversed
+
+
+class RecoveryRecord(NamedTuple):
+    claim_id: int
+    payer: str
+    amount: int
+    received: int
+
+
+@dataclass(frozen=True)
+class ClaimWindow:
+    """What the per-claim checks compare for one window of claims: the claim records (their latest approval,
+    payments, fund issues and recoveries, dated up to ``as_of``) and the journal's sums for them."""
+
+    claims: dict[int, ClaimRecord]
+    sums: Sums
+    approvals: dict[int, ApprovalRecord] = field(default_factory=dict)  # the latest of each claim
+    payments: list[PaymentRecord] = field(default_factory=list)
+    fund_issues: dict[int, str] = field(default_factory=dict)  # claim id → document number
+    recoveries: list[RecoveryRecord] = field(default_factory=list)
+    platforms: dict[int, str] = field(default_factory=dict)  # platform id → code
+    as_of: date | None = None
+
+    def dated(self, when: date | None) -> bool:
+        """Whether a record dated ``when`` counts on the as-of date."""
+        return self.as_of is None or when is None or when <= self.as_of
+
+    def found(self, check: str, claim: ClaimRecord, payer: str | None, records: int | None, journal: int | None,
+              note: str) -> Discrepancy:
+        return Discrepancy(check, claim.number, payer or "", self.platforms.get(claim.platform_id, ""), records,
+                           journal, note)
+
+
+def read_window(session: Session, ids: tuple[int, int], as_of: date | None, platforms: dict[int, str]) -> ClaimWindow:
+    """The records and sums of the claims with ids in ``ids`` (first, last): one query each."""
+    first, last = ids
+    claims = {row.id: ClaimRecord(*row) for row in session.execute(
+        select(Claim.id, Claim.number, Claim.platform_id, Claim.state, Claim.approved_fen)
+        .where(Claim.id.between(first, last)).order_by(Claim.id))}
+    approvals = {a.claim_id: ApprovalRecord(*a) for a in session.execute(
+        select(Approval.claim_id, Approval.meeting_date, Approval.shares)
+        .where(Approval.claim_id.between(first, last)).order_by(Approval.id))}
+    # payments with the pay entry each one has (matched by the event's note) and whether it was reversed
+    pay_entry = (select(ClaimEvent.entry_id)
+                 .where(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
+                        ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
+                 .correlate(Payment).scalar_subquery())
+    reversed_ = exists().where(E.c.reverses_id == pay_entry)
+    if as_of is not None:
+        reversed_ = exists().where(E.c.reverses_id == pay_entry, E.c.entry_date <= as_of)
+    q = (select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.date,
+                Payment.amount_fen, pay_entry.label("entry"), reversed_.label("reversed"))
+         .where(Payment.claim_id.between(first, last)).order_by(Payment.claim_id, Payment.id))
+    if as_of is not None:
+        q = q.where(Payment.date <= as_of)
+    payments = [PaymentRecord(pid, cid, payer, voucher, int(amount), entry, bool(was_reversed))
+                for pid, cid, payer, voucher, _when, amount, entry, was_reversed in session.execute(q)]
+    fund_issues = {cid: doc for cid, doc, when in session.execute(
+        select(FundIssue.claim_id, FundIssue.document_number, FundIssue.date)
+        .where(FundIssue.claim_id.between(first, last))) if as_of is None or when <= as_of}
+    q2 = (select(Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen, Recovery.received_fen)
+          .where(Recovery.claim_id.between(first, last)))
+    if as_of is not None:
+        q2 = q2.where(Recovery.date <= as_of)
+    recoveries = [RecoveryRecord(cid, payer, int(amount), int(received))
+                  for cid, payer, amount, received in session.execute(q2)]
+    return ClaimWindow(claims, _window_sums(session, ids, as_of), approvals, payments, fund_issues, recoveries,
+                       platforms, as_of)
+
+
+def approved_amounts_not_committed(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """审定 vs 承诺分录: a claim whose approved amount (0 until decided) is not what its commitment postings
+    (8102 + 8103 + 8104) add up to. A claim approved after the as-of date is not checked."""
+    committed = _by_claim(w.sums, "committed", -1)
+    for cid, c in w.claims.items():
+        approval = w.approvals.get(cid)
+        if approval is not None and not w.dated(approval.meeting_date):
+            continue
+        expected = int(c.approved_fen or 0) if c.state in DECIDED else 0
+        journal = committed.get((cid,), 0)
+        if expected != journal:
+            why = ("审定金额与已承诺分录不符" if c.state in DECIDED else
+                   f"申请状态为{c.state}，不应有已承诺金额")
+            yield w.found("审定 vs 承诺分录", c, "", expected, journal, why)
+
+
+def approval_shares_not_committed(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """审定份额 vs 承诺分录: a payer whose share in a decided claim's approval is not what that payer's
+    commitment postings add up to (a payer with postings but no share included)."""
+    by_payer = _by_payer(w.sums, "committed", -1)
+    payers_of: dict[int, set[str | None]] = defaultdict(set)
+    for k, p in by_payer:
+        payers_of[k].add(p)
+    for cid, approval in w.approvals.items():
+        c = w.claims[cid]
+        if c.state not in DECIDED or not w.dated(approval.meeting_date):
+            continue
+        payers = set(approval.shares) | payers_of.get(cid, set())
+        for payer in sorted(p for p in payers if p):
+            share = int(approval.shares.get(payer, 0))
+            journal = by_payer.get((cid, payer), 0)
+            if share != journal:
+                yield w.found("审定份额 vs 承诺分录", c, payer, share, journal, "党组会审定的财政份额与该财政已承诺分录不符")
+
+
+def payments_without_entry(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """付款记录无凭证: a payment record with no pay entry (拨付记账凭证) in the journal."""
+    for p in w.payments:
+        if p.entry is None:
+            yield w.found("付款记录无凭证", w.claims[p.claim_id], p.payer, p.amount, None,
+                          f"付款记录 #{p.id}（凭证号 {p.voucher}）没有对应的拨付记账凭证")
+
+
+def payments_not_expended(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """付款记录 vs 已支出分录: per claim and payer, payment records (less those whose entry was reversed)
+    that do not add up to the expended postings (8104)."""
+    paid_records: dict[tuple[int, str | None], int] = defaultdict(int)
+    for p in w.payments:
+        if not p.reversed:
+            paid_records[(p.claim_id, p.payer)] += p.amount
+    expended = _by_payer(w.sums, "expended", -1)
+    for key in sorted(set(paid_records) | set(expended), key=_by_claim_and_payer):
+        cid, payer = key
+        records, journal = paid_records.get(key, 0), expended.get(key, 0)
+        if records != journal and cid in w.claims:
+            yield w.found("付款记录 vs 已支出分录", w.claims[cid], payer, records, journal, "付款表合计与已支出（8104）分录不符")
+
+
+def fund_issues_not_obligated(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """资金下达 vs 已下达分录: an issued claim whose issue postings (8103 + 8104) are not its approved amount,
+    or issue postings without a fund-issue record."""
+    issued = _by_claim(w.sums, "issued", -1)
+    for cid in sorted(set(w.fund_issues) | {k[0] for k in issued if k[0] is not None}):
+        if cid not in w.claims:
+            continue
+        c = w.claims[cid]
+        journal = issued.get((cid,), 0)
+        if cid in w.fund_issues:
+            expected = int(c.approved_fen or 0)
+            if journal != expected:
+                yield w.found("资金下达 vs 已下达分录", c, "", expected, journal,
+                              f"已下达（{w.fund_issues[cid]}），下达分录（8103+8104）与审定金额不符")
+        elif journal:
+            yield w.found("资金下达 vs 已下达分录", c, "", None, journal, "有已下达分录但没有资金下达记录")
+
+
+def recoveries_not_receivable(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """追回记录 vs 应收分录: per claim and payer, recovery records whose amount is not the receivable's debits
+    (1201), and (on the whole journal only) whose received amount is not its credits (追回到账)."""
+    rec_records: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    for r in w.recoveries:
+        rec_records[(r.claim_id, r.payer)][0] += r.amount
+        rec_records[(r.claim_id, r.payer)][1] += r.received
+    rec_journal = _by_payer(w.sums, "rec_debit", 1)
+    rec_paid = _by_payer(w.sums, "rec_credit", -1)
+    for key in sorted(set(rec_records) | set(rec_journal), key=_by_claim_and_payer):
+        cid, payer = key
+        if cid not in w.claims:
+            continue
+        c = w.claims[cid]
+        amount, received = rec_records.get(key, [0, 0])
+        if amount != rec_journal.get(key, 0):
+            yield w.found("追回记录 vs 应收分录", c, payer, amount, rec_journal.get(key, 0),
+                          "追回表金额与应收追回款（1201）借方不符")
+        if w.as_of is None and received != rec_paid.get(key, 0):
+            yield w.found("追回到账 vs 应收分录", c, payer, received, rec_paid.get(key, 0),
+                          "追回表已到账金额与应收追回款（1201）贷方不符")
+
+
+def paid_claims_still_obligated(w: ClaimWindow) -> Iterator[Discrepancy]:
+    """已拨付状态 vs 未拨付余额: a claim marked paid whose issued-but-unpaid balance (8103) is not zero."""
+    obligated = _by_claim(w.sums, "obligated", -1)
+    for cid, c in w.claims.items():
+        if c.state == "paid" and obligated.get((cid,), 0) != 0:
+            yield w.found("已拨付状态 vs 未拨付余额", c, "", 0, obligated[(cid,)], "申请状态为已全部拨付，但已下达（8103）仍有余额")
+
+
+CLAIM_CHECKS: tuple[Callable[[ClaimWindow], Iterator[Discrepancy]], ...] = (
+    approved_amounts_not_committed, approval_shares_not_committed, payments_without_entry, payments_not_expended,
+    fund_issues_not_obligated, recoveries_not_receivable, paid_claims_still_obligated)
+
+
+def budgets_not_appropriated(session: Session) -> Iterator[Discrepancy]:
+    """预算指标 vs 预算批复分录: per payer, year and program, a budget record whose appropriation is not what
+    the appropriation postings (8001) add up to."""
+    approp = _sum_by(session, [P.c.payer_code, P.c.fiscal_year, P.c.program], [A.BUDGET_AUTHORITY], sign=1)
+    budgets = {(b.payer_code, b.fiscal_year, b.program): int(b.appropriation_fen)
+               for b in session.execute(select(Budget.payer_code, Budget.fiscal_year, Budget.program,
+                                               Budget.appropriation_fen))}
+    for key in sorted(set(budgets) | set(approp), key=lambda k: tuple(str(x) for x in k)):
+        if budgets.get(key, 0) != approp.get(key, 0):
+            payer, year, program = key
+            yield Discrepancy("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
+                              approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符")
 
 
 CLAIM_WINDOW = 5_000  # claims checked at a time: memory is per window, not per journal
@@ -278,162 +498,27 @@ def claim_windows(session: Session, size: int = CLAIM_WINDOW) -> Iterator[tuple[
         after = ids[-1]
 
 
-def find_exceptions(session: Session, *, as_of: date | None = None, window: int = CLAIM_WINDOW) -> list[Exception_]:
+def find_exceptions(session: Session, *, as_of: date | None = None, window: int = CLAIM_WINDOW) -> list[Discrepancy]:
     """Every disagreement between the journal and the claim records (see the module's docstring).
 
     The claims are checked ``window`` at a time (a range of claim ids: the journal's sums for those claims
     come from the ``claim_id`` index), so memory holds one window's records and sums and the exceptions
     found, whatever the size of the journal. The list is in the order of :data:`CHECKS`, then claim id."""
     platforms = {pid: code for pid, code in session.execute(select(Platform.id, Platform.code))}
-    found: dict[str, list[Exception_]] = {check: [] for check in CHECKS}
+    found: dict[str, list[Discrepancy]] = {check: [] for check in CHECKS}
 
-    def add(x: Exception_) -> None:
+    def add(x: Discrepancy) -> None:
         found["追回记录 vs 应收分录" if x.check == "追回到账 vs 应收分录" else x.check].append(x)
 
     for ids in claim_windows(session, window):
-        for x in _claim_checks(session, ids, as_of, platforms):
+        w = read_window(session, ids, as_of, platforms)
+        for check in CLAIM_CHECKS:
+            for x in check(w):
+                add(x)
+    if as_of is None:  # budgets are not dated: checked on the whole journal only
+        for x in budgets_not_appropriated(session):
             add(x)
-    # budgets vs appropriation postings (per payer, year and program; no claim)
-    if as_of is None:
-        approp = _sum_by(session, [P.c.payer_code, P.c.fiscal_year, P.c.program], [A.BUDGET_AUTHORITY], sign=1)
-        budgets = {(b.payer_code, b.fiscal_year, b.program): int(b.appropriation_fen)
-                   for b in session.execute(select(Budget.payer_code, Budget.fiscal_year, Budget.program,
-                                                   Budget.appropriation_fen))}
-        for key in sorted(set(budgets) | set(approp), key=lambda k: tuple(str(x) for x in k)):
-            if budgets.get(key, 0) != approp.get(key, 0):
-                payer, year, program = key
-                add(Exception_("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
-                               approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符"))
     return [x for check in CHECKS for x in found[check]]
-
-
-def _claim_checks(session: Session, ids: tuple[int, int], as_of: date | None,
-                  platforms: dict[int, str]) -> Iterator[Exception_]:
-    """The per-claim checks for the claims with ids in ``ids`` (first, last)."""
-    first, last = ids
-    claims = {row.id: row for row in session.execute(
-        select(Claim.id, Claim.number, Claim.platform_id, Claim.state, Claim.approved_fen)
-        .where(Claim.id.between(first, last)).order_by(Claim.id))}
-
-    def claim_dated(when: date | None) -> bool:
-        return as_of is None or when is None or when <= as_of
-
-    def code(c: Any) -> str:
-        return platforms.get(c.platform_id, "")
-
-    # 1. approved amount vs committed postings, per claim
-    sums = _window_sums(session, ids, as_of)
-    committed = _by_claim(sums, "committed", -1)
-    approvals: dict[int, Any] = {}
-    for a in session.execute(select(Approval.claim_id, Approval.meeting_date, Approval.shares)
-                             .where(Approval.claim_id.between(first, last)).order_by(Approval.id)):
-        approvals[a.claim_id] = a  # the latest approval of each claim
-    for cid, c in claims.items():
-        approval = approvals.get(cid)
-        if approval is not None and not claim_dated(approval.meeting_date):
-            continue
-        expected = int(c.approved_fen or 0) if c.state in DECIDED else 0
-        journal = committed.get((cid,), 0)
-        if expected != journal:
-            why = ("审定金额与已承诺分录不符" if c.state in DECIDED else
-                   f"申请状态为{c.state}，不应有已承诺金额")
-            yield Exception_("审定 vs 承诺分录", c.number, "", code(c), expected, journal, why)
-    # 2. approval shares vs committed postings per payer
-    by_payer = _by_payer(sums, "committed", -1)
-    payers_of: dict[int, set[str | None]] = defaultdict(set)
-    for k, p in by_payer:
-        payers_of[k].add(p)
-    for cid, approval in approvals.items():
-        c = claims[cid]
-        if c.state not in DECIDED or not claim_dated(approval.meeting_date):
-            continue
-        payers = set(approval.shares) | payers_of.get(cid, set())
-        for payer in sorted(p for p in payers if p):
-            share = int(approval.shares.get(payer, 0))
-            journal = by_payer.get((cid, payer), 0)
-            if share != journal:
-                yield Exception_("审定份额 vs 承诺分录", c.number, payer, code(c), share, journal,
-                                 "党组会审定的财政份额与该财政已承诺分录不符")
-    del approvals, by_payer, payers_of, committed
-    # 3. payments table vs expended postings, per claim and payer (payments reversed by an entry excluded)
-    pay_entry = (select(ClaimEvent.entry_id)
-                 .where(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
-                        ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
-                 .correlate(Payment).scalar_subquery())
-    reversed_ = exists().where(E.c.reverses_id == pay_entry)
-    if as_of is not None:
-        reversed_ = exists().where(E.c.reverses_id == pay_entry, E.c.entry_date <= as_of)
-    paid_records: dict[tuple[int, str | None], int] = defaultdict(int)
-    q = (select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.date,
-                Payment.amount_fen, pay_entry.label("entry"), reversed_.label("reversed"))
-         .where(Payment.claim_id.between(first, last)).order_by(Payment.claim_id, Payment.id))
-    if as_of is not None:
-        q = q.where(Payment.date <= as_of)
-    for pid, cid, payer, voucher, _when, amount, entry, was_reversed in session.execute(q):
-        c = claims[cid]
-        if entry is None:
-            yield Exception_("付款记录无凭证", c.number, payer, code(c), int(amount), None,
-                             f"付款记录 #{pid}（凭证号 {voucher}）没有对应的拨付记账凭证")
-        if not was_reversed:
-            paid_records[(cid, payer)] += int(amount)
-    expended = _by_payer(sums, "expended", -1)
-    for key in sorted(set(paid_records) | set(expended), key=lambda k: (k[0] or 0, k[1] or "")):
-        cid, payer = key
-        records, journal = paid_records.get(key, 0), expended.get(key, 0)
-        if records != journal and cid in claims:
-            c = claims[cid]
-            yield Exception_("付款记录 vs 已支出分录", c.number, payer or "", code(c), records, journal,
-                             "付款表合计与已支出（8104）分录不符")
-    del paid_records, expended
-    # 4. fund issues vs obligated postings
-    issued = _by_claim(sums, "issued", -1)
-    fund_issues = {cid: doc for cid, doc, when in session.execute(
-        select(FundIssue.claim_id, FundIssue.document_number, FundIssue.date)
-        .where(FundIssue.claim_id.between(first, last))) if as_of is None or when <= as_of}
-    for cid in sorted(set(fund_issues) | {k[0] for k in issued if k[0] is not None}):
-        if cid not in claims:
-            continue
-        c = claims[cid]
-        journal = issued.get((cid,), 0)
-        if cid in fund_issues:
-            expected = int(c.approved_fen or 0)
-            if journal != expected:
-                yield Exception_("资金下达 vs 已下达分录", c.number, "", code(c), expected, journal,
-                                 f"已下达（{fund_issues[cid]}），下达分录（8103+8104）与审定金额不符")
-        elif journal:
-            yield Exception_("资金下达 vs 已下达分录", c.number, "", code(c), None, journal,
-                             "有已下达分录但没有资金下达记录")
-    del issued, fund_issues
-    # 5. recoveries vs the receivable
-    rec_records: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
-    q2 = (select(Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen, Recovery.received_fen)
-          .where(Recovery.claim_id.between(first, last)))
-    if as_of is not None:
-        q2 = q2.where(Recovery.date <= as_of)
-    for cid, payer, amount, received in session.execute(q2):
-        rec_records[(cid, payer)][0] += int(amount)
-        rec_records[(cid, payer)][1] += int(received)
-    rec_journal = _by_payer(sums, "rec_debit", 1)
-    rec_paid = _by_payer(sums, "rec_credit", -1)
-    for key in sorted(set(rec_records) | set(rec_journal), key=lambda k: (k[0] or 0, k[1] or "")):
-        cid, payer = key
-        if cid not in claims:
-            continue
-        c = claims[cid]
-        amount, received = rec_records.get(key, [0, 0])
-        if amount != rec_journal.get(key, 0):
-            yield Exception_("追回记录 vs 应收分录", c.number, payer or "", code(c), amount,
-                             rec_journal.get(key, 0), "追回表金额与应收追回款（1201）借方不符")
-        if as_of is None and received != rec_paid.get(key, 0):
-            yield Exception_("追回到账 vs 应收分录", c.number, payer or "", code(c), received,
-                             rec_paid.get(key, 0), "追回表已到账金额与应收追回款（1201）贷方不符")
-    del rec_records, rec_journal, rec_paid
-    # 7. paid claims with an outstanding obligation
-    obligated = _by_claim(sums, "obligated", -1)
-    for cid, c in claims.items():
-        if c.state == "paid" and obligated.get((cid,), 0) != 0:
-            yield Exception_("已拨付状态 vs 未拨付余额", c.number, "", code(c), 0, obligated[(cid,)],
-                             "申请状态为已全部拨付，但已下达（8103）仍有余额")
 
 
 # ---------------------------------------------------------------- the workbook
@@ -546,40 +631,67 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     write-only one: the benchmark's baseline, whose memory grows with the postings.
     """
     on = as_of or session.execute(select(func.max(E.c.entry_date))).scalar() or date.today()
-    caps = Caps(session, on)
-    platforms = {pid: (code, name, jur) for pid, code, name, jur in session.execute(
-        select(Platform.id, Platform.code, Platform.name, Platform.jurisdiction_code))}
-    juris = {code: name for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name))}
+    book = _Sheets.open(plain)
+    _summary_head(book.summary, on)
+    rows = _SummaryRows(session, book.summary, Caps(session, on), _groups(session, all_postings, as_of))
+    _write_postings(session, book, rows, all_postings=all_postings, as_of=as_of, rows_per_sheet=rows_per_sheet)
+    totals = rows.totals
+    _total_row(book.summary, totals)
+    _write_entries(session, book.entries_ws, totals, all_postings=all_postings, as_of=as_of)
+    exceptions = find_exceptions(session, as_of=as_of) + rows.cap_over
+    _write_exceptions(book.exc_ws, exceptions)
+    _write_about(session, book, on, totals, len(exceptions), as_of=as_of, all_postings=all_postings)
+    return save(book.wb, out, compresslevel=1)
 
-    wb = Workbook() if plain else new_write_only()
-    if plain and wb.active is not None:
-        wb.remove(wb.active)
-    about = wb.create_sheet("说明")
-    summary = sheet_for(wb, "对账表", plain=plain, columns=[
-        ("int", None), ("text", None), ("text", None), ("text", None), ("text", None), ("text", None),
-        ("dec", YUAN_FORMAT), *[("dec", YUAN_FORMAT)] * 5, ("dec", YUAN_FORMAT),
-        *[("formula", YUAN_FORMAT)] * 6, ("formula", None)])
-    exc_ws = wb.create_sheet("例外")
-    listing_kinds = [("int", None), ("int", None), ("date", DATE_FORMAT), ("text", None), ("int", None),
-                     ("int", None), ("text", None), ("text", None), ("text", None), ("int", None), ("int", "0")]
-    sheets: list[Any] = []
 
-    def new_listing() -> Any:
+LISTING_KINDS = [("int", None), ("int", None), ("date", DATE_FORMAT), ("text", None), ("int", None),
+                 ("int", None), ("text", None), ("text", None), ("text", None), ("int", None), ("int", "0")]
+
+
+@dataclass
+class _Sheets:
+    """The workbook and its sheets, created in their order: 说明, 对账表, 例外, 分录 (more as it fills), 凭证."""
+
+    wb: Workbook
+    plain: bool
+    about: Any
+    summary: Any
+    exc_ws: Any
+    entries_ws: Any = None
+    sheets: list[Any] = field(default_factory=list)  # the 分录 listing sheets
+
+    @classmethod
+    def open(cls, plain: bool) -> _Sheets:
+        wb = Workbook() if plain else new_write_only()
+        if plain and wb.active is not None:
+            wb.remove(wb.active)
+        about = wb.create_sheet("说明")
+        summary = sheet_for(wb, "对账表", plain=plain, columns=[
+            ("int", None), ("text", None), ("text", None), ("text", None), ("text", None), ("text", None),
+            ("dec", YUAN_FORMAT), *[("dec", YUAN_FORMAT)] * 5, ("dec", YUAN_FORMAT),
+            *[("formula", YUAN_FORMAT)] * 6, ("formula", None)])
+        book = cls(wb, plain, about, summary, wb.create_sheet("例外"))
+        book.new_listing()
+        entries_ws = sheet_for(wb, "凭证", [("int", None), ("date", DATE_FORMAT), ("text", None),
+                                           ("text", None), ("text", None), ("int", None)], plain=plain)
+        set_widths(entries_ws, [9, 11, 16, 16, 70, 10])
+        entries_ws.freeze_panes = "A2"
+        entries_ws.append(header_row(entries_ws, ["凭证号", "记账日期", "凭证类型", "申请编号", "摘要", "冲销凭证号"]))
+        book.entries_ws = entries_ws
+        return book
+
+    def new_listing(self) -> Any:
+        sheets = self.sheets
         name = "分录" if not sheets else f"分录{len(sheets) + 1}"
-        ws = sheet_for(wb, name, listing_kinds, plain=plain)
+        ws = sheet_for(self.wb, name, LISTING_KINDS, plain=self.plain)
         set_widths(ws, [10, 9, 11, 16, 7, 8, 18, 9, 16, 9, 16])
         ws.freeze_panes = "A2"
         ws.append(header_row(ws, POSTING_HEADINGS))
         sheets.append(ws)
         return ws
 
-    listing = new_listing()
-    entries_ws = sheet_for(wb, "凭证", [("int", None), ("date", DATE_FORMAT), ("text", None),
-                                       ("text", None), ("text", None), ("int", None)], plain=plain)
-    set_widths(entries_ws, [9, 11, 16, 16, 70, 10])
-    entries_ws.freeze_panes = "A2"
-    entries_ws.append(header_row(entries_ws, ["凭证号", "记账日期", "凭证类型", "申请编号", "摘要", "冲销凭证号"]))
 
+def _summary_head(summary: Any, on: date) -> None:
     set_widths(summary, [8, 12, 28, 10, 18, 9, 14, 14, 14, 14, 12, 12, 14, 14, 14, 14, 12, 12, 14, 8])
     summary.freeze_panes = f"C{SUMMARY_HEADER_ROWS + 1}"
     summary.append([styled(summary, "累计上限对账表", f=font(14, bold=True), border=None)])
@@ -587,31 +699,49 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
                                     "科目以 SUMIFS 重算", f=font(10), border=None, align=LEFT)])
     summary.append(header_row(summary, SUMMARY_HEADINGS))
 
-    totals = Totals()
-    cap_over: list[Exception_] = []
-    groups = _groups(session, all_postings, as_of)
-    known = set(groups)
-    pending: dict[int | None, set[str | None]] = defaultdict(set)
-    for pid_, program_ in groups:
-        pending[pid_].add(program_)
-    order: list[int | None] = [p for p in sorted(p for p in pending if p is not None)]
-    if None in pending:
-        order.append(None)
-    oi = 0
-    zero = dict.fromkeys(MEASURES, 0)
 
-    def emit(group: tuple[int | None, str | None], sums: dict[str, int],
-             pieces: list[tuple[str, int, int]]) -> None:
+Group = tuple[int | None, str | None]
+"""(platform id, program): one row of the 对账表."""
+
+
+def _sorts_before(p: int | None, pid: int | None) -> bool:
+    """Whether platform ``p`` comes before ``pid`` in the 对账表 (NULL last)."""
+    return p != pid and (pid is None or (p is not None and p < pid))
+
+
+class _SummaryRows:
+    """The 对账表 rows, one per (platform, program), in platform order: the groups with postings are written
+    as the sorted postings stream past; the groups with claims but no postings are slotted in between."""
+
+    def __init__(self, session: Session, summary: Any, caps: Caps, groups: list[Group]) -> None:
+        self.summary = summary
+        self.caps = caps
+        self.platforms = {pid: (code, name, jur) for pid, code, name, jur in session.execute(
+            select(Platform.id, Platform.code, Platform.name, Platform.jurisdiction_code))}
+        self.juris = {code: name for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name))}
+        self.totals = Totals()
+        self.cap_over: list[Discrepancy] = []
+        self.known = set(groups)
+        self.pending: dict[int | None, set[str | None]] = defaultdict(set)
+        for pid_, program_ in groups:
+            self.pending[pid_].add(program_)
+        self.order: list[int | None] = [p for p in sorted(p for p in self.pending if p is not None)]
+        if None in self.pending:
+            self.order.append(None)
+        self.oi = 0
+
+    def emit(self, group: Group, sums: dict[str, int], pieces: list[tuple[str, int, int]]) -> None:
+        summary, totals = self.summary, self.totals
         pid, program = group
-        if group not in known and not any(sums.values()):
+        if group not in self.known and not any(sums.values()):
             return  # a group of the full listing with nothing behind the figures (e.g. appropriations)
-        code, name, jur = platforms.get(pid or -1, ("", "（无平台）", ""))
-        level, cap, _clause = caps.of(pid, program)
+        code, name, jur = self.platforms.get(pid or -1, ("", "（无平台）", ""))
+        level, cap, _clause = self.caps.of(pid, program)
         row = summary.next_row
         headroom = None if cap is None else cap - sums["committed"]
         if cap is not None and sums["committed"] > cap:
-            cap_over.append(Exception_("超过累计上限", "", "", code, cap, sums["committed"],
-                                       f"{program} 累计审定超过{level_words(level)}上限"))
+            self.cap_over.append(Discrepancy("超过累计上限", "", "", code, cap, sums["committed"],
+                                             f"{program} 累计审定超过{level_words(level)}上限"))
         formulas: list[str | None]
         if pid is None or program is None:
             formulas = [None] * 7
@@ -620,7 +750,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
             formulas.append(f'IF(G{row}="","",G{row}-N{row})')
             checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
             formulas.append(f'IF(AND({checks}),"一致","不一致")')
-        summary.add([pid, code, name, juris.get(jur, jur), program, level_words(level),
+        summary.add([pid, code, name, self.juris.get(jur, jur), program, level_words(level),
                      yuan_number(cap) if cap is not None else None,
                      *[yuan_number(sums[m]) for m in MEASURES],
                      yuan_number(headroom) if headroom is not None else None, *formulas])
@@ -628,38 +758,52 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
             totals.values[m] += sums[m]
         totals.rows += 1
 
-    def flush_platform(pid: int | None) -> None:
+    def done(self, group: Group, sums: dict[str, int], pieces: list[tuple[str, int, int]]) -> None:
+        """The row of a group whose postings have all streamed past."""
+        self.emit(group, sums, pieces)
+        self.pending[group[0]].discard(group[1])
+
+    def flush_platform(self, pid: int | None) -> None:
         """The platform's groups that have claims but no postings behind the figures."""
-        for program in sorted(pending.pop(pid, set()), key=lambda x: x or ""):
-            emit((pid, program), dict(zero), [])
+        for program in sorted(self.pending.pop(pid, set()), key=lambda x: x or ""):
+            self.emit((pid, program), dict.fromkeys(MEASURES, 0), [])
 
-    def flush_before(pid: int | None) -> None:
+    def flush_before(self, pid: int | None) -> None:
         """Every platform that sorts before ``pid`` (NULL last), in order."""
-        nonlocal oi
-        while oi < len(order) and order[oi] != pid and (pid is None or (order[oi] is not None
-                                                                         and order[oi] < pid)):  # type: ignore[operator]
-            flush_platform(order[oi])
-            oi += 1
-        if oi < len(order) and order[oi] == pid:
-            oi += 1
+        order = self.order
+        while self.oi < len(order) and _sorts_before(order[self.oi], pid):
+            self.flush_platform(order[self.oi])
+            self.oi += 1
+        if self.oi < len(order) and order[self.oi] == pid:
+            self.oi += 1
 
-    current: tuple[int | None, str | None] | None = None
-    sums: dict[str, int] = dict(zero)
+    def flush_rest(self) -> None:
+        while self.oi < len(self.order):
+            self.flush_platform(self.order[self.oi])
+            self.oi += 1
+
+
+def _write_postings(session: Session, book: _Sheets, rows: _SummaryRows, *, all_postings: bool, as_of: date | None,
+                    rows_per_sheet: int) -> None:
+    """The 分录 listing, and the 对账表 row of each (platform, program) as its postings end: the row's formulas
+    point at the listing's block of that group (``pieces``: sheet, first row, last row)."""
+    listing = book.sheets[-1]
+    current: Group | None = None
+    sums: dict[str, int] = dict.fromkeys(MEASURES, 0)
     pieces: list[tuple[str, int, int]] = []
     for row in _stream(session, _postings_query(all_postings, as_of)):
         pid, program = row[5], row[6]
         group = (pid, program)
         if group != current:
             if current is not None:
-                emit(current, sums, pieces)
-                pending[current[0]].discard(current[1])
+                rows.done(current, sums, pieces)
             if current is None or pid != current[0]:
                 if current is not None:
-                    flush_platform(current[0])
-                flush_before(pid)
-            current, sums, pieces = group, dict(zero), []
+                    rows.flush_platform(current[0])
+                rows.flush_before(pid)
+            current, sums, pieces = group, dict.fromkeys(MEASURES, 0), []
         if listing.rows_written >= rows_per_sheet:
-            listing = new_listing()
+            listing = book.new_listing()
         r = listing.next_row
         if pieces and pieces[-1][0] == listing.title and pieces[-1][2] == r - 1:
             pieces[-1] = (pieces[-1][0], pieces[-1][1], r)
@@ -667,17 +811,16 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
             pieces.append((listing.title, r, r))
         account, amount = row[4], int(row[10])
         listing.add([row[0], row[1], row[2], row[3], int(account), pid, program, row[7], row[8], row[9], amount])
-        totals.postings += 1
+        rows.totals.postings += 1
         for m, v in measure_of(account, amount).items():
             sums[m] += v
     if current is not None:
-        emit(current, sums, pieces)
-        pending[current[0]].discard(current[1])
-        flush_platform(current[0])
-    while oi < len(order):
-        flush_platform(order[oi])
-        oi += 1
+        rows.done(current, sums, pieces)
+        rows.flush_platform(current[0])
+    rows.flush_rest()
 
+
+def _total_row(summary: Any, totals: Totals) -> None:
     first, last = SUMMARY_HEADER_ROWS + 1, SUMMARY_HEADER_ROWS + totals.rows
     total_row = [None, "合计", f"{totals.rows}行", None, None, None, None,
                  *[f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
@@ -688,12 +831,15 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
         replace(c, kind="formula") for c in summary.stream_columns[7:])
     summary.add(total_row)
 
+
+def _write_entries(session: Session, entries_ws: Any, totals: Totals, *, all_postings: bool,
+                   as_of: date | None) -> None:
     for row in _stream(session, _entries_query(all_postings, as_of)):
         entries_ws.add(list(row))
         totals.entries += 1
 
-    # exceptions
-    exceptions = find_exceptions(session, as_of=as_of) + cap_over
+
+def _write_exceptions(exc_ws: Any, exceptions: list[Discrepancy]) -> None:
     set_widths(exc_ws, [6, 22, 16, 10, 12, 16, 16, 16, 60])
     exc_ws.freeze_panes = "A3"
     exc_ws.append([styled(exc_ws, f"例外：台账分录与申请记录不一致之处（{len(exceptions)}项）", f=font(14, bold=True),
@@ -707,7 +853,12 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
                          for v in (x.records_fen, x.journal_fen, x.difference_fen)],
                        styled(exc_ws, x.note, align=LEFT)])
 
-    # about: scope, definitions, grand totals three ways
+
+def _write_about(session: Session, book: _Sheets, on: date, totals: Totals, exception_count: int, *,
+                 as_of: date | None, all_postings: bool) -> None:
+    """说明: scope, definitions, and the grand totals three ways."""
+    about, sheets = book.about, book.sheets
+    last = SUMMARY_HEADER_ROWS + totals.rows
     listing_sheets = [(ws.title, ws.next_row - 1) for ws in sheets]
     ledger_totals = {
         "committed": -balance(session, A.COMMITTED_ACCOUNTS, as_of=as_of),
@@ -722,7 +873,7 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
                          border=None, align=LEFT)])
     about.append([styled(about, f"对账表 {totals.rows} 行；分录 {totals.postings} 条"
                                 f"（{'全部分录' if all_postings else '科目 8102、8103、8104、1201'}，"
-                                f"{len(sheets)} 张表）；凭证 {totals.entries} 张；例外 {len(exceptions)} 项",
+                                f"{len(sheets)} 张表）；凭证 {totals.entries} 张；例外 {exception_count} 项",
                          border=None, align=LEFT)])
     about.append([])
     about.append(header_row(about, ["合计（元）", "台账（科目余额）", "对账表合计", "分录表重算（SUMIFS）", "核对"]))
@@ -736,7 +887,6 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
     about.append([])
     for line in DEFINITIONS:
         about.append([styled(about, line, border=None, align=LEFT)])
-    return save(wb, out, compresslevel=1)
 
 
 def _signed_total(session: Session, account: str, positive: bool, as_of: date | None) -> int:
@@ -760,5 +910,6 @@ DEFINITIONS = (
 )
 
 
-__all__ = ["CHECKS", "Caps", "Exception_", "claim_windows", "find_exceptions", "measure_formula", "write"]
+__all__ = ["CHECKS", "CLAIM_CHECKS", "Caps", "ClaimWindow", "Discrepancy", "budgets_not_appropriated", "claim_windows",
+           "find_exceptions", "measure_formula", "read_window", "write"]
 

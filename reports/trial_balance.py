@@ -121,6 +121,7 @@ def load(session: Session, start: date, end: date) -> TrialBalance:
     return TrialBalance(start, end, accounts, tuple(lines))
 
 
+# size: lays out the trial balance's two sheets top to bottom; cell positions read in order
 def workbook(data: TrialBalance, session: Session | None = None) -> Workbook:
     names = payer_names(session) if session is not None else {}
     wb = Workbook()

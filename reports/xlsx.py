@@ -136,6 +136,7 @@ class Outlines:
         from openpyxl.utils.cell import range_boundaries
 
         min_col, min_row, max_col, max_row = range_boundaries(cell_range)
+        assert min_col and min_row and max_col and max_row, f"{cell_range} is not a closed range"
         for row in range(min_row, max_row + 1):
             for col in range(min_col, max_col + 1):
                 edges = (col == min_col, col == max_col, row == min_row, row == max_row)
@@ -149,7 +150,8 @@ class Outlines:
     def border(cls, left: bool, right: bool, top: bool, bottom: bool) -> Border:
         key = (left, right, top, bottom)
         if key not in cls._shared:
-            cls._shared[key] = Border(*(THIN if edge else Side() for edge in key))
+            cls._shared[key] = Border(left=THIN if left else Side(), right=THIN if right else Side(),
+                                      top=THIN if top else Side(), bottom=THIN if bottom else Side())
         return cls._shared[key]
 
     def borders(self) -> list[tuple[tuple[int, int], Border]]:

@@ -55,10 +55,32 @@ def _window(ctx: ClaimContext) -> tuple[list[int], str]:
 
 
 def compute(ctx: ClaimContext) -> ProgramOutcome:
-    claim, field = ctx.claim, ctx.field
-    record_scope = ctx.p("equipment.record_scope")
     if ctx.trigger is None:
         return ProgramOutcome.ineligible(f"申报日{ctx.on}未入围国家级或省级中试平台（细则 第四章（一）(1)）")
+    refusal = _outside_record(ctx)
+    if refusal is not None:
+        return refusal
+    _one_claim_per_year(ctx)
+    issues: list[InputIssue] = []
+    window_years, window_clause = _window(ctx)
+    years = _years(ctx, window_years, window_clause, issues)
+    vat = ctx.p("equipment.vat")
+    invoices_by_year, invoice_keys = _invoices(ctx, years, window_clause, str(vat.value), issues)
+    if issues:
+        raise InputErrors(issues)
+
+    base_total = _investment(ctx, years, invoices_by_year)
+    rate = ctx.p("equipment.rate")
+    gross = apply_rate(base_total, Decimal(rate.value))
+    ctx.step("rate", rate.cite(), f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
+             base_fen=base_total, rate=rate.value, gross_fen=gross)
+    entitled, cap, reasons = _capped(ctx, gross)
+    return ProgramOutcome("computed", gross, entitled, cap, reasons, tuple(years), tuple(invoice_keys))
+
+
+def _outside_record(ctx: ClaimContext) -> ProgramOutcome | None:
+    """The record scope (市级备案管理): under the narrow reading, only pool platforms and 嘉兴市中试平台."""
+    record_scope = ctx.p("equipment.record_scope")
     if record_scope.value == "pool-and-municipal-only":
         in_pool = ctx.facts.pool_spell_on(ctx.on) is not None
         muni = ctx.facts.municipal_recognition(
@@ -70,33 +92,42 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
             ctx.step("record", record_scope.cite(), "平台不在培育库且非嘉兴市中试平台，不属市级备案管理")
             return ProgramOutcome.ineligible(f"未纳入市级备案管理（{record_scope.cite()}）")
     ctx.step("record", record_scope.cite(), "平台属市级备案管理范围", reading=record_scope.value)
+    return None
 
-    # one claim per application year (当年设备投资)
+
+def _one_claim_per_year(ctx: ClaimContext) -> None:
+    """One claim per application year (当年设备投资)."""
     per_year = ctx.p("equipment.claims_per_year")
     earlier = ctx.state.application_years.get((PROGRAM, ctx.on.year), [])
     if len(earlier) >= int(per_year.value):
-        raise InputErrors.one(f"{field}.application_date", per_year.cite(),
+        raise InputErrors.one(f"{ctx.field}.application_date", per_year.cite(),
                               f"{ctx.on.year}年度已有设备补助申请 {earlier[0]}；每年度只可申报{per_year.value}次")
 
-    window_years, window_clause = _window(ctx)
-    issues: list[InputIssue] = []
-    if claim.years is not None:
-        years = sorted(set(claim.years))
-        for k, y in enumerate(claim.years):
-            if y in ctx.state.claimed_years:
-                issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
-                                         f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
-            elif y not in window_years:
-                issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
-                                         f"{y}年度不在本次可申报年度 {window_years} 之内"))
-    else:
-        years = [y for y in window_years if y not in ctx.state.claimed_years]
 
-    vat = ctx.p("equipment.vat")
-    audited = {inv.year: inv for inv in ctx.scenario.investments}
+def _years(ctx: ClaimContext, window_years: list[int], window_clause: str, issues: list[InputIssue]) -> list[int]:
+    """The years claimed: those given (each within the window and not claimed before), else every year of
+    the window not yet claimed."""
+    claim, field = ctx.claim, ctx.field
+    if claim.years is None:
+        return [y for y in window_years if y not in ctx.state.claimed_years]
+    for k, y in enumerate(claim.years):
+        if y in ctx.state.claimed_years:
+            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+                                     f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
+        elif y not in window_years:
+            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+                                     f"{y}年度不在本次可申报年度 {window_years} 之内"))
+    return sorted(set(claim.years))
+
+
+def _invoices(ctx: ClaimContext, years: list[int], window_clause: str, vat: str,
+              issues: list[InputIssue]) -> tuple[dict[int, list[int]], list[str]]:
+    """The invoices' amounts by year (audited where audited; with VAT under that reading) and their keys;
+    an invoice claimed before or dated outside the years is an issue."""
+    field = ctx.field
     invoices_by_year: dict[int, list[int]] = {}
     invoice_keys: list[str] = []
-    for k, inv in enumerate(claim.invoices):
+    for k, inv in enumerate(ctx.claim.invoices):
         key = f"{inv.issuer_code}:{inv.number}"
         if key in ctx.state.claimed_invoices:
             issues.append(InputIssue(f"{field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
@@ -105,12 +136,17 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
             issues.append(InputIssue(f"{field}.invoices[{k}].date", window_clause,
                                      f"发票日期 {inv.date} 不在申报年度 {years} 之内"))
         base = inv.audited if inv.audited is not None else inv.net
-        amount = base + (inv.vat if vat.value == "with-vat" else 0)
+        amount = base + (inv.vat if vat == "with-vat" else 0)
         invoices_by_year.setdefault(inv.date.year, []).append(amount)
         invoice_keys.append(key)
-    if issues:
-        raise InputErrors(issues)
+    return invoices_by_year, invoice_keys
 
+
+def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int, list[int]]) -> int:
+    """The equipment investment of the years: the audited figure of a year where there is one, else its
+    invoices (traced year by year)."""
+    vat = ctx.p("equipment.vat")
+    audited = {inv.year: inv for inv in ctx.scenario.investments}
     base_total = 0
     for y in years:
         if y in audited:
@@ -125,11 +161,12 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
         base_total += amount
         ctx.step("investment", vat.cite(), f"{y}年度设备投入：{source}，{'不含税' if vat.value == 'net-of-vat' else '含税'}",
                  year=y, amount_fen=amount)
-    rate = ctx.p("equipment.rate")
-    gross = apply_rate(base_total, Decimal(rate.value))
-    ctx.step("rate", rate.cite(), f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
-             base_fen=base_total, rate=rate.value, gross_fen=gross)
+    return base_total
 
+
+def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...]]:
+    """The cumulative cap (累计上限) of the highest level held on the application date: what is left of it
+    limits the claim."""
     held = ctx.facts.highest_level(ctx.on, tuple(ctx.p("equipment.eligible_levels").value))
     assert held is not None  # the trigger exists
     level = held[1].level
@@ -146,4 +183,4 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     if entitled < gross:
         reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予补助"
                    f"（{cap_param.cite()}）",)
-    return ProgramOutcome("computed", gross, entitled, cap, reasons, tuple(years), tuple(invoice_keys))
+    return entitled, cap, reasons

@@ -40,6 +40,7 @@ def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options)
                    f"{ev.year}年度省级中试平台绩效考核结果：{ev.grade}（{ev.date}公布）", rs.programs[PROGRAM].clause)
 
 
+# size: the award's conditions in the order of the provincial document (year, grade, level, once only), each traced
 def compute(ctx: ClaimContext) -> ProgramOutcome:
     claim, clause = ctx.claim, ctx.rule_set.programs[PROGRAM].clause
     year = claim.evaluation_year

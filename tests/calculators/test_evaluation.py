@@ -556,6 +556,7 @@ def test_failures_not_consecutive_do_not_revoke_and_next_round_is_due() -> None:
     tl = sx([BaseDesignation(date=date(2023, 6, 1)), bev(2025, "不合格"), bev(2027, "良好"), bev(2029, "不合格")])
     assert summary(tl) == [("2023-06-01", "designated", False)]
     assert tl.next_evaluation_year == 2031
+    assert tl.trace[-1].step == "next-evaluation" and tl.trace[-1].note == "下次绩效评价应于2031年进行"
     assert sx([BaseDesignation(date=date(2023, 6, 1))]).next_evaluation_year == 2025
 
 

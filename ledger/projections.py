@@ -210,6 +210,8 @@ def _claims_and_approvals(session: Session, numbers: dict[int, str],
         yield from _approval_rows(numbers.get(cid, str(cid)), approved.get(cid, []), approval_rows.get(cid, []))
 
 
+# size: one approval row against its entry, field by field (amounts, each payer's share, the year): each
+# comparison is one line, and each absent side (row or entry) must still be named
 def _approval_rows(number: str, entries: list[_Approved], rows: list[Any]) -> Iterator[ProjectionMismatch]:
     for k in range(max(len(entries), len(rows))):
         a = entries[k] if k < len(entries) else None
@@ -291,6 +293,8 @@ def _payments(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionM
 
 # ---------------------------------------------------------------- recoveries and their receipts
 
+# size: recovery orders and their receipts are read in three grouped queries and paired per claim and payer
+# in one pass, so that a receipt posted before the link to its row is still counted
 def _recoveries(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionMismatch]:
     ordered: dict[tuple[int, str], list[int]] = defaultdict(list)  # (claim, payer) → 1201 debit per entry
     for _entry, cid, payer, total in session.execute(

@@ -196,10 +196,11 @@ def claim_jurisdiction(session: Session, claim: Claim) -> str:
 
 def authorized_claim(who: Principal, session: Session, action: str, number: str, *,
                      payer: str | None = None) -> Claim:
-    """The claim ``number`` if ``who`` may take ``action`` on it: the role is checked before the lookup
-    (403 whether or not the claim exists), and another jurisdiction's claim is not found (404, the same
-    answer as a made-up number; see :func:`app.permissions.authorize_object`)."""
-    authorize(who, action)
+    """The claim ``number`` if ``who`` may take ``action`` on it: the role and the request's ``payer``
+    are checked before the lookup (403 whether or not the claim exists), and another jurisdiction's
+    claim is not found (404, the same answer as a made-up number; see
+    :func:`app.permissions.authorize_object`)."""
+    authorize(who, action, payer=payer)  # what the request itself says, before anything is looked up
     claim = find_claim(session, number)
     authorize_object(who, action, jurisdiction=claim_jurisdiction(session, claim), payer=payer,
                      not_found=no_claim(number))

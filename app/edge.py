@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 
 from app.invoice_import import MAX_IMPORT_BYTES

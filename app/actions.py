@@ -18,7 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import schemas as In
-from app.permissions import DISTRICT_ROLES, Forbidden, Principal, authorize, jurisdiction_filter
+from app.permissions import (
+    DISTRICT_ROLES,
+    Forbidden,
+    Principal,
+    authorize,
+    authorize_object,
+    jurisdiction_filter,
+    logged_refusal,
+)
 from app.results import (
     ActionRow,
     ApprovalRow,
@@ -157,14 +165,14 @@ def perform(ctx: Context, action: str, target: str, body: In.Body | None, work: 
     try:
         result = idempotency.run(ctx.factory, action, request, work, key=scoped_key)
     except (Forbidden, LedgerError) as exc:
-        record(ctx, action, target, "forbidden" if isinstance(exc, Forbidden) else "refused",
-               {"request": request, "error": exc.to_dict(), "idempotency_key": key})
+        outcome, error = logged_refusal(exc)
+        record(ctx, action, target, outcome, {"request": request, "error": error, "idempotency_key": key})
         raise
     except (InputErrors, CalculatorError) as exc:
-        error = _calc_error(exc)
-        record(ctx, action, target, "refused", {"request": request, "error": error.to_dict(),
+        invalid = _calc_error(exc)
+        record(ctx, action, target, "refused", {"request": request, "error": invalid.to_dict(),
                                                 "idempotency_key": key})
-        raise error from None
+        raise invalid from None
     record(ctx, action, target, "replayed" if result.replayed else "done",
            {"request": request, "entry": getattr(result, "entry", None), "idempotency_key": key})
     return result
@@ -196,11 +204,18 @@ def _calc_error(exc: CalculatorError) -> Invalid:
 # ---------------------------------------------------------------- lookups with scope
 
 def no_platform(code: str) -> NotFound:
-    return NotFound("platform", f"no platform {code!r}", field="platform")
+    return NotFound("platform", f"没有编号为 {code} 的平台", field="platform")
 
 
 def no_claim(number: str) -> NotFound:
-    return NotFound("claim", f"no claim {number!r}", field="claim")
+    return NotFound("claim", f"没有编号为 {number} 的申请", field="claim")
+
+
+RECORD_TITLES = {"objection": "异议", "payment": "拨付记录", "recovery": "追回记录"}
+
+
+def no_record(name: str, record_id: int) -> NotFound:
+    return NotFound(name, f"没有编号为 {record_id} 的{RECORD_TITLES.get(name, name)}", field=name)
 
 
 def find_platform(session: Session, code: str) -> Platform:
@@ -221,11 +236,30 @@ def claim_jurisdiction(session: Session, claim: Claim) -> str:
     return session.execute(select(Platform.jurisdiction_code).where(Platform.id == claim.platform_id)).scalar_one()
 
 
+def authorized_claim(who: Principal, session: Session, action: str, number: str, *,
+                     payer: str | None = None) -> Claim:
+    """The claim ``number`` if ``who`` may take ``action`` on it: the role and the request's ``payer``
+    are checked before the lookup (403 whether or not the claim exists), and another jurisdiction's
+    claim is not found (404, the same answer as a made-up number; see
+    :func:`app.permissions.authorize_object`)."""
+    authorize(who, action, payer=payer)  # what the request itself says, before anything is looked up
+    claim = find_claim(session, number)
+    authorize_object(who, action, jurisdiction=claim_jurisdiction(session, claim), payer=payer,
+                     not_found=no_claim(number))
+    return claim
+
+
+def authorized_platform(who: Principal, session: Session, action: str, code: str) -> Platform:
+    """The platform ``code`` if ``who`` may take ``action`` on it, as :func:`authorized_claim`."""
+    authorize(who, action)
+    platform = find_platform(session, code)
+    authorize_object(who, action, jurisdiction=platform.jurisdiction_code, not_found=no_platform(code))
+    return platform
+
+
 def _authorize_claim(ctx: Context, session: Session, action: str, number: str, *,
                      payer: str | None = None) -> Claim:
-    claim = find_claim(session, number)
-    authorize(ctx.who, action, jurisdiction=claim_jurisdiction(session, claim), payer=payer)
-    return claim
+    return authorized_claim(ctx.who, session, action, number, payer=payer)
 
 
 _Record = TypeVar("_Record", Objection, Payment, Recovery)
@@ -234,14 +268,15 @@ _Record = TypeVar("_Record", Objection, Payment, Recovery)
 def _authorize_record(ctx: Context, session: Session, action: str, model: type[_Record],
                       record_id: int, name: str) -> None:
     """Authorise ``action`` on a record of a claim (an objection, payment or recovery) by its claim's
-    jurisdiction and, for payments and recoveries, the record's payer."""
+    jurisdiction and, for payments and recoveries, the record's payer (as :func:`authorized_claim`)."""
+    authorize(ctx.who, action)
     record = session.get(model, record_id)
     if record is None:
-        raise NotFound(name, f"no {name} {record_id}", field=name)
+        raise no_record(name, record_id)
     claim = session.get(Claim, record.claim_id)
     assert claim is not None
-    authorize(ctx.who, action, jurisdiction=claim_jurisdiction(session, claim),
-              payer=getattr(record, "payer_code", None))
+    authorize_object(ctx.who, action, jurisdiction=claim_jurisdiction(session, claim),
+                     payer=getattr(record, "payer_code", None), not_found=no_record(name, record_id))
 
 
 _T = TypeVar("_T")
@@ -285,7 +320,7 @@ def create_platform(ctx: Context, body: In.PlatformIn, *, key: str | None = None
 def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *,
                        key: str | None = None) -> PlatformEventAdded:
     def work(session: Session) -> PlatformEventAdded:
-        authorize(ctx.who, "platform.event", jurisdiction=find_platform(session, code).jurisdiction_code)
+        authorized_platform(ctx.who, session, "platform.event", code)
         e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
                                  scheme=body.scheme, year=body.year, document_number=body.document_number,
                                  amount_fen=_fen(body.amount, "amount"), note=body.note)
@@ -297,7 +332,7 @@ def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *,
 
 def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> ClaimComputed:
     def work(session: Session) -> ClaimComputed:
-        authorize(ctx.who, "claim.file", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
+        authorized_platform(ctx.who, session, "claim.file", body.platform)
         return S.file_claim(session, platform_code=body.platform, program=body.program,
                             application_date=body.application_date, invoices=_invoices(body), years=body.years,
                             national_support_fen=_fen(body.national_support, "national_support"),
@@ -311,7 +346,7 @@ def file_claim(ctx: Context, body: In.ClaimIn, *, key: str | None = None) -> Cla
 def preview_claim(ctx: Context, body: In.ClaimIn) -> ClaimResult:
     """试算: what the claim would compute to if filed now, with its trace. Writes nothing."""
     with ctx.read() as session:
-        authorize(ctx.who, "calc.preview", jurisdiction=find_platform(session, body.platform).jurisdiction_code)
+        authorized_platform(ctx.who, session, "calc.preview", body.platform)
         result = S.preview_claim(session, platform_code=body.platform, program=body.program,
                                  application_date=body.application_date, invoices=_invoices(body),
                                  years=body.years,
@@ -596,12 +631,13 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> Pl
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
+        authorize(ctx.who, "platform.read")
         found = session.execute(select(Platform, Jurisdiction.name).join(Jurisdiction, isouter=True)
                                 .where(Platform.code == code)).first()
         if found is None:
             raise no_platform(code)
         p, jurisdiction_name = found
-        authorize(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code)
+        authorize_object(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code, not_found=no_platform(code))
         events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
                                  .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
         claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
@@ -652,12 +688,13 @@ def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> 
 
 def claim_detail(ctx: Context, number: str) -> ClaimView:
     with ctx.read() as session:
+        authorize(ctx.who, "claim.read")
         found = session.execute(select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
                                 .where(Claim.number == number)).first()
         if found is None:
             raise no_claim(number)
         c, p = found
-        authorize(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code)
+        authorize_object(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code, not_found=no_claim(number))
         approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
                                    .order_by(Approval.id.desc())).scalar()
         payers = sorted(set(approval.shares) if approval else set())
@@ -715,14 +752,23 @@ def _notice_row(n: Notice, claims: Iterable[str] = ()) -> NoticeRow:
 
 
 def list_notices(ctx: Context, page: Page) -> Paged[NoticeRow]:
+    """The notice batches, newest first. A district user sees only the batches holding a claim of their
+    own jurisdiction, and in each only those claims (a batch may mix districts)."""
     authorize(ctx.who, "notice.read")
+    scope = jurisdiction_filter(ctx.who)
+    in_notice = (select(NoticeClaim.notice_id, Claim.number).join(Claim, Claim.id == NoticeClaim.claim_id)
+                 .join(Platform, Platform.id == Claim.platform_id))
+    if scope:
+        in_notice = in_notice.where(Platform.jurisdiction_code == scope)
+    q = select(Notice)
+    if scope:
+        q = q.where(Notice.id.in_(in_notice.with_only_columns(NoticeClaim.notice_id)))
     with ctx.read() as session:
-        total = session.execute(select(func.count(Notice.id))).scalar_one()
-        rows = session.execute(select(Notice).order_by(Notice.id.desc()).offset(page.offset)
-                               .limit(page.size)).scalars().all()
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = session.execute(q.order_by(Notice.id.desc()).offset(page.offset).limit(page.size)).scalars().all()
         items = []
         for n in rows:
-            numbers = session.execute(select(Claim.number).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
+            numbers = session.execute(in_notice.with_only_columns(Claim.number)
                                       .where(NoticeClaim.notice_id == n.id).order_by(Claim.number)).scalars().all()
             items.append(_notice_row(n, numbers))
         return paged(items, total, page)
@@ -812,7 +858,7 @@ def cap_position(ctx: Context, code: str, program: str, as_of: date) -> Headroom
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
-        authorize(ctx.who, "platform.read", jurisdiction=find_platform(session, code).jurisdiction_code)
+        authorized_platform(ctx.who, session, "platform.read", code)
         return cap_headroom(session, code, program, as_of)
 
 
@@ -835,8 +881,7 @@ def calculate(ctx: Context, body: In.CalculationIn) -> Calculation:
         claim = body.claim
         assert claim is not None
         with ctx.read() as session:
-            platform = find_platform(session, claim.platform)
-            authorize(ctx.who, "calc.preview", jurisdiction=platform.jurisdiction_code)
+            platform = authorized_platform(ctx.who, session, "calc.preview", claim.platform)
             item = S.claim_item("WHAT-IF", claim.program, claim.application_date, _invoices(claim), claim.years,
                                 _fen(claim.national_support, "claim.national_support"),
                                 _fen(claim.recorded_amount, "claim.recorded_amount"), claim.evaluation_year)

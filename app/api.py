@@ -59,7 +59,7 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(ref
 Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
 PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the id columns are 32-bit integers
-AsOf = Annotated[date | None, Query(description="截至日期")]
+AsOf = Annotated[In.Day | None, Query(description="截至日期")]
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {downloads.XLSX: {"schema": {"type": "string", "format": "binary"}}},
           "description": "xlsx 工作簿"}}
@@ -256,7 +256,8 @@ def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Q
 
 
 @router.get("/ledger/trial-balance", response_model=Out.TrialBalanceOut, tags=["总账"], summary="试算平衡表")
-def trial(ctx: ApiContext, as_of: AsOf = None, start: Annotated[date | None, Query()] = None) -> Out.TrialBalanceOut:
+def trial(ctx: ApiContext, as_of: AsOf = None,
+          start: Annotated[In.Day | None, Query(description="开始日期")] = None) -> Out.TrialBalanceOut:
     return Out.TrialBalanceOut.of(do.ledger_trial_balance(ctx, as_of=as_of, start=start))
 
 
@@ -342,7 +343,8 @@ def reconciliation(ctx: ApiContext, as_of: AsOf = None) -> Response:
 
 @router.get("/reports/trial-balance", tags=["报表"], summary="试算平衡表及按辖区、付款方汇总",
             responses=XLSX_RESPONSE, response_class=Response)
-def trial_balance(ctx: ApiContext, start: Annotated[date, Query()], end: Annotated[date, Query()]) -> Response:
+def trial_balance(ctx: ApiContext, start: Annotated[In.Day, Query(description="开始日期")],
+                  end: Annotated[In.Day, Query(description="结束日期")]) -> Response:
     return _file(downloads.trial_balance_workbook(ctx, start, end))
 
 

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.actions import Context, Page
 from app.permissions import Principal
-from app.security import NotAuthenticated, Resolved, resolve
+from app.security import NotAuthenticated, Resolved, csrf_matches, resolve
 
 COOKIE = "subsidy_session"
 bearer = HTTPBearer(auto_error=False, description="令牌：POST /api/v1/auth/token 取得")
@@ -64,7 +64,7 @@ class CsrfFailed(Exception):
 async def check_csrf(request: Request, found: Annotated[Resolved, Depends(page_session)]) -> None:
     form = await request.form()
     sent = form.get("csrf") or request.headers.get("X-CSRF-Token")
-    if not isinstance(sent, str) or sent != found.csrf_token:
+    if not csrf_matches(sent, found.csrf_token):
         raise CsrfFailed()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actions import Context, claim_jurisdiction, find_claim, find_platform
+from app.actions import Context, authorized_claim, authorized_platform
 from app.permissions import authorize
 from ledger.errors import Invalid, NotFound
 from ledger.models import Jurisdiction
@@ -42,7 +42,7 @@ def _write(ctx: Context, filename: str, writer: Callable[[Session, Path], object
 
 def annex3_claim(ctx: Context, number: str) -> Download:
     with ctx.read() as session:
-        authorize(ctx.who, "report.annex3", jurisdiction=claim_jurisdiction(session, find_claim(session, number)))
+        authorized_claim(ctx.who, session, "report.annex3", number)
     return _write(ctx, f"附件3-{number}.xlsx", lambda s, out: annex3.write_claim(s, number, out))
 
 
@@ -90,7 +90,7 @@ def trial_balance_workbook(ctx: Context, start: date, end: date) -> Download:
 
 def evaluation(ctx: Context, code: str, year: int) -> Download:
     with ctx.read() as session:
-        authorize(ctx.who, "report.evaluation", jurisdiction=find_platform(session, code).jurisdiction_code)
+        authorized_platform(ctx.who, session, "report.evaluation", code)
     return _write(ctx, f"评价评分表-{code}-{year}.xlsx", lambda s, out: evaluation_sheet.write(s, code, year, out))
 
 

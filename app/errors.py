@@ -46,6 +46,18 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: Any) -> str:
+    """A schema error's message; a date out of the supported range is named in Chinese
+    (``开始日期须在 2000-01-01 至 2100-12-31 之间…``)."""
+    from app.schemas import DATE_LABELS, DATE_OUT_OF_RANGE
+
+    message = str(error.get("msg", ""))
+    if error.get("type") == DATE_OUT_OF_RANGE:
+        name = str((error.get("loc") or ("",))[-1])
+        return f"{DATE_LABELS.get(name, '日期')}{message}"
+    return message
+
+
 INVALID_REQUEST = "api.invalid-request"
 
 
@@ -103,7 +115,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
+        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": _message(e), "type": e.get("type", "")}
                   for e in exc.errors()]
         first = issues[0] if issues else {"field": "body", "message": "invalid request"}
         error = {"field": first["field"], "rule": "请求格式（OpenAPI 模式）",
@@ -114,7 +126,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def invalid_model(request: Request, exc: ValidationError) -> Response:
-        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": _message(e)} for e in exc.errors()]
         first = issues[0] if issues else {"field": "", "message": "invalid"}
         return _respond(request, 422, {"field": first["field"], "rule": "输入格式", "message": first["message"],
                                        "issues": issues})

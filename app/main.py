@@ -76,7 +76,8 @@ def create_app(database_url: str | None = None, *, factory: sessionmaker[Session
     def ping() -> dict[str, Any]:
         return {"ok": True}
 
-    from app import pages
+    from app import edge, pages
 
     pages.install(app)
+    edge.install(app)  # security headers on every response, a bound on every request body
     return app

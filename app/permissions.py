@@ -3,12 +3,20 @@
 Every write and every read of the service goes through :func:`authorize`. District and county staff
 act only on their own jurisdiction's platforms and claims; a finance user pays only its own payer's
 share; auditors read everything and change nothing. The matrix is also what the permission test walks.
+
+An object named by its number or id (a claim, platform, objection, payment, recovery) that lies in
+another jurisdiction is, to a district user, an object that does not exist: :func:`authorize_object`
+answers exactly the 404 that a made-up number gets (:class:`OutOfScope`), so a refusal confirms no
+guess and names no jurisdiction; the action log records the true reason. A role that may not take
+the action at all is refused 403 *before* anything is looked up, whether the object exists or not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from ledger.errors import LedgerError, NotFound
 
 
 def _city_payer() -> str:
@@ -144,10 +152,39 @@ def authorize(who: Principal, action: str, *, jurisdiction: str | None = None, p
     if who.role not in rule.roles:
         raise Forbidden(action, f"{who.role_title}无权{rule.title}")
     if who.role in DISTRICT_ROLES and jurisdiction is not None and jurisdiction != who.jurisdiction:
-        raise Forbidden(action, f"{who.role_title}只能办理本辖区（{who.jurisdiction}）的平台和申请，"
-                                f"该对象属于 {jurisdiction}")
+        raise Forbidden(action, f"{who.role_title}只能办理本辖区（{who.jurisdiction}）的平台和申请")
     if rule.scope == "payer" and who.role in FINANCE_ROLES and payer is not None and payer != who.payer:
         raise Forbidden(action, f"只能办理本级财政（{who.payer}）的份额，不能代 {payer} 办理")
+
+
+class OutOfScope(NotFound):
+    """Another jurisdiction's object, answered as if it did not exist (404, the not-found error's very
+    field, rule and message); :attr:`reason` is the true refusal, for the action log only."""
+
+    def __init__(self, not_found: LedgerError, reason: Forbidden) -> None:
+        super().__init__(not_found.rule, not_found.message, field=not_found.field, **not_found.details)
+        self.reason = reason
+
+
+def authorize_object(who: Principal, action: str, *, jurisdiction: str, not_found: LedgerError,
+                     payer: str | None = None) -> None:
+    """:func:`authorize` for an object found by its number or id: outside a district user's jurisdiction
+    it raises :class:`OutOfScope` made from ``not_found`` (what a missing object raises). Call
+    ``authorize(who, action)`` — the role alone — before looking the object up."""
+    try:
+        authorize(who, action, jurisdiction=jurisdiction, payer=payer)
+    except Forbidden as exc:
+        if who.role in DISTRICT_ROLES and jurisdiction != who.jurisdiction:
+            raise OutOfScope(not_found, exc) from None
+        raise
+
+
+def logged_refusal(exc: Forbidden | LedgerError) -> tuple[str, dict[str, Any]]:
+    """How the action log records a refusal: the outcome (``forbidden`` for the permission matrix,
+    hidden or not; ``refused`` for the ledger's rules) and the true error."""
+    if isinstance(exc, OutOfScope):
+        return "forbidden", {**exc.reason.to_dict(), "answered": exc.to_dict()}
+    return ("forbidden" if isinstance(exc, Forbidden) else "refused"), exc.to_dict()
 
 
 def jurisdiction_filter(who: Principal) -> str | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from calculators.money import parse_yuan
 from calculators.scenario import Grade, LeaderType, Level
@@ -17,8 +18,47 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^
 Text = Annotated[str, StringConstraints(max_length=500)]
 ShortText = Annotated[str, StringConstraints(max_length=100)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
-Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31), description="日期（2000—2100年）")]
-"""A date of the procedure: within the years the rule sets know, so no calendar arithmetic overflows."""
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+DATE_OUT_OF_RANGE = "date_out_of_range"
+DATE_LABELS = {"on": "日期", "date": "开票日期", "application_date": "申报日期", "meeting_date": "党组会日期",
+               "publication_date": "公示发布日期", "filed": "异议提出日期", "as_of": "截至日期", "start": "开始日期",
+               "end": "结束日期"}
+"""The Chinese name of each date field and query parameter, for the refusal's message."""
+
+
+def supported_day(value: date) -> date:
+    """Refuse a date outside :data:`FIRST_DAY` … :data:`LAST_DAY` (a 422 naming the field, never an
+    overflow deep in calendar arithmetic: ``date(1, 1, 1) - timedelta(1)`` raises)."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError(DATE_OUT_OF_RANGE, "须在 {first} 至 {last} 之间（本系统支持的日期范围），收到 {value}",
+                                  {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat(),
+                                   "value": value.isoformat()})
+    return value
+
+
+def parse_day(text: str, field: str) -> date:
+    """A date typed into a form or a query string (``YYYY-MM-DD``) as :data:`Day` checks it; an
+    :class:`~ledger.errors.Invalid` naming the field otherwise."""
+    from ledger.errors import Invalid
+
+    name = DATE_LABELS.get(field, field)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("输入格式", f"{name}：{text!r} 不是日期（年-月-日）", field=field) from None
+    try:
+        return supported_day(day)
+    except PydanticCustomError as exc:
+        raise Invalid("日期范围", f"{name}{exc.message()}", field=field) from None
+
+
+Day = Annotated[date, AfterValidator(supported_day),
+                Field(description=f"日期（{FIRST_DAY} 至 {LAST_DAY}）",
+                      json_schema_extra={"formatMinimum": FIRST_DAY.isoformat(),
+                                         "formatMaximum": LAST_DAY.isoformat()})]
+"""The one date type of every input — API bodies and query parameters, the pages' forms: a date of the
+procedure within the years the rule sets know, so no calendar arithmetic overflows."""
 
 
 def fen(value: str | None, field: str) -> int | None:

@@ -8,6 +8,7 @@ Password hashing is argon2-cffi's ``PasswordHasher`` (the maintained reference b
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -101,27 +102,67 @@ class SignIn:
     expires_at: datetime
 
 
+REFUSED = "用户名或密码错误"
+"""The one answer to every refused sign-in — unknown name, wrong password, inactive or locked account —
+so that the answer does not tell which (the action log keeps the true reason for auditors)."""
+
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made with the current :data:`HASHER` (its own cost), verified
+    against for an unknown name or a locked account so that each refusal costs one full verification."""
+    key = id(HASHER)
+    if key not in _dummy:
+        _dummy[key] = HASHER.hash(secrets.token_urlsafe(16))
+    return _dummy[key]
+
+
+def _verifies(stored: str, password: str) -> bool:
+    try:
+        return bool(HASHER.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class SignInRefused(NotAuthenticated):
+    """A refused sign-in: the user is told :data:`REFUSED`; ``reason`` (``unknown``, ``inactive``,
+    ``wrong-password``, ``locked``, ``now-locked``) and ``locked_until`` go to the action log only."""
+
+    def __init__(self, reason: str, locked_until: datetime | None = None) -> None:
+        super().__init__(REFUSED)
+        self.reason = reason
+        self.locked_until = locked_until
+
+    def log_detail(self) -> dict[str, str]:
+        detail = {"message": self.message, "reason": self.reason}
+        if self.locked_until is not None:
+            detail["locked_until"] = self.locked_until.isoformat()
+        return detail
+
+
 def sign_in(session: Session, username: str, password: str, *, kind: str = "web") -> SignIn:
     """Check the password; on success open a session (``web``) or issue a bearer token (``api``).
 
     After ``MAX_FAILURES`` wrong passwords in a row the account is locked for ``LOCKOUT``; a locked
-    account is refused even with the right password, and the refusal says until when."""
+    account is refused even with the right password. Every refusal is the same :class:`SignInRefused`
+    after the same work (one Argon2 verification: against a dummy hash for an unknown name or a locked
+    account), so neither the message nor the time tells a wrong password from an unknown or locked
+    account."""
     user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
-    refused = NotAuthenticated("用户名或密码错误")
-    if user is None or not user.active:
-        HASHER.hash("timing-equaliser")  # the same work as a real check, so timing does not reveal names
-        raise refused
     moment = now()
+    if user is None or not user.active:
+        _verifies(_dummy_hash(), password)
+        raise SignInRefused("unknown" if user is None else "inactive")
     if user.locked_until is not None and _aware(user.locked_until) > moment:
-        raise NotAuthenticated(f"连续登录失败次数过多，账户已锁定至 {_aware(user.locked_until):%Y-%m-%d %H:%M} (UTC)")
-    try:
-        HASHER.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+        _verifies(_dummy_hash(), password)
+        raise SignInRefused("locked", _aware(user.locked_until))
+    if not _verifies(user.password_hash, password):
         failures = user.failed_logins + 1
         locked = moment + LOCKOUT if failures >= MAX_FAILURES else None
         session.execute(update(User).where(User.id == user.id)
                         .values(failed_logins=0 if locked else failures, locked_until=locked))
-        raise refused from None
+        raise SignInRefused("now-locked" if locked else "wrong-password", locked)
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if HASHER.check_needs_rehash(user.password_hash):
         values["password_hash"] = HASHER.hash(password)
@@ -133,6 +174,13 @@ def sign_in(session: Session, username: str, password: str, *, kind: str = "web"
                             created_at=moment, expires_at=expires))
     session.flush()
     return SignIn(principal_of(session, user), secret, csrf, expires)
+
+
+def csrf_matches(sent: object, expected: str) -> bool:
+    """The form's CSRF token against the session's, in constant time (no early exit at the first
+    differing character, so timing reveals nothing of the token)."""
+    return isinstance(sent, str) and bool(expected) and hmac.compare_digest(sent.encode("utf-8"),
+                                                                            expected.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -165,10 +213,10 @@ def login(factory: sessionmaker[Session], username: str, password: str, *, kind:
     with factory() as session:
         try:
             result = sign_in(session, username, password, kind=kind)
-        except NotAuthenticated as exc:
-            # keep the failure count sign_in wrote, and log the refusal for auditors
+        except SignInRefused as exc:
+            # keep the failure count sign_in wrote, and log the refusal, with its true reason, for auditors
             session.add(ActionRecord(at=now(), username=username[:64], role="", action="auth.login", target=kind,
-                                     outcome="refused", detail={"message": exc.message}))
+                                     outcome="refused", detail=exc.log_detail()))
             session.commit()
             raise
         session.add(ActionRecord(at=now(), username=result.principal.username, role=result.principal.role,

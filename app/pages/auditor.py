@@ -16,13 +16,14 @@ from sqlalchemy import func, select
 
 from app import actions as do
 from app import downloads
+from app import schemas as In
 from app.actions import Context
 from app.deps import PageContext, Paging
 from app.pages.common import render
 from app.permissions import MATRIX, allowed, authorize
 from app.results import Paged
 from ledger import accounts as A
-from ledger.errors import Invalid, NotFound
+from ledger.errors import NotFound
 from ledger.models import Claim, JournalEntry, Payer, Platform, Posting
 from reports.common import program_title
 from reports.reconciliation import Caps, find_exceptions
@@ -40,13 +41,8 @@ KIND_TITLES = {
 OUTCOME_TITLES = {"done": "已办理", "replayed": "重复提交（未重复办理）", "refused": "被拒绝", "forbidden": "无权限"}
 
 
-def _as_of(value: str | None) -> date:
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid("日期", f"{value!r} 不是日期（YYYY-MM-DD）", field="as_of") from None
+def _as_of(value: str | None, field: str = "as_of") -> date:
+    return In.parse_day(value, field) if value else date.today()
 
 
 def _xlsx(d: downloads.Download) -> Response:
@@ -160,8 +156,8 @@ def reconciliation_download(ctx: PageContext, as_of: Annotated[str | None, Query
 @router.get("/audit/trial-balance.xlsx")
 def trial_balance_download(ctx: PageContext, start: Annotated[str | None, Query(max_length=10)] = None,
                            end: Annotated[str | None, Query(max_length=10)] = None) -> Response:
-    until = _as_of(end)
-    since = _as_of(start) if start else date(until.year, 1, 1)
+    until = _as_of(end, "end")
+    since = _as_of(start, "start") if start else date(until.year, 1, 1)
     return _xlsx(downloads.trial_balance_workbook(ctx, since, until))
 
 

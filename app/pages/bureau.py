@@ -287,23 +287,15 @@ def _notices_page(request: Request, ctx: Context, *, page: int = 1, on: str = ""
     batches = []
     for n in past.items:
         claims: list[dict[str, Any]] = []
-        for number in n.claims:
-            try:
-                d = do.claim_detail(ctx, number)
-            except Forbidden:  # another jurisdiction's claim: a district user sees only that it is listed
-                claims.append({"number": number, "platform_name": "（其他区县）", "state": "", "approved": None,
-                               "objections": [], "hidden": True})
-                continue
+        for number in n.claims:  # only those the user may read (do.list_notices keeps to their scope)
+            d = do.claim_detail(ctx, number)
             claims.append({"number": number, "platform_name": d.platform_name, "state": d.state,
                            "approved": d.approved, "objections": d.objections})
         batches.append({"notice": n, "claim_rows": claims})
     preview = None
     if on:
         try:
-            preview = _notice_end(ctx, date.fromisoformat(on))
-        except ValueError:
-            error = {"status": 422, "field": "publication_date", "label": "公示发布日期", "rule": "输入格式",
-                     "message": "应为日期（年-月-日）"}
+            preview = _notice_end(ctx, In.parse_day(on, "publication_date"))
         except Refusal as exc:
             error = failure(exc)
     return render(request, "bureau_notices.html", status=error["status"] if error else 200, approved=approved,

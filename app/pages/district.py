@@ -9,8 +9,6 @@ shown next to the form; nothing is changed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 import threading
@@ -29,6 +27,7 @@ from app import downloads
 from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext, check_csrf
+from app.invoice_import import IMPORT_COLUMNS, IMPORT_FIELDS, MAX_IMPORT_BYTES, read_rows
 from app.pages import jobs
 from app.pages.common import back, percent, render
 from app.permissions import Forbidden, allowed, jurisdiction_filter
@@ -67,6 +66,7 @@ LABELS: dict[str, str] = {
     "approved_amount": "审定金额", "reason": "理由", "claims": "申请", "publication_date": "公示发布日期",
     "title": "公示标题", "filed": "异议提出日期", "objector": "异议人", "content": "异议内容", "upheld": "处理结论",
     "resolution": "处理意见", "payer": "出资方", "voucher_number": "拨付凭证号", "csrf": "表单令牌",
+    "as_of": "截至日期", "start": "开始日期", "end": "结束日期",
 }
 
 RULES: dict[str, str] = {
@@ -300,63 +300,7 @@ def annex3_batch(ctx: PageContext, jurisdiction: Annotated[str, Query(max_length
 
 # ---------------------------------------------------------------- invoice import
 
-IMPORT_COLUMNS = ("开票单位代码", "发票号码", "开票日期", "金额(不含税)", "税额")
-IMPORT_FIELDS = ("issuer_code", "number", "date", "net", "vat")
 BACKGROUND_ROWS = 300  # larger files are read by a background job with a progress bar
-MAX_IMPORT_ROWS = 2000
-MAX_IMPORT_BYTES = 5_000_000
-
-
-def _header_key(cell: Any) -> str:
-    return re.sub(r"\s+", "", str(cell or "")).replace("（", "(").replace("）", ")")
-
-
-def read_rows(filename: str, content: bytes) -> list[tuple[int, list[Any]]]:
-    """The data rows of an uploaded xlsx or CSV (with their row numbers), columns in IMPORT_COLUMNS order.
-
-    Raises :class:`ledger.errors.Invalid` for a file that is not a table with those columns."""
-    from ledger.errors import Invalid
-
-    name = filename.lower()
-    rows: list[list[Any]]
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:
-            raise Invalid("发票导入", "无法读取该 xlsx 文件", field="file") from None
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                decoded = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise Invalid("发票导入", "CSV 文件编码无法识别（请用 UTF-8 或 GBK）", field="file")
-        rows = [list(r) for r in csv.reader(io.StringIO(decoded))]
-    else:
-        raise Invalid("发票导入", "只接受 .xlsx 或 .csv 文件", field="file")
-    if not rows:
-        raise Invalid("发票导入", "文件是空的", field="file")
-    header = [_header_key(c) for c in rows[0]]
-    missing = [c for c in IMPORT_COLUMNS[:4] if _header_key(c) not in header]
-    if missing:
-        raise Invalid("发票导入：列名", f"缺少列：{'、'.join(missing)}（第 1 行应为列名：{'、'.join(IMPORT_COLUMNS)}）",
-                      field="file")
-    index = [header.index(_header_key(c)) if _header_key(c) in header else None for c in IMPORT_COLUMNS]
-    out = []
-    for n, row in enumerate(rows[1:], start=2):
-        cells = [row[i] if i is not None and i < len(row) else None for i in index]
-        if all(c is None or str(c).strip() == "" for c in cells):
-            continue
-        out.append((n, cells))
-    if len(out) > MAX_IMPORT_ROWS:
-        raise Invalid("发票导入", f"一次最多导入 {MAX_IMPORT_ROWS} 行，文件有 {len(out)} 行", field="file")
-    return out
 
 
 def _cell_text(v: Any) -> str:
@@ -548,12 +492,8 @@ def claim_import(request: Request, ctx: PageContext, form: Form) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return claim_form_page(request, ctx, f, error={"status": 422, "field": "file", "label": "导入文件",
                                                        "rule": "发票导入", "message": "请选择要导入的 xlsx 或 CSV 文件"})
-    content = upload.file.read(MAX_IMPORT_BYTES + 1)
+    content = upload.file.read(MAX_IMPORT_BYTES + 1)  # never more than the limit, whatever was sent
     try:
-        if len(content) > MAX_IMPORT_BYTES:
-            from ledger.errors import Invalid
-
-            raise Invalid("发票导入", f"文件超过 {MAX_IMPORT_BYTES // 1_000_000} MB", field="file")
         rows = read_rows(upload.filename, content)
     except Refusal as exc:
         return claim_form_page(request, ctx, f, error=failure(exc))

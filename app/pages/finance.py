@@ -63,12 +63,7 @@ def _programs() -> list[tuple[str, str]]:
 
 
 def _on(value: str | None, today: date) -> date:
-    if not value:
-        return today
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid("日期", f"{value!r} 不是日期（YYYY-MM-DD）", field="as_of") from None
+    return In.parse_day(value, "as_of") if value else today
 
 
 # ---------------------------------------------------------------- reads for the pages
@@ -144,14 +139,14 @@ def issue_page(request: Request, ctx: PageContext,
 
 @router.post("/finance/issue/{number}", dependencies=[Depends(check_csrf)])
 def issue_one(ctx: PageContext, number: str, document_number: Annotated[str, Form(max_length=100)],
-              on: Annotated[date, Form()], key: Annotated[str, Form(max_length=64)] = "") -> Response:
+              on: Annotated[In.Day, Form()], key: Annotated[str, Form(max_length=64)] = "") -> Response:
     do.issue_funds(ctx, number, In.FundIssueIn(document_number=document_number, on=on), key=key or None)
     return back("/finance/issue", f"已下达资金：{number}（{document_number}）")
 
 
 @router.post("/finance/issue", dependencies=[Depends(check_csrf)])
 def issue_batch(ctx: PageContext, document_number: Annotated[str, Form(max_length=100)],
-                on: Annotated[date, Form()], numbers: Annotated[list[str] | None, Form()] = None,
+                on: Annotated[In.Day, Form()], numbers: Annotated[list[str] | None, Form()] = None,
                 key: Annotated[str, Form(max_length=64)] = "") -> Response:
     """One fund issue document for the ticked claims; each claim is issued in its own transaction."""
     chosen = [n for n in (numbers or []) if n]
@@ -189,7 +184,7 @@ def queue_page(request: Request, ctx: PageContext,
 
 @router.post("/finance/pay/{number}", dependencies=[Depends(check_csrf)])
 def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length=40)],
-            voucher_number: Annotated[str, Form(max_length=100)], on: Annotated[date, Form()],
+            voucher_number: Annotated[str, Form(max_length=100)], on: Annotated[In.Day, Form()],
             amount: Annotated[str, Form(max_length=20)], key: Annotated[str, Form(max_length=64)] = "") -> Response:
     body = In.PaymentIn(payer=payer, voucher_number=voucher_number, on=on, amount=amount.replace(",", "").strip())
     out = do.pay(ctx, number, body, key=key or None)
@@ -199,7 +194,7 @@ def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length
 
 @router.post("/finance/budgets", dependencies=[Depends(check_csrf)])
 def appropriate(ctx: PageContext, fiscal_year: Annotated[int, Form()], program: Annotated[str, Form(max_length=40)],
-                amount: Annotated[str, Form(max_length=20)], on: Annotated[date, Form()],
+                amount: Annotated[str, Form(max_length=20)], on: Annotated[In.Day, Form()],
                 document_number: Annotated[str, Form(max_length=100)] = "",
                 key: Annotated[str, Form(max_length=64)] = "") -> Response:
     if not ctx.who.payer:

@@ -107,14 +107,15 @@ def test_sign_in_csrf_jurisdiction_and_the_district_pages(service: Service) -> N
     with service.db.sessions() as s:
         assert s.execute(select(func.count()).select_from(Platform)).scalar_one() == 2
 
-    # a district user cannot open another jurisdiction's platform
+    # to a district user another jurisdiction's platform does not exist (the answer a made-up code gets)
     other = signed_in(service, "haining-econ")
     r = other.get("/platforms/P1")
-    assert r.status_code == 403 and "本辖区" in r.text
+    assert r.status_code == 404 and "没有编号为 P1 的平台" in r.text and "330402" not in r.text
+    assert r.text == other.get("/platforms/P1-NONE").text.replace("P1-NONE", "P1")
     assert "嘉兴市新材料中试平台" not in other.get("/platforms").text
-    assert other.get("/claims/new?platform=P1").status_code == 403
+    assert other.get("/claims/new?platform=P1").status_code == 404
     csrf = csrf_of(other)
-    assert other.post("/claims/preview", data=claim_form(csrf)).status_code == 403
+    assert other.post("/claims/preview", data=claim_form(csrf)).status_code == 404
     assert claims_count(service) == 0
 
 

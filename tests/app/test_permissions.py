@@ -2,8 +2,12 @@
 own/other jurisdiction (× own/other payer for the payer-scoped actions).
 
 The expectation is computed from :data:`app.permissions.MATRIX` (roles and scope), not from the code
-under test. A refusal must be 403 naming the matrix rule and must leave everything as it was: every
-table's row count (journal included), every claim's state, every budget. An allowed call must not be
+under test. A refusal must leave everything as it was: every table's row count (journal included),
+every claim's state, every budget. A role the matrix does not list, a jurisdiction named in the request
+or another payer is refused 403 naming the matrix rule; another jurisdiction's object named by its
+number or id is, to a district user, not found — 404, byte for byte the answer for a made-up number
+(so a refusal confirms no guess and names no jurisdiction). Each refusal of a call naming an object is
+compared with the same call on a made-up one: the same status and body. An allowed call must not be
 403: it reaches the business logic, which may still refuse (409/422) — e.g. a second allowed user
 finding the claim already moved on. Claims are prepared in the state each route needs directly
 through ``ledger.services``, once per engine, and the whole walk shares that database.
@@ -12,6 +16,7 @@ through ``ledger.services``, once per engine, and the whole walk shares that dat
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -106,6 +111,25 @@ def test_every_route_is_in_the_walk() -> None:
     # and every read action of the matrix too
     reads = {a for a, rule in MATRIX.items() if not rule.writes} - {"rules.read"}  # rules: pages only
     assert reads <= {a for a in [*ROUTES.values(), *READ_ROUTES.values()] if a}
+
+
+def refusal(username: str, action: str, *, jurisdiction: str | None, payer: str | None, ident: str | None) -> int:
+    """The status a refused call gets: 403 when the role may not take the action, or the payer the
+    request names (not a payment's or recovery's own, found with it) is not the user's; else 404 for
+    another jurisdiction's object named by number or id (``ident``); else 403."""
+    role, home = USERS[username]
+    if role not in MATRIX[action].roles:
+        return 403
+    request_payer = payer is not None and not (ident or "").isdigit()
+    if request_payer and not expected(username, action, jurisdiction=None, payer=payer):
+        return 403
+    if ident is not None and role in DISTRICT_ROLES and jurisdiction != home:
+        return 404
+    return 403
+
+
+FAKE_ID = "NOPE-0001"
+FAKE_NUMBER = 2_000_000_000
 
 
 def expected(username: str, action: str, *, jurisdiction: str | None, payer: str | None) -> bool:
@@ -222,17 +246,34 @@ class Case:
     payer: str | None
     path: str
     body: Callable[[], dict[str, Any]]
+    ident: str | None = None  # the object's number, code or id, as the path or body names it
+
+    def made_up(self) -> tuple[str, Callable[[], dict[str, Any]]]:
+        """The same call on an object that does not exist."""
+        assert self.ident is not None
+        if self.ident.isdigit():
+            return self.path.replace(f"/{self.ident}/", f"/{FAKE_NUMBER}/"), self.body
+        return (self.path.replace(self.ident, FAKE_ID),
+                lambda: json.loads(json.dumps(self.body()).replace(self.ident or "", FAKE_ID)))
+
+
+def same_answer(r: Any, fake: Any, case: Case) -> None:
+    """A refusal of an object and of a made-up one: one status, one body (the identifier aside)."""
+    assert case.ident is not None
+    made_up = FAKE_NUMBER if case.ident.isdigit() else FAKE_ID
+    assert fake.status_code == r.status_code, (case.path, r.text, fake.text)
+    assert fake.text.replace(str(made_up), case.ident) == r.text, (case.path, r.text, fake.text)
 
 
 def cases(w: World) -> list[Case]:
     out: list[Case] = []
 
     def add(route: str, j: str | None, path: str, body: Callable[[], dict[str, Any]],
-            payer: str | None = None) -> None:
+            payer: str | None = None, ident: str | int | None = None) -> None:
         key = ("POST", V1 + route)
         action = ROUTES[key]
         assert action is not None
-        out.append(Case(key, action, j, payer, path, body))
+        out.append(Case(key, action, j, payer, path, body, None if ident is None else str(ident)))
 
     def claim_body(j: str, year: int = 2024) -> dict[str, Any]:
         return {"platform": w.platform[j], "program": "equipment-subsidy", "application_date": "2026-03-02",
@@ -243,40 +284,45 @@ def cases(w: World) -> list[Case]:
         c = w.claims
         add("/platforms", j, "/platforms",
             lambda j=j: {"code": f"NEW{next(_seq)}", "name": "新平台", "jurisdiction": j})
-        add("/platforms/{code}/events", j, f"/platforms/{w.platform[j]}/events",
-            lambda: {"kind": "evaluation", "on": "2026-01-20", "year": 2025, "grade": "良好", "scheme": "jiaxing"})
+        p = w.platform[j]
+        add("/platforms/{code}/events", j, f"/platforms/{p}/events",
+            lambda: {"kind": "evaluation", "on": "2026-01-20", "year": 2025, "grade": "良好", "scheme": "jiaxing"},
+            ident=p)
         # previews first: they write nothing, and the platform has no claim yet
-        add("/claims/preview", j, "/claims/preview", lambda j=j: claim_body(j))
-        add("/calculations", j, "/calculations", lambda j=j: {"claim": claim_body(j)})
-        add("/claims", j, "/claims", lambda j=j: claim_body(j))
+        add("/claims/preview", j, "/claims/preview", lambda j=j: claim_body(j), ident=p)
+        add("/calculations", j, "/calculations", lambda j=j: {"claim": claim_body(j)}, ident=p)
+        add("/claims", j, "/claims", lambda j=j: claim_body(j), ident=p)
         add("/claims/{number}/reviews#economic", j, f"/claims/{c[('review-economic', j)]}/reviews",
-            lambda: {"department": "economic", "approve": True, "opinion": "同意", "on": "2026-03-04"})
+            lambda: {"department": "economic", "approve": True, "opinion": "同意", "on": "2026-03-04"},
+            ident=c[("review-economic", j)])
         add("/claims/{number}/reviews#finance", j, f"/claims/{c[('review-finance', j)]}/reviews",
-            lambda: {"department": "finance", "approve": True, "opinion": "同意", "on": "2026-03-05"})
+            lambda: {"department": "finance", "approve": True, "opinion": "同意", "on": "2026-03-05"},
+            ident=c[("review-finance", j)])
         add("/claims/{number}/audit", j, f"/claims/{c[('audit', j)]}/audit",
-            lambda: {"firm": "所", "report_number": "R", "on": "2026-03-20"})
+            lambda: {"firm": "所", "report_number": "R", "on": "2026-03-20"}, ident=c[("audit", j)])
         add("/claims/{number}/approval", j, f"/claims/{c[('approve', j)]}/approval",
-            lambda: {"meeting_date": "2026-03-25", "minutes_number": "m"})
+            lambda: {"meeting_date": "2026-03-25", "minutes_number": "m"}, ident=c[("approve", j)])
         add("/notices", j, "/notices",
             lambda n=c[("notice", j)]: {"claims": [n], "publication_date": "2026-04-01", "title": "公示"})
         add("/claims/{number}/objections", j, f"/claims/{c[('objection', j)]}/objections",
-            lambda: {"filed": "2026-04-03", "content": "异议"})
+            lambda: {"filed": "2026-04-03", "content": "异议"}, ident=c[("objection", j)])
         add("/objections/{objection_id}/resolution", j, f"/objections/{w.objection[j]}/resolution",
-            lambda: {"upheld": False, "on": "2026-04-08", "resolution": "不成立"})
+            lambda: {"upheld": False, "on": "2026-04-08", "resolution": "不成立"}, ident=w.objection[j])
         add("/claims/{number}/fund-issue", j, f"/claims/{c[('fund-issue', j)]}/fund-issue",
-            lambda: {"document_number": "下达", "on": "2026-04-10"})
+            lambda: {"document_number": "下达", "on": "2026-04-10"}, ident=c[("fund-issue", j)])
         add("/claims/{number}/recoveries", j, f"/claims/{c[('recover', j)]}/recoveries",
-            lambda j=j: {"payer": PAYERS_OF[j][-1], "amount": "1000.00", "on": "2026-05-02", "reason": "虚假"})
+            lambda j=j: {"payer": PAYERS_OF[j][-1], "amount": "1000.00", "on": "2026-05-02", "reason": "虚假"},
+            ident=c[("recover", j)])
         # payer-scoped: every payer of the claim's jurisdiction, and a payer not in it
         for payer in (CITY_PAYER, NANHU, HAINING):
             add("/claims/{number}/payments", j, f"/claims/{c[('pay', j)]}/payments",
                 lambda payer=payer: {"payer": payer, "voucher_number": f"P{next(_seq)}", "on": "2026-04-16",
-                                     "amount": "1000.00"}, payer=payer)
+                                     "amount": "1000.00"}, payer=payer, ident=c[("pay", j)])
         for payer in PAYERS_OF[j]:
             add("/payments/{payment_id}/reversal", j, f"/payments/{w.payment[(j, payer)]}/reversal",
-                lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer)
+                lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer, ident=w.payment[(j, payer)])
             add("/recoveries/{recovery_id}/receipts", j, f"/recoveries/{w.recovery[(j, payer)]}/receipts",
-                lambda: {"amount": "100.00", "on": "2026-05-10"}, payer=payer)
+                lambda: {"amount": "100.00", "on": "2026-05-10"}, payer=payer, ident=w.recovery[(j, payer)])
     for payer in (CITY_PAYER, NANHU, HAINING):
         add("/budgets", None, "/budgets",
             lambda payer=payer: {"payer": payer, "fiscal_year": 2027, "program": "equipment-subsidy",
@@ -291,7 +337,7 @@ def test_permission_matrix_walk(service: Service) -> None:
     world = prepare(service)
     clients = {u: service.api(u) for u in USERS}
     walked: set[tuple[str, str]] = set()
-    refused = allowed = succeeded = logged = 0
+    refused = allowed = succeeded = logged = hidden = 0
     business: list[str] = []  # allowed calls the business rules refused (the object had moved on)
     for case in cases(world):
         walked.add(case.route)
@@ -315,13 +361,31 @@ def test_permission_matrix_walk(service: Service) -> None:
             else:
                 refused += 1
                 logged += MATRIX[case.action].writes
-                assert r.status_code == 403, f"{where}: expected 403, got {r.status_code} {r.text}"
-                assert r.json()["error"]["rule"] == f"权限矩阵 {case.action}", where
+                status = refusal(user, case.action, jurisdiction=case.jurisdiction, payer=case.payer,
+                                 ident=case.ident)
+                assert r.status_code == status, f"{where}: expected {status}, got {r.status_code} {r.text}"
+                if status == 403:
+                    assert r.json()["error"]["rule"] == f"权限矩阵 {case.action}", where
+                else:
+                    hidden += 1
+                    assert r.json()["error"]["rule"] in ("claim", "platform", "objection", "payment", "recovery")
+                    for code in (NANHU, HAINING):  # (the walk's platform codes end in theirs)
+                        assert code not in r.text.replace(str(case.ident), ""), f"{where}: names {code}: {r.text}"
+                # the same answer as for an object that does not exist — except a payment's or recovery's
+                # own payer, which is known only once it is found (on the user's own claim, which they see)
+                record_payer = case.ident is not None and case.ident.isdigit() and case.payer is not None
+                if case.ident is not None and not (record_payer and status == 403
+                                                   and USERS[user][0] in MATRIX[case.action].roles):
+                    path, body = case.made_up()
+                    fake = clients[user].post(V1 + path, json=body(), headers={"Idempotency-Key": f"pm-{next(_seq)}"})
+                    logged += MATRIX[case.action].writes
+                    same_answer(r, fake, case)
                 assert counts(service) == before, f"{where}: a refused call changed something"
     assert walked == {k for k, v in ROUTES.items() if v}
     assert walk_reads(service, world, clients) > 100
     # the walk is not vacuous: each jurisdiction × route had refusals and real successes
     assert refused > 250 and allowed > 40 and succeeded > 30, (refused, allowed, succeeded, business)
+    assert hidden > 20, hidden  # another jurisdiction's objects, answered as not found
     report = service.api("auditor").get(f"{V1}/ledger/verify").json()
     assert report["ok"] is True
     # every write call, refused or not, is in the action log
@@ -330,9 +394,12 @@ def test_permission_matrix_walk(service: Service) -> None:
         assert log.scalar_one() == logged
 
 
-def read_cases(w: World) -> list[tuple[str, str, str | None, str | None, dict[str, Any] | None]]:
+ReadCase = tuple[str, str, str | None, str | None, dict[str, Any] | None]
+
+
+def read_cases(w: World) -> list[ReadCase]:
     """(route, path, jurisdiction, payer, query) for each read, on both jurisdictions' objects."""
-    out: list[tuple[str, str, str | None, str | None, dict[str, Any] | None]] = []
+    out: list[ReadCase] = []
     for j in (NANHU, HAINING):
         code, number = w.platform[j], w.claims[("pay", j)]
         out += [
@@ -371,7 +438,14 @@ def walk_reads(service: Service, w: World, clients: dict[str, Any]) -> int:
                 assert r.status_code != 403, f"{where}: refused though the matrix allows it: {r.text}"
             else:
                 refused += 1
-                assert r.status_code == 403, f"{where}: expected 403, got {r.status_code}"
-                assert r.json()["error"]["rule"] == f"权限矩阵 {action}", where
+                ident = next((x for x in (w.platform.get(j or ""), w.claims.get(("pay", j or "")))
+                              if x and x in path), None)
+                status = refusal(user, action, jurisdiction=j, payer=payer, ident=ident)
+                assert r.status_code == status, f"{where}: expected {status}, got {r.status_code}"
+                if status == 403:
+                    assert r.json()["error"]["rule"] == f"权限矩阵 {action}", where
+                if ident is not None:
+                    fake = clients[user].get(V1 + path.replace(ident, FAKE_ID), params=query)
+                    assert (fake.status_code, fake.text.replace(FAKE_ID, ident)) == (r.status_code, r.text), where
     assert walked == set(READ_ROUTES)
     return refused

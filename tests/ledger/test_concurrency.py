@@ -16,6 +16,7 @@ import pytest
 from ledger import services as S
 from ledger.errors import BudgetExceeded, CapExceeded, LedgerError
 from ledger.journal import verify
+from ledger.outcomes import Approved
 from ledger.queries import trial_balance
 from tests.ledger.world import run_to_audited, setup_world
 
@@ -58,8 +59,8 @@ def test_cap_holds_under_16_concurrent_approvals_for_one_platform(pg_db: Any) ->
                                   approved_fen=600_000_00, actor="bureau"))
         for n in numbers
     ])
-    winners = [r for r in results if isinstance(r, dict)]
-    losers = [r for r in results if not isinstance(r, dict)]
+    winners = [r for r in results if isinstance(r, Approved)]
+    losers = [r for r in results if not isinstance(r, Approved)]
     assert len(winners) == 8 and len(losers) == 8
     assert all(isinstance(r, CapExceeded) and "cap" in r.message for r in losers), losers
     with pg_db.sessions() as s:
@@ -83,8 +84,8 @@ def test_budget_holds_under_16_concurrent_approvals_for_one_payer(pg_db: Any) ->
                                   actor="bureau"))
         for n in numbers
     ])
-    winners = [r for r in results if isinstance(r, dict)]
-    losers = [r for r in results if not isinstance(r, dict)]
+    winners = [r for r in results if isinstance(r, Approved)]
+    losers = [r for r in results if not isinstance(r, Approved)]
     assert len(winners) == 6 and len(losers) == 10
     assert all(isinstance(r, BudgetExceeded) and r.details["payer"] == "330400" for r in losers), losers
     with pg_db.sessions() as s:

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import closing
 from typing import Any
 
@@ -100,7 +100,7 @@ def count_rows(archive: zipfile.ZipFile, name: str) -> int:
     return count
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+def _xlsx_rows(content: bytes) -> Generator[list[Any], None, None]:
     """The first worksheet's rows, streamed (gaps filled with blank rows, one at a time).
 
     Not ``load_workbook(read_only=True)``: that scans every sheet to its end at load when the sheet
@@ -127,8 +127,11 @@ def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
         if rows > MAX_SCANNED_ROWS:
             raise refuse(f"行数超过上限 {MAX_IMPORT_ROWS:,} 行：工作表有 {rows:,} 行（请分批导入）")
         with reader.archive.open(sheets[0].target) as src:
+            # apply_stylesheet sets these two on the workbook; openpyxl's stubs do not declare them
+            date_formats = wb._date_formats  # type: ignore[attr-defined]
+            timedelta_formats = wb._timedelta_formats  # type: ignore[attr-defined]
             parser = WorkSheetParser(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
-                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+                                     date_formats=date_formats, timedelta_formats=timedelta_formats)
             expected = 1
             for number, cells in parser.parse():
                 while expected < number:  # rows the sheet skips
@@ -157,7 +160,7 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
+def _csv_rows(content: bytes) -> Generator[list[Any], None, None]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             decoded = content.decode(encoding)

@@ -72,6 +72,7 @@ from reports.xlsx import (
     DATE_FORMAT,
     LEFT,
     YUAN_FORMAT,
+    Formula,
     fen_to_yuan,
     font,
     header_row,
@@ -612,14 +613,14 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
         if cap is not None and sums["committed"] > cap:
             cap_over.append(Exception_("超过累计上限", "", "", code, cap, sums["committed"],
                                        f"{program} 累计审定超过{level_words(level)}上限"))
-        formulas: list[str | None]
+        formulas: list[Formula | None]
         if pid is None or program is None:
             formulas = [None] * 7
         else:
-            formulas = [measure_formula(m, pieces, row) for m in MEASURES]
-            formulas.append(f'IF(G{row}="","",G{row}-N{row})')
+            formulas = [Formula(measure_formula(m, pieces, row)) for m in MEASURES]
+            formulas.append(Formula(f'IF(G{row}="","",G{row}-N{row})'))
             checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
-            formulas.append(f'IF(AND({checks}),"一致","不一致")')
+            formulas.append(Formula(f'IF(AND({checks}),"一致","不一致")'))
         summary.add([pid, code, name, juris.get(jur, jur), program, level_words(level),
                      fen_to_yuan(cap) if cap is not None else None,
                      *[fen_to_yuan(sums[m]) for m in MEASURES],
@@ -680,9 +681,10 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
 
     first, last = SUMMARY_HEADER_ROWS + 1, SUMMARY_HEADER_ROWS + totals.rows
     total_row = [None, "合计", f"{totals.rows}行", None, None, None, None,
-                 *[f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 *[Formula(f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0") for m in MEASURES],
                  None,
-                 *[f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 *[Formula(f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0")
+                   for m in MEASURES],
                  None, None]
     summary.stream_columns = summary.stream_columns[:7] + tuple(
         replace(c, kind="formula") for c in summary.stream_columns[7:])
@@ -730,9 +732,9 @@ def write(session: Session, out: str | Path, *, as_of: date | None = None, all_p
         r = 6 + k
         about.append([styled(about, MEASURE_LABEL[m]),
                       styled(about, fen_to_yuan(ledger_totals[m]), fmt=YUAN_FORMAT),
-                      styled(about, f"='对账表'!{VALUE_COL[m]}{last + 1}", fmt=YUAN_FORMAT),
-                      styled(about, "=" + _whole_formula(m, listing_sheets), fmt=YUAN_FORMAT),
-                      styled(about, f'=IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")', align=CENTER)])
+                      styled(about, Formula(f"'对账表'!{VALUE_COL[m]}{last + 1}"), fmt=YUAN_FORMAT),
+                      styled(about, Formula(_whole_formula(m, listing_sheets)), fmt=YUAN_FORMAT),
+                      styled(about, Formula(f'IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")'), align=CENTER)])
     about.append([])
     for line in DEFINITIONS:
         about.append([styled(about, line, border=None, align=LEFT)])

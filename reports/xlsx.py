@@ -576,7 +576,8 @@ class PlainSheet:
         for i, item in enumerate(row, 1):
             if isinstance(item, Cell):
                 cell = self.ws.cell(row=r, column=i)
-                cell._value, cell.data_type = item._value, item.data_type  # as put() left them
+                cell.value = item.value
+                cell.data_type = item.data_type  # as put() left it
                 cell._style = copy(item._style)
             elif item is not None:
                 put(self.ws.cell(row=r, column=i), item)

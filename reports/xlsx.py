@@ -40,7 +40,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -529,14 +529,13 @@ def _copy_package(source: Path, out: Path, streams: dict[str, StreamingWorksheet
     with ZipFile(source) as src:
         parts = {part: streams[name] for name, part in _sheet_parts(src).items() if name in streams}
         with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=level) as dst:
-            for info in src.infolist():
-                member = ZipInfo(info.filename, date_time=info.date_time)
-                member.compress_type = ZIP_DEFLATED
-                ws = parts.get(info.filename)
+            for info in src.infolist():  # members named, not ZipInfo: a ZipInfo would ignore the level
+                member = info.filename
+                ws = parts.get(member)
                 if ws is None:
-                    dst.writestr(member, src.read(info.filename))
+                    dst.writestr(member, src.read(member))
                     continue
-                xml = src.read(info.filename).decode("utf-8")  # small: the header rows only
+                xml = src.read(member).decode("utf-8")  # small: the header rows only
                 empty = re.search(r"<sheetData\s*/>", xml)
                 if empty:
                     head, tail = xml[:empty.start()] + "<sheetData>", "</sheetData>" + xml[empty.end():]

@@ -72,6 +72,7 @@ from reports.xlsx import (
     cn_date,
     exact_format,
     font,
+    put,
     save,
     wan_number,
 )
@@ -361,17 +362,17 @@ class _Styles:
 
     def put(self, ws: Worksheet, ref: str, value: object, *, align: Alignment = CENTER, size: float = BODY,
             bold: bool = False, fmt: str | None = None, name: str | None = None) -> None:
-        ws[ref].value = value
+        put(ws[ref], value)
         self.text[ref] = (font(size, bold=bold, name=name) if name else font(size, bold=bold), align, fmt)
 
     def apply(self, ws: Worksheet, outlines: Outlines) -> None:
         borders = {f"{get_column_letter(col)}{row}": border for (row, col), border in outlines.borders()}
-        first: dict[tuple[int, int, str | None, int], Any] = {}
+        first: dict[tuple[int, int, str | None, int, bool], Any] = {}
         for ref in dict.fromkeys([*self.text, *borders]):
             f, align, fmt = self.text.get(ref, (None, None, None))
             border = borders.get(ref)
-            key = (id(f), id(align), fmt, id(border))
             cell = ws[ref]
+            key = (id(f), id(align), fmt, id(border), cell.quotePrefix)  # put() sets quotePrefix
             if key in first:
                 cell._style = copy(first[key])
                 continue

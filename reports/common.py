@@ -27,6 +27,7 @@ from reports.xlsx import (
     ReportError,
     exact_format,
     font,
+    put,
     wan_number,
     yuan_number,
 )
@@ -122,24 +123,24 @@ class Table:
         """Title, subtitle lines and the heading row; returns the first data row."""
         last = get_column_letter(self.width)
         ws.merge_cells(f"A1:{last}1")
-        ws["A1"] = self.title
+        put(ws["A1"], self.title)
         ws["A1"].font = font(16, bold=True, name=TITLE_FONT)
         ws["A1"].alignment = CENTER
         ws.row_dimensions[1].height = 32
         row = 2
         for line in self.subtitle:
             ws.merge_cells(f"A{row}:{last}{row}")
-            ws[f"A{row}"] = line
+            put(ws[f"A{row}"], line)
             ws[f"A{row}"].font = font(11)
             ws[f"A{row}"].alignment = LEFT
             row += 1
         ws.merge_cells(f"A{row}:{last}{row}")
-        ws[f"A{row}"] = f"单位：{self.unit.label}"
+        put(ws[f"A{row}"], f"单位：{self.unit.label}")
         ws[f"A{row}"].font = font(11)
         ws[f"A{row}"].alignment = RIGHT
         row += 1
         for i, (heading, width, _) in enumerate(self.columns, 1):
-            cell = ws.cell(row=row, column=i, value=heading)
+            cell = put(ws.cell(row=row, column=i), heading)
             cell.font = font(11, bold=True)
             cell.alignment = CENTER
             cell.border = GRID
@@ -152,7 +153,7 @@ class Table:
 
     def put_row(self, ws: Worksheet, row: int, values: Sequence[Any], *, bold: bool = False) -> None:
         for i, ((_, _, kind), value) in enumerate(zip(self.columns, values, strict=True), 1):
-            cell = ws.cell(row=row, column=i, value=value)
+            cell = put(ws.cell(row=row, column=i), value)
             cell.font = font(11, bold=bold)
             cell.border = GRID
             if kind == "amount" and isinstance(value, Decimal):

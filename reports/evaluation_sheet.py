@@ -28,7 +28,19 @@ from calculators.evaluation import score_annex2, standing_of
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import RuleSet
 from ledger.models import Platform, PlatformEvent
-from reports.xlsx import CENTER, GRID, HEADER_FILL, LEFT, TITLE_FONT, ReportError, a4, font, save
+from reports.xlsx import (
+    CENTER,
+    GRID,
+    HEADER_FILL,
+    LEFT,
+    TITLE_FONT,
+    Formula,
+    ReportError,
+    a4,
+    font,
+    put,
+    save,
+)
 
 TITLE = "嘉兴市中试平台（培育）年度绩效评价表"
 # 附件2 三级指标, verbatim (line breaks of the print joined).
@@ -158,8 +170,7 @@ def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
 
 def _cell(ws: Any, ref: str, value: Any, *, bold: bool = False, align: Any = CENTER, fmt: str | None = None,
           size: float = 11, fill: Any = None) -> None:
-    c = ws[ref]
-    c.value = value
+    c = put(ws[ref], value)
     c.font = font(size, bold=bold)
     c.alignment = align
     c.border = GRID
@@ -186,7 +197,7 @@ def workbook(data: EvaluationSheet) -> Workbook:
     for col, width in zip("ABCDE", (14, 16, 8, 60, 10), strict=True):
         ws.column_dimensions[col].width = width
     ws.merge_cells("A1:E1")
-    ws["A1"] = TITLE
+    put(ws["A1"], TITLE)
     ws["A1"].font = font(16, bold=True, name=TITLE_FONT)
     ws["A1"].alignment = CENTER
     ws.row_dimensions[1].height = 34
@@ -197,7 +208,7 @@ def workbook(data: EvaluationSheet) -> Workbook:
     row = 2
     for text in info:
         ws.merge_cells(f"A{row}:E{row}")
-        ws[f"A{row}"] = text
+        put(ws[f"A{row}"], text)
         ws[f"A{row}"].font = font(11)
         ws[f"A{row}"].alignment = LEFT
         row += 1
@@ -237,7 +248,7 @@ def workbook(data: EvaluationSheet) -> Workbook:
         row += 1
     ws.merge_cells(f"A{row}:D{row}")
     _cell(ws, f"A{row}", "总分（公式核对）", align=CENTER)
-    _cell(ws, f"E{row}", f"=SUM(E{first_row}:E{last_indicator})+SUM(E{last_indicator + 1}:E{last_bonus})")
+    _cell(ws, f"E{row}", Formula(f"SUM(E{first_row}:E{last_indicator})+SUM(E{last_indicator + 1}:E{last_bonus})"))
     row += 1
     grade_lines = [("评价等级（按规则集计算）", data.computed_grade or "—"),
                    ("评价等级（评价记录）", data.recorded_grade or "—")]

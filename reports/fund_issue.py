@@ -23,7 +23,7 @@ from ledger import accounts as A
 from ledger.models import Approval, Claim, FundIssue, JournalEntry, Payer, Platform, Posting
 from ledger.queries import balance
 from reports.common import YUAN, Table, Unit, jurisdiction_names, program_title
-from reports.xlsx import ReportError, a4, font, save
+from reports.xlsx import ReportError, a4, font, put, save
 
 P = Posting.__table__
 E = JournalEntry.__table__
@@ -137,19 +137,18 @@ def workbook(data: FundIssueTable, unit: Unit = YUAN) -> Workbook:
     checks = [("下达金额", data.total("issued_fen"), data.ledger_issued_fen, "8103+8104"),
               ("已拨付", data.total("paid_fen"), data.ledger_paid_fen, "8104"),
               ("未拨付", data.total("outstanding_fen"), data.ledger_outstanding_fen, "8103")]
-    ws.cell(row=row, column=2, value="台账核对").font = font(11, bold=True)
+    put(ws.cell(row=row, column=2), "台账核对").font = font(11, bold=True)
     for col, heading in ((3, "科目"), (11, "本表合计"), (12, "台账余额"), (13, "结果")):
-        ws.cell(row=row, column=col, value=heading).font = font(11, bold=True)
+        put(ws.cell(row=row, column=col), heading).font = font(11, bold=True)
     row += 1
     for label, mine, ledger, accounts in checks:
-        ws.cell(row=row, column=2, value=label).font = font(11)
-        ws.cell(row=row, column=3, value=accounts).font = font(11)
+        put(ws.cell(row=row, column=2), label).font = font(11)
+        put(ws.cell(row=row, column=3), accounts).font = font(11)
         for col, fen in ((11, mine), (12, ledger)):
-            amount = unit.amount(fen)
-            cell = ws.cell(row=row, column=col, value=amount)
-            cell.number_format = unit.fmt(amount)
+            cell = put(ws.cell(row=row, column=col), unit.amount(fen))
+            cell.number_format = unit.fmt(cell.value)
             cell.font = font(11)
-        ws.cell(row=row, column=13, value="一致" if mine == ledger else "不一致").font = font(11, bold=mine != ledger)
+        put(ws.cell(row=row, column=13), "一致" if mine == ledger else "不一致").font = font(11, bold=mine != ledger)
         row += 1
     a4(ws, landscape=True)
     ws.print_area = f"A1:M{max(last_table_row, row)}"

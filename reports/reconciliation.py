@@ -71,6 +71,7 @@ from reports.xlsx import (
     DATE_FORMAT,
     LEFT,
     YUAN_FORMAT,
+    Formula,
     font,
     header_row,
     new_write_only,
@@ -742,14 +743,14 @@ class _SummaryRows:
         if cap is not None and sums["committed"] > cap:
             self.cap_over.append(Discrepancy("超过累计上限", "", "", code, cap, sums["committed"],
                                              f"{program} 累计审定超过{level_words(level)}上限"))
-        formulas: list[str | None]
+        formulas: list[Formula | None]
         if pid is None or program is None:
             formulas = [None] * 7
         else:
-            formulas = [measure_formula(m, pieces, row) for m in MEASURES]
-            formulas.append(f'IF(G{row}="","",G{row}-N{row})')
+            formulas = [Formula(measure_formula(m, pieces, row)) for m in MEASURES]
+            formulas.append(Formula(f'IF(G{row}="","",G{row}-N{row})'))
             checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
-            formulas.append(f'IF(AND({checks}),"一致","不一致")')
+            formulas.append(Formula(f'IF(AND({checks}),"一致","不一致")'))
         summary.add([pid, code, name, self.juris.get(jur, jur), program, level_words(level),
                      yuan_number(cap) if cap is not None else None,
                      *[yuan_number(sums[m]) for m in MEASURES],
@@ -823,9 +824,10 @@ def _write_postings(session: Session, book: _Sheets, rows: _SummaryRows, *, all_
 def _total_row(summary: Any, totals: Totals) -> None:
     first, last = SUMMARY_HEADER_ROWS + 1, SUMMARY_HEADER_ROWS + totals.rows
     total_row = [None, "合计", f"{totals.rows}行", None, None, None, None,
-                 *[f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 *[Formula(f"SUM({VALUE_COL[m]}{first}:{VALUE_COL[m]}{last})" if totals.rows else "0") for m in MEASURES],
                  None,
-                 *[f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0" for m in MEASURES],
+                 *[Formula(f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0")
+                   for m in MEASURES],
                  None, None]
     summary.stream_columns = summary.stream_columns[:7] + tuple(
         replace(c, kind="formula") for c in summary.stream_columns[7:])
@@ -881,9 +883,9 @@ def _write_about(session: Session, book: _Sheets, on: date, totals: Totals, exce
         r = 6 + k
         about.append([styled(about, MEASURE_LABEL[m]),
                       styled(about, yuan_number(ledger_totals[m]), fmt=YUAN_FORMAT),
-                      styled(about, f"='对账表'!{VALUE_COL[m]}{last + 1}", fmt=YUAN_FORMAT),
-                      styled(about, "=" + _whole_formula(m, listing_sheets), fmt=YUAN_FORMAT),
-                      styled(about, f'=IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")', align=CENTER)])
+                      styled(about, Formula(f"'对账表'!{VALUE_COL[m]}{last + 1}"), fmt=YUAN_FORMAT),
+                      styled(about, Formula(_whole_formula(m, listing_sheets)), fmt=YUAN_FORMAT),
+                      styled(about, Formula(f'IF(AND(B{r}=C{r},B{r}=D{r}),"一致","不一致")'), align=CENTER)])
     about.append([])
     for line in DEFINITIONS:
         about.append([styled(about, line, border=None, align=LEFT)])

@@ -26,7 +26,7 @@ from ledger import accounts as A
 from ledger.models import JournalEntry, Platform, Posting
 from ledger.queries import TrialBalanceRow, trial_balance
 from reports.common import YUAN, Table, jurisdiction_names, payer_names, payer_sort_key
-from reports.xlsx import ReportError, a4, save
+from reports.xlsx import ReportError, a4, put, save
 
 P = Posting.__table__
 E = JournalEntry.__table__
@@ -151,7 +151,7 @@ def workbook(data: TrialBalance, session: Session | None = None) -> Workbook:
         data.total("closing", v) == 0 for v in VIEW_WORDS)
     table.put_row(ws, row, ["", "平衡检查", "", None, None, None,
                             None], bold=True)
-    ws.cell(row=row, column=4, value="借贷相等、各类别余额为零" if balanced else "不平衡")
+    put(ws.cell(row=row, column=4), "借贷相等、各类别余额为零" if balanced else "不平衡")
     a4(ws)
     ws.print_area = f"A1:G{row}"
 

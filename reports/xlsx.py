@@ -1,5 +1,5 @@
-"""What every workbook of ``reports`` shares: exact amounts, fonts, borders, print settings, and a
-streaming worksheet for sheets whose rows grow with the journal.
+"""What every workbook of ``reports`` shares: exact amounts, fonts, borders, print settings, how a value
+goes into a cell, and a streaming worksheet for sheets whose rows grow with the journal.
 
 Amounts
     The ledger keeps integer fen. A report writes an amount as a ``Decimal`` built from the fen by a
@@ -9,11 +9,21 @@ Amounts
     (15 significant digits); :func:`check_digits` refuses an amount that would not survive that, which
     for fen means more than 10¹³ 元 — far above any amount of this ledger.
 
+Text is text, formulas are the report's own
+    Every report puts its values into cells through :func:`put` (or :func:`styled`, or a streamed row):
+    a string is always a string cell, shown as it was typed — openpyxl would otherwise make a string that
+    starts with ``=`` a live formula and ``#N/A`` an error — and one that begins like a formula (``= + - @``,
+    tab, their full-width forms) also gets Excel's quote-prefix style, so that editing the cell keeps it
+    text; the visible value has no apostrophe. The only way to write a formula is :class:`Formula`, which
+    the reports build from their own cell references, never from what a user typed. :func:`cell_text` is
+    the one normalisation of text on its way into a cell (line ends, characters XML cannot hold, length).
+
 Sheets that grow with the journal
-    :class:`StreamingWorksheet` is an openpyxl write-only worksheet whose rows are serialised by a
-    small, fast SpreadsheetML writer into a temporary file, and spliced into the worksheet part when
-    the workbook is saved. Memory stays flat however many rows are written; openpyxl still writes the
-    package, the styles, column widths, freeze panes, autofilter and print settings.
+    :class:`StreamingWorksheet` wraps an openpyxl write-only worksheet (public API: ``Workbook(write_only=True)``,
+    ``create_sheet``, ``append`` of ``WriteOnlyCell``): its header rows, column widths, freeze panes and the
+    package are openpyxl's; its data rows are serialised by a small, fast SpreadsheetML writer into a
+    temporary file and spliced into the sheet's part of the package when :func:`save` copies it. Memory
+    stays flat however many rows are written.
 """
 
 from __future__ import annotations
@@ -21,7 +31,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date
@@ -29,12 +40,12 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -94,6 +105,69 @@ def decimal_text(d: Decimal | int) -> str:
 def cn_date(d: date | None) -> str:
     """``2026-03-04`` → ``2026年3月4日``; ``None`` → the blank form's ``年  月  日``."""
     return "年    月    日" if d is None else date_cn(d)
+
+
+# ---------------------------------------------------------------- cell values: text stays text
+
+MAX_CELL_CHARS = 32_767  # what a spreadsheet cell holds
+# What makes Excel, LibreOffice or WPS read typed text as a formula (OWASP "CSV injection"), and the
+# full-width forms a Chinese input method types.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula the report builds itself from its own cell references (without the leading ``=``):
+    ``Formula("SUM(H4:H9)")``. The one way a report writes a formula; a ``str`` is always text."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.text.startswith("="):
+            raise ValueError("a Formula is written without its leading '='")
+
+
+def cell_text(value: str) -> str:
+    """Text as a cell keeps it: line ends as LF (an XML reader turns a CR into LF anyway), the characters
+    XML 1.0 cannot hold dropped, at most :data:`MAX_CELL_CHARS` characters."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _NOT_XML.search(value) is not None:
+        value = _NOT_XML.sub("", value)
+    return value[:MAX_CELL_CHARS]
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would take ``text``, typed into a cell, for a formula."""
+    return text.startswith(FORMULA_LEADS)
+
+
+def put(cell: Any, value: Any) -> Any:
+    """Put ``value`` into ``cell`` (a worksheet's or a ``WriteOnlyCell``) and return the cell.
+
+    A ``str`` becomes a string cell (``t="inlineStr"``) holding :func:`cell_text` of it — never a formula or
+    an error value, whatever it starts with — with the quote-prefix style when it
+    :func:`looks_like_formula`; a :class:`Formula` becomes a formula; numbers, dates and ``None`` are set as
+    they are."""
+    if isinstance(value, str):
+        text = cell_text(value)
+        cell.value = text
+        cell.data_type = "s"  # openpyxl infers "f" for a leading "=" and "e" for "#N/A" and the like
+        if looks_like_formula(text):
+            cell.quotePrefix = True
+    elif isinstance(value, Formula):
+        cell.value = "=" + value.text
+    else:
+        cell.value = value
+    return cell
+
+
+def csv_field(value: object) -> str:
+    """A value for a CSV file a person may open in a spreadsheet: text that would be read as a formula
+    gets a leading ``'`` (OWASP's advice for CSV). The project writes no CSV today; this is the rule for one."""
+    text = "" if value is None else str(value)
+    return "'" + text if looks_like_formula(text) else text
 
 
 # ---------------------------------------------------------------- fonts and styles
@@ -190,14 +264,15 @@ def a4(ws: Any, *, landscape: bool = False, fit_width: int = 1, fit_height: int 
 
 
 def new_write_only() -> Workbook:
-    wb = Workbook(write_only=True)
-    return wb
+    """A write-only workbook (openpyxl's public streaming mode), for :func:`sheet_for` and :func:`styled`."""
+    return Workbook(write_only=True)
 
 
 def styled(ws: Any, value: Any, *, f: Font | None = None, fmt: str | None = None,
            align: Alignment | None = None, border: Border | None = GRID, fill: PatternFill | None = None) -> Any:
-    """A write-only cell with its style (write-only sheets take styles per cell)."""
-    cell = WriteOnlyCell(ws, value=value)
+    """A write-only cell holding ``value`` (through :func:`put`) with its style (write-only sheets take
+    styles per cell)."""
+    cell = put(WriteOnlyCell(ws), value)
     cell.font = f or font(11)
     if fmt:
         cell.number_format = fmt
@@ -220,37 +295,37 @@ def set_widths(ws: Any, widths: Sequence[float]) -> None:
 
 
 def save(wb: Workbook, out: str | Path, *, compresslevel: int | None = None) -> Path:
-    """Save ``wb`` to ``out`` (its folder created). ``compresslevel`` (zlib 1–9) is for the large streamed
-    workbooks: openpyxl always deflates at zlib's default level 6, which for the reconciliation's 170 MB of
-    sheet XML costs about 7 s against under 2 s at level 1, for a file about 30% larger."""
+    """Save ``wb`` to ``out`` (its folder created), splicing in the rows of its :class:`StreamingWorksheet`
+    sheets. ``compresslevel`` (zlib 1–9) is for the large streamed workbooks: openpyxl always deflates at
+    zlib's default level 6, which for the reconciliation's 170 MB of sheet XML costs about 7 s against
+    under 2 s at level 1, for a file about 30% larger."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if compresslevel is None:
+    streams = wb.__dict__.pop(_STREAMS, [])
+    if not streams and compresslevel is None:
         wb.save(path)
         return path
-    from datetime import UTC, datetime
-    from zipfile import ZIP_DEFLATED, ZipFile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    if wb.write_only and not wb.worksheets:
-        wb.create_sheet()
-    wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)  # as openpyxl's save does
-    ExcelWriter(wb, ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel)).save()
+    package = path.with_name(path.name + ".openpyxl")
+    try:
+        wb.save(package)  # openpyxl writes the package: parts, styles, header rows, widths, panes
+        _copy_package(package, path, {ws.title: ws for ws in streams}, compresslevel)
+    finally:
+        package.unlink(missing_ok=True)
+        for ws in streams:
+            ws.discard()
     return path
 
 
 # ---------------------------------------------------------------- streaming worksheet
 
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPECIAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f&<>]")
+_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f&<>\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(s: str) -> str:
-    """``s`` as XML element text: control characters XML cannot hold dropped, ``& < >`` escaped."""
-    if _SPECIAL.search(s) is None:  # the usual case: one scan
+    """``s`` as XML element text: :func:`cell_text`, then ``& < >`` escaped."""
+    if _SPECIAL.search(s) is None and len(s) <= MAX_CELL_CHARS:  # the usual case: one scan
         return s
-    s = _ILLEGAL.sub("", s)
+    s = cell_text(s)
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -259,33 +334,60 @@ class Col:
     """A column of a streamed sheet: its kind and, for numbers and dates, the style id of its format.
 
     kind: ``int`` (exact integer), ``dec`` (exact Decimal), ``text``, ``date`` (a serial day number
-    formatted as a date), ``formula`` (text without the leading ``=``).
+    formatted as a date), ``formula`` (a :class:`Formula`). ``quoted`` is the style id a text cell
+    gets when it :func:`looks_like_formula` (the column's style with the quote prefix).
     """
 
     kind: str
     style: int = 0
+    quoted: int = 0
 
 
 _EPOCH = date(1899, 12, 30)
+_STREAMS = "reports_streamed_sheets"  # the attribute of a workbook listing its streamed sheets until saved
 
 
-class StreamingWorksheet(WriteOnlyWorksheet):  # type: ignore[misc]
-    """A write-only worksheet for rows that grow with the journal.
+def _streams(wb: Workbook) -> list[StreamingWorksheet]:
+    found: list[StreamingWorksheet] = wb.__dict__.setdefault(_STREAMS, [])
+    return found
 
-    Header rows go through openpyxl's ``append`` (styled cells); data rows go through :meth:`add`,
-    serialised straight to SpreadsheetML in a temporary file and spliced into ``<sheetData>`` when
-    the workbook is saved. Memory does not grow with the number of rows.
+
+class StreamingWorksheet:
+    """A worksheet for rows that grow with the journal, over an openpyxl write-only worksheet.
+
+    Header rows go through :meth:`append` (openpyxl's ``append`` of styled ``WriteOnlyCell``); column
+    widths, freeze panes and the like are set on the openpyxl sheet (attributes not defined here are
+    its). Data rows go through :meth:`add`, serialised straight to SpreadsheetML in a temporary file with
+    the markup of each column prepared once, and spliced into ``<sheetData>`` after the header rows when
+    :func:`save` copies the package. Memory does not grow with the number of rows.
     """
 
-    def __init__(self, parent: Workbook, title: str) -> None:
-        super().__init__(parent, title)
-        self._letters: list[str] = []
-        self._plan: list[tuple[str, str, str, str, str]] = []
+    def __init__(self, wb: Workbook, title: str, columns: Sequence[tuple[str, str | None]]) -> None:
+        ws = wb.create_sheet(title)
+        object.__setattr__(self, "ws", ws)
+        self.title = ws.title
+        self._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+        self._plan: list[tuple[str, str, tuple[str, str, str, str], str]] = []
         self._columns: tuple[Col, ...] = ()
         fd, self._raw_path = tempfile.mkstemp(prefix="reports-rows.", suffix=".xml")
         self._raw = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._header_rows = 0
         self.rows_written = 0
+        self.stream_columns = tuple(Col(kind, style_id(ws, fmt) if fmt else 0,
+                                        style_id(ws, fmt or "General", quote=True) if kind == "text" else 0)
+                                    for kind, fmt in columns)
+        _streams(wb).append(self)
+        # the row file goes when the sheet does, saved or not (a report that failed half way)
+        object.__setattr__(self, "_cleanup", weakref.finalize(self, _remove, self._raw, self._raw_path))
+
+    def __getattr__(self, name: str) -> Any:  # column_dimensions, parent, … of the openpyxl sheet
+        return getattr(self.__dict__["ws"], name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("freeze_panes", "print_title_rows", "print_area"):
+            setattr(self.ws, name, value)
+        else:
+            object.__setattr__(self, name, value)
 
     @property
     def stream_columns(self) -> tuple[Col, ...]:
@@ -293,27 +395,31 @@ class StreamingWorksheet(WriteOnlyWorksheet):  # type: ignore[misc]
 
     @stream_columns.setter
     def stream_columns(self, columns: tuple[Col, ...]) -> None:
-        """The data rows' columns; each gets its markup prepared once: (kind, before the row number,
-        after it, after it when the text keeps leading or trailing spaces, after the value)."""
+        """The data rows' columns; each gets its markup prepared once: (kind, before the row number, after
+        it — plain, with leading or trailing spaces kept, quote-prefixed, both — and after the value)."""
         self._columns = tuple(columns)
         self._plan = []
         for col, letter in zip(self._columns, self._letters, strict=False):
             s = f' s="{col.style}"' if col.style else ""
+            q = f' s="{col.quoted}"' if col.quoted else s
             if col.kind == "formula":
-                mid = mid_space = f'"{s}><f>'
+                mids = (f'"{s}><f>',) * 4
                 end = "</f></c>"
             elif col.kind in ("int", "dec", "date"):
-                mid = mid_space = f'"{s}><v>'
+                mids = (f'"{s}><v>',) * 4
                 end = "</v></c>"
             else:
-                mid, mid_space = f'"{s} t="inlineStr"><is><t>', f'"{s} t="inlineStr"><is><t xml:space="preserve">'
+                plain, keep = '><is><t>', '><is><t xml:space="preserve">'
+                mids = (f'"{s} t="inlineStr"{plain}', f'"{s} t="inlineStr"{keep}',
+                        f'"{q} t="inlineStr"{plain}', f'"{q} t="inlineStr"{keep}')
                 end = "</t></is></c>"
-            self._plan.append((col.kind, f'<c r="{letter}', mid, mid_space, end))
+            self._plan.append((col.kind, f'<c r="{letter}', mids, end))
 
-    def append(self, row: Any) -> None:  # header rows, written by openpyxl
+    def append(self, row: Any) -> None:
+        """A header row (styled cells, see :func:`styled`), before any data row."""
         if self.rows_written:
             raise ValueError("header rows come before the streamed rows")
-        super().append(row)
+        self.ws.append(row)
         self._header_rows += 1
 
     @property
@@ -321,22 +427,30 @@ class StreamingWorksheet(WriteOnlyWorksheet):  # type: ignore[misc]
         return self._header_rows + self.rows_written + 1
 
     def add(self, values: Sequence[Any]) -> None:
-        """Append one data row; ``None`` leaves a cell empty."""
+        """Append one data row; ``None`` or ``""`` leaves a cell empty. A text column's value is always text
+        (:func:`cell_text`), a formula column's must be a :class:`Formula`."""
         r = str(self._header_rows + self.rows_written + 1)
         parts = ['<row r="', r, '">']
-        for (kind, start, mid, mid_space, end), v in zip(self._plan, values, strict=False):
+        for (kind, start, mids, end), v in zip(self._plan, values, strict=False):
             if v is None or v == "":
                 continue
+            mid = mids[0]
             if kind == "int":
                 text = str(v) if type(v) is int else str(int(v))
             elif kind == "dec":
                 text = decimal_text(v)
             elif kind == "date":
                 text = str((v - _EPOCH).days)
+            elif kind == "formula":
+                if type(v) is not Formula:
+                    raise TypeError(f"a formula column takes a Formula, not {type(v).__name__}")
+                text = _xml_text(v.text)
             else:
                 text = _xml_text(v if type(v) is str else str(v))
-                if kind != "formula" and (text[:1].isspace() or text[-1:].isspace()):
-                    mid = mid_space
+                if text[:1] in _QUOTE_LEADS:
+                    mid = mids[3] if text[:1].isspace() or text[-1:].isspace() else mids[2]
+                elif text[:1].isspace() or text[-1:].isspace():
+                    mid = mids[1]
             parts += (start, r, mid, text, end)
         parts.append("</row>")
         self._raw.write("".join(parts))
@@ -346,29 +460,28 @@ class StreamingWorksheet(WriteOnlyWorksheet):  # type: ignore[misc]
         for row in rows:
             self.add(row)
 
-    def close(self) -> None:
-        super().close()  # openpyxl writes the sheet part with the header rows and everything after them
+    def rows_xml(self) -> Iterator[str]:
+        """The data rows' markup, in pieces of about a megabyte (closes the row file)."""
         self._raw.close()
-        writer = self._writer
-        with open(writer.out, encoding="utf-8") as f:
-            xml = f.read()  # small: no data rows in it
-        empty = re.search(r"<sheetData\s*/>", xml)
-        if empty:
-            head, tail = xml[:empty.start()] + "<sheetData>", "</sheetData>" + xml[empty.end():]
-        else:
-            at = xml.index("</sheetData>")
-            head, tail = xml[:at], xml[at:]
-        with open(writer.out, "w", encoding="utf-8", newline="") as out, \
-                open(self._raw_path, encoding="utf-8") as raw:
-            out.write(head)
+        with open(self._raw_path, encoding="utf-8") as raw:
             while chunk := raw.read(1 << 20):
-                out.write(chunk)
-            out.write(tail)
-        os.remove(self._raw_path)
+                yield chunk
+
+    def discard(self) -> None:
+        self._cleanup()
+
+
+def _remove(raw: Any, path: str) -> None:
+    raw.close()
+    if os.path.exists(path):
+        os.remove(path)
+
+
+_QUOTE_LEADS = frozenset(lead for lead in FORMULA_LEADS if lead != "\r")  # a CR is LF by then
 
 
 def style_id(ws: Any, fmt: str, *, f: Font | None = None, align: Alignment | None = None,
-             border: Border | None = None) -> int:
+             border: Border | None = None, quote: bool = False) -> int:
     """Register a cell style in the workbook of ``ws`` and return its index, for :class:`Col`."""
     cell = WriteOnlyCell(ws, value=None)
     cell.number_format = fmt
@@ -377,16 +490,58 @@ def style_id(ws: Any, fmt: str, *, f: Font | None = None, align: Alignment | Non
         cell.alignment = align
     if border is not None:
         cell.border = border
+    if quote:
+        cell.quotePrefix = True
     return int(cell.style_id)
 
 
 def streaming_sheet(wb: Workbook, title: str, columns: Sequence[tuple[str, str | None]]) -> StreamingWorksheet:
     """A :class:`StreamingWorksheet` added to ``wb``; ``columns`` are (kind, number format or None)."""
-    ws = StreamingWorksheet(wb, title)
-    wb._add_sheet(ws)
-    ws._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
-    ws.stream_columns = tuple(Col(kind, style_id(ws, fmt) if fmt else 0) for kind, fmt in columns)
-    return ws
+    return StreamingWorksheet(wb, title, columns)
+
+
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _sheet_parts(package: ZipFile) -> dict[str, str]:
+    """Sheet name → its part in the package, from the workbook part and its relationships (ECMA-376)."""
+    from xml.etree import ElementTree as ET
+
+    rels = ET.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")}
+    parts = {}
+    for sheet in ET.fromstring(package.read("xl/workbook.xml")).iter(f"{{{_MAIN_NS}}}sheet"):
+        t = target[sheet.get(f"{{{_REL_NS}}}id")]
+        parts[sheet.get("name", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    return parts
+
+
+def _copy_package(source: Path, out: Path, streams: dict[str, StreamingWorksheet], level: int | None) -> None:
+    """Copy the package ``source`` to ``out``, member by member in order, each streamed sheet's rows
+    spliced into its part after the header rows."""
+    with ZipFile(source) as src:
+        parts = {part: streams[name] for name, part in _sheet_parts(src).items() if name in streams}
+        with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=level) as dst:
+            for info in src.infolist():  # members named, not ZipInfo: a ZipInfo would ignore the level
+                member = info.filename
+                ws = parts.get(member)
+                if ws is None:
+                    dst.writestr(member, src.read(member))
+                    continue
+                xml = src.read(member).decode("utf-8")  # small: the header rows only
+                empty = re.search(r"<sheetData\s*/>", xml)
+                if empty:
+                    head, tail = xml[:empty.start()] + "<sheetData>", "</sheetData>" + xml[empty.end():]
+                else:
+                    at = xml.index("</sheetData>")
+                    head, tail = xml[:at], xml[at:]
+                with dst.open(member, "w", force_zip64=True) as f:
+                    f.write(head.encode("utf-8"))
+                    for chunk in ws.rows_xml():
+                        f.write(chunk.encode("utf-8"))
+                    f.write(tail.encode("utf-8"))
 
 
 class PlainSheet:
@@ -414,10 +569,12 @@ class PlainSheet:
         r = self.next_row
         for i, item in enumerate(row, 1):
             if isinstance(item, Cell):
-                cell = self.ws.cell(row=r, column=i, value=item.value)
+                cell = self.ws.cell(row=r, column=i)
+                cell.value = item.value
+                cell.data_type = item.data_type  # as put() left it
                 cell._style = copy(item._style)
             elif item is not None:
-                self.ws.cell(row=r, column=i, value=item)
+                put(self.ws.cell(row=r, column=i), item)
         self._header_rows += 1
 
     @property
@@ -429,7 +586,9 @@ class PlainSheet:
         for i, (col, fmt, v) in enumerate(zip(self.stream_columns, self._formats, values, strict=False), 1):
             if v is None or v == "":
                 continue
-            cell = self.ws.cell(row=r, column=i, value=("=" + str(v)) if col.kind == "formula" else v)
+            if col.kind == "formula" and type(v) is not Formula:
+                raise TypeError(f"a formula column takes a Formula, not {type(v).__name__}")
+            cell = put(self.ws.cell(row=r, column=i), v)
             if fmt:
                 cell.number_format = fmt
         self.rows_written += 1

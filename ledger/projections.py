@@ -136,17 +136,23 @@ def _budgets(session: Session) -> Iterator[ProjectionMismatch]:
 
 # ---------------------------------------------------------------- claims and approvals
 
-def _entries_of_kind(session: Session, kind: str, accounts: Iterable[str], *extra: Any) -> Any:
+def _entries_of_kind(session: Session, kind: str, accounts: Iterable[str], *extra: Any) -> list[Any]:
     """Per entry of ``kind`` (in entry order): its claim and, per account (and ``extra`` keys), the sums
-    of its debits and of its credits to ``accounts``."""
+    of its debits and of its credits to ``accounts``.
+
+    Two reads instead of a join: the entries of that kind, and the postings to ``accounts`` summed per
+    entry from the account's index (a join of the two reads every posting of every entry of the kind)."""
+    ids = set(session.execute(select(E.c.id).where(E.c.kind == kind)).scalars())
+    if not ids:
+        return []
     pos = func.sum(case((P.c.amount_fen > 0, P.c.amount_fen)))
     neg = func.sum(case((P.c.amount_fen < 0, P.c.amount_fen)))
-    return session.execute(
-        select(E.c.id, E.c.claim_id, P.c.account_code, *extra, pos.label("debit"), neg.label("credit"))
-        .select_from(E.join(P, P.c.entry_id == E.c.id))
-        .where(E.c.kind == kind, P.c.account_code.in_(list(accounts)))
-        .group_by(E.c.id, E.c.claim_id, P.c.account_code, *extra)
-        .order_by(E.c.id))
+    rows = session.execute(
+        select(P.c.entry_id, P.c.claim_id, P.c.account_code, *extra, pos.label("debit"), neg.label("credit"))
+        .where(P.c.account_code.in_(list(accounts)))
+        .group_by(P.c.entry_id, P.c.claim_id, P.c.account_code, *extra)
+        .order_by(P.c.entry_id))
+    return [row for row in rows if row[0] in ids]
 
 
 @dataclass
@@ -240,7 +246,7 @@ def _audit_entries(session: Session) -> dict[int, list[int]]:
     """Per claim, in entry order: the 9004 debit of each ``audit`` entry (0 when the audit computed nothing)."""
     per_entry: dict[int, dict[int, int]] = defaultdict(dict)
     for entry, cid, account, debit, _credit in _entries_of_kind(
-            session, "audit", (A.MEMO_AUDITED, A.MEMO_DISTRICT_REVIEWED, A.MEMO_CONTRA)):
+            session, "audit", (A.MEMO_AUDITED, A.MEMO_DISTRICT_REVIEWED)):  # every audit entry credits 9003
         per_entry[cid].setdefault(entry, 0)
         if account == A.MEMO_AUDITED:
             per_entry[cid][entry] += int(debit or 0)
@@ -264,31 +270,25 @@ def _audits(session: Session, numbers: dict[int, str], posted: dict[int, list[in
 def _payments(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionMismatch]:
     """Each payment row against the 8104 postings of its entry (the ``pay`` claim event names both); then
     payment entries that no row points at."""
+    posted = {entry: (cid, payer, -int(credit or 0) - int(debit or 0)) for entry, cid, _acc, payer, debit, credit
+              in _entries_of_kind(session, "payment", (A.EXPENDED,), P.c.payer_code)}
     link = and_(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
                 ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
-    expended = (select(P.c.entry_id, P.c.payer_code, func.sum(P.c.amount_fen).label("total"))
-                .where(P.c.account_code == A.EXPENDED).group_by(P.c.entry_id, P.c.payer_code).subquery())
-    q = (select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.amount_fen,
-                ClaimEvent.entry_id, expended.c.total)
-         .select_from(Payment).outerjoin(ClaimEvent, link)
-         .outerjoin(expended, and_(expended.c.entry_id == ClaimEvent.entry_id,
-                                   expended.c.payer_code == Payment.payer_code))
-         .order_by(Payment.id))
     linked: set[int] = set()
-    for pid, cid, payer, voucher, amount, entry, total in session.execute(q):
+    for pid, cid, payer, voucher, amount, entry in session.execute(
+            select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.amount_fen,
+                   ClaimEvent.entry_id).select_from(Payment).outerjoin(ClaimEvent, link).order_by(Payment.id)):
+        journal = None
         if entry is not None:
             linked.add(entry)
-        journal = None if entry is None else -int(total or 0)
+            _cid, posted_payer, total = posted.get(entry, (cid, payer, 0))
+            journal = total if posted_payer == payer else 0
         yield from _differs("payments", pid, f"{numbers.get(cid, cid)} {payer} {voucher}", "amount_fen",
                             journal, int(amount))
-    for entry, cid, payer, total in session.execute(
-            select(E.c.id, E.c.claim_id, P.c.payer_code, func.sum(P.c.amount_fen))
-            .select_from(E.join(P, P.c.entry_id == E.c.id))
-            .where(E.c.kind == "payment", P.c.account_code == A.EXPENDED)
-            .group_by(E.c.id, E.c.claim_id, P.c.payer_code).order_by(E.c.id)):
+    for entry, (cid, payer, total) in sorted(posted.items()):
         if entry not in linked:
             yield from _differs("payments", None, f"{numbers.get(cid, cid)} {payer} 凭证{entry}", "amount_fen",
-                                -int(total), None)
+                                total, None)
 
 
 # ---------------------------------------------------------------- recoveries and their receipts
@@ -297,28 +297,22 @@ def _payments(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionM
 # in one pass, so that a receipt posted before the link to its row is still counted
 def _recoveries(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionMismatch]:
     ordered: dict[tuple[int, str], list[int]] = defaultdict(list)  # (claim, payer) → 1201 debit per entry
-    for _entry, cid, payer, total in session.execute(
-            select(E.c.id, E.c.claim_id, P.c.payer_code, func.sum(P.c.amount_fen))
-            .select_from(E.join(P, P.c.entry_id == E.c.id))
-            .where(E.c.kind == "recovery", P.c.account_code == A.RECOVERY_RECEIVABLE)
-            .group_by(E.c.id, E.c.claim_id, P.c.payer_code).order_by(E.c.id)):
-        ordered[(cid, payer)].append(int(total))
-    # receipts: −1201 per entry, and the recovery row its claim event names (None: posted before the link)
-    receipts = (select(E.c.id.label("entry"), E.c.claim_id, P.c.payer_code, func.sum(P.c.amount_fen).label("total"))
-                .select_from(E.join(P, P.c.entry_id == E.c.id))
-                .where(E.c.kind == "recovery-receipt", P.c.account_code == A.RECOVERY_RECEIVABLE)
-                .group_by(E.c.id, E.c.claim_id, P.c.payer_code).subquery())
-    links = select(ClaimEvent.entry_id, ClaimEvent.note).where(ClaimEvent.action == RECEIPT_ACTION).subquery()
+    for _entry, cid, _acc, payer, debit, credit in _entries_of_kind(
+            session, "recovery", (A.RECOVERY_RECEIVABLE,), P.c.payer_code):
+        ordered[(cid, payer)].append(int(debit or 0) + int(credit or 0))
+    # receipts: −1201 per entry, and the recovery row its claim event names (none: posted before the link)
+    links: dict[int | None, str] = {entry: note for entry, note in session.execute(
+        select(ClaimEvent.entry_id, ClaimEvent.note).where(ClaimEvent.action == RECEIPT_ACTION))}
     received: dict[int, int] = defaultdict(int)
     unlinked: dict[tuple[int, str], int] = defaultdict(int)
-    for _entry, cid, payer, total, text in session.execute(
-            select(receipts.c.entry, receipts.c.claim_id, receipts.c.payer_code, receipts.c.total, links.c.note)
-            .select_from(receipts.outerjoin(links, links.c.entry_id == receipts.c.entry))):
-        match = _RECEIPT_NOTE_RE.match(text or "")
+    for entry, cid, _acc, payer, debit, credit in _entries_of_kind(
+            session, "recovery-receipt", (A.RECOVERY_RECEIVABLE,), P.c.payer_code):
+        total = int(debit or 0) + int(credit or 0)
+        match = _RECEIPT_NOTE_RE.match(links.get(entry) or "")
         if match:
-            received[int(match.group(1))] -= int(total)
+            received[int(match.group(1))] -= total
         else:
-            unlinked[(cid, payer)] -= int(total)
+            unlinked[(cid, payer)] -= total
     rows: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for rec in session.execute(select(Recovery.id, Recovery.claim_id, Recovery.payer_code, Recovery.amount_fen,
                                       Recovery.received_fen).order_by(Recovery.id)):

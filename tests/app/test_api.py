@@ -42,12 +42,19 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert budgets[("330400", 2026, "equipment-subsidy")]["available"] == "3000000.00"
     assert budgets[("330402", 2026, "equipment-subsidy")]["available"] == "3000000.00"
 
-    # a preview writes nothing and computes on the filed invoices (2,000,000 net → 600,000)
+    # a preview writes nothing and computes on the filed invoices: 30% of one 100.00 invoice (细则 第四章（一）(1))
+    # = 30.00, split 50/50 between the city and 南湖区 (第五章), against the untouched 5,000,000 provincial cap
     before = journal_count(service)
     preview = post(service.api("nanhu-econ"), "/claims/preview",
                    {"platform": "P1", "program": "equipment-subsidy", "application_date": "2026-03-02",
                     "invoices": [{"issuer_code": "X", "number": "1", "date": "2024-01-01", "net": "100.00"}]}, 200)
-    assert preview["claim"] == "PREVIEW" or "payable" in str(preview)
+    assert (preview["claim"], preview["status"], preview["rule_set"]) == ("PREVIEW", "payable", "jiaxing-rules-2026")
+    assert (preview["gross"], preview["entitled"], preview["offset"], preview["payable"]) == (
+        "30.00", "30.00", "0.00", "30.00")
+    assert {s["payer"]: s["amount"] for s in preview["shares"]} == {"330400": "15.00", "330402": "15.00"}
+    assert (preview["cap"]["level"], preview["cap"]["limit"], preview["cap"]["headroom"]) == (
+        "provincial", "5000000.00", "5000000.00")
+    assert (preview["years"], preview["invoices"], preview["reasons"]) == ([2023, 2024, 2025], ["X:1"], [])
     assert journal_count(service) == before
 
     number = file_claim(service)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ledger import idempotency
 from ledger import services as S
-from ledger.errors import IdempotencyConflict
+from ledger.errors import IdempotencyConflict, Invalid
 from ledger.models import IdempotencyKey, JournalEntry
 from ledger.outcomes import Appropriated, ClaimComputed, ClaimState
 
@@ -59,7 +59,7 @@ def test_failed_request_does_not_burn_its_key(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
     request, work = _appropriate(-5)
-    with pytest.raises(Exception, match="more than 0"):
+    with pytest.raises(Invalid, match="more than 0"):
         idempotency.run(db.sessions, "appropriate", request, work, key="k-3")
     assert _entries(db) == 0
 

@@ -1,0 +1,177 @@
+"""Boundaries the scenario files do not reach: the days a rule set comes into force and after one has
+ended (which cap applies), a what-if on the payer split, and negative ``Money``.
+
+Expected values come from the documents (细则 第四章（一）(1): caps 500万 provincial, 1000万 national;
+第五章: 市辖区 50/50), not from the code under test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from moneyed import Money
+
+from calculators.caps import cap_on
+from calculators.engine import evaluate
+from calculators.errors import InputErrors
+from calculators.money import money_to_fen, parse_yuan
+from calculators.rulesets.bundled import rulebook
+from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook, RuleSet
+from calculators.scenario import Scenario, parse_scenario
+from calculators.split import payer_shares
+
+RULES = "jiaxing-rules-2026"
+PROVINCIAL_CAP = 5_000_000_00  # 500万元
+NATIONAL_CAP = 10_000_000_00  # 1000万元
+ENDS = date(2027, 6, 30)  # the last day of the (made-up) first rule set
+STARTS = ENDS + timedelta(days=1)  # the first day of its (made-up) successor
+LATER_CAP = 6_000_000_00  # the successor's provincial cap, 600万元, so the two can be told apart
+
+
+def _platform(level: str = "provincial", on: str = "2026-02-10") -> Scenario:
+    return parse_scenario(f"""
+platform: {{id: P, name: 平台, jurisdiction: "330402"}}
+recognitions: [{{level: {level}, date: {on}}}]
+""")
+
+
+def _with_value(rs: RuleSet, name: str, value: object) -> RuleSet:
+    old = rs.parameters[name]
+    dated = (DatedValue(rs.in_force_from, None, value, f"{old.values[-1].clause}（试验）"),)
+    return replace(rs, parameters={**rs.parameters, name: Parameter(old.name, old.kind, old.description, dated)})
+
+
+def _book(*, successor: bool) -> RuleBook:
+    """The bundled book with the 细则 ending on ``ENDS`` and, if ``successor``, a second rule set defining
+    the equipment subsidy from ``STARTS`` with a 600万 provincial cap."""
+    base = rulebook()
+    first = replace(base.rule_sets[RULES], in_force_to=ENDS)
+    sets: dict[str, RuleSet] = {**base.rule_sets, RULES: first}
+    if successor:
+        later = replace(first, id="later-rules", in_force_from=STARTS, in_force_to=None)
+        sets["later-rules"] = _with_value(later, "equipment.cap.provincial", LATER_CAP)
+    return replace(base, rule_sets=sets)
+
+
+def _cap(book: RuleBook, on: date, scenario: Scenario | None = None) -> tuple[str, int, str] | None:
+    found = cap_on(scenario or _platform(), book, "equipment-subsidy", on)
+    return None if found is None else (found.level, found.limit, found.rule_set)
+
+
+def test_the_cap_in_force_on_the_day_a_rule_set_comes_into_force_and_the_day_before() -> None:
+    book = _book(successor=True)
+    assert _cap(book, STARTS - timedelta(days=1)) == ("provincial", PROVINCIAL_CAP, RULES)
+    assert _cap(book, STARTS) == ("provincial", LATER_CAP, "later-rules")
+    assert _cap(book, STARTS + timedelta(days=1)) == ("provincial", LATER_CAP, "later-rules")
+
+
+def test_after_a_rule_set_has_ended_its_cap_still_answers() -> None:
+    """No successor: the last cap stands (the reconciliation checks old claims after the rules end)."""
+    book = _book(successor=False)
+    assert _cap(book, ENDS) == ("provincial", PROVINCIAL_CAP, RULES)
+    assert _cap(book, ENDS + timedelta(days=1)) == ("provincial", PROVINCIAL_CAP, RULES)
+    assert _cap(book, date(2031, 1, 1)) == ("provincial", PROVINCIAL_CAP, RULES)
+
+
+def test_before_any_rule_set_is_in_force_there_is_no_cap() -> None:
+    book = rulebook()
+    scenario = _platform(on="2025-06-01")
+    first_day = book.rule_sets[RULES].in_force_from
+    assert _cap(book, first_day - timedelta(days=1), scenario) is None
+    assert _cap(book, first_day, scenario) == ("provincial", PROVINCIAL_CAP, RULES)
+
+
+def test_the_cap_follows_the_level_held_on_the_day() -> None:
+    book = rulebook()
+    upgraded = parse_scenario("""
+platform: {id: P, name: 平台, jurisdiction: "330402"}
+recognitions: [{level: provincial, date: 2026-02-10}, {level: national, date: 2027-05-01}]
+""")
+    assert _cap(book, date(2026, 2, 9), upgraded) is None  # nothing held yet
+    assert _cap(book, date(2026, 2, 10), upgraded) == ("provincial", PROVINCIAL_CAP, RULES)
+    assert _cap(book, date(2027, 4, 30), upgraded) == ("provincial", PROVINCIAL_CAP, RULES)
+    assert _cap(book, date(2027, 5, 1), upgraded) == ("national", NATIONAL_CAP, RULES)
+    found = cap_on(upgraded, book, "equipment-subsidy", date(2027, 5, 1))
+    assert found is not None and found.program == "equipment-subsidy" and "第四章" in found.clause
+    assert cap_on(upgraded, book, "municipal-award", date(2027, 5, 1)) is None  # no level cap
+
+
+def test_a_what_if_cap_is_the_cap() -> None:
+    opts = Options(overrides={"equipment.cap.provincial": 123_00})
+    found = cap_on(_platform(), rulebook(), "equipment-subsidy", date(2026, 3, 1), opts)
+    assert found is not None and (found.limit, found.clause.endswith("（what-if）")) == (123_00, True)
+
+
+# ---------------------------------------------------------------- who pays
+
+SCHEMES_30_70 = {"city-50-local-50": {"city": Decimal("0.3"), "local": Decimal("0.7")},
+                 "local-100": {"local": Decimal("1")}}
+
+
+def _shares(amount: int, jurisdiction: str, options: Options, *, says: str = "") -> dict[str, int]:
+    """Each payer's share; the trace step must say ``says``."""
+    book = rulebook()
+    shares, step = payer_shares(amount, jurisdiction=jurisdiction, rule_set=book.rule_sets[RULES], book=book,
+                                on=date(2026, 3, 1), options=options)
+    assert sum(s.amount for s in shares) == amount
+    assert says in step.note, step.note
+    return {s.payer: s.amount for s in shares}
+
+
+def test_the_split_by_the_rules() -> None:
+    assert _shares(1_000_01, "330402", Options(), says="嘉兴市财政局50%：500.00元，南湖区财政局50%：500.01元"
+                   ) == {"330400": 500_00, "330402": 500_01}  # the city takes the floor, 南湖区 the rest
+    assert _shares(1_000_01, "330481", Options(), says="按local-100分担") == {"330481": 1_000_01}  # 海宁市 alone
+
+
+def test_a_what_if_on_the_split_schemes_changes_the_shares() -> None:
+    opts = Options(overrides={"payer_split.schemes": SCHEMES_30_70})
+    assert _shares(1_000_00, "330402", opts, says="30%：300.00元") == {"330400": 300_00, "330402": 700_00}
+
+
+def test_a_what_if_on_the_scheme_choice_and_the_remainder_party() -> None:
+    county_half = Options(overrides={"payer_split.county": "city-50-local-50"})
+    assert _shares(1_000_01, "330481", county_half) == {"330400": 500_00, "330481": 500_01}
+    city_rest = Options(overrides={"payer_split.remainder_party": "city"})
+    assert _shares(1_000_01, "330402", city_rest) == {"330400": 500_01, "330402": 500_00}
+
+
+def test_a_what_if_on_the_split_schemes_through_the_engine() -> None:
+    scenario = parse_scenario("""
+platform: {id: P, name: 平台, jurisdiction: "330402"}
+recognitions: [{level: provincial, date: 2026-02-10}]
+investments: [{year: 2025, amount: "1000000.00"}]
+claims: [{id: C, program: equipment-subsidy, application_date: 2026-03-15}]
+""")  # a scenario file's what_if takes scalars and lists; a table comes in as Options (the API's way)
+    (result,) = evaluate(scenario, rulebook(), Options(overrides={"payer_split.schemes": SCHEMES_30_70})).results
+    assert result.payable == 300_000_00  # 30% of 1,000,000
+    assert {s.payer: s.amount for s in result.shares} == {"330400": 90_000_00, "330402": 210_000_00}
+
+
+# ---------------------------------------------------------------- negative Money
+
+def test_negative_money_is_refused_naming_the_field() -> None:
+    with pytest.raises(InputErrors) as info:
+        money_to_fen(Money("-0.01", "CNY"), field="claims[0].recorded_amount")
+    (issue,) = info.value.issues
+    assert (issue.field, issue.rule) == ("claims[0].recorded_amount", "amounts are never negative")
+    with pytest.raises(InputErrors) as info:
+        money_to_fen(Money("-5", "CNY"))
+    assert info.value.issues[0].field == "amount"
+    with pytest.raises(InputErrors, match="negative"):
+        parse_yuan(Money("-1.00", "CNY"), field="x")
+
+
+def test_negative_money_when_allowed() -> None:
+    assert money_to_fen(Money("-12.34", "CNY"), allow_negative=True) == -1234
+    assert parse_yuan(Money("-12.34", "CNY"), field="x", allow_negative=True) == -1234
+    assert money_to_fen(Money("0", "CNY")) == 0
+
+
+def test_money_in_another_currency_is_refused_even_when_negative_is_allowed() -> None:
+    with pytest.raises(InputErrors) as info:
+        money_to_fen(Money("-1.00", "USD"), field="f", allow_negative=True)
+    assert (info.value.issues[0].field, "CNY" in info.value.issues[0].rule) == ("f", True)

@@ -31,6 +31,11 @@ STARTS = ENDS + timedelta(days=1)  # the first day of its (made-up) successor
 LATER_CAP = 6_000_000_00  # the successor's provincial cap, 600万元, so the two can be told apart
 
 
+def _recognitions(scenario: Scenario) -> list[tuple[str, date]]:
+    """What :func:`cap_on` needs of a platform: its (level, date recognised) pairs."""
+    return [(r.level, r.date) for r in scenario.recognitions]
+
+
 def _platform(level: str = "provincial", on: str = "2026-02-10") -> Scenario:
     return parse_scenario(f"""
 platform: {{id: P, name: 平台, jurisdiction: "330402"}}
@@ -57,7 +62,7 @@ def _book(*, successor: bool) -> RuleBook:
 
 
 def _cap(book: RuleBook, on: date, scenario: Scenario | None = None) -> tuple[str, int, str] | None:
-    found = cap_on(scenario or _platform(), book, "equipment-subsidy", on)
+    found = cap_on(_recognitions(scenario or _platform()), book, "equipment-subsidy", on)
     return None if found is None else (found.level, found.limit, found.rule_set)
 
 
@@ -94,14 +99,14 @@ recognitions: [{level: provincial, date: 2026-02-10}, {level: national, date: 20
     assert _cap(book, date(2026, 2, 10), upgraded) == ("provincial", PROVINCIAL_CAP, RULES)
     assert _cap(book, date(2027, 4, 30), upgraded) == ("provincial", PROVINCIAL_CAP, RULES)
     assert _cap(book, date(2027, 5, 1), upgraded) == ("national", NATIONAL_CAP, RULES)
-    found = cap_on(upgraded, book, "equipment-subsidy", date(2027, 5, 1))
+    found = cap_on(_recognitions(upgraded), book, "equipment-subsidy", date(2027, 5, 1))
     assert found is not None and found.program == "equipment-subsidy" and "第四章" in found.clause
-    assert cap_on(upgraded, book, "municipal-award", date(2027, 5, 1)) is None  # no level cap
+    assert cap_on(_recognitions(upgraded), book, "municipal-award", date(2027, 5, 1)) is None  # no level cap
 
 
 def test_a_what_if_cap_is_the_cap() -> None:
     opts = Options(overrides={"equipment.cap.provincial": 123_00})
-    found = cap_on(_platform(), rulebook(), "equipment-subsidy", date(2026, 3, 1), opts)
+    found = cap_on(_recognitions(_platform()), rulebook(), "equipment-subsidy", date(2026, 3, 1), opts)
     assert found is not None and (found.limit, found.clause.endswith("（what-if）")) == (123_00, True)
 
 

@@ -16,10 +16,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors
-from ledger.db import ensure_schema, make_engine, session_factory, transaction
+from ledger.db import (
+    SchemaNotCurrent,
+    ensure_schema,
+    insufficient_privilege,
+    make_engine,
+    session_factory,
+    transaction,
+)
 from ledger.privileges import separation_warning
 from ledger.services import sync_reference_data
 
@@ -34,10 +42,16 @@ def prepare_database(url: str | None = None) -> sessionmaker[Session]:
     engine = make_engine(url)
     ensure_schema(engine)
     factory = session_factory(engine)
-    with transaction(factory) as session:
-        sync_reference_data(session)  # writes nothing when ``ledger upgrade`` has already done it
-        if warning := separation_warning(session.connection()):
-            logging.getLogger("subsidy").warning(warning)
+    try:
+        with transaction(factory) as session:
+            sync_reference_data(session)  # writes nothing when ``ledger upgrade`` has already done it
+            if warning := separation_warning(session.connection()):
+                logging.getLogger("subsidy").warning(warning)
+    except ProgrammingError as exc:
+        if not insufficient_privilege(exc):
+            raise
+        raise SchemaNotCurrent(f"辖区与拨付单位与规则库不一致，角色 {engine.url.username} 无权更新：请以所有者身份运行 "
+                               "DATABASE_OWNER_URL=… DATABASE_URL=… subsidy ledger upgrade") from None
     return factory
 
 

@@ -95,6 +95,11 @@ def schema_revision(engine: Engine) -> tuple[set[str], set[str]]:
     return current, set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
+def insufficient_privilege(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a statement for want of a privilege (SQLSTATE 42501)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501"
+
+
 def ensure_schema(engine: Engine) -> None:
     """Bring the database to the latest migration (Alembic ``upgrade head``) when it is behind. Run on the
     owner's engine (or SQLite's file); the service's restricted role, which may not migrate, gets
@@ -111,7 +116,7 @@ def ensure_schema(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except ProgrammingError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+        if not insufficient_privilege(exc):
             raise
         raise SchemaNotCurrent(
             f"数据库结构版本为 {', '.join(sorted(current)) or '空'}，程序需要 {', '.join(sorted(head))}；"

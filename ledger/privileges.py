@@ -111,10 +111,12 @@ def apply_service_grants(conn: Connection, role: str, password: str | None = Non
                               "WHERE rolname = :r"), {"r": role}).mappings().one_or_none()
     pw = f" PASSWORD {_password_literal(conn, role, password)}" if password else ""
     if attrs is None:
-        conn.exec_driver_sql(f"CREATE ROLE {r} LOGIN NOINHERIT{pw}")
-    else:
-        wrong = [a[3:].upper() for a in DANGEROUS_ATTRIBUTES if attrs[a]]
-        conn.exec_driver_sql(f"ALTER ROLE {r} LOGIN NOINHERIT {' '.join('NO' + w for w in wrong)}{pw}")
+        conn.exec_driver_sql(f"CREATE ROLE {r} LOGIN{pw}")
+    else:  # altered only when something is to change (PostgreSQL 16 lets only its admins alter a role)
+        change = [f"NO{a[3:].upper()}" for a in DANGEROUS_ATTRIBUTES if attrs[a]]
+        change += [] if attrs["rolcanlogin"] else ["LOGIN"]
+        if change or pw:
+            conn.exec_driver_sql(f"ALTER ROLE {r} {' '.join(change)}{pw}")
     for (granted,) in conn.execute(text(
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
             "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :r"), {"r": role}):
@@ -189,7 +191,11 @@ def upgrade(owner: str, service: str) -> list[str]:
                                  f"（{owner_u.render_as_string()}）须指向同一数据库")
         role = service_u.username
         with engine.begin() as conn:
-            me = conn.execute(text("SELECT current_user")).scalar_one()
+            me, superuser = conn.execute(text("SELECT current_user, rolsuper FROM pg_roles "
+                                              "WHERE rolname = current_user")).one()
+        if superuser:
+            done.append(f"note: migrating as the superuser {me}; a dedicated owner role (not a superuser) "
+                        "that owns the database is enough")
         if not role or role == me:
             return [*done, f"one role ({me}) for the service and the migrations: no separation "
                            "(set DATABASE_OWNER_URL to the owner and DATABASE_URL to the service's role)"]

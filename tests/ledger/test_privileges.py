@@ -282,15 +282,29 @@ def test_the_ledger_upgrade_command_and_the_service_start_up(pg_db: LedgerDB, ro
     with caplog.at_level(logging.WARNING, logger="subsidy"):
         prepare_database(owner).kw["bind"].dispose()
     assert "最小权限" in caplog.text
-    # a schema behind the code: the service may not migrate it and says what to run
-    engine = make_engine(owner)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
-    finally:
-        engine.dispose()
-    with pytest.raises(SchemaNotCurrent, match="subsidy ledger upgrade"):
-        prepare_database(service)
+    # reference data out of line with the rule book, then a schema behind the code: the service may
+    # correct neither, and says what to run
+    for statement, message in (("UPDATE payers SET name = 'x'", "规则库"),
+                               ("UPDATE alembic_version SET version_num = '0003'", "程序需要")):
+        engine = make_engine(owner)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+        with pytest.raises(SchemaNotCurrent, match=f"{message}.*subsidy ledger upgrade"):
+            prepare_database(service)
+
+
+def test_sqlite_keeps_one_file_and_needs_no_owner_url(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from app.cli import cli
+
+    monkeypatch.delenv("DATABASE_OWNER_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    result = CliRunner().invoke(cli, ["ledger", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "SQLite: no roles" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == ["ledger.db"]
 
 
 # -- the service (API) under the restricted role ------------------------------------------------------

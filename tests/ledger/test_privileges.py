@@ -42,6 +42,25 @@ def test_every_table_has_an_explicit_grant() -> None:
         assert SERVICE_GRANTS[table] == APPEND, table
 
 
+@pytest.mark.postgres
+def test_the_migrated_schema_matches_the_grant_table(pg_db: LedgerDB) -> None:
+    """Every table the migrations make is listed, and every table they guard as append-only (a trigger
+    calling ledger_refuse_change) is granted no more than SELECT and INSERT."""
+    engine = make_engine(_owner(pg_db))
+    try:
+        with engine.connect() as conn:
+            tables = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+                         .scalars())
+            guarded = set(conn.execute(text(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'ledger_refuse_change'")).scalars())
+    finally:
+        engine.dispose()
+    assert tables == set(SERVICE_GRANTS)
+    assert guarded >= {"journal_entries", "postings", "claim_events", "action_log"}
+    assert {t: sorted(SERVICE_GRANTS[t]) for t in guarded if SERVICE_GRANTS[t] != APPEND} == {}
+
+
 # -- fixtures ---------------------------------------------------------------------------------------
 
 

@@ -243,9 +243,18 @@ def ledger_trial_balance(as_of: Annotated[str | None, typer.Option(help="YYYY-MM
 
 @ledger_cli.command("upgrade")
 def ledger_upgrade() -> None:
-    """Create or migrate the database at DATABASE_URL (default: var/subsidy.db) to the latest schema."""
-    _sessions()
-    typer.echo("schema at head")
+    """Migrate the database to the latest schema as its owner (DATABASE_OWNER_URL, else DATABASE_URL;
+    default var/subsidy.db), then on PostgreSQL create or update the service's role (the user of
+    DATABASE_URL) with exactly the privileges in ledger/privileges.py. Safe to run again."""
+    from ledger.db import SchemaNotCurrent, database_url, owner_url
+    from ledger.privileges import PrivilegeError, upgrade
+
+    try:
+        for line in upgrade(owner_url(), database_url()):
+            typer.echo(line)
+    except (PrivilegeError, SchemaNotCurrent) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

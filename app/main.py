@@ -9,28 +9,49 @@ Run it with ``subsidy serve`` (or ``subsidy demo``, which first loads the demo d
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors
-from ledger.db import ensure_schema, make_engine, session_factory, transaction
+from ledger.db import (
+    SchemaNotCurrent,
+    ensure_schema,
+    insufficient_privilege,
+    make_engine,
+    session_factory,
+    transaction,
+)
+from ledger.privileges import separation_warning
 from ledger.services import sync_reference_data
 
 TITLE = "中试平台补助资金计算与拨付台账"
 
 
 def prepare_database(url: str | None = None) -> sessionmaker[Session]:
-    """Migrate the database to head and bring the jurisdictions and payers in line with the rule book."""
+    """The service's sessions on ``url`` (default ``DATABASE_URL``): the schema at head and the
+    jurisdictions and payers in line with the rule book. Migrates only a database its role may migrate
+    (SQLite's file, or a one-role PostgreSQL set-up); the restricted service role is refused with the
+    command to run as the owner (``subsidy ledger upgrade``). Never reads ``DATABASE_OWNER_URL``."""
     engine = make_engine(url)
     ensure_schema(engine)
     factory = session_factory(engine)
-    with transaction(factory) as session:
-        sync_reference_data(session)
+    try:
+        with transaction(factory) as session:
+            sync_reference_data(session)  # writes nothing when ``ledger upgrade`` has already done it
+            if warning := separation_warning(session.connection()):
+                logging.getLogger("subsidy").warning(warning)
+    except ProgrammingError as exc:
+        if not insufficient_privilege(exc):
+            raise
+        raise SchemaNotCurrent(f"辖区与拨付单位与规则库不一致，角色 {engine.url.username} 无权更新：请以所有者身份运行 "
+                               "DATABASE_OWNER_URL=… DATABASE_URL=… subsidy ledger upgrade") from None
     return factory
 
 

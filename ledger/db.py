@@ -1,7 +1,10 @@
 """Database engines and sessions. SQLite under ``var/`` is the embedded default; PostgreSQL in production.
 
-``DATABASE_URL`` selects the database; without it the ledger uses ``sqlite:///var/subsidy.db``,
-created and migrated on first use (:func:`ensure_schema`).
+``DATABASE_URL`` selects the database the service uses; without it the ledger uses
+``sqlite:///var/subsidy.db``, created and migrated on first use (:func:`ensure_schema`).
+``DATABASE_OWNER_URL`` is the schema owner's connection, used only to migrate (``subsidy ledger
+upgrade``); unset, it is ``DATABASE_URL`` (one file on SQLite, which has no roles). On PostgreSQL the
+service's role holds only what ``ledger/privileges.py`` grants it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'subsidy.db'}"
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL", DEFAULT_URL)
+    """The service's database (``DATABASE_URL``; default: SQLite under ``var/``)."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def owner_url() -> str:
+    """The schema owner's connection for migrations (``DATABASE_OWNER_URL``; default: :func:`database_url`)."""
+    return os.environ.get("DATABASE_OWNER_URL") or database_url()
 
 
 def make_engine(url: str | None = None, **kw: Any) -> Engine:
@@ -64,16 +73,55 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     return engine
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Bring the database to the latest migration (Alembic ``upgrade head``)."""
-    from alembic import command
+class SchemaNotCurrent(RuntimeError):
+    """The database is behind the code's migrations and this connection's role may not migrate it."""
+
+
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    return cfg
+
+
+def schema_revision(engine: Engine) -> tuple[set[str], set[str]]:
+    """(the database's migration heads, the code's): equal when the schema is current. Reads only."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def insufficient_privilege(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a statement for want of a privilege (SQLSTATE 42501)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to the latest migration (Alembic ``upgrade head``) when it is behind. Run on the
+    owner's engine (or SQLite's file); the service's restricted role, which may not migrate, gets
+    :class:`SchemaNotCurrent` naming the command to run instead."""
+    from alembic import command
+    from sqlalchemy.exc import ProgrammingError
+
+    current, head = schema_revision(engine) if engine.dialect.name == "postgresql" else (set(), set())
+    if current and current == head:
+        return  # the restricted role may read the version, not run Alembic's upgrade
+    cfg = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except ProgrammingError as exc:
+        if not insufficient_privilege(exc):
+            raise
+        raise SchemaNotCurrent(
+            f"数据库结构版本为 {', '.join(sorted(current)) or '空'}，程序需要 {', '.join(sorted(head))}；"
+            f"角色 {engine.url.username} 无权迁移。请以所有者身份运行："
+            "DATABASE_OWNER_URL=… DATABASE_URL=… subsidy ledger upgrade") from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,10 +1,14 @@
-"""Alembic environment: uses the connection handed in by ledger.db.ensure_schema, else DATABASE_URL."""
+"""Alembic environment: uses the connection handed in by ledger.db.ensure_schema, else the owner's
+connection (``DATABASE_OWNER_URL``, falling back to ``DATABASE_URL``; see ledger/db.py).
+
+Run through ``subsidy ledger upgrade``, which also re-grants the service role its privileges
+(ledger/privileges.py) after migrating; a bare ``alembic upgrade head`` does not."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from ledger.db import make_engine
+from ledger.db import make_engine, owner_url
 from ledger.models import Base
 
 config = context.config
@@ -18,7 +22,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or None)
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or owner_url())
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
@@ -26,7 +30,7 @@ def run_migrations_online() -> None:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+    context.configure(url=config.get_main_option("sqlalchemy.url") or owner_url(), target_metadata=target_metadata,
                       literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()

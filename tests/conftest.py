@@ -4,6 +4,8 @@
 Each PostgreSQL test gets its own database cloned from a migrated template; nothing assumes the
 server is empty, and every database this suite creates is dropped afterwards. With
 ``REQUIRE_POSTGRES=1`` (set by ``.ci/run``) an unreachable server fails the run instead of skipping.
+With ``TEST_SERVICE_ROLE=1`` the PostgreSQL tests connect as a restricted service role made for the run
+(ledger/privileges.py; dropped at the end) instead of the owner: every flow must work with its grants.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ledger.db import ensure_schema, make_engine, session_factory
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
 RUN_ID = uuid.uuid4().hex[:8]
+SERVICE_ROLE = f"subsidy_app_{RUN_ID}" if os.environ.get("TEST_SERVICE_ROLE") == "1" else ""
 
 
 @dataclass
@@ -35,6 +38,7 @@ class LedgerDB:
     engine: Engine
     sessions: sessionmaker[Session]
     dialect: str
+    owner_url: str = ""  # the schema owner's URL (differs from ``url`` when that is the service role's)
 
 
 def _admin_engine() -> Engine:
@@ -79,12 +83,18 @@ def pg_template() -> Iterator[str]:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    if SERVICE_ROLE:  # as in production (``subsidy ledger upgrade``); clones copy the grants
+        from ledger.privileges import upgrade
+
+        upgrade(url, make_url(url).set(username=SERVICE_ROLE).render_as_string(hide_password=False))
     engine = make_engine(url)
     ensure_schema(engine)
     engine.dispose()
     yield name
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if SERVICE_ROLE:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{SERVICE_ROLE}"'))
     admin.dispose()
 
 
@@ -95,7 +105,7 @@ def new_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -
         shutil.copy(template, path)
         url = f"sqlite:///{path}"
         engine = make_engine(url)
-        yield LedgerDB(url, engine, session_factory(engine), "sqlite")
+        yield LedgerDB(url, engine, session_factory(engine), "sqlite", url)
         engine.dispose()
         return
     template_name: str = request.getfixturevalue("pg_template")
@@ -103,10 +113,12 @@ def new_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    owner = make_url(admin.url).set(database=name)
+    url = (owner.set(username=SERVICE_ROLE, password=None) if SERVICE_ROLE else owner).render_as_string(
+        hide_password=False)
     engine = make_engine(url, pool_size=20, max_overflow=20)
     try:
-        yield LedgerDB(url, engine, session_factory(engine), "postgresql")
+        yield LedgerDB(url, engine, session_factory(engine), "postgresql", owner.render_as_string(hide_password=False))
     finally:
         engine.dispose()
         with admin.connect() as conn:

@@ -856,7 +856,9 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     claim = session.get(Claim, payment.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
-    payment = session.execute(select(Payment).where(Payment.id == payment_id).with_for_update()
+    # the claim's lock covers its payments (every action on a payment takes it first); the payments table is
+    # append-only for the service's role, which therefore may not lock its rows
+    payment = session.execute(select(Payment).where(Payment.id == payment_id)
                               .execution_options(populate_existing=True)).scalar_one()
     if claim.state not in ("issued", "paid"):
         raise IllegalTransition(PROCEDURE, f"claim {claim.number} is {claim.state}", field="state")

@@ -115,7 +115,7 @@ def _claim_life(db: LedgerDB) -> str:
               amount_fen=292_500_00, actor="city-finance")
         out = S.pay(s, claim_number=number, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
                     amount_fen=292_500_00, actor="nanhu-finance")
-    assert out["state"] == "paid"
+    assert out.state == "paid"
     return number
 
 

@@ -8,6 +8,7 @@ computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -313,13 +314,27 @@ def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None =
     return perform(ctx, "claim.approve", number, body, work, key=key)
 
 
+def anchored(ctx: Context, result: dict[str, Any]) -> dict[str, Any]:
+    """After a notice or fund issue has committed: a signed checkpoint of the chain head, outside the database
+    (``ledger.checkpoint``). A checkpoint that cannot be written is logged, and the committed work stands."""
+    if not result.get("replayed"):
+        from ledger.checkpoint import write_checkpoint
+
+        try:
+            with reading(ctx.factory) as session:
+                write_checkpoint(session)
+        except Exception:
+            logging.getLogger("subsidy.checkpoint").exception("checkpoint after %s not written", result.get("entry"))
+    return result
+
+
 def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
         for number in body.claims:
             _authorize_claim(ctx, session, "notice.publish", number)
         return S.publish_notice(session, claim_numbers=body.claims, publication_date=body.publication_date,
                                 title=body.title, actor=ctx.who.username)
-    return perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key)
+    return anchored(ctx, perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key))
 
 
 def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str | None = None) -> dict[str, Any]:
@@ -344,7 +359,7 @@ def issue_funds(ctx: Context, number: str, body: In.FundIssueIn, *, key: str | N
         _authorize_claim(ctx, session, "funds.issue", number)
         return S.issue_funds(session, claim_number=number, document_number=body.document_number, on=body.on,
                              actor=ctx.who.username)
-    return perform(ctx, "funds.issue", number, body, work, key=key)
+    return anchored(ctx, perform(ctx, "funds.issue", number, body, work, key=key))
 
 
 def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,9 @@
     subsidy serve [--host H --port P]        the service on DATABASE_URL (default var/subsidy.db)
     subsidy demo                              the demo dataset and users, then the service
     subsidy user add NAME --role R [--jurisdiction J]
+    subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
+    subsidy ledger checkpoint [--skip-verify] [--json]
+    subsidy ledger export FILE | subsidy ledger import FILE
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -205,16 +208,78 @@ def _sessions():  # type: ignore[no-untyped-def]
     return session_factory(engine)
 
 
-@ledger_cli.command("verify")
-def ledger_verify() -> None:
-    """Recompute the journal's hash chain and report the first entry that does not match."""
-    from ledger.journal import verify
+def _out(payload: dict[str, object], human: list[str], as_json: bool) -> None:
+    """JSON for machines (``--json``), lines for people."""
+    typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else "\n".join(human))
 
-    with _sessions()() as s:
-        report = verify(s)
-    typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
+
+def _refused(exc: Exception, as_json: bool) -> NoReturn:
+    from ledger.errors import LedgerError
+
+    if not isinstance(exc, LedgerError):
+        raise exc
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "error": exc.to_dict()}, ensure_ascii=False))
+    else:
+        typer.echo(f"拒绝：{exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+@ledger_cli.command("verify")
+def ledger_verify(
+    against: Annotated[str | None, typer.Option(
+        "--against", metavar="CHECKPOINT",
+        help="a checkpoint file, an archive, or a head typed from a document: ID:HASH (16+ hex digits)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Recompute the hash chain and prove it still extends the checkpoints (or the head given); exit 1 and
+    name the first entry that differs when it does not."""
+    from ledger.checkpoint import verify_against
+    from ledger.db import reading
+
+    try:
+        with reading(_sessions(), snapshot=True) as s:
+            report, basis = verify_against(s, against)
+    except Exception as exc:  # a LedgerError is a refusal (exit 2); anything else propagates
+        _refused(exc, as_json)
+    lines = [basis.describe()]
+    if report.ok:
+        lines.append(f"账链完整：{report.entries} 张凭证、{report.postings} 条分录，链头为第 {report.head_id} 号凭证 "
+                     f"{report.head_hash[:16]}…")
+        if report.anchored is not None:
+            lines.append(f"账本仍延续第 {report.anchored} 号凭证处的链头：其前无删改")
+    else:
+        lines.append(f"校验未通过：{report.problem}")
+    _out({**report.to_dict(), "against": basis.to_dict()}, lines, as_json)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@ledger_cli.command("checkpoint")
+def ledger_checkpoint(
+    skip_verify: Annotated[bool, typer.Option("--skip-verify", help="sign the head without recomputing the chain")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the signed checkpoint only")] = False,
+) -> None:
+    """Sign the chain head (entry, hash, time) with the checkpoint key and append it to the checkpoint file."""
+    from ledger.checkpoint import ALGORITHMS, verify_against, write_checkpoint
+    from ledger.db import reading
+
+    factory = _sessions()
+    try:
+        with reading(factory, snapshot=True) as s:
+            if not skip_verify:
+                report, _ = verify_against(s)
+                if not report.ok:
+                    typer.echo(f"账链校验未通过，不写检查点：{report.problem}", err=True)
+                    raise typer.Exit(1)
+            cp, path = write_checkpoint(s)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _refused(exc, as_json)
+    _out(json.loads(cp.line()), [f"检查点已写入 {path}", f"链头：第 {cp.entry_id} 号凭证 {cp.hash}",
+                                 f"时间：{cp.at}  签名：{ALGORITHMS[cp.alg]}", cp.line()], as_json)
 
 
 @ledger_cli.command("trial-balance")

@@ -239,7 +239,7 @@ def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VER
     last = expected_id - 1
     if pending:
         a = pending[-1]
-        return bad(last + 1, f"第 {last + 1} 号凭证缺失：{a.source}记录的链头为第 {a.entry_id} 号凭证，"
+        return bad(last + 1, f"第 {last + 1} 号凭证缺失：{a.source}止于第 {a.entry_id} 号凭证，"
                              f"账本只到第 {last} 号（其后的凭证被删除）")
     head = session.execute(select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1)).one()
     if head.last_id != last or head.last_hash != prev:

@@ -62,10 +62,10 @@ def _refuse(rule: str, message: str, field: str = "checkpoint") -> CheckpointErr
 def algorithm() -> str:
     """The HMAC's hash: ``SUBSIDY_CHECKPOINT_ALG`` (``sm3``, the default, or ``sha256``)."""
     alg = os.environ.get(ENV_ALG, DEFAULT_ALG).strip().lower()
-    return _usable(alg, ENV_ALG)
+    return usable(alg, ENV_ALG)
 
 
-def _usable(alg: str, field: str) -> str:
+def usable(alg: str, field: str) -> str:
     if alg not in ALGORITHMS:
         raise _refuse("checkpoint algorithm", f"不支持的签名算法 {alg!r}：只能是 sm3 或 sha256", field)
     try:
@@ -177,7 +177,7 @@ class Checkpoint:
 
 
 def _mac(key: bytes, cp: Checkpoint) -> str:
-    return hmac.new(key, cp.signed_bytes(), _usable(cp.alg, "alg")).hexdigest()
+    return hmac.new(key, cp.signed_bytes(), usable(cp.alg, "alg")).hexdigest()
 
 
 def sign(cp: Checkpoint, key: bytes) -> Checkpoint:
@@ -201,6 +201,11 @@ def write_checkpoint(session: Session) -> tuple[Checkpoint, Path]:
     label = _label(session)
     cp = sign(Checkpoint(entry_id, digest, datetime.now(UTC).isoformat(timespec="seconds"), algorithm(), label),
               load_key(create=True))
+    return cp, append(cp, label)
+
+
+def append(cp: Checkpoint, label: str) -> Path:
+    """Append a signed checkpoint to the checkpoint file of the database ``label``; returns the file."""
     path = checkpoint_file(label)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -209,7 +214,7 @@ def write_checkpoint(session: Session) -> tuple[Checkpoint, Path]:
         os.fsync(fd)
     finally:
         os.close(fd)
-    return cp, path
+    return path
 
 
 def parse_checkpoints(text: str, where: str) -> list[Checkpoint]:

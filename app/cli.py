@@ -294,13 +294,22 @@ def _progress() -> Callable[[str, int], None] | None:
     return show
 
 
-def _archive_lines(summary: Any, verb: str) -> list[str]:
+def _archive_run(run: Callable[..., Any], file: Path, as_json: bool, verb: str, extra: Callable[[Any], list[str]]
+                 ) -> None:
+    """Run an export or import with progress on a terminal; print what it wrote or restored."""
+    try:
+        summary = run(_sessions(), file, progress=_progress())
+    except Exception as exc:
+        _refused(exc, as_json)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     m = summary.manifest
     head = m["chain_head"]
-    return [f"{verb} {summary.path}：{len([x for x in m['members'] if 'table' in x])} 个表、{summary.rows:,} 行，"
-            f"档案 {summary.size:,} 字节",
-            f"链头：第 {head['entry_id']} 号凭证 {head['hash']}",
-            f"清单 {m['hash'].upper()}：{summary.manifest_digest}（请另行记下，以便核对档案未被替换）"]
+    lines = [f"{verb} {summary.path}：{len([x for x in m['members'] if 'table' in x])} 个表、{summary.rows:,} 行，"
+             f"档案 {summary.size:,} 字节",
+             f"链头：第 {head['entry_id']} 号凭证 {head['hash']}", *extra(summary),
+             f"清单 {m['hash'].upper()}：{summary.manifest_digest}（请另行记下，以便核对档案未被替换）"]
+    _out({"manifest": m, "manifest_digest": summary.manifest_digest, "size": summary.size}, lines, as_json)
 
 
 @ledger_cli.command("export")
@@ -316,14 +325,7 @@ def ledger_export(
     if file.exists() and not force:
         typer.echo(f"拒绝：{file} 已存在（用 --force 覆盖）", err=True)
         raise typer.Exit(2)
-    try:
-        summary = export_archive(_sessions(), file, progress=_progress())
-    except Exception as exc:
-        _refused(exc, as_json)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    _out({"manifest": summary.manifest, "manifest_digest": summary.manifest_digest, "size": summary.size},
-         _archive_lines(summary, "档案已写入"), as_json)
+    _archive_run(export_archive, file, as_json, "档案已写入", lambda _: [])
 
 
 @ledger_cli.command("import")
@@ -336,16 +338,8 @@ def ledger_import(
     and the chain is recomputed to the archive's head before anything is committed."""
     from ledger.archive import import_archive
 
-    try:
-        summary = import_archive(_sessions(), file, progress=_progress())
-    except Exception as exc:
-        _refused(exc, as_json)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    lines = _archive_lines(summary, "已导入")
-    lines[2:2] = ["导入后重算账链：与档案的链头一致", summary.checkpoint_note]
-    _out({"manifest": summary.manifest, "manifest_digest": summary.manifest_digest, "size": summary.size}, lines,
-         as_json)
+    _archive_run(import_archive, file, as_json, "已导入",
+                 lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note])
 
 
 @ledger_cli.command("trial-balance")

@@ -83,24 +83,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         res["checkpoint_s"] = seconds
         typed = f"{cp['entry_id']}:{cp['hash'][:16]}"
         res["typed_head"] = typed
-        say(f"sqlite: ledger verify --against {typed}")
-        res["verify_sqlite_s"], out = command(lite, "verify", "--against", typed, env=env)
-        assert out["ok"] and out["postings"] == history.postings, out
+        def verify_and_export(name: str, url: str, archive: Path) -> None:
+            say(f"{name}: ledger verify --against {typed}")
+            res[f"verify_{name}_s"], out = command(url, "verify", "--against", typed, env=env)
+            assert out["ok"] and out["postings"] == history.postings, out
+            say(f"{name}: ledger export")
+            res[f"export_{name}_s"], _ = command(url, "export", str(archive), env=env)
+            res[f"archive_{name}_bytes"] = archive.stat().st_size
 
-        archive = work / "ledger.zip"
-        say("sqlite: ledger export")
-        res["export_sqlite_s"], _ = command(lite, "export", str(archive), env=env)
-        res["archive_bytes"] = archive.stat().st_size
-        say(f"  {res['archive_bytes']:,} bytes; postgresql: ledger import")
+        archive, again = work / "ledger.zip", work / "ledger-pg.zip"
+        verify_and_export("sqlite", lite, archive)
+        say(f"  {archive.stat().st_size:,} bytes; postgresql: ledger import")
         res["import_postgresql_s"], _ = command(pg, "import", str(archive), env=env)
-        say(f"postgresql: ledger verify --against {typed}")
-        res["verify_postgresql_s"], out = command(pg, "verify", "--against", typed, env=env)
-        assert out["ok"] and out["postings"] == history.postings, out
-
-        again = work / "ledger-pg.zip"
-        say("postgresql: ledger export; sqlite: ledger import")
-        res["export_postgresql_s"], _ = command(pg, "export", str(again), env=env)
-        res["archive_pg_bytes"] = again.stat().st_size
+        verify_and_export("postgresql", pg, again)
+        say("sqlite: ledger import")
         res["import_sqlite_s"], _ = command(back, "import", str(again), env=env)
         res["round_trip_identical"] = table_digests(archive) == table_digests(again)
     res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
@@ -115,7 +111,7 @@ def table(r: dict[str, Any]) -> str:
         (f"ledger verify --against {r['typed_head']}, SQLite, s", f"{r['verify_sqlite_s']:.1f}"),
         (f"ledger verify --against {r['typed_head']}, PostgreSQL, s", f"{r['verify_postgresql_s']:.1f}"),
         ("ledger export (SQLite), s", f"{r['export_sqlite_s']:.1f}"),
-        ("archive size, bytes (from SQLite / from PostgreSQL)", f"{r['archive_bytes']:,} / {r['archive_pg_bytes']:,}"),
+        ("archive size, bytes (from SQLite / from PostgreSQL)", f"{r['archive_sqlite_bytes']:,} / {r['archive_postgresql_bytes']:,}"),
         ("ledger import (into PostgreSQL), s", f"{r['import_postgresql_s']:.1f}"),
         ("ledger export (PostgreSQL), s", f"{r['export_postgresql_s']:.1f}"),
         ("ledger import (into SQLite), s", f"{r['import_sqlite_s']:.1f}"),

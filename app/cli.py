@@ -197,7 +197,7 @@ def user_add(
     typer.echo(f"user {username} added")
 
 
-ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、试算平衡、迁移")
+ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
 cli.add_typer(ledger_cli, name="ledger")
 
 

@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from ledger.accounts import GENESIS_HASH, VIEW_OF
@@ -165,26 +165,28 @@ class VerifyReport:
 
 
 VERIFY_BATCH = 10_000
-_ENTRY_COLUMNS = (JournalEntry.id, JournalEntry.entry_date, JournalEntry.kind, JournalEntry.claim_id,
-                  JournalEntry.description, JournalEntry.reverses_id, JournalEntry.actor, JournalEntry.prev_hash,
-                  JournalEntry.hash)
-_LEG_COLUMNS = (Posting.entry_id, Posting.account_code, Posting.amount_fen, Posting.payer_code, Posting.platform_id,
-                Posting.program, Posting.claim_id, Posting.fiscal_year)
+_E = cast(Table, JournalEntry.__table__)
+_P = cast(Table, Posting.__table__)
+_ENTRY_COLUMNS = [_E.c[k] for k in ("id", "entry_date", "kind", "claim_id", "description", "reverses_id", "actor",
+                                    "prev_hash", "hash")]
+_LEG_COLUMNS = [_P.c[k] for k in ("entry_id", "account_code", "amount_fen", "payer_code", "platform_id", "program",
+                                  "claim_id", "fiscal_year")]
 
 
 def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[list[Any]]]]:
     """Every entry as a plain row with its legs as lists (``Leg.as_list`` order), in number order: one
-    Core select of entries and one of their postings per ``batch`` entries, so memory stays flat."""
+    Core select of entries and one of their postings per ``batch`` entries, on the session's connection
+    (no ORM objects), so memory stays flat."""
+    conn = session.connection()
     last = -1
     while True:
-        entries = session.execute(select(*_ENTRY_COLUMNS).where(JournalEntry.id > last)
-                                  .order_by(JournalEntry.id).limit(batch)).all()
+        entries = conn.execute(select(*_ENTRY_COLUMNS).where(_E.c.id > last).order_by(_E.c.id).limit(batch)).all()
         if not entries:
             return
         lo, hi = entries[0].id, entries[-1].id
         legs: dict[int, list[list[Any]]] = {}
-        for p in session.execute(select(*_LEG_COLUMNS).where(Posting.entry_id >= lo, Posting.entry_id <= hi)
-                                 .order_by(Posting.entry_id, Posting.id)):
+        for p in conn.execute(select(*_LEG_COLUMNS).where(_P.c.entry_id >= lo, _P.c.entry_id <= hi)
+                              .order_by(_P.c.entry_id, _P.c.id)):
             legs.setdefault(p[0], []).append(list(p[1:]))
         for e in entries:
             yield e, legs.pop(e.id, [])

@@ -8,6 +8,7 @@ computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -401,13 +402,30 @@ def approve(ctx: Context, number: str, body: In.ApprovalIn, *, key: str | None =
     return perform(ctx, "claim.approve", number, body, work, key=key)
 
 
+_Anchored = TypeVar("_Anchored", NoticePublished, FundsIssued)
+
+
+def anchored(ctx: Context, result: _Anchored) -> _Anchored:
+    """After a notice or fund issue has committed: a signed checkpoint of the chain head, outside the database
+    (``ledger.checkpoint``). A checkpoint that cannot be written is logged, and the committed work stands."""
+    if not result.replayed:
+        from ledger.checkpoint import write_checkpoint
+
+        try:
+            with reading(ctx.factory) as session:
+                write_checkpoint(session)
+        except Exception:
+            logging.getLogger("subsidy.checkpoint").exception("checkpoint after %s not written", getattr(result, "entry", None))
+    return result
+
+
 def publish_notice(ctx: Context, body: In.NoticeIn, *, key: str | None = None) -> NoticePublished:
     def work(session: Session) -> NoticePublished:
         for number in body.claims:
             _authorize_claim(ctx, session, "notice.publish", number)
         return S.publish_notice(session, claim_numbers=body.claims, publication_date=body.publication_date,
                                 title=body.title, actor=ctx.who.username)
-    return perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key)
+    return anchored(ctx, perform(ctx, "notice.publish", ",".join(body.claims), body, work, key=key))
 
 
 def file_objection(ctx: Context, number: str, body: In.ObjectionIn, *, key: str | None = None) -> ObjectionStep:
@@ -432,7 +450,7 @@ def issue_funds(ctx: Context, number: str, body: In.FundIssueIn, *, key: str | N
         _authorize_claim(ctx, session, "funds.issue", number)
         return S.issue_funds(session, claim_number=number, document_number=body.document_number, on=body.on,
                              actor=ctx.who.username)
-    return perform(ctx, "funds.issue", number, body, work, key=key)
+    return anchored(ctx, perform(ctx, "funds.issue", number, body, work, key=key))
 
 
 def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None) -> PaymentMade:
@@ -847,11 +865,13 @@ def journal(ctx: Context, page: Page, *, claim: str | None = None) -> Paged[Jour
 
 def verify_chain(ctx: Context) -> ChainVerification:
     from ledger import projections
-    from ledger.journal import verify
+    from ledger.checkpoint import verify_against
 
     authorize(ctx.who, "ledger.verify")
     with ctx.read(snapshot=True) as session:
-        return ChainVerification(chain=verify(session), projections=tuple(projections.check(session)))
+        report, basis = verify_against(session)
+        return ChainVerification(chain=report, against=basis.describe(),
+                                 projections=tuple(projections.check(session)))
 
 
 def cap_position(ctx: Context, code: str, program: str, as_of: date) -> Headroom:

@@ -5,14 +5,18 @@
     subsidy serve [--host H --port P]        the service on DATABASE_URL (default var/subsidy.db)
     subsidy demo                              the demo dataset and users, then the service
     subsidy user add NAME --role R [--jurisdiction J]
+    subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
+    subsidy ledger checkpoint [--skip-verify] [--json]
+    subsidy ledger export FILE | subsidy ledger import FILE
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -196,7 +200,7 @@ def user_add(
     typer.echo(f"user {username} added")
 
 
-ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、试算平衡、迁移")
+ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
 cli.add_typer(ledger_cli, name="ledger")
 
 
@@ -208,21 +212,146 @@ def _sessions() -> sessionmaker[Session]:
     return session_factory(engine)
 
 
+def _out(payload: dict[str, object], human: list[str], as_json: bool) -> None:
+    """JSON for machines (``--json``), lines for people."""
+    typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else "\n".join(human))
+
+
+def _refused(exc: Exception, as_json: bool) -> NoReturn:
+    from ledger.errors import LedgerError
+
+    if not isinstance(exc, LedgerError):
+        raise exc
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "error": exc.to_dict()}, ensure_ascii=False))
+    else:
+        typer.echo(f"拒绝：{exc.message}", err=True)
+    raise typer.Exit(2)
+
+
 @ledger_cli.command("verify")
-def ledger_verify() -> None:
-    """Recompute the journal's hash chain and report the first entry that does not match."""
+def ledger_verify(
+    against: Annotated[str | None, typer.Option(
+        "--against", metavar="CHECKPOINT",
+        help="a checkpoint file, an archive, or a head typed from a document: ID:HASH (16+ hex digits)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Recompute the hash chain and prove it still extends the checkpoints (or the head given); exit 1 and
+    name the first entry that differs when it does not."""
     from dataclasses import asdict
 
     from ledger import projections
-    from ledger.journal import verify
+    from ledger.checkpoint import verify_against
+    from ledger.db import reading
 
-    with _sessions()() as s:
-        report = verify(s)
-        mismatches = projections.check(s)  # amounts kept outside the journal, recomputed from it
-    out = report.__dict__ | {"ok": report.ok and not mismatches, "projections": [asdict(m) for m in mismatches]}
-    typer.echo(json.dumps(out, ensure_ascii=False))
-    if not out["ok"]:
+    try:
+        with reading(_sessions(), snapshot=True) as s:
+            report, basis = verify_against(s, against)
+            mismatches = projections.check(s)  # amounts kept outside the journal, recomputed from it
+    except Exception as exc:  # a LedgerError is a refusal (exit 2); anything else propagates
+        _refused(exc, as_json)
+    lines = [basis.describe()]
+    if report.ok:
+        lines.append(f"账链完整：{report.entries} 张凭证、{report.postings} 条分录，链头为第 {report.head_id} 号凭证 "
+                     f"{report.head_hash[:16]}…")
+        if report.anchored is not None:
+            lines.append(f"账本仍延续第 {report.anchored} 号凭证处的链头：其前无删改")
+    else:
+        lines.append(f"校验未通过：{report.problem}")
+    if mismatches:
+        lines.append(f"表中金额与日记账重算不符 {len(mismatches)} 处：")
+        lines.extend(f"  {m}" for m in mismatches)
+    ok = report.ok and not mismatches
+    _out({**report.to_dict(), "ok": ok, "against": basis.to_dict(),
+          "projections": [asdict(m) for m in mismatches]}, lines, as_json)
+    if not ok:
         raise typer.Exit(1)
+
+
+@ledger_cli.command("checkpoint")
+def ledger_checkpoint(
+    skip_verify: Annotated[bool, typer.Option("--skip-verify", help="sign the head without recomputing the chain")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the signed checkpoint only")] = False,
+) -> None:
+    """Sign the chain head (entry, hash, time) with the checkpoint key and append it to the checkpoint file."""
+    from ledger.checkpoint import ALGORITHMS, verify_against, write_checkpoint
+    from ledger.db import reading
+
+    factory = _sessions()
+    try:
+        with reading(factory, snapshot=True) as s:
+            if not skip_verify:
+                report, _ = verify_against(s)
+                if not report.ok:
+                    typer.echo(f"账链校验未通过，不写检查点：{report.problem}", err=True)
+                    raise typer.Exit(1)
+            cp, path = write_checkpoint(s)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _refused(exc, as_json)
+    _out(json.loads(cp.line()), [f"检查点已写入 {path}", f"链头：第 {cp.entry_id} 号凭证 {cp.hash}",
+                                 f"时间：{cp.at}  签名：{ALGORITHMS[cp.alg]}", cp.line()], as_json)
+
+
+def _progress() -> Callable[[str, int], None] | None:
+    """Rows done per table, on a terminal only (one line, rewritten)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(table: str, rows: int) -> None:
+        sys.stderr.write(f"\r  {table}: {rows:,} 行\033[K")
+        sys.stderr.flush()
+    return show
+
+
+def _archive_run(run: Callable[..., Any], file: Path, as_json: bool, verb: str, extra: Callable[[Any], list[str]]
+                 ) -> None:
+    """Run an export or import with progress on a terminal; print what it wrote or restored."""
+    try:
+        summary = run(_sessions(), file, progress=_progress())
+    except Exception as exc:
+        _refused(exc, as_json)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    m = summary.manifest
+    head = m["chain_head"]
+    lines = [f"{verb} {summary.path}：{len([x for x in m['members'] if 'table' in x])} 个表、{summary.rows:,} 行，"
+             f"档案 {summary.size:,} 字节",
+             f"链头：第 {head['entry_id']} 号凭证 {head['hash']}", *extra(summary),
+             f"清单 {m['hash'].upper()}：{summary.manifest_digest}（请另行记下，以便核对档案未被替换）"]
+    _out({"manifest": m, "manifest_digest": summary.manifest_digest, "size": summary.size}, lines, as_json)
+
+
+@ledger_cli.command("export")
+def ledger_export(
+    file: Annotated[Path, typer.Argument(help="the archive to write (.zip)", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+) -> None:
+    """Write the whole ledger (reference data, journal, projections, users without secrets, action log,
+    latest checkpoint) to one archive with a manifest of hashes."""
+    from ledger.archive import export_archive
+
+    if file.exists() and not force:
+        typer.echo(f"拒绝：{file} 已存在（用 --force 覆盖）", err=True)
+        raise typer.Exit(2)
+    _archive_run(export_archive, file, as_json, "档案已写入", lambda _: [])
+
+
+@ledger_cli.command("import")
+def ledger_import(
+    file: Annotated[Path, typer.Argument(help="an archive written by subsidy ledger export", exists=True,
+                                         dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+) -> None:
+    """Restore an archive into an EMPTY database (DATABASE_URL): the manifest is checked first, ids are kept,
+    and the chain is recomputed to the archive's head before anything is committed."""
+    from ledger.archive import import_archive
+
+    _archive_run(import_archive, file, as_json, "已导入",
+                 lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note])
 
 
 @ledger_cli.command("trial-balance")

@@ -668,6 +668,7 @@ class VerifyOut(Out):
     postings: int = Field(description="校验的分录数")
     first_bad: int | None = Field(description="第一笔不符的凭证号")
     problem: str = Field(description="不符之处")
+    against: str = Field(description="校验依据：已签名的检查点，或没有检查点")
     projections: list[ProjectionMismatchOut] = Field(description="表中金额与日记账重算不符之处")
 
 

@@ -339,6 +339,7 @@ class ChainVerification:
     """账链校验: the hash chain recomputed, and the amounts kept outside the journal compared with it."""
 
     chain: VerifyReport
+    against: str  # what the chain was compared with: the signed checkpoints, or none
     projections: tuple[ProjectionMismatch, ...]
 
     @property

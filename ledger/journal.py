@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from ledger.accounts import GENESIS_HASH, VIEW_OF
@@ -55,10 +55,15 @@ def debit_credit(debit: str, credit: str, amount: int, **dims: object) -> list[L
 def entry_hash(prev_hash: str, entry_id: int, entry_date: date, kind: str, claim_id: int | None,
                description: str, reverses_id: int | None, actor: str, legs: Iterable[Leg]) -> str:
     """SHA-256 over the canonical JSON of an entry's content and its predecessor's hash."""
+    return _digest(prev_hash, entry_id, entry_date, kind, claim_id, description, reverses_id, actor,
+                   [leg.as_list() for leg in legs])
+
+
+def _digest(prev_hash: str, entry_id: int, entry_date: date, kind: str, claim_id: int | None,
+            description: str, reverses_id: int | None, actor: str, legs: list[list[Any]]) -> str:
     body = json.dumps(
         {"id": entry_id, "date": entry_date.isoformat(), "kind": kind, "claim": claim_id,
-         "description": description, "reverses": reverses_id, "actor": actor,
-         "legs": [leg.as_list() for leg in legs]},
+         "description": description, "reverses": reverses_id, "actor": actor, "legs": legs},
         ensure_ascii=False, sort_keys=True, separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
@@ -133,60 +138,118 @@ def reverse(session: Session, entry_id: int, *, entry_date: date, reason: str, a
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A head the journal must still extend (锚点): entry ``entry_id`` had hash ``hash`` (or a hash starting
+    with it, at least 16 hex digits, as printed on a document). ``source`` names it in messages."""
+
+    entry_id: int
+    hash: str
+    source: str = "锚点"
+
+
+@dataclass(frozen=True)
 class VerifyReport:
-    """The result of recomputing the chain: ``ok`` or the first entry that does not match, and why."""
+    """The result of recomputing the chain: ``ok`` or the first entry that does not match, and why (in Chinese).
+
+    ``head_id``/``head_hash``: the head the recomputed chain reached; ``anchored``: the highest anchor
+    entry the journal was proved to extend (``None`` without anchors)."""
 
     ok: bool
     entries: int
     postings: int
     first_bad: int | None = None
     problem: str = ""
+    head_id: int = 0
+    head_hash: str = GENESIS_HASH
+    anchored: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
 
 
-def _entries_with_legs(session: Session, batch: int = 5000) -> Iterator[tuple[JournalEntry, list[Leg]]]:
-    last = 0
+VERIFY_BATCH = 10_000
+_E = cast(Table, JournalEntry.__table__)
+_P = cast(Table, Posting.__table__)
+_ENTRY_COLUMNS = [_E.c[k] for k in ("id", "entry_date", "kind", "claim_id", "description", "reverses_id", "actor",
+                                    "prev_hash", "hash")]
+_LEG_COLUMNS = [_P.c[k] for k in ("entry_id", "account_code", "amount_fen", "payer_code", "platform_id", "program",
+                                  "claim_id", "fiscal_year")]
+
+
+def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[list[Any]]]]:
+    """Every entry as a plain row with its legs as lists (``Leg.as_list`` order), in number order: one
+    Core select of entries and one of their postings per ``batch`` entries, on the session's connection
+    (no ORM objects), so memory stays flat."""
+    conn = session.connection()
+    last = -1
     while True:
-        entries = list(session.execute(
-            select(JournalEntry).where(JournalEntry.id > last).order_by(JournalEntry.id).limit(batch)
-        ).scalars())
+        entries = conn.execute(select(*_ENTRY_COLUMNS).where(_E.c.id > last).order_by(_E.c.id).limit(batch)).all()
         if not entries:
             return
-        ids = [e.id for e in entries]
-        legs: dict[int, list[Leg]] = {i: [] for i in ids}
-        for p in session.execute(
-            select(Posting).where(Posting.entry_id >= ids[0], Posting.entry_id <= ids[-1]).order_by(Posting.id)
-        ).scalars():
-            if p.entry_id in legs:
-                legs[p.entry_id].append(Leg(p.account_code, p.amount_fen, p.payer_code, p.platform_id, p.program,
-                                            p.claim_id, p.fiscal_year))
+        lo, hi = entries[0].id, entries[-1].id
+        legs: dict[int, list[list[Any]]] = {}
+        for p in conn.execute(select(*_LEG_COLUMNS).where(_P.c.entry_id >= lo, _P.c.entry_id <= hi)
+                              .order_by(_P.c.entry_id, _P.c.id)):
+            legs.setdefault(p[0], []).append(list(p[1:]))
         for e in entries:
-            yield e, legs[e.id]
-        session.expunge_all()
-        last = ids[-1]
+            yield e, legs.pop(e.id, [])
+        last = hi
 
 
-def verify(session: Session) -> VerifyReport:
-    """Recompute every entry's hash in order; report the first entry that does not match."""
+def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VERIFY_BATCH) -> VerifyReport:
+    """Recompute every entry's hash in order and report the first entry that does not match.
+
+    With ``anchors``, also prove the journal still extends each of them: the entry is there (nothing
+    removed), and the recomputed hash at that entry is the anchor's (nothing before it rewritten, even
+    with every later hash recomputed). Reads plain rows in batches: memory stays flat at any size."""
+    pending = sorted(anchors, key=lambda a: a.entry_id)
+    for a in pending:
+        if a.entry_id < 0 or len(a.hash) < 16:
+            raise ValueError(f"an anchor needs an entry number and at least 16 hex digits: {a}")
+    passed: Anchor | None = None
     prev = GENESIS_HASH
     expected_id = 1
     n_entries = n_postings = 0
-    for entry, legs in _entries_with_legs(session):
+
+    def bad(entry_id: int | None, problem: str) -> VerifyReport:
+        return VerifyReport(False, n_entries, n_postings, entry_id, problem, expected_id - 1, prev,
+                            passed.entry_id if passed else None)
+
+    while pending and pending[0].entry_id == 0:  # the empty journal's head
+        if pending[0].hash.lower() != GENESIS_HASH[:len(pending[0].hash)]:
+            return bad(0, f"{pending[0].source}记录的链头不是空账本的链头")
+        passed = pending.pop(0)
+    for entry, legs in _entry_rows(session, batch):
         n_entries += 1
         n_postings += len(legs)
         if entry.id != expected_id:
-            return VerifyReport(False, n_entries, n_postings, expected_id, f"entry {expected_id} is missing")
+            return bad(expected_id, f"第 {expected_id} 号凭证缺失（凭证号不连续，其后是第 {entry.id} 号）")
         if entry.prev_hash != prev:
-            return VerifyReport(False, n_entries, n_postings, entry.id, "its predecessor hash does not match")
-        if sum(leg.amount for leg in legs) != 0 or len(legs) < 2:
-            return VerifyReport(False, n_entries, n_postings, entry.id, "its postings do not balance")
-        digest = entry_hash(prev, entry.id, entry.entry_date, entry.kind, entry.claim_id, entry.description,
-                            entry.reverses_id, entry.actor, legs)
+            return bad(entry.id, f"第 {entry.id} 号凭证：所记前一凭证的哈希与链不符")
+        if len(legs) < 2 or sum(leg[1] for leg in legs) != 0:
+            return bad(entry.id, f"第 {entry.id} 号凭证：分录借贷不平衡或少于两条")
+        digest = _digest(prev, entry.id, entry.entry_date, entry.kind, entry.claim_id, entry.description,
+                         entry.reverses_id, entry.actor, legs)
         if digest != entry.hash:
-            return VerifyReport(False, n_entries, n_postings, entry.id, "its content does not match its hash")
-        prev = entry.hash
+            return bad(entry.id, f"第 {entry.id} 号凭证：内容与其哈希不符")
+        prev = digest
         expected_id += 1
+        while pending and pending[0].entry_id == entry.id:
+            a = pending.pop(0)
+            if not digest.startswith(a.hash.lower()):
+                since = (f"；第 {passed.entry_id} 号凭证处的{passed.source}仍一致，改写发生在第 {passed.entry_id + 1}"
+                         f" 至 {entry.id} 号凭证之间" if passed and passed.entry_id else "")
+                return bad(entry.id, f"第 {entry.id} 号凭证：哈希与{a.source}不符（该凭证或其前的凭证被改写{since}）")
+            passed = a
+    last = expected_id - 1
+    if pending:
+        a = pending[-1]
+        return bad(last + 1, f"第 {last + 1} 号凭证缺失：{a.source}止于第 {a.entry_id} 号凭证，"
+                             f"账本只到第 {last} 号（其后的凭证被删除）")
     head = session.execute(select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1)).one()
-    if head.last_id != expected_id - 1 or head.last_hash != prev:
-        return VerifyReport(False, n_entries, n_postings, expected_id - 1 or None,
-                            "the chain head does not match the last entry")
-    return VerifyReport(True, n_entries, n_postings)
+    if head.last_id != last or head.last_hash != prev:
+        return bad(last or None, f"链头记录（第 {head.last_id} 号凭证）与最后一张凭证（第 {last} 号）不符")
+    total = session.execute(select(func.count()).select_from(Posting)).scalar_one()
+    if total != n_postings:
+        return bad(None, f"有 {total - n_postings} 条分录不属于任何凭证")
+    return VerifyReport(True, n_entries, n_postings, None, "", last, prev, passed.entry_id if passed else None)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ledger import accounts as A
 from ledger.models import Approval, Claim, FundIssue, JournalEntry, Payer, Platform, Posting
 from ledger.queries import balance
+from reports.anchor import ChainHead, chain_head, put_chain_head
 from reports.common import YUAN, Table, Unit, jurisdiction_names, program_title
 from reports.xlsx import ReportError, a4, font, put, save
 
@@ -58,6 +59,7 @@ class FundIssueTable:
     ledger_issued_fen: int
     ledger_paid_fen: int
     ledger_outstanding_fen: int
+    head: ChainHead | None = None  # the journal's head when the table was produced
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(r, attr)) for r in self.rows)
@@ -101,6 +103,7 @@ def load(session: Session, payer: str, *, fiscal_year: int | None = None, as_of:
         ledger_issued_fen=-balance(session, [A.OBLIGATED, A.EXPENDED], **dims),  # type: ignore[arg-type]
         ledger_paid_fen=-balance(session, [A.EXPENDED], **dims),  # type: ignore[arg-type]
         ledger_outstanding_fen=-balance(session, [A.OBLIGATED], **dims),  # type: ignore[arg-type]
+        head=chain_head(session),
     )
 
 
@@ -150,6 +153,8 @@ def workbook(data: FundIssueTable, unit: Unit = YUAN) -> Workbook:
             cell.font = font(11)
         put(ws.cell(row=row, column=13), "一致" if mine == ledger else "不一致").font = font(11, bold=mine != ledger)
         row += 1
+    if data.head is not None:
+        row = put_chain_head(ws, row + 1, data.head, table.width)
     a4(ws, landscape=True)
     ws.print_area = f"A1:M{max(last_table_row, row)}"
     return wb

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import Approval, Claim, Notice, NoticeClaim, Platform
+from reports.anchor import ChainHead, chain_head, put_chain_head
 from reports.common import (
     YUAN,
     Table,
@@ -57,6 +58,7 @@ class NoticeList:
     payers: tuple[str, ...]  # payer codes, the share columns in order
     payer_names: dict[str, str]
     rows: tuple[NoticeRow, ...]
+    head: ChainHead | None = None  # the journal's head when the list was produced
 
     @property
     def period(self) -> str:
@@ -96,7 +98,7 @@ def load(session: Session, notice_id: int) -> NoticeList:
     order = payer_sort_key(session)
     payers = tuple(sorted({p for r in rows for p in r.shares}, key=order))
     return NoticeList(notice.id, notice.title, notice.publication_date, notice.end_date, notice.working_days,
-                      notice.provisional, payers, payer_names(session), tuple(rows))
+                      notice.provisional, payers, payer_names(session), tuple(rows), chain_head(session))
 
 
 def workbook(data: NoticeList, unit: Unit = YUAN) -> Workbook:
@@ -122,6 +124,8 @@ def workbook(data: NoticeList, unit: Unit = YUAN) -> Workbook:
     table.put_row(ws, row, ["合计", None, f"{len(data.rows)}个平台", None, None, None, None,
                             unit.amount(data.total()), *[unit.amount(data.share_total(p)) for p in data.payers],
                             None], bold=True)
+    if data.head is not None:
+        row = put_chain_head(ws, row + 2, data.head, table.width)
     a4(ws, landscape=True)
     ws.print_area = f"A1:{ws.cell(row=row, column=table.width).coordinate}"
     return wb

@@ -236,8 +236,8 @@ class Outlines:
     def draw(self, ws: Worksheet) -> None:
         for (row, col), (left, right, top, bottom) in self._sides.items():
             cell = ws.cell(row=row, column=col)
-            if cell.has_style and cell._style.borderId:
-                b = cell.border
+            b = cell.border
+            if cell.has_style and any(side is not None and side.style for side in (b.left, b.right, b.top, b.bottom)):
                 cell.border = Border(left=THIN if left else b.left, right=THIN if right else b.right,
                                      top=THIN if top else b.top, bottom=THIN if bottom else b.bottom)
             else:
@@ -572,7 +572,8 @@ class PlainSheet:
                 cell = self.ws.cell(row=r, column=i)
                 cell.value = item.value
                 cell.data_type = item.data_type  # as put() left it
-                cell._style = copy(item._style)
+                for attr in ("font", "fill", "border", "number_format", "protection", "alignment", "quotePrefix"):
+                    setattr(cell, attr, copy(getattr(item, attr)))
             elif item is not None:
                 put(self.ws.cell(row=r, column=i), item)
         self._header_rows += 1

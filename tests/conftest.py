@@ -59,6 +59,18 @@ def _engines() -> list[str]:
     return ["sqlite", "postgres"] if PG_URL or REQUIRE_PG else ["sqlite"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checkpoints_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Checkpoints the service writes during tests, and their key, go to a temporary folder, not var/."""
+    folder = tmp_path_factory.mktemp("checkpoints")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SUBSIDY_CHECKPOINT_DIR", str(folder))
+        mp.setenv("SUBSIDY_CHECKPOINT_KEY_FILE", str(folder / "checkpoint.key"))
+        mp.delenv("SUBSIDY_CHECKPOINT_KEY", raising=False)
+        mp.delenv("SUBSIDY_CHECKPOINT_ALG", raising=False)
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tmpl") / "template.db"

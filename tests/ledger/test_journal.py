@@ -91,4 +91,4 @@ def test_verify_catches_a_row_altered_behind_the_applications_back(db) -> None: 
             conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
     with db.sessions() as s:
         report = verify(s)
-    assert not report.ok and report.first_bad == 3 and "hash" in report.problem
+    assert not report.ok and report.first_bad == 3 and report.problem == "第 3 号凭证：内容与其哈希不符"

@@ -27,6 +27,22 @@ def _rows(ws, first: int) -> list[tuple]:  # type: ignore[no-untyped-def]
     return [r for r in ws.iter_rows(min_row=first, values_only=True) if any(v is not None for v in r)]
 
 
+def _assert_chain_head(db, lines: list[object]) -> None:  # type: ignore[no-untyped-def]
+    """The document prints the journal's head, and the command it prints verifies the ledger."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from ledger.checkpoint import head
+
+    with db.sessions() as s:
+        entry_id, digest = head(s)
+    assert lines == [f"账本链头：第 {entry_id} 号凭证  {digest[:16]}", f"链头哈希（SHA-256）：{digest}",
+                     f"账本校验：subsidy ledger verify --against {entry_id}:{digest[:16]}"]
+    typed = str(lines[2]).rsplit(" ", 1)[-1]
+    out = CliRunner().invoke(cli, ["ledger", "verify", "--against", typed], env={"DATABASE_URL": db.url})
+    assert out.exit_code == 0 and "账链完整" in out.stdout, out.output
+
+
 def test_notice_list(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with db.sessions() as s:
         path = notice_list.write(s, world.notice, tmp_path / "n.xlsx")
@@ -39,7 +55,8 @@ def test_notice_list(db, world: World, tmp_path: Path) -> None:  # type: ignore[
     head = [c.value for c in ws[5]]
     assert head == ["序号", "申请编号", "平台名称", "依托单位", "属地", "获批级别", "补助项目", "补助金额",
                     "其中：嘉兴市财政局", "其中：南湖区财政局", "其中：嘉善县财政局", "公示期"]
-    rows = _rows(ws, 6)
+    rows, printed_head = _rows(ws, 6)[:3], _rows(ws, 6)[3:]
+    _assert_chain_head(db, [r[0] for r in printed_head])
     assert [r[:7] for r in rows[:2]] == [
         (1, world.n1, "嘉兴市新材料中试平台", "嘉兴某新材料科技有限公司", "南湖区", "省级", "国家级、省级中试平台设备投入补助"),
         (2, world.n2, "嘉善县智能装备中试平台", "嘉善某智能装备有限公司", "嘉善县", "国家级", "国家级、省级中试平台设备投入补助")]
@@ -75,6 +92,7 @@ def test_fund_issue_totals_match_the_ledger(db, world: World, tmp_path: Path, pa
     assert _d(total[12]) * 100 == issued - paid
     checks = [r for r in rows if r[1] in ("下达金额", "已拨付", "未拨付")]
     assert [r[12] for r in checks] == ["一致", "一致", "一致"]
+    _assert_chain_head(db, [r[0] for r in rows[-3:]])
     assert (_d(checks[0][10]), _d(checks[0][11])) == (Decimal(issued) / 100, Decimal(issued) / 100)
 
 

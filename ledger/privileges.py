@@ -96,6 +96,8 @@ def _password_literal(conn: Connection, role: str, password: str) -> str:
     return "'" + verifier.decode().replace("'", "''") + "'"
 
 
+# size: the role's whole state made exactly the table's, in the order PostgreSQL needs: create or alter, drop
+# memberships, refuse ownership, revoke everything, then grant table by table, sequence and schema
 def apply_service_grants(conn: Connection, role: str, password: str | None = None) -> Applied:
     """Create or update the service role ``role`` and give it exactly :data:`SERVICE_GRANTS` in this
     database's current schema; idempotent. Run on the owner's connection, in one transaction, after the

@@ -791,10 +791,12 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     claim = session.get(Claim, rec.claim_id)
     assert claim is not None
     rec.received_fen += amount_fen
+    # the receivable was posted in the approval's fiscal year (recover); its settlement carries the same year
     entry = post(session, entry_date=on, kind="recovery-receipt", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
                  legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
-                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
+                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id,
+                                   fiscal_year=_approval(session, claim).fiscal_year))
     return {"recovery": rec.id, "received": yuan(rec.received_fen), "entry": entry}
 
 

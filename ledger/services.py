@@ -837,10 +837,12 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
                       f"{yuan(rec.received_fen)} 元，尚欠 {yuan(min(left, receivable))} 元；到账金额 {yuan(amount_fen)} 元"
                       "须大于 0 且不超过尚欠金额", field="amount", outstanding=yuan(min(left, receivable)))
     rec.received_fen += amount_fen
+    # the receivable was posted in the approval's fiscal year (recover); its settlement carries the same year
     entry = post(session, entry_date=on, kind="recovery-receipt", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
                  legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
-                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
+                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id,
+                                   fiscal_year=_approval(session, claim).fiscal_year))
     # the receipt's link to its recovery row (received_fen is a projection of these entries)
     _event(session, claim, claim.state, RECEIPT_ACTION, on, actor, entry, receipt_note(rec.id))
     return ReceiptRecorded(recovery=rec.id, received=rec.received_fen, entry=entry)

@@ -212,13 +212,24 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
         S.recover(s, **rec, amount_fen=40_000_00, reason="虚假")
         S.recover(s, **rec, amount_fen=60_000_00, reason="虚假")  # exactly what remains
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=1, reason="虚假")
-    _refused(db, NotFound, "no recovery 9", S.receive_recovery, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
+    with pytest.raises(NotFound) as missing, db.sessions.begin() as s:
+        S.receive_recovery(s, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
+    assert missing.value.to_dict() == {"field": "recovery", "rule": "recoveries", "message": "no recovery 9"}
     for bad in (0, -1, 40_000_01):
         _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=bad,
                  on=date(2026, 6, 1))
+    with pytest.raises(Invalid) as outside, db.sessions.begin() as s:
+        S.receive_recovery(s, recovery_id=1, amount_fen=40_000_01, on=date(2026, 6, 1))
+    assert outside.value.field == "amount"
+    assert "尚欠 40000.00 元" in outside.value.message and "到账金额 40000.01 元" in outside.value.message
     with db.sessions.begin() as s:
         assert S.receive_recovery(s, recovery_id=1, amount_fen=39_999_99, on=date(2026, 6, 1)).received == 39_999_99
-        assert S.receive_recovery(s, recovery_id=1, amount_fen=1, on=date(2026, 6, 2)).received == 40_000_00
+        assert S.receive_recovery(s, recovery_id=1, amount_fen=1, on=date(2026, 6, 2), actor="fin").received == 40_000_00
+    with db.sessions() as s:
+        receipts = s.execute(select(JournalEntry).where(JournalEntry.kind == "recovery-receipt")
+                             .order_by(JournalEntry.id)).scalars().all()
+        assert [(e.actor, e.description, e.entry_date) for e in receipts] == [
+            ("", f"{number} 追回款到账 39999.99 元", date(2026, 6, 1)), ("fin", f"{number} 追回款到账 0.01 元", date(2026, 6, 2))]
     _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1, on=date(2026, 6, 3))
     with db.sessions() as s:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU) == 60_000_00

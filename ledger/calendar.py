@@ -3,7 +3,9 @@ loaded into the database (``holiday_notices``), which override the bundled ones 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +13,9 @@ from sqlalchemy.orm import Session
 from calculators import notice as N
 from calculators.rulesets.model import RuleSet
 from ledger.models import HolidayNotice
+
+if TYPE_CHECKING:
+    from ledger.services import NoticeEndMoved
 
 
 def calendar_for(session: Session) -> N.WorkingCalendar:
@@ -24,14 +29,28 @@ def notice_period(session: Session, publication: date, rule_set: RuleSet) -> N.N
     return N.notice_period_for(publication, rule_set, calendar=calendar_for(session))
 
 
-def load_holiday_notice(session: Session, text: str, source: str) -> HolidayNotice:
-    """Parse (refusing a malformed file with its key named) and store a year's official notice."""
+@dataclass(frozen=True)
+class HolidayNoticeLoaded:
+    """A year's holiday notice stored, and the notices whose end date it changed (公示截止日变更)."""
+
+    notice: HolidayNotice
+    moved: tuple[NoticeEndMoved, ...]
+
+
+def load_holiday_notice(session: Session, text: str, source: str, actor: str = "") -> HolidayNoticeLoaded:
+    """Parse (refusing a malformed file with its key named) and store a year's official notice; then, in
+    the same transaction, recompute every provisional notice's end date on the new calendar, recording
+    each change (``notice_end_changes``). Loading the same schedule again changes nothing more."""
+    from ledger.services import recompute_notices
+
     parsed = N.parse_holiday_notice(text, source)
-    row = session.get(HolidayNotice, parsed.year)
+    row = session.execute(select(HolidayNotice).where(HolidayNotice.year == parsed.year)
+                          .with_for_update()).scalar_one_or_none()
     if row is None:
         row = HolidayNotice(year=parsed.year, source=source, text=text)
         session.add(row)
     else:
         row.source, row.text = source, text
     session.flush()
-    return row
+    moved = recompute_notices(session, holiday_year=parsed.year, holiday_source=source, actor=actor)
+    return HolidayNoticeLoaded(row, moved)

@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 
 
 def calendar_for(session: Session) -> N.WorkingCalendar:
-    calendar = N.default_calendar()
-    for row in session.execute(select(HolidayNotice).order_by(HolidayNotice.year)).scalars():
-        calendar = calendar.with_notice(N.parse_holiday_notice(row.text, row.source))
-    return calendar
+    """The bundled notices, each replaced as a whole by a loaded notice for its year (even one published
+    the same day, e.g. the bundled file loaded again under another name)."""
+    loaded = [N.parse_holiday_notice(row.text, row.source)
+              for row in session.execute(select(HolidayNotice).order_by(HolidayNotice.year)).scalars()]
+    if not loaded:
+        return N.default_calendar()
+    years = {n.year for n in loaded}
+    return N.WorkingCalendar([*(n for n in N.bundled_notices() if n.year not in years), *loaded])
 
 
 def notice_period(session: Session, publication: date, rule_set: RuleSet) -> N.NoticePeriod:

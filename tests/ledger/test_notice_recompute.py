@@ -114,3 +114,20 @@ def test_the_change_record_is_append_only(db: Any) -> None:
         with pytest.raises(DBAPIError), db.sessions.begin() as s:
             s.execute(text(sql))
     assert len(_changes(db)) == 1
+
+
+def test_a_bundled_year_loaded_again_replaces_it_and_moves_nothing(db: Any) -> None:
+    """The administrator loads the shipped 2026 file under another name (same publication date): it
+    replaces the bundled notice for 2026; the final notices of 2026 stay as they were."""
+    from pathlib import Path
+
+    setup_world(db)
+    number = _approved(db, "P1", date(2026, 3, 25))
+    final = _publish(db, number, date(2026, 4, 1), "2026年第一批中试平台补助公示")
+    shipped = (Path(__file__).resolve().parents[2] / "calculators" / "holidays" / "2026.yaml").read_text("utf-8")
+    with db.sessions.begin() as s:
+        assert load_holiday_notice(s, shipped, "管理员上传的2026.yaml", actor="admin").moved == ()
+    with db.sessions() as s:
+        notice = s.get(Notice, final.notice)
+        assert notice is not None and (notice.end_date, notice.provisional) == (date(2026, 4, 9), False)
+    assert _changes(db) == []

@@ -131,3 +131,15 @@ def test_a_bundled_year_loaded_again_replaces_it_and_moves_nothing(db: Any) -> N
         notice = s.get(Notice, final.notice)
         assert notice is not None and (notice.end_date, notice.provisional) == (date(2026, 4, 9), False)
     assert _changes(db) == []
+
+
+def test_december_counts_as_provisional_from_the_first() -> None:
+    """docs/rules-notice.md: a period examining any day from 1 December on waits for next year's notice."""
+    from calculators.notice import notice_period_for
+    from calculators.rulesets.bundled import rulebook
+
+    rs = rulebook().rule_sets["jiaxing-rules-2026"]
+    ends_in_november = notice_period_for(date(2026, 11, 23), rs)
+    reaches_december = notice_period_for(date(2026, 11, 24), rs)
+    assert (ends_in_november.end, ends_in_november.provisional) == (date(2026, 11, 30), False)
+    assert (reaches_december.end, reaches_december.provisional_years) == (date(2026, 12, 1), (2027,))

@@ -280,6 +280,23 @@ class Notice(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class NoticeEndChange(Base):
+    """A notice's end date recomputed when a holiday notice (节假日安排) was loaded: who loaded which
+    year's notice, the end date before and after (append-only; the notice row holds the latest)."""
+
+    __tablename__ = "notice_end_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    holiday_year: Mapped[int] = mapped_column(Integer)
+    holiday_source: Mapped[str] = mapped_column(String(200))
+    old_end: Mapped[date] = mapped_column(Date)
+    old_provisional: Mapped[bool] = mapped_column(Boolean)
+    new_end: Mapped[date] = mapped_column(Date)
+    new_provisional: Mapped[bool] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class NoticeClaim(Base):
     __tablename__ = "notice_claims"
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)

@@ -45,7 +45,7 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "investments": APPEND,
     "reviews": APPEND,
     "approvals": APPEND,
-    "notices": APPEND,
+    "notice_end_changes": APPEND,  # a notice's end date recomputed on loading a holiday notice (0005)
     "notice_claims": APPEND,
     "fund_issues": APPEND,
     "payments": APPEND,
@@ -59,6 +59,8 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "objections": KEEP,       # resolved
     "recoveries": KEEP,       # received_fen
     "holiday_notices": KEEP,  # an administrator replaces a year's notice
+    "notices": KEEP,          # a provisional end date is recomputed on loading a holiday notice; each
+                              # change is kept in notice_end_changes
     "idempotency_keys": KEEP,  # the first response is stored once the request completes
     "users": KEEP,            # failed sign-ins, lockout, deactivation
     "user_sessions": KEEP,    # revoked at sign-out

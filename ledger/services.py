@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -67,6 +67,7 @@ from ledger.models import (
     Jurisdiction,
     Notice,
     NoticeClaim,
+    NoticeEndChange,
     Objection,
     Payer,
     Payment,
@@ -624,6 +625,65 @@ def _notice_of(session: Session, claim: Claim) -> Notice:
     return notice
 
 
+NOTICE_RULE = "细则 第二章 三、第四章（一）(2)：公示5个工作日（按国务院办公厅节假日安排计），公示期满且无异议后下达资金"
+
+
+def _require_notice_ended(notice: Notice, on: date) -> None:
+    """Fund issue waits for the notice's end date to be final (节假日安排已载入) and past."""
+    named = f"公示“{notice.title}”（第{notice.id}号）"
+    if notice.provisional:
+        raise IllegalTransition(
+            NOTICE_RULE, f"{named}的截止日 {notice.end_date} 为暂定：所涉年度的国务院办公厅节假日安排尚未载入，"
+            "截止日可能变动；请系统管理员载入该年度节假日安排（系统将重算截止日）后再下达资金",
+            field="on", notice=notice.id, notice_end=notice.end_date.isoformat(), provisional=True)
+    if on <= notice.end_date:
+        raise IllegalTransition(
+            NOTICE_RULE, f"{named}至 {notice.end_date} 届满，下达日期 {on} 尚在公示期内；"
+            f"自 {notice.end_date + timedelta(days=1)} 起方可下达资金",
+            field="on", notice=notice.id, notice_end=notice.end_date.isoformat())
+
+
+@dataclass(frozen=True)
+class NoticeEndMoved:
+    """A notice whose end date a loaded holiday notice changed (公示截止日变更)."""
+
+    notice: int
+    title: str
+    old_end: date
+    old_provisional: bool
+    new_end: date
+    new_provisional: bool
+
+
+def recompute_notices(session: Session, *, holiday_year: int, holiday_source: str,
+                      actor: str = "") -> tuple[NoticeEndMoved, ...]:
+    """Recompute every provisional notice's end date on today's calendar (just after a holiday notice was
+    loaded, in the same transaction); record and apply each change. Final notices are left alone."""
+    from calculators.notice import notice_period_for
+    from ledger.calendar import calendar_for
+
+    calendar = calendar_for(session)
+    moved: list[NoticeEndMoved] = []
+    pending = session.execute(select(Notice).where(Notice.provisional.is_(True)).order_by(Notice.id)
+                              .with_for_update()).scalars().all()
+    for notice in pending:
+        rule_sets = session.execute(select(Claim.rule_set).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
+                                    .where(NoticeClaim.notice_id == notice.id)).scalars().all()
+        period = notice_period_for(notice.publication_date,
+                                   _notice_rule_set(list(rule_sets), notice.publication_date), calendar=calendar)
+        if (period.end, period.provisional) == (notice.end_date, notice.provisional):
+            continue
+        session.add(NoticeEndChange(notice_id=notice.id, holiday_year=holiday_year, holiday_source=holiday_source,
+                                    old_end=notice.end_date, old_provisional=notice.provisional,
+                                    new_end=period.end, new_provisional=period.provisional, actor=actor))
+        moved.append(NoticeEndMoved(notice.id, notice.title, notice.end_date, notice.provisional,
+                                    period.end, period.provisional))
+        notice.end_date, notice.provisional = period.end, period.provisional
+        notice.working_days = len(period.working_days_counted)
+    session.flush()
+    return tuple(moved)
+
+
 def file_objection(session: Session, *, claim_number: str, filed: date, objector: str = "", content: str = "",
                    actor: str = "") -> ObjectionStep:
     """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
@@ -710,15 +770,7 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
         raise IllegalTransition("细则 第四章（一）(2)：公示结束且无异议后下达资金",
                                 f"claim {claim.number} has an open objection", field="state", state=claim.state)
     _require(claim, "fund issue", ("in_notice",), "公示结束且无异议后，由市经信局、市财政局下达资金")
-    notice = _notice_of(session, claim)
-    if notice.provisional:
-        raise IllegalTransition("POLICY.md 2.6.5: provisional notice end date",
-                                f"the notice end date {notice.end_date} is provisional (a holiday schedule is not "
-                                "loaded); load the year's official notice first", field="date")
-    if on <= notice.end_date:
-        raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日，公示结束且无异议后下达资金",
-                                f"the notice runs until {notice.end_date}; funds can be issued from the next day",
-                                field="date", notice_end=notice.end_date.isoformat())
+    _require_notice_ended(_notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
     approval = _approval(session, claim)

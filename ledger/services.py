@@ -326,7 +326,8 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     item = claim_item("PREVIEW", program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
     result = _compute(session, platform, "PREVIEW", extra=[item], options=options)
-    return replace(result, warnings=result.warnings + undertaking_warnings(session, platform, _book()))
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    return replace(result, warnings=result.warnings + warned)
 
 
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
@@ -357,7 +358,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
     result = _compute(session, platform, number, extra=[item])
-    result = replace(result, warnings=result.warnings + undertaking_warnings(session, platform, _book()))
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    result = replace(result, warnings=result.warnings + warned)
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",
                       "the claim is not eligible: " + "；".join(result.reasons), field="program",

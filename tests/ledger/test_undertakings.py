@@ -40,6 +40,16 @@ def test_no_warning_before_municipal_money_and_one_after_approval(db) -> None:  
         assert out.computed == 120_000_00
 
 
+def test_agreement_support_warns_from_its_date(db) -> None:  # type: ignore[no-untyped-def]
+    setup_world(db)
+    with db.sessions.begin() as s:
+        S.add_platform_event(s, "P1", kind="agreement-support", on=date(2026, 5, 1), document_number="市区协议〔2026〕1号")
+        before = S.preview_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 4, 30))
+        after = S.preview_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 5, 1))
+    assert before.warnings == ()
+    assert len(after.warnings) == 1 and "市区协议〔2026〕1号" in after.warnings[0]
+
+
 def test_explicit_year_outside_the_window_is_refused_in_chinese(db) -> None:  # type: ignore[no-untyped-def]
     setup_world(db)
     run_to_audited(db, years=AUDITED)

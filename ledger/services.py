@@ -22,7 +22,7 @@ docs/posting-rules.md "Lock order / 锁顺序" lists which action takes which.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -88,6 +88,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
+from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
 MEMO_OF_STATE = {
@@ -325,7 +326,9 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     platform = platform_by_code(session, platform_code)
     item = claim_item("PREVIEW", program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
-    return _compute(session, platform, "PREVIEW", extra=[item], options=options)
+    result = _compute(session, platform, "PREVIEW", extra=[item], options=options)
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    return replace(result, warnings=result.warnings + warned)
 
 
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
@@ -356,6 +359,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
     result = _compute(session, platform, number, extra=[item])
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    result = replace(result, warnings=result.warnings + warned)
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",
                       "the claim is not eligible: " + "；".join(result.reasons), field="program",

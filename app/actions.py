@@ -326,7 +326,7 @@ def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *,
         authorized_platform(ctx.who, session, "platform.event", code)
         e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
                                  scheme=body.scheme, year=body.year, document_number=body.document_number,
-                                 amount_fen=_fen(body.amount, "amount"), note=body.note)
+                                 amount_fen=_fen(body.amount, "amount"), note=body.note, change_date=body.change_date)
         return PlatformEventAdded(platform=code, event=e.id)
     return perform(ctx, "platform.event", code, body, work, key=key)
 

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from calculators.eligibility import platform_record
 from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.formats import yuan
@@ -40,6 +41,7 @@ from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options, RuleBook, RuleSet
 from calculators.split import payer_shares
 from ledger import accounts as A
+from ledger.calendar import calendar_for
 from ledger.errors import (
     AlreadyClaimed,
     BudgetExceeded,
@@ -155,18 +157,36 @@ def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Plat
 
 def add_platform_event(session: Session, platform_code: str, *, kind: str, on: date, level: str | None = None,
                        grade: str | None = None, scheme: str | None = None, year: int | None = None,
-                       document_number: str = "", amount_fen: int | None = None, note: str = "") -> PlatformEvent:
-    """Record a dated fact of the platform's history (入库、退库、认定、评价、协议支持、整改)."""
+                       document_number: str = "", amount_fen: int | None = None, note: str = "",
+                       change_date: date | None = None) -> PlatformEvent:
+    """Record a dated fact of the platform's history (入库、退库、认定、评价、协议支持、整改; 入库公示 on its
+    publication date; 变更报送 on the report date with ``change_date``; 省级复评 with ``grade`` as its result)."""
+    _check_clause_event(kind, on, grade, change_date)
     platform = platform_by_code(session, platform_code)
     event = PlatformEvent(platform_id=platform.id, kind=kind, date=on, level=level, grade=grade, scheme=scheme,
-                          year=year, document_number=document_number, amount_fen=amount_fen, note=note)
+                          year=year, document_number=document_number, amount_fen=amount_fen, note=note,
+                          change_date=change_date)
     session.add(event)
     session.flush()
     try:
-        scenario_for(session, platform)  # the history must still be a valid scenario
+        history = scenario_for(session, platform)  # the history must still be a valid scenario
+        if history.events:  # and its clause events consistent (入库公示期, 变更报送, 复评)
+            platform_record(history, _book(), calendar=calendar_for(session))
     except InputErrors as exc:
         raise Invalid(exc.issues[0].rule, exc.issues[0].message, field=exc.issues[0].field) from None
     return event
+
+
+def _check_clause_event(kind: str, on: date, grade: str | None, change_date: date | None) -> None:
+    """The fields the clause events need, refused in Chinese naming the field and the clause."""
+    if kind == "change-report" and change_date is None:
+        raise Invalid("细则 第三章：变更申报材料", "变更报送须填写变更日期（相关法律手续办理完毕之日）", field="change_date")
+    if kind == "change-report" and change_date is not None and change_date > on:
+        raise Invalid("细则 第三章：变更申报材料", f"变更日期{change_date}晚于报送日期{on}", field="change_date")
+    if kind != "change-report" and change_date is not None:
+        raise Invalid("细则 第三章：变更申报材料", "只有变更报送填写变更日期", field="change_date")
+    if kind == "re-evaluation" and grade not in ("通过", "不通过", "未参加"):
+        raise Invalid("浙江方案 五：两年一复评", f"复评结果须为通过、不通过或未参加，而不是{grade!r}", field="grade")
 
 
 # ---------------------------------------------------------------- budgets

@@ -1,7 +1,7 @@
 """platform event kinds for the clauses on the record: pool-entry notice, change report, re-evaluation
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 
 Adds the kinds ``pool-notice`` (入库公示, 细则 第二章 三（二）4), ``change-report`` (重大事项变更报送,
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

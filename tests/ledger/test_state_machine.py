@@ -308,9 +308,9 @@ class LedgerMachine(RuleBasedStateMachine):
         elif claim.state != "in_notice":
             refusal = wrong_state("fund issue", claim.state)
         elif claim.provisional:
-            refusal = Refusal(IllegalTransition, "provisional", "a provisional notice end", field="date")
+            refusal = Refusal(IllegalTransition, "公示5个工作日", "a provisional notice end", field="on")
         elif claim.notice_end is None or self.today <= claim.notice_end:
-            refusal = Refusal(IllegalTransition, "公示5个工作日", "a notice still running", field="date")
+            refusal = Refusal(IllegalTransition, "公示5个工作日", "a notice still running", field="on")
         out = self._call(S.issue_funds, refusal, claim_number=claim.number, document_number="下达", on=self.today)
         if out is not None:
             claim.owed = dict(claim.shares)

@@ -22,6 +22,7 @@ from tests.app.flow import (
     file_claim,
     get,
     journal_count,
+    pay,
     post,
     setup_budgets,
     setup_platform,
@@ -59,7 +60,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
 
     number = file_claim(service)
     claim = get(service.api("nanhu-econ"), f"/claims/{number}")
-    assert (claim["state"], claim["requested"], claim["filed_by"]) == ("filed", "600000.00", "nanhu-econ")
+    assert (claim["state"], claim["requested"], claim["filed_by"]) == ("filed", "600000.00", "nanhu-clerk")
 
     to_audited(service, number)
     claim = get(service.api("bureau"), f"/claims/{number}")
@@ -92,22 +93,22 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert out["state"] == "issued" and out["shares"] == {"330400": "292500.00", "330402": "292500.00"}
 
     # each payer pays its own share in two parts, on different days
-    out = post(city_fin, f"/claims/{number}/payments",
-               {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "200000.00"}, 201)
+    out = pay(service, "city-fin", number,
+               {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "200000.00"})
     assert (out["state"], out["remaining"], out["outstanding_for_payer"]) == ("issued", "385000.00", "92500.00")
     nanhu_fin = service.api("nanhu-fin")
     err = post(nanhu_fin, f"/claims/{number}/payments",
                {"payer": "330402", "voucher_number": "NH-000", "on": "2026-04-20", "amount": "292500.01"},
                409)["error"]
     assert err["field"] == "amount" and err["outstanding"] == "292500.00"
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "100000.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "100000.00"})
     assert (out["remaining"], out["outstanding_for_payer"]) == ("285000.00", "192500.00")
-    out = post(city_fin, f"/claims/{number}/payments",
-               {"payer": "330400", "voucher_number": "SZ-002", "on": "2026-04-22", "amount": "92500.00"}, 201)
+    out = pay(service, "city-fin", number,
+               {"payer": "330400", "voucher_number": "SZ-002", "on": "2026-04-22", "amount": "92500.00"})
     assert (out["state"], out["remaining"], out["outstanding_for_payer"]) == ("issued", "192500.00", "0.00")
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-002", "on": "2026-04-28", "amount": "192500.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-002", "on": "2026-04-28", "amount": "192500.00"})
     assert (out["state"], out["remaining"]) == ("paid", "0.00")
 
     claim = get(bureau, f"/claims/{number}")
@@ -129,8 +130,8 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert out["state"] == "issued"
     claim = get(bureau, f"/claims/{number}")
     assert claim["state"] == "issued" and claim["outstanding"] == {"330400": "0.00", "330402": "192500.00"}
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-003", "on": "2026-04-30", "amount": "192500.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-003", "on": "2026-04-30", "amount": "192500.00"})
     assert out["state"] == "paid"
 
     # recovery of part of the city's share, then its receipt into the treasury
@@ -156,7 +157,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert (head["cap"], head["committed"], head["headroom"]) == ("5000000.00", "585000.00", "4415000.00")
     events = [e["action"] for e in claim["events"]]
     assert events == ["file", "review-economic", "review-finance", "audit", "approve", "notice", "issue",
-                      "pay", "pay", "pay", "pay", "reverse-payment", "pay", "recover"]
+                      *["prepare-payment", "pay"] * 4, "reverse-payment", "prepare-payment", "pay", "recover"]
     _books_balance(service)
 
 
@@ -271,8 +272,8 @@ def test_maker_checker(service: Service) -> None:
     user who filed a claim (say, an account that changed role) is still refused by the ledger's rule."""
     setup_platform(service)
     setup_budgets(service)
-    number = file_claim(service)
-    to_audited(service, number)
+    number = file_claim(service, econ="nanhu-econ")
+    to_audited(service, number, econ="nanhu-clerk")
     err = post(service.api("nanhu-econ"), f"/claims/{number}/approval",
                {"meeting_date": "2026-03-25", "minutes_number": "m"}, 403)["error"]
     assert err["rule"] == "权限矩阵 claim.approve"

@@ -30,6 +30,7 @@ from ledger import services as S
 from ledger.models import ActionRecord, Objection, Payment, Recovery
 from tests.app.conftest import USERS, Service
 from tests.app.flow import V1, counts
+from tests.ledger.world import pay_confirmed
 
 NANHU, HAINING = "330402", "330481"
 PAYERS_OF = {NANHU: (CITY_PAYER, NANHU), HAINING: (HAINING,)}
@@ -178,7 +179,7 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
                           actor="prep").claim
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
-                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep-econ")),
         ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
                                                opinion="同意", on=date(2026, 3, 5), actor="prep")),
         ("audited", lambda: S.record_audit(s, claim_number=number, firm="所", report_number=f"R{n}",
@@ -220,7 +221,7 @@ def prepare(service: Service) -> World:
             for payer in PAYERS_OF[j]:
                 for need in ("reverse", "recover"):
                     voucher = f"V{next(_seq)}"
-                    S.pay(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
+                    pay_confirmed(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
                           on=date(2026, 4, 15), amount_fen=half)
                     if need == "reverse":
                         w.payment[(j, payer)] = s.query(Payment.id).filter(

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from ledger import services as S
+from ledger.outcomes import PaymentMade
 
 
 def setup_world(db: Any, *, jurisdiction: str = "330402", budget_fen: int = 300_000_000,
@@ -51,3 +52,11 @@ def run_to_audited(db: Any, *, code: str = "P1", years: dict[int, int] | None = 
         S.record_audit(s, claim_number=number, firm="嘉兴某会计师事务所", report_number=f"审{number}",
                        on=date(filed.year, filed.month, 20), years=years if years is not None else {})
     return number
+
+
+def pay_confirmed(s: Any, *, checker: str = "checker", **kwargs: Any) -> PaymentMade:
+    """A payment prepared (制单) and confirmed (复核) by a second finance user the same day: it counts."""
+    made = S.pay(s, **kwargs)
+    if made.confirmed:
+        return made
+    return S.confirm_payment(s, payment_id=made.payment, on=kwargs["on"], actor=checker)

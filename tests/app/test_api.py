@@ -457,3 +457,39 @@ def test_text_is_kept_with_lf_line_ends() -> None:
 
     body = ReviewIn(department="economic", approve=True, opinion="同意。\r\n材料齐全\r。", on="2026-03-05")
     assert body.opinion == "同意。\n材料齐全\n。"
+
+
+def test_a_payment_is_prepared_by_one_finance_user_and_confirmed_by_another(service: Service) -> None:
+    """制单/复核 through the API: the preparer's confirmation is refused in Chinese, another payer's user is
+    refused by the matrix, a second user of the payer confirms; dates after today (the suite's, 2035-12-31)
+    are refused (422)."""
+    setup_platform(service)
+    setup_budgets(service)
+    number = file_claim(service)
+    err = post(service.api("nanhu-clerk"), f"/claims/{number}/reviews",
+               {"department": "economic", "approve": True, "opinion": "同意", "on": "2026-03-04"}, 409)["error"]
+    assert err["field"] == "actor" and "经办与复核分离" in err["rule"]
+    to_audited(service, number)
+    approve_and_notice(service, number)
+    city_fin = service.api("city-fin")
+    err = post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-09"}, 409)
+    post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
+    err = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
+                                                        "on": "2036-01-04", "amount": "1000.00"}, 422)["error"]
+    assert err["field"] == "on" and "晚于今天" in err["message"] and "经办流程" in err["rule"]
+    made = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
+                                                         "on": "2026-04-15", "amount": "1000.00"}, 201)
+    assert (made["confirmed"], made["entry"], made["remaining"]) == (False, None, "585000.00")
+    path = f"/payments/{made['payment']}/confirmation"
+    err = post(city_fin, path, {"on": "2026-04-16"}, 409)["error"]
+    assert err["field"] == "actor" and "制单与复核分离" in err["message"]
+    err = post(service.api("nanhu-fin"), path, {"on": "2026-04-16"}, 403)["error"]
+    assert err["rule"] == "权限矩阵 payment.confirm"
+    err = post(service.api("city-fin2"), path, {"on": "2026-04-14"}, 422)["error"]
+    assert err["field"] == "on" and "早于拨付制单日期 2026-04-15" in err["message"]
+    done = post(service.api("city-fin2"), path, {"on": "2026-04-16"}, 200)
+    assert (done["confirmed"], done["remaining"], done["payment"]) == (True, "584000.00", made["payment"])
+    assert isinstance(done["entry"], int)
+    claim = get(service.api("auditor"), f"/claims/{number}")
+    assert claim["outstanding"]["330400"] == "291500.00"
+    assert get(service.api("auditor"), "/ledger/verify")["ok"] is True

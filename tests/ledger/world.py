@@ -60,3 +60,14 @@ def pay_confirmed(s: Any, *, checker: str = "checker", **kwargs: Any) -> Payment
     if made.confirmed:
         return made
     return S.confirm_payment(s, payment_id=made.payment, on=kwargs["on"], actor=checker)
+
+
+def run_to_issued(db: Any, years: dict[int, int]) -> str:
+    """A claim on a fresh world taken to fund issue (approved 2026-03-25, noticed 04-01, issued 04-10)."""
+    setup_world(db)
+    number = run_to_audited(db, years=years)
+    with db.sessions.begin() as s:
+        S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
+        S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
+        S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+    return number

@@ -475,14 +475,14 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     else:
         raise Invalid("Annex 3 审核情况", "department must be economic or finance", field="department")
     _check_date(session, claim, f"review-{department}", on, "on")
+    if not opinion.strip():
+        raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
     filer = session.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == claim.id,
                                                            ClaimEvent.action == "file")).scalar()
     if actor and actor == filer:
         raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其"
                                 f"{STEP_DATES[f'review-{department}'].removesuffix('日期')}意见：经办与复核分离",
                                 field="actor")
-    if not opinion.strip():
-        raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
     session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
                        reviewer=actor))
     memo = MEMO_OF_STATE[claim.state]

@@ -461,7 +461,7 @@ def test_text_is_kept_with_lf_line_ends() -> None:
 
 def test_a_payment_is_prepared_by_one_finance_user_and_confirmed_by_another(service: Service) -> None:
     """制单/复核 through the API: the preparer's confirmation is refused in Chinese, another payer's user is
-    refused by the matrix, a second user of the payer confirms; dates after today (the suite's, 2035-12-31)
+    refused by the matrix, a second user of the payer confirms; dates after today (the suite's, 2099-12-31)
     are refused (422)."""
     setup_platform(service)
     setup_budgets(service)
@@ -475,7 +475,7 @@ def test_a_payment_is_prepared_by_one_finance_user_and_confirmed_by_another(serv
     err = post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-09"}, 409)
     post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
     err = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
-                                                        "on": "2036-01-04", "amount": "1000.00"}, 422)["error"]
+                                                        "on": "2100-01-04", "amount": "1000.00"}, 422)["error"]
     assert err["field"] == "on" and "晚于今天" in err["message"] and "经办流程" in err["rule"]
     made = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
                                                          "on": "2026-04-15", "amount": "1000.00"}, 201)

@@ -345,12 +345,12 @@ def test_a_claim_life_through_the_api_as_the_service_role(service_db: LedgerDB,
     number = F.file_claim(service)
     F.to_audited(service, number)
     F.approve_and_notice(service, number)
-    city_fin, nanhu_fin = service.api("city-fin"), service.api("nanhu-fin")
+    city_fin = service.api("city-fin")
     F.post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "嘉经信〔2026〕30号", "on": "2026-04-10"}, 200)
-    F.post(city_fin, f"/claims/{number}/payments",
-           {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "292500.00"}, 201)
-    out = F.post(nanhu_fin, f"/claims/{number}/payments",
-                 {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "292500.00"}, 201)
+    F.pay(service, "city-fin", number,
+          {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "292500.00"})
+    out = F.pay(service, "nanhu-fin", number,
+                {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "292500.00"})
     assert (out["state"], out["remaining"]) == ("paid", "0.00")
     auditor = service.api("auditor")
     assert F.get(auditor, "/ledger/verify")["ok"] is True

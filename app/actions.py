@@ -43,6 +43,7 @@ from app.results import (
     HolidaysLoaded,
     InvoiceRow,
     JournalEntryRow,
+    NoticeEndChangeRow,
     NoticeRow,
     ObjectionRow,
     Paged,
@@ -79,6 +80,7 @@ from ledger.models import (
     Jurisdiction,
     Notice,
     NoticeClaim,
+    NoticeEndChange,
     Objection,
     Payer,
     Payment,
@@ -325,7 +327,7 @@ def add_platform_event(ctx: Context, code: str, body: In.PlatformEventIn, *,
         authorized_platform(ctx.who, session, "platform.event", code)
         e = S.add_platform_event(session, code, kind=body.kind, on=body.on, level=body.level, grade=body.grade,
                                  scheme=body.scheme, year=body.year, document_number=body.document_number,
-                                 amount_fen=_fen(body.amount, "amount"), note=body.note)
+                                 amount_fen=_fen(body.amount, "amount"), note=body.note, change_date=body.change_date)
         return PlatformEventAdded(platform=code, event=e.id)
     return perform(ctx, "platform.event", code, body, work, key=key)
 
@@ -521,10 +523,10 @@ def load_holidays(ctx: Context, body: In.HolidayNoticeIn, *, key: str | None = N
     def work(session: Session) -> HolidaysLoaded:
         authorize(ctx.who, "holidays.load")
         try:
-            notice = load_holiday_notice(session, body.text, body.source)
+            loaded = load_holiday_notice(session, body.text, body.source, actor=ctx.who.username)
         except (ValueError, KeyError, TypeError, OverflowError, CalculatorError) as exc:
             raise Invalid("国务院办公厅节假日安排通知", str(exc), field="text") from None
-        return HolidaysLoaded(year=notice.year, source=notice.source)
+        return HolidaysLoaded(year=loaded.notice.year, source=loaded.notice.source, moved=loaded.moved)
     return perform(ctx, "holidays.load", body.source, body, work, key=key)
 
 
@@ -757,7 +759,7 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
                 meeting_date=approval.meeting_date, minutes_number=approval.minutes_number,
                 approved=approval.approved_fen, computed=approval.computed_fen, reason=approval.reason,
                 fiscal_year=approval.fiscal_year, shares=dict(approval.shares)),
-            notice=None if notice is None else _notice_row(notice),
+            notice=None if notice is None else _notice_row(session, notice),
             objections=tuple(ObjectionRow(id=o.id, filed=o.filed_date, objector=o.objector, content=o.content,
                                           status=o.status, resolution=o.resolution)
                              for o in _rows(session, Ob.id, Ob.filed_date, Ob.objector, Ob.content, Ob.status,
@@ -778,9 +780,31 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
         )
 
 
-def _notice_row(n: Notice, claims: Iterable[str] = ()) -> NoticeRow:
+def _notice_row(session: Session, n: Notice, claims: Iterable[str] = ()) -> NoticeRow:
+    ch = NoticeEndChange
+    changes = tuple(NoticeEndChangeRow(holiday_year=x.holiday_year, holiday_source=x.holiday_source,
+                                       old_end=x.old_end, old_provisional=x.old_provisional, new_end=x.new_end,
+                                       new_provisional=x.new_provisional, actor=x.actor, at=x.at)
+                    for x in session.execute(select(ch).where(ch.notice_id == n.id).order_by(ch.id)).scalars())
     return NoticeRow(id=n.id, title=n.title, publication_date=n.publication_date, end_date=n.end_date,
-                     working_days=n.working_days, provisional=n.provisional, claims=tuple(claims))
+                     working_days=n.working_days, provisional=n.provisional, claims=tuple(claims), changes=changes)
+
+
+def notices_due(ctx: Context, on: date) -> list[NoticeRow]:
+    """Notices due for fund issue (公示期满待下达): end date final and before ``on``, with a claim still in
+    notice (an objected claim waits for its objection). A district user sees only their own claims."""
+    authorize(ctx.who, "notice.read")
+    scope = jurisdiction_filter(ctx.who)
+    waiting = (select(NoticeClaim.notice_id, Claim.number).join(Claim, Claim.id == NoticeClaim.claim_id)
+               .join(Platform, Platform.id == Claim.platform_id).where(Claim.state == "in_notice"))
+    if scope:
+        waiting = waiting.where(Platform.jurisdiction_code == scope)
+    with ctx.read() as session:
+        rows = session.execute(select(Notice).where(Notice.provisional.is_(False), Notice.end_date < on,
+                                                    Notice.id.in_(waiting.with_only_columns(NoticeClaim.notice_id)))
+                               .order_by(Notice.end_date, Notice.id).limit(200)).scalars().all()
+        return [_notice_row(session, n, session.execute(waiting.with_only_columns(Claim.number).where(
+            NoticeClaim.notice_id == n.id).order_by(Claim.number)).scalars().all()) for n in rows]
 
 
 def list_notices(ctx: Context, page: Page) -> Paged[NoticeRow]:
@@ -802,7 +826,7 @@ def list_notices(ctx: Context, page: Page) -> Paged[NoticeRow]:
         for n in rows:
             numbers = session.execute(in_notice.with_only_columns(Claim.number)
                                       .where(NoticeClaim.notice_id == n.id).order_by(Claim.number)).scalars().all()
-            items.append(_notice_row(n, numbers))
+            items.append(_notice_row(session, n, numbers))
         return paged(items, total, page)
 
 

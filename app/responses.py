@@ -264,6 +264,8 @@ class ClaimResultOut(Out):
     invoices: list[str] = Field(description="本次使用的发票（开票单位代码:发票号）")
     reasons: list[str] = Field(description="应付低于计算金额的原因")
     trace: list[TraceStepOut] = Field(description="计算过程，逐步注明依据条款")
+    warnings: list[str] = Field(default_factory=list,
+                                description="提醒（不改变金额），如附件3承诺事项2（本项目未享受过市级财政专项资金补助）无法如实签署")
 
 
 class CalculationOut(Out):

@@ -14,6 +14,7 @@ from ledger.journal import Leg, VerifyReport
 from ledger.outcomes import ClaimState, Outcome
 from ledger.projections import ProjectionMismatch
 from ledger.queries import Headroom, TrialBalanceRow
+from ledger.services import NoticeEndMoved
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,10 +43,11 @@ class UserAdded(Outcome):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HolidaysLoaded(Outcome):
-    """载入节假日安排: which year's notice was loaded, from where."""
+    """载入节假日安排: which year's notice was loaded, from where, and the notices whose end date it moved."""
 
     year: int
     source: str
+    moved: tuple[NoticeEndMoved, ...] = ()
 
 
 # ---------------------------------------------------------------- reads
@@ -192,6 +194,21 @@ class NoticeRow:
     working_days: int
     provisional: bool
     claims: tuple[str, ...] = ()
+    changes: tuple[NoticeEndChangeRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeEndChangeRow:
+    """公示截止日变更: the end date recomputed when a year's holiday notice was loaded, and by whom."""
+
+    holiday_year: int
+    holiday_source: str
+    old_end: date
+    old_provisional: bool
+    new_end: date
+    new_provisional: bool
+    actor: str
+    at: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

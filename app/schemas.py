@@ -115,10 +115,12 @@ class PlatformIn(Body):
 
 
 class PlatformEventIn(Body):
-    kind: Literal["pool-entry", "pool-exit", "recognition", "evaluation", "agreement-support", "rectification"]
+    kind: Literal["pool-entry", "pool-exit", "recognition", "evaluation", "agreement-support", "rectification",
+                  "pool-notice", "change-report", "re-evaluation"]
     on: Day
     level: Level | None = None
-    grade: Grade | None = None
+    grade: Grade | Literal["未参加"] | None = None  # re-evaluation: 通过/不通过/未参加
+    change_date: Day | None = None  # change-report: the day the change's legal formalities were completed
     scheme: Literal["jiaxing", "zhejiang", "shaoxing"] | None = None
     year: Year | None = None
     document_number: ShortText = ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
@@ -27,9 +27,10 @@ from pydantic_core import PydanticCustomError
 from calculators.errors import InputErrors, InputIssue
 from calculators.evaluation import add_years
 from calculators.money import AMOUNT_RULE, fen_to_yuan, rate_percent
+from calculators.notice import WorkingCalendar, default_calendar, notice_period
 from calculators.results import TraceStep
-from calculators.rulesets.model import Options, Resolved, RuleSet
-from calculators.scenario import Yuan
+from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
+from calculators.scenario import ChangeReport, PoolNotice, ReEvaluation, Scenario, Yuan
 
 INPUT_RULE = "eligibility input (docs/rules-evaluation.md)"
 AREA_RULE = "areas are decimal square metres (str, int or Decimal), never floats"
@@ -356,3 +357,223 @@ def check_shaoxing_municipal_platform(
     criteria.extend(decl.values())
     return EligibilityReport("shaoxing-municipal-platform", rule_set.id, on, all(c.passed for c in criteria),
                              tuple(criteria), tuple(trace))
+
+
+# --------------------------------------------------------------------------------------------------
+# The platform's record: events that carry a clause's consequence (docs/rules-evaluation.md)
+# --------------------------------------------------------------------------------------------------
+
+CL_RE_EVALUATION = "浙江方案 五：“成熟一个、认定一个、两年一复评”……对中试平台实行优胜劣汰动态管理"
+CL_POOL_NOTICE = "细则 第二章 三（二）4：公示5个工作日无异议后，形成嘉兴市中试平台培育库名单"
+CL_CHANGE_REPORT = "细则 第三章：相关法律手续办理完毕后30日内书面提交变更的申报材料"
+RE_EVALUATION_OUT = ("不通过", "未参加")
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A recognition ended by an event on the record: the platform is out at ``level`` from ``date``.
+
+    Attributes:
+        level: the level lost (``provincial``).
+        date: the first day the platform no longer holds it.
+        clause: the clause that ends it.
+        note: what happened, in Chinese.
+        recognitions: indices (in ``Scenario.recognitions``) of the recognitions it ends.
+    """
+
+    level: str
+    date: date
+    clause: str
+    note: str
+    recognitions: tuple[int, ...]
+
+
+def withdrawals(scenario: Scenario) -> tuple[Withdrawal, ...]:
+    """The recognitions a failed or missed provincial re-evaluation (复评不通过/未参加, 浙江方案 五) ends.
+
+    A re-evaluation ends every provincial recognition dated on or before it and not already ended; a
+    later provincial recognition (认定 again) is held again from its own date.
+    """
+    ended: set[int] = set()
+    out: list[Withdrawal] = []
+    for e in sorted((e for e in scenario.events if isinstance(e, ReEvaluation)), key=lambda e: e.date):
+        if e.result not in RE_EVALUATION_OUT:
+            continue
+        hit = tuple(i for i, r in enumerate(scenario.recognitions)
+                    if r.level == "provincial" and r.date <= e.date and i not in ended)
+        if not hit:
+            continue
+        ended.update(hit)
+        doc = f"（{e.document_number}）" if e.document_number else ""
+        out.append(Withdrawal("provincial", e.date, CL_RE_EVALUATION,
+                              f"省级中试平台复评{e.result}{doc}，自{e.date}起不再是省级中试平台", hit))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PlatformRecord:
+    """What the record's events say, checked: every step with its clause, and the flags raised.
+
+    Attributes:
+        steps: one step per event (and per re-evaluation due), in date order.
+        flags: the steps that need attention (a late change report, a re-evaluation overdue).
+        withdrawals: recognitions ended, with the day the platform is out.
+    """
+
+    steps: tuple[TraceStep, ...]
+    flags: tuple[TraceStep, ...]
+    withdrawals: tuple[Withdrawal, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": [s.to_dict() for s in self.steps], "flags": [s.to_dict() for s in self.flags],
+                "withdrawals": [{"level": w.level, "date": w.date.isoformat(), "clause": w.clause, "note": w.note}
+                                for w in self.withdrawals]}
+
+
+def _governing_param(book: RuleBook, name: str, on: date, options: Options | None, field: str) -> Resolved:
+    """``name`` from the rule set in force on ``on`` that sets it (the latest one, if several)."""
+    found = [rs for rs in sorted(book.rule_sets.values(), key=lambda r: r.in_force_from)
+             if rs.has(name) and rs.in_force(on) and rs.parameters[name].at(on) is not None]
+    if not found:
+        raise InputErrors.one(field, f"parameter {name}", f"no rule set in force on {on} sets {name}")
+    return found[-1].param(name, on, options)
+
+
+def platform_record(scenario: Scenario, book: RuleBook, options: Options | None = None,
+                    calendar: WorkingCalendar | None = None) -> PlatformRecord:
+    """Check the record's events and say what each means (细则 第二章 三（二）4, 第三章; 浙江方案 五).
+
+    * a pool entry may not be dated within the notice period of the pool-entry notice before it;
+    * a change report later than ``change_report.days`` after the change is flagged (no consequence
+      is stated by the document);
+    * a provincial re-evaluation needs a provincial recognition held that day; 不通过/未参加 ends it;
+      a claim filed after a re-evaluation fell due with none recorded is flagged.
+
+    Inconsistent records are refused (:class:`InputErrors`), every problem at once.
+    """
+    issues: list[InputIssue] = []
+    steps: list[tuple[date, TraceStep, bool]] = []
+    for k, e in enumerate(scenario.events):
+        f = f"events[{k}]"
+        try:
+            if isinstance(e, PoolNotice):
+                steps.append(_pool_notice(scenario, e, f, book, options, calendar, issues))
+            elif isinstance(e, ChangeReport):
+                steps.append(_change_report(e, f, book, options, issues))
+        except InputErrors as exc:
+            issues.extend(exc.issues)
+    out = withdrawals(scenario)
+    try:
+        steps.extend(_re_evaluations(scenario, book, options, issues))
+    except InputErrors as exc:
+        issues.extend(exc.issues)
+    if issues:
+        raise InputErrors(issues)
+    steps.sort(key=lambda s: s[0])
+    return PlatformRecord(tuple(s for _, s, _ in steps), tuple(s for _, s, flag in steps if flag), out)
+
+
+def _pool_notice(scenario: Scenario, e: PoolNotice, f: str, book: RuleBook, options: Options | None,
+                 calendar: WorkingCalendar | None, issues: list[InputIssue]) -> tuple[date, TraceStep, bool]:
+    """The pool-entry notice's period on the claims' working-day calendar; the entry after it must be later."""
+    days = _governing_param(book, "pool_entry.notice_working_days", e.date, options, f"{f}.date")
+    count = _governing_param(book, "notice.count_from", e.date, options, f"{f}.date")
+    period = notice_period(e.date, working_days=int(days.value), count_from=str(count.value),
+                           calendar=calendar or default_calendar(), working_days_clause=days.cite(),
+                           count_from_clause=count.cite())
+    doc = f"（{e.document_number}）" if e.document_number else ""
+    entry = next(((k, s) for k, s in enumerate(scenario.pool) if s.entered >= e.date), None)
+    provisional = "（截止日暂定：所涉年度节假日安排未载入）" if period.provisional else ""
+    values = {"publication": e.date.isoformat(), "end": period.end.isoformat(),
+              "provisional": str(period.provisional).lower()}
+    if entry is None:
+        note = f"入库公示{doc}：{e.date}发布，{period.working_days}个工作日，{period.end}届满{provisional}；尚未入库"
+        return e.date, TraceStep("pool-notice", days.cite(), note, values), False
+    k, spell = entry
+    if spell.entered <= period.end:
+        issues.append(InputIssue(f"pool[{k}].entered", days.cite(),
+                                 f"入库日期{spell.entered}在入库公示期内（{e.date}发布，{period.end}届满{provisional}）；"
+                                 "公示期满无异议后方可入库"))
+    note = (f"入库公示{doc}：{e.date}发布，{period.working_days}个工作日，{period.end}届满{provisional}；"
+            f"{spell.entered}入库（公示期满后）")
+    return e.date, TraceStep("pool-notice", days.cite(), note, values | {"entered": spell.entered.isoformat()}), False
+
+
+def _change_report(e: ChangeReport, f: str, book: RuleBook, options: Options | None,
+                   issues: list[InputIssue]) -> tuple[date, TraceStep, bool]:
+    """A change report: on time within ``change_report.days`` days after the change, else flagged."""
+    days = _governing_param(book, "change_report.days", e.change_date, options, f"{f}.change_date")
+    if e.date < e.change_date:
+        issues.append(InputIssue(f"{f}.date", days.cite(), f"报告日期{e.date}早于变更日期{e.change_date}"))
+    deadline = e.change_date + timedelta(days=int(days.value))  # 民法典第二百零一条: from the next day
+    late = (e.date - deadline).days
+    what = f"（{e.change}）" if e.change else ""
+    values = {"change_date": e.change_date.isoformat(), "report_date": e.date.isoformat(),
+              "deadline": deadline.isoformat(), "late_days": str(max(late, 0))}
+    if late > 0:
+        note = (f"重大事项变更{what}{e.change_date}办理完毕，报送期限至{deadline}，{e.date}报送，逾期{late}日"
+                "（文件未规定逾期后果，仅记录并标注）")
+        return e.date, TraceStep("change-report-late", days.cite(), note, values), True
+    note = f"重大事项变更{what}{e.change_date}办理完毕，{e.date}书面报送（期限{deadline}）"
+    return e.date, TraceStep("change-report", days.cite(), note, values), False
+
+
+# size: every re-evaluation checked against the recognitions held, then the due dates flagged for claims
+def _re_evaluations(scenario: Scenario, book: RuleBook, options: Options | None,
+                    issues: list[InputIssue]) -> list[tuple[date, TraceStep, bool]]:
+    """Each re-evaluation of a provincial platform, and each claim filed after one fell due unrecorded."""
+    out: list[tuple[date, TraceStep, bool]] = []
+    ended = {i: w for w in withdrawals(scenario) for i in w.recognitions}
+    provincial = sorted((r.date, i) for i, r in enumerate(scenario.recognitions) if r.level == "provincial")
+    events = sorted(((k, e) for k, e in enumerate(scenario.events) if isinstance(e, ReEvaluation)),
+                    key=lambda ke: (ke[1].date, ke[0]))
+    timeline: list[tuple[date, str, int]] = [(d, "recognition", i) for d, i in provincial]
+    timeline += [(e.date, "re-evaluation", k) for k, e in events]
+    timeline.sort(key=lambda t: (t[0], t[1] != "recognition"))
+    held = False
+    for on, what, idx in timeline:
+        if what == "recognition":
+            held = True
+            continue
+        e = scenario.events[idx]
+        assert isinstance(e, ReEvaluation)
+        interval = _governing_param(book, "re_evaluation.interval_years", on, options, f"events[{idx}].date")
+        if not held:
+            issues.append(InputIssue(f"events[{idx}]", interval.cite(), f"{on}不是省级中试平台，无从复评"))
+            continue
+        values = {"date": on.isoformat(), "result": e.result}
+        if e.result in RE_EVALUATION_OUT:
+            held = False
+            out.append((on, TraceStep("re-evaluation", CL_RE_EVALUATION,
+                                      f"省级中试平台复评{e.result}，自{on}起不再是省级中试平台，"
+                                      "此后申报的省级平台补助不予支持", values), False))
+            continue
+        due = add_years(on, int(interval.value))
+        out.append((on, TraceStep("re-evaluation", interval.cite(), f"省级中试平台复评通过，下次复评期限至{due}",
+                                  values | {"next_due": due.isoformat()}), False))
+    out.extend(_overdue(scenario, book, options, ended))
+    return out
+
+
+def _overdue(scenario: Scenario, book: RuleBook, options: Options | None,
+             ended: Mapping[int, Withdrawal]) -> list[tuple[date, TraceStep, bool]]:
+    """A claim filed while the provincial platform's re-evaluation is overdue (none recorded): flagged only."""
+    out: list[tuple[date, TraceStep, bool]] = []
+    passes = sorted(e.date for e in scenario.events if isinstance(e, ReEvaluation) and e.result == "通过")
+    for c in sorted(scenario.claims, key=lambda c: c.application_date):
+        on = c.application_date
+        held = [(i, r) for i, r in enumerate(scenario.recognitions)
+                if r.level == "provincial" and r.date <= on and not (i in ended and ended[i].date <= on)]
+        if not held:
+            continue
+        since = max([min(r.date for _, r in held), *(d for d in passes if d <= on)])
+        try:
+            interval = _governing_param(book, "re_evaluation.interval_years", since, options, "events")
+        except InputErrors:
+            continue  # recognised before the provincial plan: no re-evaluation cycle to count
+        due = add_years(since, int(interval.value))
+        if on > due:
+            out.append((on, TraceStep("re-evaluation-overdue", interval.cite(),
+                                      f"申请{c.id}（{on}）：省级中试平台复评期限至{due}，未见复评记录（仅标注，"
+                                      "复评结果记录后按结果处理）", {"claim": c.id, "due": due.isoformat()}), True))
+    return out

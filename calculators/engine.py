@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from calculators.eligibility import PlatformRecord, platform_record
 from calculators.errors import InputErrors, InputIssue
 from calculators.facts import Facts, Trigger
 from calculators.money import fen_to_yuan
@@ -36,16 +37,20 @@ class Evaluation:
 
     scenario: Scenario
     results: tuple[ClaimResult, ...]
+    record: PlatformRecord | None = None  # the record's events checked, when the scenario has any
 
     def by_claim(self) -> dict[str, ClaimResult]:
         return {r.claim_id: r for r in self.results}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "platform": self.scenario.platform.id,
             "platform_name": self.scenario.platform.name,
             "claims": [r.to_dict() for r in self.results],
         }
+        if self.record is not None:
+            out["record"] = self.record.to_dict()
+        return out
 
 
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
@@ -190,12 +195,13 @@ def evaluate(scenario: Scenario, book: RuleBook, options: Options | None = None)
     """
     opts = build_options(scenario, book, options)
     _validate(scenario, book, opts)
+    record = platform_record(scenario, book, opts) if scenario.events else None
     facts = Facts(scenario)
     state = PlatformState()
     order = sorted(enumerate(scenario.claims), key=lambda ic: (ic[1].application_date, ic[0]))
     for index, claim in order:
         state.results.append(_evaluate_claim(index, claim, scenario, facts, book, opts, state))
-    return Evaluation(scenario, tuple(state.results))
+    return Evaluation(scenario, tuple(state.results), record)
 
 
 def _evaluate_claim(
@@ -205,6 +211,9 @@ def _evaluate_claim(
     rs, trigger, rs_step, refusal = _governing(claim, index, facts, book, opts)
     program = PROGRAMS[claim.program]
     ctx = ClaimContext(claim, index, scenario, facts, book, rs, opts, state, trigger, [rs_step])
+    out = facts.withdrawn_by(claim.application_date)  # a platform out at a level earns nothing at it from that day
+    for w in out:
+        ctx.step("withdrawn", w.clause, w.note, date=w.date, level=w.level)
 
     if claim.reversed:
         ctx.step("reversed", "细则 第四章（一）(2)：公示期异议", "公示期异议成立，审批已撤销；本申请不计入累计")
@@ -215,7 +224,9 @@ def _evaluate_claim(
         outcome = ProgramOutcome.ineligible(refusal) if refusal else program.compute(ctx)
         if outcome.status != "ineligible":
             outcome = ProgramOutcome.ineligible(f"截至{claim.application_date}没有该项政策的触发事件")
-        return _result(ctx, "ineligible", outcome, entitled=0, offset=0, payable=0, reasons=outcome.reasons)
+        withdrawn = tuple(f"{w.note}（{w.clause}）" for w in out)
+        return _result(ctx, "ineligible", outcome, entitled=0, offset=0, payable=0,
+                       reasons=withdrawn + outcome.reasons)
 
     outcome = program.compute(ctx)
     if outcome.status == "ineligible":

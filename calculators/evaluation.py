@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 
@@ -62,6 +62,8 @@ STATUS_LABEL = {
     "removed": "退库",
     "designated": "绍兴市科技成果转化中试基地",
     "revoked": "撤销评定",
+    "sx-platform": "绍兴市现代化中试平台",
+    "cancelled": "取消市级现代化中试平台资格",
 }
 
 # Clauses of rules that carry no number (the numbers themselves come from the rule set).
@@ -77,6 +79,8 @@ CL_GUIDANCE = "细则 第三章：两年连续获评“优秀”的，且符合�
 CL_MUNICIPAL_DOC = "细则 第二章 三（一）：连续两年评价为优秀的平台认定为嘉兴市中试平台（市经信局发文）"
 CL_SX_RESTART = "绍兴中试基地方案 五（三）：以后年度符合条件的可重新参加评选"
 CL_SX_DESIGNATION = "绍兴中试基地方案 四（四）：公示期满无异议……由市科技局发文公布"
+CL_SX_PLATFORM = "绍兴指引 五（三）：公示无异议的，市科技局发文公布"
+CL_SX_REPORT = "绍兴指引 六（三）：经认定的市级中试平台每年应向市科技局提交年度运行情况报告和下一年度工作计划"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -181,6 +185,7 @@ def _model_errors(exc: ValidationError, prefix: str) -> InputErrors:
 
 
 _Date = date  # for annotations in classes that have a field named ``date``
+_H = TypeVar("_H", bound="_BaseHistory")
 
 
 class _Frozen(BaseModel):
@@ -720,7 +725,17 @@ class BaseRevocation(_Frozen):
     ground: str
 
 
-BaseEvent = Annotated[BaseDesignation | BaseEvaluation | BaseRevocation, Field(discriminator="kind")]
+class AnnualReport(_Frozen):
+    """A Shaoxing municipal platform's annual report (年度运行情况报告, 绍兴指引 六（三）) for ``year``:
+    submitted, or recorded on ``date`` as not submitted."""
+
+    kind: Literal["annual-report"] = "annual-report"
+    date: date
+    year: StrictInt
+    submitted: StrictBool
+
+
+BaseEvent = Annotated[BaseDesignation | BaseEvaluation | BaseRevocation | AnnualReport, Field(discriminator="kind")]
 _BASE_EVENTS: TypeAdapter[list[BaseEvent]] = TypeAdapter(list[BaseEvent])
 
 
@@ -1084,29 +1099,41 @@ def shaoxing_base_timeline(
     absence neither counts as 不合格 nor breaks a run of them. A revoked base may be designated again in a
     later round (a new designation event). Evaluations are due every ``base.evaluation_interval_years``.
     """
-    base = _BaseHistory(rule_set, options)
-    skipped = len(events)
-    for i, e in _in_order(events, as_of):
-        skipped -= 1
-        if isinstance(e, BaseDesignation):
-            base.designate(i, e)
-        elif isinstance(e, BaseEvaluation):
-            base.evaluate(i, e)
-        else:
-            base.revoke(i, e)
-    if as_of is not None and skipped:
-        base.trace.append(TraceStep("as-of", CL_SX_DESIGNATION, f"{skipped}个晚于{as_of}的事件未计入",
-                                    {"as_of": as_of.isoformat()}))
-    if base.issues:
-        raise InputErrors(base.issues)
+    base = _walk(_BaseHistory(rule_set, options), events, as_of)
     next_year = base.next_evaluation(as_of)  # traced: before the trace is taken
     return StatusTimeline(rule_set.id, "shaoxing-base", as_of, tuple(base.changes), tuple(base.trace),
                           next_evaluation_year=next_year)
 
 
+def _walk(history: _H, events: Sequence[BaseEvent], as_of: date | None) -> _H:
+    """Take ``events`` in date order (none after ``as_of``) through ``history``; every problem at once."""
+    skipped = len(events)
+    for i, e in _in_order(events, as_of):
+        skipped -= 1
+        if isinstance(e, BaseDesignation):
+            history.designate(i, e)
+        elif isinstance(e, BaseEvaluation):
+            history.evaluate(i, e)
+        elif isinstance(e, AnnualReport):
+            history.report(i, e)
+        else:
+            history.revoke(i, e)
+    if as_of is not None and skipped:
+        history.trace.append(TraceStep("as-of", history.DESIGNATION_CLAUSE, f"{skipped}个晚于{as_of}的事件未计入",
+                                       {"as_of": as_of.isoformat()}))
+    if history.issues:
+        raise InputErrors(history.issues)
+    return history
+
+
 class _BaseHistory:
     """A Shaoxing pilot base's status as its events are taken in order, with the changes, the trace and the
     problems found (:func:`shaoxing_base_timeline`)."""
+
+    DESIGNATED, OUT = "designated", "revoked"
+    FAIL_PARAM = "base.revocation.consecutive_fail"
+    DESIGNATION_CLAUSE, TITLE, OUT_NOTE = CL_SX_DESIGNATION, "评定为绍兴市科技成果转化中试基地", "撤销评定"
+    AGAIN = "撤销后重新"
 
     def __init__(self, rule_set: RuleSet, options: Options | None) -> None:
         self.rule_set, self.options = rule_set, options
@@ -1117,6 +1144,7 @@ class _BaseHistory:
         self.fails = self.absences = 0
         self.designated_year: int | None = None
         self.last_round: int | None = None
+        self.reports_missing: list[int] = []
 
     def p(self, name: str, on: date) -> Resolved:
         return _param(self.rule_set, name, on, self.options)
@@ -1127,15 +1155,17 @@ class _BaseHistory:
         self.trace.append(TraceStep("status", clause, note, {"date": on.isoformat(), "status": STATUS_LABEL[new]}))
 
     def designate(self, i: int, e: BaseDesignation) -> None:
-        if self.status == "designated":
-            self.issues.append(InputIssue(f"events[{i}]", CL_SX_DESIGNATION, f"already designated on {e.date}"))
+        if self.status == self.DESIGNATED:
+            self.issues.append(InputIssue(f"events[{i}]", self.DESIGNATION_CLAUSE, f"already designated on {e.date}"))
             return
-        again = self.status == "revoked"
+        again = self.status == self.OUT
         self.fails = self.absences = 0
         self.designated_year, self.last_round = e.date.year, None
+        self.reports_missing = []
         doc = f"（{e.document_number}）" if e.document_number else ""
-        self.change(e.date, "designated", f"{CL_SX_DESIGNATION}；{CL_SX_RESTART}" if again else CL_SX_DESIGNATION,
-                    f"{'撤销后重新' if again else ''}评定为绍兴市科技成果转化中试基地{doc}", i)
+        clause = self.DESIGNATION_CLAUSE
+        self.change(e.date, self.DESIGNATED, f"{clause}；{CL_SX_RESTART}" if again and self.OUT == "revoked" else clause,
+                    f"{self.AGAIN if again else ''}{self.TITLE}{doc}", i)
 
     def evaluate(self, i: int, e: BaseEvaluation) -> None:
         f = f"events[{i}]"
@@ -1187,9 +1217,13 @@ class _BaseHistory:
         self.trace.append(TraceStep("evaluation", interval.cite(), f"{e.round_year}年度评价为“{e.grade}”",
                                     {"date": e.date.isoformat()}))
         self.fails = self.fails + 1 if e.grade == FAILING else 0
-        needed = self.p("base.revocation.consecutive_fail", e.date)
+        needed = self.p(self.FAIL_PARAM, e.date)
         if self.fails >= int(needed.value):
-            self.change(e.date, "revoked", needed.cite(), f"连续{self.fails}次绩效评价“不合格”，撤销评定", i)
+            self.change(e.date, self.OUT, needed.cite(), f"连续{self.fails}次绩效评价“不合格”，{self.OUT_NOTE}", i)
+
+    def report(self, i: int, e: AnnualReport) -> None:
+        self.issues.append(InputIssue(f"events[{i}]", CL_SX_REPORT,
+                                      "annual reports belong to municipal platforms (shaoxing_platform_timeline)"))
 
     def revoke(self, i: int, e: BaseRevocation) -> None:
         f = f"events[{i}]"
@@ -1214,3 +1248,66 @@ class _BaseHistory:
         self.trace.append(TraceStep("next-evaluation", interval.cite(), f"下次绩效评价应于{next_year}年进行",
                                     {"next_evaluation_year": str(next_year)}))
         return next_year
+
+
+class _PlatformHistory(_BaseHistory):
+    """A Shaoxing municipal platform (绍兴市现代化中试平台, 绍兴指引): cancelled (取消资格) after
+    ``municipal_platform.cancellation.missing_reports`` consecutive years without an annual report, or
+    ``municipal_platform.cancellation.consecutive_fail`` consecutive 不合格 (六（三）)."""
+
+    DESIGNATED, OUT = "sx-platform", "cancelled"
+    FAIL_PARAM = "municipal_platform.cancellation.consecutive_fail"
+    DESIGNATION_CLAUSE, TITLE, OUT_NOTE = CL_SX_PLATFORM, "认定为绍兴市现代化中试平台", "取消市级现代化中试平台资格"
+    AGAIN = "取消资格后重新"
+
+    def evaluate(self, i: int, e: BaseEvaluation) -> None:
+        """An evaluation (视情开展, no fixed interval): graded; a missed one is not a ground in the guidance."""
+        needed = self.p(self.FAIL_PARAM, e.date)
+        if self.status != self.DESIGNATED:
+            self.issues.append(InputIssue(f"events[{i}]", needed.cite(), f"not a municipal platform on {e.date}"))
+            return
+        if not e.participated:
+            self.issues.append(InputIssue(f"events[{i}].participated", needed.cite(),
+                                          "绍兴指引 sets no consequence for a missed evaluation; record the grade"))
+            return
+        self.graded(i, e, needed)
+
+    def revoke(self, i: int, e: BaseRevocation) -> None:
+        self.issues.append(InputIssue(f"events[{i}]", CL_SX_REPORT,
+                                      "绍兴指引 lists no revocation grounds; use annual reports and evaluations"))
+
+    def report(self, i: int, e: AnnualReport) -> None:
+        """An annual report submitted (resets the run) or missing (counts towards cancellation)."""
+        limit = self.p("municipal_platform.cancellation.missing_reports", e.date)
+        if self.status != self.DESIGNATED:
+            self.issues.append(InputIssue(f"events[{i}]", limit.cite(), f"not a municipal platform on {e.date}"))
+            return
+        values = {"date": e.date.isoformat(), "year": str(e.year)}
+        if e.submitted:
+            self.reports_missing = []
+            self.trace.append(TraceStep("annual-report", CL_SX_REPORT, f"{e.year}年度运行情况报告已提交", values))
+            return
+        run = self.reports_missing
+        self.reports_missing = [*run, e.year] if run and run[-1] == e.year - 1 else [e.year]
+        self.trace.append(TraceStep("annual-report", limit.cite(), f"{e.year}年度运行情况报告未提交", values))
+        if len(self.reports_missing) >= int(limit.value):
+            years = "、".join(str(y) for y in self.reports_missing)
+            self.change(e.date, self.OUT, limit.cite(), f"{years}年度连续未提交年度运行情况报告，{self.OUT_NOTE}", i)
+
+
+def shaoxing_platform_timeline(
+    events: Sequence[BaseEvent],
+    rule_set: RuleSet,
+    *,
+    as_of: date | None = None,
+    options: Options | None = None,
+) -> StatusTimeline:
+    """Recognition and cancellation of a Shaoxing municipal platform (绍兴指引 五（三）, 六（三）).
+
+    Events: ``designation`` (认定), ``annual-report`` (submitted or not), ``evaluation`` (graded; the
+    guidance evaluates 视情, so ``round_year`` is the year evaluated), ``revocation`` is not a ground of the
+    guidance and is refused. Cancelled from the date of the event that completes the run; a cancelled
+    platform may be recognised again (a new designation).
+    """
+    platform = _walk(_PlatformHistory(rule_set, options), events, as_of)
+    return StatusTimeline(rule_set.id, "shaoxing-platform", as_of, tuple(platform.changes), tuple(platform.trace))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from calculators.eligibility import Withdrawal, withdrawals
 from calculators.scenario import LEVEL_RANK, EvaluationRecord, PoolSpell, Recognition, Scenario
 
 
@@ -35,14 +36,25 @@ class Facts:
             enumerate(scenario.recognitions), key=lambda ir: (ir[1].date, ir[0])
         )
         self._evaluations = sorted(scenario.evaluations, key=lambda e: (e.year, e.date))
+        self.withdrawals = withdrawals(scenario)
+        self._ended = {i: w.date for w in self.withdrawals for i in w.recognitions}
 
     def recognitions_until(self, on: date) -> list[tuple[int, Recognition]]:
         return [(i, r) for i, r in self._recognitions if r.date <= on]
 
+    def held_on(self, on: date) -> list[tuple[int, Recognition]]:
+        """The recognitions held on ``on``: made by then and not ended by a withdrawal on or before it."""
+        return [(i, r) for i, r in self.recognitions_until(on) if not (i in self._ended and self._ended[i] <= on)]
+
+    def withdrawn_by(self, on: date) -> list[Withdrawal]:
+        """Withdrawals on or before ``on`` whose level the platform has not been recognised at again since."""
+        return [w for w in self.withdrawals if w.date <= on
+                and not any(r.level == w.level and r.date > w.date for _, r in self.recognitions_until(on))]
+
     def highest_level(self, on: date, levels: tuple[str, ...] | None = None) -> tuple[int, Recognition] | None:
         """The highest recognition held on ``on`` (first reached, if several at that level)."""
         best: tuple[int, Recognition] | None = None
-        for i, r in self.recognitions_until(on):
+        for i, r in self.held_on(on):
             if levels is not None and r.level not in levels:
                 continue
             if best is None or LEVEL_RANK[r.level] > LEVEL_RANK[best[1].level]:
@@ -50,7 +62,7 @@ class Facts:
         return best
 
     def first_at_level(self, level: str, on: date) -> tuple[int, Recognition] | None:
-        for i, r in self.recognitions_until(on):
+        for i, r in self.held_on(on):
             if r.level == level:
                 return i, r
         return None

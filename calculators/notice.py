@@ -50,8 +50,8 @@ PUBLICATION_DAY = "publication-day"
 COUNT_FROM = (DAY_AFTER_PUBLICATION, PUBLICATION_DAY)
 
 CIVIL_CODE_201 = "民法典第二百零一条：按照年、月、日计算期间的，开始的当日不计入，自下一日开始计算"
-PUBLICATION_DAY_CLAUSE = "公示期起算（POLICY.md 2.6.5 另一读法）：发布当日为工作日的计入"
-PROVISIONAL_CLAUSE = "POLICY.md 2.6.5：期间涉及未加载放假安排的年度，届满日标为临时，不作静默推算"
+PUBLICATION_DAY_CLAUSE = "公示期起算（细则 第四章（一）(2) 另一读法，见 docs/rules-notice.md）：发布当日为工作日的计入"
+PROVISIONAL_CLAUSE = "细则 第四章（一）(2)：公示5个工作日；期间涉及未加载放假安排的年度（含次年安排未加载时的12月），届满日标为临时，不作静默推算（docs/rules-notice.md）"
 FALLBACK_NOTE = "周一至周五为工作日（未加载放假安排，临时）"
 
 # Kinds of day (DayInfo.kind).
@@ -508,7 +508,7 @@ def _check(publication: Any, working_days: Any, count_from: Any, fields: tuple[s
         ))
     if count_from not in COUNT_FROM:
         issues.append(InputIssue(
-            fields[1], "POLICY.md 2.6.5：公示期起算读法",
+            fields[1], "细则 第四章（一）(2)：公示期起算读法（docs/rules-notice.md）",
             f"{count_from!r} is not a reading; one of {', '.join(COUNT_FROM)}",
         ))
     if issues:

@@ -80,6 +80,7 @@ class ClaimResult:
         reasons: short statements of why the payable is less than the gross, if it is.
         years / invoices: investment years and invoice keys this claim consumed.
         trigger: the event that triggered the claim and picked the rule set.
+        warnings: notes that change no amount (e.g. undertaking 2 of Annex 3 cannot be signed truthfully).
     """
 
     claim_id: str
@@ -100,6 +101,7 @@ class ClaimResult:
     years: tuple[int, ...] = ()
     invoices: tuple[str, ...] = ()
     trigger: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def payable_money(self) -> Money:
@@ -125,4 +127,5 @@ class ClaimResult:
             "invoices": list(self.invoices),
             "reasons": list(self.reasons),
             "trace": [t.to_dict() for t in self.trace],
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }

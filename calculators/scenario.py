@@ -119,6 +119,49 @@ class EvaluationRecord(_Frozen):
     score: str | None = None
 
 
+_Date = date  # for annotations after a field named ``date``
+
+
+class PoolNotice(_Frozen):
+    """The public notice before pool entry (培育库公示, 细则 第二章 三（二）4), published on ``date``.
+
+    The pool entry that follows it may not be dated within the notice period (5 working days on the
+    working-day calendar of claims' notices, ``pool_entry.notice_working_days``)."""
+
+    kind: Literal["pool-notice"]
+    date: date
+    document_number: str = ""
+
+
+class ChangeReport(_Frozen):
+    """A written report of a major change (变更申报材料, 细则 第三章), submitted on ``date``.
+
+    Attributes:
+        change_date: the day the change's legal formalities were completed (相关法律手续办理完毕).
+        change: what changed (重组、合并、变更名称、注册地等), as told.
+    """
+
+    kind: Literal["change-report"]
+    change_date: _Date
+    date: _Date
+    change: str = ""
+
+
+class ReEvaluation(_Frozen):
+    """The province's re-evaluation of a provincial platform (两年一复评, 浙江方案 五) on ``date``.
+
+    ``result``: 通过 keeps the provincial recognition; 不通过, or 未参加 (missed), ends it from ``date``."""
+
+    kind: Literal["re-evaluation"]
+    date: date
+    result: Literal["通过", "不通过", "未参加"]
+    document_number: str = ""
+
+
+RecordEvent = Annotated[PoolNotice | ChangeReport | ReEvaluation, Field(discriminator="kind")]
+"""A dated event on the platform's record that carries a clause's consequence (docs/rules-evaluation.md)."""
+
+
 class ClaimInput(_Frozen):
     """A claim (申请) under one program.
 
@@ -163,6 +206,7 @@ class Scenario(_Frozen):
     agreement_support: list[AgreementSupport] = Field(default_factory=list)
     investments: list[Investment] = Field(default_factory=list)
     evaluations: list[EvaluationRecord] = Field(default_factory=list)
+    events: list[RecordEvent] = Field(default_factory=list)
     claims: list[ClaimInput] = Field(default_factory=list)
     readings: dict[str, str] = Field(default_factory=dict)
     what_if: dict[str, str | int | list[str] | dict[str, str | int]] = Field(default_factory=dict)

@@ -313,6 +313,8 @@ def _reset_sequences(conn: Connection) -> None:
                               f'(SELECT MAX("{pk[0].name}") FROM "{table.name}") IS NOT NULL)'), {"s": seq})
 
 
+# size: the import in its order of safety — manifest, empty database, tables in dependency order, sequences,
+# the recomputed chain — each refusal in Chinese before anything commits
 def import_archive(factory: sessionmaker[Session], path: str | Path, *, progress: Progress | None = None
                    ) -> Summary:
     """Restore the archive at ``path`` into an empty database; all or nothing."""

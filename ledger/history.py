@@ -26,7 +26,7 @@ PENDING = ("filed", "econ_reviewed", "district_reviewed", "audited")
 
 def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {"recognitions": [], "pool": [], "agreement_support": [],
-                                            "evaluations": []}
+                                            "evaluations": [], "events": []}
     events = session.execute(
         select(PlatformEvent).where(PlatformEvent.platform_id == platform.id).order_by(PlatformEvent.date,
                                                                                         PlatformEvent.id)
@@ -47,6 +47,15 @@ def platform_events(session: Session, platform: Platform) -> dict[str, list[dict
         elif e.kind == "evaluation":
             out["evaluations"].append({"year": e.year, "grade": e.grade, "date": e.date,
                                        "scheme": e.scheme or "jiaxing"})
+        elif e.kind == "pool-notice":
+            out["events"].append({"kind": e.kind, "date": e.date, "document_number": e.document_number})
+        elif e.kind == "change-report":
+            out["events"].append({"kind": e.kind, "date": e.date, "change_date": e.change_date, "change": e.note})
+        elif e.kind == "re-evaluation":
+            out["events"].append({"kind": e.kind, "date": e.date, "result": e.grade,
+                                  "document_number": e.document_number})
+    if not out["events"]:
+        del out["events"]
     return out
 
 

@@ -196,6 +196,8 @@ def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[list[A
         last = hi
 
 
+# size: one streaming pass over the chain with every check it makes per entry (numbering, predecessor, balance,
+# hash, anchors) and the head at the end, each naming the entry in Chinese; split, the pass would be read twice
 def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VERIFY_BATCH) -> VerifyReport:
     """Recompute every entry's hash in order and report the first entry that does not match.
 

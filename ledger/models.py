@@ -114,12 +114,15 @@ class Platform(Base):
 
 class PlatformEvent(Base):
     """A dated fact of a platform's history: pool entry/exit (入库/退库), recognition (认定) with level and
-    document number, evaluation (评价) with grade, agreement support (协议支持), rectification (整改)."""
+    document number, evaluation (评价) with grade, agreement support (协议支持), rectification (整改), the
+    pool-entry notice (入库公示), a change report (变更报送, ``change_date`` = the change, ``date`` = the
+    report) and the provincial re-evaluation (省级复评, ``grade`` = 通过/不通过/未参加)."""
 
     __tablename__ = "platform_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
+    change_date: Mapped[date | None] = mapped_column(Date)  # change-report: the change (the report is ``date``)
     date: Mapped[date] = mapped_column(Date)
     level: Mapped[str | None] = mapped_column(String(16))
     grade: Mapped[str | None] = mapped_column(String(8))
@@ -131,7 +134,8 @@ class PlatformEvent(Base):
     platform: Mapped[Platform] = relationship(back_populates="events")
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('pool-entry','pool-exit','recognition','evaluation','agreement-support','rectification')",
+            "kind IN ('pool-entry','pool-exit','recognition','evaluation','agreement-support','rectification',"
+            "'pool-notice','change-report','re-evaluation')",
             name="kind",
         ),
     )
@@ -278,6 +282,23 @@ class Notice(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     end_date: Mapped[date] = mapped_column(Date)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NoticeEndChange(Base):
+    """A notice's end date recomputed when a holiday notice (节假日安排) was loaded: who loaded which
+    year's notice, the end date before and after (append-only; the notice row holds the latest)."""
+
+    __tablename__ = "notice_end_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    holiday_year: Mapped[int] = mapped_column(Integer)
+    holiday_source: Mapped[str] = mapped_column(String(200))
+    old_end: Mapped[date] = mapped_column(Date)
+    old_provisional: Mapped[bool] = mapped_column(Boolean)
+    new_end: Mapped[date] = mapped_column(Date)
+    new_provisional: Mapped[bool] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class NoticeClaim(Base):

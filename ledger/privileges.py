@@ -45,7 +45,7 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "investments": APPEND,
     "reviews": APPEND,
     "approvals": APPEND,
-    "notices": APPEND,
+    "notice_end_changes": APPEND,  # a notice's end date recomputed on loading a holiday notice (0005)
     "notice_claims": APPEND,
     "fund_issues": APPEND,
     "payments": APPEND,
@@ -60,6 +60,8 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "objections": KEEP,       # resolved
     "recoveries": KEEP,       # received_fen
     "holiday_notices": KEEP,  # an administrator replaces a year's notice
+    "notices": KEEP,          # a provisional end date is recomputed on loading a holiday notice; each
+                              # change is kept in notice_end_changes
     "idempotency_keys": KEEP,  # the first response is stored once the request completes
     "users": KEEP,            # failed sign-ins, lockout, deactivation
     "user_sessions": KEEP,    # revoked at sign-out
@@ -97,6 +99,8 @@ def _password_literal(conn: Connection, role: str, password: str) -> str:
     return "'" + verifier.decode().replace("'", "''") + "'"
 
 
+# size: the role's whole state made exactly the table's, in the order PostgreSQL needs: create or alter, drop
+# memberships, refuse ownership, revoke everything, then grant table by table, sequence and schema
 def apply_service_grants(conn: Connection, role: str, password: str | None = None) -> Applied:
     """Create or update the service role ``role`` and give it exactly :data:`SERVICE_GRANTS` in this
     database's current schema; idempotent. Run on the owner's connection, in one transaction, after the

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from calculators.eligibility import platform_record
 from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.formats import yuan
@@ -42,6 +43,7 @@ from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options, RuleBook, RuleSet
 from calculators.split import payer_shares
 from ledger import accounts as A
+from ledger.calendar import calendar_for
 from ledger.errors import (
     AlreadyClaimed,
     BudgetExceeded,
@@ -69,6 +71,7 @@ from ledger.models import (
     Jurisdiction,
     Notice,
     NoticeClaim,
+    NoticeEndChange,
     Objection,
     Payer,
     Payment,
@@ -90,6 +93,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
+from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
 MEMO_OF_STATE = {
@@ -221,18 +225,36 @@ def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Plat
 
 def add_platform_event(session: Session, platform_code: str, *, kind: str, on: date, level: str | None = None,
                        grade: str | None = None, scheme: str | None = None, year: int | None = None,
-                       document_number: str = "", amount_fen: int | None = None, note: str = "") -> PlatformEvent:
-    """Record a dated fact of the platform's history (入库、退库、认定、评价、协议支持、整改)."""
+                       document_number: str = "", amount_fen: int | None = None, note: str = "",
+                       change_date: date | None = None) -> PlatformEvent:
+    """Record a dated fact of the platform's history (入库、退库、认定、评价、协议支持、整改; 入库公示 on its
+    publication date; 变更报送 on the report date with ``change_date``; 省级复评 with ``grade`` as its result)."""
+    _check_clause_event(kind, on, grade, change_date)
     platform = platform_by_code(session, platform_code)
     event = PlatformEvent(platform_id=platform.id, kind=kind, date=on, level=level, grade=grade, scheme=scheme,
-                          year=year, document_number=document_number, amount_fen=amount_fen, note=note)
+                          year=year, document_number=document_number, amount_fen=amount_fen, note=note,
+                          change_date=change_date)
     session.add(event)
     session.flush()
     try:
-        scenario_for(session, platform)  # the history must still be a valid scenario
+        history = scenario_for(session, platform)  # the history must still be a valid scenario
+        if history.events:  # and its clause events consistent (入库公示期, 变更报送, 复评)
+            platform_record(history, _book(), calendar=calendar_for(session))
     except InputErrors as exc:
         raise Invalid(exc.issues[0].rule, exc.issues[0].message, field=exc.issues[0].field) from None
     return event
+
+
+def _check_clause_event(kind: str, on: date, grade: str | None, change_date: date | None) -> None:
+    """The fields the clause events need, refused in Chinese naming the field and the clause."""
+    if kind == "change-report" and change_date is None:
+        raise Invalid("细则 第三章：变更申报材料", "变更报送须填写变更日期（相关法律手续办理完毕之日）", field="change_date")
+    if kind == "change-report" and change_date is not None and change_date > on:
+        raise Invalid("细则 第三章：变更申报材料", f"变更日期{change_date}晚于报送日期{on}", field="change_date")
+    if kind != "change-report" and change_date is not None:
+        raise Invalid("细则 第三章：变更申报材料", "只有变更报送填写变更日期", field="change_date")
+    if kind == "re-evaluation" and grade not in ("通过", "不通过", "未参加"):
+        raise Invalid("浙江方案 五：两年一复评", f"复评结果须为通过、不通过或未参加，而不是{grade!r}", field="grade")
 
 
 # ---------------------------------------------------------------- budgets
@@ -392,7 +414,9 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     platform = platform_by_code(session, platform_code)
     item = claim_item("PREVIEW", program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
-    return _compute(session, platform, "PREVIEW", extra=[item], options=options)
+    result = _compute(session, platform, "PREVIEW", extra=[item], options=options)
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    return replace(result, warnings=result.warnings + warned)
 
 
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
@@ -424,6 +448,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
     result = _compute(session, platform, number, extra=[item])
+    warned = undertaking_warnings(session, platform, _book(), application_date)
+    result = replace(result, warnings=result.warnings + warned)
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",
                       "the claim is not eligible: " + "；".join(result.reasons), field="program",
@@ -703,6 +729,65 @@ def _notice_of(session: Session, claim: Claim) -> Notice:
     return notice
 
 
+NOTICE_RULE = "细则 第二章 三、第四章（一）(2)：公示5个工作日（按国务院办公厅节假日安排计），公示期满且无异议后下达资金"
+
+
+def _require_notice_ended(notice: Notice, on: date) -> None:
+    """Fund issue waits for the notice's end date to be final (节假日安排已载入) and past."""
+    named = f"公示“{notice.title}”（第{notice.id}号）"
+    if notice.provisional:
+        raise IllegalTransition(
+            NOTICE_RULE, f"{named}的截止日 {notice.end_date} 为暂定：所涉年度的国务院办公厅节假日安排尚未载入，"
+            "截止日可能变动；请系统管理员载入该年度节假日安排（系统将重算截止日）后再下达资金",
+            field="on", notice=notice.id, notice_end=notice.end_date.isoformat(), provisional=True)
+    if on <= notice.end_date:
+        raise IllegalTransition(
+            NOTICE_RULE, f"{named}至 {notice.end_date} 届满，下达日期 {on} 尚在公示期内；"
+            f"自 {notice.end_date + timedelta(days=1)} 起方可下达资金",
+            field="on", notice=notice.id, notice_end=notice.end_date.isoformat())
+
+
+@dataclass(frozen=True)
+class NoticeEndMoved:
+    """A notice whose end date a loaded holiday notice changed (公示截止日变更)."""
+
+    notice: int
+    title: str
+    old_end: date
+    old_provisional: bool
+    new_end: date
+    new_provisional: bool
+
+
+def recompute_notices(session: Session, *, holiday_year: int, holiday_source: str,
+                      actor: str = "") -> tuple[NoticeEndMoved, ...]:
+    """Recompute every provisional notice's end date on today's calendar (just after a holiday notice was
+    loaded, in the same transaction); record and apply each change. Final notices are left alone."""
+    from calculators.notice import notice_period_for
+    from ledger.calendar import calendar_for
+
+    calendar = calendar_for(session)
+    moved: list[NoticeEndMoved] = []
+    pending = session.execute(select(Notice).where(Notice.provisional.is_(True)).order_by(Notice.id)
+                              .with_for_update()).scalars().all()
+    for notice in pending:
+        rule_sets = session.execute(select(Claim.rule_set).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
+                                    .where(NoticeClaim.notice_id == notice.id)).scalars().all()
+        period = notice_period_for(notice.publication_date,
+                                   _notice_rule_set(list(rule_sets), notice.publication_date), calendar=calendar)
+        if (period.end, period.provisional) == (notice.end_date, notice.provisional):
+            continue
+        session.add(NoticeEndChange(notice_id=notice.id, holiday_year=holiday_year, holiday_source=holiday_source,
+                                    old_end=notice.end_date, old_provisional=notice.provisional,
+                                    new_end=period.end, new_provisional=period.provisional, actor=actor))
+        moved.append(NoticeEndMoved(notice.id, notice.title, notice.end_date, notice.provisional,
+                                    period.end, period.provisional))
+        notice.end_date, notice.provisional = period.end, period.provisional
+        notice.working_days = len(period.working_days_counted)
+    session.flush()
+    return tuple(moved)
+
+
 def file_objection(session: Session, *, claim_number: str, filed: date, objector: str = "", content: str = "",
                    actor: str = "") -> ObjectionStep:
     """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
@@ -792,15 +877,7 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
                                 f"claim {claim.number} has an open objection", field="state", state=claim.state)
     _require(claim, "fund issue", ("in_notice",), "公示结束且无异议后，由市经信局、市财政局下达资金")
     _check_date(session, claim, "issue", on, "on")
-    notice = _notice_of(session, claim)
-    if notice.provisional:
-        raise IllegalTransition("POLICY.md 2.6.5: provisional notice end date",
-                                f"the notice end date {notice.end_date} is provisional (a holiday schedule is not "
-                                "loaded); load the year's official notice first", field="date")
-    if on <= notice.end_date:
-        raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日，公示结束且无异议后下达资金",
-                                f"the notice runs until {notice.end_date}; funds can be issued from the next day",
-                                field="date", notice_end=notice.end_date.isoformat())
+    _require_notice_ended(_notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
     approval = _approval(session, claim)
@@ -974,10 +1051,12 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
                       f"{yuan(rec.received_fen)} 元，尚欠 {yuan(min(left, receivable))} 元；到账金额 {yuan(amount_fen)} 元"
                       "须大于 0 且不超过尚欠金额", field="amount", outstanding=yuan(min(left, receivable)))
     rec.received_fen += amount_fen
+    # the receivable was posted in the approval's fiscal year (recover); its settlement carries the same year
     entry = post(session, entry_date=on, kind="recovery-receipt", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 追回款到账 {yuan(amount_fen)} 元",
                  legs=debit_credit(A.TREASURY, A.RECOVERY_RECEIVABLE, amount_fen, payer=rec.payer_code,
-                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id))
+                                   platform_id=claim.platform_id, program=claim.program, claim_id=claim.id,
+                                   fiscal_year=_approval(session, claim).fiscal_year))
     # the receipt's link to its recovery row (received_fen is a projection of these entries)
     _event(session, claim, claim.state, RECEIPT_ACTION, on, actor, entry, receipt_note(rec.id))
     return ReceiptRecorded(recovery=rec.id, received=rec.received_fen, entry=entry)

@@ -14,8 +14,10 @@ Where a field comes from (prefilled forms):
 * 申请单位名称 ← the platform's operator (依托单位); 负责人/电话, 联系人/手机, 平台名称 ← the platform;
 * 获批级别 ← the level recorded on the claim at filing (the highest level held), else the highest
   recognition on or before the application date;
-* 本年度设备投入 ← the net (不含税) amounts of the invoices filed with the claim (POLICY.md 2.1 reading),
-  or, for a claim filed without invoices, the audited investment of its years; blank if neither;
+* 本年度设备投入 ← the net (不含税) amounts of the invoices filed with the claim (细则 第四章（一）(2); the
+  net-of-VAT reading of docs/rules.md), or, for a claim filed without invoices, the audited investment of
+  its years; blank if neither. A claim covering several years shows one line per year in the cell
+  (``2023年 123.456789 万元``) and a last line with the total; one year shows the number alone;
 * 申报奖励资金 ← the amount requested (``claims.requested_fen``);
 * 中试平台文件、文号 ← the document stated on the claim, else that of the recognition at the level held;
 * 审核情况 ← the district economic and finance review opinions and their dates, when recorded;
@@ -57,7 +59,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent, Review
@@ -127,6 +129,7 @@ class Annex3Data:
         level: ``national`` | ``provincial`` | ``municipal`` | ``""``.
         equipment_fen: 本年度设备投入 in fen, or ``None`` when the ledger has no figure.
         equipment_source: ``invoices`` (net of VAT) | ``audited`` | ``""``.
+        equipment_by_year: the same figure year by year: ((year, fen), …) in year order.
         requested_fen: 申报奖励资金 in fen.
         platform_document: 中试平台文件、文号.
         econ_opinion, econ_date, finance_opinion, finance_date: the district reviews, if recorded.
@@ -150,6 +153,7 @@ class Annex3Data:
     finance_opinion: str = ""
     finance_date: date | None = None
     application_date: date | None = None
+    equipment_by_year: tuple[tuple[int, int], ...] = ()
 
 
 def _level_held(session: Session, platform_id: int, on: date) -> PlatformEvent | None:
@@ -196,19 +200,8 @@ def load_claim(session: Session, claim: Claim) -> Annex3Data:
     if not document and level:
         rec = _recognition_at(session, platform.id, level, on)
         document = rec.document_number if rec else ""
-    n_invoices, net = session.execute(
-        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.net_fen), 0)).where(Invoice.claim_id == claim.id)
-    ).one()
-    equipment: int | None
-    if n_invoices:
-        equipment, source = int(net), "invoices"
-    else:
-        equipment, source = None, ""
-        if claim.years:
-            rows = session.execute(select(Investment.amount_fen).where(
-                Investment.platform_id == platform.id, Investment.year.in_(list(claim.years)))).scalars().all()
-            if rows:
-                equipment, source = sum(int(r) for r in rows), "audited"
+    by_year, source = _equipment_by_year(session, claim)
+    equipment = sum(fen for _, fen in by_year) if by_year else None
     reviews = {r.department: r for r in session.execute(
         select(Review).where(Review.claim_id == claim.id).order_by(Review.id)).scalars()}
     econ, fin = reviews.get("economic"), reviews.get("finance")
@@ -220,8 +213,25 @@ def load_claim(session: Session, claim: Claim) -> Annex3Data:
         requested_fen=int(claim.requested_fen), platform_document=document,
         econ_opinion=econ.opinion if econ else "", econ_date=econ.date if econ else None,
         finance_opinion=fin.opinion if fin else "", finance_date=fin.date if fin else None,
-        application_date=on,
+        application_date=on, equipment_by_year=by_year,
     )
+
+
+def _equipment_by_year(session: Session, claim: Claim) -> tuple[tuple[tuple[int, int], ...], str]:
+    """本年度设备投入 year by year: the claim's invoices (net) by invoice year, else the audited investment of
+    its years; and which of the two it is."""
+    invoices = session.execute(select(Invoice.date, Invoice.net_fen).where(Invoice.claim_id == claim.id)).all()
+    if invoices:
+        totals: dict[int, int] = {}
+        for on, net in invoices:
+            totals[on.year] = totals.get(on.year, 0) + int(net)
+        return tuple(sorted(totals.items())), "invoices"
+    if claim.years:
+        rows = session.execute(select(Investment.year, Investment.amount_fen).where(
+            Investment.platform_id == claim.platform_id, Investment.year.in_(list(claim.years)))).all()
+        if rows:
+            return tuple(sorted((int(y), int(a)) for y, a in rows)), "audited"
+    return (), ""
 
 
 def claims_of_jurisdiction(session: Session, jurisdiction: str, *, year: int | None = None,
@@ -260,6 +270,15 @@ class Annex3Form:
     finance_date: str = field(default_factory=lambda: cn_date(None))
     signature_date: str = field(default_factory=lambda: cn_date(None))
     claim_number: str = ""
+    equipment_years: tuple[tuple[int, Decimal], ...] = ()
+
+    @property
+    def equipment(self) -> Decimal | str | None:
+        """本年度设备投入 as printed: the 万元 number, or a line per year and the total when several."""
+        if len(self.equipment_years) < 2:
+            return self.equipment_wan
+        lines = [f"{y}年 {w:,} 万元" for y, w in self.equipment_years]
+        return "\n".join([*lines, f"合计 {self.equipment_wan:,} 万元"])
 
     def fields(self) -> list[tuple[str, str, object]]:
         """Every field in the document's order: (group, label, value)."""
@@ -271,7 +290,7 @@ class Annex3Form:
             (GROUP_BASIC, L_MOBILE, self.contact_mobile),
             (GROUP_BASIC, L_PLATFORM, self.platform_name),
             (GROUP_BASIC, L_LEVEL, self.level),
-            (GROUP_BASIC, L_EQUIPMENT, self.equipment_wan),
+            (GROUP_BASIC, L_EQUIPMENT, self.equipment),
             (GROUP_BASIC, L_REQUESTED, self.requested_wan),
             (GROUP_BASIC, L_DOCUMENT, self.platform_document),
             (GROUP_PROMISE, UNDERTAKINGS[0], None),
@@ -304,6 +323,7 @@ def build(data: Annex3Data) -> Annex3Form:
         finance_opinion=data.finance_opinion,
         finance_date=cn_date(data.finance_date),
         claim_number=data.claim_number,
+        equipment_years=tuple((y, wan_number(fen)) for y, fen in data.equipment_by_year),
     )
 
 
@@ -340,6 +360,7 @@ FIELD_CELLS = {
 MARGINS = (0.75, 0.75, 0.9, 0.8)  # inches: left, right, top, bottom (about 1.9/2.3/2.0 cm)
 BODY = 12
 LABEL = 12
+LINE_PT = 16  # one line of 12 pt text, with the leading spreadsheets give it
 
 
 INDENT_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
@@ -685,7 +706,12 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> list[Continued]:
     values = {label: value for _, label, value in form.fields()}
     for label in (L_APPLICANT, L_HEAD, L_PHONE, L_CONTACT, L_MOBILE, L_PLATFORM, L_LEVEL, L_DOCUMENT):
         styles.put(ws, FIELD_CELLS[label], values[label] or None)
-    for amount, label in ((form.equipment_wan, L_EQUIPMENT), (form.requested_wan, L_REQUESTED)):
+    for amount, label in ((form.equipment, L_EQUIPMENT), (form.requested_wan, L_REQUESTED)):
+        if isinstance(amount, str):  # several years: a line each (the row grows; the page stays one A4)
+            styles.put(ws, FIELD_CELLS[label], amount, align=INDENT_LEFT)
+            lines = wrapped_lines(amount, int(WIDTHS[2]) - 2)
+            ws.row_dimensions[BASIC_FIRST + 5].height = max(HEIGHTS[BASIC_FIRST + 5], LINE_PT * lines + 8)
+            continue
         styles.put(ws, FIELD_CELLS[label], amount, fmt=exact_format(amount) if amount is not None else None)
     outlines = Outlines()
     for ref in grid:

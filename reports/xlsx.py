@@ -426,6 +426,7 @@ class StreamingWorksheet:
     def next_row(self) -> int:
         return self._header_rows + self.rows_written + 1
 
+# size: the inner loop of the streamed sheets (a million rows): each cell's kind written inline, no call per cell
     def add(self, values: Sequence[Any]) -> None:
         """Append one data row; ``None`` or ``""`` leaves a cell empty. A text column's value is always text
         (:func:`cell_text`), a formula column's must be a :class:`Formula`."""

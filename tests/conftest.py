@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.db import ensure_schema, make_engine, session_factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+MUTATING = bool(os.environ.get("MUTANT_UNDER_TEST"))  # set by mutmut (./dev mutants, docs/testing.md)
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
 RUN_ID = uuid.uuid4().hex[:8]
 SERVICE_ROLE = f"subsidy_app_{RUN_ID}" if os.environ.get("TEST_SERVICE_ROLE") == "1" else ""
@@ -165,3 +166,18 @@ def pg_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDB]:
     if not PG_URL and not REQUIRE_PG:
         pytest.skip("TEST_DATABASE_URL not set")
     yield from new_database("postgres", request, tmp_path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutation testing every hypothesis test runs at most 20 derandomized examples, so that a
+    mutant's verdict is reproducible and a run takes minutes (the suite itself keeps its numbers)."""
+    if not MUTATING:
+        return
+    from hypothesis import settings
+
+    for item in items:
+        fn = getattr(item, "obj", None)
+        own = getattr(fn, "_hypothesis_internal_use_settings", None)
+        if own is not None:
+            fn._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+                own, max_examples=min(own.max_examples, 20), derandomize=True, database=None)

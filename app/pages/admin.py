@@ -1,6 +1,7 @@
 """Pages for the administrator (系统管理员): the users (list, add with role and jurisdiction) and the
 official holiday notices (节假日安排: paste or upload the YAML; a file that does not parse is refused
-with its error shown). Each write goes through :mod:`app.actions`, so it is authorised and logged.
+with its error shown; a loaded one recomputes every provisional notice, and the page says which end
+dates it moved, old → new). Each write goes through :mod:`app.actions`, so it is authorised and logged.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from app.deps import PageContext, check_csrf
 from app.downloads import jurisdictions
 from app.pages.common import back, render
 from app.permissions import DISTRICT_ROLES, ROLE_TITLES, authorize
+from app.results import HolidaysLoaded
 from ledger.errors import LedgerError
-from ledger.models import HolidayNotice
+from ledger.models import HolidayNotice, Notice, NoticeEndChange
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +61,32 @@ def holiday_notices(ctx: Context) -> list[dict[str, Any]]:
                 for h in session.execute(select(HolidayNotice).order_by(HolidayNotice.year.desc())).scalars()]
 
 
+def notice_end_changes(ctx: Context) -> list[dict[str, Any]]:
+    """The latest notice end dates a loaded holiday notice moved (公示截止日变更), newest first."""
+    authorize(ctx.who, "holidays.load")
+    with ctx.read() as session:
+        rows = session.execute(select(NoticeEndChange, Notice.title).join(Notice, Notice.id == NoticeEndChange.notice_id)
+                               .order_by(NoticeEndChange.id.desc()).limit(50)).all()
+        return [{"notice": x.notice_id, "title": title, "year": x.holiday_year, "source": x.holiday_source,
+                 "old_end": x.old_end, "old_provisional": x.old_provisional, "new_end": x.new_end,
+                 "new_provisional": x.new_provisional, "actor": x.actor} for x, title in rows]
+
+
+def _loaded_message(out: HolidaysLoaded) -> str:
+    """The flash after loading: the year, and which notices' end dates it changed (old → new)."""
+    head = f"已载入 {out.year} 年节假日安排（{out.source}）"
+    if not out.moved:
+        return head + "；没有公示的截止日因此变更"
+    moved = "；".join(f"“{m.title}”{m.old_end}{'（暂定）' if m.old_provisional else ''} → {m.new_end}"
+                      f"{'（暂定）' if m.new_provisional else ''}" for m in out.moved[:10])
+    more = f"等 {len(out.moved)} 项" if len(out.moved) > 10 else ""
+    return f"{head}；公示截止日随之变更：{moved}{more}"
+
+
+def _holidays_context(ctx: Context) -> dict[str, Any]:
+    return {"notices": holiday_notices(ctx), "changes": notice_end_changes(ctx)}
+
+
 # ---------------------------------------------------------------- users
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -88,7 +116,7 @@ def add_user(request: Request, ctx: PageContext, username: Annotated[str, Form(m
 
 @router.get("/admin/holidays", response_class=HTMLResponse)
 def holidays_page(request: Request, ctx: PageContext) -> HTMLResponse:
-    return render(request, "admin_holidays.html", notices=holiday_notices(ctx), form={})
+    return render(request, "admin_holidays.html", **_holidays_context(ctx), form={})
 
 
 @router.post("/admin/holidays", dependencies=[Depends(check_csrf)])
@@ -116,5 +144,5 @@ async def load_holidays(request: Request, ctx: PageContext, source: Annotated[st
             except (ValidationError, LedgerError) as exc:
                 error = _error_text(exc)[1]
             else:
-                return back("/admin/holidays", f"已载入 {out.year} 年节假日安排（{out.source}）")
-    return render(request, "admin_holidays.html", status=422, notices=holiday_notices(ctx), form=form, error=error)
+                return back("/admin/holidays", _loaded_message(out))
+    return render(request, "admin_holidays.html", status=422, **_holidays_context(ctx), form=form, error=error)

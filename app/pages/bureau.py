@@ -6,9 +6,10 @@ permission matrix and the claim's state decide). Each form posts to ``/claims/{n
 with the session's CSRF token, calls :mod:`app.actions` and redirects back with a message; a refusal
 re-renders the claim page with the message next to the form (nothing changed).
 
-``/bureau/queue``: claims awaiting audit, approval, the notice and fund issue. ``/bureau/notices``:
-approved claims to publish in a notice batch (end date computed on the official calendar), and the
-past batches with their claims and objections.
+``/bureau/queue``: claims awaiting audit, approval, the notice and fund issue, and the notices due for
+fund issue (公示期满待下达). ``/bureau/notices``: approved claims to publish in a notice batch (end date
+computed on the official calendar), and the past batches with their claims, objections, how each
+stands today (公示中 / 公示期满 / 待下达 / 截止日暂定) and any end date a loaded holiday notice moved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.deps import PageContext
 from app.pages.common import STATE_TITLES, back, render
 from app.pages.district import CSRF, Form, Refusal, failure, money, optional, text, validated
 from app.permissions import CITY_PAYER, Forbidden, allowed
-from app.results import ClaimView
+from app.results import ClaimView, NoticeRow
 from calculators.formats import date_text, yuan
 from ledger.errors import Invalid
 from ledger.outcomes import NoticePublished, PaymentMade
@@ -96,14 +97,31 @@ def _visible(can: dict[str, Any]) -> set[str]:
     return out | {f"receive-{r.id}" for r in can["receive"]}
 
 
+def _today() -> date:
+    """Today, read at display time (a notice's 公示期满 comes from it, nobody touching the notice)."""
+    return date.today()
+
+
+def notice_tags(n: NoticeRow, today: date, waiting: bool) -> list[str]:
+    """How a notice stands today: 截止日暂定, 公示中, or 公示期满 (and 待下达 while a claim ``waiting``)."""
+    if n.provisional:
+        return ["截止日暂定"]
+    if today <= n.end_date:
+        return ["公示中"]
+    return ["公示期满", "待下达"] if waiting else ["公示期满"]
+
+
 def claim_page(request: Request, ctx: Context, number: str, *, step: str | None = None,
                error: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
     c = do.claim_detail(ctx, number)
     can = _can(ctx, c)
     if error is not None:
         error = {**error, "step": step if step in _visible(can) else None}
+    today = _today()
+    tags = notice_tags(c.notice, today, c.state == "in_notice") if c.notice else []
     return render(request, "claim_detail.html", status=error["status"] if error else 200, c=c, can=can,
-                  error=error, step=step, v=values or {}, today=date.today().isoformat(), departments=DEPARTMENTS,
+                  error=error, step=step, v=values or {}, today=today.isoformat(), notice_tags=tags,
+                  departments=DEPARTMENTS,
                   actions=ACTIONS, payer_names=_payer_names(ctx), city_payer=CITY_PAYER)
 
 
@@ -267,7 +285,7 @@ def queue(request: Request, ctx: PageContext) -> HTMLResponse:
     for states, title in QUEUE:
         found = do.list_claims(ctx, Page(1, 50), state=states)
         sections.append({"states": states, "title": title, "total": found.total, "claims": found.items})
-    return render(request, "bureau_queue.html", sections=sections)
+    return render(request, "bureau_queue.html", sections=sections, due=do.notices_due(ctx, _today()))
 
 
 def _notice_end(ctx: Context, on: date) -> dict[str, Any]:
@@ -291,7 +309,8 @@ def _notices_page(request: Request, ctx: Context, *, page: int = 1, on: str = ""
             d = do.claim_detail(ctx, number)
             claims.append({"number": number, "platform_name": d.platform_name, "state": d.state,
                            "approved": d.approved, "objections": d.objections})
-        batches.append({"notice": n, "claim_rows": claims})
+        waiting = any(c["state"] == "in_notice" for c in claims)
+        batches.append({"notice": n, "claim_rows": claims, "tags": notice_tags(n, _today(), waiting)})
     preview = None
     if on:
         try:
@@ -300,7 +319,7 @@ def _notices_page(request: Request, ctx: Context, *, page: int = 1, on: str = ""
             error = failure(exc)
     return render(request, "bureau_notices.html", status=error["status"] if error else 200, approved=approved,
                   batches=batches, pg=past, preview=preview, error=error, v=values or {"publication_date": on},
-                  can_publish=allowed(ctx.who, "notice.publish"), today=date.today().isoformat())
+                  can_publish=allowed(ctx.who, "notice.publish"), today=_today().isoformat())
 
 
 @router.get("/bureau/notices", response_class=HTMLResponse)

@@ -480,7 +480,8 @@ def claim_file(request: Request, ctx: PageContext, form: Form) -> Response:
                             else None)
     except Refusal as exc:
         return claim_form_page(request, ctx, f, error=failure(exc))
-    return back(f"/claims/{out.claim}", f"已申报，申请编号 {out.claim}")
+    warned = "".join(f"；提醒：{w}" for w in out.result.warnings)
+    return back(f"/claims/{out.claim}", f"已申报，申请编号 {out.claim}{warned}")
 
 
 @router.post("/claims/import", response_class=HTMLResponse, dependencies=CSRF)

@@ -1,7 +1,8 @@
 """Equipment subsidy for national/provincial platforms (国家级、省级中试平台设备投入补助).
 
 细则 第四章（一）: 30% of audited equipment investment of the three years before the application
-year on the first claim; later claims 30% of each following year's investment; each year and
+year on the first claim; later claims 30% of each following year's investment (当年设备投资) — by the
+reading ``equipment.later_claims`` the unclaimed years inside the same three-year window; each year and
 invoice claimed once; cumulative cap 1000万 (national) / 500万 (provincial) by the highest level
 held on the claim date; a claim that would cross the cap is paid up to it.
 """
@@ -34,24 +35,40 @@ def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options)
 
 
 def _window(ctx: ClaimContext) -> tuple[list[int], str]:
-    """Years the claim covers and the clause that says so."""
+    """Years the claim may cover and the clause that says so."""
     year = ctx.on.year
     prior_years = sorted(ctx.state.claimed_years)
     window = ctx.p("equipment.window")
+    n = int(ctx.p("equipment.window_years").value)
+    last = year - 1 if window.value == "before-application-year" else year
     if not prior_years:
-        n = int(ctx.p("equipment.window_years").value)
-        last = year - 1 if window.value == "before-application-year" else year
         years = list(range(last - n + 1, last + 1))
         ctx.step("window", window.cite(), f"首次申报：近{n}年设备投入，取{years[0]}—{years[-1]}年度",
                  first_year=years[0], last_year=years[-1], reading=window.value)
         return years, window.cite()
-    last = year - 1 if window.value == "before-application-year" else year
-    years = list(range(prior_years[-1] + 1, last + 1))
-    ctx.step("window", window.cite(),
-             f"后续申报：上次申报至{prior_years[-1]}年度，本次为其后各年度当年设备投资"
-             + (f"{years[0]}—{years[-1]}年度" if years else "（无新的年度可申报）"),
-             last_claimed_year=prior_years[-1], reading=window.value)
-    return years, window.cite()
+    later = ctx.p("equipment.later_claims")
+    years = [y for y in _later_years(str(later.value), prior_years[-1], last, n) if y not in ctx.state.claimed_years]
+    ctx.step("window", later.cite(),
+             f"后续申报（{LATER_CLAIMS[str(later.value)]}）：已申报至{prior_years[-1]}年度，本次可申报"
+             + (f"{'、'.join(map(str, years))}年度" if years else "的年度没有（无新的年度可申报）"),
+             last_claimed_year=prior_years[-1], reading=later.value, window_reading=window.value)
+    return years, later.cite()
+
+
+LATER_CLAIMS = {
+    "window": "近三年窗口内尚未申报的年度",
+    "previous-year": "仅上一年度",
+    "since-last-claim": "上次申报之后的各年度",
+}
+
+
+def _later_years(reading: str, last_claimed: int, last: int, n: int) -> range:
+    """The years a later claim reaches under the reading of 当年设备投资 (before removing claimed ones)."""
+    if reading == "window":
+        return range(last - n + 1, last + 1)
+    if reading == "previous-year":
+        return range(last, last + 1)
+    return range(last_claimed + 1, last + 1)
 
 
 def compute(ctx: ClaimContext) -> ProgramOutcome:
@@ -115,8 +132,9 @@ def _years(ctx: ClaimContext, window_years: list[int], window_clause: str, issue
             issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
                                      f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
         elif y not in window_years:
+            allowed = "、".join(map(str, window_years)) + "年度" if window_years else "无"
             issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
-                                     f"{y}年度不在本次可申报年度 {window_years} 之内"))
+                                     f"申报年度（years）中的{y}年度不可申报：本次可申报的年度为{allowed}"))
     return sorted(set(claim.years))
 
 

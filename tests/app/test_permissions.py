@@ -1,13 +1,15 @@
 """The permission matrix, walked through the API on each engine: every role × every write route ×
 own/other jurisdiction (× own/other payer for the payer-scoped actions).
 
-The expectation is computed from :data:`app.permissions.MATRIX` (roles and scope), not from the code
-under test. A refusal must leave everything as it was: every table's row count (journal included),
-every claim's state, every budget. A role the matrix does not list, a jurisdiction named in the request
-or another payer is refused 403 naming the matrix rule; another jurisdiction's object named by its
-number or id is, to a district user, not found — 404, byte for byte the answer for a made-up number
-(so a refusal confirms no guess and names no jurisdiction). Each refusal of a call naming an object is
-compared with the same call on a made-up one: the same status and body. An allowed call must not be
+The expectation is computed from the permission table of docs/service.md (parsed by
+``tests.app.permission_table``), not from the code under test; ``test_matrix_is_the_documented_table``
+checks :data:`app.permissions.MATRIX` against the same table, role by role and action by action. A
+refusal must leave everything as it was: every table's row count (journal included), every claim's
+state, every budget. A role the table does not list, a jurisdiction named in the request or another
+payer is refused 403 naming the matrix rule; another jurisdiction's object named by its number or id
+is, to a district user, not found — 404, byte for byte the answer for a made-up number (so a refusal
+confirms no guess and names no jurisdiction). Each refusal of a call naming an object is compared
+with the same call on a made-up one: the same status and body. An allowed call must not be
 403: it reaches the business logic, which may still refuse (409/422) — e.g. a second allowed user
 finding the claim already moved on. Claims are prepared in the state each route needs directly
 through ``ledger.services``, once per engine, and the whole walk shares that database.
@@ -25,11 +27,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.permissions import CITY_PAYER, DISTRICT_ROLES, FINANCE_ROLES, MATRIX
+from app.permissions import CITY_PAYER, DISTRICT_ROLES, FINANCE_ROLES, MATRIX, ROLE_TITLES
 from ledger import services as S
 from ledger.models import ActionRecord, Objection, Payment, Recovery
 from tests.app.conftest import USERS, Service
 from tests.app.flow import V1, counts
+from tests.app.permission_table import documented
 from tests.ledger.world import pay_confirmed
 
 NANHU, HAINING = "330402", "330481"
@@ -115,12 +118,29 @@ def test_every_route_is_in_the_walk() -> None:
     assert reads <= {a for a in [*ROUTES.values(), *READ_ROUTES.values()] if a}
 
 
+def test_matrix_is_the_documented_table() -> None:
+    """``MATRIX`` says what docs/service.md says, role by role and action by action."""
+    doc = documented()
+    assert set(MATRIX) == set(doc.actions), (f"only in the code: {sorted(set(MATRIX) - set(doc.actions))}; "
+                                             f"only in docs/service.md: {sorted(set(doc.actions) - set(MATRIX))}")
+    assert doc.role_titles == ROLE_TITLES
+    for action, rule in MATRIX.items():
+        want = doc.actions[action]
+        assert rule.title == want.title, action
+        assert rule.scope == want.scope, (action, rule.scope, want.scope)
+        for role in doc.role_titles:
+            assert (role in rule.roles) == (role in want.roles), (
+                f"{action} for {role}: the code {'allows' if role in rule.roles else 'refuses'}, "
+                f"docs/service.md {'allows' if role in want.roles else 'refuses'}")
+    assert (doc.district_roles, doc.finance_roles, doc.city_payer) == (DISTRICT_ROLES, FINANCE_ROLES, CITY_PAYER)
+
+
 def refusal(username: str, action: str, *, jurisdiction: str | None, payer: str | None, ident: str | None) -> int:
     """The status a refused call gets: 403 when the role may not take the action, or the payer the
     request names (not a payment's or recovery's own, found with it) is not the user's; else 404 for
     another jurisdiction's object named by number or id (``ident``); else 403."""
     role, home = USERS[username]
-    if role not in MATRIX[action].roles:
+    if role not in documented().actions[action].roles:
         return 403
     request_payer = payer is not None and not (ident or "").isdigit()
     if request_payer and not expected(username, action, jurisdiction=None, payer=payer):
@@ -135,16 +155,17 @@ FAKE_NUMBER = 2_000_000_000
 
 
 def expected(username: str, action: str, *, jurisdiction: str | None, payer: str | None) -> bool:
-    """The matrix read directly: role listed; district roles only in their own jurisdiction; finance
-    roles only for their own payer where the action is payer-scoped."""
+    """The documented table read directly: role ticked; district roles only in their own jurisdiction;
+    finance roles only for their own payer where the action is payer-scoped."""
+    doc = documented()
     role, home = USERS[username]
-    rule = MATRIX[action]
+    rule = doc.actions[action]
     if role not in rule.roles:
         return False
-    if role in DISTRICT_ROLES and jurisdiction is not None and jurisdiction != home:
+    if role in doc.district_roles and jurisdiction is not None and jurisdiction != home:
         return False
-    own_payer = CITY_PAYER if role == "city_finance" else home
-    return not (rule.scope == "payer" and role in FINANCE_ROLES and payer is not None and payer != own_payer)
+    own_payer = doc.city_payer if role == "city_finance" else home
+    return not (rule.scope == "payer" and role in doc.finance_roles and payer is not None and payer != own_payer)
 
 
 # ---------------------------------------------------------------- the prepared world

@@ -179,4 +179,5 @@ def test_negative_money_when_allowed() -> None:
 def test_money_in_another_currency_is_refused_even_when_negative_is_allowed() -> None:
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("-1.00", "USD"), field="f", allow_negative=True)
-    assert (info.value.issues[0].field, "CNY" in info.value.issues[0].rule) == ("f", True)
+    (issue,) = info.value.issues
+    assert (issue.field, issue.rule, issue.message) == ("f", "POLICY.md §6: CNY only", "currency USD is not CNY")

@@ -19,7 +19,7 @@ from app.cli import cli
 from app.permissions import Principal
 from ledger import checkpoint as C
 from ledger import services as S
-from ledger.journal import debit_credit, entry_hash, legs_of, post, verify
+from ledger.journal import entry_hash, legs_of, verify
 from ledger.models import JournalEntry
 from tests.conftest import LedgerDB
 from tests.ledger.world import run_to_audited, setup_world
@@ -39,9 +39,8 @@ def verify_json(db: LedgerDB, *args: str) -> tuple[int, dict[str, object]]:
 def _more(db: LedgerDB, n: int, first: int = 0) -> None:
     with db.sessions.begin() as s:
         for k in range(first, first + n):
-            post(s, entry_date=date(2026, 2, 1), kind="appropriation", description=f"追加预算{k}",
-                 legs=debit_credit("8001", "8101", 1_000_00 + k, payer="330400", program="equipment-subsidy",
-                                   fiscal_year=2026), actor="finance")
+            S.appropriate(s, payer="330400", fiscal_year=2026, program="equipment-subsidy", amount_fen=1_000_00 + k,
+                          on=date(2026, 2, 1), document_number=f"追加预算{k}", actor="finance")
 
 
 def _checkpoint(db: LedgerDB) -> C.Checkpoint:

@@ -45,7 +45,10 @@ def check_form(ws: Worksheet, form: R.Annex3Form) -> None:
             assert label in {ws[ref].value for ref in LABELS}, label
             continue
         cell = ws[R.FIELD_CELLS[label]]
-        if isinstance(value, Decimal):
+        if label == R.L_EQUIPMENT and isinstance(value, str):
+            years, total = read_equipment(cell.value)
+            assert years == form.equipment_years and total == form.equipment_wan, (years, total)
+        elif isinstance(value, Decimal):
             assert _exact(cell.value) == value, label
             assert cell.number_format == exact_format(value), label
         else:
@@ -54,6 +57,21 @@ def check_form(ws: Worksheet, form: R.Annex3Form) -> None:
         assert ws[ref].value == text, ref
     assert {str(r) for r in ws.merged_cells.ranges} == MERGES
     check_print_settings(ws)
+
+
+def read_equipment(text: object) -> tuple[tuple[tuple[int, Decimal], ...], Decimal]:
+    """本年度设备投入 of a claim covering several years read back: (year, 万元) per line and the total."""
+    assert isinstance(text, str), text
+    *lines, last = text.split("\n")
+    years = []
+    for line in lines:
+        year, amount, unit = line.split(" ")
+        assert year.endswith("年") and unit == "万元", line
+        years.append((int(year[:-1]), Decimal(amount.replace(",", ""))))
+    head, total, unit = last.split(" ")
+    assert head == "合计" and unit == "万元", last
+    assert sum(a for _, a in years) == Decimal(total.replace(",", ""))
+    return tuple(years), Decimal(total.replace(",", ""))
 
 
 def check_print_settings(ws: Worksheet) -> None:
@@ -86,6 +104,28 @@ def test_fields_in_the_documents_order_with_exact_wan() -> None:
     assert values["区级财政部门审核意见日期"] == "年    月    日"
     assert R.build(R.Annex3Data(**{**data.__dict__, "requested_fen": 5_000_000_00})).requested_wan == Decimal("500")
     assert str(R.build(R.Annex3Data(**{**data.__dict__, "requested_fen": 1_234_567_00})).requested_wan) == "123.4567"
+
+
+def test_equipment_a_line_per_year_when_the_claim_covers_several(tmp_path: Path) -> None:
+    base = R.Annex3Data(
+        claim_number="SQ2030-000001", program="equipment-subsidy", operator="嘉兴某公司", head_person="张三",
+        head_phone="0573-1", contact_person="李四", contact_mobile="138", platform_name="某中试平台",
+        level="national", equipment_fen=120_000_00, equipment_source="audited", requested_fen=36_000_00,
+        platform_document="工信部〔2026〕3号", equipment_by_year=((2029, 120_000_00),))
+    one = R.build(base)
+    assert {label: v for _, label, v in one.fields()}["本年度设备投入"] == Decimal("12")  # one year: the number
+    several = R.build(replace(base, equipment_fen=1_234_567_890_12, equipment_by_year=(
+        (2027, 1_205_000_00), (2028, 0), (2029, 1_233_362_890_12))))
+    printed = {label: v for _, label, v in several.fields()}["本年度设备投入"]
+    assert printed == "2027年 120.5 万元\n2028年 0 万元\n2029年 123,336.289012 万元\n合计 123,456.789012 万元"
+    assert read_equipment(printed) == (several.equipment_years, Decimal("123456.789012"))
+    path = tmp_path / "several.xlsx"
+    R.workbook([several]).save(path)
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    check_form(ws, several)  # every other field where it was, the undertakings unchanged, one A4 page
+    lines = R.wrapped_lines(printed, int(R.WIDTHS[2]) - 2)
+    assert lines >= 4 and ws.row_dimensions[9].height == R.LINE_PT * lines + 8
+    assert ws["B12"].value == "2. 本项目未享受过市级财政专项资金补助;"
 
 
 def test_the_undertakings_are_verbatim_from_the_seed() -> None:
@@ -129,11 +169,14 @@ P2_FORM = R.Annex3Form(
     contact_mobile="13900000000", platform_name="嘉善县智能装备中试平台", level="国家级",
     # invoices net of VAT: 1,234,567.89 + 2,000,000.00 + 765,432.13 = 4,000,000.02 元 = 400.000002 万元
     equipment_wan=Decimal("400.000002"),
+    # one line per year of the invoices (2023, 2024, 2025), then the total
+    equipment_years=((2023, Decimal("123.456789")), (2024, Decimal("200")), (2025, Decimal("76.543213"))),
     # requested on the filed invoices: 30% × 4,000,000.02 = 1,200,000.006 → 1,200,000.01 元
     requested_wan=Decimal("120.000001"),
     platform_document="工信部〔2026〕3号",  # the recognition's document: the claim stated none
     econ_opinion="材料齐全，同意上报", econ_date="2026年3月5日", finance_opinion="同意", finance_date="2026年3月6日")
 N1_FORM = R.Annex3Form(**P1_FORM, equipment_wan=Decimal("200"), requested_wan=Decimal("60"),  # invoices 2,000,000 元
+                       equipment_years=((2023, Decimal("100")), (2024, Decimal("70")), (2025, Decimal("30"))),
                        econ_opinion="材料齐全，同意上报", econ_date="2026年3月4日", finance_opinion="同意",
                        finance_date="2026年3月5日")
 N3_FORM = R.Annex3Form(**P1_FORM, equipment_wan=Decimal("200"),  # no invoices: the audited 2026 investment
@@ -148,7 +191,10 @@ def test_prefilled_from_the_ledger(db, world: World, tmp_path: Path) -> None:  #
     assert wb.sheetnames == ["附件3"]
     ws = wb["附件3"]
     check_form(ws, P2_FORM)
-    assert ws["C9"].number_format == ws["E9"].number_format == "#,##0.000000"
+    assert ws["E9"].number_format == "#,##0.000000"
+    assert ws["C9"].value == "2023年 123.456789 万元\n2024年 200 万元\n2025年 76.543213 万元\n合计 400.000002 万元"
+    assert ws["C9"].alignment.wrap_text is True
+    assert ws.row_dimensions[9].height >= 4 * R.LINE_PT  # four lines fit the row
     assert ws["B16"].value == "年    月    日"  # signed by hand
     with db.sessions() as s:
         path = R.write_claim(s, world.n3, tmp_path / "a3-audited.xlsx")

@@ -1,7 +1,7 @@
 """payment confirmation (拨付复核): who prepared a payment, and its confirmation by a second user
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 
 A payment counts once a second finance user of its payer confirms it (制单/复核, 经办与复核分离).
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -47,6 +47,7 @@ from ledger.errors import (
 from ledger.journal import verify
 from ledger.models import Claim, JournalEntry, Payment, Platform
 from ledger.queries import balance, trial_balance
+from tests.ledger.world import pay_confirmed
 
 CITY = "330400"
 PLATFORMS = {"N1": ("330402", "provincial"), "N2": ("330402", "national"), "H1": ("330481", "provincial")}
@@ -308,9 +309,9 @@ class LedgerMachine(RuleBasedStateMachine):
         elif claim.state != "in_notice":
             refusal = wrong_state("fund issue", claim.state)
         elif claim.provisional:
-            refusal = Refusal(IllegalTransition, "provisional", "a provisional notice end", field="date")
+            refusal = Refusal(IllegalTransition, "公示5个工作日", "a provisional notice end", field="on")
         elif claim.notice_end is None or self.today <= claim.notice_end:
-            refusal = Refusal(IllegalTransition, "公示5个工作日", "a notice still running", field="date")
+            refusal = Refusal(IllegalTransition, "公示5个工作日", "a notice still running", field="on")
         out = self._call(S.issue_funds, refusal, claim_number=claim.number, document_number="下达", on=self.today)
         if out is not None:
             claim.owed = dict(claim.shares)
@@ -328,7 +329,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusal = Refusal(PaymentExceedsPayable, "拨付不得超过该财政应付份额", "more than the payer owes")
         self.vouchers += 1
         voucher = f"V{self.vouchers}"
-        out = self._call(S.pay, refusal, claim_number=claim.number, payer=payer, voucher_number=voucher,
+        out = self._call(pay_confirmed, refusal, claim_number=claim.number, payer=payer, voucher_number=voucher,
                          on=self.today, amount_fen=amount)
         if out is None:
             return

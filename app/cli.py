@@ -1,13 +1,20 @@
-"""The ``subsidy`` command line.
+"""The ``subsidy`` command line (docs/cli.md).
 
-    subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID]
-    subsidy rulesets
+    subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID] [--json]
+    subsidy rulesets [--json]
     subsidy serve [--host H --port P]        the service on DATABASE_URL (default var/subsidy.db)
     subsidy demo                              the demo dataset and users, then the service
     subsidy user add NAME --role R [--jurisdiction J]
+    subsidy user list [--json]
     subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
     subsidy ledger checkpoint [--skip-verify] [--json]
-    subsidy ledger export FILE | subsidy ledger import FILE
+    subsidy ledger export FILE [--force] | subsidy ledger import FILE
+    subsidy ledger trial-balance [--as-of DATE] [--json]
+    subsidy report …                          app/cli_reports.py
+
+For people: summaries and aligned tables (rich; Chinese counts two columns), progress bars on stderr
+when it is a terminal and nothing when piped, usage errors in Chinese naming the argument (app/cli_ui.py).
+For machines: ``--json``, amounts as decimal strings.
 """
 
 from __future__ import annotations
@@ -223,6 +230,15 @@ user_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True, help="用户管�
 cli.add_typer(user_cli, name="user")
 
 
+def _new_password() -> str:
+    """The password typed twice (hidden); asked again when the two differ."""
+    while True:
+        first = typer.prompt("密码", hide_input=True)
+        if typer.prompt("再输入一次密码", hide_input=True) == first:
+            return str(first)
+        typer.echo("两次输入的密码不一致，请重新输入。", err=True)
+
+
 @user_cli.command("add")
 def user_add(
     username: Annotated[str, typer.Argument()],
@@ -236,7 +252,7 @@ def user_add(
     from ledger.db import transaction
     from ledger.errors import LedgerError
 
-    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _new_password()
     try:
         with transaction(prepare_database()) as s:
             create_user(s, username=username, password=password, role=role, jurisdiction=jurisdiction,

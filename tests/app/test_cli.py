@@ -278,3 +278,15 @@ def test_reconciliation_reports_progress_through_its_callback(db: LedgerDB, worl
         reconciliation.write(s, tmp_path / "r.xlsx", all_postings=True,
                              progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1] > 0
+
+
+def test_user_add_asks_the_password_twice_in_chinese(db: LedgerDB, world: World) -> None:
+    pw = "correct horse battery staple"
+    out = CliRunner().invoke(cli, ["user", "add", "li", "--role", "auditor", "--display-name", "李审计"],
+                             input=f"{pw}\nsomething else\n{pw}\n{pw}\n", env={"DATABASE_URL": db.url})
+    assert out.exit_code == 0, out.output
+    assert "两次输入的密码不一致" in out.stderr and "已添加用户 li" in out.stdout and pw not in out.output
+    assert [u["username"] for u in json.loads(run("user", "list", "--json", db=db).stdout)] == ["li"]
+    refused = CliRunner().invoke(cli, ["user", "add", "zhao", "--role", "district_econ"],
+                                 input=f"{pw}\n{pw}\n", env={"DATABASE_URL": db.url})
+    assert refused.exit_code == 2 and refused.stderr.startswith("拒绝：") and "jurisdiction" in refused.stderr

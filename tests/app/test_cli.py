@@ -5,11 +5,15 @@ argument."""
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from typer.testing import CliRunner, Result
 
@@ -290,3 +294,24 @@ def test_user_add_asks_the_password_twice_in_chinese(db: LedgerDB, world: World)
     refused = CliRunner().invoke(cli, ["user", "add", "zhao", "--role", "district_econ"],
                                  input=f"{pw}\n{pw}\n", env={"DATABASE_URL": db.url})
     assert refused.exit_code == 2 and refused.stderr.startswith("拒绝：") and "jurisdiction" in refused.stderr
+
+
+CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab Z09-_[]/（）：，") + [chr(c) for c in range(0x4E00, 0x4E40)]),
+                    max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(CELL_TEXT, CELL_TEXT, st.integers(-10**12, 10**12)), min_size=1, max_size=8))
+def test_any_mix_of_chinese_and_ascii_keeps_the_columns_aligned(rows: list[tuple[str, str, int]]) -> None:
+    from calculators import formats
+
+    t = cli_ui.table("表", [("名称", "left"), ("说明", "left"), ("金额（元）", "right")])
+    for name, note, fen in rows:
+        cli_ui.add_row(t, name, note, formats.yuan_grouped(fen))
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        cli_ui.print_table(t)
+    body = assert_aligned(buffer.getvalue(), ["名称", "说明", "金额（元）"])
+    for name, _, fen in rows:  # piped: nothing folded or cut
+        assert formats.yuan_grouped(fen) in "\n".join(body)
+        assert name.strip() == "" or name.strip() in "\n".join(body)

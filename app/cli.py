@@ -1,13 +1,20 @@
-"""The ``subsidy`` command line.
+"""The ``subsidy`` command line (docs/cli.md).
 
-    subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID]
-    subsidy rulesets
+    subsidy calc FILE [--reading KEY=VALUE] [--what-if KEY=VALUE] [--rule-set ID] [--json]
+    subsidy rulesets [--json]
     subsidy serve [--host H --port P]        the service on DATABASE_URL (default var/subsidy.db)
     subsidy demo                              the demo dataset and users, then the service
     subsidy user add NAME --role R [--jurisdiction J]
+    subsidy user list [--json]
     subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
     subsidy ledger checkpoint [--skip-verify] [--json]
-    subsidy ledger export FILE | subsidy ledger import FILE
+    subsidy ledger export FILE [--force] | subsidy ledger import FILE
+    subsidy ledger trial-balance [--as-of DATE] [--json]
+    subsidy report …                          app/cli_reports.py
+
+For people: summaries and aligned tables (rich; Chinese counts two columns), progress bars on stderr
+when it is a terminal and nothing when piped, usage errors in Chinese naming the argument (app/cli_ui.py).
+For machines: ``--json``, amounts as decimal strings.
 """
 
 from __future__ import annotations
@@ -19,8 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
 
-from calculators.engine import evaluate
+from app import cli_ui as ui
+from app.cli_ui import ChineseGroup
+from calculators import formats
+from calculators.engine import Evaluation, evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.rulesets.bundled import rulebook
 from calculators.scenario import parse_scenario
@@ -28,30 +39,43 @@ from calculators.scenario import parse_scenario
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账")
+    from ledger.journal import VerifyReport
+    from ledger.projections import ProjectionMismatch
+
+# a crash's traceback never prints local variables (a password typed for ``user add`` is one)
+cli = typer.Typer(cls=ChineseGroup, add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账",
+                  pretty_exceptions_show_locals=False)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines instead of the summary")]
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=option)
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} 不是 KEY=VALUE 形式（例如 {option} equipment.rate=0.25）",
+                                     param_hint=option)
         out[key.strip()] = value.strip()
     return out
 
 
-def _fail(exc: CalculatorError) -> None:
-    if isinstance(exc, InputErrors):
-        payload = {"errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in exc.issues]}
+def _fail(exc: CalculatorError, as_json: bool) -> NoReturn:
+    """The scenario's problems on stderr (exit 2): JSON under ``--json``, else one Chinese line per field."""
+    issues = ([(i.field, i.rule, i.message) for i in exc.issues] if isinstance(exc, InputErrors)
+              else [("", type(exc).__name__, str(exc))])
+    if as_json:
+        payload = {"errors": [{"field": f, "rule": r, "message": m} for f, r, m in issues]}
+        sys.stderr.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        payload = {"errors": [{"field": "", "rule": type(exc).__name__, "message": str(exc)}]}
-    sys.stderr.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        lines = [f"情景文件有 {len(issues)} 处问题，未计算：" if isinstance(exc, InputErrors) else "无法计算："]
+        lines += [f"  字段 {f}：{m}（依据：{r}）" if f else f"  {m}（{r}）" for f, r, m in issues]
+        typer.echo("\n".join(lines), err=True)
     raise typer.Exit(2)
 
 
-def calc_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, str],
-              rule_set: str | None) -> dict[str, object]:
+def evaluate_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, str],
+                  rule_set: str | None) -> Evaluation:
     scenario = parse_scenario(text, fmt=fmt)
     update: dict[str, object] = {}
     if readings:
@@ -62,7 +86,13 @@ def calc_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, 
         update["rule_set"] = rule_set
     if update:
         scenario = scenario.model_validate({**scenario.model_dump(), **update})
-    return evaluate(scenario, rulebook()).to_dict()
+    return evaluate(scenario, rulebook())
+
+
+def calc_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, str],
+              rule_set: str | None) -> dict[str, object]:
+    """What ``subsidy calc --json`` prints."""
+    return evaluate_text(text, fmt, readings, what_if, rule_set).to_dict()
 
 
 @cli.command()
@@ -71,26 +101,50 @@ def calc(
     reading: Annotated[list[str] | None, typer.Option(help="choose a reading: KEY=VALUE")] = None,
     what_if: Annotated[list[str] | None, typer.Option(help="change a parameter: KEY=VALUE")] = None,
     rule_set: Annotated[str | None, typer.Option(help="evaluate every claim under this rule set")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Compute every claim of a scenario and print it as JSON (amounts as decimal strings)."""
+    """Compute every claim of a scenario: a summary per claim (program, payable, shares, the key steps with
+    their clauses), or with --json the whole result as JSON (amounts as decimal strings)."""
+    from app.cli_calc import print_summary
+
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     try:
-        out = calc_text(file.read_text(encoding="utf-8"), fmt, _pairs(reading, "--reading"),
-                        _pairs(what_if, "--what-if"), rule_set)
+        ev = evaluate_text(file.read_text(encoding="utf-8"), fmt, _pairs(reading, "--reading"),
+                           _pairs(what_if, "--what-if"), rule_set)
     except CalculatorError as exc:
-        _fail(exc)
+        _fail(exc, as_json)
+    if as_json:
+        typer.echo(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
         return
-    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    console = Console(highlight=False, emoji=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, emoji=False, width=120)
+    print_summary(ev, console)
 
 
 @cli.command()
-def rulesets() -> None:
-    """List the bundled rule sets, their dates in force and programs."""
-    for rs in sorted(rulebook().rule_sets.values(), key=lambda r: r.in_force_from):
-        end = rs.in_force_to.isoformat() if rs.in_force_to else "…"
-        typer.echo(f"{rs.id:24} {rs.in_force_from}—{end:10} {rs.purse:10} {rs.title}")
-        for p in rs.programs.values():
-            typer.echo(f"    {p.id:22} {p.title}  [{p.clause}]")
+def rulesets(as_json: JsonOption = False) -> None:
+    """List the bundled rule sets, their dates in force and programs (a table; --json for machines)."""
+    book = rulebook()
+    sets = sorted(book.rule_sets.values(), key=lambda r: r.in_force_from)
+    if as_json:
+        typer.echo(json.dumps([{
+            "id": rs.id, "title": rs.title, "purse": rs.purse, "in_force_from": rs.in_force_from.isoformat(),
+            "in_force_to": rs.in_force_to.isoformat() if rs.in_force_to else None,
+            "programs": [{"id": p.id, "title": p.title, "clause": p.clause} for p in rs.programs.values()],
+        } for rs in sets], ensure_ascii=False, indent=2))
+        return
+    t = ui.table("规则集", [("规则集", "left"), ("施行期间", "left"), ("资金", "left"), ("补助项目", "left"),
+                          ("依据", "left")])
+    for rs in sets:
+        span = f"{formats.date_cn(rs.in_force_from)}起" + (f"至{formats.date_cn(rs.in_force_to)}" if rs.in_force_to else "")
+        for k, p in enumerate(rs.programs.values()):
+            head = (f"{rs.title}（{rs.id}）", span, PURSE_WORDS.get(rs.purse, rs.purse)) if k == 0 else ("", "", "")
+            ui.add_row(t, *head, f"{p.title}（{p.id}）", p.clause, end_section=k == len(rs.programs) - 1)
+    ui.print_table(t)
+
+
+PURSE_WORDS = {"municipal": "市级资金", "provincial": "省级资金", "none": "不涉及资金"}
 
 
 def _listen_without_nagle() -> None:
@@ -172,8 +226,17 @@ from app.cli_reports import reports_cli  # noqa: E402  (the report commands live
 
 cli.add_typer(reports_cli, name="report")
 
-user_cli = typer.Typer(no_args_is_help=True, help="用户管理")
+user_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True, help="用户管理")
 cli.add_typer(user_cli, name="user")
+
+
+def _new_password() -> str:
+    """The password typed twice (hidden); asked again when the two differ."""
+    while True:
+        first = typer.prompt("密码", hide_input=True)
+        if typer.prompt("再输入一次密码", hide_input=True) == first:
+            return str(first)
+        typer.echo("两次输入的密码不一致，请重新输入。", err=True)
 
 
 @user_cli.command("add")
@@ -189,18 +252,57 @@ def user_add(
     from ledger.db import transaction
     from ledger.errors import LedgerError
 
-    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _new_password()
     try:
         with transaction(prepare_database()) as s:
             create_user(s, username=username, password=password, role=role, jurisdiction=jurisdiction,
                         display_name=display_name)
     except LedgerError as exc:
-        typer.echo(f"{exc.field}: {exc.message} [{exc.rule}]", err=True)
+        typer.echo(f"拒绝：{exc.message}（字段：{exc.field}；规则：{exc.rule}）", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"user {username} added")
+    typer.echo(f"已添加用户 {username}")
 
 
-ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
+@user_cli.command("list")
+def user_list(as_json: JsonOption = False) -> None:
+    """List the users: name, role, jurisdiction, whether they can sign in (a table; --json for machines)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from app.permissions import ROLE_TITLES
+    from ledger.db import reading
+    from ledger.models import Jurisdiction, User
+
+    with reading(_sessions()) as s:
+        users = s.execute(select(User.username, User.display_name, User.role, User.jurisdiction_code, User.active,
+                                 User.locked_until).order_by(User.username)).all()
+        names = {code: name for code, name in s.execute(select(Jurisdiction.code, Jurisdiction.name))}
+    now = datetime.now(UTC)
+
+    def state(active: bool, locked: datetime | None) -> str:
+        if locked is not None and locked.tzinfo is None:  # SQLite keeps no zone: the moments are UTC
+            locked = locked.replace(tzinfo=UTC)
+        if not active:
+            return "停用"
+        return f"锁定至 {formats.moment_text(locked, seconds=False)}" if locked and locked > now else "启用"
+
+    if as_json:
+        typer.echo(json.dumps([{"username": u.username, "display_name": u.display_name, "role": u.role,
+                                "jurisdiction": u.jurisdiction_code, "active": u.active,
+                                "state": state(u.active, u.locked_until)} for u in users],
+                              ensure_ascii=False, indent=2))
+        return
+    t = ui.table(f"用户（{len(users)} 人）", [("用户名", "left"), ("姓名", "left"), ("角色", "left"),
+                                          ("区县", "left"), ("状态", "left")])
+    for u in users:
+        code = u.jurisdiction_code
+        ui.add_row(t, u.username, u.display_name or "—", ROLE_TITLES.get(u.role, u.role),
+                   f"{names.get(code, '')}（{code}）" if code else "—", state(u.active, u.locked_until))
+    ui.print_table(t)
+
+
+ledger_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
 cli.add_typer(ledger_cli, name="ledger")
 
 
@@ -248,15 +350,27 @@ def ledger_verify(
     from ledger.db import reading
 
     try:
-        with reading(_sessions(), snapshot=True) as s:
-            report, basis = verify_against(s, against)
+        with ui.progress_bar("校验账链") as progress, reading(_sessions(), snapshot=True) as s:
+            report, basis = verify_against(s, against, progress=progress)
             # amounts kept outside the journal, recomputed from it
             mismatches = [] if chain_only else projections.check(s)
     except Exception as exc:  # a LedgerError is a refusal (exit 2); anything else propagates
         _refused(exc, as_json)
-    lines = [basis.describe()]
+    ok = report.ok and not mismatches
+    if as_json:
+        _out({**report.to_dict(), "ok": ok, "against": basis.to_dict(),
+              "projections": [asdict(m) for m in mismatches]}, [], True)
+    else:
+        _verify_human(report, basis.describe(), mismatches)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _verify_human(report: VerifyReport, basis: str, mismatches: list[ProjectionMismatch]) -> None:
+    """The verdict as lines, then any projection that disagrees with the journal as a table."""
+    lines = [basis]
     if report.ok:
-        lines.append(f"账链完整：{report.entries} 张凭证、{report.postings} 条分录，链头为第 {report.head_id} 号凭证 "
+        lines.append(f"账链完整：{report.entries:,} 张凭证、{report.postings:,} 条分录，链头为第 {report.head_id} 号凭证 "
                      f"{report.head_hash[:16]}…")
         if report.anchored is not None:
             lines.append(f"账本仍延续第 {report.anchored} 号凭证处的链头：其前无删改")
@@ -264,12 +378,15 @@ def ledger_verify(
         lines.append(f"校验未通过：{report.problem}")
     if mismatches:
         lines.append(f"表中金额与日记账重算不符 {len(mismatches)} 处：")
-        lines.extend(f"  {m}" for m in mismatches)
-    ok = report.ok and not mismatches
-    _out({**report.to_dict(), "ok": ok, "against": basis.to_dict(),
-          "projections": [asdict(m) for m in mismatches]}, lines, as_json)
-    if not ok:
-        raise typer.Exit(1)
+    ui.echo_lines(lines)
+    if mismatches:
+        t = ui.table(None, [("表", "left"), ("行", "right"), ("内容", "left"), ("字段", "left"),
+                            ("日记账重算（分）", "right"), ("表中（分）", "right")])
+        for m in mismatches:
+            ui.add_row(t, m.table, "—" if m.row_id is None else f"#{m.row_id}", m.key, m.field,
+                       "—" if m.journal_fen is None else f"{m.journal_fen:,}",
+                       "—" if m.table_fen is None else f"{m.table_fen:,}")
+        ui.print_table(t)
 
 
 @ledger_cli.command("checkpoint")
@@ -299,26 +416,14 @@ def ledger_checkpoint(
                                  f"时间：{cp.at}  签名：{ALGORITHMS[cp.alg]}", cp.line()], as_json)
 
 
-def _progress() -> Callable[[str, int], None] | None:
-    """Rows done per table, on a terminal only (one line, rewritten)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(table: str, rows: int) -> None:
-        sys.stderr.write(f"\r  {table}: {rows:,} 行\033[K")
-        sys.stderr.flush()
-    return show
-
-
-def _archive_run(run: Callable[..., Any], file: Path, as_json: bool, verb: str, extra: Callable[[Any], list[str]]
-                 ) -> None:
-    """Run an export or import with progress on a terminal; print what it wrote or restored."""
+def _archive_run(run: Callable[..., Any], file: Path, as_json: bool, verb: str, extra: Callable[[Any], list[str]],
+                 label: str) -> None:
+    """Run an export or import with a progress bar on a terminal; print what it wrote or restored."""
     try:
-        summary = run(_sessions(), file, progress=_progress())
+        with ui.table_progress(label) as progress:
+            summary = run(_sessions(), file, progress=progress)
     except Exception as exc:
         _refused(exc, as_json)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
     m = summary.manifest
     head = m["chain_head"]
     lines = [f"{verb} {summary.path}：{len([x for x in m['members'] if 'table' in x])} 个表、{summary.rows:,} 行，"
@@ -338,10 +443,8 @@ def ledger_export(
     latest checkpoint) to one archive with a manifest of hashes."""
     from ledger.archive import export_archive
 
-    if file.exists() and not force:
-        typer.echo(f"拒绝：{file} 已存在（用 --force 覆盖）", err=True)
-        raise typer.Exit(2)
-    _archive_run(export_archive, file, as_json, "档案已写入", lambda _: [])
+    ui.refuse_overwrite(file, force)
+    _archive_run(export_archive, file, as_json, "档案已写入", lambda _: [], "导出档案")
 
 
 @ledger_cli.command("import")
@@ -355,23 +458,44 @@ def ledger_import(
     from ledger.archive import import_archive
 
     _archive_run(import_archive, file, as_json, "已导入",
-                 lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note])
+                 lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note], "导入档案")
 
 
 @ledger_cli.command("trial-balance")
-def ledger_trial_balance(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None) -> None:
-    """Print the trial balance (试算平衡表) as of a date."""
-    from datetime import date
-
-    from calculators.money import fen_to_yuan
+def ledger_trial_balance(
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the trial balance (试算平衡表) as of a date: a table per account with its totals (--json: amounts
+    as decimal strings)."""
+    from app.cli_reports import parse_date
     from ledger.queries import trial_balance
 
+    on = parse_date(as_of, "--as-of")
     with _sessions()() as s:
-        rows = trial_balance(s, as_of=date.fromisoformat(as_of) if as_of else None)
+        rows = trial_balance(s, as_of=on)
+    debit, credit = sum(r.debit for r in rows), sum(r.credit for r in rows)
+    if as_json:
+        typer.echo(json.dumps({
+            "as_of": on.isoformat() if on else None,
+            "accounts": [{"account": r.account, "name": r.name, "view": r.view, "debit": formats.yuan(r.debit),
+                          "credit": formats.yuan(r.credit)} for r in rows],
+            "debit": formats.yuan(debit), "credit": formats.yuan(credit)}, ensure_ascii=False, indent=2))
+        return
+    title = f"试算平衡表（截至{formats.date_cn(on)}）" if on else "试算平衡表（全部凭证）"
+    t = ui.table(title, [("科目代码", "left"), ("科目名称", "left"), ("会计", "left"), ("借方（元）", "right"),
+                         ("贷方（元）", "right")])
+    t.show_footer = True
     for r in rows:
-        typer.echo(f"{r.account}  {r.name:<24} {r.view:<11} {fen_to_yuan(r.debit):>18} {fen_to_yuan(r.credit):>18}")
-    typer.echo(f"{'合计':<44} {fen_to_yuan(sum(r.debit for r in rows)):>18} "
-               f"{fen_to_yuan(sum(r.credit for r in rows)):>18}")
+        ui.add_row(t, r.account, r.name, VIEW_WORDS.get(r.view, r.view), formats.yuan_grouped(r.debit),
+                   formats.yuan_grouped(r.credit))
+    for column, text in zip(t.columns, ("合计", "", "", formats.yuan_grouped(debit), formats.yuan_grouped(credit)),
+                            strict=True):
+        column.footer = text
+    ui.print_table(t)
+
+
+VIEW_WORDS = {"budgetary": "预算会计", "financial": "财务会计", "memorandum": "备查"}
 
 
 @ledger_cli.command("upgrade")

@@ -17,7 +17,7 @@ before it committed and nothing of itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -156,14 +156,17 @@ def import_entries(session: Session, entries: Iterable[EntrySpec], *, batch: int
 
 
 def import_in_batches(factory: sessionmaker[Session], entries: Iterable[EntrySpec], *,
-                      batch: int = 1000) -> BulkResult:
+                      batch: int = 1000, progress: Callable[[int, int], None] | None = None) -> BulkResult:
     """Append ``entries`` in order, one transaction per batch of ``batch`` entries.
 
     A refused batch raises :class:`BulkImportError`, whose ``written`` tells what the batches before it
-    committed; nothing of the refused batch or after it is written.
+    committed; nothing of the refused batch or after it is written. ``progress(done, total)`` is called
+    after each committed batch with the entries written so far (``total`` 0: ``entries`` may be a stream
+    of unknown length; its ``len`` when it has one).
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    expected = len(entries) if isinstance(entries, Sized) else 0
     total = BulkResult()
     for chunk in _chunks(entries, batch):
         try:
@@ -175,4 +178,6 @@ def import_in_batches(factory: sessionmaker[Session], entries: Iterable[EntrySpe
             cause = JournalIntegrityError("database", str(exc.orig).splitlines()[0] if exc.orig else str(exc))
             raise BulkImportError(cause, total) from exc
         total = total.plus(result)
+        if progress:
+            progress(total.entries, expected)
     return total

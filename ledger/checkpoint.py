@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,7 +320,9 @@ def basis(session: Session, against: str | None) -> Basis:
     return Basis("head", "所给链头", 1, None, (Anchor(entry_id, digest, "所给链头"),))
 
 
-def verify_against(session: Session, against: str | None = None) -> tuple[VerifyReport, Basis]:
-    """Recompute the chain and prove it extends the head(s) of :func:`basis`."""
+def verify_against(session: Session, against: str | None = None, *,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[VerifyReport, Basis]:
+    """Recompute the chain and prove it extends the head(s) of :func:`basis` (``progress(done, total)`` in
+    entries, for a progress bar)."""
     b = basis(session, against)
-    return verify(session, b.anchors), b
+    return verify(session, b.anchors, progress=progress), b

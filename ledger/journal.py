@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -198,12 +198,14 @@ def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[list[A
 
 # size: one streaming pass over the chain with every check it makes per entry (numbering, predecessor, balance,
 # hash, anchors) and the head at the end, each naming the entry in Chinese; split, the pass would be read twice
-def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VERIFY_BATCH) -> VerifyReport:
+def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VERIFY_BATCH,
+           progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Recompute every entry's hash in order and report the first entry that does not match.
 
     With ``anchors``, also prove the journal still extends each of them: the entry is there (nothing
     removed), and the recomputed hash at that entry is the anchor's (nothing before it rewritten, even
-    with every later hash recomputed). Reads plain rows in batches: memory stays flat at any size."""
+    with every later hash recomputed). Reads plain rows in batches: memory stays flat at any size.
+    ``progress(done, total)`` is called after each batch (``total``: the head's entry number)."""
     pending = sorted(anchors, key=lambda a: a.entry_id)
     for a in pending:
         if a.entry_id < 0 or len(a.hash) < 16:
@@ -221,9 +223,12 @@ def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VER
         if pending[0].hash.lower() != GENESIS_HASH[:len(pending[0].hash)]:
             return bad(0, f"{pending[0].source}记录的链头不是空账本的链头")
         passed = pending.pop(0)
+    total = (session.execute(select(JournalHead.last_id).where(JournalHead.id == 1)).scalar() or 0) if progress else 0
     for entry, legs in _entry_rows(session, batch):
         n_entries += 1
         n_postings += len(legs)
+        if progress and n_entries % batch == 0:
+            progress(n_entries, max(total, n_entries))
         if entry.id != expected_id:
             return bad(expected_id, f"第 {expected_id} 号凭证缺失（凭证号不连续，其后是第 {entry.id} 号）")
         if entry.prev_hash != prev:
@@ -251,7 +256,9 @@ def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VER
     head = session.execute(select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1)).one()
     if head.last_id != last or head.last_hash != prev:
         return bad(last or None, f"链头记录（第 {head.last_id} 号凭证）与最后一张凭证（第 {last} 号）不符")
-    total = session.execute(select(func.count()).select_from(Posting)).scalar_one()
-    if total != n_postings:
-        return bad(None, f"有 {total - n_postings} 条分录不属于任何凭证")
+    if progress:
+        progress(n_entries, n_entries)
+    all_postings = session.execute(select(func.count()).select_from(Posting)).scalar_one()
+    if all_postings != n_postings:
+        return bad(None, f"有 {all_postings - n_postings} 条分录不属于任何凭证")
     return VerifyReport(True, n_entries, n_postings, None, "", last, prev, passed.entry_id if passed else None)

@@ -47,7 +47,7 @@ for the department to stamp. Its text is the stored opinion exactly, cut into ro
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date
@@ -808,11 +808,17 @@ def write_blank(out: str | Path) -> Path:
 
 
 def write_batch(session: Session, jurisdiction: str, out: str | Path, *, year: int | None = None,
-                states: Sequence[str] | None = None) -> Path:
-    """One workbook for a jurisdiction's claims, one sheet per claim (named by the claim number)."""
+                states: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None) -> Path:
+    """One workbook for a jurisdiction's claims, one sheet per claim (named by the claim number);
+    ``progress(done, total)`` after each claim's sheet."""
     claims = claims_of_jurisdiction(session, jurisdiction, year=year, states=states)
     if not claims:
         raise ReportError(f"no {', '.join(PROGRAMS)} claims for jurisdiction {jurisdiction!r}")
-    return save(workbook([build(load_claim(session, c)) for c in claims], by_claim=True), out)
+    sheets = []
+    for k, c in enumerate(claims, 1):
+        sheets.append(build(load_claim(session, c)))
+        if progress:
+            progress(k, len(claims))
+    return save(workbook(sheets, by_claim=True), out)
 
 

@@ -35,7 +35,7 @@ in memory is per platform and program or per claim (the recognitions, the caps, 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -624,18 +624,30 @@ def _whole_formula(measure: str, sheets: Sequence[tuple[str, int]]) -> str:
     return "(" + "".join(terms).lstrip("+") + ")/100"
 
 
+PROGRESS_EVERY = 5_000
+"""Postings between two progress reports."""
+
+
+def report_date(session: Session, as_of: date | None) -> date:
+    """The date the workbook is "as of" (截至): ``as_of``, else the latest entry's date, else today."""
+    return as_of or session.execute(select(func.max(E.c.entry_date))).scalar() or date.today()
+
+
 def write(session: Session, out: str | Path, *, as_of: date | None = None, all_postings: bool = False,
-          rows_per_sheet: int = ROWS_PER_SHEET, plain: bool = False) -> Path:
+          rows_per_sheet: int = ROWS_PER_SHEET, plain: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> Path:
     """Write the reconciliation workbook to ``out`` (read only; streaming).
 
     ``plain=True`` writes the same cells through a normal in-memory openpyxl workbook instead of the
-    write-only one: the benchmark's baseline, whose memory grows with the postings.
+    write-only one: the benchmark's baseline, whose memory grows with the postings. ``progress(done,
+    total)`` counts the postings listed (it costs one counting query; ``None``: not counted).
     """
-    on = as_of or session.execute(select(func.max(E.c.entry_date))).scalar() or date.today()
+    on = report_date(session, as_of)
     book = _Sheets.open(plain)
     _summary_head(book.summary, on)
     rows = _SummaryRows(session, book.summary, Caps(session, on), _groups(session, all_postings, as_of))
-    _write_postings(session, book, rows, all_postings=all_postings, as_of=as_of, rows_per_sheet=rows_per_sheet)
+    _write_postings(session, book, rows, all_postings=all_postings, as_of=as_of, rows_per_sheet=rows_per_sheet,
+                    progress=progress)
     totals = rows.totals
     _total_row(book.summary, totals)
     _write_entries(session, book.entries_ws, totals, all_postings=all_postings, as_of=as_of)
@@ -785,14 +797,18 @@ class _SummaryRows:
 
 
 def _write_postings(session: Session, book: _Sheets, rows: _SummaryRows, *, all_postings: bool, as_of: date | None,
-                    rows_per_sheet: int) -> None:
+                    rows_per_sheet: int, progress: Callable[[int, int], None] | None = None) -> None:
     """The 分录 listing, and the 对账表 row of each (platform, program) as its postings end: the row's formulas
     point at the listing's block of that group (``pieces``: sheet, first row, last row)."""
     listing = book.sheets[-1]
     current: Group | None = None
     sums: dict[str, int] = dict.fromkeys(MEASURES, 0)
     pieces: list[tuple[str, int, int]] = []
-    for row in _stream(session, _postings_query(all_postings, as_of)):
+    query = _postings_query(all_postings, as_of)
+    stream = _stream(session, query)
+    if progress:
+        stream = _counted(stream, progress, session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    for row in stream:
         pid, program = row[5], row[6]
         group = (pid, program)
         if group != current:
@@ -819,6 +835,16 @@ def _write_postings(session: Session, book: _Sheets, rows: _SummaryRows, *, all_
         rows.done(current, sums, pieces)
         rows.flush_platform(current[0])
     rows.flush_rest()
+
+
+def _counted(rows: Iterable[Any], progress: Callable[[int, int], None], total: int) -> Iterator[Any]:
+    """``rows`` as they are, calling ``progress(done, total)`` every :data:`PROGRESS_EVERY` rows and at the end."""
+    done = 0
+    for done, row in enumerate(rows, 1):
+        yield row
+        if done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    progress(done, done)
 
 
 def _total_row(summary: Any, totals: Totals) -> None:

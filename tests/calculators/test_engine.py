@@ -317,7 +317,7 @@ def _claims(output: str) -> dict[str, dict[str, Any]]:
 
 def test_cli_calc_yaml_and_json(runner: CliRunner, tmp_path: Path) -> None:
     for name, text in (("s.yaml", POLICY_2_3_YAML), ("s.json", POLICY_2_3_JSON)):
-        result = runner.invoke(cli, ["calc", _write(tmp_path, name, text)])
+        result = runner.invoke(cli, ["calc", _write(tmp_path, name, text), "--json"])
         assert result.exit_code == 0, result.output
         claims = _claims(result.stdout)
         assert {k: c["payable"] for k, c in claims.items()} == {"EQ1": "600000.00", "AW": "400000.00",
@@ -328,7 +328,7 @@ def test_cli_calc_yaml_and_json(runner: CliRunner, tmp_path: Path) -> None:
 def test_cli_reading_keeps_amounts_exact(runner: CliRunner, tmp_path: Path) -> None:
     """Regression: options on the command line once re-parsed the fen amounts as yuan (×100)."""
     path = _write(tmp_path, "s.yaml", POLICY_2_3_YAML)
-    result = runner.invoke(cli, ["calc", path, "--reading", "equipment.window=before-application-year"])
+    result = runner.invoke(cli, ["calc", path, "--json", "--reading", "equipment.window=before-application-year"])
     assert result.exit_code == 0, result.output
     assert {k: c["payable"] for k, c in _claims(result.stdout).items()} == {
         "EQ1": "600000.00", "AW": "400000.00", "EQ2": "800000.00"}
@@ -336,29 +336,29 @@ def test_cli_reading_keeps_amounts_exact(runner: CliRunner, tmp_path: Path) -> N
 
 def test_cli_county_reading_and_what_if(runner: CliRunner, tmp_path: Path) -> None:
     path = _write(tmp_path, "hn.yaml", HAINING)
-    result = runner.invoke(cli, ["calc", path, "--reading", "payer_split.county=city-50-local-50"])
+    result = runner.invoke(cli, ["calc", path, "--json", "--reading", "payer_split.county=city-50-local-50"])
     assert result.exit_code == 0, result.output
     assert _claims(result.stdout)["C1"]["shares"] == [
         {"payer": "330400", "payer_name": "嘉兴市财政局", "party": "city", "amount": "150000.00"},
         {"payer": "330481", "payer_name": "海宁市财政局", "party": "local", "amount": "150000.00"}]
     # 25% × 1,000,000 = 250,000.00
-    result = runner.invoke(cli, ["calc", path, "--what-if", "equipment.rate=0.25"])
+    result = runner.invoke(cli, ["calc", path, "--json", "--what-if", "equipment.rate=0.25"])
     assert result.exit_code == 0, result.output
     assert _claims(result.stdout)["C1"]["payable"] == "250000.00"
 
 
 def test_cli_rule_set(runner: CliRunner, tmp_path: Path) -> None:
     path = _write(tmp_path, "old.yaml", HAINING.replace("2026-02-10", "2025-09-01"))
-    result = runner.invoke(cli, ["calc", path])
+    result = runner.invoke(cli, ["calc", path, "--json"])
     assert _claims(result.stdout)["C1"]["status"] == "ineligible"
-    result = runner.invoke(cli, ["calc", path, "--rule-set", "jiaxing-rules-2026"])
+    result = runner.invoke(cli, ["calc", path, "--json", "--rule-set", "jiaxing-rules-2026"])
     assert result.exit_code == 0, result.output
     assert _claims(result.stdout)["C1"]["payable"] == "300000.00"
 
 
 def test_cli_errors_are_json_on_stderr(runner: CliRunner, tmp_path: Path) -> None:
     bad = HAINING.replace('"330481"', '"999999"').replace('"400000.00"', "400000.5")
-    result = runner.invoke(cli, ["calc", _write(tmp_path, "bad.yaml", bad)])
+    result = runner.invoke(cli, ["calc", _write(tmp_path, "bad.yaml", bad), "--json"])
     assert result.exit_code == 2
     assert result.stdout == ""
     errors = json.loads(result.stderr)["errors"]
@@ -366,14 +366,15 @@ def test_cli_errors_are_json_on_stderr(runner: CliRunner, tmp_path: Path) -> Non
                        "rule": "amounts are decimal yuan strings with at most 2 decimals, never floats",
                        "message": "amount 400000.5 is a float; write it as a decimal string"}]
     # once the format is right, the rules' own checks report with their clauses
-    result = runner.invoke(cli, ["calc", _write(tmp_path, "bad2.yaml", HAINING.replace('"330481"', '"999999"'))])
+    result = runner.invoke(cli, ["calc", _write(tmp_path, "bad2.yaml", HAINING.replace('"330481"', '"999999"')), "--json"])
     assert result.exit_code == 2
     (error,) = json.loads(result.stderr)["errors"]
     assert error["field"] == "platform.jurisdiction" and "细则 第五章" in error["rule"]
 
 
 def test_cli_bad_reading_is_a_json_error(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["calc", _write(tmp_path, "hn.yaml", HAINING), "--reading", "equipment.window=soon"])
+    result = runner.invoke(cli, ["calc", _write(tmp_path, "hn.yaml", HAINING), "--json", "--reading",
+                                 "equipment.window=soon"])
     assert result.exit_code == 2
     (error,) = json.loads(result.stderr)["errors"]
     assert error["field"] == "readings.equipment.window"

@@ -130,3 +130,15 @@ def test_text_is_stored_verbatim_and_a_batch_may_reverse_its_own_entries(db) -> 
 def test_batch_size_must_be_positive(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError), db.sessions() as s:
         import_entries(s, [], batch=0)
+
+
+def test_import_in_batches_reports_progress_per_committed_batch(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db)
+    seen: list[tuple[int, int]] = []
+    import_in_batches(db.sessions, [_appropriation(k) for k in range(12)], batch=5,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(5, 12), (10, 12), (12, 12)]  # a list has a length: the total is known
+    seen.clear()
+    import_in_batches(db.sessions, (_appropriation(k) for k in range(12, 15)), batch=2,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(2, 0), (3, 0)]  # a stream's length is not known

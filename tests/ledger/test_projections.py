@@ -164,7 +164,8 @@ def test_verify_command_fails_on_a_projection_mismatch(life: tuple[LedgerDB, dic
     assert out["projections"] == [{"table": "payments", "row_id": 1, "key": f"{n['first']} 330400 v1",
                                    "field": "amount_fen", "journal_fen": 1_500_000_00, "table_fen": 1_500_000_01}]
     human = runner.invoke(cli, ["ledger", "verify"])  # the lines for people name the same difference
-    assert human.exit_code == 1 and "表中金额与日记账重算不符 1 处" in human.stdout and "payments#1" in human.stdout
+    assert human.exit_code == 1 and "表中金额与日记账重算不符 1 处" in human.stdout and "payments" in human.stdout
+    assert "#1" in human.stdout
     # the chain itself is sound: --chain-only passes, as it should (the table was edited, not the journal)
     assert runner.invoke(cli, ["ledger", "verify", "--chain-only"]).exit_code == 0
 

@@ -104,7 +104,7 @@ def test_every_command_writes_its_workbook(db, world: World, tmp_path: Path,  # 
     assert ok.exit_code == 0, ok.output
     assert openpyxl.load_workbook(out).sheetnames == [world.n3]
     bad = runner.invoke(reports_cli, ["annex3-batch", "--jurisdiction", "330402", "--state", "nonsense"])
-    assert bad.exit_code == 2 and "not a claim state" in bad.output
+    assert bad.exit_code == 2 and "不是申请状态" in bad.output and "--state" in bad.output
 
 
 def test_the_report_commands_are_subsidy_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,6 +127,14 @@ def status(job: JobRecord) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the worker
 
+LIGHT_CHARS = 4096
+
+
+def _light(params: dict[str, Any]) -> dict[str, Any]:
+    """A finished job's parameters without their bulk (an uploaded file): it will not run again."""
+    return {k: ("…" if isinstance(v, str) and len(v) > LIGHT_CHARS else v) for k, v in params.items()}
+
+
 def _settings_of(factory: sessionmaker[Session]) -> Settings:
     found = getattr(factory, "_subsidy_jobs", None)
     return found.settings if isinstance(found, Runner) else current()
@@ -276,7 +284,8 @@ class Runner:
             if work is None:
                 raise Forbidden("job.run", f"未知的任务类型 {job_kind}：本程序版本不能运行它")
             out = work(self._context(owner), {**params, "job_id": job_id}, progress)
-            values: dict[str, Any] = {"state": "done", "finished_at": now(), "heartbeat_at": now()}
+            values: dict[str, Any] = {"state": "done", "finished_at": now(), "heartbeat_at": now(),
+                                      "params": _light(params)}
             if isinstance(out, Download):
                 values |= {"file_name": out.filename, "file_type": out.media_type, "file_content": out.content}
             else:
@@ -286,17 +295,18 @@ class Runner:
                 session.execute(update(JobRecord).where(JobRecord.id == job_id, JobRecord.done < JobRecord.total)
                                 .values(done=JobRecord.total))
         except (LedgerError, Forbidden) as exc:
-            self._fail(job_id, exc.message)
+            self._fail(job_id, exc.message, params)
         except Exception:  # a bug: logged, shown without detail
             log.exception("job %s (%s) failed", job_id, job_kind)
-            self._fail(job_id, "内部错误，已记录")
+            self._fail(job_id, "内部错误，已记录", params)
         finally:
             finished.set()
             beat.join()
 
-    def _fail(self, job_id: str, message: str) -> None:
+    def _fail(self, job_id: str, message: str, params: dict[str, Any] | None = None) -> None:
         try:
-            self._write(job_id, state="failed", error=message, finished_at=now())
+            self._write(job_id, state="failed", error=message, finished_at=now(),
+                        **({"params": _light(params)} if params is not None else {}))
         except Exception:  # the database away: the job is taken up again as interrupted
             log.exception("job %s: could not record its failure", job_id)
 

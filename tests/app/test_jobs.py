@@ -178,3 +178,46 @@ def test_a_user_may_have_only_so_many_jobs_at_once(service: Service) -> None:
         jobs.runner(b.state.factory).start()
         assert wait(clerk, first)["state"] == "done"
     start_annex3(clerk)
+
+
+WORKER_PROCESS = """
+import sys
+from app import jobs
+from app.main import create_app
+app = create_app()  # DATABASE_URL and SUBSIDY_JOB_THREADS from the environment, as `subsidy serve` has them
+runner = jobs.runner(app.state.factory)
+runner.start(persistent=True)
+print(runner.name, flush=True)
+sys.stdin.read()  # until the test closes it
+runner.stop()
+"""
+
+
+def test_a_job_is_run_by_another_process(service: Service) -> None:
+    """A second operating-system process on the same database (as `subsidy serve --workers 2` has) runs
+    the job this one queued; this process answers the poll from the row."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    setup_platform(service)
+    jobs.runner(service.db.sessions, Settings(job_threads=0))
+    env = {**os.environ, "DATABASE_URL": service.db.url, "SUBSIDY_JOB_THREADS": "1"}
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_PROCESS], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert worker.stdout is not None
+        name = worker.stdout.readline().strip()
+        assert name.split(":")[1] == str(worker.pid)
+        clerk = signed_in(service, "nanhu-econ")
+        job = start_import(clerk)
+        status = wait(clerk, job, seconds=60)
+        assert status["state"] == "done" and status["done"] == 401, status
+        with service.db.sessions() as s:
+            row = s.get(JobRecord, job)
+            assert row is not None and row.worker == name and row.params["content"] == "…"
+    finally:
+        assert worker.stdin is not None
+        worker.stdin.close()
+        worker.wait(30)

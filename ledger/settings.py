@@ -2,7 +2,7 @@
 
 Every setting the ledger, the reports and the service take from outside is a field of :class:`Settings`
 (pydantic-settings): its environment variable, its default and its meaning are listed in the README
-(“Settings”). No module reads ``os.environ`` for these itself: the program's entry points (``subsidy …``,
+(“Settings”). No module reads the environment for these itself: the program's entry points (``subsidy …``,
 ``subsidy serve``, :func:`app.main.create_app`) read them once with :func:`load`, and the code asks
 :func:`current`. Tests construct a :class:`Settings` explicitly and install it with :func:`use`.
 
@@ -73,9 +73,13 @@ class SettingsError(RuntimeError):
 _current: Settings | None = None
 
 
+RULES = {"int_parsing": "应为整数", "greater_than_equal": "不得小于 {ge}", "less_than_equal": "不得大于 {le}",
+         "string_type": "应为文字", "path_type": "应为文件路径"}
+
+
 def load() -> Settings:
     """Read the settings from the environment now (entry points call this once, at start) and make them
-    the current ones."""
+    the current ones. A value that is not usable: :class:`SettingsError` naming the variable and the rule."""
     try:
         return use(Settings())
     except ValidationError as exc:
@@ -83,7 +87,8 @@ def load() -> Settings:
         for e in exc.errors():
             name = str(e["loc"][0]) if e["loc"] else "?"
             var = name if name.isupper() else f"SUBSIDY_{name.upper()}"
-            lines.append(f"环境变量 {var} 的值不可用（{e['msg']}）")
+            rule = RULES.get(e["type"], e["msg"]).format(**e.get("ctx", {}))
+            lines.append(f"环境变量 {var} 的值 {e['input']!r} 不可用：{rule}")
         raise SettingsError("；".join(lines)) from None
 
 

@@ -213,7 +213,11 @@ class Runner:
             self._wake.clear()
 
     def claim(self) -> tuple[str, str, str, dict[str, Any]] | None:
-        """Take the oldest queued job: (id, kind, owner, params), or None."""
+        """Take the oldest queued job: (id, kind, owner, params), or None. An idle look is a plain read
+        (on SQLite a write transaction would take the file's write lock every second)."""
+        with reading(self.factory) as session:
+            if session.scalar(select(JobRecord.id).where(JobRecord.state == "queued").limit(1)) is None:
+                return None
         with transaction(self.factory) as session:
             job = session.scalars(select(JobRecord).where(JobRecord.state == "queued")
                                   .order_by(JobRecord.created_at, JobRecord.id).limit(1)
@@ -231,7 +235,12 @@ class Runner:
         reason after :attr:`Settings.job_attempts` runs. Also drops the files of jobs finished more than
         :attr:`Settings.job_keep_days` ago. Returns the number of jobs recovered."""
         s = self.settings
-        cutoff = now() - timedelta(seconds=s.job_stale_seconds)
+        cutoff, expired = now() - timedelta(seconds=s.job_stale_seconds), now() - timedelta(days=s.job_keep_days)
+        with reading(self.factory) as session:  # nothing to do, nothing written (see :meth:`claim`)
+            if session.scalar(select(JobRecord.id).where(
+                    ((JobRecord.state == "running") & (JobRecord.heartbeat_at < cutoff))
+                    | ((JobRecord.finished_at < expired) & JobRecord.file_content.is_not(None))).limit(1)) is None:
+                return 0
         with transaction(self.factory) as session:
             stale = session.scalars(select(JobRecord).where(JobRecord.state == "running",
                                                             JobRecord.heartbeat_at < cutoff)
@@ -245,7 +254,7 @@ class Runner:
                     job.error = (f"任务运行中服务重启或中断（已运行 {job.attempts} 次，上限 {s.job_attempts} 次），"
                                  "未能完成：请重新发起")
             session.execute(update(JobRecord).where(
-                JobRecord.finished_at < now() - timedelta(days=s.job_keep_days),
+                JobRecord.finished_at < expired,
                 JobRecord.file_content.is_not(None)).values(file_content=None, file_name=None))
         return len(stale)
 

@@ -49,6 +49,18 @@ cli = typer.Typer(cls=ChineseGroup, add_completion=False, no_args_is_help=True, 
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines instead of the summary")]
 
 
+@cli.callback()
+def _read_settings() -> None:
+    # the settings (ledger/settings.py) are read once, as each command starts
+    from ledger.settings import SettingsError, load
+
+    try:
+        load()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:

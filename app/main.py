@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +29,7 @@ from ledger.db import (
 )
 from ledger.privileges import separation_warning
 from ledger.services import sync_reference_data
+from ledger.settings import Settings, current, use
 
 TITLE = "中试平台补助资金计算与拨付台账"
 
@@ -55,9 +55,9 @@ def prepare_database(url: str | None = None) -> sessionmaker[Session]:
     return factory
 
 
-THREADS = 8
-"""Worker threads per process for the synchronous routes (``SUBSIDY_THREADS`` overrides; anyio's own
-default is 40). On two cores, 50 clients reading back to back on PostgreSQL: 40 threads 133 reads/s,
+THREADS = Settings.model_fields["threads"].default
+"""Worker threads per process for the synchronous routes (``SUBSIDY_THREADS`` overrides, see
+``ledger/settings.py``; anyio's own default is 40). On two cores, 50 clients reading back to back on PostgreSQL: 40 threads 133 reads/s,
 8 threads 186, 4 threads 197, 2 threads 224 (bench/service.py, docs/benchmarks.md) — fewer threads
 contend less for the GIL and keep fewer database sessions busy at once; 8 leaves room for a slow
 request (a report download) without stalling the rest."""
@@ -65,20 +65,30 @@ request (a report download) without stalling the rest."""
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Size the worker-thread pool the (synchronous) routes run in: ``SUBSIDY_THREADS``, else
-    :data:`THREADS`."""
+    """Size the worker-thread pool the (synchronous) routes run in (``SUBSIDY_THREADS``, else
+    :data:`THREADS`) and start this process's job worker (``app/jobs.py``); stop it at shutdown."""
     import anyio.to_thread
 
-    threads = int(os.environ.get("SUBSIDY_THREADS") or THREADS)
-    anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, threads)
+    from app import jobs
+
+    settings: Settings = app.state.settings
+    anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, settings.threads)
     # what start-up loaded (modules, the schema, the rule book) lives as long as the process: keep it
     # out of the garbage collector's full passes, which otherwise pause every request in flight
     gc.collect()
     gc.freeze()
-    yield
+    runner = jobs.runner(app.state.factory, settings)
+    runner.start(persistent=True)  # picks up jobs queued or interrupted before this start
+    try:
+        yield
+    finally:
+        runner.stop()
 
 
-def create_app(database_url: str | None = None, *, factory: sessionmaker[Session] | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, *, factory: sessionmaker[Session] | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """The service. ``settings`` (default: those read at start, ``ledger/settings.py``) are this app's;
+    given explicitly, they are also installed as the current ones."""
     from app import api
     from app.responses import PingOut
 
@@ -89,7 +99,11 @@ def create_app(database_url: str | None = None, *, factory: sessionmaker[Session
         description="嘉兴市中试平台补助资金：按规则计算、逐条说明依据，复式记账记录审核、审定、公示、下达与拨付。"
                     "金额一律为元的十进制字符串；写操作接受 Idempotency-Key。",
     )
+    app.state.settings = use(settings) if settings is not None else current()
     app.state.factory = factory or prepare_database(database_url)
+    from app import jobs
+
+    jobs.runner(app.state.factory, app.state.settings)  # this app's job worker (started by the lifespan)
     errors.install(app)
     app.include_router(api.router)
 

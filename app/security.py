@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,11 +21,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.permissions import CITY_PAYER, DISTRICT_ROLES, ROLE_TITLES, Principal
 from ledger.errors import Invalid
 from ledger.models import ActionRecord, Jurisdiction, User, UserSession
+from ledger.settings import current
 
 HASHER = PasswordHasher()
-MAX_FAILURES = int(os.environ.get("SUBSIDY_LOCKOUT_FAILURES", "5"))
-LOCKOUT = timedelta(minutes=int(os.environ.get("SUBSIDY_LOCKOUT_MINUTES", "15")))
-SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SUBSIDY_SESSION_HOURS", "8")))
+
+
+def max_failures() -> int:
+    """Wrong passwords in a row before the account is locked (``SUBSIDY_LOCKOUT_FAILURES``)."""
+    return current().lockout_failures
+
+
+def lockout() -> timedelta:
+    """How long a locked account stays locked (``SUBSIDY_LOCKOUT_MINUTES``)."""
+    return timedelta(minutes=current().lockout_minutes)
+
+
+def session_lifetime() -> timedelta:
+    """How long a sign-in lasts (``SUBSIDY_SESSION_HOURS``)."""
+    return timedelta(hours=current().session_hours)
+
 MIN_PASSWORD = 10
 
 
@@ -144,7 +157,7 @@ class SignInRefused(NotAuthenticated):
 def sign_in(session: Session, username: str, password: str, *, kind: str = "web") -> SignIn:
     """Check the password; on success open a session (``web``) or issue a bearer token (``api``).
 
-    After ``MAX_FAILURES`` wrong passwords in a row the account is locked for ``LOCKOUT``; a locked
+    After :func:`max_failures` wrong passwords in a row the account is locked for :func:`lockout`; a locked
     account is refused even with the right password. Every refusal is the same :class:`SignInRefused`
     after the same work (one Argon2 verification: against a dummy hash for an unknown name or a locked
     account), so neither the message nor the time tells a wrong password from an unknown or locked
@@ -159,7 +172,7 @@ def sign_in(session: Session, username: str, password: str, *, kind: str = "web"
         raise SignInRefused("locked", _aware(user.locked_until))
     if not _verifies(user.password_hash, password):
         failures = user.failed_logins + 1
-        locked = moment + LOCKOUT if failures >= MAX_FAILURES else None
+        locked = moment + lockout() if failures >= max_failures() else None
         session.execute(update(User).where(User.id == user.id)
                         .values(failed_logins=0 if locked else failures, locked_until=locked))
         raise SignInRefused("now-locked" if locked else "wrong-password", locked)
@@ -169,7 +182,7 @@ def sign_in(session: Session, username: str, password: str, *, kind: str = "web"
     session.execute(update(User).where(User.id == user.id).values(**values))
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24) if kind == "web" else ""
-    expires = moment + SESSION_LIFETIME
+    expires = moment + session_lifetime()
     session.add(UserSession(token_hash=digest(secret), user_id=user.id, kind=kind, csrf_token=csrf,
                             created_at=moment, expires_at=expires))
     session.flush()

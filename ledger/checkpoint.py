@@ -32,10 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ledger.db import ROOT
 from ledger.errors import LedgerError
 from ledger.journal import Anchor, VerifyReport, verify
 from ledger.models import JournalHead
+from ledger.settings import current
 
 ENV_KEY = "SUBSIDY_CHECKPOINT_KEY"
 ENV_KEY_FILE = "SUBSIDY_CHECKPOINT_KEY_FILE"
@@ -62,7 +62,7 @@ def _refuse(rule: str, message: str, field: str = "checkpoint") -> CheckpointErr
 
 def algorithm() -> str:
     """The HMAC's hash: ``SUBSIDY_CHECKPOINT_ALG`` (``sm3``, the default, or ``sha256``)."""
-    alg = os.environ.get(ENV_ALG, DEFAULT_ALG).strip().lower()
+    alg = current().checkpoint_alg.strip().lower()
     return usable(alg, ENV_ALG)
 
 
@@ -78,19 +78,19 @@ def usable(alg: str, field: str) -> str:
 
 
 def key_file() -> Path:
-    return Path(os.environ.get(ENV_KEY_FILE) or ROOT / "var" / "checkpoint.key")
+    return current().checkpoint_key_file
 
 
 def checkpoint_dir() -> Path:
-    return Path(os.environ.get(ENV_DIR) or ROOT / "var" / "checkpoints")
+    return current().checkpoint_dir
 
 
 def load_key(*, create: bool = False) -> bytes:
     """The signing key: ``SUBSIDY_CHECKPOINT_KEY``, else the key file; with ``create``, a missing key file
     is made (32 random bytes as 64 hex digits, mode 0600, never overwritten)."""
-    text = os.environ.get(ENV_KEY)
-    if text is not None:
-        key, where = text.strip().encode("utf-8"), ENV_KEY
+    secret = current().checkpoint_key
+    if secret is not None:
+        key, where = secret.get_secret_value().strip().encode("utf-8"), ENV_KEY
     else:
         path = key_file()
         if not path.exists() and create:

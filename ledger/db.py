@@ -9,7 +9,6 @@ service's role holds only what ``ledger/privileges.py`` grants it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,18 +17,21 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.settings import Settings, current
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'subsidy.db'}"
+DEFAULT_URL = Settings.model_fields["database_url"].default
 
 
 def database_url() -> str:
-    """The service's database (``DATABASE_URL``; default: SQLite under ``var/``)."""
-    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+    """The service's database (``DATABASE_URL``; default: SQLite under ``var/``), as read at start
+    (``ledger/settings.py``)."""
+    return current().database_url
 
 
 def owner_url() -> str:
     """The schema owner's connection for migrations (``DATABASE_OWNER_URL``; default: :func:`database_url`)."""
-    return os.environ.get("DATABASE_OWNER_URL") or database_url()
+    return current().owner_url()
 
 
 def make_engine(url: str | None = None, **kw: Any) -> Engine:
@@ -66,7 +68,7 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     kw.setdefault("pool_recycle", 1800)
     # enough kept-open connections for the service's worker threads (SUBSIDY_THREADS): a connection
     # beyond the pool is opened and closed for each use, and a new server process costs milliseconds
-    kw.setdefault("pool_size", int(os.environ.get("SUBSIDY_DB_POOL", "20")))
+    kw.setdefault("pool_size", current().db_pool)
     kw.setdefault("max_overflow", 20)
     engine = create_engine(url, **kw)
     event.listen(engine, "before_cursor_execute", _refuse_writes_when_reading)

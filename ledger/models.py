@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -528,3 +529,40 @@ class ActionRecord(Base):
     target: Mapped[str] = mapped_column(String(120), default="")
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+# --- Background jobs (后台任务) ------------------------------------------------------------------
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class JobRecord(Base):
+    """A background job (后台任务): what to run (``kind`` and its JSON ``params``), whose it is, how far it
+    has got and how it ended — a generated file kept as bytes — so that any service process answers a
+    poll and a restart loses nothing. The runner is ``app/jobs.py``."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    params: Mapped[dict[str, object]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_type: Mapped[str | None] = mapped_column(String(120))
+    file_content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("state IN (" + ",".join(f"'{s}'" for s in JOB_STATES) + ")", name="state"),
+        Index("ix_jobs_owner_state", "owner", "state"),
+        Index("ix_jobs_state_created_at", "state", "created_at"),
+    )

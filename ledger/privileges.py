@@ -64,6 +64,8 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "idempotency_keys": KEEP,  # the first response is stored once the request completes
     "users": KEEP,            # failed sign-ins, lockout, deactivation
     "user_sessions": KEEP,    # revoked at sign-out
+    "jobs": KEEP,             # background jobs: claimed, their progress, result or failure written (0009);
+                              # a finished job's file is cleared after SUBSIDY_JOB_KEEP_DAYS, never deleted
 }
 """Table → privileges of the service role. Every table the schema has must be listed (a new table forces
 a decision); one missing here gets no privileges at all."""

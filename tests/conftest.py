@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import settings
 from ledger.db import ensure_schema, make_engine, session_factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -70,6 +71,13 @@ def checkpoints_outside_the_repository(tmp_path_factory: pytest.TempPathFactory)
         mp.delenv("SUBSIDY_CHECKPOINT_KEY", raising=False)
         mp.delenv("SUBSIDY_CHECKPOINT_ALG", raising=False)
         yield folder
+
+
+@pytest.fixture(autouse=True)
+def settings_from_the_environment() -> None:
+    """Each test starts from the settings its environment gives (ledger/settings.py); a test may install
+    its own with ``settings.use(Settings(...))``."""
+    settings.use(None)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.deps import COOKIE, factory
 from app.permissions import MATRIX, ROLE_TITLES, Principal, allowed
-from app.security import SESSION_LIFETIME, NotAuthenticated, login, sign_out
+from app.security import NotAuthenticated, login, session_lifetime, sign_out
 from calculators.formats import NONE_SHOWN, moment_text, wan_grouped, yuan_grouped
 from calculators.formats import yuan as plain_yuan
 from calculators.money import parse_yuan
@@ -123,7 +123,7 @@ def login_submit(request: Request, username: Annotated[str, Form(max_length=64)]
         return render(request, "login.html", status=401, error=exc.message, next=next, username=username)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, s.secret, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
+    response.set_cookie(COOKIE, s.secret, max_age=int(session_lifetime().total_seconds()), httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")
     return response
 

@@ -9,9 +9,9 @@ shown next to the form; nothing is changed.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
-import threading
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app import actions as do
 from app import downloads
+from app import jobs as background
 from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext, check_csrf
@@ -288,14 +289,18 @@ def annex3_batch(ctx: PageContext, jurisdiction: Annotated[str, Query(max_length
 
     authorize(ctx.who, "report.annex3", jurisdiction=where)
 
-    def work(progress: jobs.Progress) -> downloads.Download:
-        progress(0, 1)
-        d = downloads.annex3_batch(ctx, where, year)
-        progress(1, 1)
-        return d
-
-    job = jobs.start(ctx.who.username, f"附件3批量生成（{where}{f'，{year}年' if year else ''}）", work)
+    job = background.submit(ctx, "annex3-batch", f"附件3批量生成（{where}{f'，{year}年' if year else ''}）",
+                            {"jurisdiction": where, "year": year})
     return back(f"/jobs/{job}")
+
+
+@background.kind("annex3-batch")
+def annex3_batch_job(ctx: Context, params: dict[str, Any], progress: jobs.Progress) -> downloads.Download:
+    """The district's Annex 3 workbook (a background job; authorised again as its owner when it runs)."""
+    progress(0, 1)
+    d = downloads.annex3_batch(ctx, str(params["jurisdiction"]), params.get("year"))
+    progress(1, 1)
+    return d
 
 
 # ---------------------------------------------------------------- invoice import
@@ -387,7 +392,15 @@ def check_rows(rows: list[tuple[int, list[Any]]], progress: jobs.Progress | None
     return good, errors
 
 
-_imports: dict[str, dict[str, Any]] = {}  # background import results, by job id (owner checked via the job)
+@background.kind("invoice-import")
+def invoice_import_job(ctx: Context, params: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+    """A large invoice file checked row by row (a background job): the good lines and every error are kept
+    in the job's result, and the claim form is filled from it (``/claims/new?job=…``)."""
+    rows = read_rows(str(params["filename"]), base64.b64decode(str(params["content"])))
+    good, errors = check_rows(rows, progress)
+    return {"href": f"/claims/new?job={params['job_id']}",
+            "message": f"导入 {len(good)} 行" + (f"，{len(errors)} 处错误，查看并更正" if errors else "，回到申报表"),
+            "import": {"form": params["form"], "good": good, "errors": errors}}
 
 
 # ---------------------------------------------------------------- the new claim
@@ -450,9 +463,8 @@ def claim_new(request: Request, ctx: PageContext, platform: Annotated[str, Query
     f: dict[str, Any] = {k: "" for k in CLAIM_FIELDS}
     f.update(platform=platform, program="equipment-subsidy", application_date=date.today().isoformat(), invoices=[])
     if job:  # the result of a background invoice import
-        jobs.get(ctx.who.username, job)
-        found = _imports.get(job)
-        if found is not None:
+        found = (background.get(ctx.factory, ctx.who.username, job).result or {}).get("import")
+        if isinstance(found, dict):
             f.update({k: v for k, v in found["form"].items() if k != "invoices"})
             f["invoices"] = found["good"]
             return claim_form_page(request, ctx, f, import_errors=found["errors"], imported=len(found["good"]),
@@ -500,20 +512,9 @@ def claim_import(request: Request, ctx: PageContext, form: Form) -> Response:
         return claim_form_page(request, ctx, f, error=failure(exc))
     if len(rows) > BACKGROUND_ROWS:
         keep = {k: v for k, v in f.items() if k != "invoices"}
-        holder: dict[str, str] = {}
-        ready = threading.Event()
-
-        def work(progress: jobs.Progress) -> dict[str, Any]:
-            good, errors = check_rows(rows, progress)
-            ready.wait(10)
-            job_id = holder["id"]
-            _imports[job_id] = {"form": keep, "good": good, "errors": errors}
-            return {"href": f"/claims/new?job={job_id}",
-                    "message": f"导入 {len(good)} 行" + (f"，{len(errors)} 处错误，查看并更正" if errors else "，回到申报表")}
-
-        job_id = jobs.start(ctx.who.username, f"导入发票（{upload.filename}，{len(rows)} 行）", work)
-        holder["id"] = job_id
-        ready.set()
+        job_id = background.submit(ctx, "invoice-import", f"导入发票（{upload.filename}，{len(rows)} 行）",
+                                   {"filename": upload.filename, "form": keep,
+                                    "content": base64.b64encode(content).decode("ascii")})
         return back(f"/jobs/{job_id}")
     good, errors = check_rows(rows)
     f["invoices"] = good

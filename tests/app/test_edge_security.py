@@ -128,7 +128,7 @@ def test_sign_in_refusals_are_alike_in_message_and_time(service: Service, monkey
     client.post(f"{V1}/auth/token", json={"username": "nobody", "password": "x"})  # warm up (the dummy hash)
     wrong, wrong_answers = _median_seconds(client, "strong", "wrong-password", 3)
     # lock the victim: five wrong passwords; the right one is then refused like anything else
-    for _ in range(security.MAX_FAILURES):
+    for _ in range(security.max_failures()):
         client.post(f"{V1}/auth/token", json={"username": "victim", "password": "wrong-password"})
     locked, locked_answers = _median_seconds(client, "victim", "another-password-2", 3)
     unknown, unknown_answers = _median_seconds(client, "no-such-user", "wrong-password", 3)

@@ -19,6 +19,7 @@ from app.cli import cli
 from app.permissions import Principal
 from ledger import checkpoint as C
 from ledger import services as S
+from ledger import settings
 from ledger.journal import entry_hash, legs_of, verify
 from ledger.models import JournalEntry
 from tests.conftest import LedgerDB
@@ -157,6 +158,7 @@ def test_sha256_checkpoints_and_keys_from_the_environment(db: LedgerDB, monkeypa
     setup_world(db)
     monkeypatch.setenv("SUBSIDY_CHECKPOINT_ALG", "sha256")
     monkeypatch.setenv("SUBSIDY_CHECKPOINT_KEY", "e" * 40)
+    settings.load()  # what a start (the CLI, the service) does: the settings are read once
     cp = _checkpoint(db)
     assert cp.alg == "sha256" and C.signature_ok(cp, b"e" * 40) and not C.signature_ok(cp, b"f" * 40)
     assert verify_json(db)[0] == 0
@@ -166,6 +168,7 @@ def test_sha256_checkpoints_and_keys_from_the_environment(db: LedgerDB, monkeypa
     code, out = verify_json(db)
     assert code == 2 and "至少 32 个字节" in out["error"]["message"]  # type: ignore[index]
     monkeypatch.setenv("SUBSIDY_CHECKPOINT_ALG", "md5")
+    settings.load()  # what a start (the CLI, the service) does
     with pytest.raises(C.CheckpointError, match="只能是 sm3 或 sha256"):
         C.algorithm()
 

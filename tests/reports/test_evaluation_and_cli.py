@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli_reports import reports_cli
 from ledger import services as S
+from ledger import settings
 from reports import evaluation_sheet as EV
 from reports.xlsx import ReportError
 from tests.reports.world import World
@@ -75,6 +76,7 @@ def test_every_command_writes_its_workbook(db, world: World, tmp_path: Path,  # 
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _evaluations(db)
     monkeypatch.setenv("DATABASE_URL", db.url)
+    settings.load()  # what `subsidy` does as it starts (the report group is invoked here on its own)
     runner = CliRunner()
     commands = {
         "annex3": ["annex3", world.n1],

@@ -37,7 +37,7 @@
       var bar = document.getElementById('bar');
       bar.max = s.total || 1; bar.value = s.done;
       document.getElementById('count').textContent = s.total ? ('已处理 ' + s.done + ' / ' + s.total) : '准备中…';
-      document.getElementById('state').textContent = s.finished ? (s.error ? '失败' : '已完成') : '进行中，请稍候…';
+      document.getElementById('state').textContent = s.finished ? (s.error ? '失败' : '已完成') : (s.state === 'queued' ? '排队中，请稍候…' : '进行中，请稍候…');
       if (s.error) { var e = document.getElementById('error'); e.textContent = s.error; e.hidden = false; }
       if (s.download) { var d = document.getElementById('download'); d.href = s.download; d.textContent = '下载 ' + s.filename; d.hidden = false; }
       if (s.href) { var h = document.getElementById('href'); h.href = s.href; h.textContent = s.message || '查看结果'; h.hidden = false; }

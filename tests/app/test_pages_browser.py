@@ -49,7 +49,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     clerk.goto(f"{url}/platforms/P1")
     assert clerk.get_by_test_id("platform-name").inner_text().startswith("嘉兴市新材料中试平台")
     assert "浙经信〔2026〕8号" in clerk.get_by_test_id("events").inner_text()
-    assert "5,000,000.00 元（500.00 万元）" in clerk.get_by_test_id("cap-equipment-subsidy").inner_text()
+    assert "5,000,000.00 元（500.0000 万元）" in clerk.get_by_test_id("cap-equipment-subsidy").inner_text()
     screenshot(clerk, "01-platform")
     clerk.click("main a[href='/claims/new?platform=P1']")
     clerk.fill("input[name=application_date]", "2026-03-02")
@@ -61,7 +61,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     with clerk.expect_navigation():
         clerk.get_by_test_id("preview").click()
     result = clerk.get_by_test_id("calc-result").inner_text()
-    assert "600,000.00 元" in result and "60.00 万元" in result
+    assert "600,000.00 元" in result and "60.0000 万元" in result
     trace = clerk.get_by_test_id("trace")
     assert trace.locator("li").count() >= 3 and "细则 第四章（一）(1)" in trace.inner_text()
     screenshot(clerk, "02-preview")
@@ -111,7 +111,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert "585,000.00 元" in bureau.get_by_test_id("amount-approved").inner_text()
     for payer in ("330400", "330402"):
         share = bureau.get_by_test_id(f"share-{payer}").inner_text()
-        assert "292,500.00 元" in share and "29.25 万元" in share
+        assert "292,500.00 元" in share and "29.2500 万元" in share
     screenshot(bureau, "08-approved")
 
     bureau.goto(f"{url}/bureau/notices")
@@ -132,7 +132,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
 
     bureau.goto(f"{url}/claims/{number}")
     assert state_of(bureau) == "公示中"
-    assert bureau.get_by_test_id("notice-end").inner_text() == "2026-04-09"
+    assert bureau.get_by_test_id("notice-end").inner_text() == "2026年4月9日"
     bureau.fill("#step-issue input[name=document_number]", "嘉经信〔2026〕30号")
     bureau.fill("#step-issue input[name=on]", "2026-04-10")
     submit(bureau, "issue")
@@ -181,8 +181,8 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     # ---- the platform's cap gauge: committed vs the provincial cap of 500 万元
     clerk.goto(f"{url}/platforms/P1")
     gauge = clerk.get_by_test_id("cap-equipment-subsidy")
-    assert "585,000.00 元（58.50 万元）" in gauge.get_by_test_id("cap-committed").inner_text()
-    assert "4,415,000.00 元（441.50 万元）" in gauge.get_by_test_id("cap-headroom").inner_text()
+    assert "585,000.00 元（58.5000 万元）" in gauge.get_by_test_id("cap-committed").inner_text()
+    assert "4,415,000.00 元（441.5000 万元）" in gauge.get_by_test_id("cap-headroom").inner_text()
     assert gauge.locator(".gauge").get_attribute("aria-valuenow") == "11"
     assert "已拨付" in clerk.get_by_test_id("platform-claims").inner_text()
     screenshot(clerk, "16-platform-cap")

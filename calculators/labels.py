@@ -49,7 +49,14 @@ STEP_TITLES: dict[str, str] = {
 VALUE_TITLES: Final = {
     "scheme": "分担方案", "rule_set": "规则集", "program": "补助项目", "rate": "比例", "years": "年度",
     "level": "级别", "date": "日期", "limit": "上限", "used": "已用", "headroom": "余额", "amount": "金额",
-    "gross": "计算金额", "payable": "应付", "counted": "计入", "leased": "租赁金额", "basis": "口径",
+    "gross": "计算金额", "payable": "应付", "trigger_date": "触发日期", "computed": "计算应付", "approved": "审定",
+    "entitled": "上限后应享", "year": "年度", "first_year": "首年", "last_year": "末年", "times": "次数",
+    "recorded": "记录金额", "national_support": "国家支持金额", "base": "计算基数", "base_total": "基数合计",
+    "grade": "等级", "grades": "等级", "score": "得分", "ratio": "比例", "entered": "入库日期", "reading": "解读",
+    "window_reading": "窗口解读", "last_claimed_year": "上次申报年度", "consecutive_excellent": "连续优秀",
+    "auto_levels": "自动适用级别", "claim": "申请", "as_of": "截至", "publication": "发布日期",
+    "working_days": "工作日", "start": "起算日", "next_due": "下次到期", "pass_score": "合格分",
+    "change_date": "变更日期", "payer": "付款方", "local": "区县（市）", "city": "市级", "province": "省级", "counted": "计入", "leased": "租赁金额", "basis": "口径",
 }
 """A trace value's key → its name (the values keep their codes in the API)."""
 
@@ -113,12 +120,19 @@ def jurisdiction_name(code: str) -> str:
     return j.name if j is not None else code
 
 
+def payer_name(code: str) -> str:
+    """A finance payer's name (嘉兴市财政局) from the bundled seed; the code if unknown."""
+    p = rulebook().payers.get(code)
+    return p.name if p is not None else code
+
+
 def value_text(key: str, value: str, rule_set: str = "") -> tuple[str, str]:
-    """A trace value as a user reads it: its key's name, and a code value (scheme, rule set, program)
-    replaced by its name."""
+    """A trace value as a user reads it: its key's name (a payer's code → the payer's name), and a code
+    value (scheme, rule set, program) replaced by its name."""
     shown = {"scheme": lambda: scheme_title(value, rule_set), "rule_set": lambda: rule_set_title(value),
              "program": lambda: program_title(value, rule_set)}.get(key)
-    return VALUE_TITLES.get(key, key), (shown() if shown else value)
+    title = VALUE_TITLES.get(key) or payer_name(key)
+    return title, (shown() if shown else value)
 
 
 DISPLAY_RULE_SET: Final = "jiaxing-rules-2026"

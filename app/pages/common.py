@@ -11,6 +11,7 @@ Codes become names through :mod:`calculators.labels` (``program``, ``rule_set``,
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,9 +85,19 @@ def cn_date(value: date | datetime | str | None) -> str:
     return date_cn(value)
 
 
+ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+
+
+def cn_dates(text: str | None) -> str:
+    """The ISO dates inside a text the calculators wrote (a trace note, a value) as pages write dates:
+    ``入围省级中试平台（2026-02-10）`` → ``入围省级中试平台（2026年2月10日）``; the API keeps the text as it is."""
+    return ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", text or "")
+
+
 def trace_values(values: dict[str, str], rule_set: str = "") -> list[tuple[str, str]]:
-    """A trace step's values as a user reads them: names for keys and for code values (scheme, rule set)."""
-    return [labels.value_text(k, str(v), rule_set) for k, v in values.items()]
+    """A trace step's values as a user reads them: names for keys and for code values (scheme, rule set),
+    dates in Chinese."""
+    return [(k, cn_dates(v)) for k, v in (labels.value_text(k, str(v), rule_set) for k, v in values.items())]
 
 
 def percent(part: int | str | None, whole: int | str | None) -> int:
@@ -102,10 +113,12 @@ templates.env.filters["wan"] = wan
 templates.env.filters["wan_exact"] = wan_exact
 templates.env.filters["daxie"] = capital
 templates.env.filters["cn_date"] = cn_date
+templates.env.filters["cn_dates"] = cn_dates
 templates.env.filters["program"] = lambda code, rule_set="": labels.program_title(code or "", str(rule_set or ""))
 templates.env.filters["rule_set"] = lambda code: labels.rule_set_title(code or "")
 templates.env.filters["scheme"] = lambda code, rule_set="": labels.scheme_title(code or "", str(rule_set or ""))
 templates.env.filters["jurisdiction"] = lambda code: labels.jurisdiction_name(code or "")
+templates.env.filters["payer"] = lambda code: labels.payer_name(code or "")
 templates.env.filters["step"] = labels.step_title
 templates.env.globals["trace_values"] = trace_values
 templates.env.filters["moment"] = moment_text

@@ -102,7 +102,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     submit(bureau, "audit")
     assert state_of(bureau) == "已审计"
     computed = bureau.get_by_test_id("amount-computed").inner_text()
-    assert "585,000.00 元" in computed and "58.50 万元" in computed  # 30% of the audited 1,950,000 元
+    assert "585,000.00 元" in computed and "58.5000 万元" in computed  # 30% of the audited 1,950,000 元
     screenshot(bureau, "07-audited")
     bureau.fill("#step-approve input[name=meeting_date]", "2026-03-25")
     bureau.fill("#step-approve input[name=minutes_number]", "党组会〔2026〕5号")
@@ -118,16 +118,16 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     bureau.fill("form[action='/bureau/notices'][method=get] input[name=on]", "2026-04-01")
     with bureau.expect_navigation():
         bureau.click("text=计算公示截止日")
-    assert "截止 2026-04-09" in bureau.get_by_test_id("notice-preview").inner_text()
+    assert "截止 2026年4月9日" in bureau.get_by_test_id("notice-preview").inner_text()
     bureau.check(f"input[name=claims][value='{number}']")
     bureau.fill("#notice-form input[name=title]", "2026年第一批中试平台补助资金公示")
     bureau.fill("#notice-form input[name=publication_date]", "2026-04-01")
     screenshot(bureau, "09-notice-form")
     with bureau.expect_navigation():
         bureau.get_by_test_id("publish").click()
-    assert "公示期至 2026-04-09" in bureau.locator("p.flash.ok").inner_text()
+    assert "公示期至 2026年4月9日" in bureau.locator("p.flash.ok").inner_text()
     batch = bureau.locator("article.notice").first.inner_text()
-    assert number in batch and "截止 2026-04-09" in batch and "公示中" in batch
+    assert number in batch and "截止 2026年4月9日" in batch and "公示中" in batch
     screenshot(bureau, "10-notice-published")
 
     bureau.goto(f"{url}/claims/{number}")
@@ -164,6 +164,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert "全部份额已拨付完毕" in district_fin.locator("p.flash.ok").inner_text()
     payments = district_fin.get_by_test_id("payments").inner_text()
     assert "SZ-2026-001" in payments and "NH-2026-001" in payments and "嘉经信〔2026〕30号" in payments
+    assert "大写 贰拾玖万贰仟伍佰元整" in payments and "2026年4月20日" in payments  # 292,500.00 元, 大写金额
     assert re.search(r"不同意|同意", district_fin.get_by_test_id("history").inner_text())
     screenshot(district_fin, "13-paid")
 

@@ -283,7 +283,7 @@ def test_objection_payment_reversal_and_recovery_forms(service: Service) -> None
     assert r.status_code == 403  # not the district's payer
     r = district.post(f"{page}/pay", data={"csrf": dcsrf, "payer": "330402", "voucher_number": "NH-1",
                                            "on": "2026-04-20", "amount": "100,000"}, follow_redirects=True)
-    assert "尚余 500000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
+    assert "尚余 500,000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
     pid = re.search(r"/payments/(\d+)/reverse", r.text)
     assert pid
     r = district.post(f"{page}/payments/{pid.group(1)}/reverse",

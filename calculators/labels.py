@@ -14,11 +14,13 @@ URLs, attributes and the API, and may follow the name in parentheses (:func:`nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
-from calculators.formats import WAN_DECIMALS
+from calculators.formats import WAN_DECIMALS, yuan_grouped
+from calculators.money import parse_yuan
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options
 
@@ -59,6 +61,13 @@ VALUE_TITLES: Final = {
     "change_date": "变更日期", "payer": "付款方", "local": "区县（市）", "city": "市级", "province": "省级", "counted": "计入", "leased": "租赁金额", "basis": "口径",
 }
 """A trace value's key → its name (the values keep their codes in the API)."""
+
+
+AMOUNT_KEYS: Final = frozenset({
+    "amount", "gross", "payable", "computed", "approved", "entitled", "limit", "used", "headroom", "recorded",
+    "national_support", "base", "base_total", "leased", "counted"})
+"""Trace values that are amounts in 元 (written ``1234.56`` by the calculators; ``1,234.56 元`` on pages)."""
+_YUAN_TEXT: Final = re.compile(r"^-?\d+\.\d{2}$")
 
 
 def named(name: str, code: str) -> str:
@@ -132,6 +141,8 @@ def value_text(key: str, value: str, rule_set: str = "") -> tuple[str, str]:
     shown = {"scheme": lambda: scheme_title(value, rule_set), "rule_set": lambda: rule_set_title(value),
              "program": lambda: program_title(value, rule_set)}.get(key)
     title = VALUE_TITLES.get(key) or payer_name(key)
+    if shown is None and (key in AMOUNT_KEYS or key in rulebook().payers) and _YUAN_TEXT.match(value):
+        return title, f"{yuan_grouped(parse_yuan(value, field=key, allow_negative=True))} 元"
     return title, (shown() if shown else value)
 
 

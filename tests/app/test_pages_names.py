@@ -91,6 +91,7 @@ def test_pages_show_names_chinese_dates_and_capitals(service: Service) -> None:
     assert "大写 伍拾捌万伍仟元整" in claim and "58.5000 万元" in claim  # the approved amount
     assert "大写 壹拾万元零壹分" in claim  # the city's payment of 100,000.01 元
     assert "适用规则" in claim and "分担方案 = 市、区两级财政各承担50%" in claim  # the trace, in names
+    assert "嘉兴市财政局 = 292,500.00 元" in claim and "南湖区财政局 = 292,500.00 元" in claim
     assert "P1 · 南湖区" in seen["city-fin /finance/queue"] and "P4 · 海宁市" in seen["city-fin /finance/issue"]
     assert daxie(192_499_99) in seen["city-fin /finance/queue"]  # the city's outstanding share of A
     issue = seen["city-fin /finance/issue"]

@@ -15,7 +15,8 @@ the reports and the CLI:
   moving money carry (资金下达, payment vouchers, the claim page);
 * :func:`yuan_decimal` / :func:`wan_decimal` — exact ``Decimal`` numbers for spreadsheet cells;
 * :func:`date_text` — a date as pages, the API and the CLI show it today (``2026-12-03``);
-* :func:`moment_text` — a moment as the pages show it (``2026-03-02 08:15:30``);
+* :func:`moment_text` — a moment as logs and machine-read output show it (``2026-03-02 08:15:30``);
+* :func:`moment_cn` — a moment as pages show it (``2026年3月2日 08:15:30``);
 * :func:`date_cn` — a date as pages and documents write it (``2026年3月4日``); inputs and the API stay ISO.
 """
 
@@ -178,3 +179,8 @@ def moment_text(at: datetime, *, seconds: bool = True) -> str:
 def date_cn(on: date) -> str:
     """``2026-03-04`` → ``2026年3月4日``: a date as pages and documents (附件3, 资金下达, 公示) write it."""
     return f"{on.year}年{on.month}月{on.day}日"
+
+
+def moment_cn(at: datetime, *, seconds: bool = True) -> str:
+    """``2026年3月2日 08:15:30`` (or ``2026年3月2日 08:15``): a moment as pages show it, in the zone it carries."""
+    return f"{date_cn(at.date())} {at.strftime('%H:%M:%S' if seconds else '%H:%M')}"

@@ -25,7 +25,7 @@ from app.deps import COOKIE, factory
 from app.permissions import MATRIX, ROLE_TITLES, Principal, allowed
 from app.security import SESSION_LIFETIME, NotAuthenticated, login, sign_out
 from calculators import labels
-from calculators.formats import NONE_SHOWN, date_cn, daxie, moment_text, wan_text, yuan_grouped
+from calculators.formats import NONE_SHOWN, date_cn, daxie, moment_cn, wan_text, yuan_grouped
 from calculators.formats import yuan as plain_yuan
 from calculators.money import parse_yuan
 
@@ -121,7 +121,7 @@ templates.env.filters["jurisdiction"] = lambda code: labels.jurisdiction_name(co
 templates.env.filters["payer"] = lambda code: labels.payer_name(code or "")
 templates.env.filters["step"] = labels.step_title
 templates.env.globals["trace_values"] = trace_values
-templates.env.filters["moment"] = moment_text
+templates.env.filters["moment"] = moment_cn
 templates.env.filters["yuan_plain"] = plain_yuan  # a form field's value: "292500.00"
 templates.env.filters["state"] = labels.state_title
 templates.env.filters["level"] = labels.level_title

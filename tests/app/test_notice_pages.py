@@ -71,7 +71,7 @@ def test_december_notice_is_settled_by_loading_next_years_holidays(service: Serv
     r = admin.post("/admin/holidays", data={"csrf": csrf_of(page(admin, "/admin/holidays")), "source": "2027.yaml",
                                             "text": HOLIDAYS_2027})
     assert r.status_code == 200
-    assert f"“{TITLE}”2027-01-04（暂定） → 2027-01-05" in r.text  # the flash names the moved notice
+    assert f"“{TITLE}”2027年1月4日（暂定） → 2027年1月5日" in r.text  # the flash names the moved notice
     changes = r.text.split('data-testid="notice-end-changes"')[1].split("</section>")[0]
     assert TITLE in changes and "2027年1月4日（暂定）" in changes and "2027年1月5日" in changes and "admin" in changes
 

@@ -69,9 +69,10 @@ def test_pages_show_names_chinese_dates_and_capitals(service: Service) -> None:
     for user, paths in (
             ("bureau", ["/", "/claims", f"/claims/{n['A']}", f"/claims/{n['C']}", f"/claims/{n['D']}",
                         "/bureau/queue", "/bureau/notices", "/platforms", "/platforms/P1", "/platforms/P3"]),
-            ("nanhu-econ", ["/", "/claims", "/claims/new?platform=P1", "/platforms/P1"]),
+            ("nanhu-econ", ["/", "/claims", "/claims/new?platform=P1", "/platforms/P1", "/platforms/new"]),
             ("city-fin", ["/finance/issue", "/finance/queue", f"/claims/{n['A']}"]),
-            ("auditor", ["/audit/reconciliation", "/audit/journal"])):
+            ("auditor", ["/audit/reconciliation", "/audit/journal", "/audit/exceptions", "/audit/actions"]),
+            ("admin", ["/admin/users", "/admin/holidays"])):
         client = sign_in(service, user)
         for path in paths:
             seen[f"{user} {path}"] = visible(page(client, path))

@@ -55,6 +55,7 @@ def test_dates() -> None:
     assert F.moment_text(at) == "2026-03-02 08:15:30" == at.isoformat()[:19].replace("T", " ")
     assert F.moment_text(at, seconds=False) == "2026-03-02 08:15"
     assert F.date_cn(date(2026, 3, 4)) == "2026年3月4日"
+    assert F.moment_cn(at) == "2026年3月2日 08:15:30" and F.moment_cn(at, seconds=False) == "2026年3月2日 08:15"
 
 
 @pytest.mark.parametrize("bad", [True, 1.5, Decimal("1"), "100", None])

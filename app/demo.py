@@ -460,7 +460,7 @@ def _script() -> _Builder:
                    head="沈立群", contact="陆晓雯")
     p.pool_entry("2025-03-18", "嘉经信技装〔2025〕18号")
     p.recognition("2026-02-10", "provincial", "浙经信技术〔2026〕9号")
-    # POLICY.md 2.3 equipment first: EQ 30% × 200万 = 60万; the award (自动认定) then pays 100万 − 60万 = 40万
+    # 就高不重复 (解读 R-14), equipment first: EQ 30% × 200万 = 60万; the award (自动认定) then pays 100万 − 60万 = 40万
     (p.claim("equipment-subsidy", "2026-03-02", years={2023: "70", 2024: "80", 2025: "50"})
      .reviews("2026-03-05", "2026-03-10").audit("2026-03-24").approve(m1).notice(b1).issue("2026-04-28")
      .pay_all("2026-05-08", "2026-05-13"))

@@ -85,7 +85,7 @@ MATRIX: dict[str, Rule] = {
     # the platform's record
     "platform.create": _r("登记平台", "district_econ city_bureau"),
     "platform.event": _r("登记平台事项（入库、认定、评价等）", "district_econ city_bureau"),
-    # the procedure (POLICY.md 2.6)
+    # the procedure (细则 第四章（一）(2))
     "claim.file": _r("申报", "district_econ"),
     "claim.review.economic": _r("区级经信部门审核", "district_econ"),
     "claim.review.finance": _r("区级财政部门审核", "district_finance"),

@@ -1,4 +1,4 @@
-"""The Jiaxing equipment subsidy (细则 第四章（一）, POLICY.md 2.1 and 2.5) written for OpenFisca.
+"""The Jiaxing equipment subsidy (细则 第四章（一）and 第五章; docs/readings.md) written for OpenFisca.
 
 The benchmark's peer: a minimal OpenFisca tax-benefit system with one entity, ``platform``, per-year
 periods (the application year), parameters read from our own rule set (so both sides use the same

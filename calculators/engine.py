@@ -2,7 +2,7 @@
 
 Order of work for each claim, in application-date order (ties keep input order):
 
-1. the trigger (入围/认定/评价) and the rule set it picks (POLICY.md §1), or the what-if rule set;
+1. the trigger (入围/认定/评价) and the rule set it picks (解读 R-1), or the what-if rule set;
 2. the program's own amount, window and cap;
 3. the institution exclusion (细则 第五章);
 4. the higher-of group (就高不重复, 细则 第五章), offset or exclusive reading;
@@ -28,7 +28,7 @@ from calculators.rulesets.model import Options, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Scenario
 from calculators.split import payer_shares
 
-RULESET_RULE = "POLICY.md §1: the rule set is decided by the date of the triggering recognition"
+RULESET_RULE = "解读 R-1: the rule set is decided by the date of the triggering recognition"
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,14 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
     for key, value in scenario.readings.items():
         found = targets(key)
         if not found:
-            issues.append(InputIssue(f"readings.{key}", "POLICY.md readings", "no rule set has this parameter"))
+            issues.append(InputIssue(f"readings.{key}", "readings (docs/readings.md)", "no rule set has this parameter"))
             continue
         # A key without a rule-set prefix selects the reading in every rule set where the parameter IS a
         # reading; a rule set with a same-named parameter that is not a reading is left alone.
         as_reading = [(rs, name) for rs, name in found if rs.parameters[name].reading is not None]
         if not as_reading:
             rs, name = found[0]
-            issues.append(InputIssue(f"readings.{key}", "POLICY.md readings",
+            issues.append(InputIssue(f"readings.{key}", "readings (docs/readings.md)",
                                      f"{rs.id}:{name} is not a reading; use what_if to change it"))
             continue
         for rs, name in as_reading:
@@ -101,7 +101,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
             issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
     rule_set = (extra.rule_set if extra else None) or scenario.rule_set
     if rule_set is not None and rule_set not in book.rule_sets:
-        issues.append(InputIssue("rule_set", "POLICY.md §1", f"unknown rule set {rule_set!r}"))
+        issues.append(InputIssue("rule_set", "解读 R-1", f"unknown rule set {rule_set!r}"))
     if issues:
         raise InputErrors(issues)
     return Options(overrides=overrides, readings=frozenset(readings), rule_set=rule_set)
@@ -111,7 +111,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
 def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
     issues: list[InputIssue] = []
     if scenario.platform.jurisdiction not in book.jurisdictions:
-        issues.append(InputIssue("platform.jurisdiction", "细则 第五章 / POLICY.md 2.5: Jiaxing jurisdictions",
+        issues.append(InputIssue("platform.jurisdiction", "细则 第五章（解读 R-17）: Jiaxing jurisdictions",
                                  f"unknown jurisdiction {scenario.platform.jurisdiction!r}; known: "
                                  + ", ".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
     seen_ids: set[str] = set()
@@ -127,10 +127,10 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
             issues.append(InputIssue(f"{f}.id", "claim ids are unique", f"duplicate claim id {c.id!r}"))
         seen_ids.add(c.id)
         if c.program not in PROGRAMS or not book.defining(c.program):
-            issues.append(InputIssue(f"{f}.program", "POLICY.md programs",
+            issues.append(InputIssue(f"{f}.program", "programs of the rule sets",
                                      f"unknown program {c.program!r}; known: {', '.join(sorted(PROGRAMS))}"))
         if c.rule_set is not None and c.rule_set not in book.rule_sets:
-            issues.append(InputIssue(f"{f}.rule_set", "POLICY.md §1", f"unknown rule set {c.rule_set!r}"))
+            issues.append(InputIssue(f"{f}.rule_set", "解读 R-1", f"unknown rule set {c.rule_set!r}"))
         forced = options.rule_set or c.rule_set
         if forced is None and not book.in_force_on(c.application_date):
             issues.append(InputIssue(f"{f}.application_date", RULESET_RULE,
@@ -356,7 +356,7 @@ def _approved_amount(ctx: ClaimContext, f: _Figures) -> None:
     if claim.approved_amount is None:
         return
     if claim.approved_amount > f.payable:
-        raise InputErrors.one(f"claims[{ctx.index}].approved_amount", "POLICY.md 2.6.4: never higher than computed",
+        raise InputErrors.one(f"claims[{ctx.index}].approved_amount", "细则 第四章（一）(2)（解读 R-19）: never higher than computed",
                               f"approved {fen_to_yuan(claim.approved_amount)} exceeds the computed payable "
                               f"{fen_to_yuan(f.payable)}")
     if claim.approved_amount < f.payable:

@@ -15,7 +15,7 @@ from calculators.scenario import LEVEL_RANK, EvaluationRecord, PoolSpell, Recogn
 
 @dataclass(frozen=True)
 class Trigger:
-    """The event that triggers a claim (入围/认定/评价) and so picks its rule set (POLICY.md §1)."""
+    """The event that triggers a claim (入围/认定/评价) and so picks its rule set (解读 R-1)."""
 
     key: str  # stable id, e.g. "recognition:R2" or "excellent:2027"
     date: date

@@ -1,6 +1,6 @@
 """Money as integer fen (分), computed with ``Decimal``, exposed as py-moneyed ``Money`` (CNY).
 
-Rules (POLICY.md §6): amounts are integer fen; a float is refused wherever it appears; another
+Rules: amounts are integer fen; a float is refused wherever it appears; another
 currency is an error; rounding is stated, never implied by the Decimal context.
 """
 
@@ -18,7 +18,7 @@ from calculators.formats import yuan as fen_to_yuan
 
 CURRENCY: Final = "CNY"
 
-AMOUNT_RULE: Final = "POLICY.md §6: amounts are decimal yuan strings with at most 2 decimals, never floats"
+AMOUNT_RULE: Final = "amounts are decimal yuan strings with at most 2 decimals, never floats"
 
 __all__ = [
     "AMOUNT_RULE", "CURRENCY", "FEN_PER_WAN", "FEN_PER_YUAN", "apply_rate", "fen_to_money", "fen_to_wan", "fen_to_yuan",
@@ -66,12 +66,12 @@ def money_to_fen(money: Money, *, field: str = "amount", allow_negative: bool = 
     """A ``Money`` in CNY to integer fen; any other currency is refused."""
     code = str(money.currency.code)
     if code != CURRENCY:
-        raise InputErrors.one(field, "POLICY.md §6: CNY only", f"currency {code} is not CNY")
+        raise InputErrors.one(field, "CNY only", f"currency {code} is not CNY")
     return parse_yuan(Decimal(money.amount), field=field, allow_negative=allow_negative)
 
 
 def apply_rate(fen: int, rate: Decimal) -> int:
-    """``fen × rate`` rounded half-up to the fen (POLICY.md §2.5: round to 0.01, half-up)."""
+    """``fen × rate`` rounded half-up to the fen (解读 R-2: round to 0.01, half-up)."""
     return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

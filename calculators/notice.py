@@ -1,4 +1,4 @@
-"""The public-notice calendar (公示期): when does an N-working-day notice end? (POLICY.md 2.6 step 5)
+"""The public-notice calendar (公示期): when does an N-working-day notice end? (细则 第四章（一）(2); 解读 R-20, R-21)
 
 A notice runs for ``notice.working_days`` working days (细则 第四章（一）(2)：公示5个工作日) on the
 official Chinese calendar, where the State Council's yearly notice (国务院办公厅关于某年部分节假日
@@ -44,7 +44,7 @@ from calculators.errors import InputErrors, InputIssue, RuleSetError
 from calculators.results import TraceStep
 from calculators.rulesets.model import Options, RuleSet
 
-# The two readings of notice.count_from (jiaxing-rules-2026.yaml, POLICY.md 2.6.5).
+# The two readings of notice.count_from (jiaxing-rules-2026.yaml; 解读 R-20).
 DAY_AFTER_PUBLICATION = "day-after-publication"
 PUBLICATION_DAY = "publication-day"
 COUNT_FROM = (DAY_AFTER_PUBLICATION, PUBLICATION_DAY)

@@ -1,4 +1,4 @@
-"""Who pays (分担): split a payable amount among payers, exact to the fen (细则 第五章, POLICY.md 2.5)."""
+"""Who pays (分担): split a payable amount among payers, exact to the fen (细则 第五章; 解读 R-17, R-18)."""
 
 from __future__ import annotations
 

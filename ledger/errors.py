@@ -35,7 +35,7 @@ class Invalid(LedgerError):
 
 
 class IllegalTransition(LedgerError):
-    """The claim cannot make this move from where it stands in the procedure (POLICY.md 2.6)."""
+    """The claim cannot make this move from where it stands in the procedure (细则 第四章（一）(2))."""
 
 
 class CapExceeded(LedgerError):

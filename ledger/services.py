@@ -1,4 +1,4 @@
-"""Use cases: every step of a claim's life (POLICY.md 2.6), each one transaction and one journal entry.
+"""Use cases: every step of a claim's life (细则 第二章 三, 第四章（一）(2)), each one transaction and one journal entry.
 
 Each function takes the caller's ``Session`` (inside a transaction it does not commit), checks the
 procedure, calls the calculators for any amount, writes the records and posts exactly one balanced
@@ -92,7 +92,7 @@ from ledger.outcomes import (
 from ledger.projections import RECEIPT_ACTION, receipt_note
 from ledger.undertakings import undertaking_warnings
 
-PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
+PROCEDURE = "细则 第四章（一）(2)"
 MEMO_OF_STATE = {
     "filed": A.MEMO_FILED,
     "econ_reviewed": A.MEMO_ECON_REVIEWED,
@@ -540,10 +540,10 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                           f"{yuan(result.cap.limit)} cap left; {yuan(amount)} does not fit",
                           field="approved_amount", headroom=yuan(result.cap.headroom))
     if amount > result.payable:
-        raise Invalid("POLICY.md 2.6.4: approved amount never above the computed payable",
+        raise Invalid("细则 第四章（一）(2)（解读 R-19）: approved amount never above the computed payable",
                       f"approved {yuan(amount)} exceeds the computed {yuan(result.payable)}", field="approved_amount")
     if amount < result.payable and not reason.strip():
-        raise Invalid("POLICY.md 2.6.4: a lower amount states its reason", "reason is required when approving less",
+        raise Invalid("细则 第四章（一）(2)（解读 R-19）: a lower amount states its reason", "reason is required when approving less",
                       field="reason")
     if amount <= 0:
         raise Invalid("nothing to approve", "the approved amount is 0", field="approved_amount")

@@ -1,4 +1,4 @@
-"""附件3 国家、省级中试平台补助资金申请表 (细则 seed 000, POLICY.md 2.8), as xlsx.
+"""附件3 国家、省级中试平台补助资金申请表 (细则 附件3), as xlsx.
 
 Three steps, each replaceable on its own:
 
@@ -15,7 +15,7 @@ Where a field comes from (prefilled forms):
 * 获批级别 ← the level recorded on the claim at filing (the highest level held), else the highest
   recognition on or before the application date;
 * 本年度设备投入 ← the net (不含税) amounts of the invoices filed with the claim (细则 第四章（一）(2); the
-  net-of-VAT reading of docs/rules.md), or, for a claim filed without invoices, the audited investment of
+  net-of-VAT reading, 解读 R-10), or, for a claim filed without invoices, the audited investment of
   its years; blank if neither. A claim covering several years shows one line per year in the cell
   (``2023年 123.456789 万元``) and a last line with the total; one year shows the number alone;
 * 申报奖励资金 ← the amount requested (``claims.requested_fen``);

@@ -13,7 +13,7 @@ from app.permissions import allowed
 
 router = APIRouter(include_in_schema=False)
 
-# the claim states each role acts on next (POLICY.md 2.6)
+# the claim states each role acts on next (细则 第四章（一）(2))
 WORK: dict[str, tuple[tuple[str, str], ...]] = {
     "district_econ": (("filed", "待经信部门审核"),),
     "district_finance": (("econ_reviewed", "待财政部门审核"), ("issued", "待拨付")),

@@ -2,7 +2,7 @@
 
 A :class:`RuleSet` is immutable. Looking a value up always names the date (``at``), the way
 OpenFisca reads "parameters at this date"; a value can be ended (``to`` or a later ``null``).
-Readings (POLICY.md "**Reading**") are parameters whose alternatives are listed in the data and
+Readings (解读, docs/readings.md) are parameters whose alternatives are listed in the data and
 selected through :class:`Options`, never by editing code.
 """
 
@@ -38,7 +38,7 @@ class DatedValue:
 
 @dataclass(frozen=True)
 class Reading:
-    """An ambiguous clause's chosen reading and its selectable alternatives (POLICY.md)."""
+    """An ambiguous clause's chosen reading and its selectable alternatives (解读 R-n in docs/readings.md)."""
 
     default: str
     alternatives: Mapping[str, str]  # value -> what it means
@@ -53,7 +53,7 @@ class Parameter:
         kind: ``rate`` | ``amount`` (int fen) | ``integer`` | ``enum`` | ``text`` | ``list`` | ``table``.
         description: what the value means.
         values: dated values in start order.
-        reading: set when the parameter is a POLICY.md reading.
+        reading: set when the parameter is a reading (docs/readings.md).
         item: for tables, the kind of each entry.
     """
 
@@ -74,6 +74,11 @@ class Parameter:
         return found
 
 
+# How a trace marks a value that is not the rule set's default: a reading chosen among the
+# alternatives (docs/readings.md), or a parameter changed for a what-if.
+OVERRIDE_LABELS: dict[str, str] = {"reading": "按所选解读", "what-if": "假设测算"}
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A parameter value as used in one computation, with its citation."""
@@ -84,7 +89,9 @@ class Resolved:
     overridden: str | None = None  # "reading" or "what-if" when the value was not the default
 
     def cite(self) -> str:
-        return self.clause if not self.overridden else f"{self.clause}（{self.overridden}）"
+        if not self.overridden:
+            return self.clause
+        return f"{self.clause}（{OVERRIDE_LABELS.get(self.overridden, self.overridden)}）"
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ class Options:
 
     Attributes:
         overrides: parameter → value, keyed ``name`` or ``rule-set-id:name``; values already converted.
-        readings: the subset of ``overrides`` that select a POLICY.md reading.
+        readings: the subset of ``overrides`` that select a reading (docs/readings.md).
         rule_set: evaluate every claim under this rule set (what-if), not the one its trigger date picks.
     """
 
@@ -186,7 +193,7 @@ class RuleBook:
         if rs is None:
             raise InputErrors.one(
                 field_name,
-                "POLICY.md §1: rule sets",
+                "解读 R-1: rule sets",
                 f"unknown rule set {rule_set_id!r}; known: {', '.join(sorted(self.rule_sets))}",
             )
         return rs

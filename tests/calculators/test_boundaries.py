@@ -107,7 +107,7 @@ recognitions: [{level: provincial, date: 2026-02-10}, {level: national, date: 20
 def test_a_what_if_cap_is_the_cap() -> None:
     opts = Options(overrides={"equipment.cap.provincial": 123_00})
     found = cap_on(_recognitions(_platform()), rulebook(), "equipment-subsidy", date(2026, 3, 1), opts)
-    assert found is not None and (found.limit, found.clause.endswith("（what-if）")) == (123_00, True)
+    assert found is not None and (found.limit, found.clause.endswith("（假设测算）")) == (123_00, True)
 
 
 # ---------------------------------------------------------------- who pays
@@ -180,4 +180,4 @@ def test_money_in_another_currency_is_refused_even_when_negative_is_allowed() ->
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("-1.00", "USD"), field="f", allow_negative=True)
     (issue,) = info.value.issues
-    assert (issue.field, issue.rule, issue.message) == ("f", "POLICY.md §6: CNY only", "currency USD is not CNY")
+    assert (issue.field, issue.rule, issue.message) == ("f", "CNY only", "currency USD is not CNY")

@@ -75,8 +75,8 @@ def test_pool_entry_at_the_thresholds_is_eligible() -> None:
                                             "funding_capacity", "management", "service_record", "safety_environment"]
     eq = r.criterion("equipment_value")
     assert (eq.required, eq.actual) == ("≥ 3000000.00 元", "3000000.00 元")
-    assert eq.clause == "细则 第二章 二 2：平台设备原值一般不低于300万元"
-    assert r.criterion("team_size").clause == "细则 第二章 二 3：原则上不少于5人"
+    assert eq.clause == "细则 第二章 二 2：平台设备原值一般不低于300万元（解读 R-29）"
+    assert r.criterion("team_size").clause == "细则 第二章 二 3：原则上不少于5人（解读 R-29）"
 
 
 def test_pool_entry_lists_every_failed_criterion_with_its_clause() -> None:
@@ -97,7 +97,7 @@ def test_pool_entry_thresholds_are_rule_data() -> None:
     app = parse_application(JiaxingPoolApplication, POOL_OK)
     r = check_jiaxing_pool_entry(app, JX, options=Options(overrides={"pool_entry.min_team": 6}))
     assert [c.name for c in r.failed] == ["team_size"]
-    assert "what-if" in r.failed[0].clause
+    assert "（假设测算）" in r.failed[0].clause
 
 
 def test_pool_entry_input_refuses_floats_and_strings_for_counts_and_flags() -> None:
@@ -171,7 +171,7 @@ def test_shaoxing_lease_basis_reading_changes_the_amount_counted() -> None:
     alt = shaoxing(Options(overrides={key: "of-threshold"}, readings=frozenset({key})), **changes)
     assert alt.trace[1].values["counted"] == "3000000.00"  # 30% × 10,000,000
     assert alt.criterion("equipment_value").actual.endswith("= 11000000.00 元")
-    assert "（reading）" in alt.trace[1].clause
+    assert "（按所选解读）" in alt.trace[1].clause
 
 
 def test_shaoxing_leased_computing_can_be_excluded_by_rule_data() -> None:

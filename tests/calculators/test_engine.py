@@ -24,7 +24,7 @@ from calculators.rulesets.model import Options
 from calculators.scenario import Scenario, from_data, parse_scenario
 
 POLICY_2_3_YAML = """
-name: POLICY.md 2.3
+name: 就高不重复（解读 R-14）
 platform: {id: P23, name: 示例平台, jurisdiction: "330402"}
 pool: [{entered: 2025-03-01}]
 recognitions: [{id: R1, level: provincial, date: 2026-02-10, document_number: 浙经信〔2026〕8号}]
@@ -40,7 +40,7 @@ claims:
 """
 
 POLICY_2_3_JSON = json.dumps({
-    "name": "POLICY.md 2.3",
+    "name": "就高不重复（解读 R-14）",
     "platform": {"id": "P23", "name": "示例平台", "jurisdiction": "330402"},
     "pool": [{"entered": "2025-03-01"}],
     "recognitions": [{"id": "R1", "level": "provincial", "date": "2026-02-10", "document_number": "浙经信〔2026〕8号"}],
@@ -154,7 +154,7 @@ def test_options_passed_to_evaluate_force_a_rule_set() -> None:
 def test_a_reading_is_cited_as_such_in_the_trace() -> None:
     result = evaluate(_scenario(readings={"equipment.window": "ending-with-application-year"}), rulebook()).results[0]
     window = next(t for t in result.trace if t.step == "window")
-    assert window.clause.endswith("（reading）")
+    assert window.clause.endswith("（按所选解读）")
     assert window.values["reading"] == "ending-with-application-year"
     assert result.years == (2024, 2025, 2026)
 
@@ -218,7 +218,7 @@ def test_to_dict_shape() -> None:
         assert c["trace"][0]["step"] == "rule-set" and c["trace"][-1]["step"] == "split"
         assert json.loads(json.dumps(c, ensure_ascii=False)) == c  # plain JSON: no floats, no Decimals
     assert eq1["cap"] == {"level": "provincial", "limit": "5000000.00", "used": "0.00", "headroom": "5000000.00",
-                          "clause": "细则 第四章（一）(1)：补助累计金额最高不超过……500万元"}
+                          "clause": "细则 第四章（一）(1)：补助累计金额最高不超过……500万元（解读 R-12）"}
     assert aw["cap"] is None
     assert eq1["years"] == [2023, 2024, 2025] and eq2["years"] == [2026]
     assert eq1["rule_set"] == "jiaxing-rules-2026" and eq1["purse"] == "municipal"
@@ -363,7 +363,7 @@ def test_cli_errors_are_json_on_stderr(runner: CliRunner, tmp_path: Path) -> Non
     assert result.stdout == ""
     errors = json.loads(result.stderr)["errors"]
     assert errors == [{"field": "investments[0].amount",
-                       "rule": "POLICY.md §6: amounts are decimal yuan strings with at most 2 decimals, never floats",
+                       "rule": "amounts are decimal yuan strings with at most 2 decimals, never floats",
                        "message": "amount 400000.5 is a float; write it as a decimal string"}]
     # once the format is right, the rules' own checks report with their clauses
     result = runner.invoke(cli, ["calc", _write(tmp_path, "bad2.yaml", HAINING.replace('"330481"', '"999999"'))])

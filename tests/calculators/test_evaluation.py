@@ -162,7 +162,7 @@ def test_bands_are_policy_data_what_if() -> None:
     opts = Options(overrides={"evaluation.grade_bands": {"优秀": 80, "良好": 70, "合格": 50}})
     sheet = score_annex2(ANNEX2, None, JX, ON, options=opts)
     assert sheet.grade == "优秀"
-    assert "what-if" in sheet.trace[-1].clause
+    assert "（假设测算）" in sheet.trace[-1].clause
 
 
 def test_bands_out_of_order_are_a_rule_set_error() -> None:
@@ -235,7 +235,7 @@ def test_two_consecutive_excellent_make_a_municipal_platform() -> None:
                           ev(2026, "优秀"), ev(2027, "优秀")], JX)
     assert summary(tl) == [("2026-03-01", "pool", False), ("2028-03-10", "recognised", True)]
     rec = tl.changes[-1]
-    assert rec.clause == "细则 第三章：两年连续获评“优秀”的……列为嘉兴市中试平台"
+    assert rec.clause == "细则 第三章：两年连续获评“优秀”的……列为嘉兴市中试平台（解读 R-13）"
     assert "2026、2027年度连续获评“优秀”" in rec.note
     assert tl.recognitions() == (rec,)
     assert "嘉经信〔2026〕1号" in tl.changes[0].note
@@ -278,7 +278,7 @@ def test_failing_grade_opens_one_month_rectification_then_rectified_back_to_pool
     assert summary(tl) == [("2026-03-01", "pool", False), ("2027-01-31", "rectification", False),
                            ("2027-02-28", "pool", False)]
     assert tl.changes[1].deadline == date(2027, 2, 28)  # 1 month from 31 January: month end
-    assert tl.changes[1].clause == "细则 第三章（二）：整改期为1个月"
+    assert tl.changes[1].clause == "细则 第三章（二）：整改期为1个月（解读 R-26）"
     assert tl.pending_deadline is None
 
 
@@ -488,7 +488,7 @@ def test_cohort_quota_rounding_reading() -> None:
     opts = Options(overrides={"base.excellent_quota_rounding": "down"}, readings=frozenset({"base.excellent_quota_rounding"}))
     g = grade_shaoxing_cohort(cohort, SX, SX_ON, options=opts)
     assert (g.quota, g.excellent) == (1, 1)
-    assert "（reading）" in g.trace[0].clause
+    assert "（按所选解读）" in g.trace[0].clause
 
 
 def test_cohort_excellent_needs_the_band_even_with_places_left() -> None:

@@ -1,4 +1,4 @@
-"""Money (POLICY.md §6): integer fen, decimal strings in and out, floats refused, rounding stated."""
+"""Money: integer fen, decimal strings in and out, floats refused, rounding stated."""
 
 from __future__ import annotations
 

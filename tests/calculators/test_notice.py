@@ -1,4 +1,4 @@
-"""The public-notice calendar (公示期, POLICY.md 2.6.5).
+"""The public-notice calendar (公示期; 细则 第四章（一）(2), 解读 R-20, R-21).
 
 Expected end dates below are worked out by hand from the State Council schedules (2025:
 国办发明电〔2024〕12号; 2026: notice of 2025-11-04), never by calling the code under test.
@@ -156,7 +156,7 @@ def test_rule_set_other_reading_through_options() -> None:
     p = notice_period_for(D("2026-04-30"), rs, opts)
     assert p.end == D("2026-05-09")
     assert p.count_from == PUBLICATION_DAY
-    assert "（reading）" in p.trace[1].clause
+    assert "（按所选解读）" in p.trace[1].clause
 
 
 def test_rule_set_without_notice_parameters_is_refused() -> None:

@@ -104,7 +104,7 @@ def test_pool_award_table_as_what_if_with_or_without_rule_set_prefix(key: str) -
     assert (r.status, r.gross, r.entitled, r.payable) == ("payable", 100_000_000, 100_000_000, 100_000_000)
     assert {s.payer: s.amount for s in r.shares} == {"330400": 50_000_000, "330402": 50_000_000}
     grade_step = next(t for t in r.trace if t.step == "grade")
-    assert grade_step.clause.endswith("（what-if）")
+    assert grade_step.clause.endswith("（假设测算）")
 
 
 def test_pool_award_what_if_table_converts_amounts_exactly_and_refuses_floats() -> None:

@@ -2,7 +2,7 @@
 agreement support, equipment-subsidy and municipal-award claims across 2026–2032) evaluated under
 the bundled rule sets, checked against invariants of the 细则 that hold whatever the history.
 
-Expected values here are never taken from the engine: caps come from POLICY.md 2.1 (5,000,000 /
+Expected values here are never taken from the engine: caps come from 细则 第四章（一）(1) (5,000,000 /
 10,000,000 by the highest level held, computed from the generated recognitions), the higher-of
 figure from the cumulative entitlements, the split from the payable.
 """
@@ -26,7 +26,7 @@ JURISDICTIONS = ["330402", "330411", "JXETDZ", "330421", "330424", "330481", "33
 LEADERS = ["enterprise", "university", "research-institute", "public-institution", "third-party", "government"]
 GRADES = ["优秀", "优秀", "良好", "合格", "不合格"]  # 优秀 twice: consecutive 优秀 should happen often
 GROUP = ("equipment-subsidy", "municipal-award")
-CAP_FEN = {"provincial": 500_000_000, "national": 1_000_000_000}  # POLICY.md 2.1: 5,000,000 / 10,000,000 yuan
+CAP_FEN = {"provincial": 500_000_000, "national": 1_000_000_000}  # 细则 第四章（一）(1): 5,000,000 / 10,000,000 yuan
 LAST_DAY = date(2032, 12, 31)
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

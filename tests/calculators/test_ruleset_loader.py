@@ -135,10 +135,10 @@ def test_options_override_and_cite_the_reading() -> None:
                    readings=frozenset({"jiaxing-rules-2026:payer_split.county"}))
     got = rs.param("payer_split.county", date(2026, 6, 1), opts)
     assert got.value == "city-50-local-50"
-    assert got.cite().endswith("（reading）")
+    assert got.cite().endswith("（按所选解读）")
     what_if = rs.param("equipment.rate", date(2026, 6, 1), Options(overrides={"equipment.rate": Decimal("0.25")}))
     assert what_if.value == Decimal("0.25")
-    assert what_if.cite().endswith("（what-if）")
+    assert what_if.cite().endswith("（假设测算）")
     # a prefixed override for another rule set does not apply here
     other = Options(overrides={"zhejiang-2025:equipment.rate": Decimal("0.1")})
     assert rs.param("equipment.rate", date(2026, 6, 1), other).value == Decimal("0.30")

@@ -25,7 +25,7 @@ def _load(path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_there_are_many_scenarios() -> None:
-    assert len(SCENARIOS) >= 45  # every POLICY.md example and at least 40 more
+    assert len(SCENARIOS) >= 45  # every worked example of the readings and at least 40 more
 
 
 def _expected_errors(path: Path) -> list[dict[str, str]]:

@@ -96,7 +96,7 @@ class Refusal:
 
 
 def wrong_state(action: str, state: str) -> Refusal:
-    return Refusal(IllegalTransition, "POLICY.md 2.6", f"{action} from {state}", field="state")
+    return Refusal(IllegalTransition, "细则 第四章（一）(2)", f"{action} from {state}", field="state")
 
 
 @dataclass

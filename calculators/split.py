@@ -22,6 +22,8 @@ def payer_shares(
     schemes = rule_set.param("payer_split.schemes", on, options)
     remainder = rule_set.param("payer_split.remainder_party", on, options)
     shares_def = schemes.value[scheme_p.value]
+    titles = rule_set.param("payer_split.scheme_titles", on).value if rule_set.has("payer_split.scheme_titles") else {}
+    scheme_name = titles.get(scheme_p.value, scheme_p.value)
     by_level = {p.level: p for p in book.payers.values()}
     payer_of = {"local": book.payers[j.payer], "city": by_level["city"], "province": by_level["province"]}
     parts = split_fen(amount, list(shares_def.items()), str(remainder.value))
@@ -32,7 +34,7 @@ def payer_shares(
     text = "，".join(f"{s.payer_name}{rate_percent(shares_def[s.party])}：{fen_to_yuan(s.amount)}元" for s in shares)
     step = TraceStep(
         "split", scheme_p.cite(),
-        f"{j.name}（{'市辖区' if j.split_class == 'district' else '县（市）/港区'}）按{scheme_p.value}分担：{text}；"
+        f"{j.name}（{'市辖区' if j.split_class == 'district' else '县（市）/港区'}）分担方案为“{scheme_name}”：{text}；"
         f"拆分不尽的分由{'区县' if remainder.value == 'local' else remainder.value}承担（{remainder.cite()}）",
         {"scheme": str(scheme_p.value), **{s.payer: fen_to_yuan(s.amount) for s in shares}},
     )

@@ -62,6 +62,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calculators.formats import (
+    WAN_DECIMALS,
+    wan_fixed,
+    wan_fixed_decimal,
+    wan_rounded,
+    yuan_grouped,
+)
+from calculators.labels import wan_decimals
 from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent, Review
 from reports.xlsx import (
     CENTER,
@@ -72,7 +80,6 @@ from reports.xlsx import (
     ReportError,
     a4,
     cn_date,
-    exact_format,
     font,
     put,
     save,
@@ -252,7 +259,9 @@ def claims_of_jurisdiction(session: Session, jurisdiction: str, *, year: int | N
 
 @dataclass(frozen=True)
 class Annex3Form:
-    """The form's field values as printed. Amounts are exact ``Decimal`` 万元 (or ``None`` = blank)."""
+    """The form's field values. Amounts are held as exact ``Decimal`` 万元 (or ``None`` = blank) and printed
+    (:meth:`printed`) with a fixed ``wan_decimals`` (4, or 2 under the reading ``display.wan_decimals``), rounded
+    half up, the exact 元 beside them wherever the rounding changed the figure."""
 
     applicant: str = ""
     head_person: str = ""
@@ -271,14 +280,35 @@ class Annex3Form:
     signature_date: str = field(default_factory=lambda: cn_date(None))
     claim_number: str = ""
     equipment_years: tuple[tuple[int, Decimal], ...] = ()
+    wan_decimals: int = WAN_DECIMALS
+
+    @property
+    def amount_format(self) -> str:
+        """The number format of an amount cell: ``#,##0.0000`` (4 decimals) or ``#,##0.00``."""
+        return "#,##0." + "0" * self.wan_decimals
+
+    def printed(self, amount: Decimal | None) -> Decimal | str | None:
+        """An amount as the form prints it: the 万元 number with the fixed decimals; where that rounds the
+        figure, a text with the exact 元 beneath (``248.0001`` / ``（2,480,000.50 元）``)."""
+        if amount is None:
+            return None
+        fen = int(amount.scaleb(6))
+        if not wan_rounded(fen, self.wan_decimals):
+            return wan_fixed_decimal(fen, self.wan_decimals)
+        return f"{wan_fixed(fen, self.wan_decimals)}\n（{yuan_grouped(fen)} 元）"
+
+    def _line(self, head: str, amount: Decimal) -> str:
+        fen = int(amount.scaleb(6))
+        exact = f"（{yuan_grouped(fen)} 元）" if wan_rounded(fen, self.wan_decimals) else ""
+        return f"{head} {wan_fixed(fen, self.wan_decimals)} 万元{exact}"
 
     @property
     def equipment(self) -> Decimal | str | None:
         """本年度设备投入 as printed: the 万元 number, or a line per year and the total when several."""
         if len(self.equipment_years) < 2:
-            return self.equipment_wan
-        lines = [f"{y}年 {w:,} 万元" for y, w in self.equipment_years]
-        return "\n".join([*lines, f"合计 {self.equipment_wan:,} 万元"])
+            return self.printed(self.equipment_wan)
+        lines = [self._line(f"{y}年", w) for y, w in self.equipment_years]
+        return "\n".join([*lines, self._line("合计", self.equipment_wan or Decimal(0))])
 
     def fields(self) -> list[tuple[str, str, object]]:
         """Every field in the document's order: (group, label, value)."""
@@ -291,7 +321,7 @@ class Annex3Form:
             (GROUP_BASIC, L_PLATFORM, self.platform_name),
             (GROUP_BASIC, L_LEVEL, self.level),
             (GROUP_BASIC, L_EQUIPMENT, self.equipment),
-            (GROUP_BASIC, L_REQUESTED, self.requested_wan),
+            (GROUP_BASIC, L_REQUESTED, self.printed(self.requested_wan)),
             (GROUP_BASIC, L_DOCUMENT, self.platform_document),
             (GROUP_PROMISE, UNDERTAKINGS[0], None),
             (GROUP_PROMISE, UNDERTAKINGS[1], None),
@@ -324,6 +354,7 @@ def build(data: Annex3Data) -> Annex3Form:
         finance_date=cn_date(data.finance_date),
         claim_number=data.claim_number,
         equipment_years=tuple((y, wan_number(fen)) for y, fen in data.equipment_by_year),
+        wan_decimals=wan_decimals(data.application_date),
     )
 
 
@@ -706,13 +737,14 @@ def write_sheet(ws: Worksheet, form: Annex3Form) -> list[Continued]:
     values = {label: value for _, label, value in form.fields()}
     for label in (L_APPLICANT, L_HEAD, L_PHONE, L_CONTACT, L_MOBILE, L_PLATFORM, L_LEVEL, L_DOCUMENT):
         styles.put(ws, FIELD_CELLS[label], values[label] or None)
-    for amount, label in ((form.equipment, L_EQUIPMENT), (form.requested_wan, L_REQUESTED)):
-        if isinstance(amount, str):  # several years: a line each (the row grows; the page stays one A4)
+    for amount, label in ((form.equipment, L_EQUIPMENT), (form.printed(form.requested_wan), L_REQUESTED)):
+        if isinstance(amount, str):  # several years, or the exact 元 beside: a line each (the row grows)
             styles.put(ws, FIELD_CELLS[label], amount, align=INDENT_LEFT)
-            lines = wrapped_lines(amount, int(WIDTHS[2]) - 2)
-            ws.row_dimensions[BASIC_FIRST + 5].height = max(HEIGHTS[BASIC_FIRST + 5], LINE_PT * lines + 8)
+            lines = wrapped_lines(amount, int(WIDTHS[2 if label == L_EQUIPMENT else 4]) - 2)
+            dims = ws.row_dimensions[BASIC_FIRST + 5]
+            dims.height = max(dims.height or 0, HEIGHTS[BASIC_FIRST + 5], LINE_PT * lines + 8)
             continue
-        styles.put(ws, FIELD_CELLS[label], amount, fmt=exact_format(amount) if amount is not None else None)
+        styles.put(ws, FIELD_CELLS[label], amount, fmt=form.amount_format if amount is not None else None)
     outlines = Outlines()
     for ref in grid:
         outlines.box(ref if ":" in ref else f"{ref}:{ref}")

@@ -14,10 +14,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from calculators.rulesets.bundled import rulebook
+from calculators.formats import wan_fixed, wan_fixed_decimal, wan_rounded, yuan_grouped
+from calculators.labels import program_title as _program_title
+from calculators.labels import wan_decimals
 from ledger.models import Jurisdiction, Payer, PlatformEvent
 from reports.xlsx import (
     CENTER,
+    DATE_FORMAT,
     GRID,
     HEADER_FILL,
     LEFT,
@@ -25,10 +28,9 @@ from reports.xlsx import (
     TITLE_FONT,
     YUAN_FORMAT,
     ReportError,
-    exact_format,
+    check_digits,
     font,
     put,
-    wan_number,
     yuan_number,
 )
 
@@ -39,16 +41,25 @@ PAYER_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
 
 @dataclass(frozen=True)
 class Unit:
-    """How a table shows amounts: 元 with two decimals, or 万元 exact (as many decimals as needed)."""
+    """How a table shows amounts: 元 with two decimals, or 万元 with a fixed 4 decimals (2 under the reading
+    ``display.wan_decimals``), rounded half up — a number where that is exact, else a text with the exact
+    元 beside it (``50.0000（500,000.01 元）``)."""
 
     key: str
     label: str
 
-    def amount(self, fen: int) -> Decimal:
-        return yuan_number(fen) if self.key == "yuan" else wan_number(fen)
+    def amount(self, fen: int) -> Decimal | str:
+        if self.key == "yuan":
+            return yuan_number(fen)
+        decimals = wan_decimals()
+        if wan_rounded(fen, decimals):
+            return f"{wan_fixed(fen, decimals)}（{yuan_grouped(fen)} 元）"
+        return check_digits(wan_fixed_decimal(fen, decimals))
 
-    def fmt(self, value: Decimal) -> str:
-        return YUAN_FORMAT if self.key == "yuan" else exact_format(value)
+    def fmt(self, value: object) -> str | None:
+        if not isinstance(value, Decimal):
+            return None
+        return YUAN_FORMAT if self.key == "yuan" else "#,##0." + "0" * wan_decimals()
 
 
 YUAN = Unit("yuan", "元")
@@ -76,13 +87,8 @@ def jurisdiction_names(session: Session) -> dict[str, str]:
 
 
 def program_title(rule_set: str, program: str) -> str:
-    rs = rulebook().rule_sets.get(rule_set)
-    if rs is not None and program in rs.programs:
-        return rs.programs[program].title
-    for other in rulebook().rule_sets.values():
-        if program in other.programs:
-            return other.programs[program].title
-    return program
+    """The program's name (:func:`calculators.labels.program_title`; this argument order kept for callers)."""
+    return _program_title(program, rule_set)
 
 
 def level_of(session: Session, platform_id: int, recorded: str, on: date) -> str:
@@ -157,10 +163,12 @@ class Table:
             cell.font = font(11, bold=bold)
             cell.border = GRID
             if kind == "amount" and isinstance(value, Decimal):
-                cell.number_format = self.unit.fmt(value)
+                cell.number_format = self.unit.fmt(value) or "General"
+                cell.alignment = RIGHT
+            elif kind == "amount":  # 万元 rounded, the exact 元 beside it
                 cell.alignment = RIGHT
             elif kind == "date":
-                cell.number_format = "yyyy-mm-dd"
+                cell.number_format = DATE_FORMAT
                 cell.alignment = CENTER
             elif kind == "int":
                 cell.alignment = CENTER

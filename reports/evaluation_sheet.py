@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from calculators.errors import InputErrors
 from calculators.evaluation import score_annex2, standing_of
+from calculators.labels import rule_set_title
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import RuleSet
 from ledger.models import Platform, PlatformEvent
@@ -37,6 +38,7 @@ from reports.xlsx import (
     Formula,
     ReportError,
     a4,
+    cn_date,
     font,
     put,
     save,
@@ -202,9 +204,9 @@ def workbook(data: EvaluationSheet) -> Workbook:
     ws["A1"].alignment = CENTER
     ws.row_dimensions[1].height = 34
     info = [f"平台名称：{data.platform_name}（{data.platform_code}）", f"依托单位：{data.operator}",
-            f"评价年度：{data.year}年度    评价日期：{data.evaluated_on.isoformat()}    "
+            f"评价年度：{data.year}年度    评价日期：{cn_date(data.evaluated_on)}    "
             f"类别：{'嘉兴市中试平台' if data.standing == 'recognised' else '嘉兴市中试平台（培育）'}    "
-            f"规则集：{data.rule_set}"]
+            f"规则集：{rule_set_title(data.rule_set)}"]
     row = 2
     for text in info:
         ws.merge_cells(f"A{row}:E{row}")

@@ -19,12 +19,13 @@ from openpyxl import Workbook
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from calculators.formats import daxie
 from ledger import accounts as A
 from ledger.models import Approval, Claim, FundIssue, JournalEntry, Payer, Platform, Posting
 from ledger.queries import balance
 from reports.anchor import ChainHead, chain_head, put_chain_head
 from reports.common import YUAN, Table, Unit, jurisdiction_names, program_title
-from reports.xlsx import ReportError, a4, font, put, save
+from reports.xlsx import ReportError, a4, cn_date, font, put, save
 
 P = Posting.__table__
 E = JournalEntry.__table__
@@ -115,25 +116,27 @@ def workbook(data: FundIssueTable, unit: Unit = YUAN) -> Workbook:
     scope = []
     if data.fiscal_year is not None:
         scope.append(f"预算年度：{data.fiscal_year}")
-    scope.append(f"截至：{data.as_of.isoformat() if data.as_of else '全部凭证'}")
+    scope.append(f"截至：{cn_date(data.as_of) if data.as_of else '全部凭证'}")
     table = Table(
         title=f"{data.payer_name}中试平台补助资金下达表",
         subtitle=[f"财政：{data.payer_name}（{data.payer}）  " + "  ".join(scope)],
         columns=[("序号", 6, "int"), ("申请编号", 15, "text"), ("平台名称", 26, "text"), ("依托单位", 26, "text"),
                  ("属地", 10, "text"), ("补助项目", 22, "text"), ("下达文号", 20, "text"), ("下达日期", 12, "date"),
                  ("预算年度", 9, "int"), ("审定份额", 15, "amount"), ("下达金额", 15, "amount"),
-                 ("已拨付", 15, "amount"), ("未拨付", 15, "amount")],
+                 ("已拨付", 15, "amount"), ("未拨付", 15, "amount"), ("下达金额（大写）", 30, "text")],
         unit=unit,
     )
     row = table.start(ws)
     for k, r in enumerate(data.rows, 1):
         table.put_row(ws, row, [k, r.claim_number, r.platform, r.operator, r.jurisdiction, r.program,
                                 r.document_number, r.issue_date, r.fiscal_year, unit.amount(r.share_fen),
-                                unit.amount(r.issued_fen), unit.amount(r.paid_fen), unit.amount(r.outstanding_fen)])
+                                unit.amount(r.issued_fen), unit.amount(r.paid_fen), unit.amount(r.outstanding_fen),
+                                daxie(r.issued_fen)])
         row += 1
     table.put_row(ws, row, ["合计", None, f"{len(data.rows)}项", None, None, None, None, None, None,
                             unit.amount(data.total("share_fen")), unit.amount(data.total("issued_fen")),
-                            unit.amount(data.total("paid_fen")), unit.amount(data.total("outstanding_fen"))],
+                            unit.amount(data.total("paid_fen")), unit.amount(data.total("outstanding_fen")),
+                            daxie(data.total("issued_fen"))],
                   bold=True)
     last_table_row = row
     row += 2
@@ -149,14 +152,14 @@ def workbook(data: FundIssueTable, unit: Unit = YUAN) -> Workbook:
         put(ws.cell(row=row, column=3), accounts).font = font(11)
         for col, fen in ((11, mine), (12, ledger)):
             cell = put(ws.cell(row=row, column=col), unit.amount(fen))
-            cell.number_format = unit.fmt(cell.value)
+            cell.number_format = unit.fmt(cell.value) or "General"
             cell.font = font(11)
         put(ws.cell(row=row, column=13), "一致" if mine == ledger else "不一致").font = font(11, bold=mine != ledger)
         row += 1
     if data.head is not None:
         row = put_chain_head(ws, row + 1, data.head, table.width)
     a4(ws, landscape=True)
-    ws.print_area = f"A1:M{max(last_table_row, row)}"
+    ws.print_area = f"A1:N{max(last_table_row, row)}"
     return wb
 
 

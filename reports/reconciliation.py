@@ -72,6 +72,7 @@ from reports.xlsx import (
     LEFT,
     YUAN_FORMAT,
     Formula,
+    cn_date,
     font,
     header_row,
     new_write_only,
@@ -708,7 +709,7 @@ def _summary_head(summary: Any, on: date) -> None:
     set_widths(summary, [8, 12, 28, 10, 18, 9, 14, 14, 14, 14, 12, 12, 14, 14, 14, 14, 12, 12, 14, 8])
     summary.freeze_panes = f"C{SUMMARY_HEADER_ROWS + 1}"
     summary.append([styled(summary, "累计上限对账表", f=font(14, bold=True), border=None)])
-    summary.append([styled(summary, f"截至 {on.isoformat()}；金额单位：元；“（公式）”列由分录表按平台ID、补助项目、"
+    summary.append([styled(summary, f"截至 {cn_date(on)}；金额单位：元；“（公式）”列由分录表按平台ID、补助项目、"
                                     "科目以 SUMIFS 重算", f=font(10), border=None, align=LEFT)])
     summary.append(header_row(summary, SUMMARY_HEADINGS))
 
@@ -897,7 +898,7 @@ def _write_about(session: Session, book: _Sheets, on: date, totals: Totals, exce
     }
     set_widths(about, [26, 20, 20, 20, 10])
     about.append([styled(about, "中试平台补助资金累计上限对账工作簿", f=font(16, bold=True), border=None)])
-    about.append([styled(about, f"截至：{on.isoformat()}（{'全部凭证' if as_of is None else '记账日期不晚于此日的凭证'}）",
+    about.append([styled(about, f"截至：{cn_date(on)}（{'全部凭证' if as_of is None else '记账日期不晚于此日的凭证'}）",
                          border=None, align=LEFT)])
     about.append([styled(about, f"对账表 {totals.rows} 行；分录 {totals.postings} 条"
                                 f"（{'全部分录' if all_postings else '科目 8102、8103、8104、1201'}，"

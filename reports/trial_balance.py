@@ -26,7 +26,7 @@ from ledger import accounts as A
 from ledger.models import JournalEntry, Platform, Posting
 from ledger.queries import TrialBalanceRow, trial_balance
 from reports.common import YUAN, Table, jurisdiction_names, payer_names, payer_sort_key
-from reports.xlsx import ReportError, a4, put, save
+from reports.xlsx import ReportError, a4, cn_date, put, save
 
 P = Posting.__table__
 E = JournalEntry.__table__
@@ -128,7 +128,7 @@ def workbook(data: TrialBalance, session: Session | None = None) -> Workbook:
     ws = wb.active
     assert ws is not None
     ws.title = "试算平衡表"
-    period = f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}"
+    period = f"期间：{cn_date(data.start)} 至 {cn_date(data.end)}"
     table = Table(title="试算平衡表", subtitle=[period + "；余额借方为正、贷方为负"], unit=YUAN,
                   columns=[("科目编码", 10, "text"), ("科目名称", 26, "text"), ("类别", 10, "text"),
                            ("期初余额", 18, "amount"), ("本期借方", 18, "amount"), ("本期贷方", 18, "amount"),

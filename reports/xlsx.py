@@ -91,7 +91,7 @@ def exact_format(d: Decimal | None, *, grouping: bool = True) -> str:
 
 YUAN_FORMAT = "#,##0.00"
 FEN_FORMAT = "0"
-DATE_FORMAT = "yyyy-mm-dd"
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'  # 2026年12月3日, as documents write dates
 SCORE_FORMAT = "0.##"
 
 

@@ -22,6 +22,7 @@ from app.downloads import jurisdictions
 from app.pages.common import back, render
 from app.permissions import DISTRICT_ROLES, ROLE_TITLES, authorize
 from app.results import HolidaysLoaded
+from calculators.formats import date_cn, moment_cn
 from ledger.errors import LedgerError
 from ledger.models import HolidayNotice, Notice, NoticeEndChange
 
@@ -56,7 +57,7 @@ def holiday_notices(ctx: Context) -> list[dict[str, Any]]:
     """The holiday notices an administrator loaded (they override the bundled ones for their year)."""
     authorize(ctx.who, "holidays.load")
     with ctx.read() as session:
-        return [{"year": h.year, "source": h.source, "loaded_at": h.loaded_at.isoformat() if h.loaded_at else "",
+        return [{"year": h.year, "source": h.source, "loaded_at": moment_cn(h.loaded_at) if h.loaded_at else "",
                  "lines": h.text.count("\n") + 1}
                 for h in session.execute(select(HolidayNotice).order_by(HolidayNotice.year.desc())).scalars()]
 
@@ -77,7 +78,7 @@ def _loaded_message(out: HolidaysLoaded) -> str:
     head = f"已载入 {out.year} 年节假日安排（{out.source}）"
     if not out.moved:
         return head + "；没有公示的截止日因此变更"
-    moved = "；".join(f"“{m.title}”{m.old_end}{'（暂定）' if m.old_provisional else ''} → {m.new_end}"
+    moved = "；".join(f"“{m.title}”{date_cn(m.old_end)}{'（暂定）' if m.old_provisional else ''} → {date_cn(m.new_end)}"
                       f"{'（暂定）' if m.new_provisional else ''}" for m in out.moved[:10])
     more = f"等 {len(out.moved)} 项" if len(out.moved) > 10 else ""
     return f"{head}；公示截止日随之变更：{moved}{more}"

@@ -28,7 +28,7 @@ from app.pages.common import STATE_TITLES, back, render
 from app.pages.district import CSRF, Form, Refusal, failure, money, optional, text, validated
 from app.permissions import CITY_PAYER, Forbidden, allowed
 from app.results import ClaimView, NoticeRow
-from calculators.formats import date_text, yuan
+from calculators.formats import date_cn, yuan_grouped
 from ledger.errors import Invalid
 from ledger.outcomes import NoticePublished, PaymentMade
 
@@ -196,7 +196,7 @@ def notice_one(request: Request, ctx: PageContext, number: str, form: Form) -> R
             "claims": [number], "publication_date": text(form, "publication_date"), "title": text(form, "title")})))
     response = _step(request, ctx, number, "notice", form, run, "")
     if out:
-        return back(f"/claims/{number}", f"已公示，公示期至 {date_text(out[0].end_date)}"
+        return back(f"/claims/{number}", f"已公示，公示期至 {date_cn(out[0].end_date)}"
                     + ("（节假日安排未公布，截止日暂定）" if out[0].provisional else ""))
     return response
 
@@ -242,7 +242,7 @@ def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response
     if out:
         done = out[0]
         return back(f"/claims/{number}", f"已拨付（{text(form, 'voucher_number')}），"
-                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
+                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan_grouped(done.remaining)} 元未拨付"))
     return response
 
 
@@ -338,5 +338,5 @@ def publish(request: Request, ctx: PageContext, form: Form) -> Response:
         out = do.publish_notice(ctx, validated(In.NoticeIn, values))
     except Refusal as exc:
         return _notices_page(request, ctx, error=failure(exc), values=values)
-    return back("/bureau/notices", f"已发布公示（{len(out.claims)} 项），公示期至 {date_text(out.end_date)}"
+    return back("/bureau/notices", f"已发布公示（{len(out.claims)} 项），公示期至 {date_cn(out.end_date)}"
                 + ("（节假日安排未公布，截止日暂定）" if out.provisional else ""))

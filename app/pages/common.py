@@ -2,11 +2,17 @@
 the HTML error page, and sign-in/sign-out.
 
 Amounts arrive from :mod:`app.actions` as integer fen; the filters show them through
-:mod:`calculators.formats` as ``1,234,567.89 元`` and ``123.456789 万元`` (exact, never through a float).
+:mod:`calculators.formats` as ``1,234,567.89 元`` and ``123.4568 万元`` (a fixed 4 decimals, or 2 under the
+reading ``display.wan_decimals``; ``wan_exact`` adds the exact 元 where rounding changed the figure and no
+元 stands beside it), ``壹佰元零伍分`` (大写金额) and dates as ``2026年12月3日`` (form inputs stay ISO).
+Codes become names through :mod:`calculators.labels` (``program``, ``rule_set``, ``scheme``, ``state``,
+``jurisdiction``, ``step``).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,19 +24,16 @@ from fastapi.templating import Jinja2Templates
 from app.deps import COOKIE, factory
 from app.permissions import MATRIX, ROLE_TITLES, Principal, allowed
 from app.security import NotAuthenticated, login, session_lifetime, sign_out
-from calculators.formats import NONE_SHOWN, moment_text, wan_grouped, yuan_grouped
+from calculators import labels
+from calculators.formats import NONE_SHOWN, date_cn, daxie, moment_cn, wan_text, yuan_grouped
 from calculators.formats import yuan as plain_yuan
 from calculators.money import parse_yuan
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-STATE_TITLES = {
-    "filed": "已申报", "econ_reviewed": "区经信已审核", "district_reviewed": "区财政已审核", "audited": "已审计",
-    "approved": "已审定", "in_notice": "公示中", "objected": "公示有异议", "issued": "已下达", "paid": "已拨付",
-    "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
-}
-LEVEL_TITLES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+STATE_TITLES = labels.STATE_TITLES  # the one label table (calculators.labels)
+LEVEL_TITLES = labels.LEVEL_TITLES
 
 
 def _fen(value: int | str | None) -> int | None:
@@ -50,9 +53,51 @@ def yuan(value: int | str | None) -> str:
 
 
 def wan(value: int | str | None) -> str:
-    """``123456789`` → ``"123.456789 万元"``: exact, as many decimals as needed (at most six), at least two."""
+    """``123456789`` → ``"123.4568 万元"``: a fixed 4 decimals (the reading ``display.wan_decimals``), rounded
+    half up — for places where the exact 元 already stands beside it."""
     fen = _fen(value)
-    return NONE_SHOWN if fen is None else f"{wan_grouped(fen)} 万元"
+    return NONE_SHOWN if fen is None else wan_text(fen, labels.wan_decimals(), exact_beside=False)
+
+
+def wan_exact(value: int | str | None) -> str:
+    """:func:`wan`, with the exact 元 beside it where rounding changed the figure: ``123.4568 万元（1,234,567.89 元）``."""
+    fen = _fen(value)
+    return NONE_SHOWN if fen is None else wan_text(fen, labels.wan_decimals())
+
+
+def capital(value: int | str | None) -> str:
+    """``10005`` → ``"壹佰元零伍分"``: the amount in capitals (大写金额); no amount → ``"—"``."""
+    fen = _fen(value)
+    return NONE_SHOWN if fen is None else daxie(fen)
+
+
+def cn_date(value: date | datetime | str | None) -> str:
+    """``2026-12-03`` (a date, or its ISO text) → ``"2026年12月3日"``; none → ``"—"``; other text as it is."""
+    if value is None or value == "":
+        return NONE_SHOWN
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            return date_cn(date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
+    return date_cn(value)
+
+
+ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+
+
+def cn_dates(text: str | None) -> str:
+    """The ISO dates inside a text the calculators wrote (a trace note, a value) as pages write dates:
+    ``入围省级中试平台（2026-02-10）`` → ``入围省级中试平台（2026年2月10日）``; the API keeps the text as it is."""
+    return ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", text or "")
+
+
+def trace_values(values: dict[str, str], rule_set: str = "") -> list[tuple[str, str]]:
+    """A trace step's values as a user reads them: names for keys and for code values (scheme, rule set),
+    dates in Chinese."""
+    return [(k, cn_dates(v)) for k, v in (labels.value_text(k, str(v), rule_set) for k, v in values.items())]
 
 
 def percent(part: int | str | None, whole: int | str | None) -> int:
@@ -65,10 +110,21 @@ def percent(part: int | str | None, whole: int | str | None) -> int:
 
 templates.env.filters["yuan"] = yuan
 templates.env.filters["wan"] = wan
-templates.env.filters["moment"] = moment_text
+templates.env.filters["wan_exact"] = wan_exact
+templates.env.filters["daxie"] = capital
+templates.env.filters["cn_date"] = cn_date
+templates.env.filters["cn_dates"] = cn_dates
+templates.env.filters["program"] = lambda code, rule_set="": labels.program_title(code or "", str(rule_set or ""))
+templates.env.filters["rule_set"] = lambda code: labels.rule_set_title(code or "")
+templates.env.filters["scheme"] = lambda code, rule_set="": labels.scheme_title(code or "", str(rule_set or ""))
+templates.env.filters["jurisdiction"] = lambda code: labels.jurisdiction_name(code or "")
+templates.env.filters["payer"] = lambda code: labels.payer_name(code or "")
+templates.env.filters["step"] = labels.step_title
+templates.env.globals["trace_values"] = trace_values
+templates.env.filters["moment"] = moment_cn
 templates.env.filters["yuan_plain"] = plain_yuan  # a form field's value: "292500.00"
-templates.env.filters["state"] = lambda s: STATE_TITLES.get(s, s)
-templates.env.filters["level"] = lambda s: LEVEL_TITLES.get(s or "", s or "—")
+templates.env.filters["state"] = labels.state_title
+templates.env.filters["level"] = labels.level_title
 templates.env.globals["percent"] = percent
 templates.env.globals["ROLE_TITLES"] = ROLE_TITLES
 

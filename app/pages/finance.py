@@ -23,7 +23,9 @@ from app.deps import PageContext, check_csrf
 from app.pages.common import back, render
 from app.permissions import FINANCE_ROLES, allowed, authorize
 from app.results import BudgetRow, ClaimRow
-from calculators.formats import date_text, yuan
+from calculators.formats import date_cn, yuan_grouped
+from calculators.labels import payer_name
+from calculators.money import parse_yuan
 from calculators.rulesets.bundled import rulebook
 from ledger.errors import Invalid, LedgerError
 from ledger.models import Payer
@@ -82,7 +84,7 @@ def issue_queue(ctx: Context, as_of: date) -> dict[str, Any]:
             ready.append(item)
         else:
             item["why"] = ("公示结束日期为暂定（节假日安排未载入）" if notice is not None and notice.provisional
-                           else f"公示至 {date_text(notice.end_date) if notice else '—'}，次日起可下达")
+                           else f"公示至 {date_cn(notice.end_date) if notice else '—'}，次日起可下达")
             waiting.append(item)
     total = sum(c["approved"] or 0 for c in ready)
     by_payer: dict[str, int] = {}
@@ -188,8 +190,9 @@ def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length
             amount: Annotated[str, Form(max_length=20)], key: Annotated[str, Form(max_length=64)] = "") -> Response:
     body = In.PaymentIn(payer=payer, voucher_number=voucher_number, on=on, amount=amount.replace(",", "").strip())
     out = do.pay(ctx, number, body, key=key or None)
-    return back("/finance/queue", f"已拨付 {number}：{body.amount} 元（{payer}）"
-                + (f"，尚余 {yuan(out.remaining)} 元" if out.remaining else ""))
+    return back("/finance/queue", f"已拨付 {number}：{yuan_grouped(parse_yuan(body.amount, field='amount'))} 元"
+                                  f"（{payer_name(payer)}）"
+                + (f"，尚余 {yuan_grouped(out.remaining)} 元" if out.remaining else ""))
 
 
 @router.post("/finance/budgets", dependencies=[Depends(check_csrf)])
@@ -203,8 +206,8 @@ def appropriate(ctx: PageContext, fiscal_year: Annotated[int, Form()], program: 
     body = In.AppropriationIn(payer=payer, fiscal_year=fiscal_year, program=program,
                               amount=amount.replace(",", "").strip(), on=on, document_number=document_number)
     do.appropriate(ctx, body, key=key or None)
-    return back("/finance/queue", f"已录入预算指标：{payer} {fiscal_year} 年 {program_title('', program)} "
-                                  f"{body.amount} 元")
+    return back("/finance/queue", f"已录入预算指标：{payer_name(payer)} {fiscal_year} 年 {program_title('', program)} "
+                                  f"{yuan_grouped(parse_yuan(body.amount, field='amount'))} 元")
 
 
 @router.get("/finance/funds.xlsx")

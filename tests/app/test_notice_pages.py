@@ -58,7 +58,7 @@ def test_december_notice_is_settled_by_loading_next_years_holidays(service: Serv
     bureau, finance, admin = (sign_in(service, u) for u in ("bureau", "city-fin", "admin"))
 
     html = page(bureau, "/bureau/notices")
-    assert "2027-01-04" in html and _tags(html) == ["截止日暂定"]
+    assert "2027年1月4日" in html and _tags(html) == ["截止日暂定"]  # pages write dates in Chinese
     assert number not in page(bureau, "/bureau/queue").split('data-testid="queue-notices-due"')[1]
 
     r = _issue(finance, number, "2027-01-08")
@@ -71,9 +71,9 @@ def test_december_notice_is_settled_by_loading_next_years_holidays(service: Serv
     r = admin.post("/admin/holidays", data={"csrf": csrf_of(page(admin, "/admin/holidays")), "source": "2027.yaml",
                                             "text": HOLIDAYS_2027})
     assert r.status_code == 200
-    assert f"“{TITLE}”2027-01-04（暂定） → 2027-01-05" in r.text  # the flash names the moved notice
+    assert f"“{TITLE}”2027年1月4日（暂定） → 2027年1月5日" in r.text  # the flash names the moved notice
     changes = r.text.split('data-testid="notice-end-changes"')[1].split("</section>")[0]
-    assert TITLE in changes and "2027-01-04（暂定）" in changes and "2027-01-05" in changes and "admin" in changes
+    assert TITLE in changes and "2027年1月4日（暂定）" in changes and "2027年1月5日" in changes and "admin" in changes
 
     # loading it again moves nothing
     r = admin.post("/admin/holidays", data={"csrf": csrf_of(page(admin, "/admin/holidays")), "source": "2027.yaml",
@@ -82,9 +82,9 @@ def test_december_notice_is_settled_by_loading_next_years_holidays(service: Serv
 
     _today(monkeypatch, date(2027, 1, 5))
     html = page(bureau, f"/claims/{number}")
-    assert re.search(r'data-testid="notice-end">2027-01-05<', html) and _tags(html) == ["公示中"]
+    assert re.search(r'data-testid="notice-end">2027年1月5日<', html) and _tags(html) == ["公示中"]
     moved = html.split('data-testid="notice-changes"')[1].split("</ul>")[0]
-    assert "2027-01-04（暂定） → 2027-01-05" in moved and "2027 年节假日安排" in moved
+    assert "2027年1月4日（暂定） → 2027年1月5日" in moved and "2027 年节假日安排" in moved
     r = _issue(finance, number, "2027-01-05")
     assert r.status_code == 409 and "2027-01-06" in r.text and state_of(service, number) == "in_notice"
 

@@ -49,7 +49,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     clerk.goto(f"{url}/platforms/P1")
     assert clerk.get_by_test_id("platform-name").inner_text().startswith("嘉兴市新材料中试平台")
     assert "浙经信〔2026〕8号" in clerk.get_by_test_id("events").inner_text()
-    assert "5,000,000.00 元（500.00 万元）" in clerk.get_by_test_id("cap-equipment-subsidy").inner_text()
+    assert "5,000,000.00 元（500.0000 万元）" in clerk.get_by_test_id("cap-equipment-subsidy").inner_text()
     screenshot(clerk, "01-platform")
     clerk.click("main a[href='/claims/new?platform=P1']")
     clerk.fill("input[name=application_date]", "2026-03-02")
@@ -61,7 +61,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     with clerk.expect_navigation():
         clerk.get_by_test_id("preview").click()
     result = clerk.get_by_test_id("calc-result").inner_text()
-    assert "600,000.00 元" in result and "60.00 万元" in result
+    assert "600,000.00 元" in result and "60.0000 万元" in result
     trace = clerk.get_by_test_id("trace")
     assert trace.locator("li").count() >= 3 and "细则 第四章（一）(1)" in trace.inner_text()
     screenshot(clerk, "02-preview")
@@ -102,7 +102,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     submit(bureau, "audit")
     assert state_of(bureau) == "已审计"
     computed = bureau.get_by_test_id("amount-computed").inner_text()
-    assert "585,000.00 元" in computed and "58.50 万元" in computed  # 30% of the audited 1,950,000 元
+    assert "585,000.00 元" in computed and "58.5000 万元" in computed  # 30% of the audited 1,950,000 元
     screenshot(bureau, "07-audited")
     bureau.fill("#step-approve input[name=meeting_date]", "2026-03-25")
     bureau.fill("#step-approve input[name=minutes_number]", "党组会〔2026〕5号")
@@ -111,28 +111,28 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert "585,000.00 元" in bureau.get_by_test_id("amount-approved").inner_text()
     for payer in ("330400", "330402"):
         share = bureau.get_by_test_id(f"share-{payer}").inner_text()
-        assert "292,500.00 元" in share and "29.25 万元" in share
+        assert "292,500.00 元" in share and "29.2500 万元" in share
     screenshot(bureau, "08-approved")
 
     bureau.goto(f"{url}/bureau/notices")
     bureau.fill("form[action='/bureau/notices'][method=get] input[name=on]", "2026-04-01")
     with bureau.expect_navigation():
         bureau.click("text=计算公示截止日")
-    assert "截止 2026-04-09" in bureau.get_by_test_id("notice-preview").inner_text()
+    assert "截止 2026年4月9日" in bureau.get_by_test_id("notice-preview").inner_text()
     bureau.check(f"input[name=claims][value='{number}']")
     bureau.fill("#notice-form input[name=title]", "2026年第一批中试平台补助资金公示")
     bureau.fill("#notice-form input[name=publication_date]", "2026-04-01")
     screenshot(bureau, "09-notice-form")
     with bureau.expect_navigation():
         bureau.get_by_test_id("publish").click()
-    assert "公示期至 2026-04-09" in bureau.locator("p.flash.ok").inner_text()
+    assert "公示期至 2026年4月9日" in bureau.locator("p.flash.ok").inner_text()
     batch = bureau.locator("article.notice").first.inner_text()
-    assert number in batch and "截止 2026-04-09" in batch and "公示中" in batch
+    assert number in batch and "截止 2026年4月9日" in batch and "公示中" in batch
     screenshot(bureau, "10-notice-published")
 
     bureau.goto(f"{url}/claims/{number}")
     assert state_of(bureau) == "公示中"
-    assert bureau.get_by_test_id("notice-end").inner_text() == "2026-04-09"
+    assert bureau.get_by_test_id("notice-end").inner_text() == "2026年4月9日"
     bureau.fill("#step-issue input[name=document_number]", "嘉经信〔2026〕30号")
     bureau.fill("#step-issue input[name=on]", "2026-04-10")
     submit(bureau, "issue")
@@ -164,6 +164,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert "全部份额已拨付完毕" in district_fin.locator("p.flash.ok").inner_text()
     payments = district_fin.get_by_test_id("payments").inner_text()
     assert "SZ-2026-001" in payments and "NH-2026-001" in payments and "嘉经信〔2026〕30号" in payments
+    assert "大写 贰拾玖万贰仟伍佰元整" in payments and "2026年4月20日" in payments  # 292,500.00 元, 大写金额
     assert re.search(r"不同意|同意", district_fin.get_by_test_id("history").inner_text())
     screenshot(district_fin, "13-paid")
 
@@ -181,8 +182,8 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     # ---- the platform's cap gauge: committed vs the provincial cap of 500 万元
     clerk.goto(f"{url}/platforms/P1")
     gauge = clerk.get_by_test_id("cap-equipment-subsidy")
-    assert "585,000.00 元（58.50 万元）" in gauge.get_by_test_id("cap-committed").inner_text()
-    assert "4,415,000.00 元（441.50 万元）" in gauge.get_by_test_id("cap-headroom").inner_text()
+    assert "585,000.00 元（58.5000 万元）" in gauge.get_by_test_id("cap-committed").inner_text()
+    assert "4,415,000.00 元（441.5000 万元）" in gauge.get_by_test_id("cap-headroom").inner_text()
     assert gauge.locator(".gauge").get_attribute("aria-valuenow") == "11"
     assert "已拨付" in clerk.get_by_test_id("platform-claims").inner_text()
     screenshot(clerk, "16-platform-cap")

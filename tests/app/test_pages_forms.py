@@ -127,7 +127,7 @@ def test_preview_shows_the_trace_then_filing_files(service: Service) -> None:
     assert r.status_code == 200, r.text
     assert "试算结果（尚未申报）" in r.text and "计算过程与依据" in r.text
     assert "细则 第四章（一）(1)" in r.text  # each step cites its clause
-    assert "600,000.00 元" in r.text and "60.00 万元" in r.text  # 30% of 2,000,000 元
+    assert "600,000.00 元" in r.text and "60.0000 万元" in r.text  # 30% of 2,000,000 元
     assert claims_count(service) == 0  # 试算 writes nothing
     nonce = re.search(r'name="nonce" value="([^"]+)"', r.text)
     assert nonce
@@ -283,7 +283,7 @@ def test_objection_payment_reversal_and_recovery_forms(service: Service) -> None
     assert r.status_code == 403  # not the district's payer
     r = district.post(f"{page}/pay", data={"csrf": dcsrf, "payer": "330402", "voucher_number": "NH-1",
                                            "on": "2026-04-20", "amount": "100,000"}, follow_redirects=True)
-    assert "尚余 500000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
+    assert "尚余 500,000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
     pid = re.search(r"/payments/(\d+)/reverse", r.text)
     assert pid
     r = district.post(f"{page}/payments/{pid.group(1)}/reverse",

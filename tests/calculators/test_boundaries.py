@@ -129,7 +129,7 @@ def _shares(amount: int, jurisdiction: str, options: Options, *, says: str = "")
 def test_the_split_by_the_rules() -> None:
     assert _shares(1_000_01, "330402", Options(), says="嘉兴市财政局50%：500.00元，南湖区财政局50%：500.01元"
                    ) == {"330400": 500_00, "330402": 500_01}  # the city takes the floor, 南湖区 the rest
-    assert _shares(1_000_01, "330481", Options(), says="按local-100分担") == {"330481": 1_000_01}  # 海宁市 alone
+    assert _shares(1_000_01, "330481", Options(), says="分担方案为“区县（市）财政全额承担”") == {"330481": 1_000_01}  # 海宁市 alone
 
 
 def test_a_what_if_on_the_split_schemes_changes_the_shares() -> None:

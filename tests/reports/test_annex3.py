@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from copy import copy
@@ -15,7 +16,7 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import annex3 as R
-from reports.xlsx import ReportError, exact_format, save
+from reports.xlsx import ReportError, save
 from tests.reports.world import World
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_ba30c5352f980a71.txt"
@@ -38,19 +39,20 @@ def _exact(v: object) -> Decimal:
 
 
 def check_form(ws: Worksheet, form: R.Annex3Form) -> None:
-    """Read a generated sheet back: every field of ``form`` in its cell (amounts exact, with the format
-    that shows exactly their decimals), the fixed text, the merges and the print settings."""
+    """Read a generated sheet back: every field of ``form`` in its cell (amounts in 万元 with 4 decimals,
+    the exact 元 beside where rounding changed them), the fixed text, the merges and the print settings."""
     for _, label, value in form.fields():
         if label not in R.FIELD_CELLS:  # the undertakings and the signature line: fixed text
             assert label in {ws[ref].value for ref in LABELS}, label
             continue
         cell = ws[R.FIELD_CELLS[label]]
-        if label == R.L_EQUIPMENT and isinstance(value, str):
+        if label == R.L_EQUIPMENT and isinstance(value, str) and form.equipment_years:
             years, total = read_equipment(cell.value)
             assert years == form.equipment_years and total == form.equipment_wan, (years, total)
         elif isinstance(value, Decimal):
             assert _exact(cell.value) == value, label
-            assert cell.number_format == exact_format(value), label
+            assert cell.number_format == "#,##0.0000", label
+            assert -value.as_tuple().exponent == 4, label  # type: ignore[operator]
         else:
             assert cell.value == (value or None), label
     for ref, text in LABELS.items():
@@ -59,19 +61,35 @@ def check_form(ws: Worksheet, form: R.Annex3Form) -> None:
     check_print_settings(ws)
 
 
+LINE = re.compile(r"^(\S+) ([0-9,]+\.[0-9]{4}) 万元(?:（([0-9,]+\.[0-9]{2}) 元）)?$")
+
+
+def _read_line(line: str) -> tuple[str, Decimal]:
+    """``2023年 123.4568 万元（1,234,567.89 元）`` → (``2023年``, the exact 万元): 4 decimals, and the exact
+    元 beside exactly when the 4 decimals changed the figure."""
+    m = LINE.match(line)
+    assert m, line
+    shown = Decimal(m[2].replace(",", ""))
+    if m[3] is None:
+        return m[1], shown
+    exact = Decimal(m[3].replace(",", "")) / 10_000
+    assert exact != shown and abs(exact - shown) <= Decimal("0.00005"), line
+    return m[1], exact
+
+
 def read_equipment(text: object) -> tuple[tuple[tuple[int, Decimal], ...], Decimal]:
-    """本年度设备投入 of a claim covering several years read back: (year, 万元) per line and the total."""
+    """本年度设备投入 of a claim covering several years read back: (year, exact 万元) per line and the total."""
     assert isinstance(text, str), text
     *lines, last = text.split("\n")
     years = []
     for line in lines:
-        year, amount, unit = line.split(" ")
-        assert year.endswith("年") and unit == "万元", line
-        years.append((int(year[:-1]), Decimal(amount.replace(",", ""))))
-    head, total, unit = last.split(" ")
-    assert head == "合计" and unit == "万元", last
-    assert sum(a for _, a in years) == Decimal(total.replace(",", ""))
-    return tuple(years), Decimal(total.replace(",", ""))
+        year, amount = _read_line(line)
+        assert year.endswith("年"), line
+        years.append((int(year[:-1]), amount))
+    head, total = _read_line(last)
+    assert head == "合计", last
+    assert sum(a for _, a in years) == total
+    return tuple(years), total
 
 
 def check_print_settings(ws: Worksheet) -> None:
@@ -97,13 +115,17 @@ def test_fields_in_the_documents_order_with_exact_wan() -> None:
         "中试平台文件、文号"]
     assert [g for g, _, _ in form.fields()] == ["申请单位基本情况"] * 10 + ["申请单位负责人承诺"] * 5 + ["审核情况"] * 4
     values = {label: v for _, label, v in form.fields()}
-    assert values["本年度设备投入"] == Decimal("400.000001")  # 4,000,000.01 元: a fen needs 6 decimals of 万元
-    assert values["申报奖励资金"] == Decimal("58.5")
+    # 4,000,000.01 元 is 400.000001 万元: 4 decimals round it, so the exact 元 stands beneath
+    assert values["本年度设备投入"] == "400.0000\n（4,000,000.01 元）"
+    assert values["申报奖励资金"] == Decimal("58.5000")
     assert values["获批级别"] == "省级"
     assert values["区级经商部门审核意见日期"] == "2026年3月4日"
     assert values["区级财政部门审核意见日期"] == "年    月    日"
     assert R.build(R.Annex3Data(**{**data.__dict__, "requested_fen": 5_000_000_00})).requested_wan == Decimal("500")
     assert str(R.build(R.Annex3Data(**{**data.__dict__, "requested_fen": 1_234_567_00})).requested_wan) == "123.4567"
+    # 2,480,000.50 元 = 248.00005 万元: printed 248.0001 (half up), never 248.00005, the exact 元 beneath
+    assert R.build(R.Annex3Data(**{**data.__dict__, "requested_fen": 248_000_050})).printed(
+        Decimal("248.00005")) == "248.0001\n（2,480,000.50 元）"
 
 
 def test_equipment_a_line_per_year_when_the_claim_covers_several(tmp_path: Path) -> None:
@@ -113,11 +135,12 @@ def test_equipment_a_line_per_year_when_the_claim_covers_several(tmp_path: Path)
         level="national", equipment_fen=120_000_00, equipment_source="audited", requested_fen=36_000_00,
         platform_document="工信部〔2026〕3号", equipment_by_year=((2029, 120_000_00),))
     one = R.build(base)
-    assert {label: v for _, label, v in one.fields()}["本年度设备投入"] == Decimal("12")  # one year: the number
+    assert {label: v for _, label, v in one.fields()}["本年度设备投入"] == Decimal("12.0000")  # one year: the number
     several = R.build(replace(base, equipment_fen=1_234_567_890_12, equipment_by_year=(
         (2027, 1_205_000_00), (2028, 0), (2029, 1_233_362_890_12))))
     printed = {label: v for _, label, v in several.fields()}["本年度设备投入"]
-    assert printed == "2027年 120.5 万元\n2028年 0 万元\n2029年 123,336.289012 万元\n合计 123,456.789012 万元"
+    assert printed == ("2027年 120.5000 万元\n2028年 0.0000 万元\n2029年 123,336.2890 万元（1,233,362,890.12 元）\n"
+                       "合计 123,456.7890 万元（1,234,567,890.12 元）")
     assert read_equipment(printed) == (several.equipment_years, Decimal("123456.789012"))
     path = tmp_path / "several.xlsx"
     R.workbook([several]).save(path)
@@ -191,8 +214,9 @@ def test_prefilled_from_the_ledger(db, world: World, tmp_path: Path) -> None:  #
     assert wb.sheetnames == ["附件3"]
     ws = wb["附件3"]
     check_form(ws, P2_FORM)
-    assert ws["E9"].number_format == "#,##0.000000"
-    assert ws["C9"].value == "2023年 123.456789 万元\n2024年 200 万元\n2025年 76.543213 万元\n合计 400.000002 万元"
+    assert ws["E9"].value == "120.0000\n（1,200,000.01 元）"  # never 120.000001 with #,##0.000000
+    assert ws["C9"].value == ("2023年 123.4568 万元（1,234,567.89 元）\n2024年 200.0000 万元\n"
+                              "2025年 76.5432 万元（765,432.13 元）\n合计 400.0000 万元（4,000,000.02 元）")
     assert ws["C9"].alignment.wrap_text is True
     assert ws.row_dimensions[9].height >= 4 * R.LINE_PT  # four lines fit the row
     assert ws["B16"].value == "年    月    日"  # signed by hand
@@ -200,7 +224,7 @@ def test_prefilled_from_the_ledger(db, world: World, tmp_path: Path) -> None:  #
         path = R.write_claim(s, world.n3, tmp_path / "a3-audited.xlsx")
     ws = openpyxl.load_workbook(path)["附件3"]
     check_form(ws, N3_FORM)
-    assert ws["C9"].number_format == "#,##0"
+    assert ws["C9"].number_format == "#,##0.0000"
 
 
 def test_batch_workbook_one_sheet_per_claim(db, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

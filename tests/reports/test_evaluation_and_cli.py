@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,9 @@ def test_scored_evaluation_sheet(db, world: World, tmp_path: Path) -> None:  # t
         path = EV.write(s, "P1", 2025, tmp_path / "ev.xlsx")
     ws = openpyxl.load_workbook(path)["2025年度评价"]
     assert ws["A1"].value == "嘉兴市中试平台（培育）年度绩效评价表"
+    info = " ".join(str(ws[f"A{r}"].value or "") for r in range(2, 6))
+    assert "规则集：嘉兴市中试平台管理评价细则" in info and "jiaxing-" not in info  # the name, not the code
+    assert re.search(r"评价日期：\d{4}年\d{1,2}月\d{1,2}日", info), info
     rows = [r for r in ws.iter_rows(min_row=6, values_only=True)]
     indicators = rows[:18]
     assert [(r[1], r[2]) for r in indicators][:3] == [("总体定位", 3), ("目标任务", 2), ("中试场地", 5)]

@@ -68,8 +68,9 @@ def test_notice_list(db, world: World, tmp_path: Path) -> None:  # type: ignore[
     assert ws["H6"].number_format == "#,##0.00"
     ws = openpyxl.load_workbook(wan)["公示名单"]
     assert ws["A4"].value == "单位：万元"
-    assert _d(ws["H6"].value) == Decimal("50.000001") and ws["H6"].number_format == "#,##0.000000"
-    assert _d(ws["H7"].value) == Decimal("120") and ws["H7"].number_format == "#,##0"
+    # 万元 with 4 decimals: 500,000.01 元 would round, so the exact 元 stands beside it; 120 万元 is exact
+    assert ws["H6"].value == "50.0000（500,000.01 元）" and ws["H6"].alignment.horizontal == "right"
+    assert _d(ws["H7"].value) == Decimal("120.0000") and ws["H7"].number_format == "#,##0.0000"
 
 
 @pytest.mark.parametrize("payer", ["330400", "330402", "330421"])

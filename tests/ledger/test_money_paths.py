@@ -22,6 +22,7 @@ from ledger.errors import (
     IllegalTransition,
     Invalid,
     JournalIntegrityError,
+    LedgerError,
     NotFound,
     PaymentExceedsPayable,
 )
@@ -164,14 +165,17 @@ def _issued(db: Any, *, budget_fen: int = 300_000_000) -> str:
     return number
 
 
-def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) -> None:
-    """``fn`` is refused with ``error`` naming ``match``, and the journal is unchanged."""
+def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) -> dict[str, Any]:
+    """``fn`` is refused with ``error`` naming ``match``, and the journal is unchanged; the refusal's
+    field, rule, message and details."""
     with db.sessions() as s:
         before = s.execute(select(JournalEntry.id).order_by(JournalEntry.id.desc())).scalars().first()
-    with pytest.raises(error, match=match), db.sessions.begin() as s:
+    with pytest.raises(error, match=match) as refusal, db.sessions.begin() as s:
         fn(s, **kw)
     with db.sessions() as s:
         assert s.execute(select(JournalEntry.id).order_by(JournalEntry.id.desc())).scalars().first() == before
+    found = refusal.value
+    return found.to_dict() if isinstance(found, LedgerError) else {}
 
 
 def test_payment_bounds(db: Any) -> None:
@@ -345,12 +349,18 @@ def test_reversal_mirrors_every_leg_and_only_once(db: Any) -> None:
         assert entry is not None
         assert (entry.kind, entry.description, entry.reverses_id, entry.actor, entry.entry_date) == (
             "reversal", "冲销第1号凭证：错", 1, "b", date(2026, 1, 3))
-    _refused(db, JournalIntegrityError, "already reversed by entry 2", reverse, entry_id=1,
-             entry_date=date(2026, 1, 4), reason="again")
-    _refused(db, JournalIntegrityError, "itself a reversal", reverse, entry_id=2, entry_date=date(2026, 1, 4),
-             reason="again")
-    _refused(db, JournalIntegrityError, "no journal entry 7", reverse, entry_id=7, entry_date=date(2026, 1, 4),
-             reason="x")
+    again = {"entry_date": date(2026, 1, 4), "reason": "again"}
+    assert _refused(db, JournalIntegrityError, "already reversed", reverse, entry_id=1, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "entry 1 was already reversed by entry 2"}
+    assert _refused(db, JournalIntegrityError, "itself a reversal", reverse, entry_id=2, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "entry 2 is itself a reversal; post the entry again instead"}
+    assert _refused(db, JournalIntegrityError, "no journal entry", reverse, entry_id=7, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "no journal entry 7"}
+    with db.sessions.begin() as s:  # no actor named: none recorded
+        third = post(s, entry_date=date(2026, 1, 5), kind="k", description="d", legs=legs, actor="a")
+        fourth = reverse(s, third, entry_date=date(2026, 1, 6), reason="错")
+        unnamed = s.get(JournalEntry, fourth)
+        assert unnamed is not None and unnamed.actor == ""
     leg = Leg(A.COMMITTED, 7, "p", 3, "prog", 4, 2026)
     assert leg.negated() == Leg(A.COMMITTED, -7, "p", 3, "prog", 4, 2026)
 

@@ -224,8 +224,10 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
                  on=date(2026, 6, 1))
     with pytest.raises(Invalid) as outside, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=1, amount_fen=40_000_01, on=date(2026, 6, 1))
-    assert outside.value.field == "amount"
-    assert "尚欠 40000.00 元" in outside.value.message and "到账金额 40000.01 元" in outside.value.message
+    assert outside.value.to_dict() == {
+        "field": "amount", "rule": "收回不得超过应收", "outstanding": "40000.00",
+        "message": f"追回#1（{number}，{NANHU}）应收 40000.00 元，已到账 0.00 元，尚欠 40000.00 元；"
+                   "到账金额 40000.01 元须大于 0 且不超过尚欠金额"}
     with db.sessions.begin() as s:
         assert S.receive_recovery(s, recovery_id=1, amount_fen=39_999_99, on=date(2026, 6, 1)).received == 39_999_99
         assert S.receive_recovery(s, recovery_id=1, amount_fen=1, on=date(2026, 6, 2), actor="fin").received == 40_000_00
@@ -238,6 +240,38 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions() as s:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU) == 60_000_00
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
+
+
+def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
+    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
+    payer's receivable on another claim and another payer's on the same claim do not make it due."""
+    setup_world(db, years=(2026,))
+    with db.sessions.begin() as s:
+        S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
+        S.add_platform_event(s, "P2", kind="recognition", on=date(2026, 2, 10), level="provincial")
+    claims = [run_to_audited(db, years=AUDITED), run_to_audited(db, code="P2", years=AUDITED, invoices=[])]
+    with db.sessions.begin() as s:
+        for number in claims:
+            S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
+        S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
+        for number in claims:
+            S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+            for payer in (NANHU, CITY):
+                S.pay(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
+                      amount_fen=100_000_00)
+            for payer in (NANHU, CITY):
+                S.recover(s, claim_number=number, payer=payer, amount_fen=40_000_00, on=date(2026, 5, 1),
+                          reason="虚假")
+        recovery_entry = s.execute(select(JournalEntry.id).where(JournalEntry.kind == "recovery")
+                                   .order_by(JournalEntry.id)).scalars().first()  # the first claim's, from 南湖区
+        assert recovery_entry is not None
+        reverse(s, recovery_entry, entry_date=date(2026, 6, 1), reason="追回决定撤销")
+    refusal = _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1,
+                       on=date(2026, 6, 2))
+    assert (refusal["field"], refusal["outstanding"]) == ("amount", "0.00")
+    with db.sessions.begin() as s:  # the others stay due in full
+        assert [S.receive_recovery(s, recovery_id=r, amount_fen=40_000_00, on=date(2026, 6, 2)).received
+                for r in (2, 3, 4)] == [40_000_00] * 3
 
 
 @pytest.mark.parametrize(("budget", "approved"), [(292_500_00, True), (292_499_99, False)])

@@ -27,7 +27,7 @@ from ledger.errors import (
     PaymentExceedsPayable,
 )
 from ledger.journal import Leg, debit_credit, legs_of, post, reverse, verify
-from ledger.models import Budget, JournalEntry
+from ledger.models import Budget, ClaimEvent, JournalEntry
 from ledger.outcomes import (
     Approved,
     ClaimState,
@@ -37,6 +37,7 @@ from ledger.outcomes import (
     PaymentMade,
     ReceiptRecorded,
 )
+from ledger.projections import RECEIPT_ACTION
 from ledger.queries import balance, cap_headroom
 from tests.ledger.world import run_to_audited, setup_world
 
@@ -236,6 +237,12 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
                              .order_by(JournalEntry.id)).scalars().all()
         assert [(e.actor, e.description, e.entry_date) for e in receipts] == [
             ("", f"{number} 追回款到账 39999.99 元", date(2026, 6, 1)), ("fin", f"{number} 追回款到账 0.01 元", date(2026, 6, 2))]
+        # each receipt's claim event ties its entry to the recovery row (ledger/projections.py)
+        events = s.execute(select(ClaimEvent).where(ClaimEvent.action == RECEIPT_ACTION)
+                           .order_by(ClaimEvent.id)).scalars().all()
+        assert [(e.from_state, e.to_state, e.date, e.actor, e.entry_id, e.note) for e in events] == [
+            ("recovered", "recovered", date(2026, 6, 1), "", receipts[0].id, "追回#1"),
+            ("recovered", "recovered", date(2026, 6, 2), "fin", receipts[1].id, "追回#1")]
     _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1, on=date(2026, 6, 3))
     with db.sessions() as s:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU) == 60_000_00

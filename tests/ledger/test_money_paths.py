@@ -38,7 +38,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION
-from ledger.queries import balance, cap_headroom
+from ledger.queries import Headroom, balance, cap_headroom
 from tests.ledger.world import run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 1,950,000 × 30% = 585,000.00
@@ -251,7 +251,8 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
 
 def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
     """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
-    payer's receivable on another claim and another payer's on the same claim do not make it due."""
+    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
+    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
     setup_world(db, years=(2026,))
     with db.sessions.begin() as s:
         S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
@@ -273,6 +274,10 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
                                    .order_by(JournalEntry.id)).scalars().first()  # the first claim's, from 南湖区
         assert recovery_entry is not None
         reverse(s, recovery_entry, entry_date=date(2026, 6, 1), reason="追回决定撤销")
+    with db.sessions() as s:  # each platform's cap position counts its own commitments only
+        assert [cap_headroom(s, code, EQ, date(2026, 3, 25)) for code in ("P1", "P2")] == [
+            Headroom(code, EQ, "provincial", 5_000_000_00, 585_000_00, 4_415_000_00, date(2026, 3, 25))
+            for code in ("P1", "P2")]
     refusal = _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1,
                        on=date(2026, 6, 2))
     assert (refusal["field"], refusal["outstanding"]) == ("amount", "0.00")

@@ -27,7 +27,7 @@ from ledger.errors import (
     PaymentExceedsPayable,
 )
 from ledger.journal import Leg, debit_credit, legs_of, post, reverse, verify
-from ledger.models import Budget, ClaimEvent, JournalEntry
+from ledger.models import Budget, ClaimEvent, JournalEntry, Recovery
 from ledger.outcomes import (
     Approved,
     ClaimState,
@@ -213,9 +213,16 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
     _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY, on=date(2026, 5, 1),
              amount_fen=1, reason="虚假")  # the city paid nothing yet
+    assert _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1) == {
+        "field": "reason", "rule": "追回须说明原因", "message": "a reason is required"}  # none given
     with db.sessions.begin() as s:
         S.recover(s, **rec, amount_fen=40_000_00, reason="虚假")
         S.recover(s, **rec, amount_fen=60_000_00, reason="虚假")  # exactly what remains
+    with db.sessions() as s:  # no document number or actor given: none recorded
+        recovery = s.get(Recovery, 1)
+        assert recovery is not None and (recovery.document_number, recovery.reason) == ("", "虚假")
+        entry = s.execute(select(JournalEntry).where(JournalEntry.kind == "recovery")).scalars().first()
+        assert entry is not None and (entry.actor, entry.description) == ("", f"{number} 追回（）40000.00 元：虚假")
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=1, reason="虚假")
     with pytest.raises(NotFound) as missing, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
@@ -247,6 +254,15 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions() as s:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU) == 60_000_00
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
+
+
+def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:
+    setup_world(db, years=(2026,))
+    number = run_to_audited(db, years=AUDITED)
+    assert _refused(db, IllegalTransition, "追回针对已拨付资金", S.recover, claim_number=number, payer=NANHU,
+                    amount_fen=1, on=date(2026, 5, 1), reason="虚假") == {
+        "field": "state", "rule": S.PROCEDURE, "state": "audited",
+        "message": f"claim {number} is audited; a recovery needs it to be issued or paid or recovered: 追回针对已拨付资金"}
 
 
 def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:

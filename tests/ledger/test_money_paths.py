@@ -208,11 +208,14 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions.begin() as s:
         S.pay(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
     rec = {"claim_number": number, "payer": NANHU, "on": date(2026, 5, 1)}
-    _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假")
+    assert _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假") == {
+        "field": "amount", "rule": "recoveries are positive", "message": "amount must be more than 0"}
     _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1, reason=" ")
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
-    _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY, on=date(2026, 5, 1),
-             amount_fen=1, reason="虚假")  # the city paid nothing yet
+    assert _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY,
+                    on=date(2026, 5, 1), amount_fen=1, reason="虚假") == {  # the city paid nothing yet
+        "field": "amount", "rule": "追回不得超过已拨付金额",
+        "message": "330400 paid 0.00 and recovered 0.00; 0.01 is more than remains"}
     assert _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1) == {
         "field": "reason", "rule": "追回须说明原因", "message": "a reason is required"}  # none given
     with db.sessions.begin() as s:
@@ -300,6 +303,12 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
     with db.sessions.begin() as s:  # the others stay due in full
         assert [S.receive_recovery(s, recovery_id=r, amount_fen=40_000_00, on=date(2026, 6, 2)).received
                 for r in (2, 3, 4)] == [40_000_00] * 3
+    # what may still be recovered is read per claim and payer too: 南湖区 paid 100,000.00 on the first
+    # claim and its recovery order of 40,000.00 stands (the row), whatever the other claim and payer did
+    first = {"claim_number": claims[0], "payer": NANHU, "on": date(2026, 6, 3), "reason": "虚假"}
+    _refused(db, Invalid, "more than remains", S.recover, **first, amount_fen=60_000_01)
+    with db.sessions.begin() as s:
+        assert S.recover(s, **first, amount_fen=60_000_00).state == ClaimState.RECOVERED
 
 
 @pytest.mark.parametrize(("budget", "approved"), [(292_500_00, True), (292_499_99, False)])

@@ -161,11 +161,33 @@ def pg_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDB]:
     yield from new_database("postgres", request, tmp_path)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under mutation testing every hypothesis test runs at most 20 derandomized examples, so that a
-    mutant's verdict is reproducible and a run takes minutes (the suite itself keeps its numbers)."""
+# Under mutation testing, the tests a mutant of each package is judged by (docs/testing.md "Mutation
+# testing"): mutmut runs every test of its selection that reached the mutated function, and a ledger test
+# reaches most of calculators/, so without this a calculator mutant would run the ledger's tests too.
+MUTANT_TESTS = {"calculators": ("tests/calculators/",), "ledger": ("tests/ledger/",)}
+
+
+def mutant_tests(mutant: str) -> tuple[str, ...] | None:
+    """The test folders that judge ``mutant`` (mutmut's name, e.g. ``ledger.services.x_pay__mutmut_3``);
+    None when ``mutant`` is not a mutant (mutmut's stats, clean and forced-fail runs) or its package has no
+    entry (then mutmut's own selection stands)."""
+    if "__mutmut_" not in mutant:
+        return None
+    return MUTANT_TESTS.get(mutant.split(".", 1)[0])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under mutation testing each mutant runs only the tests of its own package (``MUTANT_TESTS``), and
+    every hypothesis test runs at most 20 derandomized examples, so that a mutant's verdict is
+    reproducible and a run takes minutes (the suite itself keeps its numbers)."""
     if not MUTATING:
         return
+    folders = mutant_tests(os.environ.get("MUTANT_UNDER_TEST", ""))
+    if folders is not None:
+        others = [item for item in items if not item.nodeid.removeprefix("mutants/").startswith(folders)]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = [item for item in items if item not in others]
     from hypothesis import settings
 
     for item in items:

@@ -110,6 +110,15 @@ def test_a_what_if_cap_is_the_cap() -> None:
     assert found is not None and (found.limit, found.clause.endswith("（假设测算）")) == (123_00, True)
 
 
+def test_a_what_if_on_the_eligible_levels_decides_which_cap() -> None:
+    """The levels eligible for the equipment subsidy are a parameter too: with national only, a provincial
+    platform holds no eligible level, so no cap applies to it (it cannot claim)."""
+    provincial = _recognitions(_platform())
+    national_only = Options(overrides={"equipment.eligible_levels": ["national"]})
+    assert cap_on(provincial, rulebook(), "equipment-subsidy", date(2026, 3, 1)) is not None
+    assert cap_on(provincial, rulebook(), "equipment-subsidy", date(2026, 3, 1), national_only) is None
+
+
 # ---------------------------------------------------------------- who pays
 
 SCHEMES_30_70 = {"city-50-local-50": {"city": Decimal("0.3"), "local": Decimal("0.7")},

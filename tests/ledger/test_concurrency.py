@@ -5,37 +5,19 @@ Each approval runs in its own thread with its own connection; a barrier releases
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import pytest
 
 from ledger import services as S
-from ledger.errors import BudgetExceeded, CapExceeded, LedgerError
+from ledger.errors import BudgetExceeded, CapExceeded
 from ledger.journal import verify
 from ledger.outcomes import Approved
 from ledger.queries import trial_balance
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import race, run_to_audited, setup_world
 
 N = 16
-
-
-def _race(db: Any, jobs: list[Callable[[Any], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[Any], Any]) -> Any:
-        barrier.wait()
-        try:
-            with db.sessions.begin() as s:
-                return job(s)
-        except LedgerError as exc:
-            return exc
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def _books_ok(db: Any) -> None:
@@ -54,7 +36,7 @@ def test_cap_holds_under_16_concurrent_approvals_for_one_platform(pg_db: Any) ->
         audited = {2023: 1_000_000_00, 2024: 500_000_00, 2025: 500_000_00} if k == 0 else {year - 1: 2_000_000_00}
         numbers.append(run_to_audited(pg_db, years=audited, filed=date(year, 3, 2), invoices=[]))
     # every claim computes 600,000.00 on its own; the provincial cap of 5,000,000 fits eight
-    results = _race(pg_db, [
+    results = race(pg_db, [
         (lambda s, n=n: S.approve(s, claim_number=n, meeting_date=date(2042, 1, 10), minutes_number=f"m-{n}",
                                   approved_fen=600_000_00, actor="bureau"))
         for n in numbers
@@ -79,7 +61,7 @@ def test_budget_holds_under_16_concurrent_approvals_for_one_payer(pg_db: Any) ->
     for k in range(N):
         numbers.append(run_to_audited(pg_db, code=f"P{k + 1}", years={2023: 2_000_000_00}, invoices=[]))
     # each claim 600,000.00 → city share 300,000.00; the city's 2,000,000.00 fits six
-    results = _race(pg_db, [
+    results = race(pg_db, [
         (lambda s, n=n: S.approve(s, claim_number=n, meeting_date=date(2026, 3, 25), minutes_number=f"m-{n}",
                                   actor="bureau"))
         for n in numbers

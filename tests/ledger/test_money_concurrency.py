@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -35,27 +32,11 @@ from ledger.journal import verify
 from ledger.models import Budget, Claim, Payment, Recovery
 from ledger.queries import balance, trial_balance
 from tests.conftest import LedgerDB
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import race, run_to_audited, setup_world
 
 CLIENTS = 32
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 pytestmark = pytest.mark.postgres
-
-
-def race(db: LedgerDB, jobs: list[Callable[[Any], Any]]) -> list[Any]:
-    """Run each job in its own thread and transaction, all released at once; its result or exception."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[Any], Any]) -> Any:
-        barrier.wait()
-        try:
-            with db.sessions.begin() as s:
-                return job(s)
-        except Exception as exc:  # the test asserts what each one is
-            return exc
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def outcome(results: list[Any], refusal: type[LedgerError], rule: str) -> tuple[int, int]:

@@ -22,11 +22,12 @@ from ledger.errors import (
     IllegalTransition,
     Invalid,
     JournalIntegrityError,
+    LedgerError,
     NotFound,
     PaymentExceedsPayable,
 )
 from ledger.journal import Leg, debit_credit, legs_of, post, reverse, verify
-from ledger.models import Budget, JournalEntry
+from ledger.models import Budget, ClaimEvent, JournalEntry, Recovery
 from ledger.outcomes import (
     Approved,
     ClaimState,
@@ -36,7 +37,8 @@ from ledger.outcomes import (
     PaymentMade,
     ReceiptRecorded,
 )
-from ledger.queries import balance, cap_headroom
+from ledger.projections import RECEIPT_ACTION
+from ledger.queries import Headroom, balance, cap_headroom
 from tests.ledger.world import run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 1,950,000 × 30% = 585,000.00
@@ -164,14 +166,17 @@ def _issued(db: Any, *, budget_fen: int = 300_000_000) -> str:
     return number
 
 
-def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) -> None:
-    """``fn`` is refused with ``error`` naming ``match``, and the journal is unchanged."""
+def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) -> dict[str, Any]:
+    """``fn`` is refused with ``error`` naming ``match``, and the journal is unchanged; the refusal's
+    field, rule, message and details."""
     with db.sessions() as s:
         before = s.execute(select(JournalEntry.id).order_by(JournalEntry.id.desc())).scalars().first()
-    with pytest.raises(error, match=match), db.sessions.begin() as s:
+    with pytest.raises(error, match=match) as refusal, db.sessions.begin() as s:
         fn(s, **kw)
     with db.sessions() as s:
         assert s.execute(select(JournalEntry.id).order_by(JournalEntry.id.desc())).scalars().first() == before
+    found = refusal.value
+    return found.to_dict() if isinstance(found, LedgerError) else {}
 
 
 def test_payment_bounds(db: Any) -> None:
@@ -203,14 +208,24 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions.begin() as s:
         S.pay(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
     rec = {"claim_number": number, "payer": NANHU, "on": date(2026, 5, 1)}
-    _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假")
+    assert _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假") == {
+        "field": "amount", "rule": "recoveries are positive", "message": "amount must be more than 0"}
     _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1, reason=" ")
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
-    _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY, on=date(2026, 5, 1),
-             amount_fen=1, reason="虚假")  # the city paid nothing yet
+    assert _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY,
+                    on=date(2026, 5, 1), amount_fen=1, reason="虚假") == {  # the city paid nothing yet
+        "field": "amount", "rule": "追回不得超过已拨付金额",
+        "message": "330400 paid 0.00 and recovered 0.00; 0.01 is more than remains"}
+    assert _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1) == {
+        "field": "reason", "rule": "追回须说明原因", "message": "a reason is required"}  # none given
     with db.sessions.begin() as s:
         S.recover(s, **rec, amount_fen=40_000_00, reason="虚假")
         S.recover(s, **rec, amount_fen=60_000_00, reason="虚假")  # exactly what remains
+    with db.sessions() as s:  # no document number or actor given: none recorded
+        recovery = s.get(Recovery, 1)
+        assert recovery is not None and (recovery.document_number, recovery.reason) == ("", "虚假")
+        entry = s.execute(select(JournalEntry).where(JournalEntry.kind == "recovery")).scalars().first()
+        assert entry is not None and (entry.actor, entry.description) == ("", f"{number} 追回（）40000.00 元：虚假")
     _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=1, reason="虚假")
     with pytest.raises(NotFound) as missing, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
@@ -220,8 +235,10 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
                  on=date(2026, 6, 1))
     with pytest.raises(Invalid) as outside, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=1, amount_fen=40_000_01, on=date(2026, 6, 1))
-    assert outside.value.field == "amount"
-    assert "尚欠 40000.00 元" in outside.value.message and "到账金额 40000.01 元" in outside.value.message
+    assert outside.value.to_dict() == {
+        "field": "amount", "rule": "收回不得超过应收", "outstanding": "40000.00",
+        "message": f"追回#1（{number}，{NANHU}）应收 40000.00 元，已到账 0.00 元，尚欠 40000.00 元；"
+                   "到账金额 40000.01 元须大于 0 且不超过尚欠金额"}
     with db.sessions.begin() as s:
         assert S.receive_recovery(s, recovery_id=1, amount_fen=39_999_99, on=date(2026, 6, 1)).received == 39_999_99
         assert S.receive_recovery(s, recovery_id=1, amount_fen=1, on=date(2026, 6, 2), actor="fin").received == 40_000_00
@@ -230,10 +247,68 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
                              .order_by(JournalEntry.id)).scalars().all()
         assert [(e.actor, e.description, e.entry_date) for e in receipts] == [
             ("", f"{number} 追回款到账 39999.99 元", date(2026, 6, 1)), ("fin", f"{number} 追回款到账 0.01 元", date(2026, 6, 2))]
+        # each receipt's claim event ties its entry to the recovery row (ledger/projections.py)
+        events = s.execute(select(ClaimEvent).where(ClaimEvent.action == RECEIPT_ACTION)
+                           .order_by(ClaimEvent.id)).scalars().all()
+        assert [(e.from_state, e.to_state, e.date, e.actor, e.entry_id, e.note) for e in events] == [
+            ("recovered", "recovered", date(2026, 6, 1), "", receipts[0].id, "追回#1"),
+            ("recovered", "recovered", date(2026, 6, 2), "fin", receipts[1].id, "追回#1")]
     _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1, on=date(2026, 6, 3))
     with db.sessions() as s:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU) == 60_000_00
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
+
+
+def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:
+    setup_world(db, years=(2026,))
+    number = run_to_audited(db, years=AUDITED)
+    assert _refused(db, IllegalTransition, "追回针对已拨付资金", S.recover, claim_number=number, payer=NANHU,
+                    amount_fen=1, on=date(2026, 5, 1), reason="虚假") == {
+        "field": "state", "rule": S.PROCEDURE, "state": "audited",
+        "message": f"claim {number} is audited; a recovery needs it to be issued or paid or recovered: 追回针对已拨付资金"}
+
+
+def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
+    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
+    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
+    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
+    setup_world(db, years=(2026,))
+    with db.sessions.begin() as s:
+        S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
+        S.add_platform_event(s, "P2", kind="recognition", on=date(2026, 2, 10), level="provincial")
+    claims = [run_to_audited(db, years=AUDITED), run_to_audited(db, code="P2", years=AUDITED, invoices=[])]
+    with db.sessions.begin() as s:
+        for number in claims:
+            S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
+        S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
+        for number in claims:
+            S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+            for payer in (NANHU, CITY):
+                S.pay(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
+                      amount_fen=100_000_00)
+            for payer in (NANHU, CITY):
+                S.recover(s, claim_number=number, payer=payer, amount_fen=40_000_00, on=date(2026, 5, 1),
+                          reason="虚假")
+        recovery_entry = s.execute(select(JournalEntry.id).where(JournalEntry.kind == "recovery")
+                                   .order_by(JournalEntry.id)).scalars().first()  # the first claim's, from 南湖区
+        assert recovery_entry is not None
+        reverse(s, recovery_entry, entry_date=date(2026, 6, 1), reason="追回决定撤销")
+    with db.sessions() as s:  # each platform's cap position counts its own commitments only
+        assert [cap_headroom(s, code, EQ, date(2026, 3, 25)) for code in ("P1", "P2")] == [
+            Headroom(code, EQ, "provincial", 5_000_000_00, 585_000_00, 4_415_000_00, date(2026, 3, 25))
+            for code in ("P1", "P2")]
+    refusal = _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=1,
+                       on=date(2026, 6, 2))
+    assert (refusal["field"], refusal["outstanding"]) == ("amount", "0.00")
+    with db.sessions.begin() as s:  # the others stay due in full
+        assert [S.receive_recovery(s, recovery_id=r, amount_fen=40_000_00, on=date(2026, 6, 2)).received
+                for r in (2, 3, 4)] == [40_000_00] * 3
+    # what may still be recovered is read per claim and payer too: 南湖区 paid 100,000.00 on the first
+    # claim and its recovery order of 40,000.00 stands (the row), whatever the other claim and payer did
+    first = {"claim_number": claims[0], "payer": NANHU, "on": date(2026, 6, 3), "reason": "虚假"}
+    _refused(db, Invalid, "more than remains", S.recover, **first, amount_fen=60_000_01)
+    with db.sessions.begin() as s:
+        assert S.recover(s, **first, amount_fen=60_000_00).state == ClaimState.RECOVERED
 
 
 @pytest.mark.parametrize(("budget", "approved"), [(292_500_00, True), (292_499_99, False)])
@@ -345,12 +420,18 @@ def test_reversal_mirrors_every_leg_and_only_once(db: Any) -> None:
         assert entry is not None
         assert (entry.kind, entry.description, entry.reverses_id, entry.actor, entry.entry_date) == (
             "reversal", "冲销第1号凭证：错", 1, "b", date(2026, 1, 3))
-    _refused(db, JournalIntegrityError, "already reversed by entry 2", reverse, entry_id=1,
-             entry_date=date(2026, 1, 4), reason="again")
-    _refused(db, JournalIntegrityError, "itself a reversal", reverse, entry_id=2, entry_date=date(2026, 1, 4),
-             reason="again")
-    _refused(db, JournalIntegrityError, "no journal entry 7", reverse, entry_id=7, entry_date=date(2026, 1, 4),
-             reason="x")
+    again = {"entry_date": date(2026, 1, 4), "reason": "again"}
+    assert _refused(db, JournalIntegrityError, "already reversed", reverse, entry_id=1, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "entry 1 was already reversed by entry 2"}
+    assert _refused(db, JournalIntegrityError, "itself a reversal", reverse, entry_id=2, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "entry 2 is itself a reversal; post the entry again instead"}
+    assert _refused(db, JournalIntegrityError, "no journal entry", reverse, entry_id=7, **again) == {
+        "field": "entry_id", "rule": "reversal", "message": "no journal entry 7"}
+    with db.sessions.begin() as s:  # no actor named: none recorded
+        third = post(s, entry_date=date(2026, 1, 5), kind="k", description="d", legs=legs, actor="a")
+        fourth = reverse(s, third, entry_date=date(2026, 1, 6), reason="错")
+        unnamed = s.get(JournalEntry, fourth)
+        assert unnamed is not None and unnamed.actor == ""
     leg = Leg(A.COMMITTED, 7, "p", 3, "prog", 4, 2026)
     assert leg.negated() == Leg(A.COMMITTED, -7, "p", 3, "prog", 4, 2026)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -51,3 +54,20 @@ def run_to_audited(db: Any, *, code: str = "P1", years: dict[int, int] | None = 
         S.record_audit(s, claim_number=number, firm="嘉兴某会计师事务所", report_number=f"审{number}",
                        on=date(filed.year, filed.month, 20), years=years if years is not None else {})
     return number
+
+
+def race(db: Any, jobs: list[Callable[[Any], Any]]) -> list[Any]:
+    """Run each job in its own thread and transaction, all released at once by a barrier; each job's
+    result, or the exception it raised (the concurrency tests assert what each one is)."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[Any], Any]) -> Any:
+        barrier.wait()
+        try:
+            with db.sessions.begin() as s:
+                return job(s)
+        except Exception as exc:  # returned, not raised: the caller asserts which refusal it is
+            return exc
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(run, jobs))

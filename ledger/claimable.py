@@ -31,7 +31,7 @@ from ledger.models import Claim, Platform
 from ledger.queries import cap_headroom
 
 PROBE = "PROBE"
-FIXED_AWARD_FREE = frozenset({"equipment-subsidy", "national-matching"})
+FIXED_AWARD_FREE = frozenset({"equipment-subsidy", "national-matching", "zj-new-provincial"})
 """Programs whose amount depends on what the claim brings (invoices, national support): no estimate."""
 
 
@@ -98,6 +98,8 @@ def _probe_item(program: str, on: date, scenario: Scenario) -> dict[str, Any]:
     item: dict[str, Any] = {"id": PROBE, "program": program, "application_date": on}
     if program == "national-matching":
         item["national_support"] = "1.00"  # the standing does not depend on the amount
+    if program == "zj-new-provincial":
+        item["recorded_amount"] = "1.00"  # the province decides the amount
     if program in ("pool-award", "zj-excellent"):
         years = [e.year for e in scenario.evaluations if e.date <= on]
         item["evaluation_year"] = max(years) if years else on.year - 1
@@ -115,14 +117,14 @@ def _probe(scenario: Scenario, book: RuleBook, program: str, on: date) -> ClaimR
         return exc
 
 
-def _from_result(r: ClaimResult, program: str, book: RuleBook, on: date) -> tuple[Standing, str]:
+def _from_result(r: ClaimResult, program: str) -> tuple[Standing, str]:
     why = "；".join(r.reasons)
     if r.status == "ineligible":
-        if not r.trigger:
-            if not any(rs.in_force(on) for rs in book.defining(program)):
-                return Standing.OUTSIDE_WINDOW, why or "规定该项目的规则集在申报日不施行"
-            return Standing.NOT_RECOGNISED, why
-        return Standing.NOT_ELIGIBLE, why
+        # a trigger held, but no rule set defining the program was in force at it: the policy's dates
+        refused = bool(r.trace) and r.trace[0].step == "rule-set" and r.trace[0].note in r.reasons
+        if refused:
+            return Standing.OUTSIDE_WINDOW, why
+        return (Standing.NOT_ELIGIBLE if r.trigger else Standing.NOT_RECOGNISED), why
     if r.status == "excluded":
         return Standing.NOT_ELIGIBLE, why
     if r.payable > 0 or (program == "equipment-subsidy" and r.years and r.status != "capped"):
@@ -153,26 +155,34 @@ def _claims_by_program(session: Session, platform: Platform) -> dict[str, list[t
     return out
 
 
+def _with_ledger(standing: Standing, reason: str, headroom: int | None,
+                 claims: Sequence[tuple[str, str]]) -> tuple[Standing, str]:
+    """What only the ledger knows: every commitment held against the cap, and claims still in the procedure."""
+    if standing is Standing.CLAIMABLE and headroom is not None and headroom <= 0:
+        return Standing.CAP_REACHED, "累计上限已被已审定和在办申请全部占用"
+    if standing is not Standing.CLAIMABLE and any(s in PENDING for _, s in claims):
+        return Standing.IN_PROGRESS, reason
+    return standing, reason
+
+
 def _one(session: Session, platform: Platform, scenario: Scenario, book: RuleBook, program: str, title: str,
          on: date, claims: Sequence[tuple[str, str]]) -> ProgramStanding:
     found = _probe(scenario, book, program, on)
-    standing, reason = _from_result(found, program, book, on) if isinstance(found, ClaimResult) else \
-        _from_error(found)
-    position = cap_headroom(session, platform.code, program, on)
-    headroom = position.headroom
-    if standing is Standing.CLAIMABLE and headroom is not None and headroom <= 0:
-        standing, reason = Standing.CAP_REACHED, "累计上限已被已审定和在办申请全部占用"
-    pending = [n for n, s in claims if s in PENDING]
-    if standing is not Standing.CLAIMABLE and pending:
-        standing, reason = Standing.IN_PROGRESS, reason
-    related = tuple(n for n, s in claims if s in PENDING or s in DECIDED)
-    estimate = None
-    if isinstance(found, ClaimResult) and standing is Standing.CLAIMABLE and program not in FIXED_AWARD_FREE:
-        estimate = found.payable
-    years = found.years if isinstance(found, ClaimResult) and program == "equipment-subsidy" else ()
-    return ProgramStanding(program=program, title=title, standing=standing, reason=reason, estimate=estimate,
-                           headroom=None if headroom is None else max(0, headroom), years=tuple(years),
-                           claims=related)
+    result: ClaimResult | None = None
+    if isinstance(found, ClaimResult):
+        result = found
+        standing, reason = _from_result(found, program)
+    else:
+        standing, reason = _from_error(found)
+    headroom = cap_headroom(session, platform.code, program, on).headroom
+    standing, reason = _with_ledger(standing, reason, headroom, claims)
+    claimable = standing is Standing.CLAIMABLE
+    return ProgramStanding(
+        program=program, title=title, standing=standing, reason=reason,
+        estimate=result.payable if result is not None and claimable and program not in FIXED_AWARD_FREE else None,
+        headroom=None if headroom is None else max(0, headroom),
+        years=result.years if result is not None and program == "equipment-subsidy" else (),
+        claims=tuple(n for n, s in claims if s in PENDING or s in DECIDED))
 
 
 def platform_standing(session: Session, platform: Platform, on: date, *, book: RuleBook | None = None,

@@ -47,7 +47,9 @@ def test_recognised_platform_can_claim_equipment_then_it_is_in_progress(db: Ledg
     eq = {x.program: x for x in found.programs}["equipment-subsidy"]
     assert eq.standing is Standing.CLAIMABLE and eq.reason == ""
     assert eq.headroom == 5_000_000_00 and eq.years and eq.estimate is None
-    assert [x.program for x in found.claimable] == ["equipment-subsidy"]
+    # the province's one-time grant for a new provincial platform (its amount the province decides)
+    assert {x.program for x in found.claimable} == {"equipment-subsidy", "zj-new-provincial"}
+    assert {x.program: x for x in found.programs}["zj-new-provincial"].estimate is None
 
     number = run_to_audited(db, code="P1")
     with db.sessions() as s:

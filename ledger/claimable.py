@@ -20,15 +20,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calculators.caps import cap_on
 from calculators.engine import RULESET_RULE, evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import RuleBook
 from calculators.scenario import ClaimInput, Scenario
+from ledger import accounts as A
 from ledger.history import DECIDED, PENDING, scenario_for
 from ledger.models import Claim, Platform
-from ledger.queries import cap_headroom
+from ledger.queries import balance
 
 PROBE = "PROBE"
 FIXED_AWARD_FREE = frozenset({"equipment-subsidy", "national-matching", "zj-new-provincial"})
@@ -155,6 +157,17 @@ def _claims_by_program(session: Session, platform: Platform) -> dict[str, list[t
     return out
 
 
+def _headroom(session: Session, platform: Platform, scenario: Scenario, book: RuleBook, program: str,
+              on: date) -> int | None:
+    """The cap still open by the ledger's commitments (as :func:`ledger.queries.cap_headroom`, on the
+    scenario already built); ``None`` for a program without a cap."""
+    found = cap_on([(r.level, r.date) for r in scenario.recognitions], book, program, on)
+    if found is None:
+        return None
+    committed = -balance(session, A.COMMITTED_ACCOUNTS, as_of=on, platform_id=platform.id, program=program)
+    return found.limit - committed
+
+
 def _with_ledger(standing: Standing, reason: str, headroom: int | None,
                  claims: Sequence[tuple[str, str]]) -> tuple[Standing, str]:
     """What only the ledger knows: every commitment held against the cap, and claims still in the procedure."""
@@ -174,7 +187,7 @@ def _one(session: Session, platform: Platform, scenario: Scenario, book: RuleBoo
         standing, reason = _from_result(found, program)
     else:
         standing, reason = _from_error(found)
-    headroom = cap_headroom(session, platform.code, program, on).headroom
+    headroom = _headroom(session, platform, scenario, book, program, on)
     standing, reason = _with_ledger(standing, reason, headroom, claims)
     claimable = standing is Standing.CLAIMABLE
     return ProgramStanding(

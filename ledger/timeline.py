@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Claim, ClaimEvent, Payment, Platform, PlatformEvent
+from ledger.models import Claim, ClaimEvent, Payer, Payment, Platform, PlatformEvent
 
 
 class Kind(StrEnum):
@@ -39,6 +39,7 @@ class Moment:
     document: str = ""
     amount: int | None = None
     payer: str = ""
+    payer_name: str = ""
     order: int = 0
 
 
@@ -59,9 +60,10 @@ def platform_timeline(session: Session, platform: Platform) -> list[Moment]:
         amount = c.requested_fen if ev.action == "file" else c.approved_fen if ev.action == "approve" else None
         out.append(Moment(ev.date, Kind.CLAIM, ev.action, c.number, program=c.program, amount=amount,
                           document=ev.note if ev.action != "file" else "", order=1_000_000 + ev.id))
-    pays = session.execute(select(Payment, Claim).join(Claim, Claim.id == Payment.claim_id)
-                           .where(Claim.platform_id == platform.id)).all()
-    for pm, c in pays:
+    pays = session.execute(select(Payment, Claim, Payer.name).join(Claim, Claim.id == Payment.claim_id)
+                           .join(Payer, Payer.code == Payment.payer_code).where(Claim.platform_id == platform.id)).all()
+    for pm, c, payer_name in pays:
         out.append(Moment(pm.date, Kind.PAYMENT, "pay", c.number, program=c.program, amount=pm.amount_fen,
-                          payer=pm.payer_code, document=pm.voucher_number, order=2_000_000 + pm.id))
+                          payer=pm.payer_code, payer_name=payer_name, document=pm.voucher_number,
+                          order=2_000_000 + pm.id))
     return sorted(out, key=lambda m: (m.on, m.order))

@@ -79,7 +79,7 @@ def test_platform_timeline_in_date_order_linking_records(service: Service, monke
     assert kinds[:2] == ["event", "recognition"] and kinds[-1] == "payment"
     a = numbers["A"]
     assert f'href="/claims/{a}"' in items and "党组会审定" in items and "资金下达" in items
-    assert "100,000.01 元" in items and "SZ-001" in items  # the payment, with amount and voucher
+    assert "100,000.01 元（嘉兴市财政局）" in items and "SZ-001" in items  # the payment: amount, payer, voucher
     hostile = page(sign_in(service, "nanhu-econ"), "/platforms/P5")
     assert "<script>alert" not in hostile
 

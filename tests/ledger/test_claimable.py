@@ -8,6 +8,7 @@ from datetime import date
 from ledger import services as S
 from ledger.claimable import Standing, platform_standing
 from ledger.models import Platform
+from ledger.queries import cap_headroom
 from tests.conftest import LedgerDB
 from tests.ledger.world import run_to_audited, setup_world
 
@@ -56,6 +57,8 @@ def test_recognised_platform_can_claim_equipment_then_it_is_in_progress(db: Ledg
         p = s.query(Platform).filter_by(code="P1").one()
         eq = {x.program: x for x in platform_standing(s, p, ON).programs}["equipment-subsidy"]
     assert eq.standing is Standing.IN_PROGRESS and eq.claims == (number,)
+    with db.sessions() as s:  # the same committed position the platform page's gauge shows
+        assert eq.headroom == cap_headroom(s, "P1", "equipment-subsidy", ON).headroom
     assert "2026" in eq.reason  # one claim a year: the reason says which year
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from app import downloads
 from app.actions import Context, Page, list_platforms, no_platform
 from app.deps import PageContext
-from app.pages.common import render
-from app.permissions import authorize, authorize_object, jurisdiction_filter
+from app.pages.common import render, templates
+from app.permissions import allowed, authorize, authorize_object, jurisdiction_filter
 from calculators.rulesets.bundled import rulebook
 from ledger.claimable import PlatformStanding, Standing, platform_standing, program_titles
 from ledger.errors import NotFound
@@ -29,6 +29,7 @@ from reports.fund_progress import FundProgress, fund_progress
 from reports.notice_text import NoticeText, as_text, notice_text
 
 router = APIRouter(include_in_schema=False)
+templates.env.globals["may"] = allowed  # a template shows a link only to a user who may follow it
 
 STANDING_TITLES: dict[str, str] = {
     Standing.CLAIMABLE: "可申报", Standing.IN_PROGRESS: "已有在办申请", Standing.CAP_REACHED: "已达累计上限",

@@ -122,7 +122,9 @@ def test_notice_text_and_download_escape_hostile_strings(service: Service, monke
     assert lines[0].startswith("'=cmd")  # a spreadsheet opening the file reads no formula
     listed = [x for x in lines if x.startswith("1\t")]
     assert listed and listed[0].split("\t")[1] == "'" + HOSTILE if HOSTILE.startswith("=") else listed[0].split("\t")[1] == HOSTILE
-    assert sign_in(service, "nanhu-econ").get(f"/bureau/notices/{hostile_id}").status_code == 403
+    district = sign_in(service, "nanhu-econ")
+    assert district.get(f"/bureau/notices/{hostile_id}").status_code == 403
+    assert 'data-testid="notice-text-link"' not in page(district, "/bureau/notices")  # no link it may not follow
 
 
 @pytest.mark.parametrize("title, expected", [

@@ -7,6 +7,7 @@ from datetime import date
 
 from ledger import services as S
 from ledger.claimable import Standing, platform_standing
+from ledger.errors import LedgerError
 from ledger.models import Platform
 from ledger.queries import cap_headroom
 from tests.conftest import LedgerDB
@@ -85,3 +86,22 @@ def test_institution_with_agreement_support_is_not_eligible(db: LedgerDB) -> Non
         p = s.query(Platform).filter_by(code="P3").one()
         eq = {x.program: x for x in platform_standing(s, p, ON).programs}["equipment-subsidy"]
     assert eq.standing is Standing.NOT_ELIGIBLE and "协议支持" in eq.reason
+
+
+def test_what_is_shown_claimable_previews_to_the_amount_shown(db: LedgerDB) -> None:
+    """The view promises what 试算 then computes: every claimable fixed award previews to its estimate,
+    and every refused one previews to nothing payable (or is refused)."""
+    setup_world(db, code="P4")
+    with db.sessions() as s:
+        p = s.query(Platform).filter_by(code="P4").one()
+        found = platform_standing(s, p, ON)
+        for x in found.programs:
+            if x.program in ("equipment-subsidy", "national-matching", "zj-new-provincial", "pool-award",
+                             "zj-excellent"):
+                continue  # their amount depends on what the claim brings
+            try:
+                payable = S.preview_claim(s, platform_code="P4", program=x.program, application_date=ON).payable
+            except LedgerError:
+                payable = 0
+            assert payable == (x.estimate if x.standing is Standing.CLAIMABLE else 0), x
+    assert any(x.standing is Standing.CLAIMABLE and x.estimate == 1_000_000_00 for x in found.programs)

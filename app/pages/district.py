@@ -29,7 +29,7 @@ from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext, check_csrf
 from app.invoice_import import IMPORT_COLUMNS, IMPORT_FIELDS, MAX_IMPORT_BYTES, read_rows
-from app.pages import jobs
+from app.pages import clerk, jobs
 from app.pages.common import back, percent, render
 from app.permissions import Forbidden, allowed, jurisdiction_filter
 from app.results import PlatformRow
@@ -235,6 +235,7 @@ def _platform_page(request: Request, ctx: Context, code: str, *, event: dict[str
              "headroom": c.headroom, "as_of": c.as_of, "title": titles.get(c.program, c.program),
              "percent": percent(c.committed, c.cap)} for c in positions]
     return render(request, "platform_detail.html", status=error["status"] if error else 200, p=p, caps=caps,
+                  timeline=clerk.timeline(ctx, code), standing_titles=clerk.STANDING_TITLES,
                   event=event or {"kind": "recognition"}, error=error, kinds=EVENT_KINDS, levels=LEVELS,
                   grades=GRADES, schemes=SCHEMES, leader_types=LEADER_TYPES,
                   can_event=allowed(ctx.who, "platform.event", jurisdiction=p.jurisdiction),
@@ -454,14 +455,18 @@ def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result
     return render(request, "claim_new.html", status=status or (error["status"] if error else 200), f=f, rows=rows,
                   platform=platform, platforms=_platform_choices(ctx) if platform is None else [],
                   programs=programs(), result=result, error=error, import_errors=import_errors or [],
-                  imported=imported, nonce=secrets.token_hex(12), columns=IMPORT_COLUMNS)
+                  imported=imported, nonce=secrets.token_hex(12), columns=IMPORT_COLUMNS,
+                  standings=clerk.standings(ctx, platform=platform.code if platform else None),
+                  standing_titles=clerk.STANDING_TITLES)
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
 def claim_new(request: Request, ctx: PageContext, platform: Annotated[str, Query(max_length=40)] = "",
-              job: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+              job: Annotated[str, Query(max_length=40)] = "",
+              program: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
     f: dict[str, Any] = {k: "" for k in CLAIM_FIELDS}
-    f.update(platform=platform, program="equipment-subsidy", application_date=date.today().isoformat(), invoices=[])
+    f.update(platform=platform, program=program if program in dict(programs()) else "equipment-subsidy",
+             application_date=date.today().isoformat(), invoices=[])
     if job:  # the result of a background invoice import
         found = (background.get(ctx.factory, ctx.who.username, job).result or {}).get("import")
         if isinstance(found, dict):

@@ -38,7 +38,7 @@ from calculators.errors import CalculatorError, InputErrors
 from calculators.formats import yuan
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
-from calculators.rulesets.model import Options, RuleBook, RuleSet
+from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBook, RuleSet, Step
 from calculators.split import payer_shares
 from ledger import accounts as A
 from ledger.calendar import calendar_for
@@ -92,7 +92,7 @@ from ledger.outcomes import (
 from ledger.projections import RECEIPT_ACTION, receipt_note
 from ledger.undertakings import undertaking_warnings
 
-PROCEDURE = "POLICY.md 2.6 / 细则 第四章（一）(2)"
+PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
 MEMO_OF_STATE = {
     "filed": A.MEMO_FILED,
     "econ_reviewed": A.MEMO_ECON_REVIEWED,
@@ -264,11 +264,27 @@ def explain(session: Session, claim_number: str) -> ClaimResult:
     return _compute(session, claim.platform, claim.number, upto=claim)
 
 
-def _require(claim: Claim, action: str, states: Sequence[str], why: str) -> None:
-    if claim.state not in states:
+def procedure_of(claim: Claim) -> Procedure:
+    """The procedure the claim follows (its rule set's ``procedure.<program>`` when it was filed)."""
+    return _book().procedure(claim.procedure)
+
+
+def _require(claim: Claim, step_id: str) -> Step:
+    """The step ``step_id`` of the claim's procedure, if the procedure allows it from the claim's state
+    (the one transition table: calculators/rulesets/*.yaml ``procedures``); else refused in Chinese."""
+    procedure = procedure_of(claim)
+    step = procedure.step(step_id)
+    where = STATE_TITLES.get(claim.state, claim.state)
+    if step is None:
         raise IllegalTransition(
-            PROCEDURE, f"claim {claim.number} is {claim.state}; {action} needs it to be {' or '.join(states)}: {why}",
-            field="state", state=claim.state)
+            f"{PROCEDURE}：{procedure.title}", f"申请 {claim.number} 适用“{procedure.title}”（{procedure.clause}），"
+            f"该流程没有“{step_id}”这一步", field="state", state=claim.state)
+    if claim.state not in step.source:
+        needs = "或".join(f"“{STATE_TITLES.get(s, s)}”" for s in step.source)
+        raise IllegalTransition(
+            f"{PROCEDURE}：{step.clause}", f"申请 {claim.number} 现为“{where}”；“{step.title}”须在申请为{needs}时办理"
+            f"（{procedure.title}）", field="state", state=claim.state)
+    return step
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
@@ -397,7 +413,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                   application_date=application_date, state="filed", years=list(result.years) or None,
                   national_support_fen=national_support_fen, recorded_amount_fen=recorded_amount_fen,
                   evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable, platform_document=platform_document,
-                  level=held, filed_by=actor)
+                  level=held, filed_by=actor,
+                  procedure=_book().procedure_id(result.rule_set, program, application_date))
     session.add(claim)
     session.flush()
     for y in result.years:
@@ -425,25 +442,19 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     from ledger.models import Review
 
     claim = _lock_claim(session, claim_number)
-    if department == "economic":
-        _require(claim, "the district economic review", ("filed",), "属地管理：区县经信部门先审核")
-        to_state = "econ_reviewed"
-    elif department == "finance":
-        _require(claim, "the district finance review", ("econ_reviewed",), "区级财政部门在经信部门之后审核")
-        to_state = "district_reviewed"
-    else:
+    if department not in ("economic", "finance"):
         raise Invalid("Annex 3 审核情况", "department must be economic or finance", field="department")
+    to_state = _require(claim, f"{'review' if approve else 'reject'}-{department}").to[0]
     if not opinion.strip():
         raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
     session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
                        reviewer=actor))
     memo = MEMO_OF_STATE[claim.state]
-    if approve:
+    kind, state = f"{'review' if approve else 'reject'}-{department}", to_state
+    if state in MEMO_OF_STATE:
         legs = _memo_move(claim, memo, MEMO_OF_STATE[to_state], claim.requested_fen, claim.requested_fen)
-        kind, state = f"review-{department}", to_state
     else:
         legs = _memo(claim, A.MEMO_CONTRA, memo, claim.requested_fen)
-        kind, state = f"reject-{department}", "rejected"
         _release(session, claim)
     entry = post(session, entry_date=on, kind=kind, claim_id=claim.id, actor=actor,
                  description=f"{claim.number} {'区级经信' if department == 'economic' else '区级财政'}审核："
@@ -464,7 +475,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  actor: str = "") -> ClaimComputed:
     """Record the audit firm's figures (审计): audited investment per year and/or per invoice; recompute."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "the audit", ("district_reviewed",), "市经信局在区级审核后委托审计")
+    _require(claim, "audit")
     if not firm.strip() or not report_number.strip():
         raise Invalid("细则 第四章（一）(2)", "audit firm and report number are required", field="report_number")
     audit = Audit(claim_id=claim.id, firm=firm, report_number=report_number, date=on, audited_fen=0, computed_fen=0)
@@ -527,7 +538,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with
     a stated reason, never higher; commits each payer's share against its appropriation and the cap."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "approval", ("audited",), "审定须在审计之后（细则 第四章（一）(2)）")
+    _require(claim, "approve")
     if actor and actor == claim.filed_by:
         raise IllegalTransition("maker-checker", "the user who filed a claim cannot approve it", field="actor")
     if not minutes_number.strip():
@@ -571,10 +582,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                  f"{claim.program}; its share {yuan(share.amount)} does not fit",
                                  field="approved_amount", payer=share.payer, available=yuan(available))
         budgets[share.payer] = budget
-    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, claim.computed_fen)
-    if result.payable != claim.computed_fen:
-        # the payable at approval differs from the audit's: posted in and out of 9004 so that the journal
-        # keeps it (approvals.computed_fen is a projection, ledger/projections.py)
+    audited = claim.state == "audited"  # else a procedure without the audit firm: the reviewed request is held
+    legs = _memo(claim, A.MEMO_CONTRA, MEMO_OF_STATE[claim.state], claim.computed_fen if audited else claim.requested_fen)
+    if result.payable != claim.computed_fen or not audited:
+        # the payable at approval differs from the audit's (or there was no audit): posted in and out of 9004 so
+        # that the journal keeps it (approvals.computed_fen is a projection, ledger/projections.py)
         legs += _memo(claim, A.MEMO_AUDITED, A.MEMO_CONTRA, result.payable) + \
             _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, result.payable)
     for share in shares:
@@ -594,6 +606,22 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                     shares={s.payer: s.amount for s in shares})
 
 
+def _fiscal_year(session: Session, claim: Claim) -> int:
+    """The fiscal year the claim's money is posted in: its approval's, or (provincial procedure, no approval)
+    the year of the province's allocation document."""
+    from ledger.models import ProvincialStep
+
+    approval = session.execute(select(Approval.fiscal_year).where(Approval.claim_id == claim.id)
+                               .order_by(Approval.id.desc())).scalar()
+    if approval is not None:
+        return int(approval)
+    allocated = session.execute(select(ProvincialStep.date).where(ProvincialStep.claim_id == claim.id,
+                                                                  ProvincialStep.step == "allocate")).scalar()
+    if allocated is None:
+        raise IllegalTransition(PROCEDURE, f"申请 {claim.number} 尚无审定或省级下达", field="claim")
+    return allocated.year
+
+
 def _approval(session: Session, claim: Claim) -> Approval:
     row = session.execute(select(Approval).where(Approval.claim_id == claim.id).order_by(Approval.id.desc())).scalar()
     if row is None:
@@ -610,7 +638,7 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
         raise Invalid("公示名单", "a notice lists at least one claim", field="claims")
     claims = [_lock_claim(session, n) for n in sorted(set(claim_numbers))]
     for c in claims:
-        _require(c, "a public notice", ("approved",), "公示在党组会审定之后（细则 第四章（一）(2)）")
+        _require(c, "notice")
     rs = _notice_rule_set([c.rule_set for c in claims], publication_date)
     try:
         period = notice_period(session, publication_date, rs)
@@ -719,7 +747,7 @@ def file_objection(session: Session, *, claim_number: str, filed: date, objector
                    actor: str = "") -> ObjectionStep:
     """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "an objection", ("in_notice", "objected"), "异议须在公示期内提出")
+    _require(claim, "object")
     notice = _notice_of(session, claim)
     if not (notice.publication_date <= filed <= notice.end_date):
         raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日",
@@ -761,7 +789,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
         Objection.claim_id == claim.id, Objection.status == "open")).scalar_one()
     amount = claim.approved_fen or 0
     if upheld:
-        _require(claim, "upholding an objection", ("objected", "in_notice"), "异议成立撤销的是公示中的审定")
+        _require(claim, "uphold-objection")
         approval = _approval(session, claim)
         approve_entry = session.execute(select(ClaimEvent.entry_id).where(
             ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()
@@ -800,12 +828,14 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     if claim.state == "objected":
         raise IllegalTransition("细则 第四章（一）(2)：公示结束且无异议后下达资金",
                                 f"claim {claim.number} has an open objection", field="state", state=claim.state)
-    _require(claim, "fund issue", ("in_notice",), "公示结束且无异议后，由市经信局、市财政局下达资金")
-    _require_notice_ended(_notice_of(session, claim), on)
+    noticed = claim.state == "in_notice"  # a procedure without 公示 issues straight after the approval
+    _require(claim, "issue")
+    if noticed:
+        _require_notice_ended(_notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
     approval = _approval(session, claim)
-    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0)
+    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0) if noticed else []
     for payer, amount in sorted(approval.shares.items()):
         if amount:
             dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
@@ -830,7 +860,7 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
         actor: str = "") -> PaymentMade:
     """A payer disburses (拨付) all or part of its share; the claim is paid when every share is."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "payment", ("issued",), "拨付须在下达资金之后")
+    _require(claim, "pay")
     if amount_fen <= 0:
         raise Invalid("payments are positive", "amount must be more than 0", field="amount")
     if not voucher_number.strip():
@@ -840,12 +870,11 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
         raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
                                     f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
                                     field="amount", outstanding=yuan(outstanding))
-    fund_issue = session.execute(select(FundIssue).where(FundIssue.claim_id == claim.id)).scalar_one()
-    if on < fund_issue.date:
+    fund_issue = session.execute(select(FundIssue).where(FundIssue.claim_id == claim.id)).scalar_one_or_none()
+    if fund_issue is not None and on < fund_issue.date:
         raise IllegalTransition(PROCEDURE, f"payment date {on} precedes the fund issue {fund_issue.date}", field="date")
-    approval = _approval(session, claim)
     dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
-                            "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
+                            "claim_id": claim.id, "fiscal_year": _fiscal_year(session, claim)}
     session.add(Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
                         amount_fen=amount_fen))
     try:
@@ -860,7 +889,7 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
     p = _posting()
     remaining = -int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
         p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
-    state = "paid" if remaining == 0 else "issued"
+    state = "paid" if remaining == 0 else claim.state
     _event(session, claim, state, "pay", on, actor, entry, f"{payer} {voucher_number}")
     return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
                        outstanding_for_payer=outstanding - amount_fen)
@@ -870,7 +899,7 @@ def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int,
             document_number: str = "", reason: str = "", actor: str = "") -> ClaimStep:
     """Recover (追回) funds obtained on false material: a receivable from the platform, per payer."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "a recovery", ("issued", "paid", "recovered"), "追回针对已拨付资金")
+    _require(claim, "recover")
     if amount_fen <= 0:
         raise Invalid("recoveries are positive", "amount must be more than 0", field="amount")
     if not reason.strip():
@@ -907,6 +936,7 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     claim = session.get(Claim, found.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
+    _require(claim, RECEIPT_ACTION)
     rec = session.execute(select(Recovery).where(Recovery.id == recovery_id).with_for_update()
                           .execution_options(populate_existing=True)).scalar_one()
     left = rec.amount_fen - rec.received_fen
@@ -945,8 +975,7 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     # append-only for the service's role, which therefore may not lock its rows
     payment = session.execute(select(Payment).where(Payment.id == payment_id)
                               .execution_options(populate_existing=True)).scalar_one()
-    if claim.state not in ("issued", "paid"):
-        raise IllegalTransition(PROCEDURE, f"claim {claim.number} is {claim.state}", field="state")
+    back = _require(claim, "reverse-payment").to[0]
     entry_id = session.execute(select(ClaimEvent.entry_id).where(
         ClaimEvent.claim_id == claim.id, ClaimEvent.action == "pay",
         ClaimEvent.note == f"{payment.payer_code} {payment.voucher_number}")).scalar()
@@ -959,8 +988,8 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
         raise IllegalTransition("记账凭证只冲销一次", f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已由第{undone}号"
                                 "凭证冲销，不能再次冲销", field="payment")
     entry = reverse(session, entry_id, entry_date=on, reason=reason, actor=actor)
-    _event(session, claim, "issued", "reverse-payment", on, actor, entry, reason)
-    return ClaimStep(claim=claim.number, state=ClaimState.ISSUED, entry=entry)
+    _event(session, claim, back, "reverse-payment", on, actor, entry, reason)
+    return ClaimStep(claim=claim.number, state=ClaimState(back), entry=entry)
 
 
 __all__ = [

@@ -368,7 +368,7 @@ class ProvincialStep(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     payer_code: Mapped[str] = mapped_column(ForeignKey("payers.code"))
     actor: Mapped[str] = mapped_column(String(64), default="")
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("journal_entries.id"))
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         CheckConstraint("step IN ('allocate','receive-transfer','pass-on')", name="step"),

@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("payer_code", sa.String(length=16), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("entry_id", sa.Integer(), nullable=True),
+        sa.Column("entry_id", sa.BigInteger(), nullable=True),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_provincial_steps_amount_pos")),
         sa.CheckConstraint("step IN ('allocate','receive-transfer','pass-on')", name=op.f("ck_provincial_steps_step")),
         sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_provincial_steps_claim_id_claims")),

@@ -80,7 +80,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     # paying before the fund issue: refused by the procedure
     err = post(service.api("city-fin"), f"/claims/{number}/payments",
                {"payer": "330400", "voucher_number": "SZ-000", "on": "2026-04-08", "amount": "1.00"}, 409)["error"]
-    assert err["rule"].startswith("POLICY.md 2.6") and err["field"] == "state" and err["state"] == "in_notice"
+    assert err["rule"].startswith("办理流程") and err["field"] == "state" and err["state"] == "in_notice"
 
     # the fund issue waits for the day after the notice ends
     city_fin = service.api("city-fin")

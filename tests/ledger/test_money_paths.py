@@ -195,7 +195,7 @@ def test_payment_bounds(db: Any) -> None:
         out = S.pay(s, claim_number=number, payer=NANHU, on=date(2026, 4, 10), voucher_number="v1",
                     amount_fen=292_500_00)  # the same voucher text for another payer, on the fund issue day
     assert (out.state, out.remaining) == ("paid", 0)
-    _refused(db, IllegalTransition, "issued", S.pay, **pay, voucher_number="v9", amount_fen=1)
+    _refused(db, IllegalTransition, "须在申请为“已下达”时办理", S.pay, **pay, voucher_number="v9", amount_fen=1)
 
 
 def test_recovery_bounds_and_receipt(db: Any) -> None:

@@ -96,7 +96,7 @@ class Refusal:
 
 
 def wrong_state(action: str, state: str) -> Refusal:
-    return Refusal(IllegalTransition, "POLICY.md 2.6", f"{action} from {state}", field="state")
+    return Refusal(IllegalTransition, "办理流程", f"{action} from {state}", field="state")
 
 
 @dataclass

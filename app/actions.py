@@ -717,7 +717,7 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
         authorize_object(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code, not_found=no_claim(number))
         approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
                                    .order_by(Approval.id.desc())).scalar()
-        payers = sorted(set(approval.shares) if approval else set())
+        payers = sorted(set(approval.shares) if approval else set()) or _passed_on_to(session, c)
         notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
         result: ClaimResult | None = computed.get(session, ("explain", number), lambda: _explain(session, number))
@@ -763,7 +763,17 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
                              for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
                                             Rc.reason, claim_id=c.id, order=Rc.id)),
             result=result,
+            procedure=c.procedure,
+            next_steps=tuple(step.id for step in S.procedure_of(c).steps_from(c.state)),
         )
+
+
+def _passed_on_to(session: Session, c: Claim) -> list[str]:
+    """The payer a provincial claim's money was passed on to (转拨), if it was."""
+    from ledger.models import ProvincialStep
+
+    return sorted(session.execute(select(ProvincialStep.payer_code).where(
+        ProvincialStep.claim_id == c.id, ProvincialStep.step == "pass-on")).scalars())
 
 
 def _notice_row(session: Session, n: Notice, claims: Iterable[str] = ()) -> NoticeRow:

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from calculators.formats import yuan
+from calculators.rulesets.model import ClaimState as _ClaimState
 
 
 def _fen_as_yuan(value: object) -> object:
@@ -47,9 +48,8 @@ def _instant_text(value: object) -> object:
 Instant = Annotated[str, BeforeValidator(_instant_text)]
 """A moment as the API carries it: ISO 8601 with its zone (``2026-03-02T08:00:00+00:00``), as stored."""
 
-ClaimState = Literal["filed", "econ_reviewed", "district_reviewed", "audited", "approved", "in_notice", "objected",
-                     "issued", "paid", "rejected", "reversed", "recovered"]
-"""A claim's state (申请状态) — ``ledger.models.CLAIM_STATES`` (a check constraint of ``claims.state``)."""
+ClaimState = _ClaimState
+"""A claim's state (申请状态), as the procedures declare it once (calculators/rulesets/model.py)."""
 
 Role = Literal["district_econ", "district_finance", "city_bureau", "city_finance", "auditor", "admin"]
 """A user's role (角色) — ``ledger.models.USER_ROLES`` (a check constraint of ``users.role``)."""
@@ -399,6 +399,8 @@ class ClaimOut(ClaimRowOut):
     payments: list[PaymentOut] = Field(description="拨付")
     outstanding: dict[str, Yuan] = Field(description="各付款方尚未拨付：付款方代码 → 元")
     recoveries: list[RecoveryOut] = Field(description="追回")
+    procedure: str = Field(description="适用的办理流程（规则集 procedures 的编号，docs/procedures.md）")
+    next_steps: list[str] = Field(description="按办理流程，申请当前状态下可办理的步骤（不含权限判断）")
     result: ClaimResultOut | None = Field(description="按平台当前历史重算的结果与计算过程；无法重算时为 null")
 
 

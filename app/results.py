@@ -265,6 +265,8 @@ class ClaimView(ClaimRow):
     outstanding: Mapping[str, int]
     recoveries: tuple[RecoveryRow, ...]
     result: ClaimResult | None
+    procedure: str = "equipment"  # the procedure the claim follows (calculators/rulesets/*.yaml procedures)
+    next_steps: tuple[str, ...] = ()  # the steps its procedure allows from its state (before permissions)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

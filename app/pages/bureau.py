@@ -29,6 +29,7 @@ from app.pages.district import CSRF, Form, Refusal, failure, money, optional, te
 from app.permissions import CITY_PAYER, Forbidden, allowed
 from app.results import ClaimView, NoticeRow
 from calculators.formats import date_text, yuan
+from calculators.rulesets.bundled import rulebook
 from ledger.errors import Invalid
 from ledger.outcomes import NoticePublished, PaymentMade
 
@@ -41,7 +42,8 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
            "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回",
-           "receive-recovery": "追回款到账"}
+           "receive-recovery": "追回款到账", "allocate": "省级下达", "receive-transfer": "上级转移支付到账",
+           "pass-on": "转拨区县"}
 
 
 # ---------------------------------------------------------------- the claim list
@@ -59,29 +61,37 @@ def claims(request: Request, ctx: PageContext, state: Annotated[str, Query(max_l
 # ---------------------------------------------------------------- the claim page
 
 def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
-    """The forms the signed-in user may use now on this claim."""
-    who, j, st = ctx.who, c.jurisdiction, c.state
+    """The forms the signed-in user may use now on this claim: the steps the claim's procedure allows from
+    its state (``c.next_steps``, the one transition table), each if the permission matrix lets this user
+    record it (the step's ``permission``)."""
+    who, j = ctx.who, c.jurisdiction
+    procedure = rulebook().procedure(c.procedure)
+
+    def may(step_id: str, payer: str | None = None) -> bool:
+        step = procedure.step(step_id)
+        return (step_id in c.next_steps and step is not None
+                and allowed(who, step.permission, jurisdiction=j, payer=payer))
+
     shares = c.approval.shares if c.approval else {}
-    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0
-                  and allowed(who, "payment.pay", jurisdiction=j, payer=p) and (who.payer is None or p == who.payer)]
+    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0 and may("pay", p)
+                  and (who.payer is None or p == who.payer)]
     paid_payers = sorted({pm.payer for pm in c.payments})
     return {
-        "review_econ": st == "filed" and allowed(who, "claim.review.economic", jurisdiction=j),
-        "review_fin": st == "econ_reviewed" and allowed(who, "claim.review.finance", jurisdiction=j),
-        "audit": st == "district_reviewed" and allowed(who, "claim.audit", jurisdiction=j),
-        "approve": st == "audited" and allowed(who, "claim.approve", jurisdiction=j),
-        "publish": st == "approved" and allowed(who, "notice.publish"),
-        "object": st in ("in_notice", "objected") and allowed(who, "objection.file", jurisdiction=j),
-        "resolve": [o for o in c.objections if o.status == "open"]
-        if allowed(who, "objection.resolve", jurisdiction=j) else [],
-        "issue": st == "in_notice" and allowed(who, "funds.issue", jurisdiction=j),
-        "pay": pay_payers if st == "issued" else [],
-        "reverse": [pm for pm in c.payments if st in ("issued", "paid")
-                    and allowed(who, "payment.reverse", jurisdiction=j, payer=pm.payer)],
-        "recover": paid_payers if st in ("issued", "paid", "recovered")
-        and allowed(who, "recovery.order", jurisdiction=j) else [],
-        "receive": [r for r in c.recoveries if r.received < r.amount
-                    and allowed(who, "recovery.receive", jurisdiction=j, payer=r.payer)],
+        "review_econ": may("review-economic"),
+        "review_fin": may("review-finance"),
+        "audit": may("audit"),
+        "approve": may("approve"),
+        "publish": may("notice"),
+        "object": may("object"),
+        "resolve": [o for o in c.objections if o.status == "open"] if may("uphold-objection") else [],
+        "issue": may("issue"),
+        "pay": pay_payers,
+        "reverse": [pm for pm in c.payments if may("reverse-payment", pm.payer)],
+        "recover": paid_payers if may("recover") else [],
+        "receive": [r for r in c.recoveries if r.received < r.amount and may("receive-recovery", r.payer)],
+        "allocate": may("allocate"),
+        "receive_transfer": may("receive-transfer"),
+        "pass_on": may("pass-on"),
         "annex3": allowed(who, "report.annex3", jurisdiction=j),
         "shares": shares,
     }
@@ -92,7 +102,8 @@ def _visible(can: dict[str, Any]) -> set[str]:
     out = {name for key, name in (("review_econ", "review-economic"), ("review_fin", "review-finance"),
                                   ("audit", "audit"), ("approve", "approve"), ("publish", "notice"),
                                   ("object", "objection"), ("issue", "issue"), ("pay", "pay"),
-                                  ("recover", "recover")) if can[key]}
+                                  ("recover", "recover"), ("allocate", "allocate"),
+                                  ("receive_transfer", "receive-transfer"), ("pass_on", "pass-on")) if can[key]}
     out |= {f"resolve-{o.id}" for o in can["resolve"]} | {f"reverse-{p.id}" for p in can["reverse"]}
     return out | {f"receive-{r.id}" for r in can["receive"]}
 

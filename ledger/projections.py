@@ -12,7 +12,8 @@ budgets.appropriation_fen Σ debits to 8001 预算批复 of the payer, fiscal ye
 claims.requested_fen      Σ debits to 9001 备查：已申报待审 of the claim (the ``file`` entry)
 claims.computed_fen       audited: the debit to 9004 in its ``audit`` entry; approved and later:
                           the calculator's payable posted in its ``approve`` entry (below)
-claims.approved_fen       −Σ 8102 已承诺 in the claim's last ``approve`` entry (none: NULL)
+claims.approved_fen       −Σ 8102 已承诺 in the claim's last ``approve`` entry; provincial procedure: the
+                          debit to 1202 应收上级转移支付 in its ``allocation`` entry (neither: NULL)
 approvals.approved_fen    −Σ 8102 in the approval's ``approve`` entry (k-th approval ↔ k-th entry)
 approvals.shares[payer]   −Σ 8102 of that payer in that entry
 approvals.computed_fen    the payable posted in that entry: the 9004 debit that re-measures the audit's
@@ -195,6 +196,8 @@ def _claims_and_approvals(session: Session, numbers: dict[int, str],
         select(P.c.claim_id, func.sum(P.c.amount_fen))
         .where(P.c.account_code == A.MEMO_FILED, P.c.amount_fen > 0).group_by(P.c.claim_id))}
     approved = _approve_entries(session)
+    allocated = {claim_id: int(debit or 0) for _, claim_id, _, debit, _ in _entries_of_kind(
+        session, "allocation", (A.TRANSFER_RECEIVABLE,))}
     approval_rows: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(select(Approval.id, Approval.claim_id, Approval.approved_fen, Approval.computed_fen,
                                       Approval.shares, Approval.fiscal_year).order_by(Approval.id)):
@@ -204,8 +207,8 @@ def _claims_and_approvals(session: Session, numbers: dict[int, str],
         yield from _differs("claims", c.id, c.number, "requested_fen", requested.pop(c.id, 0), int(c.requested_fen))
         entries = approved.get(c.id, [])
         last = entries[-1] if entries else None
-        yield from _differs("claims", c.id, c.number, "approved_fen", last.approved if last else None,
-                            _int(c.approved_fen))
+        yield from _differs("claims", c.id, c.number, "approved_fen",
+                            last.approved if last else allocated.get(c.id), _int(c.approved_fen))
         if last is not None:
             yield from _differs("claims", c.id, c.number, "computed_fen", last.computed, int(c.computed_fen))
         elif audited.get(c.id):

@@ -20,7 +20,7 @@ from ledger.errors import Invalid
 from ledger.journal import Leg, debit_credit, post
 from ledger.models import Claim, Jurisdiction, Payer, Platform, ProvincialStep
 from ledger.outcomes import ClaimState, ClaimStep
-from ledger.services import _event, _lock_claim, _memo, _require
+from ledger.services import MEMO_OF_STATE, _event, _lock_claim, _memo, _require
 
 ALLOCATION_RULE = "浙政办发〔2025〕24号 中试平台方案 四.14：省财政给予补助（金额由省级下达文件确定）"
 
@@ -58,15 +58,16 @@ def allocate(session: Session, *, claim_number: str, document_number: str, on: d
              actor: str = "") -> ClaimStep:
     """省级下达: the province's allocation document (number, date, amount) for the claim. The amount is the
     province's decision, never above what the 浙江方案 computes for the claim (its cap); the city's finance
-    now expects the transfer (1202) and owes it onward (2002); the filed memorandum is cleared."""
+    now expects the transfer (1202) and owes it onward (2002); the reviewed claim's memorandum is cleared."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "allocate")
     if amount_fen <= 0 or amount_fen > claim.computed_fen:
         raise Invalid(ALLOCATION_RULE, f"省级下达金额 {yuan(amount_fen)} 元须大于 0 且不超过按浙江方案计算的 "
                       f"{yuan(claim.computed_fen)} 元", field="amount")
     city = _city_payer(session)
-    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_FILED, claim.requested_fen) + debit_credit(
+    legs = _memo(claim, A.MEMO_CONTRA, MEMO_OF_STATE[claim.state], claim.requested_fen) + debit_credit(
         A.TRANSFER_RECEIVABLE, A.TRANSFER_DUE, amount_fen, **_dims(claim, city, on.year))
+    claim.approved_fen = amount_fen  # the decided amount (a projection of the 1202 debit, ledger/projections.py)
     return _record(session, claim, "allocate", on=on, document_number=document_number, amount_fen=amount_fen,
                    payer=city, legs=legs, description="省级下达", actor=actor)
 

@@ -283,6 +283,11 @@ STATE_TITLES: Mapping[str, str] = {
     "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
     "allocated": "省级已下达", "transfer_received": "上级转移支付已到账", "passed_on": "已转拨",
 }
+PENDING_STATES = ("filed", "econ_reviewed", "district_reviewed", "audited")
+"""States before the amount is decided (党组会审定 or 省级下达): the calculators count such a claim as pending."""
+DECIDED_STATES = ("approved", "in_notice", "objected", "issued", "paid", "recovered", "allocated",
+                  "transfer_received", "passed_on")
+"""States after the amount is decided: the claim's decided amount (``approved_fen``) counts as paid out."""
 LEVELS = ("district", "city", "payer", "province")
 """Who records a step (办理层级): the platform's district or county, the city, the payer of a share
 (city, district or county finance), the province."""

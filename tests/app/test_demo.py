@@ -169,8 +169,8 @@ def test_demo_covers_every_jurisdiction_program_and_step(db: LedgerDB) -> None:
 
         # maker-checker, working days, nothing after today, and the books
         for c in claims:
-            approver = s.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == c.id,
-                                                                ClaimEvent.action == "approve")).scalar()
+            approver = s.execute(select(ClaimEvent.actor).where(  # 党组会审定, or 省级下达 (provincial)
+                ClaimEvent.claim_id == c.id, ClaimEvent.action.in_(("approve", "allocate")))).scalar()
             if c.state in DECIDED:  # approved by someone other than who filed it; the others never approved
                 assert approver and approver != c.filed_by, (c.number, approver)
             elif c.state != "reversed":

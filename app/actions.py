@@ -63,7 +63,7 @@ from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors
 from calculators.money import parse_yuan
 from calculators.results import ClaimResult
-from ledger import idempotency
+from ledger import idempotency, provincial
 from ledger import services as S
 from ledger.calendar import load_holiday_notice
 from ledger.db import reading
@@ -478,6 +478,33 @@ def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str |
                          on=body.on, document_number=body.document_number, reason=body.reason,
                          actor=ctx.who.username)
     return perform(ctx, "recovery.order", number, body, work, key=key)
+
+
+def allocate(ctx: Context, number: str, body: In.AllocationIn, *, key: str | None = None) -> ClaimStep:
+    """省级下达 (provincial procedure): the province's allocation document for the claim."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.allocate", number)
+        return provincial.allocate(session, claim_number=number, document_number=body.document_number, on=body.on,
+                                   amount_fen=_fen(body.amount, "amount") or 0, actor=ctx.who.username)
+    return perform(ctx, "provincial.allocate", number, body, work, key=key)
+
+
+def receive_transfer(ctx: Context, number: str, body: In.TransferIn, *, key: str | None = None) -> ClaimStep:
+    """上级转移支付到账 (provincial procedure)."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.transfer", number)
+        return provincial.receive_transfer(session, claim_number=number, document_number=body.document_number,
+                                           on=body.on, actor=ctx.who.username)
+    return perform(ctx, "provincial.transfer", number, body, work, key=key)
+
+
+def pass_on(ctx: Context, number: str, body: In.TransferIn, *, key: str | None = None) -> ClaimStep:
+    """转拨 to the platform's district or county finance (provincial procedure)."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.transfer", number)
+        return provincial.pass_on(session, claim_number=number, document_number=body.document_number, on=body.on,
+                                  actor=ctx.who.username)
+    return perform(ctx, "provincial.transfer", number, body, work, key=key)
 
 
 def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *,

@@ -196,6 +196,25 @@ def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: Idempotenc
     return Out.PaymentMadeOut.of(do.pay(ctx, number, body, key=key))
 
 
+@router.post("/claims/{number}/allocation", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
+             tags=["省级资金"], summary="省级下达：省级下达文件号、日期、金额（市财政局）")
+def allocation(ctx: ApiContext, number: Number, body: In.AllocationIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.allocate(ctx, number, body, key=key))
+
+
+@router.post("/claims/{number}/transfer-receipt", response_model=Out.ClaimStepOut,
+             response_model_exclude_unset=True, tags=["省级资金"], summary="上级转移支付到账（市财政局）")
+def transfer_receipt(ctx: ApiContext, number: Number, body: In.TransferIn,
+                     key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.receive_transfer(ctx, number, body, key=key))
+
+
+@router.post("/claims/{number}/pass-on", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
+             tags=["省级资金"], summary="转拨区县（市）财政（市财政局）")
+def pass_on(ctx: ApiContext, number: Number, body: In.TransferIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.pass_on(ctx, number, body, key=key))
+
+
 @router.post("/payments/{payment_id}/reversal", response_model=Out.ClaimStepOut,
              response_model_exclude_unset=True, tags=["资金"], summary="冲销错误拨付（红字冲销）")
 def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:

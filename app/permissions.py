@@ -98,6 +98,8 @@ MATRIX: dict[str, Rule] = {
     "payment.pay": _r("拨付", "district_finance city_finance", "payer"),
     "payment.reverse": _r("冲销拨付", "district_finance city_finance", "payer"),
     "recovery.order": _r("追回", "city_bureau", "any"),
+    "provincial.allocate": _r("录入省级下达文件", "city_finance", "any"),
+    "provincial.transfer": _r("上级转移支付到账、转拨", "city_finance", "any"),
     "recovery.receive": _r("追回款入库", "district_finance city_finance", "payer"),
     "budget.appropriate": _r("录入预算指标", "district_finance city_finance", "payer"),
     # administration

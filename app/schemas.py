@@ -215,6 +215,21 @@ class RecoveryIn(Body):
     reason: Text = ""
 
 
+class AllocationIn(Body):
+    """省级下达: the province's allocation document (文件号), its date and the amount allocated."""
+
+    document_number: ShortText
+    on: Day
+    amount: Yuan
+
+
+class TransferIn(Body):
+    """上级转移支付到账 or 转拨: the receipt's voucher or the pass-on document, and its date."""
+
+    document_number: ShortText
+    on: Day
+
+
 class ReceiptIn(Body):
     amount: Yuan
     on: Day

@@ -218,7 +218,7 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
         programs=programs,
         parameters=parameters,
         source=source,
-        procedures=_procedures(raw.get("procedures") or {}, source),
+        procedures=_procedures(raw.get("procedures"), source),
     )
 
 
@@ -256,6 +256,8 @@ def _step(raw: Any, source: str, where: str) -> Step:
 
 def _procedures(raw: Any, source: str) -> dict[str, Procedure]:
     """The ``procedures`` block: each procedure's steps; every state it names is reached from its filing."""
+    if raw is None:
+        return {}
     if not isinstance(raw, dict):
         raise RuleSetError(source, "procedures", "maps procedure id to title, clause and steps")
     out: dict[str, Procedure] = {}

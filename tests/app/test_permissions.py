@@ -56,6 +56,9 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/claims/{number}/payments"): "payment.pay",
     ("POST", "/api/v1/payments/{payment_id}/reversal"): "payment.reverse",
     ("POST", "/api/v1/claims/{number}/recoveries"): "recovery.order",
+    ("POST", "/api/v1/claims/{number}/allocation"): "provincial.allocate",
+    ("POST", "/api/v1/claims/{number}/transfer-receipt"): "provincial.transfer",
+    ("POST", "/api/v1/claims/{number}/pass-on"): "provincial.transfer",
     ("POST", "/api/v1/recoveries/{recovery_id}/receipts"): "recovery.receive",
     ("POST", "/api/v1/budgets"): "budget.appropriate",
     ("POST", "/api/v1/calculations"): "calc.preview",
@@ -219,6 +222,30 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
     return number
 
 
+def _provincial_to(s: Any, jurisdiction: str, state: str) -> str:
+    """A 浙江方案 claim (省级资金, the provincial procedure) on a fresh platform, taken to ``state``."""
+    from ledger import provincial
+
+    code = _new_platform(s, jurisdiction)
+    number = S.file_claim(s, platform_code=code, program="zj-new-provincial", application_date=date(2026, 3, 2),
+                          recorded_amount_fen=500_000_00, actor="prep").claim
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+        ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
+                                               opinion="同意", on=date(2026, 3, 5), actor="prep")),
+        ("allocated", lambda: provincial.allocate(s, claim_number=number, document_number="浙财", on=date(2026, 4, 1),
+                                                  amount_fen=500_000_00)),
+        ("transfer_received", lambda: provincial.receive_transfer(s, claim_number=number, document_number="到账",
+                                                                  on=date(2026, 4, 5))),
+    ]
+    for reached, step in steps:
+        step()
+        if reached == state:
+            break
+    return number
+
+
 def prepare(service: Service) -> World:
     w = World({}, {}, {}, {}, {})
     with service.db.sessions.begin() as s:
@@ -234,6 +261,9 @@ def prepare(service: Service) -> World:
                                 ("reverse", "issued"), ("recover", "issued")):
                 if state != "platform":
                     w.claims[(need, j)] = _claim_to(s, j, state)
+            for need, state in (("allocate", "district_reviewed"), ("transfer", "allocated"),
+                                ("pass-on", "transfer_received")):
+                w.claims[(need, j)] = _provincial_to(s, j, state)
             resolve = w.claims[("resolve", j)]
             w.objection[j] = S.file_objection(s, claim_number=resolve, filed=date(2026, 4, 2),
                                               content="异议").objection
@@ -334,6 +364,13 @@ def cases(w: World) -> list[Case]:
         add("/claims/{number}/recoveries", j, f"/claims/{c[('recover', j)]}/recoveries",
             lambda j=j: {"payer": PAYERS_OF[j][-1], "amount": "1000.00", "on": "2026-05-02", "reason": "虚假"},
             ident=c[("recover", j)])
+        add("/claims/{number}/allocation", j, f"/claims/{c[('allocate', j)]}/allocation",
+            lambda: {"document_number": "浙财企〔2026〕1号", "on": "2026-04-01", "amount": "1000.00"},
+            ident=c[("allocate", j)])
+        add("/claims/{number}/transfer-receipt", j, f"/claims/{c[('transfer', j)]}/transfer-receipt",
+            lambda: {"document_number": "到账", "on": "2026-04-05"}, ident=c[("transfer", j)])
+        add("/claims/{number}/pass-on", j, f"/claims/{c[('pass-on', j)]}/pass-on",
+            lambda: {"document_number": "转拨", "on": "2026-04-08"}, ident=c[("pass-on", j)])
         # payer-scoped: every payer of the claim's jurisdiction, and a payer not in it
         for payer in (CITY_PAYER, NANHU, HAINING):
             add("/claims/{number}/payments", j, f"/claims/{c[('pay', j)]}/payments",

@@ -48,6 +48,8 @@ def run_to_audited(db: Any, *, code: str = "P1", years: dict[int, int] | None = 
                  on=date(filed.year, filed.month, filed.day + 2), actor="district-econ")
         S.review(s, claim_number=number, department="finance", approve=True, opinion="同意",
                  on=date(filed.year, filed.month, filed.day + 3), actor="district-fin")
+        if S.procedure_of(S._lock_claim(s, number)).step("audit") is None:
+            return number  # a procedure without the audit firm (细则 第四章（二）): reviewed is as far as it goes
         S.record_audit(s, claim_number=number, firm="嘉兴某会计师事务所", report_number=f"审{number}",
                        on=date(filed.year, filed.month, 20), years=years if years is not None else {})
     return number

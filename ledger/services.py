@@ -782,6 +782,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
                                 field="objection")
     if not resolution.strip():
         raise Invalid("异议处理", "a resolution is required", field="resolution")
+    _require(claim, "uphold-objection" if upheld else "dismiss-objection")
     objection.status = "upheld" if upheld else "dismissed"
     objection.resolved_date, objection.resolution = on, resolution
     session.flush()
@@ -789,7 +790,6 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
         Objection.claim_id == claim.id, Objection.status == "open")).scalar_one()
     amount = claim.approved_fen or 0
     if upheld:
-        _require(claim, "uphold-objection")
         approval = _approval(session, claim)
         approve_entry = session.execute(select(ClaimEvent.entry_id).where(
             ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()

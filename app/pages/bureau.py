@@ -241,6 +241,31 @@ def issue(request: Request, ctx: PageContext, number: str, form: Form) -> Respon
     return _step(request, ctx, number, "issue", form, run, "已下达资金")
 
 
+@router.post("/claims/{number}/allocate", dependencies=CSRF)
+def allocate(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.allocate(ctx, number, validated(In.AllocationIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on"),
+            "amount": money(text(form, "amount"))}))
+    return _step(request, ctx, number, "allocate", form, run, "已录入省级下达")
+
+
+@router.post("/claims/{number}/receive-transfer", dependencies=CSRF)
+def receive_transfer(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.receive_transfer(ctx, number, validated(In.TransferIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on")}))
+    return _step(request, ctx, number, "receive-transfer", form, run, "已记录上级转移支付到账")
+
+
+@router.post("/claims/{number}/pass-on", dependencies=CSRF)
+def pass_on(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.pass_on(ctx, number, validated(In.TransferIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on")}))
+    return _step(request, ctx, number, "pass-on", form, run, "已转拨区县（市）财政")
+
+
 @router.post("/claims/{number}/pay", dependencies=CSRF)
 def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
     out: list[PaymentMade] = []

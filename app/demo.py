@@ -93,6 +93,11 @@ def _actor_of_payer(payer: str) -> str:
     return {CITY: "city-finance", PROVINCE: "zj-finance"}.get(payer, f"fin-{payer}")
 
 
+def _checker_of_payer(payer: str) -> str:
+    """The payer's second finance user, who confirms (复核) the payments the first prepares (制单)."""
+    return f"{_actor_of_payer(payer)}-checker"
+
+
 # ---------------------------------------------------------------- the script: dated steps
 
 @dataclass
@@ -329,8 +334,12 @@ class _Claim:
         def run(ctx: _Ctx, n: str) -> Any:
             claim = ctx.session.execute(select(Claim).where(Claim.number == n)).scalar_one()
             fen = wan(amount) if amount else S.payable_to(ctx.session, claim, payer)
-            return S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
+            made = S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
                          actor=_actor_of_payer(payer))
+            if made.confirmed:
+                return made
+            # 制单/复核: a second finance user of the payer confirms the payment the same day
+            return S.confirm_payment(ctx.session, payment_id=made.payment, on=when, actor=_checker_of_payer(payer))
 
         return self._add(when, f"pay {payer}", run)
 
@@ -838,7 +847,8 @@ def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) ->
                 if step.on > today:
                     break
                 try:
-                    step.run(ctx)
+                    with S.as_of(today):  # the demo's own "today" for the date rules (经办流程)
+                        step.run(ctx)
                 except LedgerError as exc:
                     raise DemoError(f"demo step {step.on} {step.what}: {exc}") from exc
     except Exception:

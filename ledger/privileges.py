@@ -49,6 +49,7 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "notice_claims": APPEND,
     "fund_issues": APPEND,
     "payments": APPEND,
+    "payment_confirmations": APPEND,  # 复核: a payment counts once confirmed; payments stay append-only
     # projections and working records
     "platforms": KEEP,        # locked while a claim's caps are checked
     "audits": KEEP,           # the audit's totals are set once its years and invoices are added

@@ -22,7 +22,11 @@ MARK = "# size:"
 
 # Functions of files other branches rework at the same time (issue 13 part 3, the procedure's locks):
 # split or justified once those are merged. An entry that is no longer over the limits fails below.
-PENDING: dict[str, str] = {}
+PENDING = {
+    "ledger/services.py:file_claim": "returns being typed (issue 13 part 3)",
+    "ledger/services.py:record_audit": "returns being typed (issue 13 part 3)",
+    "ledger/services.py:approve": "returns being typed (issue 13 part 3)",
+}
 
 
 def _functions(blocks: list[Function | Class] | list[Function], prefix: str = "") -> Iterator[tuple[str, Function]]:

@@ -555,6 +555,12 @@ def _re_evaluations(scenario: Scenario, book: RuleBook, options: Options | None,
     return out
 
 
+def _provincial_held(scenario: Scenario, on: date, ended: Mapping[int, Withdrawal]) -> list[date]:
+    """The dates of the provincial recognitions still held on ``on`` (none withdrawn by then)."""
+    return [r.date for i, r in enumerate(scenario.recognitions)
+            if r.level == "provincial" and r.date <= on and not (i in ended and ended[i].date <= on)]
+
+
 def _overdue(scenario: Scenario, book: RuleBook, options: Options | None,
              ended: Mapping[int, Withdrawal]) -> list[tuple[date, TraceStep, bool]]:
     """A claim filed while the provincial platform's re-evaluation is overdue (none recorded): flagged only."""
@@ -562,11 +568,10 @@ def _overdue(scenario: Scenario, book: RuleBook, options: Options | None,
     passes = sorted(e.date for e in scenario.events if isinstance(e, ReEvaluation) and e.result == "通过")
     for c in sorted(scenario.claims, key=lambda c: c.application_date):
         on = c.application_date
-        held = [(i, r) for i, r in enumerate(scenario.recognitions)
-                if r.level == "provincial" and r.date <= on and not (i in ended and ended[i].date <= on)]
+        held = _provincial_held(scenario, on, ended)
         if not held:
             continue
-        since = max([min(r.date for _, r in held), *(d for d in passes if d <= on)])
+        since = max([min(held), *(d for d in passes if d <= on)])
         try:
             interval = _governing_param(book, "re_evaluation.interval_years", since, options, "events")
         except InputErrors:

@@ -419,6 +419,8 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     return replace(result, warnings=result.warnings + warned)
 
 
+# size: filing in the order of 细则 第四章（一）(2) — lock, number, invoices and years, compute, the
+# requested amount's entry, the claim's rows; the per-program procedure table (issue 10) takes the checks out
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
                invoices: Sequence[InvoiceIn] = (), years: Sequence[int] | None = None,
                national_support_fen: int | None = None, recorded_amount_fen: int | None = None,
@@ -531,6 +533,8 @@ def _release(session: Session, claim: Claim) -> None:
     session.execute(update(Invoice).where(Invoice.claim_id == claim.id).values(released=True))
 
 
+# size: the audit step whole — audited invoice amounts checked one by one, recomputed, posted as the
+# memo movement and the claim's event; each refusal names its invoice
 def record_audit(session: Session, *, claim_number: str, firm: str, report_number: str, on: date,
                  years: dict[int, int] | None = None, invoices: dict[str, int] | None = None,
                  actor: str = "") -> ClaimComputed:
@@ -593,6 +597,8 @@ def committed(session: Session, platform_id: int, program: str) -> int:
     return -int(total)
 
 
+# size: approval checks everything the 党组会 decision must respect before it posts — state, maker-checker,
+# amount against computed, cap, each payer's budget — in the lock order of docs/posting-rules.md
 def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_number: str,
             approved_fen: int | None = None, reason: str = "", actor: str = "") -> Approved:
     """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with

@@ -40,7 +40,7 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "review-finance": "财政部门审核通过", "reject-finance": "财政部门审核不通过", "audit": "审计",
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
-           "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回",
+           "prepare-payment": "拨付制单", "pay": "拨付（复核记账）", "reverse-payment": "冲销拨付", "recover": "追回",
            "receive-recovery": "追回款到账"}
 
 
@@ -62,9 +62,11 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
     """The forms the signed-in user may use now on this claim."""
     who, j, st = ctx.who, c.jurisdiction, c.state
     shares = c.approval.shares if c.approval else {}
-    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0
+    pending = [pm for pm in c.payments if not pm.confirmed] if st == "issued" else []
+    preparable = {p: owed - sum(pm.amount for pm in pending if pm.payer == p) for p, owed in c.outstanding.items()}
+    pay_payers = [p for p, owed in preparable.items() if owed > 0
                   and allowed(who, "payment.pay", jurisdiction=j, payer=p) and (who.payer is None or p == who.payer)]
-    paid_payers = sorted({pm.payer for pm in c.payments})
+    paid_payers = sorted({pm.payer for pm in c.payments if pm.confirmed})
     return {
         "review_econ": st == "filed" and allowed(who, "claim.review.economic", jurisdiction=j),
         "review_fin": st == "econ_reviewed" and allowed(who, "claim.review.finance", jurisdiction=j),
@@ -76,7 +78,13 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
         if allowed(who, "objection.resolve", jurisdiction=j) else [],
         "issue": st == "in_notice" and allowed(who, "funds.issue", jurisdiction=j),
         "pay": pay_payers if st == "issued" else [],
-        "reverse": [pm for pm in c.payments if st in ("issued", "paid")
+        "preparable": preparable,
+        # 制单/复核: a prepared payment is confirmed by another finance user of its payer; its preparer is
+        # told so (and where the payer's other users find it: the finance queue)
+        "confirm": [pm for pm in pending if pm.prepared_by != who.username
+                    and allowed(who, "payment.confirm", jurisdiction=j, payer=pm.payer)],
+        "own_pending": [pm for pm in pending if pm.prepared_by and pm.prepared_by == who.username],
+        "reverse": [pm for pm in c.payments if st in ("issued", "paid") and pm.confirmed
                     and allowed(who, "payment.reverse", jurisdiction=j, payer=pm.payer)],
         "recover": paid_payers if st in ("issued", "paid", "recovered")
         and allowed(who, "recovery.order", jurisdiction=j) else [],
@@ -94,6 +102,7 @@ def _visible(can: dict[str, Any]) -> set[str]:
                                   ("object", "objection"), ("issue", "issue"), ("pay", "pay"),
                                   ("recover", "recover")) if can[key]}
     out |= {f"resolve-{o.id}" for o in can["resolve"]} | {f"reverse-{p.id}" for p in can["reverse"]}
+    out |= {f"confirm-{p.id}" for p in can["confirm"]}
     return out | {f"receive-{r.id}" for r in can["receive"]}
 
 
@@ -239,11 +248,26 @@ def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response
             "payer": text(form, "payer"), "voucher_number": text(form, "voucher_number"), "on": text(form, "on"),
             "amount": money(text(form, "amount"))})))
     response = _step(request, ctx, number, "pay", form, run, "")
-    if out:
-        done = out[0]
-        return back(f"/claims/{number}", f"已拨付（{text(form, 'voucher_number')}），"
-                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
-    return response
+    if out and not out[0].confirmed:
+        return back(f"/claims/{number}", f"已制单（{text(form, 'voucher_number')}），待本级财政另一名用户复核后"
+                    "计入拨付（经办与复核分离）")
+    return _paid(number, f"已拨付（{text(form, 'voucher_number')}）", out[0]) if out else response
+
+
+def _paid(number: str, what: str, done: PaymentMade) -> Response:
+    return back(f"/claims/{number}", f"{what}，"
+                + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
+
+
+@router.post("/claims/{number}/payments/{payment_id}/confirm", dependencies=CSRF)
+def confirm(request: Request, ctx: PageContext, number: str, payment_id: int, form: Form) -> Response:
+    """拨付复核 on the claim page: a second finance user of the payer confirms a prepared payment."""
+    out: list[PaymentMade] = []
+
+    def run() -> None:
+        out.append(do.confirm_payment(ctx, payment_id, validated(In.ConfirmationIn, {"on": text(form, "on")})))
+    response = _step(request, ctx, number, f"confirm-{payment_id}", form, run, "")
+    return _paid(number, f"已复核拨付#{payment_id}，计入拨付", out[0]) if out else response
 
 
 @router.post("/claims/{number}/payments/{payment_id}/reverse", dependencies=CSRF)

@@ -508,9 +508,9 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     filer = session.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == claim.id,
                                                            ClaimEvent.action == "file")).scalar()
     if actor and actor == filer:
+        title = STEP_DATES[f"review-{department}"]
         raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其"
-                                f"{STEP_DATES[f'review-{department}'].removesuffix('日期')}意见：经办与复核分离",
-                                field="actor")
+                                f"{title.removesuffix('日期')}意见（{title} {on}）：经办与复核分离", field="actor")
     session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
                        reviewer=actor))
     memo = MEMO_OF_STATE[claim.state]
@@ -607,7 +607,8 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     _require(claim, "approval", ("audited",), "审定须在审计之后（细则 第四章（一）(2)）")
     _check_date(session, claim, "approve", meeting_date, "meeting_date")
     if actor and actor == claim.filed_by:
-        raise IllegalTransition("maker-checker", "the user who filed a claim cannot approve it", field="actor")
+        raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其党组会审定"
+                                f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "the minutes number is required", field="minutes_number")
     platform = platform_by_code(session, session.get(Platform, claim.platform_id).code, lock=True)  # type: ignore[union-attr]
@@ -973,7 +974,7 @@ def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str =
     _check_date(session, claim, "pay", on, "on")
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
-                                "须由本级财政另一名用户复核：制单与复核分离（经办与复核分离）", field="actor")
+                                f"须由本级财政另一名用户复核（拨付复核日期 {on}）：制单与复核分离（经办与复核分离）", field="actor")
     return _confirm(session, claim, payment, on, actor)
 
 

@@ -827,7 +827,8 @@ class DemoError(RuntimeError):
 def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) -> DemoSummary:
     """Load the demo dataset through the ledger services, in one transaction; do nothing if it is there.
 
-    Steps dated after ``today`` are not run. Meant for a fresh (migrated) database: budgets are added
+    Steps dated after ``today`` are not run; a ``today`` later than the calendar day does not let a step
+    dated after the calendar day through (the date rule refuses it: :class:`DemoError`). Meant for a fresh (migrated) database: budgets are added
     to whatever is appropriated already, and claims are numbered after any existing ones.
     """
     with factory() as session:
@@ -847,7 +848,9 @@ def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) ->
                 if step.on > today:
                     break
                 try:
-                    with S.as_of(today):  # the demo's own "today" for the date rules (经办流程)
+                    # the demo's own "today" for the date rules (经办流程), never later than the real one: a
+                    # step dated after the calendar day is refused like any other
+                    with S.as_of(min(today, S.today())):
                         step.run(ctx)
                 except LedgerError as exc:
                     raise DemoError(f"demo step {step.on} {step.what}: {exc}") from exc

@@ -960,7 +960,7 @@ def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str =
     and counts from now. The preparer cannot confirm it (制单与复核分离)."""
     found = session.get(Payment, payment_id)
     if found is None:
-        raise NotFound("payments", f"no payment {payment_id}", field="payment")
+        raise NotFound("拨付复核", f"没有拨付#{payment_id}", field="payment")
     claim = session.get(Claim, found.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)  # the claim's lock covers its payments (see reverse_payment)

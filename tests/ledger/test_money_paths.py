@@ -257,7 +257,7 @@ def test_approval_bounds(db: Any) -> None:
     _refused(db, Invalid, "never above", S.approve, **call, minutes_number="m", approved_fen=585_000_01)
     _refused(db, Invalid, "reason", S.approve, **call, minutes_number="m", approved_fen=584_999_99, reason=" ")
     _refused(db, Invalid, "nothing to approve", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
-    _refused(db, IllegalTransition, "maker-checker", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+    _refused(db, IllegalTransition, "经办与复核分离", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
              minutes_number="m", actor="clerk")
     with db.sessions.begin() as s:
         out = S.approve(s, **call, minutes_number="m", approved_fen=1, reason="核减")  # one fen: the city's floor is 0

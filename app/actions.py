@@ -84,6 +84,7 @@ from ledger.models import (
     Objection,
     Payer,
     Payment,
+    PaymentConfirmation,
     Platform,
     PlatformEvent,
     Recovery,
@@ -463,6 +464,15 @@ def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None
     return perform(ctx, "payment.pay", number, body, work, key=key)
 
 
+def confirm_payment(ctx: Context, payment_id: int, body: In.ConfirmationIn, *,
+                    key: str | None = None) -> PaymentMade:
+    """拨付复核: a second finance user of the payment's payer confirms it; then it counts."""
+    def work(session: Session) -> PaymentMade:
+        _authorize_record(ctx, session, "payment.confirm", Payment, payment_id, "payment")
+        return S.confirm_payment(session, payment_id=payment_id, on=body.on, actor=ctx.who.username)
+    return perform(ctx, "payment.confirm", str(payment_id), body, work, key=key)
+
+
 def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> ClaimStep:
     def work(session: Session) -> ClaimStep:
         _authorize_record(ctx, session, "payment.reverse", Payment, payment_id, "payment")
@@ -749,6 +759,9 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
         result: ClaimResult | None = computed.get(session, ("explain", number), lambda: _explain(session, number))
         Inv, Ev, Rv, Au, Ob, Fi, Pm, Rc = Invoice, ClaimEvent, Review, Audit, Objection, FundIssue, Payment, Recovery
+        confirmed: dict[int, str] = dict(session.execute(
+            select(PaymentConfirmation.payment_id, PaymentConfirmation.confirmed_by)
+            .join(Payment, Payment.id == PaymentConfirmation.payment_id).where(Payment.claim_id == c.id)).all())
         return ClaimView(
             **_claim_fields(c, p),
             platform_document=c.platform_document, years=tuple(c.years) if c.years is not None else None,
@@ -781,9 +794,10 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
             fund_issue=next((FundIssueRow(document_number=f.document_number, date=f.date)
                              for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)), None),
             payments=tuple(PaymentRow(id=pm.id, payer=pm.payer_code, voucher_number=pm.voucher_number, date=pm.date,
-                                      amount=pm.amount_fen)
+                                      amount=pm.amount_fen, prepared_by=pm.prepared_by,
+                                      confirmed_by=confirmed.get(pm.id))
                            for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
-                                           claim_id=c.id, order=Pm.id)),
+                                           Pm.prepared_by, claim_id=c.id, order=Pm.id)),
             outstanding={payer: S.payable_to(session, c, payer) for payer in payers},
             recoveries=tuple(RecoveryRow(id=r.id, payer=r.payer_code, date=r.date, amount=r.amount_fen,
                                          received=r.received_fen, reason=r.reason)

@@ -101,6 +101,11 @@ def _actor_of_payer(payer: str) -> str:
     return {CITY: "city-finance", PROVINCE: "zj-finance"}.get(payer, f"fin-{payer}")
 
 
+def _checker_of_payer(payer: str) -> str:
+    """The payer's second finance user, who confirms (复核) the payments the first prepares (制单)."""
+    return f"{_actor_of_payer(payer)}-checker"
+
+
 # ---------------------------------------------------------------- the script: dated steps
 
 @dataclass
@@ -363,8 +368,12 @@ class _Claim:
         def run(ctx: _Ctx, n: str) -> Any:
             claim = ctx.session.execute(select(Claim).where(Claim.number == n)).scalar_one()
             fen = wan(amount) if amount else S.payable_to(ctx.session, claim, payer)
-            return S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
+            made = S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
                          actor=_actor_of_payer(payer))
+            if made.confirmed:
+                return made
+            # 制单/复核: a second finance user of the payer confirms the payment the same day
+            return S.confirm_payment(ctx.session, payment_id=made.payment, on=when, actor=_checker_of_payer(payer))
 
         return self._add(when, f"pay {payer}", run)
 
@@ -852,7 +861,8 @@ class DemoError(RuntimeError):
 def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) -> DemoSummary:
     """Load the demo dataset through the ledger services, in one transaction; do nothing if it is there.
 
-    Steps dated after ``today`` are not run. Meant for a fresh (migrated) database: budgets are added
+    Steps dated after ``today`` are not run; a ``today`` later than the calendar day does not let a step
+    dated after the calendar day through (the date rule refuses it: :class:`DemoError`). Meant for a fresh (migrated) database: budgets are added
     to whatever is appropriated already, and claims are numbered after any existing ones.
     """
     with factory() as session:
@@ -872,7 +882,10 @@ def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) ->
                 if step.on > today:
                     break
                 try:
-                    step.run(ctx)
+                    # the demo's own "today" for the date rules (经办流程), never later than the real one: a
+                    # step dated after the calendar day is refused like any other
+                    with S.as_of(min(today, S.today())):
+                        step.run(ctx)
                 except LedgerError as exc:
                     raise DemoError(f"demo step {step.on} {step.what}: {exc}") from exc
     except Exception:

@@ -488,11 +488,14 @@ class FundsIssuedOut(Done):
 
 
 class PaymentMadeOut(Done):
-    """拨付的结果 — what remains to pay on the claim and for this payer."""
+    """拨付制单或复核的结果 — the payment, whether it counts yet, what remains to pay on the claim and for
+    this payer."""
 
     claim: str = Field(description="申请编号")
     state: ClaimState = Field(description="新状态（全部拨付后为 paid）")
-    entry: Entry
+    payment: int = Field(description="拨付 id")
+    confirmed: bool = Field(description="已复核（复核后方记账、计入拨付）")
+    entry: Entry | None = Field(description="记账凭证号（journal entry id）；制单未复核时为 null")
     remaining: Yuan = Field(description="本申请尚未拨付（元）")
     outstanding_for_payer: Yuan = Field(description="本付款方尚未拨付（元）")
     replayed: Replayed = False

@@ -202,6 +202,12 @@ class PaymentIn(Body):
     amount: Yuan
 
 
+class ConfirmationIn(Body):
+    """拨付复核: the confirmation date."""
+
+    on: Day
+
+
 class ReversalIn(Body):
     on: Day
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]

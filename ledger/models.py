@@ -333,10 +333,23 @@ class Payment(Base):
     voucher_number: Mapped[str] = mapped_column(String(100))
     date: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    prepared_by: Mapped[str] = mapped_column(String(64), default="", server_default="")  # 制单人
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         UniqueConstraint("payer_code", "voucher_number", name="uq_payments_payer_voucher"),
     )
+
+
+class PaymentConfirmation(Base):
+    """The confirmation (复核) of a prepared payment by a second finance user of its payer: from then on the
+    payment counts (its entry is posted). Append-only; one per payment."""
+
+    __tablename__ = "payment_confirmations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")
+    date: Mapped[date] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
 
 
 class Recovery(Base):

@@ -57,11 +57,17 @@ class FundsIssued(ClaimStep):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentMade(ClaimStep):
-    """拨付: what remains to pay on the claim and for this payer (fen)."""
+class PaymentMade(Outcome):
+    """拨付制单或复核: the payment, whether it is confirmed (复核后才记账；``entry`` is None until then), what
+    remains to pay on the claim and for this payer (fen)."""
 
+    claim: str
+    state: ClaimState
+    entry: int | None
     remaining: int
     outstanding_for_payer: int
+    payment: int = 0
+    confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,8 @@ approvals.computed_fen    the payable posted in that entry: the 9004 debit that 
                           figure, or, when the figure did not change, the 9004 credit that clears it
 approvals.fiscal_year     the fiscal-year dimension of its 8102 postings
 audits.computed_fen       the debit to 9004 in the k-th ``audit`` entry of the claim
-payments.amount_fen       −Σ 8104 已支出 in the payment's entry (linked by its ``pay`` claim event)
+payments.amount_fen       −Σ 8104 已支出 in the payment's entry (linked by its ``pay`` claim event); a
+                          payment prepared and not yet confirmed (no confirmation, no entry) has none
 recoveries.amount_fen     the debit to 1201 应收追回款 in the k-th ``recovery`` entry of (claim, payer)
 recoveries.received_fen   −Σ 1201 in the receipts linked to it (``receive-recovery`` claim events)
 ========================  =====================================================================
@@ -51,6 +52,7 @@ from ledger.models import (
     ClaimEvent,
     JournalEntry,
     Payment,
+    PaymentConfirmation,
     Posting,
     Recovery,
 )
@@ -278,9 +280,12 @@ def _payments(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionM
     link = and_(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
                 ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
     linked: set[int] = set()
-    for pid, cid, payer, voucher, amount, entry in session.execute(
+    for pid, cid, payer, voucher, amount, entry, confirmation in session.execute(
             select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.amount_fen,
-                   ClaimEvent.entry_id).select_from(Payment).outerjoin(ClaimEvent, link).order_by(Payment.id)):
+                   ClaimEvent.entry_id, PaymentConfirmation.id).select_from(Payment).outerjoin(ClaimEvent, link)
+            .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id).order_by(Payment.id)):
+        if entry is None and confirmation is None:
+            continue  # prepared, not yet confirmed (制单未复核): nothing posted, nothing to compare
         journal = None
         if entry is not None:
             linked.add(entry)

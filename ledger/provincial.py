@@ -20,7 +20,7 @@ from ledger.errors import Invalid
 from ledger.journal import Leg, debit_credit, post
 from ledger.models import Claim, Jurisdiction, Payer, Platform, ProvincialStep
 from ledger.outcomes import ClaimState, ClaimStep
-from ledger.services import MEMO_OF_STATE, _event, _lock_claim, _memo, _require
+from ledger.services import MEMO_OF_STATE, _check_date, _event, _lock_claim, _memo, _require
 
 ALLOCATION_RULE = "浙政办发〔2025〕24号 中试平台方案 四.14：省财政给予补助（金额由省级下达文件确定）"
 
@@ -61,6 +61,7 @@ def allocate(session: Session, *, claim_number: str, document_number: str, on: d
     now expects the transfer (1202) and owes it onward (2002); the reviewed claim's memorandum is cleared."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "allocate")
+    _check_date(session, claim, "allocate", on, "on")
     if amount_fen <= 0 or amount_fen > claim.computed_fen:
         raise Invalid(ALLOCATION_RULE, f"省级下达金额 {yuan(amount_fen)} 元须大于 0 且不超过按浙江方案计算的 "
                       f"{yuan(claim.computed_fen)} 元", field="amount")
@@ -77,6 +78,7 @@ def receive_transfer(session: Session, *, claim_number: str, document_number: st
     """上级转移支付到账: the province's money for the claim reaches the city's treasury (the whole allocation)."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "receive-transfer")
+    _check_date(session, claim, "receive-transfer", on, "on")
     allocation = _step_row(session, claim, "allocate")
     legs = debit_credit(A.TREASURY, A.TRANSFER_RECEIVABLE, allocation.amount_fen,
                         **_dims(claim, allocation.payer_code, allocation.date.year))
@@ -90,6 +92,7 @@ def pass_on(session: Session, *, claim_number: str, document_number: str, on: da
     the platform (2001) and may pay it (8002 → 8103, the budgetary side the payment draws on)."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "pass-on")
+    _check_date(session, claim, "pass-on", on, "on")
     allocation = _step_row(session, claim, "allocate")
     platform = session.get(Platform, claim.platform_id)
     assert platform is not None

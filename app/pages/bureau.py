@@ -41,7 +41,7 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "review-finance": "财政部门审核通过", "reject-finance": "财政部门审核不通过", "audit": "审计",
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
-           "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回",
+           "prepare-payment": "拨付制单", "pay": "拨付（复核记账）", "reverse-payment": "冲销拨付", "recover": "追回",
            "receive-recovery": "追回款到账", "allocate": "省级下达", "receive-transfer": "上级转移支付到账",
            "pass-on": "转拨区县"}
 
@@ -73,9 +73,11 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
                 and allowed(who, step.permission, jurisdiction=j, payer=payer))
 
     shares = c.approval.shares if c.approval else {}
-    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0 and may("pay", p)
+    pending = [pm for pm in c.payments if not pm.confirmed] if "pay" in c.next_steps else []
+    preparable = {p: owed - sum(pm.amount for pm in pending if pm.payer == p) for p, owed in c.outstanding.items()}
+    pay_payers = [p for p, owed in preparable.items() if owed > 0 and may("prepare-payment", p)
                   and (who.payer is None or p == who.payer)]
-    paid_payers = sorted({pm.payer for pm in c.payments})
+    paid_payers = sorted({pm.payer for pm in c.payments if pm.confirmed})
     return {
         "review_econ": may("review-economic"),
         "review_fin": may("review-finance"),
@@ -86,7 +88,12 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
         "resolve": [o for o in c.objections if o.status == "open"] if may("uphold-objection") else [],
         "issue": may("issue"),
         "pay": pay_payers,
-        "reverse": [pm for pm in c.payments if may("reverse-payment", pm.payer)],
+        "preparable": preparable,
+        # 制单/复核: a prepared payment is confirmed by another finance user of its payer; its preparer is
+        # told so (and where the payer's other users find it: the finance queue)
+        "confirm": [pm for pm in pending if pm.prepared_by != who.username and may("pay", pm.payer)],
+        "own_pending": [pm for pm in pending if pm.prepared_by and pm.prepared_by == who.username],
+        "reverse": [pm for pm in c.payments if pm.confirmed and may("reverse-payment", pm.payer)],
         "recover": paid_payers if may("recover") else [],
         "receive": [r for r in c.recoveries if r.received < r.amount and may("receive-recovery", r.payer)],
         "allocate": may("allocate"),
@@ -105,6 +112,7 @@ def _visible(can: dict[str, Any]) -> set[str]:
                                   ("recover", "recover"), ("allocate", "allocate"),
                                   ("receive_transfer", "receive-transfer"), ("pass_on", "pass-on")) if can[key]}
     out |= {f"resolve-{o.id}" for o in can["resolve"]} | {f"reverse-{p.id}" for p in can["reverse"]}
+    out |= {f"confirm-{p.id}" for p in can["confirm"]}
     return out | {f"receive-{r.id}" for r in can["receive"]}
 
 
@@ -275,11 +283,26 @@ def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response
             "payer": text(form, "payer"), "voucher_number": text(form, "voucher_number"), "on": text(form, "on"),
             "amount": money(text(form, "amount"))})))
     response = _step(request, ctx, number, "pay", form, run, "")
-    if out:
-        done = out[0]
-        return back(f"/claims/{number}", f"已拨付（{text(form, 'voucher_number')}），"
-                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
-    return response
+    if out and not out[0].confirmed:
+        return back(f"/claims/{number}", f"已制单（{text(form, 'voucher_number')}），待本级财政另一名用户复核后"
+                    "计入拨付（经办与复核分离）")
+    return _paid(number, f"已拨付（{text(form, 'voucher_number')}）", out[0]) if out else response
+
+
+def _paid(number: str, what: str, done: PaymentMade) -> Response:
+    return back(f"/claims/{number}", f"{what}，"
+                + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan(done.remaining)} 元未拨付"))
+
+
+@router.post("/claims/{number}/payments/{payment_id}/confirm", dependencies=CSRF)
+def confirm(request: Request, ctx: PageContext, number: str, payment_id: int, form: Form) -> Response:
+    """拨付复核 on the claim page: a second finance user of the payer confirms a prepared payment."""
+    out: list[PaymentMade] = []
+
+    def run() -> None:
+        out.append(do.confirm_payment(ctx, payment_id, validated(In.ConfirmationIn, {"on": text(form, "on")})))
+    response = _step(request, ctx, number, f"confirm-{payment_id}", form, run, "")
+    return _paid(number, f"已复核拨付#{payment_id}，计入拨付", out[0]) if out else response
 
 
 @router.post("/claims/{number}/payments/{payment_id}/reverse", dependencies=CSRF)

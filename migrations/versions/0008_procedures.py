@@ -1,7 +1,7 @@
 """procedures as data: each claim's procedure, the provincial steps, their accounts and states
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03
 
 * ``claims.procedure``: the procedure (办理流程) a claim follows, as its rule set names it when it is filed
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -33,6 +33,7 @@ from ledger.models import ActionRecord, Objection, Payment, Recovery
 from tests.app.conftest import USERS, Service
 from tests.app.flow import V1, counts
 from tests.app.permission_table import documented
+from tests.ledger.world import pay_confirmed
 
 NANHU, HAINING = "330402", "330481"
 PAYERS_OF = {NANHU: (CITY_PAYER, NANHU), HAINING: (HAINING,)}
@@ -54,6 +55,7 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/objections/{objection_id}/resolution"): "objection.resolve",
     ("POST", "/api/v1/claims/{number}/fund-issue"): "funds.issue",
     ("POST", "/api/v1/claims/{number}/payments"): "payment.pay",
+    ("POST", "/api/v1/payments/{payment_id}/confirmation"): "payment.confirm",
     ("POST", "/api/v1/payments/{payment_id}/reversal"): "payment.reverse",
     ("POST", "/api/v1/claims/{number}/recoveries"): "recovery.order",
     ("POST", "/api/v1/claims/{number}/allocation"): "provincial.allocate",
@@ -182,6 +184,7 @@ class World:
     claims: dict[tuple[str, str], str]  # (state-need, jurisdiction) → claim number
     objection: dict[str, int]
     payment: dict[tuple[str, str], int]  # (jurisdiction, payer) → payment id
+    prepared: dict[tuple[str, str], int]  # (jurisdiction, payer) → a payment prepared, not confirmed (复核)
     recovery: dict[tuple[str, str], int]
 
 
@@ -202,9 +205,9 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
                           actor="prep").claim
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
-                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep-econ")),
         ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
-                                               opinion="同意", on=date(2026, 3, 5), actor="prep")),
+                                               opinion="同意", on=date(2026, 3, 5), actor="prep-fin")),
         ("audited", lambda: S.record_audit(s, claim_number=number, firm="所", report_number=f"R{n}",
                                            on=date(2026, 3, 20), actor="prep")),
         ("approved", lambda: S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25),
@@ -247,7 +250,7 @@ def _provincial_to(s: Any, jurisdiction: str, state: str) -> str:
 
 
 def prepare(service: Service) -> World:
-    w = World({}, {}, {}, {}, {})
+    w = World({}, {}, {}, {}, {}, {})
     with service.db.sessions.begin() as s:
         for payer in (CITY_PAYER, NANHU, HAINING):
             S.appropriate(s, payer=payer, fiscal_year=2026, program="equipment-subsidy", amount_fen=100_000_000_00,
@@ -258,6 +261,7 @@ def prepare(service: Service) -> World:
                                 ("review-finance", "econ_reviewed"), ("audit", "district_reviewed"),
                                 ("approve", "audited"), ("notice", "approved"), ("objection", "in_notice"),
                                 ("resolve", "in_notice"), ("fund-issue", "in_notice"), ("pay", "issued"),
+                                ("confirm", "issued"),
                                 ("reverse", "issued"), ("recover", "issued")):
                 if state != "platform":
                     w.claims[(need, j)] = _claim_to(s, j, state)
@@ -271,11 +275,15 @@ def prepare(service: Service) -> World:
             for payer in PAYERS_OF[j]:
                 for need in ("reverse", "recover"):
                     voucher = f"V{next(_seq)}"
-                    S.pay(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
+                    pay_confirmed(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
                           on=date(2026, 4, 15), amount_fen=half)
                     if need == "reverse":
                         w.payment[(j, payer)] = s.query(Payment.id).filter(
                             Payment.voucher_number == voucher).scalar()
+            for payer in PAYERS_OF[j]:  # prepared by a user not in the walk: any finance user of the payer confirms
+                w.prepared[(j, payer)] = S.pay(s, claim_number=w.claims[("confirm", j)], payer=payer,
+                                               voucher_number=f"C{next(_seq)}", on=date(2026, 4, 15),
+                                               amount_fen=1_000_00, actor="prep-fin").payment
             for payer in PAYERS_OF[j]:
                 S.recover(s, claim_number=w.claims[("recover", j)], payer=payer, amount_fen=10_000_00,
                           on=date(2026, 5, 1), reason="虚假", document_number="追回")
@@ -377,6 +385,8 @@ def cases(w: World) -> list[Case]:
                 lambda payer=payer: {"payer": payer, "voucher_number": f"P{next(_seq)}", "on": "2026-04-16",
                                      "amount": "1000.00"}, payer=payer, ident=c[("pay", j)])
         for payer in PAYERS_OF[j]:
+            add("/payments/{payment_id}/confirmation", j, f"/payments/{w.prepared[(j, payer)]}/confirmation",
+                lambda: {"on": "2026-04-16"}, payer=payer, ident=w.prepared[(j, payer)])
             add("/payments/{payment_id}/reversal", j, f"/payments/{w.payment[(j, payer)]}/reversal",
                 lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer, ident=w.payment[(j, payer)])
             add("/recoveries/{recovery_id}/receipts", j, f"/recoveries/{w.recovery[(j, payer)]}/receipts",

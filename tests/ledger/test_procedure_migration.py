@@ -13,7 +13,7 @@ from sqlalchemy import text
 from ledger import services as S
 from ledger.journal import verify
 from tests.ledger.test_migrations import _config
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 TABLES = {"journal_entries": "id", "postings": "id", "claim_events": "id"}
 
@@ -32,8 +32,8 @@ def _populate(db: Any) -> tuple[str, str]:
         S.approve(s, claim_number=paid, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
         S.publish_notice(s, claim_numbers=[paid], publication_date=date(2026, 4, 1), title="公示")
         S.issue_funds(s, claim_number=paid, document_number="下达", on=date(2026, 4, 10))
-        S.pay(s, claim_number=paid, payer="330400", voucher_number="V1", on=date(2026, 4, 15), amount_fen=300_000_00)
-        S.pay(s, claim_number=paid, payer="330402", voucher_number="V2", on=date(2026, 4, 16), amount_fen=300_000_00)
+        pay_confirmed(s, claim_number=paid, payer="330400", voucher_number="V1", on=date(2026, 4, 15), amount_fen=300_000_00)
+        pay_confirmed(s, claim_number=paid, payer="330402", voucher_number="V2", on=date(2026, 4, 16), amount_fen=300_000_00)
     setup_world(db, code="P2", years=())
     waiting = run_to_audited(db, code="P2", invoices=[S.InvoiceIn("X", "1", date(2025, 3, 1), 500_000_00)],
                              years={2025: 500_000_00})
@@ -49,7 +49,7 @@ def _populate(db: Any) -> tuple[str, str]:
 def test_migration_0008_changes_no_journal_entry(db: Any) -> None:
     _paid, waiting = _populate(db)
     with db.engine.begin() as conn:
-        command.downgrade(_config(conn), "0006")  # the schema this revision meets in the field
+        command.downgrade(_config(conn), "0007")  # the schema this revision meets in the field
     before = _snapshot(db)
     assert before["journal_entries"] and before["postings"] and before["claim_events"]
     with db.engine.begin() as conn:

@@ -23,7 +23,7 @@ from ledger.journal import verify
 from ledger.models import Claim, ClaimEvent, ProvincialStep
 from ledger.projections import check
 from ledger.queries import balance, trial_balance
-from tests.ledger.world import invoices_2023_2025, setup_world
+from tests.ledger.world import invoices_2023_2025, pay_confirmed, setup_world
 
 CITY, NANHU, HAINING = "330400", "330402", "330481"
 
@@ -79,10 +79,10 @@ def test_equipment_subsidy_walks_its_eight_steps(db: Any) -> None:
         S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
         S.issue_funds(s, claim_number=number, document_number="下达", on=date(2026, 4, 10))
         for payer in (CITY, NANHU):
-            S.pay(s, claim_number=number, payer=payer, voucher_number=f"V{payer}", on=date(2026, 4, 15),
+            pay_confirmed(s, claim_number=number, payer=payer, voucher_number=f"V{payer}", on=date(2026, 4, 15),
                   amount_fen=300_000_00)
     assert _moves_allowed(db, number) == ["file", "review-economic", "review-finance", "audit", "approve", "notice",
-                                          "issue", "pay", "pay"]
+                                          "issue", "prepare-payment", "pay", "prepare-payment", "pay"]
     with db.sessions() as s:
         assert s.execute(select(Claim.state)).scalar_one() == "paid"
     _books_close(db)
@@ -111,10 +111,10 @@ def test_municipal_award_has_no_audit_and_no_second_notice(db: Any) -> None:
     with db.sessions.begin() as s:
         S.issue_funds(s, claim_number=number, document_number="嘉经信〔2026〕40号", on=date(2026, 3, 27))
         for payer in (CITY, NANHU):
-            S.pay(s, claim_number=number, payer=payer, voucher_number=f"V{payer}", on=date(2026, 4, 2),
+            pay_confirmed(s, claim_number=number, payer=payer, voucher_number=f"V{payer}", on=date(2026, 4, 2),
                   amount_fen=500_000_00)
-    assert _moves_allowed(db, number) == ["file", "review-economic", "review-finance", "approve", "issue", "pay",
-                                          "pay"]
+    assert _moves_allowed(db, number) == ["file", "review-economic", "review-finance", "approve", "issue",
+                                          "prepare-payment", "pay", "prepare-payment", "pay"]
     with db.sessions() as s:
         assert s.execute(select(Claim.state)).scalar_one() == "paid"
         assert balance(s, [A.EXPENDED], program="municipal-award") == -1_000_000_00
@@ -181,9 +181,9 @@ def test_plan_programs_skip_the_audit_firm_unless_the_data_says_otherwise(
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 20), minutes_number="m", actor="bureau")
         S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 3, 23), title="公示")
         S.issue_funds(s, claim_number=number, document_number="下达", on=date(2026, 4, 10))
-        S.pay(s, claim_number=number, payer=HAINING, voucher_number="V1", on=date(2026, 4, 15),
+        pay_confirmed(s, claim_number=number, payer=HAINING, voucher_number="V1", on=date(2026, 4, 15),
               amount_fen=10_000_000_00)
-    steps = ["approve", "notice", "issue", "pay"]
+    steps = ["approve", "notice", "issue", "prepare-payment", "pay"]
     assert _moves_allowed(db, number) == ["file", "review-economic", "review-finance",
                                           *(["audit"] if procedure == "equipment" else []), *steps]
     _books_close(db)
@@ -222,10 +222,10 @@ def test_provincial_money_is_allocated_received_passed_on_and_paid(db: Any) -> N
                                  actor="city-finance")
         assert out.state == "passed_on"
         assert S.payable_to(s, s.execute(select(Claim)).scalar_one(), NANHU) == 6_000_000_00
-        S.pay(s, claim_number=number, payer=NANHU, voucher_number="V1", on=date(2026, 4, 15), amount_fen=2_000_000_00)
-        S.pay(s, claim_number=number, payer=NANHU, voucher_number="V2", on=date(2026, 4, 16), amount_fen=4_000_000_00)
+        pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="V1", on=date(2026, 4, 15), amount_fen=2_000_000_00)
+        pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="V2", on=date(2026, 4, 16), amount_fen=4_000_000_00)
     assert _moves_allowed(db, number) == ["file", "review-economic", "review-finance", "allocate", "receive-transfer",
-                                          "pass-on", "pay", "pay"]
+                                          "pass-on", "prepare-payment", "pay", "prepare-payment", "pay"]
     with db.sessions() as s:
         claim = s.execute(select(Claim)).scalar_one()
         assert (claim.state, claim.approved_fen) == ("paid", 6_000_000_00)

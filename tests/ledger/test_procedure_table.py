@@ -28,7 +28,17 @@ from ledger import services as S
 from ledger.db import ensure_schema, make_engine, session_factory
 from ledger.errors import IllegalTransition, LedgerError
 from ledger.journal import verify
-from ledger.models import Claim, ClaimEvent, JournalEntry, Notice, NoticeClaim, Objection, Payment, Recovery
+from ledger.models import (
+    Claim,
+    ClaimEvent,
+    JournalEntry,
+    Notice,
+    NoticeClaim,
+    Objection,
+    Payment,
+    PaymentConfirmation,
+    Recovery,
+)
 from tests.ledger.world import setup_world
 
 CITY = "330400"
@@ -105,8 +115,14 @@ class Run:
             objection = s.execute(select(Objection.id).where(Objection.claim_id == claim.id,
                                                              Objection.status == "open")).scalars().first()
             owed = {p: S.payable_to(s, claim, p) for p in (CITY, "330402", "330481")}
-            payments = [p for p in s.execute(select(Payment).where(Payment.claim_id == claim.id)).scalars()
-                        if p.id not in self.reversed]
+            confirmed = set(s.execute(select(PaymentConfirmation.payment_id)).scalars())
+            every = list(s.execute(select(Payment).where(Payment.claim_id == claim.id)).scalars())
+            payments = [p for p in every if p.id not in self.reversed and p.id in confirmed]
+            prepared = next((p.id for p in every if p.id not in confirmed), None)
+            unconfirmed: dict[str, int] = {}
+            for p in every:
+                if p.id not in confirmed:
+                    unconfirmed[p.payer_code] = unconfirmed.get(p.payer_code, 0) + p.amount_fen
             recovery = s.execute(select(Recovery.id).where(Recovery.claim_id == claim.id,
                                                            Recovery.received_fen < Recovery.amount_fen)).scalar()
             years = dict.fromkeys(claim.years or [], 1_000_000_00)
@@ -125,21 +141,26 @@ class Run:
         }
         if step in simple:
             return simple[step]
-        if step == "object":
-            filed = notice.publication_date if notice is not None else on
-            return lambda s: S.file_objection(s, claim_number=n, filed=filed, content="异议")
+        if step == "object":  # within the notice window (a later day is refused by the window, not the table)
+            if notice is not None and on > notice.end_date:
+                return None
+            return lambda s: S.file_objection(s, claim_number=n, filed=on, content="异议")
         if step in ("dismiss-objection", "uphold-objection") and objection is not None:
             return lambda s: S.resolve_objection(s, objection_id=objection, upheld=step == "uphold-objection",
                                                  on=on, resolution="处理")
         if step == "issue":
             day = max(on, notice.end_date + timedelta(days=1)) if notice is not None else on
             return lambda s: S.issue_funds(s, claim_number=n, document_number="下达", on=day)
-        if step == "pay":
-            payer, amount = max(owed.items(), key=lambda kv: kv[1])
+        if step == "prepare-payment":  # 制单: what the payer still owes, less what is prepared and unconfirmed
+            payer, amount = max(((p, a - unconfirmed.get(p, 0)) for p, a in owed.items()), key=lambda kv: kv[1])
+            if amount <= 0 and any(owed.values()):
+                return None
             self.vouchers += 1
             voucher = f"V{self.vouchers}"
             return lambda s: S.pay(s, claim_number=n, payer=payer, voucher_number=voucher, on=on,
-                                   amount_fen=max(1, amount))
+                                   amount_fen=max(1, amount), actor="maker")
+        if step == "pay" and prepared is not None:  # 复核 by a second user of the payer
+            return lambda s: S.confirm_payment(s, payment_id=prepared, on=on, actor="checker")
         if step == "reverse-payment" and payments:
             pid = self.reversing = payments[-1].id
             return lambda s: S.reverse_payment(s, payment_id=pid, on=on, reason="付款账户错误")
@@ -259,7 +280,10 @@ def _directed(program: str, target: str) -> None:
                 _attempt(run, pid, target)
                 return
             step = _toward(procedure, state, target) if not procedure.allows(state, target) else None
-            step = step or next(s.id for s in procedure.steps_from(state) if s.id not in DETOURS)
+            step = step or next((s.id for s in procedure.steps_from(state)
+                                 if s.id not in DETOURS and run.runner(s.id) is not None), None)
+            if step is None:
+                return
             _attempt(run, pid, step)
             run.today += timedelta(days=1)
     finally:

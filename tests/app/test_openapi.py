@@ -69,7 +69,7 @@ def test_closed_vocabularies_match_the_ledger() -> None:
     from ledger.models import CLAIM_STATES, USER_ROLES
     from ledger.queries import STATE_ACCOUNTS
 
-    assert get_args(Out.ClaimState) == CLAIM_STATES
+    assert tuple(s.value for s in Out.ClaimState) == CLAIM_STATES  # the states, declared once
     assert get_args(Out.Role) == USER_ROLES
     assert get_args(Out.ResultStatus) == STATUSES
     assert list(Out.StageBalancesOut.model_fields) == list(STATE_ACCOUNTS)

@@ -231,7 +231,7 @@ def _provincial_to(s: Any, jurisdiction: str, state: str) -> str:
 
     code = _new_platform(s, jurisdiction)
     number = S.file_claim(s, platform_code=code, program="zj-new-provincial", application_date=date(2026, 3, 2),
-                          recorded_amount_fen=500_000_00, actor="prep").claim
+                          recorded_amount_fen=500_000_00, actor="prep-filer").claim
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
                                            opinion="同意", on=date(2026, 3, 4), actor="prep")),

@@ -49,4 +49,8 @@ def test_a_provincial_claim_offers_only_its_own_steps(service: Service) -> None:
                                       json={"payer": "330402", "voucher_number": "V1", "on": "2026-04-02",
                                             "amount": "3000000.00"})
     assert r.status_code == 201, r.text
+    assert service.api("auditor").get(f"{V1}/claims/{number}").json()["state"] == "passed_on"  # 制单 only
+    r = service.api("nanhu-fin2").post(f"{V1}/payments/{r.json()['payment']}/confirmation",
+                                       headers={"Idempotency-Key": "zj-confirm-1"}, json={"on": "2026-04-03"})
+    assert r.status_code < 300, r.text
     assert service.api("auditor").get(f"{V1}/claims/{number}").json()["state"] == "paid"

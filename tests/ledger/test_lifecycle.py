@@ -105,7 +105,7 @@ def test_illegal_moves_are_refused_with_the_rule(db) -> None:  # type: ignore[no
 def test_maker_checker_and_lower_approval_needs_reason(db) -> None:  # type: ignore[no-untyped-def]
     setup_world(db)
     number = run_to_audited(db, years=AUDITED)
-    with pytest.raises(IllegalTransition, match="不得再录入其党组会审定.*经办与复核分离"), db.sessions.begin() as s:
+    with pytest.raises(IllegalTransition, match=r"不得再录入其党组会审定.*经办与复核分离"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="clerk")
     with pytest.raises(Invalid, match="never above"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m",

@@ -63,7 +63,7 @@ from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors
 from calculators.money import parse_yuan
 from calculators.results import ClaimResult
-from ledger import idempotency
+from ledger import idempotency, provincial
 from ledger import services as S
 from ledger.calendar import load_holiday_notice
 from ledger.db import reading
@@ -84,6 +84,7 @@ from ledger.models import (
     Objection,
     Payer,
     Payment,
+    PaymentConfirmation,
     Platform,
     PlatformEvent,
     Recovery,
@@ -463,6 +464,15 @@ def pay(ctx: Context, number: str, body: In.PaymentIn, *, key: str | None = None
     return perform(ctx, "payment.pay", number, body, work, key=key)
 
 
+def confirm_payment(ctx: Context, payment_id: int, body: In.ConfirmationIn, *,
+                    key: str | None = None) -> PaymentMade:
+    """拨付复核: a second finance user of the payment's payer confirms it; then it counts."""
+    def work(session: Session) -> PaymentMade:
+        _authorize_record(ctx, session, "payment.confirm", Payment, payment_id, "payment")
+        return S.confirm_payment(session, payment_id=payment_id, on=body.on, actor=ctx.who.username)
+    return perform(ctx, "payment.confirm", str(payment_id), body, work, key=key)
+
+
 def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> ClaimStep:
     def work(session: Session) -> ClaimStep:
         _authorize_record(ctx, session, "payment.reverse", Payment, payment_id, "payment")
@@ -478,6 +488,33 @@ def order_recovery(ctx: Context, number: str, body: In.RecoveryIn, *, key: str |
                          on=body.on, document_number=body.document_number, reason=body.reason,
                          actor=ctx.who.username)
     return perform(ctx, "recovery.order", number, body, work, key=key)
+
+
+def allocate(ctx: Context, number: str, body: In.AllocationIn, *, key: str | None = None) -> ClaimStep:
+    """省级下达 (provincial procedure): the province's allocation document for the claim."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.allocate", number)
+        return provincial.allocate(session, claim_number=number, document_number=body.document_number, on=body.on,
+                                   amount_fen=_fen(body.amount, "amount") or 0, actor=ctx.who.username)
+    return perform(ctx, "provincial.allocate", number, body, work, key=key)
+
+
+def receive_transfer(ctx: Context, number: str, body: In.TransferIn, *, key: str | None = None) -> ClaimStep:
+    """上级转移支付到账 (provincial procedure)."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.transfer", number)
+        return provincial.receive_transfer(session, claim_number=number, document_number=body.document_number,
+                                           on=body.on, actor=ctx.who.username)
+    return perform(ctx, "provincial.transfer", number, body, work, key=key)
+
+
+def pass_on(ctx: Context, number: str, body: In.TransferIn, *, key: str | None = None) -> ClaimStep:
+    """转拨 to the platform's district or county finance (provincial procedure)."""
+    def work(session: Session) -> ClaimStep:
+        _authorize_claim(ctx, session, "provincial.transfer", number)
+        return provincial.pass_on(session, claim_number=number, document_number=body.document_number, on=body.on,
+                                  actor=ctx.who.username)
+    return perform(ctx, "provincial.transfer", number, body, work, key=key)
 
 
 def receive_recovery(ctx: Context, recovery_id: int, body: In.ReceiptIn, *,
@@ -717,11 +754,14 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
         authorize_object(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code, not_found=no_claim(number))
         approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
                                    .order_by(Approval.id.desc())).scalar()
-        payers = sorted(set(approval.shares) if approval else set())
+        payers = sorted(set(approval.shares) if approval else set()) or _passed_on_to(session, c)
         notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                                  .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
         result: ClaimResult | None = computed.get(session, ("explain", number), lambda: _explain(session, number))
         Inv, Ev, Rv, Au, Ob, Fi, Pm, Rc = Invoice, ClaimEvent, Review, Audit, Objection, FundIssue, Payment, Recovery
+        confirmed: dict[int, str] = dict(session.execute(
+            select(PaymentConfirmation.payment_id, PaymentConfirmation.confirmed_by)
+            .join(Payment, Payment.id == PaymentConfirmation.payment_id).where(Payment.claim_id == c.id)).all())
         return ClaimView(
             **_claim_fields(c, p),
             platform_document=c.platform_document, years=tuple(c.years) if c.years is not None else None,
@@ -754,16 +794,27 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
             fund_issue=next((FundIssueRow(document_number=f.document_number, date=f.date)
                              for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)), None),
             payments=tuple(PaymentRow(id=pm.id, payer=pm.payer_code, voucher_number=pm.voucher_number, date=pm.date,
-                                      amount=pm.amount_fen)
+                                      amount=pm.amount_fen, prepared_by=pm.prepared_by,
+                                      confirmed_by=confirmed.get(pm.id))
                            for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
-                                           claim_id=c.id, order=Pm.id)),
+                                           Pm.prepared_by, claim_id=c.id, order=Pm.id)),
             outstanding={payer: S.payable_to(session, c, payer) for payer in payers},
             recoveries=tuple(RecoveryRow(id=r.id, payer=r.payer_code, date=r.date, amount=r.amount_fen,
                                          received=r.received_fen, reason=r.reason)
                              for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
                                             Rc.reason, claim_id=c.id, order=Rc.id)),
             result=result,
+            procedure=c.procedure,
+            next_steps=tuple(step.id for step in S.procedure_of(c).steps_from(c.state)),
         )
+
+
+def _passed_on_to(session: Session, c: Claim) -> list[str]:
+    """The payer a provincial claim's money was passed on to (转拨), if it was."""
+    from ledger.models import ProvincialStep
+
+    return sorted(session.execute(select(ProvincialStep.payer_code).where(
+        ProvincialStep.claim_id == c.id, ProvincialStep.step == "pass-on")).scalars())
 
 
 def _notice_row(session: Session, n: Notice, claims: Iterable[str] = ()) -> NoticeRow:

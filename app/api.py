@@ -191,9 +191,33 @@ def fund_issue(ctx: ApiContext, number: Number, body: In.FundIssueIn, key: Idemp
 
 
 @router.post("/claims/{number}/payments", response_model=Out.PaymentMadeOut,
-             response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="拨付本级财政份额")
+             response_model_exclude_unset=True, status_code=201, tags=["资金"], summary="拨付制单（本级财政份额；复核后方计拨付）")
 def payment(ctx: ApiContext, number: Number, body: In.PaymentIn, key: IdempotencyKey = None) -> Out.PaymentMadeOut:
     return Out.PaymentMadeOut.of(do.pay(ctx, number, body, key=key))
+
+
+@router.post("/claims/{number}/allocation", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
+             tags=["省级资金"], summary="省级下达：省级下达文件号、日期、金额（市财政局）")
+def allocation(ctx: ApiContext, number: Number, body: In.AllocationIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.allocate(ctx, number, body, key=key))
+
+
+@router.post("/claims/{number}/transfer-receipt", response_model=Out.ClaimStepOut,
+             response_model_exclude_unset=True, tags=["省级资金"], summary="上级转移支付到账（市财政局）")
+def transfer_receipt(ctx: ApiContext, number: Number, body: In.TransferIn,
+                     key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.receive_transfer(ctx, number, body, key=key))
+
+
+@router.post("/claims/{number}/pass-on", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,
+             tags=["省级资金"], summary="转拨区县（市）财政（市财政局）")
+def pass_on(ctx: ApiContext, number: Number, body: In.TransferIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:
+    return Out.ClaimStepOut.of(do.pass_on(ctx, number, body, key=key))
+@router.post("/payments/{payment_id}/confirmation", response_model=Out.PaymentMadeOut,
+             response_model_exclude_unset=True, tags=["资金"], summary="拨付复核（本级财政另一名用户确认后方计拨付）")
+def confirmation(ctx: ApiContext, payment_id: ObjectId, body: In.ConfirmationIn,
+                 key: IdempotencyKey = None) -> Out.PaymentMadeOut:
+    return Out.PaymentMadeOut.of(do.confirm_payment(ctx, payment_id, body, key=key))
 
 
 @router.post("/payments/{payment_id}/reversal", response_model=Out.ClaimStepOut,

@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from calculators.notice import default_calendar
 from calculators.rulesets.bundled import rulebook
+from ledger import provincial
 from ledger import services as S
 from ledger.errors import LedgerError
 from ledger.models import (
@@ -89,8 +90,20 @@ def _d(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _follows(ctx: _Ctx, number: str, step: str) -> bool:
+    """Whether the claim's procedure has ``step`` (the demo script names every step of the equipment
+    procedure; a claim whose procedure lacks one — no audit, no 公示 — skips it)."""
+    claim = ctx.session.execute(select(Claim).where(Claim.number == number)).scalar_one()
+    return S.procedure_of(claim).step(step) is not None
+
+
 def _actor_of_payer(payer: str) -> str:
     return {CITY: "city-finance", PROVINCE: "zj-finance"}.get(payer, f"fin-{payer}")
+
+
+def _checker_of_payer(payer: str) -> str:
+    """The payer's second finance user, who confirms (复核) the payments the first prepares (制单)."""
+    return f"{_actor_of_payer(payer)}-checker"
 
 
 # ---------------------------------------------------------------- the script: dated steps
@@ -171,8 +184,11 @@ class _Builder:
         b = _Batch(_d(on), title)
 
         def publish(ctx: _Ctx) -> Any:
-            return S.publish_notice(ctx.session, claim_numbers=[ctx.claims[k] for k in b.keys],
-                                    publication_date=b.on, title=title, actor="city-bureau")
+            numbers = [n for n in (ctx.claims[k] for k in b.keys) if _follows(ctx, n, "notice")]
+            if not numbers:
+                return None
+            return S.publish_notice(ctx.session, claim_numbers=numbers, publication_date=b.on, title=title,
+                                    actor="city-bureau")
 
         self.add(b.on, f"notice {title}", publish)
         return b
@@ -267,8 +283,13 @@ class _Claim:
     def applicant(self) -> str:
         return f"applicant-{self.p.code.removeprefix(DEMO_PREFIX).lower()}"
 
-    def _add(self, on: date, what: str, run: Callable[[_Ctx, str], Any]) -> _Claim:
-        self.p.b.add(on, f"{self.key} {what}", lambda ctx: run(ctx, ctx.claims[self.key]))
+    def _add(self, on: date, what: str, run: Callable[[_Ctx, str], Any], step: str | None = None) -> _Claim:
+        """Schedule ``run`` on ``on``: skipped when the claim's procedure has no ``step``."""
+        def go(ctx: _Ctx) -> Any:
+            number = ctx.claims[self.key]
+            return run(ctx, number) if step is None or _follows(ctx, number, step) else None
+
+        self.p.b.add(on, f"{self.key} {what}", go)
         return self
 
     def econ(self, on: str, *, approve: bool = True, opinion: str = "材料齐全，情况属实，同意上报") -> _Claim:
@@ -288,12 +309,20 @@ class _Claim:
         report = f"嘉禾信审字〔{on[:4]}〕第{self.p.index:02d}{self.key.rsplit('/', 1)[1]}号"
         return self._add(_d(on), "audit", lambda ctx, n: S.record_audit(
             ctx.session, claim_number=n, firm="嘉兴禾信会计师事务所（普通合伙）", report_number=report, on=_d(on),
-            years=self.audited_years or None, actor="city-bureau-audit"))
+            years=self.audited_years or None, actor="city-bureau-audit"), step="audit")
 
     def approve(self, meeting: _Meeting, *, amount: str | None = None, reason: str = "") -> _Claim:
-        return self._add(meeting.on, "approve", lambda ctx, n: S.approve(
-            ctx.session, claim_number=n, meeting_date=meeting.on, minutes_number=meeting.minutes,
-            approved_fen=wan(amount) if amount else None, reason=reason, actor="city-bureau"))
+        """党组会审定 — or, for a provincial claim, the province's allocation document on that day."""
+        def run(ctx: _Ctx, n: str) -> Any:
+            if not _follows(ctx, n, "approve"):
+                claim = ctx.session.execute(select(Claim).where(Claim.number == n)).scalar_one()
+                return provincial.allocate(ctx.session, claim_number=n, on=meeting.on, actor="zj-finance",
+                                           document_number=f"浙财企〔{meeting.on.year}〕{claim.id}号",
+                                           amount_fen=wan(amount) if amount else claim.computed_fen)
+            return S.approve(ctx.session, claim_number=n, meeting_date=meeting.on, minutes_number=meeting.minutes,
+                             approved_fen=wan(amount) if amount else None, reason=reason, actor="city-bureau")
+
+        return self._add(meeting.on, "approve", run)
 
     def notice(self, batch: _Batch) -> _Claim:
         batch.keys.append(self.key)
@@ -306,17 +335,27 @@ class _Claim:
             ctx.objections[self.key] = out.objection
             return out
 
-        return self._add(_d(on), "objection", run)
+        return self._add(_d(on), "objection", run, step="object")
 
     def resolve(self, on: str, *, upheld: bool, resolution: str) -> _Claim:
         return self._add(_d(on), "resolve-objection", lambda ctx, n: S.resolve_objection(
             ctx.session, objection_id=ctx.objections[self.key], upheld=upheld, on=_d(on), resolution=resolution,
-            actor="city-bureau"))
+            actor="city-bureau"), step="object")
 
     def issue(self, on: str) -> _Claim:
+        """下达资金 — or, for a provincial claim, the transfer received and passed on (转拨) that day."""
         document = self.p.b.issue_document()
-        return self._add(_d(on), "issue", lambda ctx, n: S.issue_funds(
-            ctx.session, claim_number=n, document_number=document, on=_d(on), actor="city-finance"))
+
+        def run(ctx: _Ctx, n: str) -> Any:
+            if _follows(ctx, n, "issue"):
+                return S.issue_funds(ctx.session, claim_number=n, document_number=document, on=_d(on),
+                                     actor="city-finance")
+            provincial.receive_transfer(ctx.session, claim_number=n, document_number=f"到账{document}", on=_d(on),
+                                        actor="city-finance")
+            return provincial.pass_on(ctx.session, claim_number=n, document_number=f"转拨{document}", on=_d(on),
+                                      actor="city-finance")
+
+        return self._add(_d(on), "issue", run)
 
     def _payer(self, party: str) -> str:
         return {"city": CITY, "province": PROVINCE}.get(party, self.p.local_payer)
@@ -329,15 +368,19 @@ class _Claim:
         def run(ctx: _Ctx, n: str) -> Any:
             claim = ctx.session.execute(select(Claim).where(Claim.number == n)).scalar_one()
             fen = wan(amount) if amount else S.payable_to(ctx.session, claim, payer)
-            return S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
+            made = S.pay(ctx.session, claim_number=n, payer=payer, voucher_number=voucher, on=when, amount_fen=fen,
                          actor=_actor_of_payer(payer))
+            if made.confirmed:
+                return made
+            # 制单/复核: a second finance user of the payer confirms the payment the same day
+            return S.confirm_payment(ctx.session, payment_id=made.payment, on=when, actor=_checker_of_payer(payer))
 
         return self._add(when, f"pay {payer}", run)
 
     def pay_all(self, city_or_only: str, local: str | None = None) -> _Claim:
         """Pay every share: a district's city share then its own; a county's or the province's one share."""
-        if self.program in PROVINCIAL_PROGRAMS:
-            return self.pay("province", city_or_only)
+        if self.program in PROVINCIAL_PROGRAMS:  # passed on to the district or county, which pays it all
+            return self.pay("local", city_or_only)
         if rulebook().jurisdictions[self.p.jurisdiction].split_class == "district":
             return self.pay("city", city_or_only).pay("local", local or city_or_only)
         return self.pay("local", city_or_only)
@@ -818,7 +861,8 @@ class DemoError(RuntimeError):
 def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) -> DemoSummary:
     """Load the demo dataset through the ledger services, in one transaction; do nothing if it is there.
 
-    Steps dated after ``today`` are not run. Meant for a fresh (migrated) database: budgets are added
+    Steps dated after ``today`` are not run; a ``today`` later than the calendar day does not let a step
+    dated after the calendar day through (the date rule refuses it: :class:`DemoError`). Meant for a fresh (migrated) database: budgets are added
     to whatever is appropriated already, and claims are numbered after any existing ones.
     """
     with factory() as session:
@@ -838,7 +882,10 @@ def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) ->
                 if step.on > today:
                     break
                 try:
-                    step.run(ctx)
+                    # the demo's own "today" for the date rules (经办流程), never later than the real one: a
+                    # step dated after the calendar day is refused like any other
+                    with S.as_of(min(today, S.today())):
+                        step.run(ctx)
                 except LedgerError as exc:
                     raise DemoError(f"demo step {step.on} {step.what}: {exc}") from exc
     except Exception:

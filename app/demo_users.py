@@ -1,4 +1,5 @@
-"""Demo users (演示用户): one per role, and district users for two jurisdictions, with passwords drawn at
+"""Demo users (演示用户): one per role, and district users for two jurisdictions (a second finance user of
+南湖区 and of the city to confirm payments, 制单/复核), with passwords drawn at
 random on first start and written to ``var/demo-users.txt`` (ignored by git) — no password lives in the
 repository. Loaded by ``subsidy demo`` together with the demo dataset."""
 
@@ -30,10 +31,12 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("nanhu-jx", "district_econ", "330402", "南湖区经信局 王办事员"),
     DemoUser("nanhu-cz", "district_finance", "330402", "南湖区财政局 李会计"),
+    DemoUser("nanhu-cz2", "district_finance", "330402", "南湖区财政局 陈复核"),
     DemoUser("haining-jx", "district_econ", "330481", "海宁市经信局 赵办事员"),
     DemoUser("haining-cz", "district_finance", "330481", "海宁市财政局 钱会计"),
     DemoUser("city-jxj", "city_bureau", None, "市经信局 孙科长"),
     DemoUser("city-czj", "city_finance", None, "市财政局 周科长"),
+    DemoUser("city-czj2", "city_finance", None, "市财政局 郑复核"),
     DemoUser("auditor", "auditor", None, "市审计局 吴审计师"),
     DemoUser("admin", "admin", None, "系统管理员"),
 )

@@ -95,9 +95,12 @@ MATRIX: dict[str, Rule] = {
     "objection.file": _r("登记异议", "city_bureau", "any"),
     "objection.resolve": _r("处理异议", "city_bureau", "any"),
     "funds.issue": _r("下达资金", "city_bureau city_finance", "any"),
-    "payment.pay": _r("拨付", "district_finance city_finance", "payer"),
+    "payment.pay": _r("拨付制单", "district_finance city_finance", "payer"),
+    "payment.confirm": _r("拨付复核", "district_finance city_finance", "payer"),
     "payment.reverse": _r("冲销拨付", "district_finance city_finance", "payer"),
     "recovery.order": _r("追回", "city_bureau", "any"),
+    "provincial.allocate": _r("录入省级下达文件", "city_finance", "any"),
+    "provincial.transfer": _r("上级转移支付到账、转拨", "city_finance", "any"),
     "recovery.receive": _r("追回款入库", "district_finance city_finance", "payer"),
     "budget.appropriate": _r("录入预算指标", "district_finance city_finance", "payer"),
     # administration

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from calculators.formats import yuan
+from calculators.rulesets.model import ClaimState as _ClaimState
 
 
 def _fen_as_yuan(value: object) -> object:
@@ -47,9 +48,8 @@ def _instant_text(value: object) -> object:
 Instant = Annotated[str, BeforeValidator(_instant_text)]
 """A moment as the API carries it: ISO 8601 with its zone (``2026-03-02T08:00:00+00:00``), as stored."""
 
-ClaimState = Literal["filed", "econ_reviewed", "district_reviewed", "audited", "approved", "in_notice", "objected",
-                     "issued", "paid", "rejected", "reversed", "recovered"]
-"""A claim's state (申请状态) — ``ledger.models.CLAIM_STATES`` (a check constraint of ``claims.state``)."""
+ClaimState = _ClaimState
+"""A claim's state (申请状态), as the procedures declare it once (calculators/rulesets/model.py)."""
 
 Role = Literal["district_econ", "district_finance", "city_bureau", "city_finance", "auditor", "admin"]
 """A user's role (角色) — ``ledger.models.USER_ROLES`` (a check constraint of ``users.role``)."""
@@ -399,6 +399,8 @@ class ClaimOut(ClaimRowOut):
     payments: list[PaymentOut] = Field(description="拨付")
     outstanding: dict[str, Yuan] = Field(description="各付款方尚未拨付：付款方代码 → 元")
     recoveries: list[RecoveryOut] = Field(description="追回")
+    procedure: str = Field(description="适用的办理流程（规则集 procedures 的编号，docs/procedures.md）")
+    next_steps: list[str] = Field(description="按办理流程，申请当前状态下可办理的步骤（不含权限判断）")
     result: ClaimResultOut | None = Field(description="按平台当前历史重算的结果与计算过程；无法重算时为 null")
 
 
@@ -486,11 +488,14 @@ class FundsIssuedOut(Done):
 
 
 class PaymentMadeOut(Done):
-    """拨付的结果 — what remains to pay on the claim and for this payer."""
+    """拨付制单或复核的结果 — the payment, whether it counts yet, what remains to pay on the claim and for
+    this payer."""
 
     claim: str = Field(description="申请编号")
     state: ClaimState = Field(description="新状态（全部拨付后为 paid）")
-    entry: Entry
+    payment: int = Field(description="拨付 id")
+    confirmed: bool = Field(description="已复核（复核后方记账、计入拨付）")
+    entry: Entry | None = Field(description="记账凭证号（journal entry id）；制单未复核时为 null")
     remaining: Yuan = Field(description="本申请尚未拨付（元）")
     outstanding_for_payer: Yuan = Field(description="本付款方尚未拨付（元）")
     replayed: Replayed = False

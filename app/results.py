@@ -229,11 +229,19 @@ class FundIssueRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentRow:
+    """A payment: prepared by (制单), confirmed by (复核; None until confirmed — it counts only then)."""
+
     id: int
     payer: str
     voucher_number: str
     date: date
     amount: int
+    prepared_by: str = ""
+    confirmed_by: str | None = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_by is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,6 +273,8 @@ class ClaimView(ClaimRow):
     outstanding: Mapping[str, int]
     recoveries: tuple[RecoveryRow, ...]
     result: ClaimResult | None
+    procedure: str = "equipment"  # the procedure the claim follows (calculators/rulesets/*.yaml procedures)
+    next_steps: tuple[str, ...] = ()  # the steps its procedure allows from its state (before permissions)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -202,6 +202,12 @@ class PaymentIn(Body):
     amount: Yuan
 
 
+class ConfirmationIn(Body):
+    """拨付复核: the confirmation date."""
+
+    on: Day
+
+
 class ReversalIn(Body):
     on: Day
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -213,6 +219,21 @@ class RecoveryIn(Body):
     on: Day
     document_number: ShortText = ""
     reason: Text = ""
+
+
+class AllocationIn(Body):
+    """省级下达: the province's allocation document (文件号), its date and the amount allocated."""
+
+    document_number: ShortText
+    on: Day
+    amount: Yuan
+
+
+class TransferIn(Body):
+    """上级转移支付到账 or 转拨: the receipt's voucher or the pass-on document, and its date."""
+
+    document_number: ShortText
+    on: Day
 
 
 class ReceiptIn(Body):

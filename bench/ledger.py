@@ -172,9 +172,9 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
             s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10), actor="city-finance"))
         payments = _two_payments(dict(shares))
         for j, (payer, amount, on) in enumerate(payments, 1):
-            step(f"pay-{j}", lambda s, n=number, payer=payer, amount=amount, on=on, j=j: S.pay(
-                s, claim_number=n, payer=payer, voucher_number=f"{n}-{j}", on=on, amount_fen=amount,
-                actor="finance"))
+            step(f"pay-{j}", lambda s, n=number, payer=payer, amount=amount, on=on, j=j: S.confirm_payment(
+                s, payment_id=S.pay(s, claim_number=n, payer=payer, voucher_number=f"{n}-{j}", on=on,
+                                    amount_fen=amount, actor="finance").payment, on=on, actor="finance-checker"))
         per_claim.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - start
     return {"claims": len(codes), "seconds": seconds, "claims_per_s": len(codes) / seconds,

@@ -11,7 +11,9 @@ For each engine, in a fresh database (a SQLite file in a temporary directory; a 
    separate platforms for the filing scenario, several per filing client; users (one ``city_bureau``
    reader, one ``district_econ`` filer per jurisdiction) with random passwords;
 2. start ``subsidy serve --workers W`` on a free local port as a child process (``DATABASE_URL`` set to
-   the benchmark database) and wait for ``GET /api/v1/ping``;
+   the benchmark database; through ``bench.clocked``, whose "today" is the benchmark's own day ``TODAY``,
+   2037-12-31, since its claims run to 2037 and no step may be dated after today) and wait for
+   ``GET /api/v1/ping``;
 3. every client signs in once (``POST /api/v1/auth/token``) and then sends its requests back to back
    (closed loop, asyncio + one ``httpx.AsyncClient`` — one keep-alive connection — per client), after a
    short unmeasured warm-up:
@@ -76,6 +78,9 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PROGRAM = "equipment-subsidy"
 FIRST_YEAR = 2026  # recognition 2026-02-10; the first claim is filed in 2026 on 2023–2025 investment
 MAX_CLAIM_YEARS = 12  # one equipment claim per platform and year: 2026 … 2037
+TODAY = date(FIRST_YEAR + MAX_CLAIM_YEARS - 1, 12, 31)
+"""The benchmark's own "today" (经办流程: no step dated after it): the last day of its world, so that every
+claim year is valid. The seed records as of this day and the server is told it (``bench.clocked``)."""
 SHOWN_ERRORS = 5
 
 
@@ -133,7 +138,7 @@ def seed(url: str, *, platforms: int, claims_per_platform: int, writers: int, wr
     numbers: list[str] = []
     for i in range(platforms):
         code = f"R{i:05d}"
-        with factory.begin() as s:
+        with factory.begin() as s, S.as_of(TODAY):
             _new_platform(s, code, jurisdictions[i % len(jurisdictions)])
             for k in range(claims_per_platform):
                 out = S.file_claim(s, platform_code=code, program=PROGRAM,
@@ -171,11 +176,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(url: str, workers: int, log_path: Path) -> Iterator[str]:
-    """``subsidy serve`` on ``url`` as a child process; yields its base URL; stopped afterwards."""
+    """``subsidy serve`` on ``url`` as a child process, its today the benchmark's (``bench.clocked``); yields
+    its base URL; stopped afterwards."""
+    from bench.clocked import ENV
+
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    cmd = [sys.executable, "-m", "app.cli", *serve]
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", ENV: TODAY.isoformat()}
+    serve = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "bench.clocked", *serve]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

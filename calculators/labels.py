@@ -22,14 +22,11 @@ from typing import Final
 from calculators.formats import WAN_DECIMALS, yuan_grouped
 from calculators.money import parse_yuan
 from calculators.rulesets.bundled import rulebook
+from calculators.rulesets.model import STATE_TITLES as MODEL_STATE_TITLES
 from calculators.rulesets.model import Options
 
-STATE_TITLES: dict[str, str] = {
-    "filed": "已申报", "econ_reviewed": "区经信已审核", "district_reviewed": "区财政已审核", "audited": "已审计",
-    "approved": "已审定", "in_notice": "公示中", "objected": "公示有异议", "issued": "已下达", "paid": "已拨付",
-    "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
-}
-"""A claim's state (申请状态) → its name. Extend here when a state is added."""
+STATE_TITLES: Final = MODEL_STATE_TITLES
+"""A claim's state (申请状态) → its name: the table declared once with the states (calculators.rulesets.model)."""
 
 LEVEL_TITLES: Final = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
 

@@ -5,7 +5,7 @@
 * memorandum (备查簿): where each claim stands before its money is committed (filed, reviewed, audited,
   in notice, objected).
 
-The rows are seeded by migration ``0002``; a test checks the two agree.
+The rows are seeded by migrations ``0002`` and ``0008``; a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from __future__ import annotations
 from typing import Final
 
 BUDGET_AUTHORITY: Final = "8001"  # 预算批复
+TRANSFER_AUTHORITY: Final = "8002"  # 上级转移支付指标（省级资金转拨到区县时）
 APPROPRIATION_AVAILABLE: Final = "8101"  # 可用预算指标
 COMMITTED: Final = "8102"  # 已承诺（党组会审定）
 OBLIGATED: Final = "8103"  # 已下达
 EXPENDED: Final = "8104"  # 已支出
 TREASURY: Final = "1001"  # 国库存款
 RECOVERY_RECEIVABLE: Final = "1201"  # 应收追回款
+TRANSFER_RECEIVABLE: Final = "1202"  # 应收上级转移支付（省级下达后、到账前）
+TRANSFER_DUE: Final = "2002"  # 应转拨上级转移支付（省级资金，转拨区县前）
 SUBSIDY_PAYABLE: Final = "2001"  # 应付补助款
 APPROPRIATION_REVENUE: Final = "4001"  # 财政拨款收入
 SUBSIDY_EXPENSE: Final = "5001"  # 补助费用
@@ -48,6 +51,10 @@ CHART: Final[tuple[tuple[str, str, str, str], ...]] = (
     (MEMO_IN_NOTICE, "备查：公示中", "memorandum", "debit"),
     (MEMO_OBJECTED, "备查：异议待处理", "memorandum", "debit"),
     (MEMO_CONTRA, "备查对方科目", "memorandum", "credit"),
+    # migration 0008: the provincial procedure (省级下达、上级转移支付到账、转拨)
+    (TRANSFER_RECEIVABLE, "应收上级转移支付", "financial", "debit"),
+    (TRANSFER_DUE, "应转拨上级转移支付", "financial", "credit"),
+    (TRANSFER_AUTHORITY, "上级转移支付指标", "budgetary", "debit"),
 )
 
 VIEW_OF: Final = {code: view for code, _, view, _ in CHART}

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calculators.formats import yuan
+from calculators.rulesets.model import DECIDED_STATES, PENDING_STATES
 from calculators.scenario import Scenario, from_data
 from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent
 
-DECIDED = ("approved", "in_notice", "objected", "issued", "paid", "recovered")
-PENDING = ("filed", "econ_reviewed", "district_reviewed", "audited")
+DECIDED = DECIDED_STATES  # the amount decided (党组会审定 or 省级下达), calculators/rulesets/model.py
+PENDING = PENDING_STATES
 
 
 def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:

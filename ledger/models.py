@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from calculators.rulesets.model import ClaimState
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -42,20 +44,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-CLAIM_STATES = (
-    "filed",            # 已申报
-    "econ_reviewed",    # 区级经信部门已审核
-    "district_reviewed",  # 区级财政部门已审核
-    "audited",          # 已审计
-    "approved",         # 党组会已审定
-    "in_notice",        # 公示中
-    "objected",         # 公示期有异议
-    "issued",           # 已下达资金
-    "paid",             # 已全部拨付
-    "rejected",         # 审核不通过
-    "reversed",         # 审定已撤销（异议成立）
-    "recovered",        # 已追回
-)
+CLAIM_STATES = tuple(s.value for s in ClaimState)
+"""A claim's states, as the procedures declare them once (calculators/rulesets/model.py ``ClaimState``)."""
 
 
 class Payer(Base):
@@ -163,6 +153,7 @@ class Claim(Base):
     platform_document: Mapped[str] = mapped_column(String(200), default="")  # 中试平台文件、文号
     level: Mapped[str] = mapped_column(String(16), default="")  # 获批级别
     filed_by: Mapped[str] = mapped_column(String(64), default="")
+    procedure: Mapped[str] = mapped_column(String(40), default="equipment", server_default="equipment")  # the rule set's procedure id at filing
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     platform: Mapped[Platform] = relationship()
     __table_args__ = (
@@ -343,10 +334,23 @@ class Payment(Base):
     voucher_number: Mapped[str] = mapped_column(String(100))
     date: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    prepared_by: Mapped[str] = mapped_column(String(64), default="", server_default="")  # 制单人
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         UniqueConstraint("payer_code", "voucher_number", name="uq_payments_payer_voucher"),
     )
+
+
+class PaymentConfirmation(Base):
+    """The confirmation (复核) of a prepared payment by a second finance user of its payer: from then on the
+    payment counts (its entry is posted). Append-only; one per payment."""
+
+    __tablename__ = "payment_confirmations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")
+    date: Mapped[date] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
 
 
 class Recovery(Base):
@@ -362,6 +366,28 @@ class Recovery(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     received_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_pos"),)
+
+
+class ProvincialStep(Base):
+    """A step of the provincial procedure (省级资金): the province's allocation document (省级下达, ``payer`` the
+    finance it goes to), the receipt of the transfer (上级转移支付到账) and the pass-on (转拨, ``payer`` the
+    district's or county's finance). Append-only; each posts one journal entry (``entry_id``)."""
+
+    __tablename__ = "provincial_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    step: Mapped[str] = mapped_column(String(24))
+    date: Mapped[date] = mapped_column(Date)
+    document_number: Mapped[str] = mapped_column(String(100))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payer_code: Mapped[str] = mapped_column(ForeignKey("payers.code"))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("journal_entries.id"))
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_pos"),
+        CheckConstraint("step IN ('allocate','receive-transfer','pass-on')", name="step"),
+        UniqueConstraint("claim_id", "step", name="uq_provincial_steps_claim_step"),
+    )
 
 
 class Account(Base):

@@ -11,26 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from calculators.results import ClaimResult
-
-
-class ClaimState(StrEnum):
-    """A claim's state (申请状态) — the values of ``ledger.models.CLAIM_STATES``, in that order."""
-
-    FILED = "filed"
-    ECON_REVIEWED = "econ_reviewed"
-    DISTRICT_REVIEWED = "district_reviewed"
-    AUDITED = "audited"
-    APPROVED = "approved"
-    IN_NOTICE = "in_notice"
-    OBJECTED = "objected"
-    ISSUED = "issued"
-    PAID = "paid"
-    REJECTED = "rejected"
-    REVERSED = "reversed"
-    RECOVERED = "recovered"
+from calculators.rulesets.model import ClaimState as ClaimState  # declared once, with the procedures
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,11 +57,17 @@ class FundsIssued(ClaimStep):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentMade(ClaimStep):
-    """拨付: what remains to pay on the claim and for this payer (fen)."""
+class PaymentMade(Outcome):
+    """拨付制单或复核: the payment, whether it is confirmed (复核后才记账；``entry`` is None until then), what
+    remains to pay on the claim and for this payer (fen)."""
 
+    claim: str
+    state: ClaimState
+    entry: int | None
     remaining: int
     outstanding_for_payer: int
+    payment: int = 0
+    confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

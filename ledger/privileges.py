@@ -49,6 +49,8 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "notice_claims": APPEND,
     "fund_issues": APPEND,
     "payments": APPEND,
+    "provincial_steps": APPEND,  # 省级下达、上级转移支付到账、转拨 (0008)
+    "payment_confirmations": APPEND,  # 复核: a payment counts once confirmed; payments stay append-only
     # projections and working records
     "platforms": KEEP,        # locked while a claim's caps are checked
     "audits": KEEP,           # the audit's totals are set once its years and invoices are added

@@ -12,14 +12,16 @@ budgets.appropriation_fen Σ debits to 8001 预算批复 of the payer, fiscal ye
 claims.requested_fen      Σ debits to 9001 备查：已申报待审 of the claim (the ``file`` entry)
 claims.computed_fen       audited: the debit to 9004 in its ``audit`` entry; approved and later:
                           the calculator's payable posted in its ``approve`` entry (below)
-claims.approved_fen       −Σ 8102 已承诺 in the claim's last ``approve`` entry (none: NULL)
+claims.approved_fen       −Σ 8102 已承诺 in the claim's last ``approve`` entry; provincial procedure: the
+                          debit to 1202 应收上级转移支付 in its ``allocation`` entry (neither: NULL)
 approvals.approved_fen    −Σ 8102 in the approval's ``approve`` entry (k-th approval ↔ k-th entry)
 approvals.shares[payer]   −Σ 8102 of that payer in that entry
 approvals.computed_fen    the payable posted in that entry: the 9004 debit that re-measures the audit's
                           figure, or, when the figure did not change, the 9004 credit that clears it
 approvals.fiscal_year     the fiscal-year dimension of its 8102 postings
 audits.computed_fen       the debit to 9004 in the k-th ``audit`` entry of the claim
-payments.amount_fen       −Σ 8104 已支出 in the payment's entry (linked by its ``pay`` claim event)
+payments.amount_fen       −Σ 8104 已支出 in the payment's entry (linked by its ``pay`` claim event); a
+                          payment prepared and not yet confirmed (no confirmation, no entry) has none
 recoveries.amount_fen     the debit to 1201 应收追回款 in the k-th ``recovery`` entry of (claim, payer)
 recoveries.received_fen   −Σ 1201 in the receipts linked to it (``receive-recovery`` claim events)
 ========================  =====================================================================
@@ -50,6 +52,7 @@ from ledger.models import (
     ClaimEvent,
     JournalEntry,
     Payment,
+    PaymentConfirmation,
     Posting,
     Recovery,
 )
@@ -195,6 +198,8 @@ def _claims_and_approvals(session: Session, numbers: dict[int, str],
         select(P.c.claim_id, func.sum(P.c.amount_fen))
         .where(P.c.account_code == A.MEMO_FILED, P.c.amount_fen > 0).group_by(P.c.claim_id))}
     approved = _approve_entries(session)
+    allocated = {claim_id: int(debit or 0) for _, claim_id, _, debit, _ in _entries_of_kind(
+        session, "allocation", (A.TRANSFER_RECEIVABLE,))}
     approval_rows: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(select(Approval.id, Approval.claim_id, Approval.approved_fen, Approval.computed_fen,
                                       Approval.shares, Approval.fiscal_year).order_by(Approval.id)):
@@ -204,8 +209,8 @@ def _claims_and_approvals(session: Session, numbers: dict[int, str],
         yield from _differs("claims", c.id, c.number, "requested_fen", requested.pop(c.id, 0), int(c.requested_fen))
         entries = approved.get(c.id, [])
         last = entries[-1] if entries else None
-        yield from _differs("claims", c.id, c.number, "approved_fen", last.approved if last else None,
-                            _int(c.approved_fen))
+        yield from _differs("claims", c.id, c.number, "approved_fen",
+                            last.approved if last else allocated.get(c.id), _int(c.approved_fen))
         if last is not None:
             yield from _differs("claims", c.id, c.number, "computed_fen", last.computed, int(c.computed_fen))
         elif audited.get(c.id):
@@ -275,9 +280,12 @@ def _payments(session: Session, numbers: dict[int, str]) -> Iterator[ProjectionM
     link = and_(ClaimEvent.claim_id == Payment.claim_id, ClaimEvent.action == "pay",
                 ClaimEvent.note == Payment.payer_code + literal(" ") + Payment.voucher_number)
     linked: set[int] = set()
-    for pid, cid, payer, voucher, amount, entry in session.execute(
+    for pid, cid, payer, voucher, amount, entry, confirmation in session.execute(
             select(Payment.id, Payment.claim_id, Payment.payer_code, Payment.voucher_number, Payment.amount_fen,
-                   ClaimEvent.entry_id).select_from(Payment).outerjoin(ClaimEvent, link).order_by(Payment.id)):
+                   ClaimEvent.entry_id, PaymentConfirmation.id).select_from(Payment).outerjoin(ClaimEvent, link)
+            .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id).order_by(Payment.id)):
+        if entry is None and confirmation is None:
+            continue  # prepared, not yet confirmed (制单未复核): nothing posted, nothing to compare
         journal = None
         if entry is not None:
             linked.add(entry)

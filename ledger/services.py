@@ -21,7 +21,9 @@ docs/posting-rules.md "Lock order / 锁顺序" lists which action takes which.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -38,7 +40,7 @@ from calculators.errors import CalculatorError, InputErrors
 from calculators.formats import yuan
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
-from calculators.rulesets.model import Options, RuleBook, RuleSet
+from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBook, RuleSet, Step
 from calculators.split import payer_shares
 from ledger import accounts as A
 from ledger.calendar import calendar_for
@@ -73,6 +75,7 @@ from ledger.models import (
     Objection,
     Payer,
     Payment,
+    PaymentConfirmation,
     Platform,
     PlatformEvent,
     Recovery,
@@ -92,7 +95,7 @@ from ledger.outcomes import (
 from ledger.projections import RECEIPT_ACTION, receipt_note
 from ledger.undertakings import undertaking_warnings
 
-PROCEDURE = "细则 第四章（一）(2)"
+PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
 MEMO_OF_STATE = {
     "filed": A.MEMO_FILED,
     "econ_reviewed": A.MEMO_ECON_REVIEWED,
@@ -105,6 +108,72 @@ MEMO_OF_STATE = {
 
 def _book() -> RuleBook:
     return rulebook()
+
+
+# ---------------------------------------------------------------- dates and duties (经办流程, 经办与复核分离)
+
+_TODAY: ContextVar[date | None] = ContextVar("ledger_today", default=None)
+clock: Callable[[], date] = date.today
+"""The calendar day the date rules call "today" (the test suite replaces it; :func:`as_of` overrides it)."""
+
+
+def today() -> date:
+    """"Today" for the date rules: :data:`clock`, unless :func:`as_of` set another day (the demo, tests)."""
+    return _TODAY.get() or clock()
+
+
+@contextmanager
+def as_of(day: date) -> Iterator[None]:
+    """Record steps as if today were ``day`` (the demo dataset, tests)."""
+    token = _TODAY.set(day)
+    try:
+        yield
+    finally:
+        _TODAY.reset(token)
+
+
+DATE_RULE = "细则 第四章（一）(2)：经办流程，每一步不得早于前一步，不得晚于记录当日"
+DUTY_RULE = "细则 第四章（一）(2)：经办与复核分离"
+STEP_DATES = {
+    "file": "申请日期", "review-economic": "区级经信部门审核日期", "reject-economic": "区级经信部门审核日期",
+    "review-finance": "区级财政部门审核日期", "reject-finance": "区级财政部门审核日期", "audit": "审计日期",
+    "approve": "党组会审定日期", "notice": "公示发布日期", "object": "异议提出日期",
+    "uphold-objection": "异议处理日期", "dismiss-objection": "异议处理日期", "resolve-objection": "异议处理日期",
+    "issue": "资金下达日期", "prepare-payment": "拨付制单日期", "pay": "拨付复核日期",
+    "reverse-approval": "撤销审定日期", "reverse-payment": "冲销拨付日期", "recover": "追回日期",
+    RECEIPT_ACTION: "追回款到账日期", "allocate": "省级下达日期", "receive-transfer": "上级转移支付到账日期",
+    "pass-on": "转拨日期",
+}
+PAYMENT_DUTIES = "procedure.payment_duties"
+"""The reading of 制单/复核: ``maker-checker`` (default) or ``single-user`` (制单即复核), rule-set data."""
+
+
+def _check_date(session: Session, claim: Claim | None, step: str, on: date, field: str) -> None:
+    """Refuse a step dated after today or before the claim's latest recorded step (经办流程)."""
+    title, now = STEP_DATES[step], today()
+    if on > now:
+        raise Invalid(DATE_RULE, f"{title} {on} 晚于今天 {now}：任何一步不得晚于记录当日（经办流程）", field=field,
+                      today=now.isoformat())
+    if claim is None:
+        return
+    last = session.execute(select(ClaimEvent.date, ClaimEvent.action).where(ClaimEvent.claim_id == claim.id)
+                           .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1)).first()
+    if last is not None and on < last.date:
+        raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(last.action, last.action)} {last.date}："
+                      "每一步不得早于前一步（经办流程）", field=field, previous=last.date.isoformat())
+
+
+def payment_duties(rule_set_id: str, on: date) -> str:
+    """制单/复核 as the claim's rule set reads it (else the Jiaxing procedure in force): ``maker-checker``
+    or ``single-user``."""
+    book = _book()
+    own = book.rule_sets.get(rule_set_id)
+    candidates = ([own] if own is not None else []) + sorted(
+        book.rule_sets.values(), key=lambda r: r.in_force_from, reverse=True)
+    for rs in candidates:
+        if rs.has(PAYMENT_DUTIES) and (rs is own or rs.in_force(on)):
+            return str(rs.param(PAYMENT_DUTIES, on).value)
+    return "maker-checker"
 
 
 # ---------------------------------------------------------------- reference data and platforms
@@ -264,11 +333,27 @@ def explain(session: Session, claim_number: str) -> ClaimResult:
     return _compute(session, claim.platform, claim.number, upto=claim)
 
 
-def _require(claim: Claim, action: str, states: Sequence[str], why: str) -> None:
-    if claim.state not in states:
+def procedure_of(claim: Claim) -> Procedure:
+    """The procedure the claim follows (its rule set's ``procedure.<program>`` when it was filed)."""
+    return _book().procedure(claim.procedure)
+
+
+def _require(claim: Claim, step_id: str) -> Step:
+    """The step ``step_id`` of the claim's procedure, if the procedure allows it from the claim's state
+    (the one transition table: calculators/rulesets/*.yaml ``procedures``); else refused in Chinese."""
+    procedure = procedure_of(claim)
+    step = procedure.step(step_id)
+    where = STATE_TITLES.get(claim.state, claim.state)
+    if step is None:
         raise IllegalTransition(
-            PROCEDURE, f"claim {claim.number} is {claim.state}; {action} needs it to be {' or '.join(states)}: {why}",
-            field="state", state=claim.state)
+            f"{PROCEDURE}：{procedure.title}", f"申请 {claim.number} 适用“{procedure.title}”（{procedure.clause}），"
+            f"该流程没有“{step_id}”这一步", field="state", state=claim.state)
+    if claim.state not in step.source:
+        needs = "或".join(f"“{STATE_TITLES.get(s, s)}”" for s in step.source)
+        raise IllegalTransition(
+            f"{PROCEDURE}：{step.clause}", f"申请 {claim.number} 现为“{where}”；“{step.title}”须在申请为{needs}时办理"
+            f"（{procedure.title}）", field="state", state=claim.state)
+    return step
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
@@ -359,6 +444,7 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                evaluation_year: int | None = None, requested_fen: int | None = None,
                platform_document: str = "", actor: str = "", number: str | None = None) -> ClaimComputed:
     """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
+    _check_date(session, None, "file", application_date, "application_date")
     platform = platform_by_code(session, platform_code, lock=True)
     later = session.execute(
         select(Claim.number, Claim.application_date).where(
@@ -397,7 +483,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                   application_date=application_date, state="filed", years=list(result.years) or None,
                   national_support_fen=national_support_fen, recorded_amount_fen=recorded_amount_fen,
                   evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable, platform_document=platform_document,
-                  level=held, filed_by=actor)
+                  level=held, filed_by=actor,
+                  procedure=_book().procedure_id(result.rule_set, program, application_date))
     session.add(claim)
     session.flush()
     for y in result.years:
@@ -425,25 +512,26 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     from ledger.models import Review
 
     claim = _lock_claim(session, claim_number)
-    if department == "economic":
-        _require(claim, "the district economic review", ("filed",), "属地管理：区县经信部门先审核")
-        to_state = "econ_reviewed"
-    elif department == "finance":
-        _require(claim, "the district finance review", ("econ_reviewed",), "区级财政部门在经信部门之后审核")
-        to_state = "district_reviewed"
-    else:
+    if department not in ("economic", "finance"):
         raise Invalid("Annex 3 审核情况", "department must be economic or finance", field="department")
+    to_state = _require(claim, f"{'review' if approve else 'reject'}-{department}").to[0]
+    _check_date(session, claim, f"review-{department}", on, "on")
     if not opinion.strip():
         raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
+    filer = session.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == claim.id,
+                                                           ClaimEvent.action == "file")).scalar()
+    if actor and actor == filer:
+        title = STEP_DATES[f"review-{department}"]
+        raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其"
+                                f"{title.removesuffix('日期')}意见（{title} {on}）：经办与复核分离", field="actor")
     session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
                        reviewer=actor))
     memo = MEMO_OF_STATE[claim.state]
-    if approve:
+    kind, state = f"{'review' if approve else 'reject'}-{department}", to_state
+    if state in MEMO_OF_STATE:
         legs = _memo_move(claim, memo, MEMO_OF_STATE[to_state], claim.requested_fen, claim.requested_fen)
-        kind, state = f"review-{department}", to_state
     else:
         legs = _memo(claim, A.MEMO_CONTRA, memo, claim.requested_fen)
-        kind, state = f"reject-{department}", "rejected"
         _release(session, claim)
     entry = post(session, entry_date=on, kind=kind, claim_id=claim.id, actor=actor,
                  description=f"{claim.number} {'区级经信' if department == 'economic' else '区级财政'}审核："
@@ -464,7 +552,8 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  actor: str = "") -> ClaimComputed:
     """Record the audit firm's figures (审计): audited investment per year and/or per invoice; recompute."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "the audit", ("district_reviewed",), "市经信局在区级审核后委托审计")
+    _require(claim, "audit")
+    _check_date(session, claim, "audit", on, "on")
     if not firm.strip() or not report_number.strip():
         raise Invalid("细则 第四章（一）(2)", "audit firm and report number are required", field="report_number")
     audit = Audit(claim_id=claim.id, firm=firm, report_number=report_number, date=on, audited_fen=0, computed_fen=0)
@@ -527,9 +616,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with
     a stated reason, never higher; commits each payer's share against its appropriation and the cap."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "approval", ("audited",), "审定须在审计之后（细则 第四章（一）(2)）")
+    _require(claim, "approve")
+    _check_date(session, claim, "approve", meeting_date, "meeting_date")
     if actor and actor == claim.filed_by:
-        raise IllegalTransition("maker-checker", "the user who filed a claim cannot approve it", field="actor")
+        raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其党组会审定"
+                                f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "the minutes number is required", field="minutes_number")
     platform = platform_by_code(session, session.get(Platform, claim.platform_id).code, lock=True)  # type: ignore[union-attr]
@@ -571,10 +662,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                  f"{claim.program}; its share {yuan(share.amount)} does not fit",
                                  field="approved_amount", payer=share.payer, available=yuan(available))
         budgets[share.payer] = budget
-    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, claim.computed_fen)
-    if result.payable != claim.computed_fen:
-        # the payable at approval differs from the audit's: posted in and out of 9004 so that the journal
-        # keeps it (approvals.computed_fen is a projection, ledger/projections.py)
+    audited = claim.state == "audited"  # else a procedure without the audit firm: the reviewed request is held
+    legs = _memo(claim, A.MEMO_CONTRA, MEMO_OF_STATE[claim.state], claim.computed_fen if audited else claim.requested_fen)
+    if result.payable != claim.computed_fen or not audited:
+        # the payable at approval differs from the audit's (or there was no audit): posted in and out of 9004 so
+        # that the journal keeps it (approvals.computed_fen is a projection, ledger/projections.py)
         legs += _memo(claim, A.MEMO_AUDITED, A.MEMO_CONTRA, result.payable) + \
             _memo(claim, A.MEMO_CONTRA, A.MEMO_AUDITED, result.payable)
     for share in shares:
@@ -594,6 +686,22 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                     shares={s.payer: s.amount for s in shares})
 
 
+def _fiscal_year(session: Session, claim: Claim) -> int:
+    """The fiscal year the claim's money is posted in: its approval's, or (provincial procedure, no approval)
+    the year of the province's allocation document."""
+    from ledger.models import ProvincialStep
+
+    approval = session.execute(select(Approval.fiscal_year).where(Approval.claim_id == claim.id)
+                               .order_by(Approval.id.desc())).scalar()
+    if approval is not None:
+        return int(approval)
+    allocated = session.execute(select(ProvincialStep.date).where(ProvincialStep.claim_id == claim.id,
+                                                                  ProvincialStep.step == "allocate")).scalar()
+    if allocated is None:
+        raise IllegalTransition(PROCEDURE, f"申请 {claim.number} 尚无审定或省级下达", field="claim")
+    return allocated.year
+
+
 def _approval(session: Session, claim: Claim) -> Approval:
     row = session.execute(select(Approval).where(Approval.claim_id == claim.id).order_by(Approval.id.desc())).scalar()
     if row is None:
@@ -610,7 +718,8 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
         raise Invalid("公示名单", "a notice lists at least one claim", field="claims")
     claims = [_lock_claim(session, n) for n in sorted(set(claim_numbers))]
     for c in claims:
-        _require(c, "a public notice", ("approved",), "公示在党组会审定之后（细则 第四章（一）(2)）")
+        _require(c, "notice")
+        _check_date(session, c, "notice", publication_date, "publication_date")
     rs = _notice_rule_set([c.rule_set for c in claims], publication_date)
     try:
         period = notice_period(session, publication_date, rs)
@@ -719,7 +828,8 @@ def file_objection(session: Session, *, claim_number: str, filed: date, objector
                    actor: str = "") -> ObjectionStep:
     """Record an objection (异议) filed within the notice window: holds the claim until resolved."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "an objection", ("in_notice", "objected"), "异议须在公示期内提出")
+    _require(claim, "object")
+    _check_date(session, claim, "object", filed, "filed")
     notice = _notice_of(session, claim)
     if not (notice.publication_date <= filed <= notice.end_date):
         raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日",
@@ -752,8 +862,10 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
     if objection.status != "open":
         raise IllegalTransition(PROCEDURE, f"objection {objection_id} is already {objection.status}",
                                 field="objection")
+    _check_date(session, claim, "resolve-objection", on, "on")
     if not resolution.strip():
         raise Invalid("异议处理", "a resolution is required", field="resolution")
+    _require(claim, "uphold-objection" if upheld else "dismiss-objection")
     objection.status = "upheld" if upheld else "dismissed"
     objection.resolved_date, objection.resolution = on, resolution
     session.flush()
@@ -761,7 +873,6 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
         Objection.claim_id == claim.id, Objection.status == "open")).scalar_one()
     amount = claim.approved_fen or 0
     if upheld:
-        _require(claim, "upholding an objection", ("objected", "in_notice"), "异议成立撤销的是公示中的审定")
         approval = _approval(session, claim)
         approve_entry = session.execute(select(ClaimEvent.entry_id).where(
             ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()
@@ -800,12 +911,15 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     if claim.state == "objected":
         raise IllegalTransition("细则 第四章（一）(2)：公示结束且无异议后下达资金",
                                 f"claim {claim.number} has an open objection", field="state", state=claim.state)
-    _require(claim, "fund issue", ("in_notice",), "公示结束且无异议后，由市经信局、市财政局下达资金")
-    _require_notice_ended(_notice_of(session, claim), on)
+    noticed = claim.state == "in_notice"  # a procedure without 公示 issues straight after the approval
+    _require(claim, "issue")
+    _check_date(session, claim, "issue", on, "on")
+    if noticed:
+        _require_notice_ended(_notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
     approval = _approval(session, claim)
-    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0)
+    legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0) if noticed else []
     for payer, amount in sorted(approval.shares.items()):
         if amount:
             dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
@@ -826,51 +940,104 @@ def payable_to(session: Session, claim: Claim, payer: str) -> int:
     return -int(total)
 
 
+def _unconfirmed(session: Session, claim: Claim, payer: str) -> int:
+    """Prepared payments of ``payer`` on ``claim`` not yet confirmed (制单未复核), fen."""
+    confirmed = select(PaymentConfirmation.id).where(PaymentConfirmation.payment_id == Payment.id).exists()
+    return int(session.execute(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+        Payment.claim_id == claim.id, Payment.payer_code == payer, ~confirmed)).scalar_one())
+
+
 def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
         actor: str = "") -> PaymentMade:
-    """A payer disburses (拨付) all or part of its share; the claim is paid when every share is."""
+    """A payer's finance user prepares a payment (拨付制单) of all or part of its share. It counts (posts) only
+    when another user of the payer confirms it (:func:`confirm_payment`), unless the rule set reads
+    制单即复核 (``procedure.payment_duties: single-user``), when it is confirmed at once."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "payment", ("issued",), "拨付须在下达资金之后")
+    _require(claim, "prepare-payment")
+    _check_date(session, claim, "prepare-payment", on, "on")
     if amount_fen <= 0:
         raise Invalid("payments are positive", "amount must be more than 0", field="amount")
     if not voucher_number.strip():
         raise Invalid("付款凭证", "the voucher number is required", field="voucher_number")
-    outstanding = payable_to(session, claim, payer)
+    outstanding = payable_to(session, claim, payer) - _unconfirmed(session, claim, payer)
     if amount_fen > outstanding:
-        raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
+        raise PaymentExceedsPayable("拨付不得超过该财政应付份额（含已制单未复核的拨付）",
                                     f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
                                     field="amount", outstanding=yuan(outstanding))
-    fund_issue = session.execute(select(FundIssue).where(FundIssue.claim_id == claim.id)).scalar_one()
-    if on < fund_issue.date:
-        raise IllegalTransition(PROCEDURE, f"payment date {on} precedes the fund issue {fund_issue.date}", field="date")
-    approval = _approval(session, claim)
-    dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
-                            "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
-    session.add(Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
-                        amount_fen=amount_fen))
+    payment = Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
+                      amount_fen=amount_fen, prepared_by=actor)
+    session.add(payment)
     try:
         session.flush()
     except IntegrityError:
         raise Invalid("付款凭证号唯一", f"voucher {voucher_number} of {payer} is already recorded",
                       field="voucher_number") from None
+    if payment_duties(claim.rule_set, on) == "single-user":
+        return _confirm(session, claim, payment, on, actor)
+    _event(session, claim, claim.state, "prepare-payment", on, actor, None, f"{payer} {voucher_number}")
+    return PaymentMade(claim=claim.number, state=ClaimState(claim.state), entry=None,
+                       remaining=_obligated(session, claim), outstanding_for_payer=outstanding - amount_fen,
+                       payment=payment.id, confirmed=False)
+
+
+def _obligated(session: Session, claim: Claim) -> int:
+    p = _posting()
+    return -int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
+
+
+def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str = "") -> PaymentMade:
+    """Confirm a prepared payment (拨付复核) as a second finance user of its payer: the payment is posted
+    and counts from now. The preparer cannot confirm it (制单与复核分离)."""
+    found = session.get(Payment, payment_id)
+    if found is None:
+        raise NotFound("拨付复核", f"没有拨付#{payment_id}", field="payment")
+    claim = session.get(Claim, found.claim_id)
+    assert claim is not None
+    claim = _lock_claim(session, claim.number)  # the claim's lock covers its payments (see reverse_payment)
+    payment = session.execute(select(Payment).where(Payment.id == payment_id)
+                              .execution_options(populate_existing=True)).scalar_one()
+    done = session.execute(select(PaymentConfirmation).where(PaymentConfirmation.payment_id == payment_id)).scalar()
+    if done is not None:
+        raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} 由 "
+                                f"{done.confirmed_by or '—'} 复核", field="payment")
+    _require(claim, "pay")
+    _check_date(session, claim, "pay", on, "on")
+    if actor and actor == payment.prepared_by:
+        raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
+                                f"须由本级财政另一名用户复核（拨付复核日期 {on}）：制单与复核分离（经办与复核分离）", field="actor")
+    return _confirm(session, claim, payment, on, actor)
+
+
+def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: str) -> PaymentMade:
+    """Post a prepared payment and record its confirmation: the money moves (8104 已支出, treasury)."""
+    payer, amount_fen = payment.payer_code, payment.amount_fen
+    outstanding = payable_to(session, claim, payer)
+    if amount_fen > outstanding:
+        raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
+                                    f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
+                                    field="amount", outstanding=yuan(outstanding))
+    dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
+                            "claim_id": claim.id, "fiscal_year": _fiscal_year(session, claim)}
     legs = debit_credit(A.OBLIGATED, A.EXPENDED, amount_fen, **dims) + \
         debit_credit(A.SUBSIDY_PAYABLE, A.TREASURY, amount_fen, **dims)
     entry = post(session, entry_date=on, kind="payment", claim_id=claim.id, actor=actor,
-                 description=f"{claim.number} {payer} 拨付（{voucher_number}）{yuan(amount_fen)} 元", legs=legs)
-    p = _posting()
-    remaining = -int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
-        p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
-    state = "paid" if remaining == 0 else "issued"
-    _event(session, claim, state, "pay", on, actor, entry, f"{payer} {voucher_number}")
+                 description=f"{claim.number} {payer} 拨付（{payment.voucher_number}）{yuan(amount_fen)} 元", legs=legs)
+    session.add(PaymentConfirmation(payment_id=payment.id, confirmed_by=actor, date=on, entry_id=entry))
+    remaining = _obligated(session, claim)
+    state = "paid" if remaining == 0 else claim.state
+    _event(session, claim, state, "pay", on, actor, entry, f"{payer} {payment.voucher_number}")
     return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
-                       outstanding_for_payer=outstanding - amount_fen)
+                       outstanding_for_payer=outstanding - amount_fen - _unconfirmed(session, claim, payer),
+                       payment=payment.id, confirmed=True)
 
 
 def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int, on: date,
             document_number: str = "", reason: str = "", actor: str = "") -> ClaimStep:
     """Recover (追回) funds obtained on false material: a receivable from the platform, per payer."""
     claim = _lock_claim(session, claim_number)
-    _require(claim, "a recovery", ("issued", "paid", "recovered"), "追回针对已拨付资金")
+    _require(claim, "recover")
+    _check_date(session, claim, "recover", on, "on")
     if amount_fen <= 0:
         raise Invalid("recoveries are positive", "amount must be more than 0", field="amount")
     if not reason.strip():
@@ -907,8 +1074,10 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     claim = session.get(Claim, found.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
+    _require(claim, RECEIPT_ACTION)
     rec = session.execute(select(Recovery).where(Recovery.id == recovery_id).with_for_update()
                           .execution_options(populate_existing=True)).scalar_one()
+    _check_date(session, claim, RECEIPT_ACTION, on, "on")
     left = rec.amount_fen - rec.received_fen
     p = _posting()
     receivable = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
@@ -945,13 +1114,14 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     # append-only for the service's role, which therefore may not lock its rows
     payment = session.execute(select(Payment).where(Payment.id == payment_id)
                               .execution_options(populate_existing=True)).scalar_one()
-    if claim.state not in ("issued", "paid"):
-        raise IllegalTransition(PROCEDURE, f"claim {claim.number} is {claim.state}", field="state")
+    back = _require(claim, "reverse-payment").to[0]
+    _check_date(session, claim, "reverse-payment", on, "on")
     entry_id = session.execute(select(ClaimEvent.entry_id).where(
         ClaimEvent.claim_id == claim.id, ClaimEvent.action == "pay",
         ClaimEvent.note == f"{payment.payer_code} {payment.voucher_number}")).scalar()
     if entry_id is None:
-        raise NotFound("journal", f"no entry for payment {payment_id}")
+        raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）尚未复核，未记账，"
+                                "无须冲销", field="payment")
     if not reason.strip():
         raise Invalid("冲销须说明原因", "a reason is required", field="reason")
     undone = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
@@ -959,8 +1129,8 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
         raise IllegalTransition("记账凭证只冲销一次", f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已由第{undone}号"
                                 "凭证冲销，不能再次冲销", field="payment")
     entry = reverse(session, entry_id, entry_date=on, reason=reason, actor=actor)
-    _event(session, claim, "issued", "reverse-payment", on, actor, entry, reason)
-    return ClaimStep(claim=claim.number, state=ClaimState.ISSUED, entry=entry)
+    _event(session, claim, back, "reverse-payment", on, actor, entry, reason)
+    return ClaimStep(claim=claim.number, state=ClaimState(back), entry=entry)
 
 
 __all__ = [
@@ -970,6 +1140,7 @@ __all__ = [
     "appropriate",
     "approve",
     "committed",
+    "confirm_payment",
     "create_platform",
     "file_claim",
     "file_objection",

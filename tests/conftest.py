@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,18 @@ def settings_from_the_environment() -> None:
     """Each test starts from the settings its environment gives (ledger/settings.py); a test may install
     its own with ``settings.use(Settings(...))``."""
     settings.use(None)
+TEST_TODAY = date(2099, 12, 31)
+"""The day the date rules (经办流程) take as today in the tests, whose stories run up to 2030; tests of the
+rule itself set their own (``ledger.services.as_of``)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def recorded_today() -> Iterator[date]:
+    from ledger import services
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(services, "clock", lambda: TEST_TODAY)
+        yield TEST_TODAY
 
 
 @pytest.fixture(scope="session")

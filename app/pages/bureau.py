@@ -29,6 +29,7 @@ from app.pages.district import CSRF, Form, Refusal, failure, money, optional, te
 from app.permissions import CITY_PAYER, Forbidden, allowed
 from app.results import ClaimView, NoticeRow
 from calculators.formats import date_cn, yuan_grouped
+from calculators.rulesets.bundled import rulebook
 from ledger.errors import Invalid
 from ledger.outcomes import NoticePublished, PaymentMade
 
@@ -40,8 +41,9 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "review-finance": "财政部门审核通过", "reject-finance": "财政部门审核不通过", "audit": "审计",
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
-           "pay": "拨付", "reverse-payment": "冲销拨付", "recover": "追回",
-           "receive-recovery": "追回款到账"}
+           "prepare-payment": "拨付制单", "pay": "拨付（复核记账）", "reverse-payment": "冲销拨付", "recover": "追回",
+           "receive-recovery": "追回款到账", "allocate": "省级下达", "receive-transfer": "上级转移支付到账",
+           "pass-on": "转拨区县"}
 
 
 # ---------------------------------------------------------------- the claim list
@@ -59,29 +61,44 @@ def claims(request: Request, ctx: PageContext, state: Annotated[str, Query(max_l
 # ---------------------------------------------------------------- the claim page
 
 def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
-    """The forms the signed-in user may use now on this claim."""
-    who, j, st = ctx.who, c.jurisdiction, c.state
+    """The forms the signed-in user may use now on this claim: the steps the claim's procedure allows from
+    its state (``c.next_steps``, the one transition table), each if the permission matrix lets this user
+    record it (the step's ``permission``)."""
+    who, j = ctx.who, c.jurisdiction
+    procedure = rulebook().procedure(c.procedure)
+
+    def may(step_id: str, payer: str | None = None) -> bool:
+        step = procedure.step(step_id)
+        return (step_id in c.next_steps and step is not None
+                and allowed(who, step.permission, jurisdiction=j, payer=payer))
+
     shares = c.approval.shares if c.approval else {}
-    pay_payers = [p for p, owed in c.outstanding.items() if owed > 0
-                  and allowed(who, "payment.pay", jurisdiction=j, payer=p) and (who.payer is None or p == who.payer)]
-    paid_payers = sorted({pm.payer for pm in c.payments})
+    pending = [pm for pm in c.payments if not pm.confirmed] if "pay" in c.next_steps else []
+    preparable = {p: owed - sum(pm.amount for pm in pending if pm.payer == p) for p, owed in c.outstanding.items()}
+    pay_payers = [p for p, owed in preparable.items() if owed > 0 and may("prepare-payment", p)
+                  and (who.payer is None or p == who.payer)]
+    paid_payers = sorted({pm.payer for pm in c.payments if pm.confirmed})
     return {
-        "review_econ": st == "filed" and allowed(who, "claim.review.economic", jurisdiction=j),
-        "review_fin": st == "econ_reviewed" and allowed(who, "claim.review.finance", jurisdiction=j),
-        "audit": st == "district_reviewed" and allowed(who, "claim.audit", jurisdiction=j),
-        "approve": st == "audited" and allowed(who, "claim.approve", jurisdiction=j),
-        "publish": st == "approved" and allowed(who, "notice.publish"),
-        "object": st in ("in_notice", "objected") and allowed(who, "objection.file", jurisdiction=j),
-        "resolve": [o for o in c.objections if o.status == "open"]
-        if allowed(who, "objection.resolve", jurisdiction=j) else [],
-        "issue": st == "in_notice" and allowed(who, "funds.issue", jurisdiction=j),
-        "pay": pay_payers if st == "issued" else [],
-        "reverse": [pm for pm in c.payments if st in ("issued", "paid")
-                    and allowed(who, "payment.reverse", jurisdiction=j, payer=pm.payer)],
-        "recover": paid_payers if st in ("issued", "paid", "recovered")
-        and allowed(who, "recovery.order", jurisdiction=j) else [],
-        "receive": [r for r in c.recoveries if r.received < r.amount
-                    and allowed(who, "recovery.receive", jurisdiction=j, payer=r.payer)],
+        "review_econ": may("review-economic"),
+        "review_fin": may("review-finance"),
+        "audit": may("audit"),
+        "approve": may("approve"),
+        "publish": may("notice"),
+        "object": may("object"),
+        "resolve": [o for o in c.objections if o.status == "open"] if may("uphold-objection") else [],
+        "issue": may("issue"),
+        "pay": pay_payers,
+        "preparable": preparable,
+        # 制单/复核: a prepared payment is confirmed by another finance user of its payer; its preparer is
+        # told so (and where the payer's other users find it: the finance queue)
+        "confirm": [pm for pm in pending if pm.prepared_by != who.username and may("pay", pm.payer)],
+        "own_pending": [pm for pm in pending if pm.prepared_by and pm.prepared_by == who.username],
+        "reverse": [pm for pm in c.payments if pm.confirmed and may("reverse-payment", pm.payer)],
+        "recover": paid_payers if may("recover") else [],
+        "receive": [r for r in c.recoveries if r.received < r.amount and may("receive-recovery", r.payer)],
+        "allocate": may("allocate"),
+        "receive_transfer": may("receive-transfer"),
+        "pass_on": may("pass-on"),
         "annex3": allowed(who, "report.annex3", jurisdiction=j),
         "shares": shares,
     }
@@ -92,8 +109,10 @@ def _visible(can: dict[str, Any]) -> set[str]:
     out = {name for key, name in (("review_econ", "review-economic"), ("review_fin", "review-finance"),
                                   ("audit", "audit"), ("approve", "approve"), ("publish", "notice"),
                                   ("object", "objection"), ("issue", "issue"), ("pay", "pay"),
-                                  ("recover", "recover")) if can[key]}
+                                  ("recover", "recover"), ("allocate", "allocate"),
+                                  ("receive_transfer", "receive-transfer"), ("pass_on", "pass-on")) if can[key]}
     out |= {f"resolve-{o.id}" for o in can["resolve"]} | {f"reverse-{p.id}" for p in can["reverse"]}
+    out |= {f"confirm-{p.id}" for p in can["confirm"]}
     return out | {f"receive-{r.id}" for r in can["receive"]}
 
 
@@ -230,6 +249,31 @@ def issue(request: Request, ctx: PageContext, number: str, form: Form) -> Respon
     return _step(request, ctx, number, "issue", form, run, "已下达资金")
 
 
+@router.post("/claims/{number}/allocate", dependencies=CSRF)
+def allocate(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.allocate(ctx, number, validated(In.AllocationIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on"),
+            "amount": money(text(form, "amount"))}))
+    return _step(request, ctx, number, "allocate", form, run, "已录入省级下达")
+
+
+@router.post("/claims/{number}/receive-transfer", dependencies=CSRF)
+def receive_transfer(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.receive_transfer(ctx, number, validated(In.TransferIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on")}))
+    return _step(request, ctx, number, "receive-transfer", form, run, "已记录上级转移支付到账")
+
+
+@router.post("/claims/{number}/pass-on", dependencies=CSRF)
+def pass_on(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
+    def run() -> None:
+        do.pass_on(ctx, number, validated(In.TransferIn, {
+            "document_number": text(form, "document_number"), "on": text(form, "on")}))
+    return _step(request, ctx, number, "pass-on", form, run, "已转拨区县（市）财政")
+
+
 @router.post("/claims/{number}/pay", dependencies=CSRF)
 def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response:
     out: list[PaymentMade] = []
@@ -239,11 +283,26 @@ def pay(request: Request, ctx: PageContext, number: str, form: Form) -> Response
             "payer": text(form, "payer"), "voucher_number": text(form, "voucher_number"), "on": text(form, "on"),
             "amount": money(text(form, "amount"))})))
     response = _step(request, ctx, number, "pay", form, run, "")
-    if out:
-        done = out[0]
-        return back(f"/claims/{number}", f"已拨付（{text(form, 'voucher_number')}），"
-                    + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan_grouped(done.remaining)} 元未拨付"))
-    return response
+    if out and not out[0].confirmed:
+        return back(f"/claims/{number}", f"已制单（{text(form, 'voucher_number')}），待本级财政另一名用户复核后"
+                    "计入拨付（经办与复核分离）")
+    return _paid(number, f"已拨付（{text(form, 'voucher_number')}）", out[0]) if out else response
+
+
+def _paid(number: str, what: str, done: PaymentMade) -> Response:
+    return back(f"/claims/{number}", f"{what}，"
+                + ("全部份额已拨付完毕" if done.state == "paid" else f"尚余 {yuan_grouped(done.remaining)} 元未拨付"))
+
+
+@router.post("/claims/{number}/payments/{payment_id}/confirm", dependencies=CSRF)
+def confirm(request: Request, ctx: PageContext, number: str, payment_id: int, form: Form) -> Response:
+    """拨付复核 on the claim page: a second finance user of the payer confirms a prepared payment."""
+    out: list[PaymentMade] = []
+
+    def run() -> None:
+        out.append(do.confirm_payment(ctx, payment_id, validated(In.ConfirmationIn, {"on": text(form, "on")})))
+    response = _step(request, ctx, number, f"confirm-{payment_id}", form, run, "")
+    return _paid(number, f"已复核拨付#{payment_id}，计入拨付", out[0]) if out else response
 
 
 @router.post("/claims/{number}/payments/{payment_id}/reverse", dependencies=CSRF)

@@ -96,17 +96,27 @@ def issue_queue(ctx: Context, as_of: date) -> dict[str, Any]:
 
 def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
     """Issued claims with a share still outstanding — for ``payer`` only, or for every payer when None —
-    with the totals per payer in exact fen."""
+    with the totals per payer in exact fen; and the payments prepared and awaiting confirmation (待复核).
+    A prepared payment is not paid yet, but it is taken out of what is left to prepare."""
     rows: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
     totals: dict[str, int] = {}
     counts: dict[str, int] = {}
     for claim in _all_claims(ctx, "issued"):
         detail = do.claim_detail(ctx, claim.number)
         shares = detail.approval.shares if detail.approval else {}
         paid: dict[str, int] = {}
+        prepared: dict[str, int] = {}
         for pm in detail.payments:
-            paid[pm.payer] = paid.get(pm.payer, 0) + pm.amount
-        for share_payer, fen in sorted(detail.outstanding.items()):
+            if pm.confirmed:
+                paid[pm.payer] = paid.get(pm.payer, 0) + pm.amount
+            elif payer is None or pm.payer == payer:
+                prepared[pm.payer] = prepared.get(pm.payer, 0) + pm.amount
+                pending.append({"id": pm.id, "number": claim.number, "platform_name": claim.platform_name,
+                                "payer": pm.payer, "voucher_number": pm.voucher_number, "date": pm.date,
+                                "amount": pm.amount, "prepared_by": pm.prepared_by})
+        for share_payer, owed in sorted(detail.outstanding.items()):
+            fen = owed - prepared.get(share_payer, 0)
             if fen <= 0 or (payer is not None and share_payer != payer):
                 continue
             rows.append({**asdict(claim), "payer": share_payer, "share": shares.get(share_payer),
@@ -116,7 +126,7 @@ def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
             counts[share_payer] = counts.get(share_payer, 0) + 1
     return {"rows": rows, "totals": [{"payer": p, "count": counts[p], "outstanding": v}
                                      for p, v in sorted(totals.items())],
-            "total": sum(totals.values())}
+            "total": sum(totals.values()), "pending": pending}
 
 
 def _budget_totals(budgets: list[BudgetRow]) -> dict[str, int]:
@@ -179,6 +189,8 @@ def queue_page(request: Request, ctx: PageContext,
     return render(request, "finance_queue.html", queue=queue, payer=payer, payer_names=_payer_names(ctx),
                   budgets=budgets, all_budgets=all_budgets, budget_totals=_budget_totals(budgets),
                   can_pay={r["payer"]: allowed(ctx.who, "payment.pay", payer=r["payer"]) for r in queue["rows"]},
+                  can_confirm={p["id"]: allowed(ctx.who, "payment.confirm", payer=p["payer"])
+                               and p["prepared_by"] != ctx.who.username for p in queue["pending"]},
                   can_appropriate=payer is not None and allowed(ctx.who, "budget.appropriate", payer=payer),
                   can_download=allowed(ctx.who, "report.fund_issue", payer=payer),
                   programs=_programs(), program_titles=dict(_programs()), today=date.today().isoformat(), year=date.today().year, key=_key())
@@ -190,9 +202,21 @@ def pay_one(ctx: PageContext, number: str, payer: Annotated[str, Form(max_length
             amount: Annotated[str, Form(max_length=20)], key: Annotated[str, Form(max_length=64)] = "") -> Response:
     body = In.PaymentIn(payer=payer, voucher_number=voucher_number, on=on, amount=amount.replace(",", "").strip())
     out = do.pay(ctx, number, body, key=key or None)
-    return back("/finance/queue", f"已拨付 {number}：{yuan_grouped(parse_yuan(body.amount, field='amount'))} 元"
-                                  f"（{payer_name(payer)}）"
+    if not out.confirmed:
+        return back("/finance/queue", f"已制单 {number}：{yuan_grouped(parse_yuan(body.amount, field='amount'))} 元"
+                                      f"（{payer_name(payer)}，凭证号 {voucher_number}），"
+                                      "待本级财政另一名用户复核后计入拨付")
+    return back("/finance/queue", f"已拨付 {number}：{yuan_grouped(parse_yuan(body.amount, field='amount'))} 元（{payer_name(payer)}）"
                 + (f"，尚余 {yuan_grouped(out.remaining)} 元" if out.remaining else ""))
+
+
+@router.post("/finance/confirm/{payment_id}", dependencies=[Depends(check_csrf)])
+def confirm_one(ctx: PageContext, payment_id: int, on: Annotated[In.Day, Form()],
+                key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """拨付复核: a second finance user of the payer confirms a prepared payment; then it counts."""
+    out = do.confirm_payment(ctx, payment_id, In.ConfirmationIn(on=on), key=key or None)
+    return back("/finance/queue", f"已复核拨付 {out.claim}（拨付#{payment_id}）"
+                + (f"，尚余 {yuan_grouped(out.remaining)} 元" if out.remaining else "，已全部拨付"))
 
 
 @router.post("/finance/budgets", dependencies=[Depends(check_csrf)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from calculators.rulesets.loader import parse_jurisdictions, parse_rule_set
+from calculators.rulesets.loader import check_procedures, parse_jurisdictions, parse_rule_set
 from calculators.rulesets.model import RuleBook, RuleSet
 
 JURISDICTIONS_FILE = "jurisdictions.yaml"
@@ -36,4 +36,6 @@ def rulebook() -> RuleBook:
         rs = parse_rule_set(text, source)
         rule_sets[rs.id] = rs
     jurisdictions, payers = parse_jurisdictions(juris_text, f"calculators/rulesets/{JURISDICTIONS_FILE}")
-    return RuleBook(rule_sets=rule_sets, jurisdictions=jurisdictions, payers=payers)
+    book = RuleBook(rule_sets=rule_sets, jurisdictions=jurisdictions, payers=payers)
+    check_procedures(book)
+    return book

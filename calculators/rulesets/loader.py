@@ -17,20 +17,27 @@ import yaml
 from calculators.errors import InputErrors, RuleSetError
 from calculators.money import parse_yuan
 from calculators.rulesets.model import (
+    LEVELS,
+    PROCEDURE_PARAMETER,
+    ClaimState,
     DatedValue,
     Jurisdiction,
     Parameter,
     Payer,
+    Procedure,
     ProgramInfo,
     Reading,
+    RuleBook,
     RuleSet,
+    Step,
 )
 
 KINDS = {"rate", "amount", "integer", "enum", "text", "list", "table", "shares", "bool"}
 TOP_KEYS = {
     "id", "title", "short", "document_number", "issuer", "printed", "in_force", "purse",
-    "programs", "parameters", "notes",
+    "programs", "parameters", "notes", "procedures",
 }
+STEP_KEYS = {"id", "title", "from", "to", "role", "level", "permission", "needs", "posts", "after", "not_by", "clause"}
 PURSES = {"municipal", "provincial", "none"}
 
 
@@ -211,7 +218,104 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
         programs=programs,
         parameters=parameters,
         source=source,
+        procedures=_procedures(raw.get("procedures"), source),
     )
+
+
+def _names(raw: Any, source: str, key: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise RuleSetError(source, key, f"{raw!r} is not a list of names")
+    return tuple(raw)
+
+
+def _step(raw: Any, source: str, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise RuleSetError(source, where, "a step is a mapping (id, title, from, to, role, level, permission, …)")
+    unknown = set(raw) - STEP_KEYS
+    if unknown:
+        raise RuleSetError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
+    states = {s.value for s in ClaimState}
+    source_states, to = _names(raw.get("from"), source, f"{where}.from"), _names(raw.get("to"), source, f"{where}.to")
+    for i, state in enumerate(source_states + to):
+        if state not in states:
+            key = f"{where}.from" if i < len(source_states) else f"{where}.to"
+            raise RuleSetError(source, key, f"unknown state {state!r}; one of {sorted(states)}")
+    level = str(_req(raw, "level", source, f"{where}."))
+    if level not in LEVELS:
+        raise RuleSetError(source, f"{where}.level", f"{level!r} is not one of {list(LEVELS)}")
+    return Step(id=str(_req(raw, "id", source, f"{where}.")), title=str(_req(raw, "title", source, f"{where}.")),
+                source=source_states, to=to, role=str(_req(raw, "role", source, f"{where}.")), level=level,
+                permission=str(_req(raw, "permission", source, f"{where}.")),
+                needs=_names(raw.get("needs"), source, f"{where}.needs"),
+                posts=_names(raw.get("posts"), source, f"{where}.posts"),
+                after=str(raw["after"]) if raw.get("after") else None,
+                not_by=_names(raw.get("not_by"), source, f"{where}.not_by"), clause=str(raw.get("clause") or ""))
+
+
+def _procedures(raw: Any, source: str) -> dict[str, Procedure]:
+    """The ``procedures`` block: each procedure's steps; every state it names is reached from its filing."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RuleSetError(source, "procedures", "maps procedure id to title, clause and steps")
+    out: dict[str, Procedure] = {}
+    for pid, p in raw.items():
+        where = f"procedures.{pid}"
+        steps_raw = _req(p, "steps", source, f"{where}.") if isinstance(p, dict) else None
+        if not isinstance(steps_raw, list) or not steps_raw:
+            raise RuleSetError(source, f"{where}.steps", "must be a non-empty list of steps")
+        steps = tuple(_step(s, source, f"{where}.steps[{i}]") for i, s in enumerate(steps_raw))
+        ids = [s.id for s in steps]
+        for i, step in enumerate(steps):
+            if step.id in ids[:i]:
+                raise RuleSetError(source, f"{where}.steps[{i}].id", f"step {step.id!r} appears twice")
+            for other in (*step.not_by, *([step.after] if step.after else [])):
+                if other not in ids:
+                    raise RuleSetError(source, f"{where}.steps[{i}]", f"names an unknown step {other!r}")
+        procedure = Procedure(str(pid), str(_req(p, "title", source, f"{where}.")),
+                              str(_req(p, "clause", source, f"{where}.")), steps)
+        _check_reachable(procedure, source, where)
+        out[str(pid)] = procedure
+    return out
+
+
+def _check_reachable(procedure: Procedure, source: str, where: str) -> None:
+    """Every state a procedure names must be reached from its filing step (one step with no ``from``)."""
+    starts = [s for s in procedure.steps if not s.source]
+    if len(starts) != 1:
+        raise RuleSetError(source, f"{where}.steps", "needs exactly one first step (with no 'from')")
+    reached = set(starts[0].to)
+    grew = True
+    while grew:
+        more = {t for s in procedure.steps if set(s.source) & reached for t in s.to} - reached
+        reached |= more
+        grew = bool(more)
+    missing = [s for s in procedure.states() if s not in reached]
+    if missing:
+        raise RuleSetError(source, f"{where}.steps", f"state {missing[0]!r} is never reached from filing")
+
+
+def check_procedures(book: RuleBook) -> None:
+    """Across the book: procedure ids are unique, and every program of a funding rule set names (in its
+    parameter ``procedure.<program>``, every dated value and every alternative) a procedure that exists."""
+    seen: dict[str, str] = {}
+    for rs in book.rule_sets.values():
+        for pid in rs.procedures:
+            if pid in seen:
+                raise RuleSetError(rs.source, f"procedures.{pid}", f"procedure id also defined in {seen[pid]}")
+            seen[pid] = rs.source
+    for rs in book.rule_sets.values():
+        for program in rs.programs:
+            name = f"{PROCEDURE_PARAMETER}{program}"
+            param = rs.parameters.get(name)
+            if param is None:
+                raise RuleSetError(rs.source, f"parameters.{name}", f"program {program} names no procedure")
+            named = {str(v.value) for v in param.values if v.value is not None}
+            named |= set(param.reading.alternatives) if param.reading else set()
+            for pid in sorted(named - set(seen)):
+                raise RuleSetError(rs.source, f"parameters.{name}", f"unknown procedure {pid!r}")
 
 
 def parse_jurisdictions(text: str, source: str) -> tuple[dict[str, Jurisdiction], dict[str, Payer]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from calculators.errors import InputErrors
@@ -119,6 +120,8 @@ class RuleSet:
         programs: programs the rule set defines, by id.
         parameters: parameters by name.
         source: file the rule set was loaded from (for error messages).
+        procedures: the procedures (办理流程) it defines, by id; which one a program follows is the
+            parameter ``procedure.<program>`` (a reading where the documents leave it open).
     """
 
     id: str
@@ -134,6 +137,7 @@ class RuleSet:
     programs: Mapping[str, ProgramInfo]
     parameters: Mapping[str, Parameter]
     source: str
+    procedures: Mapping[str, Procedure] = field(default_factory=dict)
 
     def in_force(self, on: date) -> bool:
         return self.in_force_from <= on and (self.in_force_to is None or on <= self.in_force_to)
@@ -203,6 +207,21 @@ class RuleBook:
             (rs for rs in self.rule_sets.values() if program in rs.programs), key=lambda r: r.in_force_from
         )
 
+    def procedure(self, procedure_id: str) -> Procedure:
+        """The procedure of that id, whichever rule set defines it (ids are unique across the book)."""
+        for rs in self.rule_sets.values():
+            if procedure_id in rs.procedures:
+                return rs.procedures[procedure_id]
+        raise KeyError(f"no procedure {procedure_id!r}")
+
+    def procedures(self) -> dict[str, Procedure]:
+        return {pid: p for rs in self.rule_sets.values() for pid, p in rs.procedures.items()}
+
+    def procedure_id(self, rule_set_id: str, program: str, on: date, options: Options | None = None) -> str:
+        """Which procedure a claim of ``program`` under ``rule_set_id`` follows when filed on ``on``: the rule
+        set's parameter ``procedure.<program>`` (a reading, selectable through ``options``)."""
+        return str(self.get(rule_set_id).param(f"{PROCEDURE_PARAMETER}{program}", on, options).value)
+
     def in_force_on(self, on: date) -> list[RuleSet]:
         """Funding rule sets (those defining programs) in force on ``on``."""
         return [rs for rs in self.rule_sets.values() if rs.programs and rs.in_force(on)]
@@ -234,3 +253,117 @@ class Jurisdiction:
     kind: str
     split_class: str
     payer: str
+
+
+# ---------------------------------------------------------------- procedures (办理流程) as data
+
+
+PROCEDURE_PARAMETER = "procedure."
+"""``procedure.<program>``: the id of the procedure the program's claims follow."""
+
+
+class ClaimState(StrEnum):
+    """A claim's state (申请状态), declared here once: the procedures of the rule sets lead from one to
+    another, the ledger stores them (``ledger.models.CLAIM_STATES``) and the pages title them
+    (:data:`STATE_TITLES`)."""
+
+    FILED = "filed"
+    ECON_REVIEWED = "econ_reviewed"
+    DISTRICT_REVIEWED = "district_reviewed"
+    AUDITED = "audited"
+    APPROVED = "approved"
+    IN_NOTICE = "in_notice"
+    OBJECTED = "objected"
+    ISSUED = "issued"
+    PAID = "paid"
+    REJECTED = "rejected"
+    REVERSED = "reversed"
+    RECOVERED = "recovered"
+    ALLOCATED = "allocated"
+    TRANSFER_RECEIVED = "transfer_received"
+    PASSED_ON = "passed_on"
+
+
+STATE_TITLES: Mapping[str, str] = {
+    "filed": "已申报", "econ_reviewed": "区经信已审核", "district_reviewed": "区财政已审核", "audited": "已审计",
+    "approved": "已审定", "in_notice": "公示中", "objected": "公示有异议", "issued": "已下达", "paid": "已拨付",
+    "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
+    "allocated": "省级已下达", "transfer_received": "上级转移支付已到账", "passed_on": "已转拨",
+}
+PENDING_STATES = ("filed", "econ_reviewed", "district_reviewed", "audited")
+"""States before the amount is decided (党组会审定 or 省级下达): the calculators count such a claim as pending."""
+DECIDED_STATES = ("approved", "in_notice", "objected", "issued", "paid", "recovered", "allocated",
+                  "transfer_received", "passed_on")
+"""States after the amount is decided: the claim's decided amount (``approved_fen``) counts as paid out."""
+LEVELS = ("district", "city", "payer", "province")
+"""Who records a step (办理层级): the platform's district or county, the city, the payer of a share
+(city, district or county finance), the province."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a procedure: from which states it may be taken, where it leads, who records it, what it
+    needs and which journal entries it posts.
+
+    Attributes:
+        id: the step (and the claim event's action), e.g. ``review-economic``.
+        title: 办理事项 in Chinese.
+        source: the states it may be taken from (empty for filing).
+        to: the states it may lead to (empty: the claim stays where it is).
+        role: the role that records it (``district_econ``, ``city_bureau``, …).
+        level: ``district`` | ``city`` | ``payer`` | ``province`` (:data:`LEVELS`).
+        permission: the action of the permission matrix that allows it (``claim.audit``, …).
+        needs: the documents, numbers and amounts it records.
+        posts: the journal entry kinds it posts (``docs/posting-rules.md``).
+        after: the step it must not be dated before (经办流程); ``None``: the claim's latest step.
+        not_by: the steps whose recorder may not record this one (经办与复核分离).
+        clause: the document and article it comes from.
+    """
+
+    id: str
+    title: str
+    source: tuple[str, ...]
+    to: tuple[str, ...]
+    role: str
+    level: str
+    permission: str
+    needs: tuple[str, ...] = ()
+    posts: tuple[str, ...] = ()
+    after: str | None = None
+    not_by: tuple[str, ...] = ()
+    clause: str = ""
+
+    def leads_to(self, state: str) -> tuple[str, ...]:
+        """The states taking the step from ``state`` may lead to (the same state when it moves nothing)."""
+        return self.to or (state,)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A program's procedure (办理流程): its steps, in the order the documents give them."""
+
+    id: str
+    title: str
+    clause: str
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def allows(self, state: str | None, step_id: str) -> bool:
+        """Whether ``step_id`` may be taken from ``state`` (``None``: a claim not yet filed)."""
+        step = self.step(step_id)
+        return step is not None and (state in step.source if state is not None else not step.source)
+
+    def allows_move(self, state: str | None, step_id: str, to: str) -> bool:
+        """Whether taking ``step_id`` from ``state`` may leave the claim in ``to``."""
+        step = self.step(step_id)
+        return self.allows(state, step_id) and step is not None and to in step.leads_to(state or "")
+
+    def states(self) -> tuple[str, ...]:
+        """Every state the procedure declares (reached by some step), in the order of :class:`ClaimState`."""
+        reached = {t for s in self.steps for t in s.to} | {f for s in self.steps for f in s.source}
+        return tuple(s.value for s in ClaimState if s.value in reached)
+
+    def steps_from(self, state: str) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if state in s.source)

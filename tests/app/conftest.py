@@ -34,11 +34,14 @@ REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 # username: (role, jurisdiction) — two districts' staff so that "other jurisdiction" can be tested
 USERS: dict[str, tuple[str, str | None]] = {
     "nanhu-econ": ("district_econ", "330402"),
+    "nanhu-clerk": ("district_econ", "330402"),  # files claims: not the one who reviews them (经办与复核分离)
     "nanhu-fin": ("district_finance", "330402"),
+    "nanhu-fin2": ("district_finance", "330402"),  # confirms 南湖区's payments (制单/复核)
     "haining-econ": ("district_econ", "330481"),
     "haining-fin": ("district_finance", "330481"),
     "bureau": ("city_bureau", None),
     "city-fin": ("city_finance", None),
+    "city-fin2": ("city_finance", None),  # confirms the city's payments (制单/复核)
     "auditor": ("auditor", None),
     "admin": ("admin", None),
 }

@@ -1,7 +1,7 @@
 """Helpers for the API tests: calls that assert their status, and a claim taken through the API.
 
-Each step is taken by the user the procedure names: the district's economic department files and
-reviews first, its finance department second; the city bureau audits, approves, publishes the
+Each step is taken by the user the procedure names: the district's economic department files (one
+clerk) and reviews (another: 经办与复核分离) first, its finance department second; the city bureau audits, approves, publishes the
 notice and hears objections; the city finance bureau issues funds; each payer's finance pays.
 """
 
@@ -92,7 +92,7 @@ def setup_budgets(service: Service, *, district_fin: str = "nanhu-fin", district
                                              "document_number": f"{year}预算"}, 201)
 
 
-def file_claim(service: Service, code: str = "P1", econ: str = "nanhu-econ", *,
+def file_claim(service: Service, code: str = "P1", econ: str = "nanhu-clerk", *,
                invoices: list[dict[str, str]] | None = None, application_date: str = "2026-03-02") -> str:
     out = post(service.api(econ), "/claims", {"platform": code, "program": "equipment-subsidy",
                                               "application_date": application_date,
@@ -113,6 +113,19 @@ def to_audited(service: Service, number: str, econ: str = "nanhu-econ", fin: str
                {"firm": "嘉兴某会计师事务所", "report_number": f"审{number}", "on": "2026-03-20",
                 "years": AUDITED_YEARS if years is None else years})
     assert out["state"] == "audited"
+
+
+CHECKERS = {"city-fin": "city-fin2", "nanhu-fin": "nanhu-fin2"}
+"""Each payer's second finance user, who confirms (复核) what the first prepares (制单)."""
+
+
+def pay(service: Service, user: str, number: str, body: dict[str, Any], status: int = 201) -> Any:
+    """A payment prepared by ``user`` and confirmed by the payer's second user: the confirmation's answer
+    (a refused preparation's error when ``status`` is not 201)."""
+    out = post(service.api(user), f"/claims/{number}/payments", body, status)
+    if status != 201 or out["confirmed"]:
+        return out
+    return post(service.api(CHECKERS[user]), f"/payments/{out['payment']}/confirmation", {"on": body["on"]}, 200)
 
 
 def approve_and_notice(service: Service, number: str) -> dict[str, Any]:

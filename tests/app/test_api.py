@@ -22,6 +22,7 @@ from tests.app.flow import (
     file_claim,
     get,
     journal_count,
+    pay,
     post,
     setup_budgets,
     setup_platform,
@@ -59,7 +60,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
 
     number = file_claim(service)
     claim = get(service.api("nanhu-econ"), f"/claims/{number}")
-    assert (claim["state"], claim["requested"], claim["filed_by"]) == ("filed", "600000.00", "nanhu-econ")
+    assert (claim["state"], claim["requested"], claim["filed_by"]) == ("filed", "600000.00", "nanhu-clerk")
 
     to_audited(service, number)
     claim = get(service.api("bureau"), f"/claims/{number}")
@@ -80,7 +81,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     # paying before the fund issue: refused by the procedure
     err = post(service.api("city-fin"), f"/claims/{number}/payments",
                {"payer": "330400", "voucher_number": "SZ-000", "on": "2026-04-08", "amount": "1.00"}, 409)["error"]
-    assert err["rule"].startswith("细则 第四章（一）(2)") and err["field"] == "state" and err["state"] == "in_notice"
+    assert err["rule"].startswith("办理流程") and err["field"] == "state" and err["state"] == "in_notice"
 
     # the fund issue waits for the day after the notice ends
     city_fin = service.api("city-fin")
@@ -92,22 +93,22 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert out["state"] == "issued" and out["shares"] == {"330400": "292500.00", "330402": "292500.00"}
 
     # each payer pays its own share in two parts, on different days
-    out = post(city_fin, f"/claims/{number}/payments",
-               {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "200000.00"}, 201)
+    out = pay(service, "city-fin", number,
+               {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "200000.00"})
     assert (out["state"], out["remaining"], out["outstanding_for_payer"]) == ("issued", "385000.00", "92500.00")
     nanhu_fin = service.api("nanhu-fin")
     err = post(nanhu_fin, f"/claims/{number}/payments",
                {"payer": "330402", "voucher_number": "NH-000", "on": "2026-04-20", "amount": "292500.01"},
                409)["error"]
     assert err["field"] == "amount" and err["outstanding"] == "292500.00"
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "100000.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "100000.00"})
     assert (out["remaining"], out["outstanding_for_payer"]) == ("285000.00", "192500.00")
-    out = post(city_fin, f"/claims/{number}/payments",
-               {"payer": "330400", "voucher_number": "SZ-002", "on": "2026-04-22", "amount": "92500.00"}, 201)
+    out = pay(service, "city-fin", number,
+               {"payer": "330400", "voucher_number": "SZ-002", "on": "2026-04-22", "amount": "92500.00"})
     assert (out["state"], out["remaining"], out["outstanding_for_payer"]) == ("issued", "192500.00", "0.00")
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-002", "on": "2026-04-28", "amount": "192500.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-002", "on": "2026-04-28", "amount": "192500.00"})
     assert (out["state"], out["remaining"]) == ("paid", "0.00")
 
     claim = get(bureau, f"/claims/{number}")
@@ -129,8 +130,8 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert out["state"] == "issued"
     claim = get(bureau, f"/claims/{number}")
     assert claim["state"] == "issued" and claim["outstanding"] == {"330400": "0.00", "330402": "192500.00"}
-    out = post(nanhu_fin, f"/claims/{number}/payments",
-               {"payer": "330402", "voucher_number": "NH-003", "on": "2026-04-30", "amount": "192500.00"}, 201)
+    out = pay(service, "nanhu-fin", number,
+               {"payer": "330402", "voucher_number": "NH-003", "on": "2026-04-30", "amount": "192500.00"})
     assert out["state"] == "paid"
 
     # recovery of part of the city's share, then its receipt into the treasury
@@ -156,7 +157,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     assert (head["cap"], head["committed"], head["headroom"]) == ("5000000.00", "585000.00", "4415000.00")
     events = [e["action"] for e in claim["events"]]
     assert events == ["file", "review-economic", "review-finance", "audit", "approve", "notice", "issue",
-                      "pay", "pay", "pay", "pay", "reverse-payment", "pay", "recover"]
+                      *["prepare-payment", "pay"] * 4, "reverse-payment", "prepare-payment", "pay", "recover"]
     _books_balance(service)
 
 
@@ -271,16 +272,16 @@ def test_maker_checker(service: Service) -> None:
     user who filed a claim (say, an account that changed role) is still refused by the ledger's rule."""
     setup_platform(service)
     setup_budgets(service)
-    number = file_claim(service)
-    to_audited(service, number)
+    number = file_claim(service, econ="nanhu-econ")
+    to_audited(service, number, econ="nanhu-clerk")
     err = post(service.api("nanhu-econ"), f"/claims/{number}/approval",
                {"meeting_date": "2026-03-25", "minutes_number": "m"}, 403)["error"]
     assert err["rule"] == "权限矩阵 claim.approve"
     before = counts(service)
     ctx = do.Context(service.db.sessions, Principal(username="nanhu-econ", role="city_bureau"))
-    with pytest.raises(IllegalTransition, match="cannot approve") as exc:
+    with pytest.raises(IllegalTransition, match="不得再录入其党组会审定（党组会审定日期 2026-03-25）") as exc:
         do.approve(ctx, number, In.ApprovalIn(meeting_date=date(2026, 3, 25), minutes_number="m"))
-    assert exc.value.rule == "maker-checker"
+    assert "经办与复核分离" in exc.value.rule and exc.value.field == "actor"
     assert counts(service) == before
     log = next(r for r in get(service.api("auditor"), "/actions", username="nanhu-econ")["items"]
                if r["action"] == "claim.approve")
@@ -456,3 +457,39 @@ def test_text_is_kept_with_lf_line_ends() -> None:
 
     body = ReviewIn(department="economic", approve=True, opinion="同意。\r\n材料齐全\r。", on="2026-03-05")
     assert body.opinion == "同意。\n材料齐全\n。"
+
+
+def test_a_payment_is_prepared_by_one_finance_user_and_confirmed_by_another(service: Service) -> None:
+    """制单/复核 through the API: the preparer's confirmation is refused in Chinese, another payer's user is
+    refused by the matrix, a second user of the payer confirms; dates after today (the suite's, 2099-12-31)
+    are refused (422)."""
+    setup_platform(service)
+    setup_budgets(service)
+    number = file_claim(service)
+    err = post(service.api("nanhu-clerk"), f"/claims/{number}/reviews",
+               {"department": "economic", "approve": True, "opinion": "同意", "on": "2026-03-04"}, 409)["error"]
+    assert err["field"] == "actor" and "经办与复核分离" in err["rule"]
+    to_audited(service, number)
+    approve_and_notice(service, number)
+    city_fin = service.api("city-fin")
+    err = post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-09"}, 409)
+    post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
+    err = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
+                                                        "on": "2100-01-04", "amount": "1000.00"}, 422)["error"]
+    assert err["field"] == "on" and "晚于今天" in err["message"] and "经办流程" in err["rule"]
+    made = post(city_fin, f"/claims/{number}/payments", {"payer": "330400", "voucher_number": "SZ-1",
+                                                         "on": "2026-04-15", "amount": "1000.00"}, 201)
+    assert (made["confirmed"], made["entry"], made["remaining"]) == (False, None, "585000.00")
+    path = f"/payments/{made['payment']}/confirmation"
+    err = post(city_fin, path, {"on": "2026-04-16"}, 409)["error"]
+    assert err["field"] == "actor" and "制单与复核分离" in err["message"]
+    err = post(service.api("nanhu-fin"), path, {"on": "2026-04-16"}, 403)["error"]
+    assert err["rule"] == "权限矩阵 payment.confirm"
+    err = post(service.api("city-fin2"), path, {"on": "2026-04-14"}, 422)["error"]
+    assert err["field"] == "on" and "早于拨付制单日期 2026-04-15" in err["message"]
+    done = post(service.api("city-fin2"), path, {"on": "2026-04-16"}, 200)
+    assert (done["confirmed"], done["remaining"], done["payment"]) == (True, "584000.00", made["payment"])
+    assert isinstance(done["entry"], int)
+    claim = get(service.api("auditor"), f"/claims/{number}")
+    assert claim["outstanding"]["330400"] == "291500.00"
+    assert get(service.api("auditor"), "/ledger/verify")["ok"] is True

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.demo import DEFAULT_TODAY, DEMO_PREFIX, load_demo
+from app.demo import DEFAULT_TODAY, DEMO_PREFIX, DemoError, load_demo
 from calculators.engine import evaluate
 from calculators.notice import default_calendar
 from calculators.results import ClaimResult
@@ -29,6 +29,8 @@ from ledger.models import (
     Notice,
     NoticeClaim,
     Objection,
+    Payment,
+    PaymentConfirmation,
     Platform,
     PlatformEvent,
     Recovery,
@@ -169,12 +171,19 @@ def test_demo_covers_every_jurisdiction_program_and_step(db: LedgerDB) -> None:
 
         # maker-checker, working days, nothing after today, and the books
         for c in claims:
-            approver = s.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == c.id,
-                                                                ClaimEvent.action == "approve")).scalar()
+            approver = s.execute(select(ClaimEvent.actor).where(  # 党组会审定, or 省级下达 (provincial)
+                ClaimEvent.claim_id == c.id, ClaimEvent.action.in_(("approve", "allocate")))).scalar()
             if c.state in DECIDED:  # approved by someone other than who filed it; the others never approved
                 assert approver and approver != c.filed_by, (c.number, approver)
             elif c.state != "reversed":
                 assert approver is None, (c.number, c.state, approver)
+        # 经办与复核分离: no filer reviews their claim; every payment confirmed by a second user of its payer
+        for c in claims:
+            reviewers = s.execute(select(Review.reviewer).where(Review.claim_id == c.id)).scalars().all()
+            assert c.filed_by not in reviewers, (c.number, reviewers)
+        made = s.execute(select(Payment.prepared_by, PaymentConfirmation.confirmed_by)
+                         .join(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id)).all()
+        assert made and all(p and q and p != q for p, q in made), made
         calendar = default_calendar()
         dates = set(s.execute(select(JournalEntry.entry_date)).scalars())
         assert max(dates) <= TODAY and all(calendar.is_working_day(d) for d in dates)
@@ -196,3 +205,13 @@ def test_demo_stops_at_today_and_then_stays_put(db: LedgerDB) -> None:
         assert max(s.execute(select(JournalEntry.entry_date)).scalars()) <= early
         _books_balance(s)
     assert load_demo(db.sessions) == replace(summary, created=False)
+
+
+def test_demo_never_records_a_step_after_the_calendar_day(db: LedgerDB) -> None:
+    """A ``today`` later than the real one lets no step through that is dated after the real one: the date
+    rule (经办流程) refuses it, the demo stops with the step named, and nothing is kept."""
+    with S.as_of(date(2025, 3, 3)), pytest.raises(DemoError, match="晚于今天 2025-03-03") as exc:
+        load_demo(db.sessions, today=DEFAULT_TODAY)
+    assert "demo step 2025-" in str(exc.value)
+    with db.sessions() as s:
+        assert s.execute(select(JournalEntry.id)).first() is None

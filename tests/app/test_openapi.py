@@ -16,6 +16,7 @@ from tests.app.flow import (
     approve_and_notice,
     file_claim,
     get,
+    pay,
     post,
     setup_budgets,
     setup_platform,
@@ -68,7 +69,7 @@ def test_closed_vocabularies_match_the_ledger() -> None:
     from ledger.models import CLAIM_STATES, USER_ROLES
     from ledger.queries import STATE_ACCOUNTS
 
-    assert get_args(Out.ClaimState) == CLAIM_STATES
+    assert tuple(s.value for s in Out.ClaimState) == CLAIM_STATES  # the states, declared once
     assert get_args(Out.Role) == USER_ROLES
     assert get_args(Out.ResultStatus) == STATUSES
     assert list(Out.StageBalancesOut.model_fields) == list(STATE_ACCOUNTS)
@@ -100,8 +101,8 @@ def test_claim_detail_validates_against_claim_out(service: Service) -> None:
          {"upheld": False, "on": "2026-04-03", "resolution": "不成立"}, 200)
     city_fin = service.api("city-fin")
     post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "下达", "on": "2026-04-10"}, 200)
-    post(city_fin, f"/claims/{number}/payments",
-         {"payer": "330400", "voucher_number": "SZ-1", "on": "2026-04-15", "amount": "292500.00"}, 201)
+    pay(service, "city-fin", number,
+         {"payer": "330400", "voucher_number": "SZ-1", "on": "2026-04-15", "amount": "292500.00"})
     post(bureau, f"/claims/{number}/recoveries",
          {"payer": "330400", "amount": "100.00", "on": "2026-06-01", "reason": "部分发票虚假"}, 201)
 

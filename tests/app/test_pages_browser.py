@@ -1,7 +1,9 @@
-"""One claim through its whole life in a real browser (Debian's chromium), by four people signing in:
-the district clerk files it (试算 first, then 申报) and records the 经信 review, the district finance
-bureau its review, the city bureau the audit, the party-group approval, the notice and the fund issue,
-then the city and the district finance bureaus pay their shares. Every screen is checked (state and
+"""One claim through its whole life in a real browser (Debian's chromium), by the people who sign in for
+each step: the district clerk files it (试算 first, then 申报), another 经信 user records the 经信 review
+(经办与复核分离: the filer may not), the district finance bureau its review, the city bureau the audit,
+the party-group approval, the notice and the fund issue; then the city and the district finance bureaus
+pay their shares, each payment prepared (制单) by one finance user of the payer and confirmed (复核) by
+another — the city's at the finance queue, the district's on the claim page. Every screen is checked (state and
 amounts in 元 and 万元) and saved under test-artifacts/.
 
 The dates lie in 2026 H1, so the notice (2026-04-01, five working days → 2026-04-09) has ended.
@@ -43,8 +45,8 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     setup_platform(service)
     url = live_server.url
 
-    # ---- 南湖区经信: the platform, 试算, 申报, the 经信 review
-    clerk = page_for("nanhu-econ")
+    # ---- 南湖区经信: the platform, 试算, 申报 (the clerk), then the 经信 review (another user)
+    clerk = page_for("nanhu-clerk")
     clerk.set_default_timeout(15_000)
     clerk.goto(f"{url}/platforms/P1")
     assert clerk.get_by_test_id("platform-name").inner_text().startswith("嘉兴市新材料中试平台")
@@ -71,12 +73,21 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert state_of(clerk) == "已申报"
     assert "600,000.00 元" in clerk.get_by_test_id("amount-computed").inner_text()
     screenshot(clerk, "03-filed")
+    # the filer may not record the review of their own claim: refused next to the form, nothing changed
     clerk.fill("#step-review textarea[name=opinion]", "材料齐全，同意上报")
     clerk.fill("#step-review input[name=on]", "2026-03-04")
-    submit(clerk, "review")
-    assert state_of(clerk) == "区经信已审核"
-    assert clerk.locator("#step-review").count() == 0  # nothing more for the clerk to do
-    screenshot(clerk, "04-econ-reviewed")
+    with clerk.expect_navigation():
+        clerk.locator("#step-review button[type=submit]").click()
+    refusal = clerk.locator("#step-review [data-testid=form-error]").inner_text()
+    assert "经办与复核分离" in refusal and "nanhu-clerk" in refusal and state_of(clerk) == "已申报"
+    reviewer = page_for("nanhu-econ")
+    reviewer.goto(f"{url}/claims/{number}")
+    reviewer.fill("#step-review textarea[name=opinion]", "材料齐全，同意上报")
+    reviewer.fill("#step-review input[name=on]", "2026-03-04")
+    submit(reviewer, "review")
+    assert state_of(reviewer) == "区经信已审核"
+    assert reviewer.locator("#step-review").count() == 0  # nothing more for 经信 to do
+    screenshot(reviewer, "04-econ-reviewed")
 
     # ---- 南湖区财政: the finance review
     district_fin = page_for("nanhu-fin")
@@ -140,7 +151,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     assert bureau.locator("#step-pay").count() == 0  # the bureau does not pay
     screenshot(bureau, "11-issued")
 
-    # ---- 市财政局 pays the city share (payer and amount default to its own share)
+    # ---- 市财政局 prepares the city share (payer and amount default to its own share) ...
     city_fin = page_for("city-fin")
     city_fin.goto(f"{url}/claims/{number}")
     assert city_fin.locator("#step-pay select[name=payer]").input_value() == "330400"
@@ -148,25 +159,50 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     city_fin.fill("#step-pay input[name=voucher_number]", "SZ-2026-001")
     city_fin.fill("#step-pay input[name=on]", "2026-04-15")
     submit(city_fin, "pay")
+    assert "待本级财政另一名用户复核" in city_fin.locator("p.flash.ok").inner_text()
     assert state_of(city_fin) == "已下达"
-    assert "0.00 元" in city_fin.get_by_test_id("outstanding-330400").inner_text()
-    assert "292,500.00 元" in city_fin.get_by_test_id("outstanding-330402").inner_text()
-    assert city_fin.locator("#step-pay").count() == 0  # the district share is not the city's to pay
-    screenshot(city_fin, "12-city-paid")
+    assert "292,500.00 元" in city_fin.get_by_test_id("outstanding-330400").inner_text()  # not paid yet
+    assert city_fin.locator("#step-pay").count() == 0  # nothing left to prepare; the district's is not the city's
+    assert "您不能复核本人制单的拨付" in city_fin.locator("[data-testid^=own-pending-]").inner_text()
+    assert "待复核" in city_fin.get_by_test_id("payments").inner_text()
+    screenshot(city_fin, "12-city-prepared")
 
-    # ---- 南湖区财政 pays the district share: the claim is paid
+    # ... and its second finance user confirms it at the finance queue: now it counts
+    city_checker = page_for("city-fin2")
+    city_checker.goto(f"{url}/finance/queue")
+    row = city_checker.get_by_test_id("payments-to-confirm").locator("tr[data-payment]")
+    assert "SZ-2026-001" in row.inner_text() and "city-fin" in row.inner_text()
+    row.locator("input[name=on]").fill("2026-04-15")
+    with city_checker.expect_navigation():
+        row.locator("button[type=submit]").click()
+    assert f"已复核拨付 {number}" in city_checker.locator("p.flash.ok").inner_text()
+    city_checker.goto(f"{url}/claims/{number}")
+    assert "0.00 元" in city_checker.get_by_test_id("outstanding-330400").inner_text()
+    assert "292,500.00 元" in city_checker.get_by_test_id("outstanding-330402").inner_text()
+    screenshot(city_checker, "12-city-paid")
+
+    # ---- 南湖区财政 prepares the district share; its second finance user confirms it on the claim page
     district_fin.goto(f"{url}/claims/{number}")
     assert district_fin.locator("#step-pay select[name=payer]").input_value() == "330402"
     district_fin.fill("#step-pay input[name=voucher_number]", "NH-2026-001")
     district_fin.fill("#step-pay input[name=on]", "2026-04-20")
     submit(district_fin, "pay")
-    assert state_of(district_fin) == "已拨付"
-    assert "全部份额已拨付完毕" in district_fin.locator("p.flash.ok").inner_text()
-    payments = district_fin.get_by_test_id("payments").inner_text()
+    assert state_of(district_fin) == "已下达"
+    district_checker = page_for("nanhu-fin2")
+    district_checker.goto(f"{url}/claims/{number}")
+    confirm = district_checker.locator("[id^=step-confirm-]")
+    assert "NH-2026-001" in confirm.inner_text() and "nanhu-fin 于 2026-04-20 制单" in confirm.inner_text()
+    confirm.locator("input[name=on]").fill("2026-04-20")
+    with district_checker.expect_navigation():
+        confirm.locator("button[type=submit]").click()
+    assert state_of(district_checker) == "已拨付"
+    assert "全部份额已拨付完毕" in district_checker.locator("p.flash.ok").inner_text()
+    payments = district_checker.get_by_test_id("payments").inner_text()
     assert "SZ-2026-001" in payments and "NH-2026-001" in payments and "嘉经信〔2026〕30号" in payments
+    assert "city-fin2（已计入拨付）" in payments and "nanhu-fin2（已计入拨付）" in payments
     assert "大写 贰拾玖万贰仟伍佰元整" in payments and "2026年4月20日" in payments  # 292,500.00 元, 大写金额
-    assert re.search(r"不同意|同意", district_fin.get_by_test_id("history").inner_text())
-    screenshot(district_fin, "13-paid")
+    assert re.search(r"不同意|同意", district_checker.get_by_test_id("history").inner_text())
+    screenshot(district_checker, "13-paid")
 
     # ---- an auditor reads the same page: everything shown, no form offered
     auditor = page_for("auditor")

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ledger import services as S
-from ledger.models import Claim
+from ledger.models import Claim, PaymentConfirmation
 from tests.app.conftest import LiveServer, Service, screenshot
-from tests.ledger.world import run_to_audited
+from tests.ledger.world import pay_confirmed, run_to_audited
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "service-auditor.png"
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 1,950,000 → 30 % = 585,000
@@ -65,7 +65,7 @@ def build_world(service: Service) -> dict[str, str]:
         for key in "ABC":
             S.issue_funds(s, claim_number=numbers[key], document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10),
                           actor="city-fin")
-        S.pay(s, claim_number=numbers["A"], payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
+        pay_confirmed(s, claim_number=numbers["A"], payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
               amount_fen=100_000_01, actor="city-fin")
     return numbers
 
@@ -136,8 +136,23 @@ def test_finance_queue_shows_only_own_payer_with_totals_to_the_fen(service: Serv
     token = csrf_of(page(city, "/finance/queue"))
     r = city.post(f"/finance/pay/{n['A']}", data={"csrf": token, "payer": "330400", "voucher_number": "SZ-002",
                                                    "on": "2026-04-20", "amount": "192499.99", "key": "t1"})
-    assert r.status_code == 200 and "已拨付" in r.text, r.text[:800]
-    assert text_of(r.text, "payer-total-330400") == "50,000.00 元"
+    assert r.status_code == 200 and "已制单" in r.text, r.text[:800]
+    assert text_of(r.text, "payer-total-330400") == "50,000.00 元"  # prepared: no longer to prepare
+    (pending,) = re.findall(r'<tr data-payment="(\d+)"', r.text)
+    assert f'action="/finance/confirm/{pending}"' not in r.text  # the preparer is offered no 复核 button
+    with service.db.sessions() as s:  # prepared, not paid: nothing posted to 8104 yet
+        assert s.execute(select(func.count()).select_from(PaymentConfirmation)).scalar_one() == 1
+    # the preparer cannot confirm it, even by posting the form; a second city finance user can
+    r = city.post(f"/finance/confirm/{pending}", data={"csrf": token, "on": "2026-04-20"})
+    assert r.status_code == 409 and "制单与复核分离" in r.text
+    checker = sign_in(service, "city-fin2")
+    html2 = page(checker, "/finance/queue")
+    assert f'action="/finance/confirm/{pending}"' in html2
+    r = checker.post(f"/finance/confirm/{pending}", data={"csrf": csrf_of(html2), "on": "2026-04-20"})
+    assert r.status_code == 200 and "已复核拨付" in r.text, r.text[:800]
+    assert f'<tr data-payment="{pending}"' not in r.text
+    with service.db.sessions() as s:
+        assert s.execute(select(func.count()).select_from(PaymentConfirmation)).scalar_one() == 2
     # a finance user cannot pay another payer's share, even by editing the form
     r = nanhu.post(f"/finance/pay/{n['B']}", data={"csrf": csrf_of(html), "payer": "330481",
                                                     "voucher_number": "X", "on": "2026-04-20", "amount": "1.00"})

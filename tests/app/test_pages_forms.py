@@ -283,19 +283,54 @@ def test_objection_payment_reversal_and_recovery_forms(service: Service) -> None
     assert r.status_code == 403  # not the district's payer
     r = district.post(f"{page}/pay", data={"csrf": dcsrf, "payer": "330402", "voucher_number": "NH-1",
                                            "on": "2026-04-20", "amount": "100,000"}, follow_redirects=True)
-    assert "尚余 500,000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
-    pid = re.search(r"/payments/(\d+)/reverse", r.text)
+    # prepared (制单), not paid: nothing counts until another finance user of 南湖区 confirms it (复核)
+    assert "已制单（NH-1），待本级财政另一名用户复核后计入拨付" in r.text
+    pid = re.search(r'data-payment="(\d+)"', r.text)
     assert pid
-    r = district.post(f"{page}/payments/{pid.group(1)}/reverse",
+    pay_id = pid.group(1)
+    assert 'data-testid="outstanding-330402"' in r.text and "600,000.00" in r.text  # the share still unpaid
+    assert "可制单 200,000.00" in r.text  # what is left to prepare: the prepared payment is taken out
+    assert "待复核</strong>（未计入拨付）" in r.text and "nanhu-fin" in r.text  # listed with its preparer
+    # the preparer is told they cannot confirm it, and where the payer's other users do; no confirm form
+    assert f'data-testid="own-pending-{pay_id}"' in r.text and "您不能复核本人制单的拨付" in r.text
+    assert 'href="/finance/queue"' in r.text and f"/payments/{pay_id}/confirm" not in r.text
+    assert "冲销拨付 NH-1" not in r.text  # nothing posted, nothing to reverse
+    r = district.post(f"{page}/payments/{pay_id}/confirm", data={"csrf": dcsrf, "on": "2026-04-20"})
+    assert r.status_code == 409 and "经办与复核分离" in r.text and "nanhu-fin 制单" in r.text
+    # a finance user of another payer (the city) sees the payment awaiting 复核 but may not confirm it
+    city = signed_in(service, "city-fin")
+    ccsrf = csrf_of(city, page)
+    text = city.get(page).text
+    assert "待复核</strong>" in text and f"/payments/{pay_id}/confirm" not in text
+    r = city.post(f"{page}/payments/{pay_id}/confirm", data={"csrf": ccsrf, "on": "2026-04-20"})
+    assert r.status_code == 403
+    # the second finance user of 南湖区 confirms it on the claim page: now it counts
+    checker = signed_in(service, "nanhu-fin2")
+    kcsrf = csrf_of(checker, page)
+    text = checker.get(page).text
+    assert f'data-testid="confirm-{pay_id}"' in text and "nanhu-fin 于 2026-04-20 制单" in text
+    r = checker.post(f"{page}/payments/{pay_id}/confirm", data={"csrf": kcsrf, "on": "2026-04-19"})
+    assert r.status_code == 422 and "拨付复核日期 2026-04-19 早于拨付制单日期 2026-04-20" in r.text
+    assert f'id="step-confirm-{pay_id}"' in r.text and "经办流程" in r.text  # next to its form, with the rule
+    r = checker.post(f"{page}/payments/{pay_id}/confirm", data={"csrf": kcsrf, "on": "2026-04-20"},
+                     follow_redirects=True)
+    assert f"已复核拨付#{pay_id}，计入拨付，尚余 500,000.00 元未拨付" in r.text and "冲销拨付 NH-1" in r.text
+    assert "nanhu-fin2（已计入拨付）" in r.text
+    r = district.post(f"{page}/payments/{pay_id}/reverse",
                       data={"csrf": dcsrf, "on": "2026-04-21", "reason": "凭证录错"}, follow_redirects=True)
     assert "已冲销该笔拨付" in r.text and "冲销拨付" in r.text
 
-    # the city pays its share in full; the bureau orders a recovery; the city receives part of it
-    city = signed_in(service, "city-fin")
-    ccsrf = csrf_of(city, page)
+    # the city pays its share in full (制单 by one city finance user, 复核 by the other at the finance queue)
     r = city.post(f"{page}/pay", data={"csrf": ccsrf, "payer": "330400", "voucher_number": "SZ-1",
                                        "on": "2026-04-22", "amount": "300000.00"}, follow_redirects=True)
-    assert "已拨付（SZ-1）" in r.text
+    assert "已制单（SZ-1）" in r.text and 'id="step-pay"' not in r.text  # nothing of the city's share left to prepare
+    city2 = signed_in(service, "city-fin2")
+    queue = city2.get("/finance/queue").text
+    sz = re.search(r'action="/finance/confirm/(\d+)"', queue)
+    assert sz and "city-fin" in queue
+    r = city2.post(f"/finance/confirm/{sz.group(1)}", data={"csrf": csrf_of(city2, "/finance/queue"),
+                                                            "on": "2026-04-22"}, follow_redirects=True)
+    assert f"已复核拨付 {number}" in r.text
     r = bureau.post(f"{page}/recover", data={"csrf": csrf, "payer": "330400", "amount": "50000", "on": "2026-05-06",
                                              "document_number": "追〔2026〕1号", "reason": "虚报设备"},
                     follow_redirects=True)

@@ -33,6 +33,7 @@ from ledger.models import ActionRecord, Objection, Payment, Recovery
 from tests.app.conftest import USERS, Service
 from tests.app.flow import V1, counts
 from tests.app.permission_table import documented
+from tests.ledger.world import pay_confirmed
 
 NANHU, HAINING = "330402", "330481"
 PAYERS_OF = {NANHU: (CITY_PAYER, NANHU), HAINING: (HAINING,)}
@@ -54,8 +55,12 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/objections/{objection_id}/resolution"): "objection.resolve",
     ("POST", "/api/v1/claims/{number}/fund-issue"): "funds.issue",
     ("POST", "/api/v1/claims/{number}/payments"): "payment.pay",
+    ("POST", "/api/v1/payments/{payment_id}/confirmation"): "payment.confirm",
     ("POST", "/api/v1/payments/{payment_id}/reversal"): "payment.reverse",
     ("POST", "/api/v1/claims/{number}/recoveries"): "recovery.order",
+    ("POST", "/api/v1/claims/{number}/allocation"): "provincial.allocate",
+    ("POST", "/api/v1/claims/{number}/transfer-receipt"): "provincial.transfer",
+    ("POST", "/api/v1/claims/{number}/pass-on"): "provincial.transfer",
     ("POST", "/api/v1/recoveries/{recovery_id}/receipts"): "recovery.receive",
     ("POST", "/api/v1/budgets"): "budget.appropriate",
     ("POST", "/api/v1/calculations"): "calc.preview",
@@ -179,6 +184,7 @@ class World:
     claims: dict[tuple[str, str], str]  # (state-need, jurisdiction) → claim number
     objection: dict[str, int]
     payment: dict[tuple[str, str], int]  # (jurisdiction, payer) → payment id
+    prepared: dict[tuple[str, str], int]  # (jurisdiction, payer) → a payment prepared, not confirmed (复核)
     recovery: dict[tuple[str, str], int]
 
 
@@ -199,9 +205,9 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
                           actor="prep").claim
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
-                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep-econ")),
         ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
-                                               opinion="同意", on=date(2026, 3, 5), actor="prep")),
+                                               opinion="同意", on=date(2026, 3, 5), actor="prep-fin")),
         ("audited", lambda: S.record_audit(s, claim_number=number, firm="所", report_number=f"R{n}",
                                            on=date(2026, 3, 20), actor="prep")),
         ("approved", lambda: S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25),
@@ -219,8 +225,32 @@ def _claim_to(s: Any, jurisdiction: str, state: str) -> str:
     return number
 
 
+def _provincial_to(s: Any, jurisdiction: str, state: str) -> str:
+    """A 浙江方案 claim (省级资金, the provincial procedure) on a fresh platform, taken to ``state``."""
+    from ledger import provincial
+
+    code = _new_platform(s, jurisdiction)
+    number = S.file_claim(s, platform_code=code, program="zj-new-provincial", application_date=date(2026, 3, 2),
+                          recorded_amount_fen=500_000_00, actor="prep-filer").claim
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("econ_reviewed", lambda: S.review(s, claim_number=number, department="economic", approve=True,
+                                           opinion="同意", on=date(2026, 3, 4), actor="prep")),
+        ("district_reviewed", lambda: S.review(s, claim_number=number, department="finance", approve=True,
+                                               opinion="同意", on=date(2026, 3, 5), actor="prep")),
+        ("allocated", lambda: provincial.allocate(s, claim_number=number, document_number="浙财", on=date(2026, 4, 1),
+                                                  amount_fen=500_000_00)),
+        ("transfer_received", lambda: provincial.receive_transfer(s, claim_number=number, document_number="到账",
+                                                                  on=date(2026, 4, 5))),
+    ]
+    for reached, step in steps:
+        step()
+        if reached == state:
+            break
+    return number
+
+
 def prepare(service: Service) -> World:
-    w = World({}, {}, {}, {}, {})
+    w = World({}, {}, {}, {}, {}, {})
     with service.db.sessions.begin() as s:
         for payer in (CITY_PAYER, NANHU, HAINING):
             S.appropriate(s, payer=payer, fiscal_year=2026, program="equipment-subsidy", amount_fen=100_000_000_00,
@@ -231,9 +261,13 @@ def prepare(service: Service) -> World:
                                 ("review-finance", "econ_reviewed"), ("audit", "district_reviewed"),
                                 ("approve", "audited"), ("notice", "approved"), ("objection", "in_notice"),
                                 ("resolve", "in_notice"), ("fund-issue", "in_notice"), ("pay", "issued"),
+                                ("confirm", "issued"),
                                 ("reverse", "issued"), ("recover", "issued")):
                 if state != "platform":
                     w.claims[(need, j)] = _claim_to(s, j, state)
+            for need, state in (("allocate", "district_reviewed"), ("transfer", "allocated"),
+                                ("pass-on", "transfer_received")):
+                w.claims[(need, j)] = _provincial_to(s, j, state)
             resolve = w.claims[("resolve", j)]
             w.objection[j] = S.file_objection(s, claim_number=resolve, filed=date(2026, 4, 2),
                                               content="异议").objection
@@ -241,11 +275,15 @@ def prepare(service: Service) -> World:
             for payer in PAYERS_OF[j]:
                 for need in ("reverse", "recover"):
                     voucher = f"V{next(_seq)}"
-                    S.pay(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
+                    pay_confirmed(s, claim_number=w.claims[(need, j)], payer=payer, voucher_number=voucher,
                           on=date(2026, 4, 15), amount_fen=half)
                     if need == "reverse":
                         w.payment[(j, payer)] = s.query(Payment.id).filter(
                             Payment.voucher_number == voucher).scalar()
+            for payer in PAYERS_OF[j]:  # prepared by a user not in the walk: any finance user of the payer confirms
+                w.prepared[(j, payer)] = S.pay(s, claim_number=w.claims[("confirm", j)], payer=payer,
+                                               voucher_number=f"C{next(_seq)}", on=date(2026, 4, 15),
+                                               amount_fen=1_000_00, actor="prep-fin").payment
             for payer in PAYERS_OF[j]:
                 S.recover(s, claim_number=w.claims[("recover", j)], payer=payer, amount_fen=10_000_00,
                           on=date(2026, 5, 1), reason="虚假", document_number="追回")
@@ -334,12 +372,21 @@ def cases(w: World) -> list[Case]:
         add("/claims/{number}/recoveries", j, f"/claims/{c[('recover', j)]}/recoveries",
             lambda j=j: {"payer": PAYERS_OF[j][-1], "amount": "1000.00", "on": "2026-05-02", "reason": "虚假"},
             ident=c[("recover", j)])
+        add("/claims/{number}/allocation", j, f"/claims/{c[('allocate', j)]}/allocation",
+            lambda: {"document_number": "浙财企〔2026〕1号", "on": "2026-04-01", "amount": "1000.00"},
+            ident=c[("allocate", j)])
+        add("/claims/{number}/transfer-receipt", j, f"/claims/{c[('transfer', j)]}/transfer-receipt",
+            lambda: {"document_number": "到账", "on": "2026-04-05"}, ident=c[("transfer", j)])
+        add("/claims/{number}/pass-on", j, f"/claims/{c[('pass-on', j)]}/pass-on",
+            lambda: {"document_number": "转拨", "on": "2026-04-08"}, ident=c[("pass-on", j)])
         # payer-scoped: every payer of the claim's jurisdiction, and a payer not in it
         for payer in (CITY_PAYER, NANHU, HAINING):
             add("/claims/{number}/payments", j, f"/claims/{c[('pay', j)]}/payments",
                 lambda payer=payer: {"payer": payer, "voucher_number": f"P{next(_seq)}", "on": "2026-04-16",
                                      "amount": "1000.00"}, payer=payer, ident=c[("pay", j)])
         for payer in PAYERS_OF[j]:
+            add("/payments/{payment_id}/confirmation", j, f"/payments/{w.prepared[(j, payer)]}/confirmation",
+                lambda: {"on": "2026-04-16"}, payer=payer, ident=w.prepared[(j, payer)])
             add("/payments/{payment_id}/reversal", j, f"/payments/{w.payment[(j, payer)]}/reversal",
                 lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer, ident=w.payment[(j, payer)])
             add("/recoveries/{recovery_id}/receipts", j, f"/recoveries/{w.recovery[(j, payer)]}/receipts",

@@ -18,7 +18,7 @@ def test_a_write_answers_replayed_only_on_a_replay() -> None:
                        outstanding_for_payer=-1)
     first = Out.PaymentMadeOut.of(paid).model_dump(mode="json", exclude_unset=True)
     assert first == {"claim": "SQ2026-000001", "state": "issued", "entry": 9, "remaining": "385000.00",
-                     "outstanding_for_payer": "-0.01"}
+                     "outstanding_for_payer": "-0.01", "payment": 0, "confirmed": True}
     again = Out.PaymentMadeOut.of(replace(paid, replayed=True))
     assert again.model_dump(mode="json", exclude_unset=True) == {**first, "replayed": True}
 

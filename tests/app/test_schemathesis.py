@@ -24,7 +24,15 @@ from schemathesis.checks import (
 )
 
 from tests.app.conftest import Service, make_service
-from tests.app.flow import approve_and_notice, file_claim, post, setup_budgets, setup_platform, to_audited
+from tests.app.flow import (
+    approve_and_notice,
+    file_claim,
+    pay,
+    post,
+    setup_budgets,
+    setup_platform,
+    to_audited,
+)
 from tests.conftest import _engines, new_database
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -39,8 +47,8 @@ def _load(service: Service) -> None:
     to_audited(service, number)
     approve_and_notice(service, number)
     post(service.api("city-fin"), f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
-    post(service.api("city-fin"), f"/claims/{number}/payments",
-         {"payer": "330400", "voucher_number": "SZ-1", "on": "2026-04-15", "amount": "1000.00"}, 201)
+    pay(service, "city-fin", number,
+         {"payer": "330400", "voucher_number": "SZ-1", "on": "2026-04-15", "amount": "1000.00"})
     setup_platform(service, "P2")
     second = file_claim(service, "P2", invoices=[{"issuer_code": "B", "number": "1", "date": "2024-01-05",
                                                   "net": "100000.00"}])

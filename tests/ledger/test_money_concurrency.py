@@ -32,7 +32,7 @@ from ledger.journal import verify
 from ledger.models import Budget, Claim, Payment, Recovery
 from ledger.queries import balance, trial_balance
 from tests.conftest import LedgerDB
-from tests.ledger.world import race, run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, race, run_to_audited, setup_world
 
 CLIENTS = 32
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -84,7 +84,7 @@ def issued(db: LedgerDB) -> str:
 def paid(db: LedgerDB) -> str:
     number = issued(db)
     with db.sessions.begin() as s:
-        S.pay(s, claim_number=number, payer="330400", voucher_number="SZ-0", on=date(2026, 4, 15), amount_fen=SHARE)
+        pay_confirmed(s, claim_number=number, payer="330400", voucher_number="SZ-0", on=date(2026, 4, 15), amount_fen=SHARE)
     return number
 
 
@@ -114,7 +114,7 @@ def test_payments_against_one_payers_share(pg_db: LedgerDB) -> None:
     number = issued(pg_db)
     each = SHARE // 10
     results = race(pg_db, [
-        (lambda s, k=k: S.pay(s, claim_number=number, payer="330400", voucher_number=f"SZ-{k}", on=date(2026, 4, 15),
+        (lambda s, k=k: pay_confirmed(s, claim_number=number, payer="330400", voucher_number=f"SZ-{k}", on=date(2026, 4, 15),
                               amount_fen=each)) for k in range(CLIENTS)])
     wins, losses = outcome(results, PaymentExceedsPayable, "拨付不得超过该财政应付份额")
     assert wins == 10

@@ -39,7 +39,7 @@ from ledger.outcomes import (
 )
 from ledger.projections import RECEIPT_ACTION
 from ledger.queries import Headroom, balance, cap_headroom
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 1,950,000 × 30% = 585,000.00
 APPROVED = 584_999_99  # one fen less, with a reason: the city's half is rounded down (细则 第五章)
@@ -76,12 +76,12 @@ def _life(db: Any) -> tuple[str, list[dict[str, Any]]]:
                       approved_fen=APPROVED, reason="核减", actor="bureau"),
             S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示"),
             S.issue_funds(s, claim_number=number, document_number="d30", on=date(2026, 4, 10)),
-            S.pay(s, claim_number=number, payer=CITY, voucher_number="v1", on=date(2026, 4, 15),
+            pay_confirmed(s, claim_number=number, payer=CITY, voucher_number="v1", on=date(2026, 4, 15),
                   amount_fen=100_000_00),
-            S.pay(s, claim_number=number, payer=NANHU, voucher_number="v2", on=date(2026, 4, 16),
+            pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="v2", on=date(2026, 4, 16),
                   amount_fen=NANHU_SHARE),
             S.reverse_payment(s, payment_id=1, on=date(2026, 4, 17), reason="付款账户错误"),
-            S.pay(s, claim_number=number, payer=CITY, voucher_number="v3", on=date(2026, 4, 18),
+            pay_confirmed(s, claim_number=number, payer=CITY, voucher_number="v3", on=date(2026, 4, 18),
                   amount_fen=CITY_SHARE),
             S.recover(s, claim_number=number, payer=NANHU, amount_fen=50_000_00, on=date(2026, 6, 1),
                       document_number="追1", reason="虚假"),
@@ -98,12 +98,12 @@ def test_every_entry_of_a_claims_money_life(db: Any) -> None:
     assert outs[1] == NoticePublished(notice=1, end_date=date(2026, 4, 9), provisional=False, claims=(number,),
                                       entries=(10,))
     assert outs[2] == FundsIssued(claim=number, state=st.ISSUED, entry=11, shares=shares)
-    assert outs[3] == PaymentMade(claim=number, state=st.ISSUED, entry=12, remaining=484_999_99,
+    assert outs[3] == PaymentMade(payment=1, claim=number, state=st.ISSUED, entry=12, remaining=484_999_99,
                                   outstanding_for_payer=192_499_99)
-    assert outs[4] == PaymentMade(claim=number, state=st.ISSUED, entry=13, remaining=192_499_99,
+    assert outs[4] == PaymentMade(payment=2, claim=number, state=st.ISSUED, entry=13, remaining=192_499_99,
                                   outstanding_for_payer=0)
     assert outs[5] == ClaimStep(claim=number, state=st.ISSUED, entry=14)
-    assert outs[6] == PaymentMade(claim=number, state=st.PAID, entry=15, remaining=0, outstanding_for_payer=0)
+    assert outs[6] == PaymentMade(payment=3, claim=number, state=st.PAID, entry=15, remaining=0, outstanding_for_payer=0)
     assert outs[7] == ClaimStep(claim=number, state=st.RECOVERED, entry=16)
     assert outs[8] == ReceiptRecorded(recovery=1, received=20_000_00, entry=17)
     want = {
@@ -186,27 +186,27 @@ def test_payment_bounds(db: Any) -> None:
     _refused(db, Invalid, "more than 0", S.pay, **pay, voucher_number="v0", amount_fen=-1)
     _refused(db, Invalid, "voucher number is required", S.pay, **pay, voucher_number=" ", amount_fen=1)
     _refused(db, PaymentExceedsPayable, "拨付不得超过", S.pay, **pay, voucher_number="v0", amount_fen=292_500_01)
-    _refused(db, IllegalTransition, "precedes the fund issue", S.pay, claim_number=number, payer=CITY,
+    _refused(db, Invalid, "早于资金下达日期", S.pay, claim_number=number, payer=CITY,
              on=date(2026, 4, 9), voucher_number="v0", amount_fen=1)
     with db.sessions.begin() as s:
-        out = S.pay(s, **pay, voucher_number="v1", amount_fen=100_00)
+        out = pay_confirmed(s, **pay, voucher_number="v1", amount_fen=100_00)
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 584_900_00, 292_400_00)
     _refused(db, Invalid, "already recorded", S.pay, **pay, voucher_number="v1", amount_fen=1)
     with db.sessions.begin() as s:
-        out = S.pay(s, **pay, voucher_number="v2", amount_fen=292_400_00)  # exactly what is outstanding
+        out = pay_confirmed(s, **pay, voucher_number="v2", amount_fen=292_400_00)  # exactly what is outstanding
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 292_500_00, 0)
     _refused(db, PaymentExceedsPayable, "拨付不得超过", S.pay, **pay, voucher_number="v3", amount_fen=1)
     with db.sessions.begin() as s:
-        out = S.pay(s, claim_number=number, payer=NANHU, on=date(2026, 4, 10), voucher_number="v1",
-                    amount_fen=292_500_00)  # the same voucher text for another payer, on the fund issue day
+        out = pay_confirmed(s, claim_number=number, payer=NANHU, on=date(2026, 4, 15), voucher_number="v1",
+                    amount_fen=292_500_00)  # the same voucher text for another payer
     assert (out.state, out.remaining) == ("paid", 0)
-    _refused(db, IllegalTransition, "issued", S.pay, **pay, voucher_number="v9", amount_fen=1)
+    _refused(db, IllegalTransition, "须在申请为“已下达”时办理", S.pay, **pay, voucher_number="v9", amount_fen=1)
 
 
 def test_recovery_bounds_and_receipt(db: Any) -> None:
     number = _issued(db)
     with db.sessions.begin() as s:
-        S.pay(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
+        pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
     rec = {"claim_number": number, "payer": NANHU, "on": date(2026, 5, 1)}
     assert _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假") == {
         "field": "amount", "rule": "recoveries are positive", "message": "amount must be more than 0"}
@@ -332,7 +332,7 @@ def test_approval_bounds(db: Any) -> None:
     _refused(db, Invalid, "never above", S.approve, **call, minutes_number="m", approved_fen=585_000_01)
     _refused(db, Invalid, "reason", S.approve, **call, minutes_number="m", approved_fen=584_999_99, reason=" ")
     _refused(db, Invalid, "nothing to approve", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
-    _refused(db, IllegalTransition, "maker-checker", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+    _refused(db, IllegalTransition, "经办与复核分离", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
              minutes_number="m", actor="clerk")
     with db.sessions.begin() as s:
         out = S.approve(s, **call, minutes_number="m", approved_fen=1, reason="核减")  # one fen: the city's floor is 0

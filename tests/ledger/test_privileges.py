@@ -25,7 +25,7 @@ from ledger.journal import verify
 from ledger.models import Base
 from ledger.privileges import APPEND, SERVICE_GRANTS, PrivilegeError, drop_service_role, upgrade
 from tests.conftest import RUN_ID, LedgerDB
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 585,000.00, half city, half 南湖区
 
@@ -111,9 +111,9 @@ def _claim_life(db: LedgerDB) -> str:
         S.issue_funds(s, claim_number=number, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10),
                       actor="city-finance")
     with db.sessions.begin() as s:
-        S.pay(s, claim_number=number, payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
+        pay_confirmed(s, claim_number=number, payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
               amount_fen=292_500_00, actor="city-finance")
-        out = S.pay(s, claim_number=number, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
+        out = pay_confirmed(s, claim_number=number, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
                     amount_fen=292_500_00, actor="nanhu-finance")
     assert out.state == "paid"
     return number
@@ -345,12 +345,12 @@ def test_a_claim_life_through_the_api_as_the_service_role(service_db: LedgerDB,
     number = F.file_claim(service)
     F.to_audited(service, number)
     F.approve_and_notice(service, number)
-    city_fin, nanhu_fin = service.api("city-fin"), service.api("nanhu-fin")
+    city_fin = service.api("city-fin")
     F.post(city_fin, f"/claims/{number}/fund-issue", {"document_number": "嘉经信〔2026〕30号", "on": "2026-04-10"}, 200)
-    F.post(city_fin, f"/claims/{number}/payments",
-           {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "292500.00"}, 201)
-    out = F.post(nanhu_fin, f"/claims/{number}/payments",
-                 {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "292500.00"}, 201)
+    F.pay(service, "city-fin", number,
+          {"payer": "330400", "voucher_number": "SZ-001", "on": "2026-04-15", "amount": "292500.00"})
+    out = F.pay(service, "nanhu-fin", number,
+                {"payer": "330402", "voucher_number": "NH-001", "on": "2026-04-20", "amount": "292500.00"})
     assert (out["state"], out["remaining"]) == ("paid", "0.00")
     auditor = service.api("auditor")
     assert F.get(auditor, "/ledger/verify")["ok"] is True

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from ledger import services as S
 from ledger.journal import verify
-from ledger.models import Approval, Audit, Budget, Claim, Payment, Recovery
+from ledger.models import Approval, Audit, Budget, Claim, Payment, PaymentConfirmation, Recovery
 from ledger.projections import ProjectionMismatch, check
 from tests.conftest import LedgerDB
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 585,000.00, shared 50/50
 
@@ -34,11 +34,11 @@ def _life(db: LedgerDB) -> dict[str, Any]:
         S.approve(s, claim_number=first, meeting_date=date(2026, 3, 25), minutes_number="m1", actor="bureau")
         S.publish_notice(s, claim_numbers=[first], publication_date=date(2026, 4, 1), title="公示")
         S.issue_funds(s, claim_number=first, document_number="d1", on=date(2026, 4, 10))
-        S.pay(s, claim_number=first, payer="330400", voucher_number="v1", on=date(2026, 4, 15),
+        pay_confirmed(s, claim_number=first, payer="330400", voucher_number="v1", on=date(2026, 4, 15),
               amount_fen=1_500_000_00)
-        S.pay(s, claim_number=first, payer="330402", voucher_number="v2", on=date(2026, 4, 15), amount_fen=500_000_00)
+        pay_confirmed(s, claim_number=first, payer="330402", voucher_number="v2", on=date(2026, 4, 15), amount_fen=500_000_00)
         S.reverse_payment(s, payment_id=2, on=date(2026, 4, 16), reason="账户错误")
-        S.pay(s, claim_number=first, payer="330402", voucher_number="v3", on=date(2026, 4, 17), amount_fen=700_000_00)
+        pay_confirmed(s, claim_number=first, payer="330402", voucher_number="v3", on=date(2026, 4, 17), amount_fen=700_000_00)
         S.recover(s, claim_number=first, payer="330400", amount_fen=450_000_00, on=date(2026, 6, 1),
                   document_number="追回1", reason="部分发票虚假")
         S.recover(s, claim_number=first, payer="330400", amount_fen=100_000_00, on=date(2026, 6, 2),
@@ -89,7 +89,8 @@ Tamper = Callable[[Session, dict[str, Any]], Any]
 CASES: list[tuple[str, Tamper, tuple[str, int | None, str, str, int | None, int | None]]] = [
     ("payments.amount_fen", lambda s, n: s.execute(update(Payment).where(Payment.id == 1).values(amount_fen=1)),
      ("payments", 1, "v1", "amount_fen", 1_500_000_00, 1)),
-    ("a payment row deleted", lambda s, n: s.execute(delete(Payment).where(Payment.id == 3)),
+    ("a payment row deleted", lambda s, n: (s.execute(delete(PaymentConfirmation).where(
+        PaymentConfirmation.payment_id == 3)), s.execute(delete(Payment).where(Payment.id == 3))),
      ("payments", None, "330402", "amount_fen", 700_000_00, None)),
     ("recoveries.received_fen",
      lambda s, n: s.execute(update(Recovery).where(Recovery.id == 1).values(received_fen=900_000_00)),

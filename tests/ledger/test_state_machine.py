@@ -47,6 +47,7 @@ from ledger.errors import (
 from ledger.journal import verify
 from ledger.models import Claim, JournalEntry, Payment, Platform
 from ledger.queries import balance, trial_balance
+from tests.ledger.world import pay_confirmed
 
 CITY = "330400"
 PLATFORMS = {"N1": ("330402", "provincial"), "N2": ("330402", "national"), "H1": ("330481", "provincial")}
@@ -96,7 +97,7 @@ class Refusal:
 
 
 def wrong_state(action: str, state: str) -> Refusal:
-    return Refusal(IllegalTransition, "细则 第四章（一）(2)", f"{action} from {state}", field="state")
+    return Refusal(IllegalTransition, "办理流程", f"{action} from {state}", field="state")
 
 
 @dataclass
@@ -328,7 +329,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refusal = Refusal(PaymentExceedsPayable, "拨付不得超过该财政应付份额", "more than the payer owes")
         self.vouchers += 1
         voucher = f"V{self.vouchers}"
-        out = self._call(S.pay, refusal, claim_number=claim.number, payer=payer, voucher_number=voucher,
+        out = self._call(pay_confirmed, refusal, claim_number=claim.number, payer=payer, voucher_number=voucher,
                          on=self.today, amount_fen=amount)
         if out is None:
             return

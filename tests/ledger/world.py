@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from ledger import services as S
+from ledger.outcomes import PaymentMade
 
 
 def setup_world(db: Any, *, jurisdiction: str = "330402", budget_fen: int = 300_000_000,
@@ -51,6 +52,8 @@ def run_to_audited(db: Any, *, code: str = "P1", years: dict[int, int] | None = 
                  on=date(filed.year, filed.month, filed.day + 2), actor="district-econ")
         S.review(s, claim_number=number, department="finance", approve=True, opinion="同意",
                  on=date(filed.year, filed.month, filed.day + 3), actor="district-fin")
+        if S.procedure_of(S._lock_claim(s, number)).step("audit") is None:
+            return number  # a procedure without the audit firm (细则 第四章（二）): reviewed is as far as it goes
         S.record_audit(s, claim_number=number, firm="嘉兴某会计师事务所", report_number=f"审{number}",
                        on=date(filed.year, filed.month, 20), years=years if years is not None else {})
     return number
@@ -71,3 +74,20 @@ def race(db: Any, jobs: list[Callable[[Any], Any]]) -> list[Any]:
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         return list(pool.map(run, jobs))
+def pay_confirmed(s: Any, *, checker: str = "checker", **kwargs: Any) -> PaymentMade:
+    """A payment prepared (制单) and confirmed (复核) by a second finance user the same day: it counts."""
+    made = S.pay(s, **kwargs)
+    if made.confirmed:
+        return made
+    return S.confirm_payment(s, payment_id=made.payment, on=kwargs["on"], actor=checker)
+
+
+def run_to_issued(db: Any, years: dict[int, int]) -> str:
+    """A claim on a fresh world taken to fund issue (approved 2026-03-25, noticed 04-01, issued 04-10)."""
+    setup_world(db)
+    number = run_to_audited(db, years=years)
+    with db.sessions.begin() as s:
+        S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
+        S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
+        S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+    return number

@@ -34,6 +34,7 @@ from ledger import services as S
 from ledger.models import Claim, FundIssue, Notice, Platform, Review
 from reports import annex3, evaluation_sheet, fund_issue, notice_list, reconciliation, trial_balance
 from reports.xlsx import Formula, PlainSheet, csv_field, new_write_only, save, sheet_for
+from tests.ledger.world import pay_confirmed
 from tests.reports.world import World
 
 ATTACKS = [
@@ -151,7 +152,7 @@ def write_all(s: Any, world: World, text: dict[str, str], out: Path) -> dict[str
             opinion=text["econ_opinion" if department == "economic" else "finance_opinion"]))
     s.execute(update(Notice).where(Notice.id == world.notice).values(title=text["notice_title"]))
     s.execute(update(FundIssue).where(FundIssue.claim_id == claim.id).values(document_number=text["fund_document"]))
-    S.pay(s, claim_number=world.n1, payer="330402", voucher_number=text["voucher"], on=date(2026, 7, 1),
+    pay_confirmed(s, claim_number=world.n1, payer="330402", voucher_number=text["voucher"], on=date(2026, 7, 1),
           amount_fen=1)
     S.add_platform_event(s, text["platform_code"], kind="evaluation", on=date(2026, 3, 1), grade="合格",
                          scheme="jiaxing", year=2025, note=text["evaluation_note"])

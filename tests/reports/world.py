@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from ledger import services as S
 from ledger.models import Platform
-from tests.ledger.world import run_to_audited, setup_world
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED_P1 = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 1,950,000 → 30% = 585,000
 INVOICES_P2 = [
@@ -61,11 +61,11 @@ def build(db: Any) -> World:
         for n in (n1, n2):
             S.issue_funds(s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10),
                           actor="city-finance")
-        S.pay(s, claim_number=n1, payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
+        pay_confirmed(s, claim_number=n1, payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
               amount_fen=250_000_00)
-        S.pay(s, claim_number=n1, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
+        pay_confirmed(s, claim_number=n1, payer="330402", voucher_number="NH-001", on=date(2026, 4, 20),
               amount_fen=100_000_00)
-        S.pay(s, claim_number=n2, payer="330421", voucher_number="JS-001", on=date(2026, 4, 21),
+        pay_confirmed(s, claim_number=n2, payer="330421", voucher_number="JS-001", on=date(2026, 4, 21),
               amount_fen=1_000_000_00)
         rec = S.recover(s, claim_number=n2, payer="330421", amount_fen=200_000_00, on=date(2026, 6, 1),
                         document_number="嘉经信〔2026〕60号", reason="部分发票系虚开")

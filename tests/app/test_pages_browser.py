@@ -191,7 +191,7 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     district_checker = page_for("nanhu-fin2")
     district_checker.goto(f"{url}/claims/{number}")
     confirm = district_checker.locator("[id^=step-confirm-]")
-    assert "NH-2026-001" in confirm.inner_text() and "nanhu-fin 于 2026-04-20 制单" in confirm.inner_text()
+    assert "NH-2026-001" in confirm.inner_text() and "nanhu-fin 于 2026年4月20日 制单" in confirm.inner_text()
     confirm.locator("input[name=on]").fill("2026-04-20")
     with district_checker.expect_navigation():
         confirm.locator("button[type=submit]").click()

@@ -308,7 +308,7 @@ def test_objection_payment_reversal_and_recovery_forms(service: Service) -> None
     checker = signed_in(service, "nanhu-fin2")
     kcsrf = csrf_of(checker, page)
     text = checker.get(page).text
-    assert f'data-testid="confirm-{pay_id}"' in text and "nanhu-fin 于 2026-04-20 制单" in text
+    assert f'data-testid="confirm-{pay_id}"' in text and "nanhu-fin 于 2026年4月20日 制单" in text
     r = checker.post(f"{page}/payments/{pay_id}/confirm", data={"csrf": kcsrf, "on": "2026-04-19"})
     assert r.status_code == 422 and "拨付复核日期 2026-04-19 早于拨付制单日期 2026-04-20" in r.text
     assert f'id="step-confirm-{pay_id}"' in r.text and "经办流程" in r.text  # next to its form, with the rule

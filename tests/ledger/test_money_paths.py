@@ -262,10 +262,12 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
 def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:
     setup_world(db, years=(2026,))
     number = run_to_audited(db, years=AUDITED)
-    assert _refused(db, IllegalTransition, "追回针对已拨付资金", S.recover, claim_number=number, payer=NANHU,
-                    amount_fen=1, on=date(2026, 5, 1), reason="虚假") == {
-        "field": "state", "rule": S.PROCEDURE, "state": "audited",
-        "message": f"claim {number} is audited; a recovery needs it to be issued or paid or recovered: 追回针对已拨付资金"}
+    refusal = _refused(db, IllegalTransition, "追回", S.recover, claim_number=number, payer=NANHU,
+                       amount_fen=1, on=date(2026, 5, 1), reason="虚假")
+    assert refusal == {
+        "field": "state", "rule": f"{S.PROCEDURE}：细则 第五章：弄虚作假骗取财政资金的，追回已拨付资金",
+        "state": "audited",
+        "message": f"申请 {number} 现为“已审计”；“追回”须在申请为“已下达”或“已拨付”或“已追回”时办理（设备投入补助办理流程）"}
 
 
 def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
@@ -284,7 +286,7 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
         for number in claims:
             S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
             for payer in (NANHU, CITY):
-                S.pay(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
+                pay_confirmed(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
                       amount_fen=100_000_00)
             for payer in (NANHU, CITY):
                 S.recover(s, claim_number=number, payer=payer, amount_fen=40_000_00, on=date(2026, 5, 1),

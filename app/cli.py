@@ -36,16 +36,20 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep:
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=option)
+            raise typer.BadParameter(f"{item!r} 不是 KEY=VALUE 形式（例如 {option} equipment.rate=0.25）",
+                                     param_hint=option)
         out[key.strip()] = value.strip()
     return out
 
 
 def _fail(exc: CalculatorError) -> None:
+    from ledger.messages import label
+
     if isinstance(exc, InputErrors):
-        payload = {"errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in exc.issues]}
+        payload = {"errors": [{"field": i.field, "label": label(i.field), "rule": i.rule, "message": i.message}
+                              for i in exc.issues]}
     else:
-        payload = {"errors": [{"field": "", "rule": type(exc).__name__, "message": str(exc)}]}
+        payload = {"errors": [{"field": "", "rule": "规则集", "message": str(exc)}]}
     sys.stderr.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     raise typer.Exit(2)
 
@@ -195,9 +199,11 @@ def user_add(
             create_user(s, username=username, password=password, role=role, jurisdiction=jurisdiction,
                         display_name=display_name)
     except LedgerError as exc:
-        typer.echo(f"{exc.field}: {exc.message} [{exc.rule}]", err=True)
+        from ledger.messages import label
+
+        typer.echo(f"拒绝：{label(exc.field) + '：' if exc.field else ''}{exc.message}（依据：{exc.rule}）", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"user {username} added")
+    typer.echo(f"已添加用户 {username}")
 
 
 ledger_cli = typer.Typer(no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")

@@ -50,7 +50,7 @@ def _date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not YYYY-MM-DD", param_hint=option) from None
+        raise typer.BadParameter(f"{text!r} 不是日期；请写成 年-月-日（如 2026-12-03）", param_hint=option) from None
 
 
 def _run(fn: Callable[[Session], Path]) -> None:
@@ -60,7 +60,7 @@ def _run(fn: Callable[[Session], Path]) -> None:
         with _session() as s:
             path = fn(s)
     except ReportError as exc:
-        sys.stderr.write(f"report: {exc}\n")
+        sys.stderr.write(f"无法生成报表：{exc}\n")
         raise typer.Exit(2) from None
     typer.echo(str(path))
 
@@ -100,7 +100,7 @@ def annex3_batch(
 
     for st in state or []:
         if st not in CLAIM_STATES:
-            raise typer.BadParameter(f"{st!r} is not a claim state ({', '.join(CLAIM_STATES)})", param_hint="--state")
+            raise typer.BadParameter(f"{st!r} 不是申请状态；可选：{'、'.join(CLAIM_STATES)}", param_hint="--state")
 
     _run(lambda s: R.write_batch(s, jurisdiction, _out(out, f"附件3_{jurisdiction}.xlsx"), year=year,
                                  states=state or None))

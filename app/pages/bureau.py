@@ -24,12 +24,13 @@ from app import actions as do
 from app import schemas as In
 from app.actions import Context, Page
 from app.deps import PageContext
-from app.pages.common import STATE_TITLES, back, render
+from app.pages.common import back, render
 from app.pages.district import CSRF, Form, Refusal, failure, money, optional, text, validated
 from app.permissions import CITY_PAYER, Forbidden, allowed
 from app.results import ClaimView, NoticeRow
 from calculators.formats import date_text, yuan
 from ledger.errors import Invalid
+from ledger.messages import STATE_TITLES
 from ledger.outcomes import NoticePublished, PaymentMade
 
 router = APIRouter(include_in_schema=False)

@@ -21,15 +21,11 @@ from app.security import SESSION_LIFETIME, NotAuthenticated, login, sign_out
 from calculators.formats import NONE_SHOWN, moment_text, wan_grouped, yuan_grouped
 from calculators.formats import yuan as plain_yuan
 from calculators.money import parse_yuan
+from ledger.messages import STATE_TITLES, label
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-STATE_TITLES = {
-    "filed": "已申报", "econ_reviewed": "区经信已审核", "district_reviewed": "区财政已审核", "audited": "已审计",
-    "approved": "已审定", "in_notice": "公示中", "objected": "公示有异议", "issued": "已下达", "paid": "已拨付",
-    "rejected": "审核不通过", "reversed": "审定已撤销", "recovered": "已追回",
-}
 LEVEL_TITLES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
 
 
@@ -102,6 +98,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
+    if error.get("field") and not error.get("label"):
+        error = {**error, "label": label(str(error["field"]))}
     return render(request, "error.html", status=status, error=error)
 
 

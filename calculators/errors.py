@@ -72,7 +72,8 @@ CODE_TEXT = "只能包含字母、数字和 . _ -"
 
 
 def _received(value: Any) -> str:
-    """The value a refusal quotes: text as typed (at most 40 characters), anything else as written."""
+    """The value a refusal quotes: text as typed (at most 40 characters), anything else as written; nothing
+    for a mapping or a list (or a password, which the caller replaces by ``{}``)."""
     if isinstance(value, (dict, list)):
         return ""
     text = value if isinstance(value, str) else repr(value)
@@ -113,6 +114,8 @@ def schema_text(err: Mapping[str, Any]) -> str:
     kind = str(err.get("type", ""))
     ctx: Mapping[str, Any] = err.get("ctx") or {}
     value = err.get("input")
+    if any("password" in str(part) for part in err.get("loc", ())):
+        value = {}  # a password is never quoted back
     if kind == "string_pattern_mismatch":
         rule = AMOUNT_TEXT + "，如 1000000.00" if ctx.get("pattern") == YUAN_PATTERN else CODE_TEXT
         return rule + _received(value)

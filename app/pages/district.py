@@ -66,8 +66,8 @@ def invalid(exc: ValidationError) -> dict[str, Any]:
     issues = [{"field": ".".join(str(p) for p in e["loc"]), "label": label(tuple(e["loc"])),
                "message": schema_text(dict(e))} for e in exc.errors()]
     text = "；".join(f"{i['label']}：{i['message']}" for i in issues)
-    return {"status": 422, "field": issues[0]["field"] if issues else "", "rule": "输入格式",
-            "message": text, "issues": issues}
+    return {"status": 422, "field": issues[0]["field"] if issues else "", "label": issues[0]["label"] if issues else "",
+            "rule": "输入格式", "message": text, "issues": issues}
 
 
 def failure(exc: Exception) -> dict[str, Any]:

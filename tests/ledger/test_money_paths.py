@@ -177,16 +177,16 @@ def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) ->
 def test_payment_bounds(db: Any) -> None:
     number = _issued(db)  # 585,000.00: 292,500.00 each
     pay = {"claim_number": number, "payer": CITY, "on": date(2026, 4, 15)}
-    _refused(db, Invalid, "more than 0", S.pay, **pay, voucher_number="v0", amount_fen=0)
-    _refused(db, Invalid, "more than 0", S.pay, **pay, voucher_number="v0", amount_fen=-1)
-    _refused(db, Invalid, "voucher number is required", S.pay, **pay, voucher_number=" ", amount_fen=1)
+    _refused(db, Invalid, "须大于 0", S.pay, **pay, voucher_number="v0", amount_fen=0)
+    _refused(db, Invalid, "须大于 0", S.pay, **pay, voucher_number="v0", amount_fen=-1)
+    _refused(db, Invalid, "拨付凭证号为必填", S.pay, **pay, voucher_number=" ", amount_fen=1)
     _refused(db, PaymentExceedsPayable, "拨付不得超过", S.pay, **pay, voucher_number="v0", amount_fen=292_500_01)
-    _refused(db, IllegalTransition, "precedes the fund issue", S.pay, claim_number=number, payer=CITY,
+    _refused(db, IllegalTransition, "早于下达资金日期", S.pay, claim_number=number, payer=CITY,
              on=date(2026, 4, 9), voucher_number="v0", amount_fen=1)
     with db.sessions.begin() as s:
         out = S.pay(s, **pay, voucher_number="v1", amount_fen=100_00)
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 584_900_00, 292_400_00)
-    _refused(db, Invalid, "already recorded", S.pay, **pay, voucher_number="v1", amount_fen=1)
+    _refused(db, Invalid, "已登记", S.pay, **pay, voucher_number="v1", amount_fen=1)
     with db.sessions.begin() as s:
         out = S.pay(s, **pay, voucher_number="v2", amount_fen=292_400_00)  # exactly what is outstanding
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 292_500_00, 0)
@@ -195,7 +195,7 @@ def test_payment_bounds(db: Any) -> None:
         out = S.pay(s, claim_number=number, payer=NANHU, on=date(2026, 4, 10), voucher_number="v1",
                     amount_fen=292_500_00)  # the same voucher text for another payer, on the fund issue day
     assert (out.state, out.remaining) == ("paid", 0)
-    _refused(db, IllegalTransition, "issued", S.pay, **pay, voucher_number="v9", amount_fen=1)
+    _refused(db, IllegalTransition, "已下达", S.pay, **pay, voucher_number="v9", amount_fen=1)
 
 
 def test_recovery_bounds_and_receipt(db: Any) -> None:
@@ -203,18 +203,18 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions.begin() as s:
         S.pay(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
     rec = {"claim_number": number, "payer": NANHU, "on": date(2026, 5, 1)}
-    _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假")
-    _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1, reason=" ")
-    _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
-    _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY, on=date(2026, 5, 1),
+    _refused(db, Invalid, "须大于 0", S.recover, **rec, amount_fen=0, reason="虚假")
+    _refused(db, Invalid, "追回原因为必填", S.recover, **rec, amount_fen=1, reason=" ")
+    _refused(db, Invalid, "超过尚可追回", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
+    _refused(db, Invalid, "超过尚可追回", S.recover, claim_number=number, payer=CITY, on=date(2026, 5, 1),
              amount_fen=1, reason="虚假")  # the city paid nothing yet
     with db.sessions.begin() as s:
         S.recover(s, **rec, amount_fen=40_000_00, reason="虚假")
         S.recover(s, **rec, amount_fen=60_000_00, reason="虚假")  # exactly what remains
-    _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=1, reason="虚假")
+    _refused(db, Invalid, "超过尚可追回", S.recover, **rec, amount_fen=1, reason="虚假")
     with pytest.raises(NotFound) as missing, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
-    assert missing.value.to_dict() == {"field": "recovery", "rule": "recoveries", "message": "no recovery 9"}
+    assert missing.value.to_dict() == {"field": "recovery", "rule": "追回", "message": "追回第 9 号不存在；请核对追回编号"}
     for bad in (0, -1, 40_000_01):
         _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=bad,
                  on=date(2026, 6, 1))
@@ -253,11 +253,11 @@ def test_approval_bounds(db: Any) -> None:
     setup_world(db, years=(2026,))
     number = run_to_audited(db, years=AUDITED)
     call = {"claim_number": number, "meeting_date": date(2026, 3, 25), "actor": "bureau"}
-    _refused(db, Invalid, "minutes number is required", S.approve, **call, minutes_number=" ")
+    _refused(db, Invalid, "会议纪要文号为必填", S.approve, **call, minutes_number=" ")
     _refused(db, Invalid, "never above", S.approve, **call, minutes_number="m", approved_fen=585_000_01)
     _refused(db, Invalid, "reason", S.approve, **call, minutes_number="m", approved_fen=584_999_99, reason=" ")
-    _refused(db, Invalid, "nothing to approve", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
-    _refused(db, IllegalTransition, "maker-checker", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+    _refused(db, Invalid, "审定金额须大于0", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
+    _refused(db, IllegalTransition, "经办与复核分离", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
              minutes_number="m", actor="clerk")
     with db.sessions.begin() as s:
         out = S.approve(s, **call, minutes_number="m", approved_fen=1, reason="核减")  # one fen: the city's floor is 0
@@ -285,7 +285,7 @@ def test_the_cap_takes_an_approval_to_the_fen(db: Any) -> None:
     second = run_to_audited(db, years={2026: 1_000_000_00}, filed=date(2027, 3, 2), invoices=[])
     with db.sessions() as s:
         assert S.explain(s, second).payable == 0  # nothing left under the cap
-    _refused(db, Invalid, "nothing to approve", S.approve, claim_number=second, meeting_date=date(2027, 3, 25),
+    _refused(db, Invalid, "审定金额须大于0", S.approve, claim_number=second, meeting_date=date(2027, 3, 25),
              minutes_number="m", actor="bureau")
 
 
@@ -293,8 +293,8 @@ def test_appropriations_add_up_and_refuse_nonsense(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
     base = {"payer": CITY, "fiscal_year": 2027, "program": EQ, "on": date(2027, 1, 5)}
-    _refused(db, Invalid, "more than 0", S.appropriate, **base, amount_fen=0)
-    _refused(db, NotFound, "no payer '999999'", S.appropriate, **{**base, "payer": "999999"}, amount_fen=1)
+    _refused(db, Invalid, "须大于 0", S.appropriate, **base, amount_fen=0)
+    _refused(db, NotFound, "出资方代码 '999999' 不存在", S.appropriate, **{**base, "payer": "999999"}, amount_fen=1)
     with db.sessions.begin() as s:
         first = S.appropriate(s, **base, amount_fen=1_000_00, document_number="预1")
         second = S.appropriate(s, **base, amount_fen=234_56, document_number="预2")

@@ -105,33 +105,43 @@ _SCHEMA_TEXT: dict[str, str] = {
 }
 
 
-def schema_text(err: Mapping[str, Any]) -> str:
-    """A pydantic refusal in Chinese: what the field must be, the value received, what to do.
-
-    ``{"type": "string_pattern_mismatch", "input": "-5", "ctx": {"pattern": YUAN_PATTERN}}`` →
-    ``须为不小于0的金额，最多两位小数（元），收到 -5``. A custom error (the ``amount``, ``area`` and
-    date-range refusals) is already Chinese and keeps its message."""
-    kind = str(err.get("type", ""))
-    ctx: Mapping[str, Any] = err.get("ctx") or {}
-    value = err.get("input")
-    if any("password" in str(part) for part in err.get("loc", ())):
-        value = {}  # a password is never quoted back
+def _shaped(kind: str, ctx: Mapping[str, Any], value: Any) -> str | None:
+    """The refusals whose words depend on the constraint itself (which pattern, which length)."""
     if kind == "string_pattern_mismatch":
         rule = AMOUNT_TEXT + "，如 1000000.00" if ctx.get("pattern") == YUAN_PATTERN else CODE_TEXT
         return rule + _received(value)
     if kind == "string_too_short":
-        return ("不能为空；请填写" if ctx.get("min_length") == 1 else f"至少 {ctx.get('min_length')} 个字符"
-                + _received(value))
+        if ctx.get("min_length") == 1:
+            return "不能为空；请填写"
+        return f"至少 {ctx.get('min_length')} 个字符" + _received(value)
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "更多"
+        return f"最多 {ctx.get('max_length')} 个字符，收到 {size} 个字符；请删减"
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"须写成带引号的文字（金额如 \"1000000.00\"），收到数字 {value!r}"
     if kind == "literal_error":
         return f"须为 {_choices(ctx.get('expected', ''))} 之一" + _received(value)
+    return None
+
+
+def schema_text(err: Mapping[str, Any]) -> str:
+    """A pydantic refusal in Chinese: what the field must be, the value received, what to do.
+
+    ``{"type": "string_pattern_mismatch", "input": "-5", "ctx": {"pattern": YUAN_PATTERN}}`` →
+    ``须为不小于0的金额，最多两位小数（元），如 1000000.00，收到 -5``. A custom error (the ``amount``, ``area``
+    and date-range refusals) is already Chinese and keeps its message. A password is never quoted back."""
+    kind = str(err.get("type", ""))
+    ctx: Mapping[str, Any] = err.get("ctx") or {}
+    value = err.get("input")
+    if any("password" in str(part) for part in err.get("loc", ())):
+        value = {}
     if kind == "value_error":
         return str(ctx.get("error", err.get("msg", "")))
     if kind in ("missing", "extra_forbidden"):
         return _SCHEMA_TEXT[kind]
-    if kind == "string_too_long":
-        return f"最多 {ctx.get('max_length')} 个字符，收到 {len(value) if isinstance(value, str) else '更多'} 个字符；请删减"
-    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"须写成带引号的文字（金额如 \"1000000.00\"），收到数字 {value!r}"
+    shaped = _shaped(kind, ctx, value)
+    if shaped is not None:
+        return shaped
     if kind in _SCHEMA_TEXT:
         return _SCHEMA_TEXT[kind].format(**{k: v for k, v in ctx.items() if isinstance(k, str)}) + _received(value)
     message = str(err.get("msg", ""))

@@ -252,7 +252,7 @@ def test_errors_name_field_and_rule(service: Service) -> None:
     # an unknown jurisdiction
     err = post(service.api("bureau"), "/platforms", {"code": "PX", "name": "x", "jurisdiction": "999999"},
                422)["error"]
-    assert err["field"] == "jurisdiction" and "jurisdictions" in err["rule"]
+    assert err["field"] == "jurisdiction" and "嘉兴市各区县" in err["rule"]
     # unknown objects are 404 naming what was missing
     err = get(service.api("bureau"), "/claims/SQ2026-999999", 404)["error"]
     assert err["field"] == "claim"
@@ -278,9 +278,9 @@ def test_maker_checker(service: Service) -> None:
     assert err["rule"] == "权限矩阵 claim.approve"
     before = counts(service)
     ctx = do.Context(service.db.sessions, Principal(username="nanhu-econ", role="city_bureau"))
-    with pytest.raises(IllegalTransition, match="cannot approve") as exc:
+    with pytest.raises(IllegalTransition, match="申报人不能审定") as exc:
         do.approve(ctx, number, In.ApprovalIn(meeting_date=date(2026, 3, 25), minutes_number="m"))
-    assert exc.value.rule == "maker-checker"
+    assert exc.value.rule == "经办与复核分离"
     assert counts(service) == before
     log = next(r for r in get(service.api("auditor"), "/actions", username="nanhu-econ")["items"]
                if r["action"] == "claim.approve")

@@ -249,7 +249,7 @@ class LedgerMachine(RuleBasedStateMachine):
                        if result.cap is not None and result.entitled < result.gross else
                        Refusal(Invalid, "never above", "an amount above the computed payable"))
         elif amount <= 0:
-            refusal = Refusal(Invalid, "nothing to approve", "a payable of 0")
+            refusal = Refusal(Invalid, "审定金额须大于0", "a payable of 0")
         elif self.committed[claim.platform] + amount > CAPS[PLATFORMS[claim.platform][1]]:
             refusal = Refusal(CapExceeded, "第四章（一）(1)", "an amount the cap has no room for")
         elif short:

@@ -60,7 +60,7 @@ from app.results import (
     UserRow,
 )
 from app.security import create_user
-from calculators.errors import CalculatorError, InputErrors
+from calculators.errors import CalculatorError, InputErrors, RuleSetError
 from calculators.money import parse_yuan
 from calculators.results import ClaimResult
 from ledger import idempotency, provincial
@@ -68,6 +68,7 @@ from ledger import services as S
 from ledger.calendar import load_holiday_notice
 from ledger.db import reading
 from ledger.errors import Invalid, LedgerError, NotFound
+from ledger.messages import issues_text
 from ledger.models import (
     ActionRecord,
     Approval,
@@ -201,25 +202,25 @@ def _scoped_key(username: str, key: str | None) -> str | None:
 def _calc_error(exc: CalculatorError) -> Invalid:
     if isinstance(exc, InputErrors) and exc.issues:
         first = exc.issues[0]
-        return Invalid(first.rule, "; ".join(str(i) for i in exc.issues), field=first.field)
-    return Invalid("rule set", str(exc))
+        return Invalid(first.rule, issues_text(exc.issues), field=first.field)
+    return Invalid("规则集", str(exc))
 
 
 # ---------------------------------------------------------------- lookups with scope
 
 def no_platform(code: str) -> NotFound:
-    return NotFound("platform", f"没有编号为 {code} 的平台", field="platform")
+    return NotFound("平台", f"没有编号为 {code} 的平台；请核对平台编号", field="platform")
 
 
 def no_claim(number: str) -> NotFound:
-    return NotFound("claim", f"没有编号为 {number} 的申请", field="claim")
+    return NotFound("申请", f"没有编号为 {number} 的申请；请核对申请编号", field="claim")
 
 
 RECORD_TITLES = {"objection": "异议", "payment": "拨付记录", "recovery": "追回记录"}
 
 
 def no_record(name: str, record_id: int) -> NotFound:
-    return NotFound(name, f"没有编号为 {record_id} 的{RECORD_TITLES.get(name, name)}", field=name)
+    return NotFound(RECORD_TITLES.get(name, name), f"没有编号为 {record_id} 的{RECORD_TITLES.get(name, name)}；请核对编号", field=name)
 
 
 def find_platform(session: Session, code: str) -> Platform:
@@ -378,7 +379,7 @@ def _keyed_amounts(values: dict[str, str] | None, field: str, *, years: bool) ->
     for k, v in values.items():
         if years:
             if not (k.isascii() and k.isdigit()) or not 2000 <= int(k) <= 2100:  # "²".isdigit() is True
-                raise Invalid("审计认定按年度", f"{k!r} is not a year", field=f"{field}.{k}")
+                raise Invalid("审计认定按年度", f"投资年度须为 2000 至 2100 之间的四位年份，收到 {k!r}", field=f"{field}.{k}")
             out[int(k)] = _fen(v, f"{field}.{k}") or 0
         else:
             out[k] = _fen(v, f"{field}.{k}") or 0
@@ -546,13 +547,22 @@ def add_user(ctx: Context, body: In.UserIn, *, key: str | None = None) -> UserAd
     return perform(ctx, "user.manage", body.username, body, work, key=key)
 
 
+def _holiday_refusal(exc: Exception) -> str:
+    """Why a holiday notice was refused, in Chinese: the file's key and what is wrong with it."""
+    if isinstance(exc, RuleSetError):
+        return f"节假日安排第 {exc.key} 项：{exc.message}" if exc.key != "(file)" else exc.message
+    if isinstance(exc, CalculatorError) and any("\u4e00" <= ch <= "\u9fff" for ch in str(exc)):
+        return str(exc)
+    return "节假日安排无法读取：其中有不存在的日期或格式不对的项；请按 年-月-日 核对每个日期"
+
+
 def load_holidays(ctx: Context, body: In.HolidayNoticeIn, *, key: str | None = None) -> HolidaysLoaded:
     def work(session: Session) -> HolidaysLoaded:
         authorize(ctx.who, "holidays.load")
         try:
             loaded = load_holiday_notice(session, body.text, body.source, actor=ctx.who.username)
         except (ValueError, KeyError, TypeError, OverflowError, CalculatorError) as exc:
-            raise Invalid("国务院办公厅节假日安排通知", str(exc), field="text") from None
+            raise Invalid("国务院办公厅节假日安排通知", _holiday_refusal(exc), field="text") from None
         return HolidaysLoaded(year=loaded.notice.year, source=loaded.notice.source, moved=loaded.moved)
     return perform(ctx, "holidays.load", body.source, body, work, key=key)
 
@@ -968,7 +978,7 @@ def calculate(ctx: Context, body: In.CalculationIn) -> Calculation:
 
     authorize(ctx.who, "calc.preview")
     if (body.scenario is None) == (body.claim is None):
-        raise Invalid("试算输入", "give either a whole scenario or a claim on a ledger platform", field="scenario")
+        raise Invalid("试算输入", "试算须填写完整的试算情形（scenario）或台账中平台的一项申请（claim），二者只填其一", field="scenario")
     overrides: dict[str, Any] = {}
     if body.scenario is not None:
         data = dict(body.scenario)

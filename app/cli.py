@@ -73,15 +73,19 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
 
 
 def _fail(exc: CalculatorError, as_json: bool) -> NoReturn:
-    """The scenario's problems on stderr (exit 2): JSON under ``--json``, else one Chinese line per field."""
+    """The scenario's problems on stderr (exit 2): JSON under ``--json`` (each field also by its Chinese
+    ``label``), else one Chinese line per field, the field named in Chinese (ledger/messages.py)."""
+    from ledger.messages import label
+
     issues = ([(i.field, i.rule, i.message) for i in exc.issues] if isinstance(exc, InputErrors)
-              else [("", type(exc).__name__, str(exc))])
+              else [("", "规则集", str(exc))])
     if as_json:
-        payload = {"errors": [{"field": f, "rule": r, "message": m} for f, r, m in issues]}
+        payload = {"errors": [{"field": f, "label": label(f) if f else "", "rule": r, "message": m}
+                              for f, r, m in issues]}
         sys.stderr.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         lines = [f"情景文件有 {len(issues)} 处问题，未计算：" if isinstance(exc, InputErrors) else "无法计算："]
-        lines += [f"  字段 {f}：{m}（依据：{r}）" if f else f"  {m}（{r}）" for f, r, m in issues]
+        lines += [f"  {label(f)}：{m}（依据：{r}）" if f else f"  {m}（依据：{r}）" for f, r, m in issues]
         typer.echo("\n".join(lines), err=True)
     raise typer.Exit(2)
 
@@ -270,7 +274,9 @@ def user_add(
             create_user(s, username=username, password=password, role=role, jurisdiction=jurisdiction,
                         display_name=display_name)
     except LedgerError as exc:
-        typer.echo(f"拒绝：{exc.message}（字段：{exc.field}；规则：{exc.rule}）", err=True)
+        from ledger.messages import label
+
+        typer.echo(f"拒绝：{label(exc.field) + '：' if exc.field else ''}{exc.message}（依据：{exc.rule}）", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"已添加用户 {username}")
 

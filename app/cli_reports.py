@@ -62,7 +62,7 @@ def parse_date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} 不是有效日期，应写作 YYYY-MM-DD（例如 2026-12-03）",
+        raise typer.BadParameter(f"{text!r} 不是有效日期；请写成 年-月-日（如 2026-12-03）",
                                  param_hint=option) from None
 
 
@@ -134,7 +134,7 @@ def annex3_batch(
 
     for st in state or []:
         if st not in CLAIM_STATES:
-            raise typer.BadParameter(f"{st!r} 不是申请状态；可选：{', '.join(CLAIM_STATES)}", param_hint="--state")
+            raise typer.BadParameter(f"{st!r} 不是申请状态；可选：{'、'.join(CLAIM_STATES)}", param_hint="--state")
     stem = f"附件3_{_name_part(jurisdiction)}" + (f"_{year}年" if year else "")
     _run(_named(out, stem, _today()),
          lambda s, p, progress: R.write_batch(s, jurisdiction, p, year=year, states=state or None, progress=progress),

@@ -36,7 +36,7 @@ def _write(ctx: Context, filename: str, writer: Callable[[Session, Path], object
         try:
             writer(session, out)
         except ReportError as exc:
-            raise NotFound("report", str(exc), field="report") from None
+            raise NotFound("报表", str(exc), field="report") from None
         return Download(filename, out.read_bytes())
 
 
@@ -55,7 +55,7 @@ def annex3_batch(ctx: Context, jurisdiction: str, year: int | None = None) -> Do
     authorize(ctx.who, "report.annex3", jurisdiction=jurisdiction)
     with ctx.read() as session:
         if session.get(Jurisdiction, jurisdiction) is None:
-            raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
+            raise Invalid("细则 第五章：嘉兴市各区县", f"所属区县代码 {jurisdiction!r} 不存在；请从所属区县列表中选择",
                           field="jurisdiction")
     return _write(ctx, f"附件3-{jurisdiction}-{year or '全部'}.xlsx",
                   lambda s, out: annex3.write_batch(s, jurisdiction, out, year=year))
@@ -84,7 +84,7 @@ def reconciliation_workbook(ctx: Context, *, as_of: date | None = None) -> Downl
 def trial_balance_workbook(ctx: Context, start: date, end: date) -> Download:
     authorize(ctx.who, "report.trial_balance")
     if end < start:
-        raise Invalid("日期区间", "end is before start", field="end")
+        raise Invalid("日期区间", f"结束日期 {end} 早于开始日期 {start}；请更正日期区间", field="end")
     return _write(ctx, f"试算平衡-{start}-{end}.xlsx", lambda s, out: trial_balance.write(s, start, end, out))
 
 

@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.deps import CsrfFailed
 from app.permissions import Forbidden
 from app.security import NotAuthenticated
-from calculators.errors import CalculatorError, InputErrors
+from calculators.errors import CalculatorError, InputErrors, schema_text
 from ledger.errors import LedgerError
+from ledger.messages import issues_text, label
 
 log = logging.getLogger("subsidy")
 
@@ -47,15 +48,32 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def _message(error: Any) -> str:
-    """A schema error's message; a date out of the supported range is named in Chinese
-    (``开始日期须在 2000-01-01 至 2100-12-31 之间…``)."""
-    from app.schemas import DATE_LABELS, DATE_OUT_OF_RANGE
+    """A schema error's message in Chinese, with the value received (``须为不小于0的金额，最多两位小数（元），
+    如 1000000.00，收到 -5``; ``须在 2000-01-01 至 2100-12-31 之间…``)."""
+    return schema_text(dict(error))
 
-    message = str(error.get("msg", ""))
-    if error.get("type") == DATE_OUT_OF_RANGE:
-        name = str((error.get("loc") or ("",))[-1])
-        return f"{DATE_LABELS.get(name, '日期')}{message}"
-    return message
+
+def _issues(errors: Any) -> list[dict[str, Any]]:
+    """Each schema error: the field's machine name, its Chinese name, the message and pydantic's type."""
+    return [{"field": _loc(tuple(e.get("loc", ()))), "label": label(tuple(e.get("loc", ()))), "message": _message(e),
+             "type": e.get("type", "")} for e in errors]
+
+
+def _schema_error(issues: list[dict[str, Any]], rule: str) -> dict[str, Any]:
+    """The refusal of a body or query that does not fit its schema: ``field`` the first field's machine name,
+    ``message`` every field named in Chinese with what is wrong (``审定金额：须为…，收到 -5``)."""
+    if not issues:
+        return {"field": "body", "rule": rule, "message": "请求内容不符合格式；请按接口文档填写", "issues": []}
+    text = "；".join(f"{i['label']}：{i['message']}" for i in issues)
+    return {"field": issues[0]["field"], "rule": rule, "message": text, "issues": issues}
+
+
+HTTP_MESSAGES = {
+    400: "请求有误；请检查后重试", 401: "尚未登录或登录已失效；请重新登录", 403: "无权办理",
+    404: "找不到该地址或对象；请核对链接", 405: "该地址不支持这种请求方式", 406: "无法按要求的格式答复",
+    413: "上传的内容过大", 415: "不支持的内容类型", 429: "请求过于频繁；请稍后再试",
+}
+"""Starlette's own refusals (an unknown path, a wrong method) in Chinese, by status."""
 
 
 INVALID_REQUEST = "api.invalid-request"
@@ -115,35 +133,31 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": _message(e), "type": e.get("type", "")}
-                  for e in exc.errors()]
-        first = issues[0] if issues else {"field": "body", "message": "invalid request"}
-        error = {"field": first["field"], "rule": "请求格式（OpenAPI 模式）",
-                 "message": f"{first['field']}: {first['message']}", "issues": issues}
+        error = _schema_error(_issues(exc.errors()), "请求格式（OpenAPI 模式）")
         if _is_api(request) and request.method == "POST":
             await run_in_threadpool(_log_refused_request, request, error)
         return _respond(request, 422, error)
 
     @app.exception_handler(ValidationError)
     async def invalid_model(request: Request, exc: ValidationError) -> Response:
-        issues = [{"field": _loc(tuple(e.get("loc", ()))), "message": _message(e)} for e in exc.errors()]
-        first = issues[0] if issues else {"field": "", "message": "invalid"}
-        return _respond(request, 422, {"field": first["field"], "rule": "输入格式", "message": first["message"],
-                                       "issues": issues})
+        return _respond(request, 422, _schema_error(_issues(exc.errors()), "输入格式"))
 
     @app.exception_handler(InputErrors)
     async def calc_input(request: Request, exc: InputErrors) -> Response:
         first = exc.issues[0]
         return _respond(request, 422, {"field": first.field, "rule": first.rule,
-                                       "message": "; ".join(str(i) for i in exc.issues)})
+                                       "message": issues_text(exc.issues)})
 
     @app.exception_handler(CalculatorError)
     async def calc_error(request: Request, exc: CalculatorError) -> Response:
-        return _respond(request, 422, {"field": "", "rule": "rule set", "message": str(exc)})
+        return _respond(request, 422, {"field": "", "rule": "规则集", "message": str(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _respond(request, exc.status_code, {"field": "", "rule": "HTTP", "message": str(exc.detail)})
+        detail = str(exc.detail)
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in detail):
+            detail = HTTP_MESSAGES.get(exc.status_code, f"请求未能办理（HTTP {exc.status_code}）")
+        return _respond(request, exc.status_code, {"field": "", "rule": "HTTP", "message": detail})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -9,10 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from calculators.errors import YUAN_PATTERN
 from calculators.money import parse_yuan
 from calculators.scenario import Grade, LeaderType, Level
 
-Yuan = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$"),  # ASCII digits only
+Yuan = Annotated[str, StringConstraints(pattern=YUAN_PATTERN),  # ASCII digits only
                  Field(description="元，十进制字符串，至多两位小数（不接受数字类型）", examples=["1000000.00"])]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Text = Annotated[str, StringConstraints(max_length=500)]
@@ -78,7 +79,7 @@ def _has_nul(value: Any) -> bool:
 def refuse_nul(value: Any) -> Any:
     """No text holds a NUL character: PostgreSQL cannot store one, and no document has one."""
     if _has_nul(value):
-        raise ValueError("text must not contain the NUL character (\\u0000)")
+        raise PydanticCustomError("nul_character", "文字中不能含有 NUL 字符（\\u0000）；请删去该字符")
     return value
 
 

@@ -72,7 +72,7 @@ def digest(secret: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise Invalid("密码长度", f"a password needs at least {MIN_PASSWORD} characters", field="password")
+        raise Invalid("密码长度", f"密码至少 {MIN_PASSWORD} 个字符，收到 {len(password)} 个字符；请设置更长的密码", field="password")
     return HASHER.hash(password)
 
 
@@ -80,15 +80,15 @@ def create_user(session: Session, *, username: str, password: str, role: str, ju
                 display_name: str = "") -> User:
     """Add a user (新增用户). District roles need a jurisdiction; other roles must not have one."""
     if role not in ROLE_TITLES:
-        raise Invalid("角色", f"unknown role {role!r}; one of {', '.join(ROLE_TITLES)}", field="role")
+        raise Invalid("角色", f"角色 {role!r} 不存在；可选：{'、'.join(f'{k}（{v}）' for k, v in ROLE_TITLES.items())}", field="role")
     if (role in DISTRICT_ROLES) != (jurisdiction is not None):
-        raise Invalid("角色与辖区", "district and county roles need a jurisdiction; city roles have none",
+        raise Invalid("角色与辖区", "区县角色须填写所属区县，市级角色不填所属区县；请按角色填写或清空所属区县",
                       field="jurisdiction")
     if jurisdiction is not None and session.get(Jurisdiction, jurisdiction) is None:
-        raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
+        raise Invalid("细则 第五章：嘉兴市各区县", f"所属区县代码 {jurisdiction!r} 不存在；请从所属区县列表中选择",
                       field="jurisdiction")
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Invalid("用户名唯一", f"user {username!r} exists", field="username")
+        raise Invalid("用户名唯一", f"用户名 {username!r} 已被使用；请换一个用户名", field="username")
     user = User(username=username, password_hash=hash_password(password), role=role,
                 jurisdiction_code=jurisdiction, display_name=display_name or username)
     session.add(user)

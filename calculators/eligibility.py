@@ -32,19 +32,19 @@ from calculators.results import TraceStep
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
 from calculators.scenario import ChangeReport, PoolNotice, ReEvaluation, Scenario, Yuan
 
-INPUT_RULE = "eligibility input (docs/rules-evaluation.md)"
-AREA_RULE = "areas are decimal square metres (str, int or Decimal), never floats"
+INPUT_RULE = "认定条件的输入（docs/rules-evaluation.md）"
+AREA_RULE = "面积以平方米为单位，写作十进制数字（不接受浮点数）"
 
 
 def _area(v: Any) -> Decimal:
     if isinstance(v, (bool, float)):
-        raise PydanticCustomError("area", f"area {v!r} is a float; write it as a decimal string", {"rule": AREA_RULE})
+        raise PydanticCustomError("area", f"面积须为不小于0的十进制数字（平方米），收到浮点数 {v!r}；请写成带引号的数字（如 \"1200.5\"）", {"rule": AREA_RULE})
     try:
         d = Decimal(v.strip() if isinstance(v, str) else v)
     except Exception:
-        raise PydanticCustomError("area", f"{v!r} is not a decimal area", {"rule": AREA_RULE}) from None
+        raise PydanticCustomError("area", f"面积须为不小于0的十进制数字（平方米），收到 {v!r}", {"rule": AREA_RULE}) from None
     if not d.is_finite() or d < 0:
-        raise PydanticCustomError("area", f"{v!r} is not a non-negative area", {"rule": AREA_RULE})
+        raise PydanticCustomError("area", f"面积须为不小于0的十进制数字（平方米），收到 {v!r}", {"rule": AREA_RULE})
     return d
 
 
@@ -192,8 +192,8 @@ class EligibilityReport:
 
 def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolved:
     if not rs.has(name):
-        raise InputErrors.one("rule_set", f"{rs.short}: parameter {name}",
-                              f"rule set {rs.id} has no parameter {name}; it cannot be used for this check")
+        raise InputErrors.one("rule_set", f"{rs.short}：参数 {name}",
+                              f"规则集 {rs.id} 没有参数 {name}，不能用于这项认定检查；请选择规定了认定条件的规则集")
     return rs.param(name, on, options)
 
 
@@ -208,8 +208,8 @@ def _declarations(app: BaseModel, table: Resolved) -> list[Criterion]:
     unknown = [k for k in decl if k not in fields]
     if unknown:
         raise InputErrors.one("rule_set", table.cite(),
-                              f"declarations {', '.join(unknown)} required by the rule set are not fields of "
-                              f"{type(app).__name__}")
+                              f"规则集要求的承诺事项 {'、'.join(unknown)} 不在申请表 {type(app).__name__} 中；请核对规则集的 "
+                              "declarations")
     out = []
     for key, clause in decl.items():
         ok = getattr(app, key)
@@ -276,10 +276,11 @@ def check_shaoxing_municipal_platform(
     issues: list[InputIssue] = []
     if app.external_service_revenue_last_year > app.service_revenue_last_year:
         issues.append(InputIssue("external_service_revenue_last_year", "绍兴指引 四 3",
-                                 "external service revenue is part of total service revenue and cannot exceed it"))
+                                 f"上年度对外服务收入 {_yuan(app.external_service_revenue_last_year)}高于上年度服务总收入 "
+                                 f"{_yuan(app.service_revenue_last_year)}；对外服务收入是服务总收入的一部分，请更正"))
     if app.registration_date > on:
         issues.append(InputIssue("registration_date", "绍兴指引 四 1",
-                                 f"registered on {app.registration_date}, after the application date {on}"))
+                                 f"注册日期 {app.registration_date} 晚于申请日期 {on}；请核对注册日期"))
     if issues:
         raise InputErrors(issues)
 
@@ -435,7 +436,7 @@ def _governing_param(book: RuleBook, name: str, on: date, options: Options | Non
     found = [rs for rs in sorted(book.rule_sets.values(), key=lambda r: r.in_force_from)
              if rs.has(name) and rs.in_force(on) and rs.parameters[name].at(on) is not None]
     if not found:
-        raise InputErrors.one(field, f"parameter {name}", f"no rule set in force on {on} sets {name}")
+        raise InputErrors.one(field, f"参数 {name}", f"{on} 施行的规则集均未规定参数 {name}；请核对日期")
     return found[-1].param(name, on, options)
 
 

@@ -70,7 +70,8 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
     for key, value in scenario.readings.items():
         found = targets(key)
         if not found:
-            issues.append(InputIssue(f"readings.{key}", "readings (docs/readings.md)", "no rule set has this parameter"))
+            issues.append(InputIssue(f"readings.{key}", "readings (docs/readings.md)",
+                                     f"没有哪个规则集有参数 {key!r}；请核对参数名（可用 subsidy rulesets 查看）"))
             continue
         # A key without a rule-set prefix selects the reading in every rule set where the parameter IS a
         # reading; a rule set with a same-named parameter that is not a reading is left alone.
@@ -78,20 +79,21 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
         if not as_reading:
             rs, name = found[0]
             issues.append(InputIssue(f"readings.{key}", "readings (docs/readings.md)",
-                                     f"{rs.id}:{name} is not a reading; use what_if to change it"))
+                                     f"{rs.id}:{name} 不是解读选项，不能用解读选项改变；请改用参数假设（what_if）"))
             continue
         for rs, name in as_reading:
             reading = rs.parameters[name].reading
             assert reading is not None
             if value not in reading.alternatives:
                 issues.append(InputIssue(f"readings.{key}", f"{rs.short}: {name}",
-                                         f"{value!r} is not one of {sorted(reading.alternatives)}"))
+                                         f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}"))
             overrides[f"{rs.id}:{name}"] = value
             readings.add(f"{rs.id}:{name}")
     for key, raw in scenario.what_if.items():
         found = targets(key)
         if not found:
-            issues.append(InputIssue(f"what_if.{key}", "what-if", "no rule set has this parameter"))
+            issues.append(InputIssue(f"what_if.{key}", "参数假设",
+                                     f"没有哪个规则集有参数 {key!r}；请核对参数名（可用 subsidy rulesets 查看）"))
             continue
         rs, name = found[0]
         p = rs.parameters[name]
@@ -101,7 +103,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
             issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
     rule_set = (extra.rule_set if extra else None) or scenario.rule_set
     if rule_set is not None and rule_set not in book.rule_sets:
-        issues.append(InputIssue("rule_set", "解读 R-1", f"unknown rule set {rule_set!r}"))
+        issues.append(InputIssue("rule_set", "解读 R-1", f"规则集 {rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))
     if issues:
         raise InputErrors(issues)
     return Options(overrides=overrides, readings=frozenset(readings), rule_set=rule_set)
@@ -112,36 +114,37 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
     issues: list[InputIssue] = []
     if scenario.platform.jurisdiction not in book.jurisdictions:
         issues.append(InputIssue("platform.jurisdiction", "细则 第五章（解读 R-17）: Jiaxing jurisdictions",
-                                 f"unknown jurisdiction {scenario.platform.jurisdiction!r}; known: "
-                                 + ", ".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
+                                 f"所属区县代码 {scenario.platform.jurisdiction!r} 不存在；可选："
+                                 + "、".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
     seen_ids: set[str] = set()
     seen_invoices: dict[str, str] = {}
     years = [inv.year for inv in scenario.investments]
     for k, y in enumerate(years):
         if y in years[:k]:
-            issues.append(InputIssue(f"investments[{k}].year", "细则 第四章（一）(2): one audited amount a year",
-                                     f"year {y} is listed twice"))
+            issues.append(InputIssue(f"investments[{k}].year", "细则 第四章（一）(2)：每年一个审计认定金额",
+                                     f"{y} 年的设备投资填了两次；每年只填一个金额"))
     for i, c in enumerate(scenario.claims):
         f = f"claims[{i}]"
         if c.id in seen_ids:
-            issues.append(InputIssue(f"{f}.id", "claim ids are unique", f"duplicate claim id {c.id!r}"))
+            issues.append(InputIssue(f"{f}.id", "申请编号唯一", f"申请编号 {c.id!r} 重复；请为每条申请取不同的编号"))
         seen_ids.add(c.id)
         if c.program not in PROGRAMS or not book.defining(c.program):
             issues.append(InputIssue(f"{f}.program", "programs of the rule sets",
-                                     f"unknown program {c.program!r}; known: {', '.join(sorted(PROGRAMS))}"))
+                                     f"补助项目 {c.program!r} 不存在；可选：{'、'.join(sorted(PROGRAMS))}"))
         if c.rule_set is not None and c.rule_set not in book.rule_sets:
-            issues.append(InputIssue(f"{f}.rule_set", "解读 R-1", f"unknown rule set {c.rule_set!r}"))
+            issues.append(InputIssue(f"{f}.rule_set", "解读 R-1",
+                                     f"规则集 {c.rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))
         forced = options.rule_set or c.rule_set
         if forced is None and not book.in_force_on(c.application_date):
             issues.append(InputIssue(f"{f}.application_date", RULESET_RULE,
-                                     f"{c.application_date} is outside the dates of every rule set: "
-                                     + "; ".join(f"{rs.id} {rs.in_force_from}—{rs.in_force_to or ''}"
+                                     f"申报日期 {c.application_date} 不在任何规则集的施行期内；各规则集施行期："
+                                     + "；".join(f"{rs.id} {rs.in_force_from}—{rs.in_force_to or ''}"
                                                  for rs in book.rule_sets.values())))
         for k, inv in enumerate(c.invoices):
             key = f"{inv.issuer_code}:{inv.number}"
             if key in seen_invoices and not c.reversed:
-                issues.append(InputIssue(f"{f}.invoices[{k}]", "细则 第四章（一）(1): an invoice is claimed once",
-                                         f"duplicate invoice {key} (also in claim {seen_invoices[key]})"))
+                issues.append(InputIssue(f"{f}.invoices[{k}]", "细则 第四章（一）(1)：同一发票只申报一次",
+                                         f"发票 {key} 重复（申请 {seen_invoices[key]} 已列入）；请删去重复的发票"))
             elif not c.reversed:
                 seen_invoices[key] = c.id
     if issues:
@@ -158,7 +161,8 @@ def _governing(
         rs = book.rule_sets[forced]
         if claim.program not in rs.programs:
             raise InputErrors.one(f"claims[{index}].program", RULESET_RULE,
-                                  f"rule set {rs.id} does not define program {claim.program}")
+                                  f"规则集 {rs.id} 没有补助项目 {claim.program}；请选择该规则集规定的项目："
+                                  + "、".join(rs.programs))
         trig = spec.find_trigger(facts, claim, rs, options)
         return rs, trig, TraceStep("rule-set", rs.in_force_clause,
                                    f"假设分析：按{rs.title}（{rs.id}）计算", {"rule_set": rs.id}), None
@@ -178,7 +182,7 @@ def _governing(
     if not in_force:
         raise InputErrors.one(
             f"claims[{index}]", RULESET_RULE,
-            f"the triggering date {when} is outside the dates of every rule set")
+            f"触发日期 {when} 不在任何规则集的施行期内；请核对认定日期和申报日期")
     if trig is None:  # no trigger at all: the program itself says what is missing
         return latest, None, TraceStep("rule-set", RULESET_RULE, f"截至{claim.application_date}没有该项政策的触发事件",
                                        {"rule_set": latest.id}), None
@@ -357,8 +361,8 @@ def _approved_amount(ctx: ClaimContext, f: _Figures) -> None:
         return
     if claim.approved_amount > f.payable:
         raise InputErrors.one(f"claims[{ctx.index}].approved_amount", "细则 第四章（一）(2)（解读 R-19）: never higher than computed",
-                              f"approved {fen_to_yuan(claim.approved_amount)} exceeds the computed payable "
-                              f"{fen_to_yuan(f.payable)}")
+                              f"审定金额 {fen_to_yuan(claim.approved_amount)} 元高于计算应付数 "
+                              f"{fen_to_yuan(f.payable)} 元；审定金额不得高于计算应付数")
     if claim.approved_amount < f.payable:
         cut = f.payable - claim.approved_amount
         ctx.step("approved", "细则 第四章（一）(2)：通过党组会审议", "党组会审定金额低于计算金额",
@@ -375,7 +379,7 @@ def evaluate_one(scenario: Scenario, book: RuleBook, claim_id: str, options: Opt
     """The result for one claim (its history up to it is evaluated too)."""
     found = evaluate(scenario, book, options).by_claim().get(claim_id)
     if found is None:
-        raise InputErrors.one("claim", "claims are named by id", f"no claim {claim_id!r}")
+        raise InputErrors.one("claim", "申请以编号区分", f"申请编号 {claim_id!r} 不存在；请核对申请编号")
     return found
 
 

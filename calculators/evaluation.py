@@ -38,8 +38,8 @@ from calculators.results import TraceStep
 from calculators.rulesets.model import Options, Resolved, RuleSet
 from calculators.scenario import Grade, Level
 
-POINTS_RULE = "scores are decimal points (str, int or Decimal), never floats"
-EVENTS_RULE = "status events (docs/rules-evaluation.md)"
+POINTS_RULE = "分数写作十进制数字（不接受浮点数）"
+EVENTS_RULE = "平台状态事项（docs/rules-evaluation.md）"
 
 EXCELLENT = "优秀"
 GOOD = "良好"
@@ -104,7 +104,7 @@ def add_years(start: date, years: int) -> date:
 def parse_points(value: object, *, field: str) -> Decimal:
     """A score as ``Decimal`` from str, int or Decimal. Floats, bools and non-numbers are refused."""
     if isinstance(value, (bool, float)):
-        raise InputErrors.one(field, POINTS_RULE, f"score {value!r} is a float; write it as a decimal string")
+        raise InputErrors.one(field, POINTS_RULE, f"分数须为十进制数字，收到浮点数 {value!r}；请写成带引号的数字（如 \"85.5\"）")
     if isinstance(value, Decimal):
         dec = value
     elif isinstance(value, int):
@@ -113,11 +113,11 @@ def parse_points(value: object, *, field: str) -> Decimal:
         try:
             dec = Decimal(value.strip())
         except InvalidOperation:
-            raise InputErrors.one(field, POINTS_RULE, f"{value!r} is not a decimal score") from None
+            raise InputErrors.one(field, POINTS_RULE, f"分数须为十进制数字（如 85.5），收到 {value!r}") from None
     else:
-        raise InputErrors.one(field, POINTS_RULE, f"{value!r} ({type(value).__name__}) is not a score")
+        raise InputErrors.one(field, POINTS_RULE, f"分数须为十进制数字（如 85.5），收到 {value!r}")
     if not dec.is_finite():
-        raise InputErrors.one(field, POINTS_RULE, f"{value!r} is not a finite score")
+        raise InputErrors.one(field, POINTS_RULE, f"分数须为有限的十进制数字（如 85.5），收到 {value!r}")
     return dec
 
 
@@ -134,15 +134,15 @@ def _points_upto(value: object, field: str, maximum: int, rule: str, what: str,
     """Points between 0 and ``maximum``; ``None`` (the problem in ``issues``) otherwise."""
     pts = _points(value, field, issues)
     if pts is not None and not (Decimal(0) <= pts <= maximum):
-        issues.append(InputIssue(field, rule, f"{what} {_fmt(pts)} is outside 0..{maximum}"))
+        issues.append(InputIssue(field, rule, f"{what}须在 0 至 {maximum} 分之间，收到 {_fmt(pts)}"))
         return None
     return pts
 
 
 def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolved:
     if not rs.has(name):
-        raise InputErrors.one("rule_set", f"{rs.short}: parameter {name}",
-                              f"rule set {rs.id} has no parameter {name}; it cannot be used for this evaluation")
+        raise InputErrors.one("rule_set", f"{rs.short}：参数 {name}",
+                              f"规则集 {rs.id} 没有参数 {name}，不能用于这项评价；请选择规定了评价指标的规则集")
     return rs.param(name, on, options)
 
 
@@ -157,12 +157,12 @@ def _bands(bands: Resolved, rs: RuleSet) -> list[tuple[str, Decimal]]:
     table = bands.value
     if set(table) != set(BANDED_GRADES):
         raise RuleSetError(rs.source, f"parameters.{bands.name}",
-                           f"bands must name exactly {', '.join(BANDED_GRADES)}; got {', '.join(table)}")
+                           f"等次分档须恰好列出 {'、'.join(BANDED_GRADES)}，收到 {'、'.join(table)}")
     out = [(g, Decimal(int(table[g]))) for g in BANDED_GRADES]
     for (g1, m1), (g2, m2) in pairwise(out):
         if m2 > m1:
             raise RuleSetError(rs.source, f"parameters.{bands.name}",
-                               f"{g2} minimum {m2} is above {g1} minimum {m1}")
+                               f"{g2}的最低分 {m2} 高于{g1}的最低分 {m1}；请更正分档")
     return out
 
 
@@ -293,12 +293,12 @@ def _check_table(t: _Table, rs: RuleSet) -> list[tuple[str, int]]:
             raise RuleSetError(rs.source, f"parameters.{t.indicators.name}.{key}", "keys are 一级/二级")
         if first not in groups:
             raise RuleSetError(rs.source, f"parameters.{t.indicators.name}.{key}",
-                               f"first-level indicator {first!r} is not in {t.groups.name}")
+                               f"一级指标 {first!r} 不在 {t.groups.name} 中；请更正")
         sums[first] += int(weight)
     for name, weight in groups.items():
         if sums[name] != weight:
             raise RuleSetError(rs.source, f"parameters.{t.groups.name}.{name}",
-                               f"second-level weights add up to {sums[name]}, not {weight}")
+                               f"二级指标权重之和为 {sums[name]}，应为 {weight}；请更正")
     return list(groups.items())
 
 
@@ -314,29 +314,29 @@ def _score(
     bonus_max: dict[str, int] = {str(k): int(v) for k, v in t.bonus.value.items()}
     issues: list[InputIssue] = []
     if not isinstance(scores, Mapping):
-        raise InputErrors.one("scores", t.indicators.cite(), "scores map each 一级/二级 indicator to its points")
+        raise InputErrors.one("scores", t.indicators.cite(), "评分须逐项写明一级/二级指标及其分数")
     if bonus is not None and not isinstance(bonus, Mapping):
-        raise InputErrors.one("bonus", t.bonus.cite(), "bonus maps each bonus item to its points")
+        raise InputErrors.one("bonus", t.bonus.cite(), "加分项须逐项写明加分项名称及其分数")
     for key in scores:
         if key not in weights:
             issues.append(InputIssue(f"scores.{key}", t.indicators.cite(),
-                                     f"unknown indicator {key!r}; known: {', '.join(weights)}"))
+                                     f"指标 {key!r} 不存在；可选：{'、'.join(weights)}"))
     parsed: dict[str, Decimal] = {}
     for key, weight in weights.items():
         field = f"scores.{key}"
         if key not in scores:
-            issues.append(InputIssue(field, t.indicators.cite(), f"indicator {key} ({weight}分) is not scored"))
+            issues.append(InputIssue(field, t.indicators.cite(), f"指标 {key}（{weight}分）未评分；请填写该指标的分数"))
             continue
-        pts = _points_upto(scores[key], field, weight, f"{t.indicators.cite()}：{key}（{weight}分）", "score", issues)
+        pts = _points_upto(scores[key], field, weight, f"{t.indicators.cite()}：{key}（{weight}分）", "分数", issues)
         if pts is not None:
             parsed[key] = pts
     bonus_pts: dict[str, Decimal] = {}
     for key, raw in (bonus or {}).items():
         field = f"bonus.{key}"
         if key not in bonus_max:
-            issues.append(InputIssue(field, t.bonus.cite(), f"unknown bonus item {key!r}; known: {', '.join(bonus_max)}"))
+            issues.append(InputIssue(field, t.bonus.cite(), f"加分项 {key!r} 不存在；可选：{'、'.join(bonus_max)}"))
             continue
-        pts = _points_upto(raw, field, bonus_max[key], f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分", "bonus", issues)
+        pts = _points_upto(raw, field, bonus_max[key], f"{t.bonus.cite()}：{key}最高{bonus_max[key]}分", "加分", issues)
         if pts is not None:
             bonus_pts[key] = pts
     if issues:
@@ -378,7 +378,7 @@ def _sheet(
 def standing_of(value: str) -> Standing:
     """``value`` (text from a record) as a :data:`Standing`; an input error when it is neither."""
     if value not in STANDINGS:
-        raise InputErrors.one("standing", CL_GRADES, f"{value!r} is not pool or recognised")
+        raise InputErrors.one("standing", CL_GRADES, f"平台身份须为 pool（培育库）或 recognised（已认定），收到 {value!r}")
     return STANDINGS[value]
 
 
@@ -541,9 +541,9 @@ def grade_shaoxing_cohort(
     issues: list[InputIssue] = []
     totals = _cohort_totals(cohort, rule_set, maximum, indicators, bonus_p, issues)
     if rounding.value not in ("half-up", "down"):
-        issues.append(InputIssue("options", rounding.cite(), f"unknown rounding {rounding.value!r}"))
+        issues.append(InputIssue("options", rounding.cite(), f"取整方式须为 half-up 或 down，收到 {rounding.value!r}"))
     if ties.value not in ("include", "exclude"):
-        issues.append(InputIssue("options", ties.cite(), f"unknown tie rule {ties.value!r}"))
+        issues.append(InputIssue("options", ties.cite(), f"同分规则须为 include 或 exclude，收到 {ties.value!r}"))
     if issues:
         raise InputErrors(issues)
     size = len(totals)
@@ -577,11 +577,11 @@ def _cohort_totals(cohort: Mapping[str, ScoreSheet | Decimal | str | int], rule_
         if isinstance(entry, ScoreSheet):
             if entry.rule_set != rule_set.id or entry.scheme != "shaoxing-base":
                 issues.append(InputIssue(field, indicators.cite(),
-                                         f"sheet was scored as {entry.scheme} under {entry.rule_set}, not {rule_set.id}"))
+                                         f"该评分表按 {entry.rule_set}（{entry.scheme}）评分，不是 {rule_set.id}；请按同一规则集评分"))
                 continue
             totals[base] = entry.total
             continue
-        pts = _points_upto(entry, field, maximum, f"{indicators.cite()}；{bonus_p.cite()}", "total", issues)
+        pts = _points_upto(entry, field, maximum, f"{indicators.cite()}；{bonus_p.cite()}", "总分", issues)
         if pts is not None:
             totals[base] = pts
     return totals
@@ -897,7 +897,7 @@ class _Jiaxing:
     def pool_entry(self, i: int, e: PoolEntry) -> None:
         if self.in_pool():
             self.issues.append(InputIssue(f"events[{i}]", CL_POOL_ENTRY,
-                                          f"already in the pool on {e.date}; a platform enters the pool once per spell"))
+                                          f"{e.date} 已在培育库中；平台在库期间只入库一次"))
             return
         restart = self.status == "removed"
         self.remove()
@@ -913,30 +913,30 @@ class _Jiaxing:
         f = f"events[{i}]"
         if not self.in_pool():
             self.issues.append(InputIssue(f, CL_EVALUATION,
-                                          f"not in the pool on {e.date} (status {STATUS_LABEL[self.status]}); only pool platforms are evaluated"))
+                                          f"{e.date} 不在培育库中（状态：{STATUS_LABEL[self.status]}）；只评价培育库内的平台"))
             return
         if self.rect is not None:
             self.issues.append(InputIssue(f, CL_RECTIFIED,
-                                          f"evaluation on {e.date} falls in the rectification period ending {self.rect.deadline}"))
+                                          f"评价日期 {e.date} 在整改期内（{self.rect.deadline} 届满）；请在整改期满后评价"))
             return
         if e.year in self.years:
-            self.issues.append(InputIssue(f"{f}.year", CL_EVALUATION, f"year {e.year} is already evaluated in this pool spell"))
+            self.issues.append(InputIssue(f"{f}.year", CL_EVALUATION, f"{e.year} 年度在本次在库期间已评价；每年度只评价一次"))
             return
         standing = self.standing()
         allowed, fail = (POOL_GRADES, FAILING) if standing == "pool" else (RECOGNISED_GRADES, FAIL)
         if not e.report_submitted:
             if e.grade is not None and e.grade != fail:
                 self.issues.append(InputIssue(f"{f}.grade", CL_NO_REPORT,
-                                              f"report not submitted, so the grade is {fail}, not {e.grade}"))
+                                              f"未提交年度报告，评价等次为{fail}，不是{e.grade}；请更正等次"))
                 return
             grade = fail
             self.note("report-missing", CL_NO_REPORT, f"{e.year}年度未及时提交绩效评价材料，按“{fail}”评价", e.date)
         elif e.grade is None:
-            self.issues.append(InputIssue(f"{f}.grade", CL_GRADES, "a grade is needed when the report was submitted"))
+            self.issues.append(InputIssue(f"{f}.grade", CL_GRADES, "已提交年度报告的，须填写评价等次"))
             return
         elif e.grade not in allowed:
             self.issues.append(InputIssue(f"{f}.grade", CL_GRADES,
-                                          f"{STANDING_LABEL[standing]} is graded {'/'.join(allowed)}, not {e.grade}"))
+                                          f"{STANDING_LABEL[standing]}的评价等次须为 {'、'.join(allowed)} 之一，收到 {e.grade}"))
             return
         else:
             grade = e.grade
@@ -974,7 +974,7 @@ class _Jiaxing:
                 self.note("rectification", CL_EXPIRED, f"整改结果（{e.date}）晚于整改期限，平台已自动退库", e.date)
                 return
             self.issues.append(InputIssue(f"events[{i}]", CL_RECTIFIED,
-                                          f"no rectification is open on {e.date}"))
+                                          f"{e.date} 没有进行中的整改；请核对日期"))
             return
         rect = self.rect
         if e.rectified:
@@ -1026,11 +1026,11 @@ class _Jiaxing:
         table: Mapping[str, str] = grounds.value
         if e.ground not in table:
             self.issues.append(InputIssue(f"events[{i}].ground", grounds.cite(),
-                                          f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
+                                          f"事由 {e.ground!r} 不存在；可选：{'、'.join(table)}"))
             return
         if not self.in_pool():
             self.issues.append(InputIssue(f"events[{i}]", table[e.ground],
-                                          f"not in the pool on {e.date} (status {STATUS_LABEL[self.status]})"))
+                                          f"{e.date} 不在培育库中（状态：{STATUS_LABEL[self.status]}）"))
             return
         self.remove()
         self.late_rectification_possible = False
@@ -1156,7 +1156,7 @@ class _BaseHistory:
 
     def designate(self, i: int, e: BaseDesignation) -> None:
         if self.status == self.DESIGNATED:
-            self.issues.append(InputIssue(f"events[{i}]", self.DESIGNATION_CLAUSE, f"already designated on {e.date}"))
+            self.issues.append(InputIssue(f"events[{i}]", self.DESIGNATION_CLAUSE, f"{e.date} 已被评定；不能重复评定"))
             return
         again = self.status == self.OUT
         self.fails = self.absences = 0
@@ -1171,13 +1171,13 @@ class _BaseHistory:
         f = f"events[{i}]"
         interval = self.p("base.evaluation_interval_years", e.date)
         if self.status != "designated" or self.designated_year is None:
-            self.issues.append(InputIssue(f, interval.cite(), f"not a designated base on {e.date}"))
+            self.issues.append(InputIssue(f, interval.cite(), f"{e.date} 不是已评定的基地；请核对日期"))
             return
         last_round = self.last_round
         if (last_round is not None and e.round_year <= last_round) or e.round_year < self.designated_year:
             self.issues.append(InputIssue(f"{f}.round_year", interval.cite(),
-                                          f"round {e.round_year} is not after the previous round "
-                                          f"{last_round if last_round is not None else '(designation ' + str(self.designated_year) + ')'}"))
+                                          f"评价轮次 {e.round_year} 年不晚于上一轮 "
+                                          f"{last_round if last_round is not None else '（评定 ' + str(self.designated_year) + '）'}；请核对轮次年度"))
             return
         if last_round is not None and e.round_year - last_round < int(interval.value):
             self.trace.append(TraceStep("interval", interval.cite(),
@@ -1192,7 +1192,7 @@ class _BaseHistory:
         """An evaluation the base did not take part in: excused, or counted towards revocation."""
         if e.grade is not None:
             self.issues.append(InputIssue(f"events[{i}].grade", interval.cite(),
-                                          "a base that did not take part has no grade"))
+                                          "未参加评价的基地没有等次；请删去等次"))
             return
         self.last_round = e.round_year
         if e.excused:
@@ -1211,7 +1211,7 @@ class _BaseHistory:
         """An evaluation with its grade: consecutive 不合格 revoke."""
         if e.grade is None:
             self.issues.append(InputIssue(f"events[{i}].grade", interval.cite(),
-                                          "a grade is needed when the base took part"))
+                                          "参加评价的基地须填写等次"))
             return
         self.last_round = e.round_year
         self.trace.append(TraceStep("evaluation", interval.cite(), f"{e.round_year}年度评价为“{e.grade}”",
@@ -1223,7 +1223,7 @@ class _BaseHistory:
 
     def report(self, i: int, e: AnnualReport) -> None:
         self.issues.append(InputIssue(f"events[{i}]", CL_SX_REPORT,
-                                      "annual reports belong to municipal platforms (shaoxing_platform_timeline)"))
+                                      "年度报告属于市级平台（shaoxing_platform_timeline），不属于基地；请删去该事项"))
 
     def revoke(self, i: int, e: BaseRevocation) -> None:
         f = f"events[{i}]"
@@ -1231,10 +1231,10 @@ class _BaseHistory:
         table: Mapping[str, str] = grounds.value
         if e.ground not in table:
             self.issues.append(InputIssue(f"{f}.ground", grounds.cite(),
-                                          f"unknown ground {e.ground!r}; known: {', '.join(table)}"))
+                                          f"事由 {e.ground!r} 不存在；可选：{'、'.join(table)}"))
             return
         if self.status != "designated":
-            self.issues.append(InputIssue(f, table[e.ground], f"not a designated base on {e.date}"))
+            self.issues.append(InputIssue(f, table[e.ground], f"{e.date} 不是已评定的基地；请核对日期"))
             return
         self.change(e.date, "revoked", table[e.ground], "撤销评定", i)
 
@@ -1264,23 +1264,23 @@ class _PlatformHistory(_BaseHistory):
         """An evaluation (视情开展, no fixed interval): graded; a missed one is not a ground in the guidance."""
         needed = self.p(self.FAIL_PARAM, e.date)
         if self.status != self.DESIGNATED:
-            self.issues.append(InputIssue(f"events[{i}]", needed.cite(), f"not a municipal platform on {e.date}"))
+            self.issues.append(InputIssue(f"events[{i}]", needed.cite(), f"{e.date} 不是市级平台；请核对日期"))
             return
         if not e.participated:
             self.issues.append(InputIssue(f"events[{i}].participated", needed.cite(),
-                                          "绍兴指引 sets no consequence for a missed evaluation; record the grade"))
+                                          "绍兴指引未规定未参加评价的后果；请登记评价等次"))
             return
         self.graded(i, e, needed)
 
     def revoke(self, i: int, e: BaseRevocation) -> None:
         self.issues.append(InputIssue(f"events[{i}]", CL_SX_REPORT,
-                                      "绍兴指引 lists no revocation grounds; use annual reports and evaluations"))
+                                      "绍兴指引未列撤销事由；请通过年度报告和评价登记"))
 
     def report(self, i: int, e: AnnualReport) -> None:
         """An annual report submitted (resets the run) or missing (counts towards cancellation)."""
         limit = self.p("municipal_platform.cancellation.missing_reports", e.date)
         if self.status != self.DESIGNATED:
-            self.issues.append(InputIssue(f"events[{i}]", limit.cite(), f"not a municipal platform on {e.date}"))
+            self.issues.append(InputIssue(f"events[{i}]", limit.cite(), f"{e.date} 不是市级平台；请核对日期"))
             return
         values = {"date": e.date.isoformat(), "year": str(e.year)}
         if e.submitted:

@@ -18,12 +18,19 @@ from calculators.formats import yuan as fen_to_yuan
 
 CURRENCY: Final = "CNY"
 
-AMOUNT_RULE: Final = "amounts are decimal yuan strings with at most 2 decimals, never floats"
+AMOUNT_RULE: Final = "金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）"
+AMOUNT_FIX: Final = "须为不小于0的金额，最多两位小数（元），如 1000000.00"
 
 __all__ = [
     "AMOUNT_RULE", "CURRENCY", "FEN_PER_WAN", "FEN_PER_YUAN", "apply_rate", "fen_to_money", "fen_to_wan", "fen_to_yuan",
     "floor_share", "money_to_fen", "parse_yuan", "rate_percent", "split_fen",
 ]
+
+
+def _shown(value: object) -> str:
+    """The value received, as a message quotes it (text as typed, at most 40 characters)."""
+    text = value if isinstance(value, str) else str(value) if isinstance(value, (int, Decimal)) else repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> int:
@@ -33,7 +40,7 @@ def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> in
     ``allow_negative``, negative amounts, naming ``field`` in the error.
     """
     if isinstance(value, (bool, float)):
-        raise InputErrors.one(field, AMOUNT_RULE, f"amount {value!r} is a float; write it as a decimal string")
+        raise InputErrors.one(field, AMOUNT_RULE, f"{AMOUNT_FIX}；收到浮点数 {value!r}，请写成带引号的十进制数字（如 \"1000000.00\"）")
     if isinstance(value, int):
         dec = Decimal(value)
     elif isinstance(value, Decimal):
@@ -43,18 +50,18 @@ def parse_yuan(value: object, *, field: str, allow_negative: bool = False) -> in
         try:
             dec = Decimal(text)
         except InvalidOperation:
-            raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} is not a decimal amount") from None
+            raise InputErrors.one(field, AMOUNT_RULE, f"{AMOUNT_FIX}；收到 {_shown(value)}") from None
     elif isinstance(value, Money):
         return money_to_fen(value, field=field, allow_negative=allow_negative)
     else:
-        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} ({type(value).__name__}) is not an amount")
+        raise InputErrors.one(field, AMOUNT_RULE, f"{AMOUNT_FIX}；收到的不是金额：{_shown(value)}")
     if not dec.is_finite():
-        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} is not a finite amount")
+        raise InputErrors.one(field, AMOUNT_RULE, f"{AMOUNT_FIX}；收到 {_shown(value)}")
     fen = dec * FEN_PER_YUAN
     if fen != fen.to_integral_value():
-        raise InputErrors.one(field, AMOUNT_RULE, f"{value!r} has more than two decimals (smaller than 1 fen)")
+        raise InputErrors.one(field, AMOUNT_RULE, f"{AMOUNT_FIX}；收到 {_shown(value)}（超过两位小数，即不足1分）")
     if fen < 0 and not allow_negative:
-        raise InputErrors.one(field, "amounts are never negative", f"{value!r} is negative")
+        raise InputErrors.one(field, "金额不为负数", f"{AMOUNT_FIX}；收到 {_shown(value)}")
     return int(fen)
 
 
@@ -66,7 +73,7 @@ def money_to_fen(money: Money, *, field: str = "amount", allow_negative: bool = 
     """A ``Money`` in CNY to integer fen; any other currency is refused."""
     code = str(money.currency.code)
     if code != CURRENCY:
-        raise InputErrors.one(field, "CNY only", f"currency {code} is not CNY")
+        raise InputErrors.one(field, "金额只用人民币", f"币种须为人民币（CNY），收到 {code}")
     return parse_yuan(Decimal(money.amount), field=field, allow_negative=allow_negative)
 
 

@@ -111,12 +111,12 @@ def _load_yaml(text: str, source: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RuleSetError(source, "(file)", f"not valid YAML: {exc}") from None
+        raise RuleSetError(source, "(file)", f"不是有效的 YAML：{exc}；请检查缩进、冒号和引号") from None
 
 
 def _as_date(v: Any, source: str, key: str) -> date:
     if isinstance(v, datetime):
-        raise RuleSetError(source, key, f"{v!r} is a date and time; give a date (YYYY-MM-DD)")
+        raise RuleSetError(source, key, f"须为日期（年-月-日，如 2026-10-01），收到日期时间 {v!r}")
     if isinstance(v, date):
         return v
     if isinstance(v, str):
@@ -124,19 +124,19 @@ def _as_date(v: Any, source: str, key: str) -> date:
             return date.fromisoformat(v)
         except ValueError:
             pass
-    raise RuleSetError(source, key, f"{v!r} is not a date (YYYY-MM-DD)")
+    raise RuleSetError(source, key, f"须为日期（年-月-日，如 2026-10-01），收到 {v!r}")
 
 
 def _text(raw: Mapping[str, Any], key: str, source: str, *, required: bool) -> str:
     v = raw.get(key)
     if v is None:
         if required:
-            raise RuleSetError(source, key, "is required")
+            raise RuleSetError(source, key, f"缺少必填项 {key}；请补上")
         return ""
     if not isinstance(v, str):
-        raise RuleSetError(source, key, f"{v!r} is not text")
+        raise RuleSetError(source, key, f"须为文字，收到 {v!r}")
     if required and not v.strip():
-        raise RuleSetError(source, key, "must not be empty")
+        raise RuleSetError(source, key, "不能为空；请填写")
     return v.strip()
 
 
@@ -146,8 +146,7 @@ def _in_scope(d: date, year: int, source: str, key: str) -> None:
         return
     raise RuleSetError(
         source, key,
-        f"{d} is outside the notice's year {year} (only days of {year}, or of December {year - 1} "
-        f"for the 元旦 holiday, may be listed)",
+        f"{d} 不在本通知所安排的 {year} 年内；只能列 {year} 年的日子，或元旦假期涉及的 {year - 1} 年12月的日子",
     )
 
 
@@ -155,7 +154,7 @@ def _in_scope(d: date, year: int, source: str, key: str) -> None:
 def _entries(raw: Any, source: str, key: str, *, ranges: bool) -> list[tuple[str, str, date, date, str]]:
     """Items of ``days_off`` / ``adjusted_working_days`` as (key of first, key of last, first, last, name)."""
     if not isinstance(raw, list):
-        raise RuleSetError(source, key, "must be a list of dates" + (" or ranges" if ranges else ""))
+        raise RuleSetError(source, key, "须为日期列表" + ("（或日期区间 from/to）" if ranges else ""))
     out: list[tuple[str, str, date, date, str]] = []
     for i, item in enumerate(raw):
         ikey = f"{key}[{i}]"
@@ -166,25 +165,25 @@ def _entries(raw: Any, source: str, key: str, *, ranges: bool) -> list[tuple[str
         allowed = {"date", "name"} | ({"from", "to"} if ranges else set())
         bad = sorted(set(item) - allowed)
         if bad:
-            raise RuleSetError(source, f"{ikey}.{bad[0]}", f"unknown key; use {', '.join(sorted(allowed))}")
+            raise RuleSetError(source, f"{ikey}.{bad[0]}", f"不认识的键；可用：{'、'.join(sorted(allowed))}")
         name = item.get("name") or ""
         if not isinstance(name, str):
-            raise RuleSetError(source, f"{ikey}.name", f"{name!r} is not text")
+            raise RuleSetError(source, f"{ikey}.name", f"须为文字，收到 {name!r}")
         if "date" in item:
             if "from" in item or "to" in item:
-                raise RuleSetError(source, ikey, "give either date or from/to, not both")
+                raise RuleSetError(source, ikey, "date 与 from/to 只能二选一；单日写 date，区间写 from 和 to")
             d = _as_date(item["date"], source, f"{ikey}.date")
             out.append((f"{ikey}.date", f"{ikey}.date", d, d, name))
             continue
         if not ranges:
-            raise RuleSetError(source, f"{ikey}.date", "is required")
+            raise RuleSetError(source, f"{ikey}.date", "缺少 date；请填写日期")
         if "from" not in item or "to" not in item:
             missing = "from" if "from" not in item else "to"
-            raise RuleSetError(source, f"{ikey}.{missing}", "is required (or give date for one day)")
+            raise RuleSetError(source, f"{ikey}.{missing}", f"缺少 {missing}（单日请写 date）")
         first = _as_date(item["from"], source, f"{ikey}.from")
         last = _as_date(item["to"], source, f"{ikey}.to")
         if last < first:
-            raise RuleSetError(source, f"{ikey}.to", f"range ends ({last}) before it starts ({first})")
+            raise RuleSetError(source, f"{ikey}.to", f"区间截止日 {last} 早于开始日 {first}；请更正")
         out.append((f"{ikey}.from", f"{ikey}.to", first, last, name))
     return out
 
@@ -208,22 +207,22 @@ def parse_holiday_notice(text: str, source: str) -> HolidayNotice:
     """
     raw = _load_yaml(text, source)
     if not isinstance(raw, dict):
-        raise RuleSetError(source, "(file)", "a holiday notice is a mapping (year, title, published, days_off, …)")
+        raise RuleSetError(source, "(file)", "节假日安排文件顶层须为键值映射（year、title、published、days_off……）")
     unknown = sorted(str(k) for k in set(raw) - _TOP_KEYS)
     if unknown:
-        raise RuleSetError(source, unknown[0], f"unknown key; expected {', '.join(sorted(_TOP_KEYS))}")
+        raise RuleSetError(source, unknown[0], f"不认识的键；可用：{'、'.join(sorted(_TOP_KEYS))}")
     for key in _REQUIRED:
         if raw.get(key) is None:
-            raise RuleSetError(source, key, "is required")
+            raise RuleSetError(source, key, f"缺少必填项 {key}；请补上")
     year = raw["year"]
     if not isinstance(year, int) or isinstance(year, bool) or not 1949 < year < 10000:
-        raise RuleSetError(source, "year", f"{year!r} is not a year")
+        raise RuleSetError(source, "year", f"年份须为四位整数（如 2026），收到 {year!r}")
     title = _text(raw, "title", source, required=True)
     document_number = _text(raw, "document_number", source, required=False)
     issuer = _text(raw, "issuer", source, required=False) or "国务院办公厅"
     published = _as_date(raw["published"], source, "published")
     if published.year > year:
-        raise RuleSetError(source, "published", f"{published} is after the year {year} it arranges")
+        raise RuleSetError(source, "published", f"发布日期 {published} 晚于所安排的 {year} 年；请核对 published 或 year")
 
     days_off: dict[date, str] = {}
     off_key: dict[date, str] = {}
@@ -233,12 +232,12 @@ def parse_holiday_notice(text: str, source: str) -> HolidayNotice:
         d = first
         while d <= last:
             if d in days_off:
-                raise RuleSetError(source, key, f"{d} is already listed at {off_key[d]}")
+                raise RuleSetError(source, key, f"{d} 已在 {off_key[d]} 列出；每天只列一次")
             days_off[d] = name
             off_key[d] = key
             d += _ONE_DAY
     if not days_off:
-        raise RuleSetError(source, "days_off", "lists no day off")
+        raise RuleSetError(source, "days_off", "未列出任何放假日；请填写 days_off")
 
     working: dict[date, str] = {}
     for key, _key, d, _last, name in _entries(raw.get("adjusted_working_days") or [], source,
@@ -247,12 +246,12 @@ def parse_holiday_notice(text: str, source: str) -> HolidayNotice:
         if d.weekday() < 5:
             raise RuleSetError(
                 source, key,
-                f"{d} is a {d.strftime('%A')}; an adjusted working day (调休上班) must be a Saturday or Sunday",
+                f"{d} 是星期{'一二三四五六日'[d.weekday()]}；调休上班日须为星期六或星期日",
             )
         if d in working:
-            raise RuleSetError(source, key, f"{d} is listed twice")
+            raise RuleSetError(source, key, f"{d} 列了两次；每天只列一次")
         if d in days_off:
-            raise RuleSetError(source, key, f"{d} is also a day off ({off_key[d]}); a day cannot be both")
+            raise RuleSetError(source, key, f"{d} 同时列为放假日（{off_key[d]}）和调休上班日；一天只能是其中之一")
         working[d] = name
 
     return HolidayNotice(
@@ -283,7 +282,7 @@ def _bundled_notices() -> tuple[HolidayNotice, ...]:
         notice = parse_holiday_notice(p.read_text(encoding="utf-8"), source)
         stem = p.name.removesuffix(".yaml")
         if stem != str(notice.year):
-            raise RuleSetError(source, "year", f"file {p.name} holds the notice for {notice.year}; name it {notice.year}.yaml")
+            raise RuleSetError(source, "year", f"文件 {p.name} 是 {notice.year} 年的安排；请将文件命名为 {notice.year}.yaml")
         out.append(notice)
     return tuple(out)
 
@@ -378,8 +377,8 @@ class WorkingCalendar:
             if old is not None and old.published == n.published and old != n:
                 raise RuleSetError(
                     n.source, "year",
-                    f"another notice for {n.year} published the same day is loaded ({old.source}); "
-                    "which one is in force is unclear",
+                    f"已载入同日发布的另一份 {n.year} 年安排（{old.source}），无法确定以哪份为准；"
+                    "请只保留一份",
                 )
             if old is None or n.published >= old.published:
                 by_year[n.year] = n
@@ -500,16 +499,16 @@ class NoticePeriod:
 def _check(publication: Any, working_days: Any, count_from: Any, fields: tuple[str, str]) -> None:
     issues: list[InputIssue] = []
     if not isinstance(publication, date) or isinstance(publication, datetime):
-        issues.append(InputIssue("publication", "公示发布日期", f"{publication!r} is not a date"))
+        issues.append(InputIssue("publication", "公示发布日期", f"公示发布日期须为日期（年-月-日），收到 {publication!r}"))
     if not isinstance(working_days, int) or isinstance(working_days, bool) or working_days < 1:
         issues.append(InputIssue(
             fields[0], "细则 第四章（一）(2)：公示期以工作日计",
-            f"{working_days!r} is not a whole number of working days of at least 1",
+            f"公示期须为不少于 1 的整数个工作日，收到 {working_days!r}",
         ))
     if count_from not in COUNT_FROM:
         issues.append(InputIssue(
             fields[1], "细则 第四章（一）(2)：公示期起算读法（docs/rules-notice.md）",
-            f"{count_from!r} is not a reading; one of {', '.join(COUNT_FROM)}",
+            f"起算读法 {count_from!r} 不是可选项；可选：{'、'.join(COUNT_FROM)}",
         ))
     if issues:
         raise InputErrors(issues)
@@ -655,11 +654,11 @@ def notice_period_for(
     absent = [n for n in names if not rule_set.has(n)]
     if absent:
         raise InputErrors([
-            InputIssue("rule_set", f"{rule_set.short}: 公示期参数", f"rule set {rule_set.id} has no parameter {n}")
+            InputIssue("rule_set", f"{rule_set.short}: 公示期参数", f"规则集 {rule_set.id} 没有参数 {n}；请选择规定了公示期的规则集")
             for n in absent
         ])
     if not isinstance(publication, date) or isinstance(publication, datetime):
-        raise InputErrors.one("publication", "公示发布日期", f"{publication!r} is not a date")
+        raise InputErrors.one("publication", "公示发布日期", f"公示发布日期须为日期（年-月-日），收到 {publication!r}")
     wd = rule_set.param(names[0], publication, options)
     cf = rule_set.param(names[1], publication, options)
     _check(publication, wd.value, cf.value, names)

@@ -15,10 +15,10 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 from pydantic_core import PydanticCustomError
 
-from calculators.errors import InputErrors, InputIssue
+from calculators.errors import InputErrors, InputIssue, schema_text
 from calculators.money import AMOUNT_RULE, fen_to_yuan, parse_yuan
 
-FORMAT_RULE = "scenario format (docs/scenarios.md)"
+FORMAT_RULE = "试算情形文件格式（docs/scenarios.md）"
 
 
 def _yuan(v: Any) -> int:
@@ -234,7 +234,7 @@ def from_data(data: Any) -> Scenario:
         for err in exc.errors():
             ctx = err.get("ctx") or {}
             rule = str(ctx.get("rule", AMOUNT_RULE if err["type"] == "amount" else FORMAT_RULE))
-            issues.append(InputIssue(_loc(tuple(err["loc"])), rule, err["msg"]))
+            issues.append(InputIssue(_loc(tuple(err["loc"])), rule, schema_text(dict(err))))
         raise InputErrors(issues) from None
 
 
@@ -243,5 +243,5 @@ def parse_scenario(text: str, *, fmt: str = "yaml") -> Scenario:
     try:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:  # ValueError: JSON errors, and YAML dates like 2026-02-30
-        raise InputErrors.one("(file)", FORMAT_RULE, f"not valid {fmt.upper()}: {exc}") from None
+        raise InputErrors.one("(file)", FORMAT_RULE, f"不是有效的 {fmt.upper()}：{exc}；请检查文件格式") from None
     return from_data(data)

@@ -205,9 +205,9 @@ def read_manifest(zf: zipfile.ZipFile) -> tuple[dict[str, Any], str]:
         body = zf.read(MANIFEST)
         manifest = json.loads(body)
     except (KeyError, ValueError):
-        raise _refuse("archive manifest", "档案中没有可读的清单 manifest.json") from None
+        raise _refuse("档案清单", "档案中没有可读的清单 manifest.json") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise _refuse("archive manifest", f"不是本系统的账本档案（应为 {FORMAT} 第 {VERSION} 版）")
+        raise _refuse("档案清单", f"不是本系统的账本档案（应为 {FORMAT} 第 {VERSION} 版）")
     alg = usable(str(manifest.get("hash")), "hash")
     return manifest, hashlib.new(alg, body).hexdigest()
 
@@ -218,20 +218,20 @@ def check_members(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
     present = set(zf.namelist()) - {MANIFEST}
     if present != set(listed):
         odd = sorted(present ^ set(listed))
-        raise _refuse("archive manifest", f"档案成员与清单不符：{', '.join(odd[:5])}")
+        raise _refuse("档案清单", f"档案成员与清单不符：{', '.join(odd[:5])}")
     for name, m in listed.items():
         digest, size, lines = hashlib.new(manifest["hash"]), 0, 0
         with zf.open(name) as f:
             while chunk := f.read(CHUNK):
                 size += len(chunk)
                 if size > m["bytes"]:
-                    raise _refuse("archive member", f"档案成员 {name} 比清单所记的 {m['bytes']} 字节大")
+                    raise _refuse("档案成员", f"档案成员 {name} 比清单所记的 {m['bytes']} 字节大")
                 digest.update(chunk)
                 lines += chunk.count(b"\n")
         if size != m["bytes"] or digest.hexdigest() != m["digest"]:
-            raise _refuse("archive member", f"档案成员 {name} 的哈希与清单不符：档案已被改动或损坏，拒绝导入")
+            raise _refuse("档案成员", f"档案成员 {name} 的哈希与清单不符：档案已被改动或损坏，拒绝导入")
         if "table" in m and lines != m["rows"]:
-            raise _refuse("archive member", f"档案成员 {name} 有 {lines} 行，清单记为 {m['rows']} 行")
+            raise _refuse("档案成员", f"档案成员 {name} 有 {lines} 行，清单记为 {m['rows']} 行")
 
 
 def _refuse_non_empty(conn: Connection) -> None:
@@ -241,11 +241,11 @@ def _refuse_non_empty(conn: Connection) -> None:
             continue
         n = conn.execute(select(func.count()).select_from(table)).scalar_one()
         if n:
-            raise _refuse("empty database", f"目标数据库不是空的：表 {table.name} 已有 {n} 行。"
+            raise _refuse("只导入到空数据库", f"目标数据库不是空的：表 {table.name} 已有 {n} 行。"
                           "档案只导入新建的空数据库（subsidy ledger upgrade 之后、未载入任何数据）")
     last = conn.execute(text("SELECT MAX(last_id) FROM journal_head")).scalar()
     if last:
-        raise _refuse("empty database", f"目标数据库不是空的：账本已记到第 {last} 号凭证")
+        raise _refuse("只导入到空数据库", f"目标数据库不是空的：账本已记到第 {last} 号凭证")
 
 
 def _reader(zf: zipfile.ZipFile, member: dict[str, Any], table: Table) -> Iterator[dict[str, Any]]:
@@ -256,7 +256,7 @@ def _reader(zf: zipfile.ZipFile, member: dict[str, Any], table: Table) -> Iterat
             row = json.loads(line)
             unknown = set(row) - known
             if unknown:
-                raise _refuse("archive columns", f"档案中表 {table.name} 有目标数据库没有的列：{', '.join(sorted(unknown))}")
+                raise _refuse("档案的列", f"档案中表 {table.name} 有目标数据库没有的列：{', '.join(sorted(unknown))}")
             for k, fn in decode.items():
                 if row.get(k) is not None:
                     row[k] = fn(row[k])
@@ -296,7 +296,7 @@ def _load_journal(conn: Connection, zf: zipfile.ZipFile, by_table: dict[str, dic
         if progress:
             progress(entries_t.name, done)
     if waiting is not None:
-        raise _refuse("archive journal", f"档案中有属于不存在的凭证（第 {waiting['entry_id']} 号）的分录")
+        raise _refuse("档案的凭证", f"档案中有属于不存在的凭证（第 {waiting['entry_id']} 号）的分录")
 
 
 def _reset_sequences(conn: Connection) -> None:
@@ -320,7 +320,7 @@ def import_archive(factory: sessionmaker[Session], path: str | Path, *, progress
     """Restore the archive at ``path`` into an empty database; all or nothing."""
     path = Path(path)
     if not zipfile.is_zipfile(path):
-        raise _refuse("archive", f"{path} 不是账本档案（不是 zip 文件）")
+        raise _refuse("账本档案", f"{path} 不是账本档案（不是 zip 文件）")
     with zipfile.ZipFile(path) as zf:
         manifest, manifest_digest = read_manifest(zf)
         check_members(zf, manifest)
@@ -328,7 +328,7 @@ def import_archive(factory: sessionmaker[Session], path: str | Path, *, progress
         order = tables()
         missing = [t.name for t in order if t.name not in by_table]
         if missing:
-            raise _refuse("archive manifest", f"档案缺少表：{', '.join(missing)}")
+            raise _refuse("档案清单", f"档案缺少表：{', '.join(missing)}")
         with factory() as s, s.begin():
             conn = s.connection()
             _refuse_non_empty(conn)
@@ -353,9 +353,9 @@ def import_archive(factory: sessionmaker[Session], path: str | Path, *, progress
             report = verify(s)
             want = manifest["chain_head"]
             if not report.ok:
-                raise _refuse("archive chain", f"导入后的账链校验未通过：{report.problem}；未导入任何数据")
+                raise _refuse("导入后账链校验", f"导入后的账链校验未通过：{report.problem}；未导入任何数据")
             if (report.head_id, report.head_hash) != (want["entry_id"], want["hash"]):
-                raise _refuse("archive chain", f"导入后重算的链头（第 {report.head_id} 号凭证 {report.head_hash[:16]}…）与"
+                raise _refuse("导入后账链校验", f"导入后重算的链头（第 {report.head_id} 号凭证 {report.head_hash[:16]}…）与"
                               f"清单所记（第 {want['entry_id']} 号 {str(want['hash'])[:16]}…）不符；未导入任何数据")
             label = database_label(conn.engine.url)
         note = _adopt_checkpoint(zf, label)

@@ -70,7 +70,7 @@ def replayed(stored: Any, key: str) -> Outcome:
     kind = outcome_types().get(stored.get("outcome", "")) if isinstance(stored, dict) else None
     if kind is None:
         raise IdempotencyConflict(
-            "Idempotency-Key", f"key {key!r} was recorded by an earlier version of this service; use a new key",
+            "Idempotency-Key", f"幂等键 {key!r} 由本服务的早期版本记录，无法比对；请换用新的幂等键",
             field="Idempotency-Key")
     outcome: Outcome = _adapter(kind).validate_python(stored["value"])
     return replace(outcome, replayed=True)
@@ -97,7 +97,7 @@ def run(factory: sessionmaker[Session], operation: str, request: Any, work: Call
                 if found is not None:
                     if found.request_hash != digest:
                         raise IdempotencyConflict(
-                            "Idempotency-Key", f"key {key!r} was used for a different request ({found.operation})",
+                            "Idempotency-Key", f"幂等键 {key!r} 已用于另一请求（{found.operation}）；同一幂等键只能重发同一请求，请换用新的幂等键",
                             field="Idempotency-Key")
                     return replayed(found.response, key)  # type: ignore[return-value]  # same request, same type
                 session.add(IdempotencyKey(key=key, operation=operation, request_hash=digest, response=PENDING))
@@ -110,5 +110,5 @@ def run(factory: sessionmaker[Session], operation: str, request: Any, work: Call
             if "idempotency" not in str(exc).lower():
                 raise
             continue  # a concurrent request with the same key committed first: replay it
-    raise IdempotencyConflict("Idempotency-Key", f"key {key!r} is being used by concurrent requests",
+    raise IdempotencyConflict("Idempotency-Key", f"幂等键 {key!r} 正被另一个同时进行的请求使用；请稍后重试",
                               field="Idempotency-Key")

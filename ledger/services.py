@@ -56,6 +56,7 @@ from ledger.errors import (
 )
 from ledger.history import DECIDED, scenario_for
 from ledger.journal import Leg, debit_credit, post
+from ledger.messages import day, issues_text, money
 from ledger.models import (
     Approval,
     Audit,
@@ -96,6 +97,7 @@ from ledger.projections import RECEIPT_ACTION, receipt_note
 from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
+_OBJECTION_STATUS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
 MEMO_OF_STATE = {
     "filed": A.MEMO_FILED,
     "econ_reviewed": A.MEMO_ECON_REVIEWED,
@@ -202,10 +204,10 @@ def create_platform(session: Session, *, code: str, name: str, jurisdiction: str
                     leader_type: str = "enterprise", head_person: str = "", head_phone: str = "",
                     contact_person: str = "", contact_mobile: str = "") -> Platform:
     if session.get(Jurisdiction, jurisdiction) is None:
-        raise Invalid("细则 第五章: Jiaxing jurisdictions", f"unknown jurisdiction {jurisdiction!r}",
+        raise Invalid("细则 第五章：嘉兴市各区县", f"所属区县代码 {jurisdiction!r} 不存在；请从所属区县列表中选择",
                       field="jurisdiction")
     if session.execute(select(Platform.id).where(Platform.code == code)).first():
-        raise Invalid("platform codes are unique", f"platform {code!r} exists", field="code")
+        raise Invalid("平台编号唯一", f"平台编号 {code!r} 已被使用；请换一个编号，或打开该平台办理", field="code")
     platform = Platform(code=code, name=name, jurisdiction_code=jurisdiction, operator=operator,
                         leader_type=leader_type, head_person=head_person, head_phone=head_phone,
                         contact_person=contact_person, contact_mobile=contact_mobile)
@@ -220,7 +222,7 @@ def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Plat
         q = q.with_for_update().execution_options(populate_existing=True)
     platform = session.execute(q).scalar_one_or_none()
     if platform is None:
-        raise NotFound("platforms", f"no platform {code!r}", field="platform")
+        raise NotFound("平台", f"平台编号 {code!r} 不存在；请核对平台编号", field="platform")
     return platform
 
 
@@ -264,9 +266,9 @@ def appropriate(session: Session, *, payer: str, fiscal_year: int, program: str,
                 document_number: str = "", actor: str = "") -> Appropriated:
     """Add an appropriation (预算批复) for a payer, year and program: budgetary and financial legs."""
     if amount_fen <= 0:
-        raise Invalid("appropriations are positive", "amount must be more than 0", field="amount")
+        raise Invalid("预算指标为正数", f"预算金额须大于 0，收到 {money(amount_fen)}；请填写批复的预算金额", field="amount")
     if session.get(Payer, payer) is None:
-        raise NotFound("payers", f"no payer {payer!r}", field="payer")
+        raise NotFound("出资方", f"出资方代码 {payer!r} 不存在；请从出资方列表中选择", field="payer")
     # the budget row exists before it is locked: concurrent first appropriations insert it once
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(dialect_insert(Budget).values(
@@ -320,7 +322,7 @@ def _lock_claim(session: Session, number: str) -> Claim:
         select(Claim).where(Claim.number == number).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if claim is None:
-        raise NotFound("claims", f"no claim {number!r}", field="claim")
+        raise NotFound("申请", f"申请编号 {number!r} 不存在；请核对申请编号（如 SQ2026-000001）", field="claim")
     return claim
 
 
@@ -329,7 +331,7 @@ def explain(session: Session, claim_number: str) -> ClaimResult:
     trace), on the figures in the ledger: audited where audited. Writes nothing."""
     claim = session.execute(select(Claim).where(Claim.number == claim_number)).scalar_one_or_none()
     if claim is None:
-        raise NotFound("claims", f"no claim {claim_number!r}", field="claim")
+        raise NotFound("申请", f"申请编号 {claim_number!r} 不存在；请核对申请编号（如 SQ2026-000001）", field="claim")
     return _compute(session, claim.platform, claim.number, upto=claim)
 
 
@@ -371,9 +373,9 @@ def _compute(session: Session, platform: Platform, claim_number: str, *, upto: C
         result = evaluate(scenario, _book(), options).by_claim()[claim_number]
     except InputErrors as exc:
         first = exc.issues[0]
-        raise Invalid(first.rule, "; ".join(str(i) for i in exc.issues), field=first.field) from None
+        raise Invalid(first.rule, issues_text(exc.issues), field=first.field) from None
     except CalculatorError as exc:
-        raise Invalid("rule set", str(exc)) from None
+        raise Invalid("规则集", str(exc)) from None
     return result
 
 
@@ -452,17 +454,18 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
             Claim.state.not_in(("rejected", "reversed")))
     ).first()
     if later is not None:
-        raise Invalid(PROCEDURE, f"application date {application_date} precedes claim {later.number} "
-                      f"({later.application_date}) already filed for this program; claims run in filing order",
+        raise Invalid(PROCEDURE, f"申报日期 {day(application_date)} 早于同一项目已申报的申请 {later.number}"
+                      f"（{day(later.application_date)}）；申请按申报先后办理，申报日期不得早于 "
+                      f"{day(later.application_date)}",
                       field="application_date")
     for k, inv in enumerate(invoices):
         clash = session.execute(select(Invoice.claim_id).where(
             Invoice.issuer_code == inv.issuer_code, Invoice.number == inv.number, Invoice.released.is_(False))).first()
         if clash is not None:
             other = session.get(Claim, clash[0])
-            raise AlreadyClaimed("细则 第四章（一）(1): an invoice is claimed once",
-                                 f"invoice {inv.issuer_code}:{inv.number} is already claimed by "
-                                 f"{other.number if other else clash[0]}", field=f"invoices[{k}]")
+            raise AlreadyClaimed("细则 第四章（一）(1)：同一发票只申报一次",
+                                 f"发票 {inv.issuer_code}:{inv.number} 已由申请 "
+                                 f"{other.number if other else clash[0]} 申报；请删去这张发票", field=f"invoices[{k}]")
     number = number or next_claim_number(session, application_date)
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
@@ -471,12 +474,12 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     result = replace(result, warnings=result.warnings + warned)
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",
-                      "the claim is not eligible: " + "；".join(result.reasons), field="program",
+                      "不符合申报条件：" + "；".join(result.reasons), field="program",
                       reasons=list(result.reasons))
     requested = requested_fen if requested_fen is not None else result.payable
     if requested <= 0:
-        raise Invalid("Annex 3 申报奖励资金", "the claim computes to 0 on the filed figures; state the amount "
-                      "requested (申报奖励资金) or file the invoices", field="requested_amount",
+        raise Invalid("附件3 申报奖励资金", "按所填材料计算的补助为 0 元；请填写申报奖励资金，或填报发票",
+                      field="requested_amount",
                       reasons=list(result.reasons))
     held = result.cap.level if result.cap else ""
     claim = Claim(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
@@ -494,9 +497,10 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                             platform_id=platform.id, date=inv.date, net_fen=inv.net_fen, vat_fen=inv.vat_fen))
     try:
         session.flush()
-    except IntegrityError as exc:
-        raise AlreadyClaimed("细则 第四章（一）(1): an investment year or invoice is claimed once",
-                             f"a year or invoice of this claim is already claimed ({exc.orig})") from None
+    except IntegrityError:
+        raise AlreadyClaimed("细则 第四章（一）(1)：同一投资年度、同一发票只申报一次",
+                             "本申请的投资年度或发票已被另一申请同时申报；请刷新后核对投资年度和发票",
+                             field="invoices") from None
     entry = post(session, entry_date=application_date, kind="file", claim_id=claim.id, actor=actor,
                  description=f"{platform.name} 申报 {result.program_title} {number}",
                  legs=_memo(claim, A.MEMO_FILED, A.MEMO_CONTRA, requested))
@@ -513,11 +517,12 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
 
     claim = _lock_claim(session, claim_number)
     if department not in ("economic", "finance"):
-        raise Invalid("Annex 3 审核情况", "department must be economic or finance", field="department")
+        raise Invalid("附件3 审核情况", f"审核部门须为经信（economic）或财政（finance），收到 {department!r}",
+                      field="department")
     to_state = _require(claim, f"{'review' if approve else 'reject'}-{department}").to[0]
     _check_date(session, claim, f"review-{department}", on, "on")
     if not opinion.strip():
-        raise Invalid("Annex 3 审核情况", "a review opinion is required", field="opinion")
+        raise Invalid("附件3 审核情况", "审核意见为必填；请填写审核意见", field="opinion")
     filer = session.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == claim.id,
                                                            ClaimEvent.action == "file")).scalar()
     if actor and actor == filer:
@@ -555,21 +560,23 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     _require(claim, "audit")
     _check_date(session, claim, "audit", on, "on")
     if not firm.strip() or not report_number.strip():
-        raise Invalid("细则 第四章（一）(2)", "audit firm and report number are required", field="report_number")
+        raise Invalid("细则 第四章（一）(2)", "会计师事务所和审计报告文号均为必填；请填写两项",
+                      field="report_number" if firm.strip() else "firm")
     audit = Audit(claim_id=claim.id, firm=firm, report_number=report_number, date=on, audited_fen=0, computed_fen=0)
     session.add(audit)
     session.flush()
     total = 0
     for year, amount in sorted((years or {}).items()):
         if claim.years and year not in claim.years:
-            raise Invalid("细则 第四章（一）(1)", f"year {year} is not a year of this claim {claim.years}",
+            raise Invalid("细则 第四章（一）(1)", f"{year} 年不是本申请的投资年度（{'、'.join(str(y) for y in claim.years)}）；请只填写本申请的年度",
                           field=f"years.{year}")
         if amount < 0:
-            raise Invalid("amounts are never negative", "audited amount is negative", field=f"years.{year}")
+            raise Invalid("金额不为负数", f"审计认定金额不能为负数，收到 {money(amount)}；请填写不小于 0 的金额",
+                          field=f"years.{year}")
         row = session.execute(select(Investment).where(Investment.platform_id == claim.platform_id,
                                                        Investment.year == year)).scalar_one_or_none()
         if row is not None:
-            raise AlreadyClaimed("细则 第四章（一）(2)", f"year {year} already has an audited amount",
+            raise AlreadyClaimed("细则 第四章（一）(2)", f"{year} 年已有审计认定的设备投资，不能再次认定；请删去这一年度",
                                  field=f"years.{year}")
         session.add(Investment(platform_id=claim.platform_id, year=year, amount_fen=amount, audit_id=audit.id))
         total += amount
@@ -578,9 +585,10 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
         inv = session.execute(select(Invoice).where(Invoice.claim_id == claim.id, Invoice.issuer_code == issuer,
                                                     Invoice.number == number)).scalar_one_or_none()
         if inv is None:
-            raise Invalid("细则 第四章（一）(2)", f"invoice {key} is not part of this claim", field=f"invoices.{key}")
+            raise Invalid("细则 第四章（一）(2)", f"发票 {key} 不属于本申请；请按“开票单位代码:发票号码”填写本申请的发票",
+                          field=f"invoices.{key}")
         if amount < 0 or amount > inv.net_fen + inv.vat_fen:
-            raise Invalid("审计确认金额不超过发票金额", f"audited {yuan(amount)} is outside 0..invoice amount",
+            raise Invalid("审计确认金额不超过发票金额", f"审计认定金额 {money(amount)} 须在 0 至发票金额 {money(inv.net_fen + inv.vat_fen)} 之间；请更正",
                           field=f"invoices.{key}")
         inv.audited_fen = amount
         total += amount
@@ -622,27 +630,29 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
         raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其党组会审定"
                                 f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
-        raise Invalid("细则 第四章（一）(2)：党组会审议", "the minutes number is required", field="minutes_number")
+        raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
     platform = platform_by_code(session, session.get(Platform, claim.platform_id).code, lock=True)  # type: ignore[union-attr]
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:
-        raise CapExceeded(result.cap.clause, f"platform {platform.code} has {yuan(result.cap.headroom)} of its "
-                          f"{yuan(result.cap.limit)} cap left; {yuan(amount)} does not fit",
+        raise CapExceeded(result.cap.clause, f"平台 {platform.code} 的累计上限 {money(result.cap.limit)} 尚余 "
+                          f"{money(result.cap.headroom)}，审定金额 {money(amount)} 超出；请审定不超过余额的金额",
                           field="approved_amount", headroom=yuan(result.cap.headroom))
     if amount > result.payable:
-        raise Invalid("细则 第四章（一）(2)（解读 R-19）: approved amount never above the computed payable",
-                      f"approved {yuan(amount)} exceeds the computed {yuan(result.payable)}", field="approved_amount")
+        raise Invalid("细则 第四章（一）(2)（解读 R-19）：审定金额不得高于计算应付数",
+                      f"审定金额 {money(amount)} 高于计算应付数 {money(result.payable)}；审定金额不得高于计算应付数，"
+                      "请填写不超过计算应付数的金额，或留空按计算应付数审定", field="approved_amount")
     if amount < result.payable and not reason.strip():
-        raise Invalid("细则 第四章（一）(2)（解读 R-19）: a lower amount states its reason", "reason is required when approving less",
+        raise Invalid("细则 第四章（一）(2)（解读 R-19）：核减须说明理由", f"审定金额 {money(amount)} 低于计算应付数 {money(result.payable)}，须说明理由；请填写理由",
                       field="reason")
     if amount <= 0:
-        raise Invalid("nothing to approve", "the approved amount is 0", field="approved_amount")
+        raise Invalid("审定金额须大于0", f"审定金额为 {money(amount)}，无可审定的金额；不予支持的申请请在审核时退回",
+                      field="approved_amount")
     if result.cap is not None:
         used = committed(session, platform.id, claim.program)
         if used + amount > result.cap.limit:
-            raise CapExceeded(result.cap.clause, f"platform {platform.code} has {yuan(result.cap.limit - used)} of "
-                              f"its {yuan(result.cap.limit)} cap left; {yuan(amount)} does not fit",
+            raise CapExceeded(result.cap.clause, f"平台 {platform.code} 的累计上限 {money(result.cap.limit)} 尚余 "
+                              f"{money(result.cap.limit - used)}，审定金额 {money(amount)} 超出；请审定不超过余额的金额",
                               field="approved_amount", headroom=yuan(result.cap.limit - used))
     rs = _book().rule_sets[result.rule_set]
     shares, _ = payer_shares(amount, jurisdiction=platform.jurisdiction_code, rule_set=rs, book=_book(),
@@ -658,8 +668,8 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
         available = available_budget(session, share.payer, fiscal_year, claim.program) if budget else 0
         if available < share.amount:
             raise BudgetExceeded("预算控制：承诺不得超过预算指标",
-                                 f"{share.payer_name} has {yuan(available)} available in {fiscal_year} for "
-                                 f"{claim.program}; its share {yuan(share.amount)} does not fit",
+                                 f"{share.payer_name} {fiscal_year} 年度该项目（{claim.program}）预算可用 {money(available)}，"
+                                 f"其承担份额 {money(share.amount)} 超出；请先追加预算指标",
                                  field="approved_amount", payer=share.payer, available=yuan(available))
         budgets[share.payer] = budget
     audited = claim.state == "audited"  # else a procedure without the audit firm: the reviewed request is held
@@ -705,7 +715,7 @@ def _fiscal_year(session: Session, claim: Claim) -> int:
 def _approval(session: Session, claim: Claim) -> Approval:
     row = session.execute(select(Approval).where(Approval.claim_id == claim.id).order_by(Approval.id.desc())).scalar()
     if row is None:
-        raise IllegalTransition(PROCEDURE, f"claim {claim.number} has no approval", field="claim")
+        raise IllegalTransition(PROCEDURE, f"申请 {claim.number} 尚未经党组会审定；请先审定", field="claim")
     return row
 
 
@@ -715,7 +725,7 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
     from ledger.calendar import notice_period
 
     if not claim_numbers:
-        raise Invalid("公示名单", "a notice lists at least one claim", field="claims")
+        raise Invalid("公示名单", "公示名单为空；请至少选择一项已审定的申请", field="claims")
     claims = [_lock_claim(session, n) for n in sorted(set(claim_numbers))]
     for c in claims:
         _require(c, "notice")
@@ -724,7 +734,7 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
     try:
         period = notice_period(session, publication_date, rs)
     except InputErrors as exc:
-        raise Invalid(exc.issues[0].rule, "; ".join(str(i) for i in exc.issues), field="publication_date") from None
+        raise Invalid(exc.issues[0].rule, issues_text(exc.issues), field="publication_date") from None
     notice = Notice(title=title, publication_date=publication_date, working_days=len(period.working_days_counted),
                     end_date=period.end, provisional=period.provisional)
     session.add(notice)
@@ -753,7 +763,7 @@ def _notice_rule_set(claim_rule_sets: Sequence[str], publication: date) -> RuleS
         if (rs.has("notice.working_days") and rs.in_force_from <= publication
                 and (rs.in_force_to is None or publication <= rs.in_force_to)):
             return rs
-    raise Invalid("细则 第四章（一）(2) 公示", f"no rule set in force on {publication} sets a notice period",
+    raise Invalid("细则 第四章（一）(2) 公示", f"{day(publication)} 施行的规则集均未规定公示期；请核对公示发布日期",
                   field="publication_date")
 
 
@@ -761,7 +771,7 @@ def _notice_of(session: Session, claim: Claim) -> Notice:
     notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
                              .where(NoticeClaim.claim_id == claim.id).order_by(Notice.id.desc())).scalar()
     if notice is None:
-        raise IllegalTransition(PROCEDURE, f"claim {claim.number} was never in a notice", field="claim")
+        raise IllegalTransition(PROCEDURE, f"申请 {claim.number} 未经公示；请先公示", field="claim")
     return notice
 
 
@@ -833,7 +843,8 @@ def file_objection(session: Session, *, claim_number: str, filed: date, objector
     notice = _notice_of(session, claim)
     if not (notice.publication_date <= filed <= notice.end_date):
         raise IllegalTransition("细则 第四章（一）(2)：公示5个工作日",
-                                f"{filed} is outside the notice window {notice.publication_date}—{notice.end_date}",
+                                f"异议提出日期 {day(filed)} 不在公示期 {day(notice.publication_date)} 至 "
+                                f"{day(notice.end_date)} 内；公示期外的异议不予受理",
                                 field="filed")
     objection = Objection(claim_id=claim.id, filed_date=filed, objector=objector, content=content)
     session.add(objection)
@@ -853,18 +864,18 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
     """Resolve an objection: upheld → the approval is reversed; dismissed → the claim proceeds."""
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound("objections", f"no objection {objection_id}", field="objection")
+        raise NotFound("异议", f"异议第 {objection_id} 号不存在；请核对异议编号", field="objection")
     claim = session.get(Claim, objection.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
     objection = session.execute(select(Objection).where(Objection.id == objection_id).with_for_update()
                                 .execution_options(populate_existing=True)).scalar_one()
     if objection.status != "open":
-        raise IllegalTransition(PROCEDURE, f"objection {objection_id} is already {objection.status}",
+        raise IllegalTransition(PROCEDURE, f"异议第 {objection_id} 号已处理（{_OBJECTION_STATUS.get(objection.status, objection.status)}），不能再次处理",
                                 field="objection")
     _check_date(session, claim, "resolve-objection", on, "on")
     if not resolution.strip():
-        raise Invalid("异议处理", "a resolution is required", field="resolution")
+        raise Invalid("异议处理", "处理意见为必填；请填写处理意见", field="resolution")
     _require(claim, "uphold-objection" if upheld else "dismiss-objection")
     objection.status = "upheld" if upheld else "dismissed"
     objection.resolved_date, objection.resolution = on, resolution
@@ -910,14 +921,14 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     claim = _lock_claim(session, claim_number)
     if claim.state == "objected":
         raise IllegalTransition("细则 第四章（一）(2)：公示结束且无异议后下达资金",
-                                f"claim {claim.number} has an open objection", field="state", state=claim.state)
+                                f"申请 {claim.number} 有尚未处理的异议；请先处理异议", field="state", state=claim.state)
     noticed = claim.state == "in_notice"  # a procedure without 公示 issues straight after the approval
     _require(claim, "issue")
     _check_date(session, claim, "issue", on, "on")
     if noticed:
         _require_notice_ended(_notice_of(session, claim), on)
     if not document_number.strip():
-        raise Invalid("下达资金文件", "the fund issue document number is required", field="document_number")
+        raise Invalid("下达资金文件", "下达资金文号为必填；请填写下达资金文件的文号", field="document_number")
     approval = _approval(session, claim)
     legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0) if noticed else []
     for payer, amount in sorted(approval.shares.items()):
@@ -956,13 +967,14 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
     _require(claim, "prepare-payment")
     _check_date(session, claim, "prepare-payment", on, "on")
     if amount_fen <= 0:
-        raise Invalid("payments are positive", "amount must be more than 0", field="amount")
+        raise Invalid("拨付金额为正数", f"拨付金额须大于 0，收到 {money(amount_fen)}；请填写本次拨付金额", field="amount")
     if not voucher_number.strip():
-        raise Invalid("付款凭证", "the voucher number is required", field="voucher_number")
+        raise Invalid("付款凭证", "拨付凭证号为必填；请填写付款凭证号", field="voucher_number")
     outstanding = payable_to(session, claim, payer) - _unconfirmed(session, claim, payer)
     if amount_fen > outstanding:
         raise PaymentExceedsPayable("拨付不得超过该财政应付份额（含已制单未复核的拨付）",
-                                    f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
+                                    f"{payer} 在申请 {claim.number} 尚可制单 {money(outstanding)}（应付余额减已制单未复核），"
+                                    f"本次制单 {money(amount_fen)} 超出；请填写不超过该数的金额",
                                     field="amount", outstanding=yuan(outstanding))
     payment = Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
                       amount_fen=amount_fen, prepared_by=actor)
@@ -970,7 +982,7 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
     try:
         session.flush()
     except IntegrityError:
-        raise Invalid("付款凭证号唯一", f"voucher {voucher_number} of {payer} is already recorded",
+        raise Invalid("付款凭证号唯一", f"{payer} 的付款凭证号 {voucher_number} 已登记；同一凭证不能重复登记，请核对凭证号",
                       field="voucher_number") from None
     if payment_duties(claim.rule_set, on) == "single-user":
         return _confirm(session, claim, payment, on, actor)
@@ -1015,7 +1027,8 @@ def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: 
     outstanding = payable_to(session, claim, payer)
     if amount_fen > outstanding:
         raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
-                                    f"{payer} owes {yuan(outstanding)} on {claim.number}; {yuan(amount_fen)} is more",
+                                    f"{payer} 在申请 {claim.number} 尚应拨付 {money(outstanding)}，本次拨付 {money(amount_fen)} "
+                                    "超出；请填写不超过应付余额的金额",
                                     field="amount", outstanding=yuan(outstanding))
     dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
                             "claim_id": claim.id, "fiscal_year": _fiscal_year(session, claim)}
@@ -1039,9 +1052,9 @@ def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int,
     _require(claim, "recover")
     _check_date(session, claim, "recover", on, "on")
     if amount_fen <= 0:
-        raise Invalid("recoveries are positive", "amount must be more than 0", field="amount")
+        raise Invalid("追回金额为正数", f"追回金额须大于 0，收到 {money(amount_fen)}；请填写应追回的金额", field="amount")
     if not reason.strip():
-        raise Invalid("追回须说明原因", "a reason is required", field="reason")
+        raise Invalid("追回须说明原因", "追回原因为必填；请填写追回原因", field="reason")
     p = _posting()
     paid = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
         p.c.account_code == A.EXPENDED, p.c.claim_id == claim.id, p.c.payer_code == payer)).scalar_one())
@@ -1049,8 +1062,8 @@ def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int,
     already = int(session.execute(select(func.coalesce(func.sum(Recovery.amount_fen), 0)).where(
         Recovery.claim_id == claim.id, Recovery.payer_code == payer)).scalar_one())
     if amount_fen > paid - already:
-        raise Invalid("追回不得超过已拨付金额", f"{payer} paid {yuan(paid)} and recovered {yuan(already)}; "
-                      f"{yuan(amount_fen)} is more than remains", field="amount")
+        raise Invalid("追回不得超过已拨付金额", f"{payer} 已拨付 {money(paid)}，已追回 {money(already)}，"
+                      f"本次追回 {money(amount_fen)} 超过尚可追回的 {money(paid - already)}；请更正追回金额", field="amount")
     approval = _approval(session, claim)
     session.add(Recovery(claim_id=claim.id, payer_code=payer, date=on, amount_fen=amount_fen,
                          document_number=document_number, reason=reason))
@@ -1070,7 +1083,7 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     Locks the claim, then the recovery row, before reading what is still due (锁顺序: claim → row)."""
     found = session.get(Recovery, recovery_id)
     if found is None:
-        raise NotFound("recoveries", f"no recovery {recovery_id}", field="recovery")
+        raise NotFound("追回", f"追回第 {recovery_id} 号不存在；请核对追回编号", field="recovery")
     claim = session.get(Claim, found.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
@@ -1106,7 +1119,7 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
 
     payment = session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound("payments", f"no payment {payment_id}", field="payment")
+        raise NotFound("拨付", f"拨付第 {payment_id} 号不存在；请核对拨付编号", field="payment")
     claim = session.get(Claim, payment.claim_id)
     assert claim is not None
     claim = _lock_claim(session, claim.number)
@@ -1123,7 +1136,7 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）尚未复核，未记账，"
                                 "无须冲销", field="payment")
     if not reason.strip():
-        raise Invalid("冲销须说明原因", "a reason is required", field="reason")
+        raise Invalid("冲销须说明原因", "冲销原因为必填；请填写冲销原因", field="reason")
     undone = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
     if undone is not None:
         raise IllegalTransition("记账凭证只冲销一次", f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已由第{undone}号"

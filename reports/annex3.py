@@ -187,15 +187,15 @@ def load(session: Session, claim_number: str) -> Annex3Data:
     """Read one claim's Annex 3 data from the ledger (read only)."""
     claim = session.execute(select(Claim).where(Claim.number == claim_number)).scalar_one_or_none()
     if claim is None:
-        raise ReportError(f"no claim {claim_number!r}")
+        raise ReportError(f"申请编号 {claim_number!r} 不存在；请核对申请编号（如 SQ2026-000001）")
     return load_claim(session, claim)
 
 
 # size: gathers the form's fields from the claim, platform, events and result; one look-up per field of Annex 3
 def load_claim(session: Session, claim: Claim) -> Annex3Data:
     if claim.program not in PROGRAMS:
-        raise ReportError(f"claim {claim.number} is a {claim.program} claim; Annex 3 ({TITLE}) is the form of "
-                          f"细则 第四章（一） ({', '.join(PROGRAMS)})")
+        raise ReportError(f"申请 {claim.number} 是 {claim.program} 项目的申请；附件3（{TITLE}）只用于"
+                          f"细则 第四章（一）的项目（{'、'.join(PROGRAMS)}）")
     platform = session.get(Platform, claim.platform_id)
     assert platform is not None
     on = claim.application_date
@@ -845,7 +845,7 @@ def write_batch(session: Session, jurisdiction: str, out: str | Path, *, year: i
     ``progress(done, total)`` after each claim's sheet."""
     claims = claims_of_jurisdiction(session, jurisdiction, year=year, states=states)
     if not claims:
-        raise ReportError(f"no {', '.join(PROGRAMS)} claims for jurisdiction {jurisdiction!r}")
+        raise ReportError(f"区县 {jurisdiction!r} 没有 {'、'.join(PROGRAMS)} 项目的申请；请核对区县和年度")
     sheets = []
     for k, c in enumerate(claims, 1):
         sheets.append(build(load_claim(session, c)))

@@ -69,7 +69,7 @@ UNITS = {"yuan": YUAN, "wan": WAN}
 
 def unit(key: str) -> Unit:
     if key not in UNITS:
-        raise ReportError(f"unknown unit {key!r}; use yuan or wan")
+        raise ReportError(f"金额单位须为 yuan（元）或 wan（万元），收到 {key!r}")
     return UNITS[key]
 
 

@@ -110,7 +110,7 @@ def _rule_set(on: date) -> RuleSet:
     in_force = [rs for rs in candidates if rs.in_force(on)]
     pool = in_force or [rs for rs in candidates if rs.in_force_from <= on] or candidates
     if not pool:
-        raise ReportError("no rule set defines evaluation.indicators")
+        raise ReportError("没有规则集规定评价指标（evaluation.indicators）；请载入附件2的规则集")
     return max(pool, key=lambda rs: rs.in_force_from)
 
 
@@ -129,16 +129,16 @@ def _parse_note(note: str) -> dict[str, Any]:
 def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
     platform = session.execute(select(Platform).where(Platform.code == platform_code)).scalar_one_or_none()
     if platform is None:
-        raise ReportError(f"no platform {platform_code!r}")
+        raise ReportError(f"平台编号 {platform_code!r} 不存在；请核对平台编号")
     event = session.execute(
         select(PlatformEvent).where(PlatformEvent.platform_id == platform.id, PlatformEvent.kind == "evaluation",
                                     PlatformEvent.year == year)
         .order_by(PlatformEvent.date.desc(), PlatformEvent.id.desc())
     ).scalars().first()
     if event is None:
-        raise ReportError(f"platform {platform_code} has no evaluation record for {year}")
+        raise ReportError(f"平台 {platform_code} 没有 {year} 年度的评价记录；请先登记评价")
     if event.scheme not in (None, "", "jiaxing"):
-        raise ReportError(f"the {year} evaluation of {platform_code} is a {event.scheme} evaluation, not 附件2")
+        raise ReportError(f"平台 {platform_code} 的 {year} 年度评价按 {event.scheme} 体系评价，不是附件2；该评分表只用于附件2的评价")
     on = event.date
     rs = _rule_set(on)
     weights: dict[str, int] = {k: int(v) for k, v in rs.param("evaluation.indicators", on).value.items()}
@@ -153,8 +153,8 @@ def load(session: Session, platform_code: str, year: int) -> EvaluationSheet:
         try:
             sheet = score_annex2(scores, bonus, rs, on, standing=standing_of(standing))
         except InputErrors as exc:
-            raise ReportError(f"the {year} evaluation scores of {platform_code} are invalid: "
-                              + "; ".join(str(i) for i in exc.issues)) from None
+            raise ReportError(f"平台 {platform_code} 的 {year} 年度评价分数有误："
+                              + "；".join(f"{i.field}：{i.message}" for i in exc.issues)) from None
     scored = {i.key: i.score for i in sheet.indicators} if sheet else {}
     bonus_scored = dict(sheet.bonus_items) if sheet else {}
     lines = tuple(IndicatorLine(key.partition("/")[0], first_weights.get(key.partition("/")[0], 0),

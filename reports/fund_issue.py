@@ -69,7 +69,7 @@ class FundIssueTable:
 def load(session: Session, payer: str, *, fiscal_year: int | None = None, as_of: date | None = None) -> FundIssueTable:
     row = session.get(Payer, payer)
     if row is None:
-        raise ReportError(f"no payer {payer!r}")
+        raise ReportError(f"出资方代码 {payer!r} 不存在；请从出资方列表中选择")
     issued = -func.sum(case((P.c.account_code.in_([A.OBLIGATED, A.EXPENDED]), P.c.amount_fen), else_=0))
     paid = -func.sum(case((P.c.account_code == A.EXPENDED, P.c.amount_fen), else_=0))
     q = (select(P.c.claim_id, P.c.fiscal_year, issued, paid)

@@ -76,7 +76,7 @@ class NoticeList:
 def load(session: Session, notice_id: int) -> NoticeList:
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise ReportError(f"no notice {notice_id}")
+        raise ReportError(f"公示第 {notice_id} 号不存在；请核对公示编号")
     claims = session.execute(
         select(Claim).join(NoticeClaim, NoticeClaim.claim_id == Claim.id)
         .where(NoticeClaim.notice_id == notice_id).order_by(Claim.number)

@@ -78,7 +78,7 @@ class TrialBalance:
 
 def load(session: Session, start: date, end: date) -> TrialBalance:
     if end < start:
-        raise ReportError(f"the range ends ({end}) before it starts ({start})")
+        raise ReportError(f"结束日期 {end} 早于开始日期 {start}；请更正日期区间")
     opening = {r.account: r.balance for r in trial_balance(session, as_of=start - timedelta(days=1))}
     period: list[TrialBalanceRow] = trial_balance(session, start=start, as_of=end)
     accounts = tuple(AccountLine(r.account, r.name, r.view, opening.get(r.account, 0), r.debit, r.credit)

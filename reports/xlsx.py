@@ -63,7 +63,7 @@ class ReportError(Exception):
 def check_digits(d: Decimal) -> Decimal:
     digits = len(d.as_tuple().digits)
     if digits > MAX_DIGITS:
-        raise ReportError(f"amount {d} has {digits} significant digits; a spreadsheet keeps {MAX_DIGITS}")
+        raise ReportError(f"金额 {d} 有 {digits} 位有效数字，电子表格只能精确保存 {MAX_DIGITS} 位；无法写入")
     return d
 
 

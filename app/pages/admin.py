@@ -22,8 +22,10 @@ from app.downloads import jurisdictions
 from app.pages.common import back, render
 from app.permissions import DISTRICT_ROLES, ROLE_TITLES, authorize
 from app.results import HolidaysLoaded
+from calculators.errors import schema_text
 from calculators.formats import date_cn, moment_cn
 from ledger.errors import LedgerError
+from ledger.messages import label
 from ledger.models import HolidayNotice, Notice, NoticeEndChange
 
 router = APIRouter(include_in_schema=False)
@@ -38,10 +40,11 @@ def _error_text(exc: Exception) -> tuple[str, str]:
         if not errors:
             return "", "输入有误"
         field = ".".join(str(p) for p in errors[0]["loc"])
-        return field, f"{field}: {errors[0]['msg']}"
+        return field, "；".join(f"{label(tuple(e['loc']))}：{schema_text(dict(e))}" for e in errors)
     if isinstance(exc, LedgerError):
         d = exc.to_dict()
-        return str(d.get("field", "")), str(d.get("message", exc))
+        field = str(d.get("field", ""))
+        return field, f"{label(field)}：{d.get('message', exc)}" if field else str(d.get("message", exc))
     return "", str(exc)
 
 

@@ -28,6 +28,7 @@ from calculators import labels
 from calculators.formats import NONE_SHOWN, date_cn, daxie, moment_cn, wan_text, yuan_grouped
 from calculators.formats import yuan as plain_yuan
 from calculators.money import parse_yuan
+from ledger.messages import label
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -159,6 +160,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
+    if error.get("field") and not error.get("label"):
+        error = {**error, "label": label(str(error["field"]))}
     return render(request, "error.html", status=status, error=error)
 
 

@@ -33,9 +33,11 @@ from app.pages import clerk, jobs
 from app.pages.common import back, percent, render
 from app.permissions import Forbidden, allowed, jurisdiction_filter
 from app.results import PlatformRow
-from calculators.errors import CalculatorError
+from calculators.errors import CalculatorError, InputErrors, schema_text
 from calculators.results import ClaimResult
 from ledger.errors import LedgerError
+from ledger.messages import issues_text
+from ledger.messages import label as field_label
 
 router = APIRouter(include_in_schema=False)
 router.include_router(jobs.router)
@@ -53,59 +55,20 @@ async def form_data(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(form_data)]
 CSRF = [Depends(check_csrf)]
 
-LABELS: dict[str, str] = {
-    "code": "平台编号", "name": "平台名称", "jurisdiction": "所属区县", "operator": "运营主体", "leader_type": "牵头单位类型",
-    "head_person": "负责人", "head_phone": "负责人电话", "contact_person": "联系人", "contact_mobile": "联系人手机",
-    "kind": "事项", "on": "日期", "level": "级别", "grade": "评价等次", "scheme": "评价体系", "year": "年度",
-    "document_number": "文号", "amount": "金额", "note": "说明",
-    "platform": "平台", "program": "补助项目", "application_date": "申报日期", "invoices": "发票",
-    "issuer_code": "开票单位代码", "number": "发票号码", "date": "开票日期", "net": "金额(不含税)", "vat": "税额",
-    "years": "投资年度", "national_support": "国家支持资金", "recorded_amount": "备案金额",
-    "evaluation_year": "评价年度", "requested_amount": "申报奖励资金", "platform_document": "中试平台文件文号",
-    "department": "审核部门", "approve": "审核结论", "opinion": "审核意见", "firm": "会计师事务所",
-    "report_number": "审计报告文号", "meeting_date": "党组会日期", "minutes_number": "会议纪要文号",
-    "approved_amount": "审定金额", "reason": "理由", "claims": "申请", "publication_date": "公示发布日期",
-    "title": "公示标题", "filed": "异议提出日期", "objector": "异议人", "content": "异议内容", "upheld": "处理结论",
-    "resolution": "处理意见", "payer": "出资方", "voucher_number": "拨付凭证号", "csrf": "表单令牌",
-    "as_of": "截至日期", "start": "开始日期", "end": "结束日期",
-}
-
-RULES: dict[str, str] = {
-    "missing": "必填", "string_too_short": "不能为空", "string_too_long": "过长",
-    "string_pattern_mismatch": "格式不正确", "date_from_datetime_parsing": "应为日期（年-月-日）",
-    "date_parsing": "应为日期（年-月-日）", "date_type": "应为日期（年-月-日）", "int_parsing": "应为整数",
-    "literal_error": "不是允许的取值", "greater_than_equal": "过小", "less_than_equal": "过大", "bool_parsing": "应为是或否",
-    "too_long": "条目过多", "too_short": "至少一项", "extra_forbidden": "不接受的字段",
-}
-
 
 def label(loc: tuple[Any, ...] | str) -> str:
-    parts = loc.split(".") if isinstance(loc, str) else [str(p) for p in loc]
-    if len(parts) >= 2 and parts[0] == "invoices" and parts[1].isdigit():
-        rest = LABELS.get(parts[2], parts[2]) if len(parts) > 2 else ""
-        return f"发票第 {int(parts[1]) + 1} 行 {rest}".strip()
-    if len(parts) >= 2 and parts[0] in ("years", "invoices"):
-        return f"{LABELS.get(parts[0], parts[0])} {parts[1]}"
-    return LABELS.get(parts[0], parts[0]) if parts else ""
-
-
-def _rule_text(err: dict[str, Any]) -> str:
-    kind = str(err.get("type", ""))
-    if kind == "string_pattern_mismatch" and err.get("loc") and str(err["loc"][-1]) in (
-            "net", "vat", "amount", "requested_amount", "approved_amount", "national_support", "recorded_amount"):
-        return "金额应为元，十进制数，至多两位小数（如 1000000.00）"
-    if kind == "string_pattern_mismatch":
-        return "只能包含字母、数字和 . _ -"
-    return RULES.get(kind, str(err.get("msg", "")))
+    """A field named in Chinese (``claims[3].application_date`` → ``第4条申请的申报日期``): the one table in
+    :mod:`ledger.messages`."""
+    return field_label(loc)
 
 
 def invalid(exc: ValidationError) -> dict[str, Any]:
     """A schema refusal as the pages show it: every field named, with the rule it broke."""
     issues = [{"field": ".".join(str(p) for p in e["loc"]), "label": label(tuple(e["loc"])),
-               "message": _rule_text(dict(e))} for e in exc.errors()]
+               "message": schema_text(dict(e))} for e in exc.errors()]
     text = "；".join(f"{i['label']}：{i['message']}" for i in issues)
-    return {"status": 422, "field": issues[0]["field"] if issues else "", "rule": "输入格式",
-            "message": text, "issues": issues}
+    return {"status": 422, "field": issues[0]["field"] if issues else "", "label": issues[0]["label"] if issues else "",
+            "rule": "输入格式", "message": text, "issues": issues}
 
 
 def failure(exc: Exception) -> dict[str, Any]:
@@ -120,6 +83,10 @@ def failure(exc: Exception) -> dict[str, Any]:
             out["label"] = label(str(out["field"]))
         return out
     if isinstance(exc, CalculatorError):
+        if isinstance(exc, InputErrors):
+            first = exc.issues[0]
+            return {"status": 422, "field": first.field, "label": label(first.field), "rule": first.rule,
+                    "message": issues_text(exc.issues)}
         return {"status": 422, "field": "", "rule": "规则计算", "message": str(exc)}
     raise exc
 

@@ -80,10 +80,9 @@ def grade_table(ctx: ClaimContext) -> Resolved:
     cap = ctx.p("pool_award.total_cap")
     raise ParameterNotSupplied(
         rs.id, TABLE,
-        f"培育库奖励各考核等级的金额文件未规定 — the per-grade amounts of the pool award are not in the "
-        f"document ({clause}); only the total of "
-        f"{fen_to_yuan(int(cap.value))} yuan over {ctx.p('pool_award.years').value} years is. Supply the table as "
-        f"a what-if before computing, e.g. what_if: {{\"{TABLE}\": {{\"优秀\": \"1000000.00\", \"良好\": \"500000.00\"}}}}",
+        f"培育库奖励各考核等级的金额文件未规定（{clause}），只规定了 {ctx.p('pool_award.years').value} 年合计 "
+        f"{fen_to_yuan(int(cap.value))} 元；请先以参数假设给出各等级金额再计算，例如 "
+        f"what_if: {{\"{TABLE}\": {{\"优秀\": \"1000000.00\", \"良好\": \"500000.00\"}}}}",
     )
 
 

@@ -45,12 +45,12 @@ def _load_yaml(text: str, source: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RuleSetError(source, "(file)", f"not valid YAML: {exc}") from None
+        raise RuleSetError(source, "(file)", f"不是有效的 YAML：{exc}；请检查缩进、冒号和引号") from None
 
 
 def _req(d: Mapping[str, Any], key: str, source: str, where: str) -> Any:
     if key not in d or d[key] is None:
-        raise RuleSetError(source, f"{where}{key}", "is required")
+        raise RuleSetError(source, f"{where}{key}", f"缺少必填项 {key}；请补上")
     return d[key]
 
 
@@ -62,7 +62,7 @@ def _date(v: Any, source: str, key: str) -> date:
             return date.fromisoformat(v)
         except ValueError:
             pass
-    raise RuleSetError(source, key, f"{v!r} is not a date (YYYY-MM-DD)")
+    raise RuleSetError(source, key, f"须为日期（年-月-日，如 2026-01-11），收到 {v!r}")
 
 
 # size: one branch per kind of value in the rule-set format, each a few lines; a dispatch table would scatter them
@@ -72,13 +72,13 @@ def convert(kind: str, v: Any, source: str, key: str, item: str | None = None) -
         return None
     if kind == "rate":
         if isinstance(v, (float, bool)):
-            raise RuleSetError(source, key, f"rate {v!r} must be a quoted decimal string, e.g. \"0.30\"")
+            raise RuleSetError(source, key, f"比例须写成带引号的十进制数字（如 \"0.30\"），收到 {v!r}")
         try:
             d = Decimal(str(v))
         except InvalidOperation:
-            raise RuleSetError(source, key, f"{v!r} is not a decimal rate") from None
+            raise RuleSetError(source, key, f"比例须为 0 至 1 之间的十进制数字（如 \"0.30\"），收到 {v!r}") from None
         if not (Decimal(0) <= d <= Decimal(1)):
-            raise RuleSetError(source, key, f"rate {v} is outside 0..1")
+            raise RuleSetError(source, key, f"比例须在 0 至 1 之间（如 \"0.30\"），收到 {v}")
         return d
     if kind == "amount":
         try:
@@ -87,80 +87,80 @@ def convert(kind: str, v: Any, source: str, key: str, item: str | None = None) -
             raise RuleSetError(source, key, str(exc.issues[0].message)) from None
     if kind == "integer":
         if not isinstance(v, int) or isinstance(v, bool):
-            raise RuleSetError(source, key, f"{v!r} is not a whole number")
+            raise RuleSetError(source, key, f"须为整数，收到 {v!r}")
         return v
     if kind in ("enum", "text"):
         if not isinstance(v, str):
-            raise RuleSetError(source, key, f"{v!r} is not text")
+            raise RuleSetError(source, key, f"须为文字，收到 {v!r}")
         return v
     if kind == "bool":
         if not isinstance(v, bool):
-            raise RuleSetError(source, key, f"{v!r} is not true/false")
+            raise RuleSetError(source, key, f"须为 true 或 false，收到 {v!r}")
         return v
     if kind == "list":
         if not isinstance(v, list) or not all(isinstance(x, str | int) for x in v):
-            raise RuleSetError(source, key, f"{v!r} is not a list of names")
+            raise RuleSetError(source, key, f"须为名称列表（如 [a, b]），收到 {v!r}")
         return tuple(v)
     if kind == "shares":
         if not isinstance(v, dict) or not v:
-            raise RuleSetError(source, key, "shares must map each party to a decimal share")
+            raise RuleSetError(source, key, "分担比例须逐一列出各方及其比例（如 city: \"0.5\"）")
         shares = {str(p): convert("rate", s, source, f"{key}.{p}") for p, s in v.items()}
         if sum(shares.values(), Decimal(0)) != 1:
-            raise RuleSetError(source, key, f"shares {v} do not add up to 1")
+            raise RuleSetError(source, key, f"各方分担比例之和须为 1，收到 {v}")
         return shares
     if kind == "table":
         if not isinstance(v, dict):
-            raise RuleSetError(source, key, "a table maps names to values")
+            raise RuleSetError(source, key, "表格参数须逐项列出名称及其取值")
         if item is None:
-            raise RuleSetError(source, key, "a table parameter needs 'item' (the kind of each entry)")
+            raise RuleSetError(source, key, "表格参数须写明 item（每项取值的类型）")
         return {str(k): convert(item, x, source, f"{key}.{k}") for k, x in v.items()}
-    raise RuleSetError(source, key, f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+    raise RuleSetError(source, key, f"类型 {kind!r} 不存在；可选：{'、'.join(sorted(KINDS))}")
 
 
 # size: validates one parameter's keys in the file's order; each error names its key
 def _parameter(name: str, raw: Any, source: str) -> Parameter:
     where = f"parameters.{name}"
     if not isinstance(raw, dict):
-        raise RuleSetError(source, where, "must be a mapping with type, description and values")
+        raise RuleSetError(source, where, "参数须写明 type、description 和 values")
     unknown = set(raw) - {"type", "description", "values", "reading", "item", "unit"}
     if unknown:
-        raise RuleSetError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
+        raise RuleSetError(source, f"{where}.{sorted(unknown)[0]}", "不认识的键；请删去或更正")
     kind = _req(raw, "type", source, f"{where}.")
     if kind not in KINDS:
-        raise RuleSetError(source, f"{where}.type", f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+        raise RuleSetError(source, f"{where}.type", f"类型 {kind!r} 不存在；可选：{'、'.join(sorted(KINDS))}")
     item = raw.get("item")
     values_raw = _req(raw, "values", source, f"{where}.")
     if not isinstance(values_raw, list) or not values_raw:
-        raise RuleSetError(source, f"{where}.values", "must be a non-empty list of dated values")
+        raise RuleSetError(source, f"{where}.values", "须为至少一项的分日期取值列表")
     values: list[DatedValue] = []
     for i, vr in enumerate(values_raw):
         vkey = f"{where}.values[{i}]"
         if not isinstance(vr, dict):
-            raise RuleSetError(source, vkey, "must be a mapping with from, value and clause")
+            raise RuleSetError(source, vkey, "每项取值须写明 from、value 和 clause")
         bad = set(vr) - {"from", "to", "value", "clause"}
         if bad:
-            raise RuleSetError(source, f"{vkey}.{sorted(bad)[0]}", "unknown key")
+            raise RuleSetError(source, f"{vkey}.{sorted(bad)[0]}", "不认识的键；可用 from、to、value、clause")
         start = _date(_req(vr, "from", source, f"{vkey}."), source, f"{vkey}.from")
         end = _date(vr["to"], source, f"{vkey}.to") if vr.get("to") is not None else None
         if end is not None and end < start:
-            raise RuleSetError(source, f"{vkey}.to", f"ends ({end}) before it starts ({start})")
+            raise RuleSetError(source, f"{vkey}.to", f"截止日期 {end} 早于开始日期 {start}；请更正")
         if "value" not in vr:
-            raise RuleSetError(source, f"{vkey}.value", "is required (null ends the measure)")
+            raise RuleSetError(source, f"{vkey}.value", "缺少 value（写 null 表示该措施停止）")
         clause = _req(vr, "clause", source, f"{vkey}.")
         if values and start <= values[-1].start:
-            raise RuleSetError(source, f"{vkey}.from", "dated values must be in increasing date order")
+            raise RuleSetError(source, f"{vkey}.from", "分日期取值须按 from 日期从早到晚排列")
         values.append(DatedValue(start, end, convert(kind, vr["value"], source, f"{vkey}.value", item), clause))
     reading = None
     if "reading" in raw:
         rr = raw["reading"]
         if not isinstance(rr, dict) or "alternatives" not in rr:
-            raise RuleSetError(source, f"{where}.reading", "needs 'alternatives' (value: meaning)")
+            raise RuleSetError(source, f"{where}.reading", "解读须写明 alternatives（取值: 含义）")
         alts = rr["alternatives"]
         if not isinstance(alts, dict) or len(alts) < 2:
-            raise RuleSetError(source, f"{where}.reading.alternatives", "needs at least two alternatives")
+            raise RuleSetError(source, f"{where}.reading.alternatives", "解读至少要有两个可选项")
         default = values[-1].value
         if default not in alts:
-            raise RuleSetError(source, f"{where}.values", f"value {default!r} is not one of the alternatives")
+            raise RuleSetError(source, f"{where}.values", f"取值 {default!r} 不在解读的可选项中；请改为可选项之一")
         reading = Reading(default=str(default), alternatives={str(k): str(x) for k, x in alts.items()})
     return Parameter(
         name=name,
@@ -176,20 +176,20 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
     """Parse one rule-set YAML document. Raises :class:`RuleSetError` naming ``source`` and the key."""
     raw = _load_yaml(text, source)
     if not isinstance(raw, dict):
-        raise RuleSetError(source, "(file)", "a rule set is a mapping at the top level")
+        raise RuleSetError(source, "(file)", "规则集文件顶层须为键值映射（id、title、in_force……）")
     unknown = set(raw) - TOP_KEYS
     if unknown:
-        raise RuleSetError(source, sorted(unknown)[0], "unknown key")
+        raise RuleSetError(source, sorted(unknown)[0], f"不认识的键；可用：{'、'.join(sorted(TOP_KEYS))}")
     rid = _req(raw, "id", source, "")
     in_force = _req(raw, "in_force", source, "")
     if not isinstance(in_force, dict):
-        raise RuleSetError(source, "in_force", "needs from, clause (and to)")
+        raise RuleSetError(source, "in_force", "in_force 须写明 from、clause（可选 to）")
     purse = _req(raw, "purse", source, "")
     if purse not in PURSES:
-        raise RuleSetError(source, "purse", f"{purse!r} is not one of {sorted(PURSES)}")
+        raise RuleSetError(source, "purse", f"资金渠道 {purse!r} 不存在；可选：{'、'.join(sorted(PURSES))}")
     progs_raw = raw.get("programs") or {}
     if not isinstance(progs_raw, dict):
-        raise RuleSetError(source, "programs", "maps program id to title and clause")
+        raise RuleSetError(source, "programs", "programs 须逐项写明项目代码及其 title、clause")
     programs = {
         str(pid): ProgramInfo(
             str(pid),
@@ -200,7 +200,7 @@ def parse_rule_set(text: str, source: str) -> RuleSet:
     }
     params_raw = raw.get("parameters") or {}
     if not isinstance(params_raw, dict):
-        raise RuleSetError(source, "parameters", "maps parameter name to its definition")
+        raise RuleSetError(source, "parameters", "parameters 须逐项写明参数名及其定义")
     parameters = {str(n): _parameter(str(n), p, source) for n, p in params_raw.items()}
     start = _date(_req(in_force, "from", source, "in_force."), source, "in_force.from")
     end = _date(in_force["to"], source, "in_force.to") if in_force.get("to") is not None else None
@@ -322,29 +322,29 @@ def parse_jurisdictions(text: str, source: str) -> tuple[dict[str, Jurisdiction]
     """Parse the jurisdictions file: payers (finance authorities) and jurisdictions with split class."""
     raw = _load_yaml(text, source)
     if not isinstance(raw, dict):
-        raise RuleSetError(source, "(file)", "expected a mapping with payers and jurisdictions")
+        raise RuleSetError(source, "(file)", "区县文件顶层须写明 payers 和 jurisdictions")
     payers: dict[str, Payer] = {}
     for i, p in enumerate(_req(raw, "payers", source, "")):
         key = f"payers[{i}]"
         code = str(_req(p, "code", source, f"{key}."))
         if code in payers:
-            raise RuleSetError(source, f"{key}.code", f"duplicate payer code {code}")
+            raise RuleSetError(source, f"{key}.code", f"出资方代码 {code} 重复；每个代码只列一次")
         level = str(_req(p, "level", source, f"{key}."))
         if level not in {"province", "city", "district", "county"}:
-            raise RuleSetError(source, f"{key}.level", f"{level!r} is not province/city/district/county")
+            raise RuleSetError(source, f"{key}.level", f"级别须为 province、city、district 或 county，收到 {level!r}")
         payers[code] = Payer(code, str(_req(p, "name", source, f"{key}.")), level)
     juris: dict[str, Jurisdiction] = {}
     for i, j in enumerate(_req(raw, "jurisdictions", source, "")):
         key = f"jurisdictions[{i}]"
         code = str(_req(j, "code", source, f"{key}."))
         if code in juris:
-            raise RuleSetError(source, f"{key}.code", f"duplicate jurisdiction code {code}")
+            raise RuleSetError(source, f"{key}.code", f"区县代码 {code} 重复；每个代码只列一次")
         split_class = str(_req(j, "split_class", source, f"{key}."))
         if split_class not in {"district", "county"}:
-            raise RuleSetError(source, f"{key}.split_class", f"{split_class!r} is not district/county")
+            raise RuleSetError(source, f"{key}.split_class", f"分担类别须为 district 或 county，收到 {split_class!r}")
         payer = str(_req(j, "payer", source, f"{key}."))
         if payer not in payers:
-            raise RuleSetError(source, f"{key}.payer", f"unknown payer {payer}")
+            raise RuleSetError(source, f"{key}.payer", f"出资方 {payer} 未在 payers 中列出；请先列出该出资方")
         juris[code] = Jurisdiction(
             code, str(_req(j, "name", source, f"{key}.")), str(_req(j, "kind", source, f"{key}.")),
             split_class, payer,

@@ -156,7 +156,7 @@ class RuleSet:
             dv = p.values[-1] if p.values and p.values[-1].value is not None else None
         if dv is None:
             raise InputErrors.one(
-                name, f"{self.short}: parameter in force", f"rule set {self.id} has no value of {name} on {on}"
+                name, f"{self.short}：施行中的参数", f"规则集 {self.id} 在 {on} 没有参数 {name} 的取值；请核对日期或规则集"
             )
         if options is not None:
             key = f"{self.id}:{name}"
@@ -198,7 +198,7 @@ class RuleBook:
             raise InputErrors.one(
                 field_name,
                 "解读 R-1: rule sets",
-                f"unknown rule set {rule_set_id!r}; known: {', '.join(sorted(self.rule_sets))}",
+                f"规则集 {rule_set_id!r} 不存在；可选：{'、'.join(sorted(self.rule_sets))}",
             )
         return rs
 

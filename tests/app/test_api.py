@@ -70,7 +70,7 @@ def test_whole_life_of_a_claim_through_the_api(service: Service) -> None:
     bureau = service.api("bureau")
     err = post(bureau, f"/claims/{number}/approval", {"meeting_date": "2026-03-25", "minutes_number": "m",
                                                       "approved_amount": "585000.01"}, 422)["error"]
-    assert err["field"] == "approved_amount" and "never above" in err["rule"]
+    assert err["field"] == "approved_amount" and "不得高于计算应付数" in err["rule"]
     notice = approve_and_notice(service, number)
     assert (notice["end_date"], notice["provisional"]) == ("2026-04-09", False)  # 清明 4/4–6 not counted
     claim = get(bureau, f"/claims/{number}")
@@ -253,7 +253,7 @@ def test_errors_name_field_and_rule(service: Service) -> None:
     # an unknown jurisdiction
     err = post(service.api("bureau"), "/platforms", {"code": "PX", "name": "x", "jurisdiction": "999999"},
                422)["error"]
-    assert err["field"] == "jurisdiction" and "jurisdictions" in err["rule"]
+    assert err["field"] == "jurisdiction" and "嘉兴市各区县" in err["rule"]
     # unknown objects are 404 naming what was missing
     err = get(service.api("bureau"), "/claims/SQ2026-999999", 404)["error"]
     assert err["field"] == "claim"

@@ -113,10 +113,13 @@ def test_calc_errors_in_chinese_name_the_field_and_stay_json_under_json(tmp_path
         "jurisdiction: '330402'", "jurisdiction: '999999'"), encoding="utf-8")
     human = run("calc", str(path))
     assert human.exit_code == 2 and human.stdout == ""
-    assert "情景文件有" in human.stderr and "字段 platform.jurisdiction" in human.stderr
+    # the field by its Chinese name (ledger/messages.py label), not its path in the file
+    assert "情景文件有" in human.stderr and "  平台的所属区县：所属区县代码 '999999' 不存在" in human.stderr
+    assert "platform.jurisdiction" not in human.stderr
     machine = run("calc", str(path), "--json")
     assert machine.exit_code == 2
-    assert json.loads(machine.stderr)["errors"][0]["field"] == "platform.jurisdiction"
+    (error,) = json.loads(machine.stderr)["errors"]
+    assert (error["field"], error["label"]) == ("platform.jurisdiction", "平台的所属区县")
 
 
 # --------------------------------------------------------------------------- usage errors
@@ -293,7 +296,7 @@ def test_user_add_asks_the_password_twice_in_chinese(db: LedgerDB, world: World)
     assert [u["username"] for u in json.loads(run("user", "list", "--json", db=db).stdout)] == ["li"]
     refused = CliRunner().invoke(cli, ["user", "add", "zhao", "--role", "district_econ"],
                                  input=f"{pw}\n{pw}\n", env={"DATABASE_URL": db.url})
-    assert refused.exit_code == 2 and refused.stderr.startswith("拒绝：") and "jurisdiction" in refused.stderr
+    assert refused.exit_code == 2 and refused.stderr.startswith("拒绝：所属区县：")  # the field by its Chinese name
 
 
 CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab Z09-_[]/（）：，") + [chr(c) for c in range(0x4E00, 0x4E40)]),

@@ -73,8 +73,8 @@ def test_another_jurisdictions_claim_is_answered_as_missing(service: Service) ->
     theirs = clerk.get(f"{V1}/claims/{w['haining']}")
     made_up = clerk.get(f"{V1}/claims/SQ2026-999999")
     assert theirs.status_code == made_up.status_code == 404
-    assert theirs.json() == {"error": {"field": "claim", "rule": "claim",
-                                       "message": f"没有编号为 {w['haining']} 的申请"}}
+    assert theirs.json() == {"error": {"field": "claim", "rule": "申请",
+                                       "message": f"没有编号为 {w['haining']} 的申请；请核对申请编号"}}
     assert theirs.text.replace(w["haining"], "SQ2026-999999") == made_up.text
     assert HAINING not in theirs.text and "海宁" not in theirs.text
     # a write: the same 404, nothing changed, and the action log keeps the true reason
@@ -88,7 +88,7 @@ def test_another_jurisdictions_claim_is_answered_as_missing(service: Service) ->
         logged = s.execute(select(ActionRecord).where(ActionRecord.target == w["haining"])).scalar_one()
     assert logged.outcome == "forbidden" and logged.username == "nanhu-econ"
     assert logged.detail["error"]["rule"] == "权限矩阵 claim.review.economic"
-    assert logged.detail["error"]["answered"]["message"] == f"没有编号为 {w['haining']} 的申请"
+    assert logged.detail["error"]["answered"]["message"] == f"没有编号为 {w['haining']} 的申请；请核对申请编号"
     # the pages answer alike
     page = signed_in(service, "nanhu-econ")
     theirs_page, made_up_page = page.get(f"/claims/{w['haining']}"), page.get("/claims/SQ2026-999999")

@@ -140,7 +140,7 @@ def test_preview_shows_the_trace_then_filing_files(service: Service) -> None:
     assert again.status_code == 303 and claims_count(service) == 1
     # a bad amount names the invoice row and the rule
     bad = clerk.post("/claims/preview", data=claim_form(csrf, [("X", "1", "2025-01-01", "12.345", "0")]))
-    assert bad.status_code == 422 and "发票第 1 行 金额(不含税)" in bad.text and "至多两位小数" in bad.text
+    assert bad.status_code == 422 and "第1张发票的金额(不含税)" in bad.text and "最多两位小数" in bad.text
     # a refusal is shown next to its form, and nothing changes
     number = filed.headers["location"].split("?")[0].rsplit("/", 1)[1]
     r = clerk.post(f"/claims/{number}/review", data={"csrf": csrf, "department": "economic", "approve": "yes",

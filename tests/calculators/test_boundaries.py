@@ -171,11 +171,11 @@ def test_negative_money_is_refused_naming_the_field() -> None:
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("-0.01", "CNY"), field="claims[0].recorded_amount")
     (issue,) = info.value.issues
-    assert (issue.field, issue.rule) == ("claims[0].recorded_amount", "amounts are never negative")
+    assert (issue.field, issue.rule) == ("claims[0].recorded_amount", "金额不为负数")
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("-5", "CNY"))
     assert info.value.issues[0].field == "amount"
-    with pytest.raises(InputErrors, match="negative"):
+    with pytest.raises(InputErrors, match="不为负数"):
         parse_yuan(Money("-1.00", "CNY"), field="x")
 
 
@@ -189,4 +189,4 @@ def test_money_in_another_currency_is_refused_even_when_negative_is_allowed() ->
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("-1.00", "USD"), field="f", allow_negative=True)
     (issue,) = info.value.issues
-    assert (issue.field, issue.rule, issue.message) == ("f", "CNY only", "currency USD is not CNY")
+    assert (issue.field, issue.rule, issue.message) == ("f", "金额只用人民币", "币种须为人民币（CNY），收到 USD")

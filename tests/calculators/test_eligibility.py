@@ -106,7 +106,7 @@ def test_pool_entry_input_refuses_floats_and_strings_for_counts_and_flags() -> N
                                                              "team_size": "5", "management": "yes"})
     found = {i.field: i.rule for i in exc.value.issues}
     assert set(found) == {"equipment_original_value", "team_size", "management"}
-    assert "never floats" in found["equipment_original_value"]
+    assert "不接受浮点数" in found["equipment_original_value"]
 
 
 def test_a_rule_set_without_pool_entry_rules_is_refused() -> None:
@@ -207,7 +207,7 @@ def test_shaoxing_input_refuses_float_area_and_amounts() -> None:
                                                                 "leased_equipment_this_year": 1.5})
     found = {i.field: i.rule for i in exc.value.issues}
     assert set(found) == {"site_area_m2", "leased_equipment_this_year"}
-    assert "never floats" in found["site_area_m2"]
+    assert "不接受浮点数" in found["site_area_m2"]
 
 
 @pytest.mark.parametrize(("owned", "leased", "basis", "counted", "limit"), [

@@ -277,7 +277,7 @@ def test_unparseable_text(text: str, fmt: str) -> None:
         parse_scenario(text, fmt=fmt)
     (issue,) = info.value.issues
     assert issue.field == "(file)"
-    assert f"not valid {fmt.upper()}" in issue.message
+    assert f"不是有效的 {fmt.upper()}" in issue.message
 
 
 def test_every_format_problem_is_reported_with_its_field() -> None:
@@ -293,8 +293,8 @@ claims: [{id: C1, program: equipment-subsidy}]
     assert fields == {"platform.leader_type", "recognitions[0].level", "recognitions[0].date",
                       "investments[0].amount", "investments[0].colour", "claims[0].application_date"}
     by_field = {i.field: i for i in info.value.issues}
-    assert "never floats" in by_field["investments[0].amount"].rule
-    assert "scenario format" in by_field["investments[0].colour"].rule
+    assert "不接受浮点数" in by_field["investments[0].amount"].rule
+    assert "试算情形文件格式" in by_field["investments[0].colour"].rule
 
 
 # --- the command line -------------------------------------------------------------------------------------
@@ -362,9 +362,10 @@ def test_cli_errors_are_json_on_stderr(runner: CliRunner, tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stdout == ""
     errors = json.loads(result.stderr)["errors"]
-    assert errors == [{"field": "investments[0].amount",
-                       "rule": "amounts are decimal yuan strings with at most 2 decimals, never floats",
-                       "message": "amount 400000.5 is a float; write it as a decimal string"}]
+    assert errors == [{"field": "investments[0].amount", "label": "第1项设备投资的金额",
+                       "rule": "金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）",
+                       "message": "须为不小于0的金额，最多两位小数（元），如 1000000.00；收到浮点数 400000.5，"
+                                  "请写成带引号的十进制数字（如 \"1000000.00\"）"}]
     # once the format is right, the rules' own checks report with their clauses
     result = runner.invoke(cli, ["calc", _write(tmp_path, "bad2.yaml", HAINING.replace('"330481"', '"999999"')), "--json"])
     assert result.exit_code == 2

@@ -140,7 +140,7 @@ def test_annex2_every_problem_reported_at_once_with_its_clause() -> None:
     }
     assert "仪器设备（10分）" in found["scores.中试基础/仪器设备"]
     assert found["scores.中试基础/仪器设备"].startswith("细则 附件2")
-    assert "never floats" in found["scores.科研攻关/科研任务"]
+    assert "不接受浮点数" in found["scores.科研攻关/科研任务"]
     assert "最高10分" in found["bonus.标志性成果"]
     assert found["bonus.专利"].startswith("细则 附件2 加分项")
 
@@ -177,7 +177,7 @@ def test_indicator_table_must_add_up_to_first_level_weights() -> None:
                                                          "科研攻关": 10, "成果转化": 30, "管理运行": 15}})
     with pytest.raises(RuleSetError) as exc:
         score_annex2(ANNEX2, None, JX, ON, options=opts)
-    assert "目标定位" in exc.value.key and "add up to 5, not 6" in exc.value.message
+    assert "目标定位" in exc.value.key and "之和为 5，应为 6" in exc.value.message
 
 
 def test_a_rule_set_without_annex2_is_refused() -> None:

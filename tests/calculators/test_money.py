@@ -48,19 +48,19 @@ def test_parse_yuan_gives_exact_fen(value: object, fen: int) -> None:
 @pytest.mark.parametrize(
     ("value", "rule_part", "message_part"),
     [
-        (1.5, "never floats", "is a float"),
-        (0.1, "never floats", "is a float"),
-        (100.0, "never floats", "is a float"),  # even a whole-number float
-        (True, "never floats", "is a float"),
-        ("1.005", "at most 2 decimals", "more than two decimals"),
-        ("0.001", "at most 2 decimals", "more than two decimals"),
-        ("-1.00", "never negative", "is negative"),
-        ("abc", "decimal yuan strings", "not a decimal amount"),
-        ("", "decimal yuan strings", "not a decimal amount"),
-        ("NaN", "decimal yuan strings", "not a finite amount"),
-        ("Infinity", "decimal yuan strings", "not a finite amount"),
-        (None, "decimal yuan strings", "is not an amount"),
-        ([1], "decimal yuan strings", "is not an amount"),
+        (1.5, "不接受浮点数", "浮点数"),
+        (0.1, "不接受浮点数", "浮点数"),
+        (100.0, "不接受浮点数", "浮点数"),  # even a whole-number float
+        (True, "不接受浮点数", "浮点数"),
+        ("1.005", "最多两位小数", "超过两位小数"),
+        ("0.001", "最多两位小数", "超过两位小数"),
+        ("-1.00", "不为负数", "不小于0"),
+        ("abc", "十进制数字", "须为不小于0的金额"),
+        ("", "十进制数字", "须为不小于0的金额"),
+        ("NaN", "十进制数字", "须为不小于0的金额"),
+        ("Infinity", "十进制数字", "须为不小于0的金额"),
+        (None, "十进制数字", "不是金额"),
+        ([1], "十进制数字", "不是金额"),
     ],
 )
 def test_parse_yuan_refuses_and_names_the_field(value: object, rule_part: str, message_part: str) -> None:
@@ -103,7 +103,7 @@ def test_money_round_trip_and_currency() -> None:
     with pytest.raises(InputErrors) as info:
         money_to_fen(Money("1.00", "USD"), field="amount")
     assert info.value.issues[0].field == "amount"
-    assert "CNY only" in info.value.issues[0].rule
+    assert "人民币" in info.value.issues[0].rule
 
 
 @pytest.mark.parametrize(

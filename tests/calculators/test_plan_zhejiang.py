@@ -70,10 +70,10 @@ def test_pool_award_without_the_table_raises_parameter_not_supplied() -> None:
     assert exc.rule_set == "jiaxing-plan-2025"
     assert exc.parameter == "pool_award.by_grade"
     msg = str(exc)
-    assert msg.startswith("rule set jiaxing-plan-2025: parameter pool_award.by_grade is not supplied: ")
+    assert msg.startswith("规则集 jiaxing-plan-2025 未规定参数 pool_award.by_grade，无法计算：")
     assert "培育库奖励各考核等级的金额文件未规定" in msg
     assert "实施方案 二（一）6" in msg  # the clause
-    assert "3000000.00 yuan over 3 years" in msg  # what the document does say
+    assert "3 年合计 3000000.00 元" in msg  # what the document does say
     assert 'what_if: {"pool_award.by_grade": {"优秀": "1000000.00"' in msg  # how to supply it
 
 
@@ -95,7 +95,7 @@ def test_pool_award_the_cli_reports_the_missing_table_as_an_error() -> None:
             "id": "T1", "name": "测试平台", "jurisdiction": "330402"}}, allow_unicode=True), encoding="utf-8")
         out = CliRunner().invoke(cli, ["calc", str(path)])
     assert out.exit_code == 2
-    assert "ParameterNotSupplied" in out.output and "pool_award.by_grade" in out.output
+    assert "规则集" in out.output and "pool_award.by_grade" in out.output
 
 
 @pytest.mark.parametrize("key", ["pool_award.by_grade", "jiaxing-plan-2025:pool_award.by_grade"])

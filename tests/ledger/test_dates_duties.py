@@ -186,7 +186,7 @@ def test_a_payment_counts_only_once_a_second_user_confirms_it(db: Any) -> None:
         assert S.payable_to(s, claim, "330402") == 292_500_00  # still owed: nothing moved
         assert check(s) == []  # a prepared payment has no entry, and the projections agree
     # the prepared amount is held: a second preparation beyond the share is refused
-    with pytest.raises(PaymentExceedsPayable, match=r"owes 0\.00"), db.sessions.begin() as s:
+    with pytest.raises(PaymentExceedsPayable, match=r"尚可制单 0\.00 元"), db.sessions.begin() as s:
         S.pay(s, claim_number=number, payer="330402", voucher_number="NH-2", on=date(2026, 4, 15), amount_fen=1,
               actor="nanhu-maker")
     # the preparer cannot confirm it

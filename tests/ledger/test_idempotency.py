@@ -50,7 +50,7 @@ def test_same_key_different_body_is_refused(db: Any) -> None:
     request, work = _appropriate(100_00)
     idempotency.run(db.sessions, "appropriate", request, work, key="k-2")
     other_request, other_work = _appropriate(200_00)
-    with pytest.raises(IdempotencyConflict, match="different request"):
+    with pytest.raises(IdempotencyConflict, match="已用于另一请求"):
         idempotency.run(db.sessions, "appropriate", other_request, other_work, key="k-2")
     assert _entries(db) == 1
 
@@ -59,7 +59,7 @@ def test_failed_request_does_not_burn_its_key(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
     request, work = _appropriate(-5)
-    with pytest.raises(Invalid, match="more than 0"):
+    with pytest.raises(Invalid, match="须大于 0"):
         idempotency.run(db.sessions, "appropriate", request, work, key="k-3")
     assert _entries(db) == 0
 
@@ -111,6 +111,6 @@ def test_a_key_recorded_before_typed_outcomes_is_refused_not_misread(db: Any) ->
         s.add(IdempotencyKey(key="k-old", operation="appropriate",
                              request_hash=idempotency.request_hash("appropriate", request),
                              response={"budget": 1, "entry": 1, "appropriation": "100.00"}))
-    with pytest.raises(IdempotencyConflict, match="earlier version"):
+    with pytest.raises(IdempotencyConflict, match="早期版本"):
         idempotency.run(db.sessions, "appropriate", request, work, key="k-old")
     assert _entries(db) == 0

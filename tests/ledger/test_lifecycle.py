@@ -107,7 +107,7 @@ def test_maker_checker_and_lower_approval_needs_reason(db) -> None:  # type: ign
     number = run_to_audited(db, years=AUDITED)
     with pytest.raises(IllegalTransition, match=r"不得再录入其党组会审定.*经办与复核分离"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="clerk")
-    with pytest.raises(Invalid, match="never above"), db.sessions.begin() as s:
+    with pytest.raises(Invalid, match="不得高于计算应付数"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m",
                   approved_fen=585_000_01, actor="bureau")
     with pytest.raises(Invalid, match="reason"), db.sessions.begin() as s:
@@ -126,12 +126,12 @@ def test_objection_upheld_reverses_the_approval_and_releases_invoices(db) -> Non
     with db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
         S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
-    with pytest.raises(IllegalTransition, match="outside the notice window"), db.sessions.begin() as s:
+    with pytest.raises(IllegalTransition, match="不在公示期"), db.sessions.begin() as s:
         S.file_objection(s, claim_number=number, filed=date(2026, 4, 10), content="迟到的异议")
     with db.sessions.begin() as s:
         obj = S.file_objection(s, claim_number=number, filed=date(2026, 4, 3), objector="某公司",
                                content="设备发票疑似重复")
-    with pytest.raises(IllegalTransition, match="open objection"), db.sessions.begin() as s:
+    with pytest.raises(IllegalTransition, match="尚未处理的异议"), db.sessions.begin() as s:
         S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
     with db.sessions() as s:
         committed_before = S.committed(s, 1, "equipment-subsidy")
@@ -171,10 +171,10 @@ def test_duplicate_invoice_and_budget_control(db) -> None:  # type: ignore[no-un
         S.create_platform(s, code="P2", name="另一平台", jurisdiction="330402")
         S.add_platform_event(s, "P2", kind="recognition", on=date(2026, 2, 11), level="provincial")
     number = run_to_audited(db, years=AUDITED)
-    with pytest.raises(AlreadyClaimed, match="already claimed"), db.sessions.begin() as s:
+    with pytest.raises(AlreadyClaimed, match="只申报一次"), db.sessions.begin() as s:
         S.file_claim(s, platform_code="P2", program="equipment-subsidy", application_date=date(2026, 3, 3),
                      invoices=invoices_2023_2025()[:1])
-    with pytest.raises(BudgetExceeded, match="available"), db.sessions.begin() as s:
+    with pytest.raises(BudgetExceeded, match="预算可用"), db.sessions.begin() as s:
         S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
     with db.sessions() as s:
         assert s.execute(select(Claim.state).where(Claim.number == number)).scalar_one() == "audited"
@@ -206,7 +206,7 @@ def test_upgrade_between_claims_raises_the_cap_and_recovery_is_a_receivable(db) 
                         document_number="追回〔2026〕1号", reason="部分发票虚假")
         assert rec.state == "recovered"
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer="330400") == 1_000_000_00
-    with pytest.raises(Invalid, match="more than remains"), db.sessions.begin() as s:
+    with pytest.raises(Invalid, match="超过尚可追回"), db.sessions.begin() as s:
         S.recover(s, claim_number=number, payer="330400", amount_fen=1_500_000_01, on=date(2026, 6, 2), reason="x")
     _check_books(db)
 

@@ -182,16 +182,16 @@ def _refused(db: Any, error: type[Exception], match: str, fn: Any, **kw: Any) ->
 def test_payment_bounds(db: Any) -> None:
     number = _issued(db)  # 585,000.00: 292,500.00 each
     pay = {"claim_number": number, "payer": CITY, "on": date(2026, 4, 15)}
-    _refused(db, Invalid, "more than 0", S.pay, **pay, voucher_number="v0", amount_fen=0)
-    _refused(db, Invalid, "more than 0", S.pay, **pay, voucher_number="v0", amount_fen=-1)
-    _refused(db, Invalid, "voucher number is required", S.pay, **pay, voucher_number=" ", amount_fen=1)
+    _refused(db, Invalid, "须大于 0", S.pay, **pay, voucher_number="v0", amount_fen=0)
+    _refused(db, Invalid, "须大于 0", S.pay, **pay, voucher_number="v0", amount_fen=-1)
+    _refused(db, Invalid, "拨付凭证号为必填", S.pay, **pay, voucher_number=" ", amount_fen=1)
     _refused(db, PaymentExceedsPayable, "拨付不得超过", S.pay, **pay, voucher_number="v0", amount_fen=292_500_01)
     _refused(db, Invalid, "早于资金下达日期", S.pay, claim_number=number, payer=CITY,
              on=date(2026, 4, 9), voucher_number="v0", amount_fen=1)
     with db.sessions.begin() as s:
         out = pay_confirmed(s, **pay, voucher_number="v1", amount_fen=100_00)
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 584_900_00, 292_400_00)
-    _refused(db, Invalid, "already recorded", S.pay, **pay, voucher_number="v1", amount_fen=1)
+    _refused(db, Invalid, "已登记", S.pay, **pay, voucher_number="v1", amount_fen=1)
     with db.sessions.begin() as s:
         out = pay_confirmed(s, **pay, voucher_number="v2", amount_fen=292_400_00)  # exactly what is outstanding
     assert (out.state, out.remaining, out.outstanding_for_payer) == ("issued", 292_500_00, 0)
@@ -208,16 +208,16 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
     with db.sessions.begin() as s:
         pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=100_000_00)
     rec = {"claim_number": number, "payer": NANHU, "on": date(2026, 5, 1)}
-    assert _refused(db, Invalid, "more than 0", S.recover, **rec, amount_fen=0, reason="虚假") == {
-        "field": "amount", "rule": "recoveries are positive", "message": "amount must be more than 0"}
-    _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1, reason=" ")
-    _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
-    assert _refused(db, Invalid, "more than remains", S.recover, claim_number=number, payer=CITY,
+    assert _refused(db, Invalid, "须大于 0", S.recover, **rec, amount_fen=0, reason="虚假") == {
+        "field": "amount", "rule": "追回金额为正数", "message": "追回金额须大于 0，收到 0.00 元；请填写应追回的金额"}
+    _refused(db, Invalid, "追回原因为必填", S.recover, **rec, amount_fen=1, reason=" ")
+    _refused(db, Invalid, "超过尚可追回", S.recover, **rec, amount_fen=100_000_01, reason="虚假")
+    assert _refused(db, Invalid, "超过尚可追回", S.recover, claim_number=number, payer=CITY,
                     on=date(2026, 5, 1), amount_fen=1, reason="虚假") == {  # the city paid nothing yet
         "field": "amount", "rule": "追回不得超过已拨付金额",
-        "message": "330400 paid 0.00 and recovered 0.00; 0.01 is more than remains"}
-    assert _refused(db, Invalid, "reason is required", S.recover, **rec, amount_fen=1) == {
-        "field": "reason", "rule": "追回须说明原因", "message": "a reason is required"}  # none given
+        "message": "330400 已拨付 0.00 元，已追回 0.00 元，本次追回 0.01 元 超过尚可追回的 0.00 元；请更正追回金额"}
+    assert _refused(db, Invalid, "追回原因为必填", S.recover, **rec, amount_fen=1) == {
+        "field": "reason", "rule": "追回须说明原因", "message": "追回原因为必填；请填写追回原因"}  # none given
     with db.sessions.begin() as s:
         S.recover(s, **rec, amount_fen=40_000_00, reason="虚假")
         S.recover(s, **rec, amount_fen=60_000_00, reason="虚假")  # exactly what remains
@@ -226,10 +226,10 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
         assert recovery is not None and (recovery.document_number, recovery.reason) == ("", "虚假")
         entry = s.execute(select(JournalEntry).where(JournalEntry.kind == "recovery")).scalars().first()
         assert entry is not None and (entry.actor, entry.description) == ("", f"{number} 追回（）40000.00 元：虚假")
-    _refused(db, Invalid, "more than remains", S.recover, **rec, amount_fen=1, reason="虚假")
+    _refused(db, Invalid, "超过尚可追回", S.recover, **rec, amount_fen=1, reason="虚假")
     with pytest.raises(NotFound) as missing, db.sessions.begin() as s:
         S.receive_recovery(s, recovery_id=9, amount_fen=1, on=date(2026, 6, 1))
-    assert missing.value.to_dict() == {"field": "recovery", "rule": "recoveries", "message": "no recovery 9"}
+    assert missing.value.to_dict() == {"field": "recovery", "rule": "追回", "message": "追回第 9 号不存在；请核对追回编号"}
     for bad in (0, -1, 40_000_01):
         _refused(db, Invalid, "收回不得超过应收", S.receive_recovery, recovery_id=1, amount_fen=bad,
                  on=date(2026, 6, 1))
@@ -308,7 +308,7 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
     # what may still be recovered is read per claim and payer too: 南湖区 paid 100,000.00 on the first
     # claim and its recovery order of 40,000.00 stands (the row), whatever the other claim and payer did
     first = {"claim_number": claims[0], "payer": NANHU, "on": date(2026, 6, 3), "reason": "虚假"}
-    _refused(db, Invalid, "more than remains", S.recover, **first, amount_fen=60_000_01)
+    _refused(db, Invalid, "超过尚可追回的 60,000.00 元", S.recover, **first, amount_fen=60_000_01)
     with db.sessions.begin() as s:
         assert S.recover(s, **first, amount_fen=60_000_00).state == ClaimState.RECOVERED
 
@@ -330,10 +330,10 @@ def test_approval_bounds(db: Any) -> None:
     setup_world(db, years=(2026,))
     number = run_to_audited(db, years=AUDITED)
     call = {"claim_number": number, "meeting_date": date(2026, 3, 25), "actor": "bureau"}
-    _refused(db, Invalid, "minutes number is required", S.approve, **call, minutes_number=" ")
-    _refused(db, Invalid, "never above", S.approve, **call, minutes_number="m", approved_fen=585_000_01)
+    _refused(db, Invalid, "会议纪要文号为必填", S.approve, **call, minutes_number=" ")
+    _refused(db, Invalid, "不得高于计算应付数", S.approve, **call, minutes_number="m", approved_fen=585_000_01)
     _refused(db, Invalid, "reason", S.approve, **call, minutes_number="m", approved_fen=584_999_99, reason=" ")
-    _refused(db, Invalid, "nothing to approve", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
+    _refused(db, Invalid, "审定金额须大于0", S.approve, **call, minutes_number="m", approved_fen=0, reason="r")
     _refused(db, IllegalTransition, "经办与复核分离", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
              minutes_number="m", actor="clerk")
     with db.sessions.begin() as s:
@@ -362,7 +362,7 @@ def test_the_cap_takes_an_approval_to_the_fen(db: Any) -> None:
     second = run_to_audited(db, years={2026: 1_000_000_00}, filed=date(2027, 3, 2), invoices=[])
     with db.sessions() as s:
         assert S.explain(s, second).payable == 0  # nothing left under the cap
-    _refused(db, Invalid, "nothing to approve", S.approve, claim_number=second, meeting_date=date(2027, 3, 25),
+    _refused(db, Invalid, "审定金额须大于0", S.approve, claim_number=second, meeting_date=date(2027, 3, 25),
              minutes_number="m", actor="bureau")
 
 
@@ -370,8 +370,8 @@ def test_appropriations_add_up_and_refuse_nonsense(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
     base = {"payer": CITY, "fiscal_year": 2027, "program": EQ, "on": date(2027, 1, 5)}
-    _refused(db, Invalid, "more than 0", S.appropriate, **base, amount_fen=0)
-    _refused(db, NotFound, "no payer '999999'", S.appropriate, **{**base, "payer": "999999"}, amount_fen=1)
+    _refused(db, Invalid, "须大于 0", S.appropriate, **base, amount_fen=0)
+    _refused(db, NotFound, "出资方代码 '999999' 不存在", S.appropriate, **{**base, "payer": "999999"}, amount_fen=1)
     with db.sessions.begin() as s:
         first = S.appropriate(s, **base, amount_fen=1_000_00, document_number="预1")
         second = S.appropriate(s, **base, amount_fen=234_56, document_number="预2")

@@ -248,9 +248,9 @@ class LedgerMachine(RuleBasedStateMachine):
         elif amount > result.payable:
             refusal = (Refusal(CapExceeded, "第四章（一）(1)", "an amount above the cap's headroom")
                        if result.cap is not None and result.entitled < result.gross else
-                       Refusal(Invalid, "never above", "an amount above the computed payable"))
+                       Refusal(Invalid, "不得高于计算应付数", "an amount above the computed payable"))
         elif amount <= 0:
-            refusal = Refusal(Invalid, "nothing to approve", "a payable of 0")
+            refusal = Refusal(Invalid, "审定金额须大于0", "a payable of 0")
         elif self.committed[claim.platform] + amount > CAPS[PLATFORMS[claim.platform][1]]:
             refusal = Refusal(CapExceeded, "第四章（一）(1)", "an amount the cap has no room for")
         elif short:

@@ -232,9 +232,9 @@ def test_batch_workbook_one_sheet_per_claim(db, world: World, tmp_path: Path) ->
         path = R.write_batch(s, "330402", tmp_path / "nh.xlsx")
         only_2027 = R.write_batch(s, "330402", tmp_path / "nh-2027.xlsx", year=2027)
         both = R.write_batch(s, "330421", tmp_path / "js.xlsx")
-        with pytest.raises(ReportError, match="no claim"):
+        with pytest.raises(ReportError, match="不存在"):
             R.write_claim(s, "SQ-none", tmp_path / "x.xlsx")
-        with pytest.raises(ReportError, match="no equipment-subsidy claims"):
+        with pytest.raises(ReportError, match="没有 equipment-subsidy"):
             R.write_batch(s, "330411", tmp_path / "x.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [world.n1, world.n3]
@@ -251,7 +251,7 @@ def test_a_claim_of_another_program_is_refused(db, world: World, tmp_path: Path)
 
     other = run_to_audited(db, program="municipal-award", filed=date(2027, 4, 1), invoices=[],
                            requested_fen=100_000_000)
-    with db.sessions() as s, pytest.raises(ReportError, match="municipal-award claim"):
+    with db.sessions() as s, pytest.raises(ReportError, match="是 municipal-award 项目的申请"):
         R.write_claim(s, other, tmp_path / "x.xlsx")
 
 

@@ -66,9 +66,9 @@ def test_unscored_evaluation_sheet_and_errors(db, world: World, tmp_path: Path) 
     _evaluations(db)
     with db.sessions() as s:
         data = EV.load(s, "P1", 2026)
-        with pytest.raises(ReportError, match="no evaluation record for 2030"):
+        with pytest.raises(ReportError, match="没有 2030 年度的评价记录"):
             EV.load(s, "P1", 2030)
-        with pytest.raises(ReportError, match="no platform"):
+        with pytest.raises(ReportError, match=r"平台编号 .* 不存在"):
             EV.load(s, "P9", 2026)
     assert data.total is None and data.recorded_grade == "良好" and data.computed_grade is None
     assert [i.score for i in data.indicators] == [None] * 18 and data.note == "专家组现场评价"
@@ -102,9 +102,9 @@ def test_every_command_writes_its_workbook(db, world: World, tmp_path: Path,  # 
         assert result.output.strip() == str(out)
         assert openpyxl.load_workbook(out).sheetnames[0] == first_sheet[name]
     bad = runner.invoke(reports_cli, ["annex3", "SQ-none", "--out", str(tmp_path / "x.xlsx")])
-    assert bad.exit_code == 2 and "no claim 'SQ-none'" in bad.output
+    assert bad.exit_code == 2 and "申请编号 'SQ-none' 不存在" in bad.output
     bad = runner.invoke(reports_cli, ["trial-balance", "--from", "2026-13-01", "--to", "2026-12-31"])
-    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+    assert bad.exit_code == 2 and "年-月-日" in bad.output and "--from" in bad.output and "'2026-13-01'" in bad.output
     out = tmp_path / "audited.xlsx"
     ok = runner.invoke(reports_cli, ["annex3-batch", "--jurisdiction", "330402", "--state", "audited", "--out", str(out)])
     assert ok.exit_code == 0, ok.output

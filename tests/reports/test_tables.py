@@ -47,7 +47,7 @@ def test_notice_list(db, world: World, tmp_path: Path) -> None:  # type: ignore[
     with db.sessions() as s:
         path = notice_list.write(s, world.notice, tmp_path / "n.xlsx")
         wan = notice_list.write(s, world.notice, tmp_path / "n-wan.xlsx", unit=WAN)
-        with pytest.raises(ReportError, match="no notice 99"):
+        with pytest.raises(ReportError, match="公示第 99 号不存在"):
             notice_list.load(s, 99)
     ws = openpyxl.load_workbook(path)["公示名单"]
     assert ws["A1"].value == "2026年第一批国家、省级中试平台补助资金公示"
@@ -102,7 +102,7 @@ def test_fund_issue_as_of_and_unknown_payer(db, world: World, tmp_path: Path) ->
         data = fund_issue.load(s, "330402", as_of=date(2026, 4, 19))
         assert (data.total("issued_fen"), data.total("paid_fen")) == (25_000_001, 0)
         assert data.ledger_paid_fen == 0 and data.ledger_issued_fen == 25_000_001
-        with pytest.raises(ReportError, match="no payer"):
+        with pytest.raises(ReportError, match=r"出资方代码 .* 不存在"):
             fund_issue.load(s, "999999")
 
 
@@ -139,5 +139,5 @@ def test_trial_balance_and_summary(db, world: World, tmp_path: Path) -> None:  #
     assert _d(budget[2]) == Decimal("6000000.00")  # 2026: two programs × 3,000,000
     grand = next(r for r in rows if r[0] == "合计")
     assert _d(grand[5]) == Decimal("1350000.00") and _d(grand[3]) == Decimal("1700000.01")
-    with db.sessions() as s, pytest.raises(ReportError, match="before it starts"):
+    with db.sessions() as s, pytest.raises(ReportError, match="早于开始日期"):
         TB.load(s, end, start)

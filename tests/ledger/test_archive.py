@@ -54,8 +54,10 @@ def claim_life(db: LedgerDB) -> None:
     do.publish_notice(ctx, In.NoticeIn(claims=[number], publication_date=date(2026, 4, 1), title="=公示"))
     do.issue_funds(ctx, number, In.FundIssueIn(document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10)))
     city_finance = do.Context(db.sessions, Principal("city-fin", "city_finance", payer="330400"))
-    do.pay(city_finance, number, In.PaymentIn(payer="330400", voucher_number="SZ-001", on=date(2026, 4, 15),
-                                     amount="292500.00"))
+    prepared = do.pay(city_finance, number, In.PaymentIn(payer="330400", voucher_number="SZ-001",
+                                                        on=date(2026, 4, 15), amount="292500.00"))
+    checker = do.Context(db.sessions, Principal("city-fin2", "city_finance", payer="330400"))
+    do.confirm_payment(checker, prepared.payment, In.ConfirmationIn(on=date(2026, 4, 15)))  # 复核: now it counts
 
 
 def ledger_cli(db: LedgerDB, *args: str) -> tuple[int, str]:

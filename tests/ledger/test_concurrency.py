@@ -44,7 +44,7 @@ def test_cap_holds_under_16_concurrent_approvals_for_one_platform(pg_db: Any) ->
     winners = [r for r in results if isinstance(r, Approved)]
     losers = [r for r in results if not isinstance(r, Approved)]
     assert len(winners) == 8 and len(losers) == 8
-    assert all(isinstance(r, CapExceeded) and "cap" in r.message for r in losers), losers
+    assert all(isinstance(r, CapExceeded) and "累计上限" in r.message for r in losers), losers
     with pg_db.sessions() as s:
         assert S.committed(s, 1, "equipment-subsidy") == 4_800_000_00
     _books_ok(pg_db)

@@ -86,6 +86,7 @@ from ledger.models import (
     Payer,
     Payment,
     PaymentConfirmation,
+    PaymentWithdrawal,
     Platform,
     PlatformEvent,
     Recovery,
@@ -103,6 +104,7 @@ from ledger.outcomes import (
     ObjectionStep,
     Outcome,
     PaymentMade,
+    PaymentWithdrawn,
     ReceiptRecorded,
 )
 from ledger.queries import Headroom
@@ -474,6 +476,16 @@ def confirm_payment(ctx: Context, payment_id: int, body: In.ConfirmationIn, *,
     return perform(ctx, "payment.confirm", str(payment_id), body, work, key=key)
 
 
+def withdraw_payment(ctx: Context, payment_id: int, body: In.WithdrawalIn, *,
+                     key: str | None = None) -> PaymentWithdrawn:
+    """作废制单: a finance user of the payment's payer withdraws it while unconfirmed; it can be prepared again."""
+    def work(session: Session) -> PaymentWithdrawn:
+        _authorize_record(ctx, session, "payment.withdraw", Payment, payment_id, "payment")
+        return S.withdraw_payment(session, payment_id=payment_id, on=body.on, reason=body.reason,
+                                  actor=ctx.who.username)
+    return perform(ctx, "payment.withdraw", str(payment_id), body, work, key=key)
+
+
 def reverse_payment(ctx: Context, payment_id: int, body: In.ReversalIn, *, key: str | None = None) -> ClaimStep:
     def work(session: Session) -> ClaimStep:
         _authorize_record(ctx, session, "payment.reverse", Payment, payment_id, "payment")
@@ -772,6 +784,9 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
         confirmed: dict[int, str] = dict(session.execute(
             select(PaymentConfirmation.payment_id, PaymentConfirmation.confirmed_by)
             .join(Payment, Payment.id == PaymentConfirmation.payment_id).where(Payment.claim_id == c.id)).all())
+        withdrawn: dict[int, str] = dict(session.execute(
+            select(PaymentWithdrawal.payment_id, PaymentWithdrawal.withdrawn_by)
+            .join(Payment, Payment.id == PaymentWithdrawal.payment_id).where(Payment.claim_id == c.id)).all())
         return ClaimView(
             **_claim_fields(c, p),
             platform_document=c.platform_document, years=tuple(c.years) if c.years is not None else None,
@@ -805,7 +820,7 @@ def claim_detail(ctx: Context, number: str) -> ClaimView:
                              for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)), None),
             payments=tuple(PaymentRow(id=pm.id, payer=pm.payer_code, voucher_number=pm.voucher_number, date=pm.date,
                                       amount=pm.amount_fen, prepared_by=pm.prepared_by,
-                                      confirmed_by=confirmed.get(pm.id))
+                                      confirmed_by=confirmed.get(pm.id), withdrawn_by=withdrawn.get(pm.id))
                            for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
                                            Pm.prepared_by, claim_id=c.id, order=Pm.id)),
             outstanding={payer: S.payable_to(session, c, payer) for payer in payers},

@@ -220,6 +220,13 @@ def confirmation(ctx: ApiContext, payment_id: ObjectId, body: In.ConfirmationIn,
     return Out.PaymentMadeOut.of(do.confirm_payment(ctx, payment_id, body, key=key))
 
 
+@router.post("/payments/{payment_id}/withdrawal", response_model=Out.PaymentWithdrawnOut,
+             response_model_exclude_unset=True, tags=["资金"], summary="作废制单（未复核的拨付，须说明原因）")
+def withdrawal(ctx: ApiContext, payment_id: ObjectId, body: In.WithdrawalIn,
+               key: IdempotencyKey = None) -> Out.PaymentWithdrawnOut:
+    return Out.PaymentWithdrawnOut.of(do.withdraw_payment(ctx, payment_id, body, key=key))
+
+
 @router.post("/payments/{payment_id}/reversal", response_model=Out.ClaimStepOut,
              response_model_exclude_unset=True, tags=["资金"], summary="冲销错误拨付（红字冲销）")
 def reversal(ctx: ApiContext, payment_id: ObjectId, body: In.ReversalIn, key: IdempotencyKey = None) -> Out.ClaimStepOut:

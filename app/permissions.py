@@ -98,6 +98,7 @@ MATRIX: dict[str, Rule] = {
     "payment.pay": _r("拨付制单", "district_finance city_finance", "payer"),
     "payment.confirm": _r("拨付复核", "district_finance city_finance", "payer"),
     "payment.reverse": _r("冲销拨付", "district_finance city_finance", "payer"),
+    "payment.withdraw": _r("作废制单", "district_finance city_finance", "payer"),
     "recovery.order": _r("追回", "city_bureau", "any"),
     "provincial.allocate": _r("录入省级下达文件", "city_finance", "any"),
     "provincial.transfer": _r("上级转移支付到账、转拨", "city_finance", "any"),

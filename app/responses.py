@@ -501,6 +501,17 @@ class PaymentMadeOut(Done):
     replayed: Replayed = False
 
 
+class PaymentWithdrawnOut(Done):
+    """作废制单的结果 — the withdrawn payment (it stays on record, nothing was posted) and what this payer may
+    prepare now."""
+
+    claim: str = Field(description="申请编号")
+    state: ClaimState = Field(description="状态（不变）")
+    payment: int = Field(description="作废的拨付 id")
+    outstanding_for_payer: Yuan = Field(description="本付款方可再制单（元）")
+    replayed: Replayed = False
+
+
 class ReceiptOut(Done):
     """追回款入库的结果 — how much of the recovery has come back."""
 

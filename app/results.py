@@ -238,10 +238,16 @@ class PaymentRow:
     amount: int
     prepared_by: str = ""
     confirmed_by: str | None = ""
+    withdrawn_by: str | None = None  # 作废制单: who withdrew it (None: not withdrawn)
 
     @property
     def confirmed(self) -> bool:
         return self.confirmed_by is not None
+
+    @property
+    def pending(self) -> bool:
+        """Prepared, neither confirmed nor withdrawn (待复核)."""
+        return not self.confirmed and self.withdrawn_by is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -214,6 +214,13 @@ class ReversalIn(Body):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+class WithdrawalIn(Body):
+    """作废制单: the date and the reason (a prepared payment not yet confirmed)."""
+
+    on: Day
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class RecoveryIn(Body):
     payer: Code
     amount: Yuan

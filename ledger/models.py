@@ -353,6 +353,19 @@ class PaymentConfirmation(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
 
 
+class PaymentWithdrawal(Base):
+    """The withdrawal (作废制单) of a prepared, unconfirmed payment by a finance user of its payer: the payment
+    stays on record and no longer counts against what the payer may prepare. Append-only; one per payment;
+    nothing was posted, so no journal entry."""
+
+    __tablename__ = "payment_withdrawals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    withdrawn_by: Mapped[str] = mapped_column(String(64), default="")
+    date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
 class Recovery(Base):
     """A recovery (追回) of funds obtained on false material: a receivable per payer."""
 

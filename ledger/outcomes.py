@@ -71,6 +71,16 @@ class PaymentMade(Outcome):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentWithdrawn(Outcome):
+    """作废制单: the withdrawn payment (it stays on record, posted nothing) and what the payer may prepare now (fen)."""
+
+    claim: str
+    state: ClaimState
+    payment: int
+    outstanding_for_payer: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NoticePublished(Outcome):
     """公示: the notice, its end date on the working-day calendar, its claims and their entries."""
 

@@ -50,6 +50,7 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "fund_issues": APPEND,
     "payments": APPEND,
     "provincial_steps": APPEND,  # 省级下达、上级转移支付到账、转拨 (0008)
+    "payment_withdrawals": APPEND,  # 作废制单: a prepared, unconfirmed payment withdrawn; the payment stays
     "payment_confirmations": APPEND,  # 复核: a payment counts once confirmed; payments stay append-only
     # projections and working records
     "platforms": KEEP,        # locked while a claim's caps are checked

@@ -77,6 +77,7 @@ from ledger.models import (
     Payer,
     Payment,
     PaymentConfirmation,
+    PaymentWithdrawal,
     Platform,
     PlatformEvent,
     Recovery,
@@ -91,6 +92,7 @@ from ledger.outcomes import (
     NoticePublished,
     ObjectionStep,
     PaymentMade,
+    PaymentWithdrawn,
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
@@ -142,6 +144,7 @@ STEP_DATES = {
     "approve": "党组会审定日期", "notice": "公示发布日期", "object": "异议提出日期",
     "uphold-objection": "异议处理日期", "dismiss-objection": "异议处理日期", "resolve-objection": "异议处理日期",
     "issue": "资金下达日期", "prepare-payment": "拨付制单日期", "pay": "拨付复核日期",
+    "withdraw-payment": "作废制单日期",
     "reverse-approval": "撤销审定日期", "reverse-payment": "冲销拨付日期", "recover": "追回日期",
     RECEIPT_ACTION: "追回款到账日期", "allocate": "省级下达日期", "receive-transfer": "上级转移支付到账日期",
     "pass-on": "转拨日期",
@@ -150,19 +153,43 @@ PAYMENT_DUTIES = "procedure.payment_duties"
 """The reading of 制单/复核: ``maker-checker`` (default) or ``single-user`` (制单即复核), rule-set data."""
 
 
-def _check_date(session: Session, claim: Claim | None, step: str, on: date, field: str) -> None:
-    """Refuse a step dated after today or before the claim's latest recorded step (经办流程)."""
+PAYMENT_STEPS = ("prepare-payment", "pay", "withdraw-payment", "reverse-payment", RECEIPT_ACTION)
+"""A payer's own steps: dated against the step they follow (fund issue, their payment), not other payers' steps."""
+
+
+def _check_date(session: Session, claim: Claim | None, step: str, on: date, field: str,
+                after: tuple[str, date] | None = None) -> None:
+    """Refuse a step dated after today or before the step it follows (经办流程): ``after`` (that step's
+    action and date) when given, else the claim's latest recorded step."""
     title, now = STEP_DATES[step], today()
     if on > now:
         raise Invalid(DATE_RULE, f"{title} {on} 晚于今天 {now}：任何一步不得晚于记录当日（经办流程）", field=field,
                       today=now.isoformat())
     if claim is None:
         return
-    last = session.execute(select(ClaimEvent.date, ClaimEvent.action).where(ClaimEvent.claim_id == claim.id)
-                           .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1)).first()
-    if last is not None and on < last.date:
-        raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(last.action, last.action)} {last.date}："
-                      "每一步不得早于前一步（经办流程）", field=field, previous=last.date.isoformat())
+    last = after or session.execute(select(ClaimEvent.action, ClaimEvent.date).where(ClaimEvent.claim_id == claim.id)
+                                    .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1)).first()
+    if last is not None and on < last[1]:
+        raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(last[0], last[0])} {last[1]}："
+                      "每一步不得早于前一步（经办流程）", field=field, previous=last[1].isoformat())
+
+
+def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date] | None:
+    """The step a payer's new payment step follows: the claim's latest step that is no payer's payment step
+    (fund issue, 转拨, …) or this payer's own latest 制单/复核/作废制单/冲销, whichever is later. Other payers'
+    payment steps do not constrain it (each finance dates its own vouchers)."""
+    steps: list[tuple[str, date]] = [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(ClaimEvent.action, ClaimEvent.date).where(ClaimEvent.claim_id == claim.id,
+                                                         ClaimEvent.action.not_in(PAYMENT_STEPS)))]
+    own = Payment.claim_id == claim.id, Payment.payer_code == payer
+    steps += [("prepare-payment", d) for d in session.scalars(select(Payment.date).where(*own))]
+    steps += [("pay", d) for d in session.scalars(select(PaymentConfirmation.date).join(Payment).where(*own))]
+    steps += [("withdraw-payment", d) for d in session.scalars(select(PaymentWithdrawal.date).join(Payment)
+                                                               .where(*own))]
+    confirmed = select(PaymentConfirmation.entry_id).join(Payment).where(*own)
+    steps += [("reverse-payment", d) for d in session.scalars(select(JournalEntry.entry_date).where(
+        JournalEntry.reverses_id.in_(confirmed.scalar_subquery())))]
+    return max(steps, key=lambda s: s[1], default=None)
 
 
 def payment_duties(rule_set_id: str, on: date) -> str:
@@ -952,10 +979,11 @@ def payable_to(session: Session, claim: Claim, payer: str) -> int:
 
 
 def _unconfirmed(session: Session, claim: Claim, payer: str) -> int:
-    """Prepared payments of ``payer`` on ``claim`` not yet confirmed (制单未复核), fen."""
+    """Prepared payments of ``payer`` on ``claim`` neither confirmed nor withdrawn (制单未复核), fen."""
     confirmed = select(PaymentConfirmation.id).where(PaymentConfirmation.payment_id == Payment.id).exists()
+    withdrawn = select(PaymentWithdrawal.id).where(PaymentWithdrawal.payment_id == Payment.id).exists()
     return int(session.execute(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-        Payment.claim_id == claim.id, Payment.payer_code == payer, ~confirmed)).scalar_one())
+        Payment.claim_id == claim.id, Payment.payer_code == payer, ~confirmed, ~withdrawn)).scalar_one())
 
 
 def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
@@ -965,7 +993,7 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
     制单即复核 (``procedure.payment_duties: single-user``), when it is confirmed at once."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "prepare-payment")
-    _check_date(session, claim, "prepare-payment", on, "on")
+    _check_date(session, claim, "prepare-payment", on, "on", _payer_floor(session, claim, payer))
     if amount_fen <= 0:
         raise Invalid("拨付金额为正数", f"拨付金额须大于 0，收到 {money(amount_fen)}；请填写本次拨付金额", field="amount")
     if not voucher_number.strip():
@@ -998,23 +1026,31 @@ def _obligated(session: Session, claim: Claim) -> int:
         p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
 
 
+def _locked_payment(session: Session, payment_id: int, step: str) -> tuple[Claim, Payment]:
+    """The payment and its claim, the claim locked first (the claim's lock covers its payments: see
+    :func:`reverse_payment`), the payment read afresh under it."""
+    found = session.get(Payment, payment_id)
+    if found is None:
+        raise NotFound(step, f"没有拨付#{payment_id}", field="payment")
+    claim = session.get(Claim, found.claim_id)
+    assert claim is not None
+    claim = _lock_claim(session, claim.number)
+    payment = session.execute(select(Payment).where(Payment.id == payment_id)
+                              .execution_options(populate_existing=True)).scalar_one()
+    return claim, payment
+
+
 def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str = "") -> PaymentMade:
     """Confirm a prepared payment (拨付复核) as a second finance user of its payer: the payment is posted
     and counts from now. The preparer cannot confirm it (制单与复核分离)."""
-    found = session.get(Payment, payment_id)
-    if found is None:
-        raise NotFound("拨付复核", f"没有拨付#{payment_id}", field="payment")
-    claim = session.get(Claim, found.claim_id)
-    assert claim is not None
-    claim = _lock_claim(session, claim.number)  # the claim's lock covers its payments (see reverse_payment)
-    payment = session.execute(select(Payment).where(Payment.id == payment_id)
-                              .execution_options(populate_existing=True)).scalar_one()
+    claim, payment = _locked_payment(session, payment_id, "拨付复核")
     done = session.execute(select(PaymentConfirmation).where(PaymentConfirmation.payment_id == payment_id)).scalar()
     if done is not None:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} 由 "
                                 f"{done.confirmed_by or '—'} 复核", field="payment")
     _require(claim, "pay")
-    _check_date(session, claim, "pay", on, "on")
+    _refuse_withdrawn(session, payment, "拨付复核")
+    _check_date(session, claim, "pay", on, "on", ("prepare-payment", payment.date))
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
                                 f"须由本级财政另一名用户复核（拨付复核日期 {on}）：制单与复核分离（经办与复核分离）", field="actor")
@@ -1043,6 +1079,39 @@ def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: 
     return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
                        outstanding_for_payer=outstanding - amount_fen - _unconfirmed(session, claim, payer),
                        payment=payment.id, confirmed=True)
+
+
+def _refuse_withdrawn(session: Session, payment: Payment, step: str) -> None:
+    gone = session.execute(select(PaymentWithdrawal).where(PaymentWithdrawal.payment_id == payment.id)).scalar()
+    if gone is not None:
+        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment.id}（凭证号 {payment.voucher_number}）已于 {gone.date} 由 "
+                                f"{gone.withdrawn_by or '—'} 作废制单，不能再{step}", field="payment")
+
+
+WITHDRAW_RULE = "作废制单：制单未复核前，本级财政用户可作废（须说明原因），作废后可重新制单；已复核的拨付只能冲销"
+
+
+def withdraw_payment(session: Session, *, payment_id: int, on: date, reason: str,
+                     actor: str = "") -> PaymentWithdrawn:
+    """Withdraw a prepared, unconfirmed payment (作废制单): recorded append-only (the payment row stays), its
+    amount no longer held against the payer's share, so it can be prepared again. Nothing was posted, so no
+    journal entry. A confirmed payment is reversed instead (:func:`reverse_payment`)."""
+    claim, payment = _locked_payment(session, payment_id, "作废制单")
+    _refuse_withdrawn(session, payment, "作废制单")
+    done = session.execute(select(PaymentConfirmation).where(PaymentConfirmation.payment_id == payment_id)).scalar()
+    if done is not None:
+        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} "
+                                "复核记账，不能作废制单，请冲销拨付", field="payment")
+    _require(claim, "pay")
+    _check_date(session, claim, "withdraw-payment", on, "on", ("prepare-payment", payment.date))
+    if not reason.strip():
+        raise Invalid(WITHDRAW_RULE, "作废原因必填：作废制单须说明原因", field="reason")
+    session.add(PaymentWithdrawal(payment_id=payment.id, withdrawn_by=actor, date=on, reason=reason))
+    _event(session, claim, claim.state, "withdraw-payment", on, actor, None,
+           f"{payment.payer_code} {payment.voucher_number}：{reason}")
+    payer = payment.payer_code
+    return PaymentWithdrawn(claim=claim.number, state=ClaimState(claim.state), payment=payment.id,
+                            outstanding_for_payer=payable_to(session, claim, payer) - _unconfirmed(session, claim, payer))
 
 
 def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int, on: date,
@@ -1090,7 +1159,11 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     _require(claim, RECEIPT_ACTION)
     rec = session.execute(select(Recovery).where(Recovery.id == recovery_id).with_for_update()
                           .execution_options(populate_existing=True)).scalar_one()
-    _check_date(session, claim, RECEIPT_ACTION, on, "on")
+    last_receipt = session.execute(select(func.max(ClaimEvent.date)).where(
+        ClaimEvent.claim_id == claim.id, ClaimEvent.action == RECEIPT_ACTION,
+        ClaimEvent.note == receipt_note(rec.id))).scalar()
+    _check_date(session, claim, RECEIPT_ACTION, on, "on", (RECEIPT_ACTION, last_receipt) if last_receipt
+                and last_receipt > rec.date else ("recover", rec.date))
     left = rec.amount_fen - rec.received_fen
     p = _posting()
     receivable = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
@@ -1128,7 +1201,9 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     payment = session.execute(select(Payment).where(Payment.id == payment_id)
                               .execution_options(populate_existing=True)).scalar_one()
     back = _require(claim, "reverse-payment").to[0]
-    _check_date(session, claim, "reverse-payment", on, "on")
+    confirmed = session.execute(select(PaymentConfirmation.date).where(
+        PaymentConfirmation.payment_id == payment_id)).scalar()
+    _check_date(session, claim, "reverse-payment", on, "on", ("pay", confirmed) if confirmed else None)
     entry_id = session.execute(select(ClaimEvent.entry_id).where(
         ClaimEvent.claim_id == claim.id, ClaimEvent.action == "pay",
         ClaimEvent.note == f"{payment.payer_code} {payment.voucher_number}")).scalar()
@@ -1165,4 +1240,5 @@ __all__ = [
     "resolve_objection",
     "review",
     "sync_reference_data",
+    "withdraw_payment",
 ]

@@ -41,7 +41,8 @@ ACTIONS = {"file": "申报", "review-economic": "经信部门审核通过", "rej
            "review-finance": "财政部门审核通过", "reject-finance": "财政部门审核不通过", "audit": "审计",
            "approve": "党组会审定", "notice": "公示", "object": "公示期异议", "uphold-objection": "异议成立，撤销审定",
            "dismiss-objection": "异议不成立", "issue": "资金下达",
-           "prepare-payment": "拨付制单", "pay": "拨付（复核记账）", "reverse-payment": "冲销拨付", "recover": "追回",
+           "prepare-payment": "拨付制单", "pay": "拨付（复核记账）", "reverse-payment": "冲销拨付",
+           "withdraw-payment": "作废制单", "recover": "追回",
            "receive-recovery": "追回款到账", "allocate": "省级下达", "receive-transfer": "上级转移支付到账",
            "pass-on": "转拨区县"}
 
@@ -73,7 +74,7 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
                 and allowed(who, step.permission, jurisdiction=j, payer=payer))
 
     shares = c.approval.shares if c.approval else {}
-    pending = [pm for pm in c.payments if not pm.confirmed] if "pay" in c.next_steps else []
+    pending = [pm for pm in c.payments if pm.pending] if "pay" in c.next_steps else []
     preparable = {p: owed - sum(pm.amount for pm in pending if pm.payer == p) for p, owed in c.outstanding.items()}
     pay_payers = [p for p, owed in preparable.items() if owed > 0 and may("prepare-payment", p)
                   and (who.payer is None or p == who.payer)]
@@ -93,6 +94,8 @@ def _can(ctx: Context, c: ClaimView) -> dict[str, Any]:
         # told so (and where the payer's other users find it: the finance queue)
         "confirm": [pm for pm in pending if pm.prepared_by != who.username and may("pay", pm.payer)],
         "own_pending": [pm for pm in pending if pm.prepared_by and pm.prepared_by == who.username],
+        # 作废制单: the preparer or another finance user of the payer, while unconfirmed
+        "withdraw": [pm for pm in pending if allowed(who, "payment.withdraw", jurisdiction=j, payer=pm.payer)],
         "reverse": [pm for pm in c.payments if pm.confirmed and may("reverse-payment", pm.payer)],
         "recover": paid_payers if may("recover") else [],
         "receive": [r for r in c.recoveries if r.received < r.amount and may("receive-recovery", r.payer)],
@@ -303,6 +306,16 @@ def confirm(request: Request, ctx: PageContext, number: str, payment_id: int, fo
         out.append(do.confirm_payment(ctx, payment_id, validated(In.ConfirmationIn, {"on": text(form, "on")})))
     response = _step(request, ctx, number, f"confirm-{payment_id}", form, run, "")
     return _paid(number, f"已复核拨付#{payment_id}，计入拨付", out[0]) if out else response
+
+
+@router.post("/claims/{number}/payments/{payment_id}/withdraw", dependencies=CSRF)
+def withdraw(request: Request, ctx: PageContext, number: str, payment_id: int, form: Form) -> Response:
+    """作废制单 on the claim page: a prepared, unconfirmed payment withdrawn; its amount can be prepared again."""
+    def run() -> None:
+        do.withdraw_payment(ctx, payment_id, validated(In.WithdrawalIn, {
+            "on": text(form, "on"), "reason": text(form, "reason")}))
+    return _step(request, ctx, number, f"withdraw-{payment_id}", form, run,
+                 f"已作废制单（拨付#{payment_id}），该金额可重新制单")
 
 
 @router.post("/claims/{number}/payments/{payment_id}/reverse", dependencies=CSRF)

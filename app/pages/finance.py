@@ -110,7 +110,7 @@ def payment_queue(ctx: Context, payer: str | None) -> dict[str, Any]:
         for pm in detail.payments:
             if pm.confirmed:
                 paid[pm.payer] = paid.get(pm.payer, 0) + pm.amount
-            elif payer is None or pm.payer == payer:
+            elif pm.pending and (payer is None or pm.payer == payer):
                 prepared[pm.payer] = prepared.get(pm.payer, 0) + pm.amount
                 pending.append({"id": pm.id, "number": claim.number, "platform_name": claim.platform_name,
                                 "payer": pm.payer, "voucher_number": pm.voucher_number, "date": pm.date,
@@ -191,6 +191,8 @@ def queue_page(request: Request, ctx: PageContext,
                   can_pay={r["payer"]: allowed(ctx.who, "payment.pay", payer=r["payer"]) for r in queue["rows"]},
                   can_confirm={p["id"]: allowed(ctx.who, "payment.confirm", payer=p["payer"])
                                and p["prepared_by"] != ctx.who.username for p in queue["pending"]},
+                  can_withdraw={p["id"]: allowed(ctx.who, "payment.withdraw", payer=p["payer"])
+                                for p in queue["pending"]},
                   can_appropriate=payer is not None and allowed(ctx.who, "budget.appropriate", payer=payer),
                   can_download=allowed(ctx.who, "report.fund_issue", payer=payer),
                   programs=_programs(), program_titles=dict(_programs()), today=date.today().isoformat(), year=date.today().year, key=_key())
@@ -217,6 +219,18 @@ def confirm_one(ctx: PageContext, payment_id: int, on: Annotated[In.Day, Form()]
     out = do.confirm_payment(ctx, payment_id, In.ConfirmationIn(on=on), key=key or None)
     return back("/finance/queue", f"已复核拨付 {out.claim}（拨付#{payment_id}）"
                 + (f"，尚余 {yuan_grouped(out.remaining)} 元" if out.remaining else "，已全部拨付"))
+
+
+@router.post("/finance/withdraw/{payment_id}", dependencies=[Depends(check_csrf)])
+def withdraw_one(ctx: PageContext, payment_id: int, on: Annotated[In.Day, Form()],
+                 reason: Annotated[str, Form(max_length=500)] = "",
+                 key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """作废制单: a finance user of the payer withdraws a prepared, unconfirmed payment."""
+    if not reason.strip():
+        raise Invalid("作废制单：须说明原因", "作废原因必填：作废制单须说明原因", field="reason")
+    out = do.withdraw_payment(ctx, payment_id, In.WithdrawalIn(on=on, reason=reason), key=key or None)
+    return back("/finance/queue", f"已作废制单 {out.claim}（拨付#{payment_id}），"
+                                  f"本级可重新制单 {yuan_grouped(out.outstanding_for_payer)} 元")
 
 
 @router.post("/finance/budgets", dependencies=[Depends(check_csrf)])

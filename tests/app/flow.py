@@ -128,6 +128,17 @@ def pay(service: Service, user: str, number: str, body: dict[str, Any], status: 
     return post(service.api(CHECKERS[user]), f"/payments/{out['payment']}/confirmation", {"on": body["on"]}, 200)
 
 
+def issued_claim(service: Service) -> str:
+    """P1 with budgets and a claim taken through the API to fund issue (2026-04-10)."""
+    setup_platform(service)
+    setup_budgets(service)
+    number = file_claim(service)
+    to_audited(service, number)
+    approve_and_notice(service, number)
+    post(service.api("city-fin"), f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
+    return number
+
+
 def approve_and_notice(service: Service, number: str) -> dict[str, Any]:
     bureau = service.api("bureau")
     out = post(bureau, f"/claims/{number}/approval", {"meeting_date": "2026-03-25",

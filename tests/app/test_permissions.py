@@ -57,6 +57,7 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/claims/{number}/payments"): "payment.pay",
     ("POST", "/api/v1/payments/{payment_id}/confirmation"): "payment.confirm",
     ("POST", "/api/v1/payments/{payment_id}/reversal"): "payment.reverse",
+    ("POST", "/api/v1/payments/{payment_id}/withdrawal"): "payment.withdraw",
     ("POST", "/api/v1/claims/{number}/recoveries"): "recovery.order",
     ("POST", "/api/v1/claims/{number}/allocation"): "provincial.allocate",
     ("POST", "/api/v1/claims/{number}/transfer-receipt"): "provincial.transfer",
@@ -284,6 +285,9 @@ def prepare(service: Service) -> World:
                 w.prepared[(j, payer)] = S.pay(s, claim_number=w.claims[("confirm", j)], payer=payer,
                                                voucher_number=f"C{next(_seq)}", on=date(2026, 4, 15),
                                                amount_fen=1_000_00, actor="prep-fin").payment
+                w.prepared[(j, f"{payer}:withdraw")] = S.pay(  # another, for 作废制单
+                    s, claim_number=w.claims[("confirm", j)], payer=payer, voucher_number=f"W{next(_seq)}",
+                    on=date(2026, 4, 15), amount_fen=1_000_00, actor="prep-fin").payment
             for payer in PAYERS_OF[j]:
                 S.recover(s, claim_number=w.claims[("recover", j)], payer=payer, amount_fen=10_000_00,
                           on=date(2026, 5, 1), reason="虚假", document_number="追回")
@@ -387,6 +391,9 @@ def cases(w: World) -> list[Case]:
         for payer in PAYERS_OF[j]:
             add("/payments/{payment_id}/confirmation", j, f"/payments/{w.prepared[(j, payer)]}/confirmation",
                 lambda: {"on": "2026-04-16"}, payer=payer, ident=w.prepared[(j, payer)])
+            withdraw = w.prepared[(j, f"{payer}:withdraw")]
+            add("/payments/{payment_id}/withdrawal", j, f"/payments/{withdraw}/withdrawal",
+                lambda: {"on": "2026-04-16", "reason": "制单有误"}, payer=payer, ident=withdraw)
             add("/payments/{payment_id}/reversal", j, f"/payments/{w.payment[(j, payer)]}/reversal",
                 lambda: {"on": "2026-04-20", "reason": "付款账户错误"}, payer=payer, ident=w.payment[(j, payer)])
             add("/recoveries/{recovery_id}/receipts", j, f"/recoveries/{w.recovery[(j, payer)]}/receipts",

@@ -27,9 +27,9 @@ from tests.app.conftest import Service, make_service
 from tests.app.flow import (
     approve_and_notice,
     file_claim,
+    issued_claim,
     pay,
     post,
-    setup_budgets,
     setup_platform,
     to_audited,
 )
@@ -41,12 +41,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))  # more fo
 
 def _load(service: Service) -> None:
     """A platform with a paid claim, a second claim in notice with an objection, and budgets."""
-    setup_platform(service)
-    setup_budgets(service)
-    number = file_claim(service)
-    to_audited(service, number)
-    approve_and_notice(service, number)
-    post(service.api("city-fin"), f"/claims/{number}/fund-issue", {"document_number": "d", "on": "2026-04-10"}, 200)
+    number = issued_claim(service)
     pay(service, "city-fin", number,
          {"payer": "330400", "voucher_number": "SZ-1", "on": "2026-04-15", "amount": "1000.00"})
     setup_platform(service, "P2")

@@ -172,9 +172,10 @@ def test_one_claim_through_its_whole_life(page_for: Any, live_server: LiveServer
     city_checker.goto(f"{url}/finance/queue")
     row = city_checker.get_by_test_id("payments-to-confirm").locator("tr[data-payment]")
     assert "SZ-2026-001" in row.inner_text() and "city-fin" in row.inner_text()
-    row.locator("input[name=on]").fill("2026-04-15")
+    confirm = row.locator("form[data-testid^=confirm-]")  # 复核 (the row also offers 作废制单)
+    confirm.locator("input[name=on]").fill("2026-04-15")
     with city_checker.expect_navigation():
-        row.locator("button[type=submit]").click()
+        confirm.locator("button[type=submit]").click()
     assert f"已复核拨付 {number}" in city_checker.locator("p.flash.ok").inner_text()
     city_checker.goto(f"{url}/claims/{number}")
     assert "0.00 元" in city_checker.get_by_test_id("outstanding-330400").inner_text()

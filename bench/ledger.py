@@ -2,6 +2,7 @@
 
     python -m bench.ledger --engine both --postings 1000000 --json /tmp/bench-ledger.json
     python -m bench.ledger --quick                      # a few seconds, SQLite only
+    python -m bench.ledger --only-verify --keep v1m --postings 1000000   # verify vs its limit; history kept
     python -m bench.ledger --try-index "postings(account_code, entry_id, amount_fen)"   # an index's effect
 
 For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
@@ -13,7 +14,9 @@ For each engine, in a fresh database (a SQLite file in a temporary directory; a 
 (b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
     ten fiscal years, claims taken through the same entries the services post) imported through
     ``ledger.bulk.import_in_batches``; postings per second; then fresh planner statistics
-    (``VACUUM (ANALYZE)`` / ``ANALYZE``) and the whole chain verified (``journal.verify``), timed;
+    (``VACUUM (ANALYZE)`` / ``ANALYZE``) and the whole chain verified (``journal.verify``), timed next to
+    its limit in the same run (``bench.chain``: the same rows read raw, the same canonical bytes, SHA-256,
+    compare), runs alternating, with verify's peak Python memory (tracemalloc);
 (c) with N postings in the journal: ``queries.cap_headroom`` for one platform and ``queries.trial_balance``,
     median wall time of several runs, with the plan of every statement they send (EXPLAIN on PostgreSQL,
     EXPLAIN QUERY PLAN on SQLite) reduced to the indexes used or the tables scanned; with ``--try-index``,
@@ -52,13 +55,14 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import chain
 from calculators.formats import yuan
 from calculators.rulesets.bundled import rulebook
 from ledger import accounts as A
 from ledger import services as S
 from ledger.bulk import EntrySpec, import_in_batches
 from ledger.db import ensure_schema, make_engine, session_factory
-from ledger.journal import Leg, debit_credit, post, verify
+from ledger.journal import Leg, debit_credit, post
 from ledger.models import Claim, Platform, PlatformEvent, Posting
 from ledger.queries import cap_headroom, trial_balance
 
@@ -99,6 +103,25 @@ def fresh_database(kind: str, pg_admin: str, tag: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def kept_database(kind: str, pg_admin: str, name: str) -> Iterator[str]:
+    """A database kept between runs (``--keep NAME``): the SQLite file ``bench_keep_NAME.db`` in the
+    temporary directory, or the PostgreSQL database ``bench_keep_NAME``; created if absent, never dropped
+    (remove it yourself: ``rm`` / ``DROP DATABASE``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tempfile.gettempdir()}/bench_keep_{name}.db"
+        return
+    db = f"bench_keep_{name}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
+    finally:
+        admin.dispose()
+    yield make_url(pg_admin).set(database=db).render_as_string(hide_password=False)
 
 
 def payers_of(jurisdiction: str, split_class: str) -> tuple[str, ...]:
@@ -483,6 +506,8 @@ def run_peer(kind: str, pg_admin: str, entries: list[EntrySpec]) -> dict[str, An
 
 def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     res: dict[str, Any] = {"engine": kind, "loadavg_start": os.getloadavg()[0], "started": time.strftime("%H:%M:%S")}
+    if args.only_verify:
+        return run_verify_only(kind, args, res)
     with fresh_database(kind, args.pg_url, "ledger") as url:
         engine = make_engine(url)
         try:
@@ -513,12 +538,8 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             with factory() as s:
                 res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
             if not args.no_verify:
-                say(f"{kind}:     verifying the chain")
-                t0 = time.perf_counter()
-                with factory() as s:
-                    report = verify(s)
-                res["verify"] = {"ok": report.ok, "entries": report.entries, "postings": report.postings,
-                                 "seconds": time.perf_counter() - t0}
+                say(f"{kind}:     verifying the chain ({args.verify_runs} runs, and the limit as often)")
+                res["verify"] = chain.compare(engine, factory, args.verify_runs)
             say(f"{kind}: (c) queries with {res['journal_postings']:,} postings in the journal")
             queries: dict[str, Callable[[Session], Any]] = {}
             if before:
@@ -546,6 +567,38 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         say(f"{kind}: (d) the same postings through python-accounting")
         res["peer"] = run_peer(kind, args.pg_url, sample)
+    res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
+    return res
+
+
+def run_verify_only(kind: str, args: argparse.Namespace, res: dict[str, Any]) -> dict[str, Any]:
+    """``--only-verify``: the history of (b) (built once and reused with ``--keep``), then verify and its limit."""
+    place = kept_database(kind, args.pg_url, args.keep) if args.keep else fresh_database(kind, args.pg_url, "ledger")
+    with place as url:
+        engine = make_engine(url)
+        try:
+            res["server"] = _server_version(engine)
+            ensure_schema(engine)
+            factory = session_factory(engine)
+            with factory() as s:
+                res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
+            if res["journal_postings"] == 0:
+                with factory.begin() as s:
+                    S.sync_reference_data(s)
+                jurisdictions = [(j.code, j.split_class) for j in rulebook().jurisdictions.values()]
+                say(f"{kind}: (b) building a history of {args.postings:,} postings in {url}")
+                history = build_history(factory, args.postings, jurisdictions)
+                res["history"] = {"postings": history.postings, "entries": len(history.entries), **history.dims}
+                res["bulk"] = timed_import(factory, history.entries, args.batch, args.peer_postings)
+                analyze(engine)
+                with factory() as s:
+                    res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
+            else:
+                say(f"{kind}: reusing the {res['journal_postings']:,} postings kept in {url}")
+            say(f"{kind}: verifying the chain ({args.verify_runs} runs, and the limit as often)")
+            res["verify"] = chain.compare(engine, factory, args.verify_runs)
+        finally:
+            engine.dispose()
     res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
     return res
 
@@ -600,7 +653,11 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     row("(b) bulk import postings/s", lambda r: _n(r["bulk"]["postings_per_s"]))
     row("    postings, entries", lambda r: f"{_n(r['bulk']['postings'])}, {_n(r['bulk']['entries'])}")
     row("    seconds (batch of entries)", lambda r: f"{_n(r['bulk']['seconds'], 1)} ({r['bulk']['batch']})")
-    row("    verify whole chain, s", lambda r: _n(r["verify"]["seconds"], 1) + (" ok" if r["verify"]["ok"] else " FAIL"))
+    row("    verify whole chain, s", lambda r: _n(r["verify"]["seconds"], 2) + (" ok" if r["verify"]["ok"] else " FAIL"))
+    row("    limit: read raw + canonical bytes + sha256, s", lambda r: _n(r["verify"]["limit_seconds"], 2)
+        + (" ok" if r["verify"]["limit_ok"] else " FAIL"))
+    row("    ratio verify / limit", lambda r: _n(r["verify"]["ratio"], 2) + "×")
+    row("    verify peak Python memory, MiB", lambda r: _n(r["verify"]["memory"]["peak_mib"], 1))
     row("(c) postings in journal", lambda r: _n(r["journal_postings"]))
     names = list(dict.fromkeys(n for r in results for n in r.get("queries", {})))
     for name in names:
@@ -677,6 +734,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     ap.add_argument("--no-peer", action="store_true", help="skip python-accounting")
     ap.add_argument("--no-verify", action="store_true", help="skip verifying the whole chain after the import")
+    ap.add_argument("--verify-runs", type=int, default=None,
+                    help="timed runs of verify and of its limit, alternating, median reported (3; 1 with --quick)")
+    ap.add_argument("--only-verify", action="store_true",
+                    help="only the history of (b) and the verify figures (with its limit and memory)")
+    ap.add_argument("--keep", metavar="NAME",
+                    help="with --only-verify: build the history into a database kept under NAME, or reuse it "
+                         "if it already holds one (SQLite: bench_keep_NAME.db in the temporary directory; "
+                         "PostgreSQL: database bench_keep_NAME)")
     ap.add_argument("--try-index", action="append", default=[], metavar="TABLE(COL,...)", type=_index_arg,
                     help="after (c), create this extra index in the benchmark database, time the queries again, "
                          "drop it (repeatable)")
@@ -685,7 +750,10 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.engine is None:
         args.engine = "sqlite" if args.quick else "both"
-    sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3)}
+    if args.keep and not args.only_verify:
+        ap.error("--keep needs --only-verify (the other figures need a fresh database)")
+    sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3),
+             "verify_runs": (3, 1)}
     for name, (full, quick) in sizes.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)

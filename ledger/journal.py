@@ -59,14 +59,25 @@ def entry_hash(prev_hash: str, entry_id: int, entry_date: date, kind: str, claim
                    [leg.as_list() for leg in legs])
 
 
+# what json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",", ":")) builds on every call, built once
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_bytes(entry_id: int, entry_date: str, kind: str, claim_id: int | None, description: str,
+                    reverses_id: int | None, actor: str, legs: Sequence[Sequence[Any]]) -> bytes:
+    """The canonical form of an entry's content that the chain hashes (规范化字节): sorted-key compact JSON,
+    UTF-8, the date as ISO ``YYYY-MM-DD`` and each leg an array in ``Leg.as_list`` order (a list or a
+    tuple: JSON writes both as an array). The one definition: entries are hashed with it when posted
+    (``entry_hash``) and when verified."""
+    return _CANONICAL_JSON.encode(
+        {"id": entry_id, "date": entry_date, "kind": kind, "claim": claim_id, "description": description,
+         "reverses": reverses_id, "actor": actor, "legs": legs}).encode("utf-8")
+
+
 def _digest(prev_hash: str, entry_id: int, entry_date: date, kind: str, claim_id: int | None,
-            description: str, reverses_id: int | None, actor: str, legs: list[list[Any]]) -> str:
-    body = json.dumps(
-        {"id": entry_id, "date": entry_date.isoformat(), "kind": kind, "claim": claim_id,
-         "description": description, "reverses": reverses_id, "actor": actor, "legs": legs},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+            description: str, reverses_id: int | None, actor: str, legs: Sequence[Sequence[Any]]) -> str:
+    body = canonical_bytes(entry_id, entry_date.isoformat(), kind, claim_id, description, reverses_id, actor, legs)
+    return hashlib.sha256(prev_hash.encode("utf-8") + body).hexdigest()
 
 
 def _check(legs: Sequence[Leg]) -> None:
@@ -167,32 +178,43 @@ class VerifyReport:
         return dict(self.__dict__)
 
 
-VERIFY_BATCH = 10_000
+VERIFY_BATCH = 5_000
 _E = cast(Table, JournalEntry.__table__)
 _P = cast(Table, Posting.__table__)
 _ENTRY_COLUMNS = [_E.c[k] for k in ("id", "entry_date", "kind", "claim_id", "description", "reverses_id", "actor",
                                     "prev_hash", "hash")]
-_LEG_COLUMNS = [_P.c[k] for k in ("entry_id", "account_code", "amount_fen", "payer_code", "platform_id", "program",
-                                  "claim_id", "fiscal_year")]
+# Leg.as_list order, then the entry: a row sliced [:-1] is the leg as canonical_bytes takes it
+_LEG_COLUMNS = [_P.c[k] for k in ("account_code", "amount_fen", "payer_code", "platform_id", "program", "claim_id",
+                                  "fiscal_year", "entry_id")]
 
 
-def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[list[Any]]]]:
-    """Every entry as a plain row with its legs as lists (``Leg.as_list`` order), in number order: one
-    Core select of entries and one of their postings per ``batch`` entries, on the session's connection
-    (no ORM objects), so memory stays flat."""
+def _entry_rows(session: Session, batch: int) -> Iterator[tuple[Any, list[tuple[Any, ...]]]]:
+    """Every entry as a plain row with its legs as tuples (``Leg.as_list`` order), in number order.
+
+    Per ``batch`` entries, one Core select of the entries (by number, from the last one seen) and one of
+    their postings (by entry number, then posting id), fetched whole and merged in order, on the
+    session's connection: no ORM objects, nothing kept across batches (memory bounded by ``batch``, flat
+    at any journal size), and it works in any transaction mode, autocommit included. Postings whose entry
+    is missing are skipped here; ``verify`` counts every posting at the end."""
     conn = session.connection()
     last = -1
     while True:
         entries = conn.execute(select(*_ENTRY_COLUMNS).where(_E.c.id > last).order_by(_E.c.id).limit(batch)).all()
         if not entries:
             return
-        lo, hi = entries[0].id, entries[-1].id
-        legs: dict[int, list[list[Any]]] = {}
-        for p in conn.execute(select(*_LEG_COLUMNS).where(_P.c.entry_id >= lo, _P.c.entry_id <= hi)
-                              .order_by(_P.c.entry_id, _P.c.id)):
-            legs.setdefault(p[0], []).append(list(p[1:]))
+        lo, hi = entries[0][0], entries[-1][0]
+        rows = conn.execute(select(*_LEG_COLUMNS).where(_P.c.entry_id >= lo, _P.c.entry_id <= hi)
+                            .order_by(_P.c.entry_id, _P.c.id)).all()
+        k, n = 0, len(rows)
         for e in entries:
-            yield e, legs.pop(e.id, [])
+            entry_id = e[0]
+            while k < n and rows[k][-1] < entry_id:
+                k += 1
+            legs = []
+            while k < n and rows[k][-1] == entry_id:
+                legs.append(rows[k][:-1])
+                k += 1
+            yield e, legs
         last = hi
 
 
@@ -224,29 +246,29 @@ def verify(session: Session, anchors: Iterable[Anchor] = (), *, batch: int = VER
             return bad(0, f"{pending[0].source}记录的链头不是空账本的链头")
         passed = pending.pop(0)
     total = (session.execute(select(JournalHead.last_id).where(JournalHead.id == 1)).scalar() or 0) if progress else 0
-    for entry, legs in _entry_rows(session, batch):
+    for (entry_id, day, kind, claim_id, description, reverses_id, actor, prev_hash, stored), legs in _entry_rows(
+            session, batch):
         n_entries += 1
         n_postings += len(legs)
         if progress and n_entries % batch == 0:
             progress(n_entries, max(total, n_entries))
-        if entry.id != expected_id:
-            return bad(expected_id, f"第 {expected_id} 号凭证缺失（凭证号不连续，其后是第 {entry.id} 号）")
-        if entry.prev_hash != prev:
-            return bad(entry.id, f"第 {entry.id} 号凭证：所记前一凭证的哈希与链不符")
-        if len(legs) < 2 or sum(leg[1] for leg in legs) != 0:
-            return bad(entry.id, f"第 {entry.id} 号凭证：分录借贷不平衡或少于两条")
-        digest = _digest(prev, entry.id, entry.entry_date, entry.kind, entry.claim_id, entry.description,
-                         entry.reverses_id, entry.actor, legs)
-        if digest != entry.hash:
-            return bad(entry.id, f"第 {entry.id} 号凭证：内容与其哈希不符")
+        if entry_id != expected_id:
+            return bad(expected_id, f"第 {expected_id} 号凭证缺失（凭证号不连续，其后是第 {entry_id} 号）")
+        if prev_hash != prev:
+            return bad(entry_id, f"第 {entry_id} 号凭证：所记前一凭证的哈希与链不符")
+        if len(legs) < 2 or sum([leg[1] for leg in legs]) != 0:
+            return bad(entry_id, f"第 {entry_id} 号凭证：分录借贷不平衡或少于两条")
+        digest = _digest(prev, entry_id, day, kind, claim_id, description, reverses_id, actor, legs)
+        if digest != stored:
+            return bad(entry_id, f"第 {entry_id} 号凭证：内容与其哈希不符")
         prev = digest
         expected_id += 1
-        while pending and pending[0].entry_id == entry.id:
+        while pending and pending[0].entry_id == entry_id:
             a = pending.pop(0)
             if not digest.startswith(a.hash.lower()):
                 since = (f"；第 {passed.entry_id} 号凭证处的{passed.source}仍一致，改写发生在第 {passed.entry_id + 1}"
-                         f" 至 {entry.id} 号凭证之间" if passed and passed.entry_id else "")
-                return bad(entry.id, f"第 {entry.id} 号凭证：哈希与{a.source}不符（该凭证或其前的凭证被改写{since}）")
+                         f" 至 {entry_id} 号凭证之间" if passed and passed.entry_id else "")
+                return bad(entry_id, f"第 {entry_id} 号凭证：哈希与{a.source}不符（该凭证或其前的凭证被改写{since}）")
             passed = a
     last = expected_id - 1
     if pending:

@@ -1,7 +1,9 @@
 """The journal (日记账): append-only, balanced, hash-chained entries in integer fen.
 
 Appending takes the chain's head row under lock, so entries get gap-free numbers in commit order
-and each carries the hash of its content and of its predecessor. The database refuses UPDATE and
+and each carries the hash of its content and of its predecessor. The lock is taken by the ``UPDATE`` that
+advances the head, conditional on the head this process last saw (one statement), or, when another
+process moved it, by ``SELECT … FOR UPDATE`` first. The database refuses UPDATE and
 DELETE of posted rows and unbalanced entries (migration 0002); this module refuses them first
 with a clearer message.
 """
@@ -14,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, event, func, select, update
 from sqlalchemy.orm import Session
 
 from ledger.accounts import GENESIS_HASH, VIEW_OF
@@ -87,29 +90,94 @@ def _check(legs: Sequence[Leg]) -> None:
         raise JournalIntegrityError("double entry", f"the {unbalanced[0]} view of the entry does not balance")
 
 
+_HEAD = cast(Table, JournalHead.__table__)
+_known_heads: WeakKeyDictionary[Engine, tuple[int, str]] = WeakKeyDictionary()
+"""The head each engine's database had when this process last locked or advanced it (per engine: tests and
+tools open several databases). Only a guess, checked by the very ``UPDATE`` that advances the head."""
+
+
+_ADVANCED = "ledger.journal.advanced"  # in Connection.info: this transaction advanced the head
+
+
+def _forget_head(conn: Connection, *_args: object) -> None:
+    if conn.info.pop(_ADVANCED, False):
+        _known_heads.pop(conn.engine, None)
+
+
+def _committed(conn: Connection) -> None:
+    conn.info.pop(_ADVANCED, None)
+
+
+def _watch(engine: Engine) -> None:
+    """A transaction or savepoint that advanced the remembered head and was rolled back: forget the head."""
+    if not event.contains(engine, "rollback", _forget_head):
+        event.listen(engine, "rollback", _forget_head)
+        event.listen(engine, "rollback_savepoint", _forget_head)
+        event.listen(engine, "commit", _committed)
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Take the chain head's row lock (``SELECT … FOR UPDATE``) and return (last entry number, last hash);
+    remembered, so that the next :func:`post` advances the head with a single ``UPDATE``."""
+    conn = session.connection()
+    head = conn.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()).one()
+    _watch(conn.engine)
+    _known_heads[conn.engine] = (head[0], head[1])
+    return head[0], head[1]
+
+
+def _advance(conn: Connection, digest_of: Callable[[int, str], str]) -> tuple[int, str, str]:
+    """Advance the chain head by one entry and return (new entry number, predecessor's hash, new hash).
+
+    One statement when the head is the one this process last saw (the usual case: this transaction locked
+    it already, or this process posted last): ``UPDATE journal_head … WHERE last_id = :seen AND last_hash =
+    :seen_hash``, which takes the row lock and proves the head unchanged in one step (on PostgreSQL it waits
+    for a concurrent poster and then re-checks the row it finds). Otherwise (another process posted; a
+    transaction rolled back) the row is locked and read (``SELECT … FOR UPDATE``) and then updated."""
+    engine = conn.engine
+    seen = _known_heads.get(engine)
+    if seen is not None:
+        digest = digest_of(seen[0] + 1, seen[1])
+        moved = conn.execute(update(_HEAD).where(_HEAD.c.id == 1, _HEAD.c.last_id == seen[0],
+                                                 _HEAD.c.last_hash == seen[1])
+                             .values(last_id=seen[0] + 1, last_hash=digest))
+        if moved.rowcount == 1:
+            conn.info[_ADVANCED] = True
+            _known_heads[engine] = (seen[0] + 1, digest)
+            return seen[0] + 1, seen[1], digest
+    _watch(engine)
+    last_id, last_hash = conn.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
+                                      .with_for_update()).one()
+    digest = digest_of(last_id + 1, last_hash)
+    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_id=last_id + 1, last_hash=digest))
+    conn.info[_ADVANCED] = True
+    _known_heads[engine] = (last_id + 1, digest)
+    return last_id + 1, last_hash, digest
+
+
 def post(session: Session, *, entry_date: date, kind: str, description: str, legs: Sequence[Leg],
          claim_id: int | None = None, reverses_id: int | None = None, actor: str = "") -> int:
-    """Append one balanced entry and return its number. Runs inside the caller's transaction."""
+    """Append one balanced entry and return its number. Runs inside the caller's transaction.
+
+    Three statements on the session's connection (no ORM flush: the caller's pending objects are written
+    when it flushes, under the claim's lock that covers them): the head advanced (:func:`_advance`), the
+    postings (one ``executemany``), the entry — whose insert the database checks for balance (0002)."""
     legs = [leg for leg in legs]
     _check(legs)
-    last_id, last_hash = session.execute(
-        select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1).with_for_update()
-    ).one()
-    entry_id = last_id + 1
-    digest = entry_hash(last_hash, entry_id, entry_date, kind, claim_id, description, reverses_id,
-                        actor, legs)
-    session.execute(
+    conn = session.connection()
+    entry_id, prev_hash, digest = _advance(conn, lambda entry_id, prev_hash: entry_hash(
+        prev_hash, entry_id, entry_date, kind, claim_id, description, reverses_id, actor, legs))
+    conn.execute(
         POSTINGS.insert(),
         [{"entry_id": entry_id, "account_code": leg.account, "amount_fen": leg.amount, "payer_code": leg.payer,
           "platform_id": leg.platform_id, "program": leg.program, "claim_id": leg.claim_id,
           "fiscal_year": leg.fiscal_year} for leg in legs],
     )
-    session.execute(ENTRIES.insert().values(
+    conn.execute(ENTRIES.insert().values(
         id=entry_id, entry_date=entry_date, kind=kind, claim_id=claim_id, description=description,
-        reverses_id=reverses_id, actor=actor, posted_at=datetime.now(UTC), prev_hash=last_hash,
+        reverses_id=reverses_id, actor=actor, posted_at=datetime.now(UTC), prev_hash=prev_hash,
         hash=digest,
     ))
-    session.execute(update(JournalHead).where(JournalHead.id == 1).values(last_id=entry_id, last_hash=digest))
     return entry_id
 
 

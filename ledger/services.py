@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, literal, select, tuple_, union_all, update
+from sqlalchemy import Integer, String, Table, bindparam, func, literal, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -353,18 +353,23 @@ def _latest_step_query(claim_id: Any, *columns: Any) -> Any:
             .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1))
 
 
+# built once (statements run at every step: building them costs more than running them)
+_LOCK_CLAIM = (select(Claim).where(Claim.number == bindparam("number")).with_for_update()
+               .execution_options(populate_existing=True))
+_LOCK_CLAIM_WITH_STEP = _LOCK_CLAIM.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
+                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery())
+_LATEST = _latest_step_query(bindparam("claim"))
+
+
 def _lock_claim(session: Session, number: str) -> Claim:
     """The claim, locked (锁顺序 1). On SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``
     on, the claim's latest step is read in the same statement (for :func:`_check_date`); on PostgreSQL it
     must be read after the lock (a statement that waited for the lock reads other tables as they were
     when it started), so :func:`_check_date` reads it then."""
-    q = select(Claim).where(Claim.number == number).with_for_update().execution_options(populate_existing=True)
     if session.get_bind().dialect.name != "sqlite":
-        claim = session.execute(q).scalar_one_or_none()
+        claim = session.execute(_LOCK_CLAIM, {"number": number}).scalar_one_or_none()
     else:
-        row = session.execute(q.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
-                                            _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery())
-                              ).one_or_none()
+        row = session.execute(_LOCK_CLAIM_WITH_STEP, {"number": number}).one_or_none()
         claim = None
         if row is not None:
             claim = row[0]
@@ -381,7 +386,7 @@ def _latest_step(session: Session, claim: Claim) -> tuple[str, date] | None:
     known = session.info.get(_LATEST_STEP)
     if known is not None and known[0] is session.get_transaction() and known[1] == claim.id:
         return known[2]  # type: ignore[no-any-return]
-    row = session.execute(_latest_step_query(claim.id)).first()
+    row = session.execute(_LATEST, {"claim": claim.id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -1092,19 +1097,27 @@ class _Position:
     fiscal_year: int | None
 
 
-def _position(session: Session, claim: Claim, payer: str) -> _Position:
+def _position_query() -> Any:
     p = _posting()
+    claim, payer = bindparam("claim", type_=Integer), bindparam("payer", type_=String)
     obligated = select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(p.c.account_code == A.OBLIGATED,
-                                                                         p.c.claim_id == claim.id)
+                                                                         p.c.claim_id == claim)
     confirmed = select(PaymentConfirmation.id).where(PaymentConfirmation.payment_id == Payment.id).exists()
     withdrawn = select(PaymentWithdrawal.id).where(PaymentWithdrawal.payment_id == Payment.id).exists()
-    row = session.execute(select(
+    return select(
         obligated.where(p.c.payer_code == payer).scalar_subquery(),
         select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-            Payment.claim_id == claim.id, Payment.payer_code == payer, ~confirmed, ~withdrawn).scalar_subquery(),
+            Payment.claim_id == claim, Payment.payer_code == payer, ~confirmed, ~withdrawn).scalar_subquery(),
         obligated.scalar_subquery(),
-        select(Approval.fiscal_year).where(Approval.claim_id == claim.id).order_by(Approval.id.desc()).limit(1)
-        .scalar_subquery())).one()
+        select(Approval.fiscal_year).where(Approval.claim_id == claim).order_by(Approval.id.desc()).limit(1)
+        .scalar_subquery())
+
+
+_POSITION = _position_query()
+
+
+def _position(session: Session, claim: Claim, payer: str) -> _Position:
+    row = session.execute(_POSITION, {"claim": claim.id, "payer": payer}).one()
     return _Position(-int(row[0]), int(row[1]), -int(row[2]), None if row[3] is None else int(row[3]))
 
 

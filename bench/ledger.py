@@ -3,13 +3,18 @@
     python -m bench.ledger --engine both --postings 1000000 --json /tmp/bench-ledger.json
     python -m bench.ledger --quick                      # a few seconds, SQLite only
     python -m bench.ledger --try-index "postings(account_code, entry_id, amount_fen)"   # an index's effect
+    python -m bench.ledger --life-only --engine both --claims 40   # (a) only, against its ceiling
 
 For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
 ``bench_<random>`` created on the server and dropped afterwards):
 
 (a) claims taken through the whole life by ``ledger.services``, one transaction per step: file → district
     economic review → district finance review → audit → approval → public notice → fund issue → two
-    payments; claims per second, and again (a') once the journal holds N postings;
+    payments; claims per second, and again (a') once the journal holds N postings; what one claim life sends
+    (statements, from a ``before_cursor_execute`` listener, and transactions), and its ceiling in the same
+    run: ``SELECT 1`` through a SQLAlchemy session, statements per second (before and after the claims),
+    divided by the statements per claim life — the claims/s if every statement cost what ``SELECT 1`` does;
+    the ratio ours / ceiling (``--life-only`` stops after this part);
 (b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
     ten fiscal years, claims taken through the same entries the services post) imported through
     ``ledger.bulk.import_in_batches``; postings per second; then fresh planner statistics
@@ -723,6 +728,7 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                                                               / r["peer"]["postings_per_s"], 1) + "×")
     row("    ratio journal.post / python-accounting", lambda r: _n(r["post_each"]["postings_per_s"]
                                                                 / r["peer"]["postings_per_s"], 1) + "×")
+    rows = [(label, vals) for label, vals in rows if any(v != "-" for v in vals)]  # e.g. after --life-only
     width = max(len(label) for label, _ in rows)
     colw = [max(len(c), *(len(v[k]) for _, v in rows)) for k, c in enumerate(cols)]
     lines = [f"Ledger benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}, {_platform.python_implementation()} "

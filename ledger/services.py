@@ -176,11 +176,17 @@ def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date]
     """The step a payer's new payment step follows: the claim's latest step that is no payer's payment step
     (fund issue, 转拨, …) or this payer's own latest 制单/复核/作废制单/冲销, whichever is later. Other payers'
     payment steps do not constrain it (each finance dates its own vouchers)."""
-    own = Payment.claim_id == claim.id, Payment.payer_code == payer
+    latest = session.execute(_PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
+    return (latest[0], latest[1]) if latest is not None else None
+
+
+def _payer_floor_query() -> Any:
+    claim, payer = bindparam("claim", type_=Integer), bindparam("payer", type_=String)
+    own = Payment.claim_id == claim, Payment.payer_code == payer
     confirmed = select(PaymentConfirmation.entry_id).join(Payment).where(*own)
     steps = union_all(  # one statement; on equal dates the first kind listed wins, as the steps are listed
         select(literal(0).label("k"), ClaimEvent.id.label("n"), ClaimEvent.action, ClaimEvent.date.label("on"))
-        .where(ClaimEvent.claim_id == claim.id, ClaimEvent.action.not_in(PAYMENT_STEPS)),
+        .where(ClaimEvent.claim_id == claim, ClaimEvent.action.not_in(PAYMENT_STEPS)),
         select(literal(1), Payment.id, literal("prepare-payment"), Payment.date).where(*own),
         select(literal(2), Payment.id, literal("pay"), PaymentConfirmation.date).join(Payment).where(*own),
         select(literal(3), Payment.id, literal("withdraw-payment"), PaymentWithdrawal.date).join(Payment)
@@ -188,9 +194,10 @@ def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date]
         select(literal(4), JournalEntry.id, literal("reverse-payment"), JournalEntry.entry_date).where(
             JournalEntry.reverses_id.in_(confirmed.scalar_subquery())),
     ).subquery()
-    latest = session.execute(select(steps.c.action, steps.c.on).order_by(steps.c.on.desc(), steps.c.k, steps.c.n)
-                             .limit(1)).first()
-    return (latest[0], latest[1]) if latest is not None else None
+    return select(steps.c.action, steps.c.on).order_by(steps.c.on.desc(), steps.c.k, steps.c.n).limit(1)
+
+
+_PAYER_FLOOR = _payer_floor_query()
 
 
 def payment_duties(rule_set_id: str, on: date) -> str:
@@ -1010,11 +1017,17 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     noticed = claim.state == "in_notice"  # a procedure without 公示 issues straight after the approval
     _require(claim, "issue")
     _check_date(session, claim, "issue", on, "on")
+    # the latest approval with the claim's latest notice, in one statement (either missing: read on its own,
+    # for its message)
+    found = session.execute(
+        select(Approval, Notice).outerjoin(NoticeClaim, NoticeClaim.claim_id == Approval.claim_id)
+        .outerjoin(Notice, Notice.id == NoticeClaim.notice_id).where(Approval.claim_id == claim.id)
+        .order_by(Approval.id.desc(), Notice.id.desc()).limit(1)).first()
     if noticed:
-        _require_notice_ended(_notice_of(session, claim), on)
+        _require_notice_ended(found[1] if found and found[1] else _notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "下达资金文号为必填；请填写下达资金文件的文号", field="document_number")
-    approval = _approval(session, claim)
+    approval = found[0] if found else _approval(session, claim)
     legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0) if noticed else []
     for payer, amount in sorted(approval.shares.items()):
         if amount:
@@ -1125,17 +1138,21 @@ def _locked_payment(session: Session, payment_id: int, step: str
                     ) -> tuple[Claim, Payment, PaymentConfirmation | None, PaymentWithdrawal | None]:
     """The payment and its claim, the claim locked first (the claim's lock covers its payments: see
     :func:`reverse_payment`), then the payment read afresh under it with its confirmation and withdrawal."""
-    claim = session.execute(
-        select(Claim).where(Claim.id == select(Payment.claim_id).where(Payment.id == payment_id).scalar_subquery())
-        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+    claim = session.execute(_LOCK_CLAIM_OF_PAYMENT, {"payment": payment_id}).scalar_one_or_none()
     if claim is None:
         raise NotFound(step, f"没有拨付#{payment_id}", field="payment")
-    payment, done, gone = session.execute(
-        select(Payment, PaymentConfirmation, PaymentWithdrawal)
-        .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id)
-        .outerjoin(PaymentWithdrawal, PaymentWithdrawal.payment_id == Payment.id)
-        .where(Payment.id == payment_id).execution_options(populate_existing=True)).one()
+    payment, done, gone = session.execute(_PAYMENT_WITH_OUTCOMES, {"payment": payment_id}).one()
     return claim, payment, done, gone
+
+
+_LOCK_CLAIM_OF_PAYMENT = (
+    select(Claim).where(Claim.id == select(Payment.claim_id).where(Payment.id == bindparam("payment", type_=Integer))
+                        .scalar_subquery()).with_for_update().execution_options(populate_existing=True))
+_PAYMENT_WITH_OUTCOMES = (
+    select(Payment, PaymentConfirmation, PaymentWithdrawal)
+    .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id)
+    .outerjoin(PaymentWithdrawal, PaymentWithdrawal.payment_id == Payment.id)
+    .where(Payment.id == bindparam("payment", type_=Integer)).execution_options(populate_existing=True))
 
 
 def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str = "") -> PaymentMade:

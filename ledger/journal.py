@@ -1,7 +1,9 @@
 """The journal (日记账): append-only, balanced, hash-chained entries in integer fen.
 
 Appending takes the chain's head row under lock, so entries get gap-free numbers in commit order
-and each carries the hash of its content and of its predecessor. The database refuses UPDATE and
+and each carries the hash of its content and of its predecessor. The lock is taken by the ``UPDATE`` that
+advances the head, conditional on the head this process last saw (one statement), or, when another
+process moved it, by ``SELECT … FOR UPDATE`` first. The database refuses UPDATE and
 DELETE of posted rows and unbalanced entries (migration 0002); this module refuses them first
 with a clearer message.
 """
@@ -14,8 +16,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ledger.accounts import GENESIS_HASH, VIEW_OF
@@ -98,29 +115,122 @@ def _check(legs: Sequence[Leg]) -> None:
         raise JournalIntegrityError("double entry", f"the {unbalanced[0]} view of the entry does not balance")
 
 
+_HEAD = cast(Table, JournalHead.__table__)
+_known_heads: WeakKeyDictionary[Engine, tuple[int, str]] = WeakKeyDictionary()
+"""The head each engine's database had when this process last locked or advanced it (per engine: tests and
+tools open several databases). Only a guess, checked by the very ``UPDATE`` that advances the head."""
+
+
+_ADVANCED = "ledger.journal.advanced"  # in Connection.info: this transaction advanced the head
+
+
+def _forget_head(conn: Connection, *_args: object) -> None:
+    if conn.info.pop(_ADVANCED, False):
+        _known_heads.pop(conn.engine, None)
+
+
+def _committed(conn: Connection) -> None:
+    conn.info.pop(_ADVANCED, None)
+
+
+def _watch(engine: Engine) -> None:
+    """A transaction or savepoint that advanced the remembered head and was rolled back: forget the head."""
+    if not event.contains(engine, "rollback", _forget_head):
+        event.listen(engine, "rollback", _forget_head)
+        event.listen(engine, "rollback_savepoint", _forget_head)
+        event.listen(engine, "commit", _committed)
+
+
+_LOCK_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+_MOVE_HEAD = _SET_HEAD.where(_HEAD.c.last_id == bindparam("seen_id"), _HEAD.c.last_hash == bindparam("seen_hash"))
+_INSERT_POSTINGS = POSTINGS.insert()
+_INSERT_ENTRY = ENTRIES.insert()
+_LEG_FIELDS = ("account_code", "amount_fen", "payer_code", "platform_id", "program", "claim_id", "fiscal_year")
+_LEG_ARRAYS = {"account_code": String, "amount_fen": BigInteger, "payer_code": String, "platform_id": Integer,
+               "program": String, "claim_id": Integer, "fiscal_year": Integer}
+# PostgreSQL: the head moved (if it is the one remembered) and the postings inserted in one statement; the
+# postings are numbered in the legs' order (ORDER BY the ordinality), the order the hash covers
+_MOVE_HEAD_AND_POST = text(f"""
+    WITH head AS (UPDATE journal_head SET last_id = :new_id, last_hash = :new_hash
+                  WHERE id = 1 AND last_id = :seen_id AND last_hash = :seen_hash RETURNING last_id)
+    INSERT INTO postings (entry_id, {", ".join(_LEG_FIELDS)})
+    SELECT head.last_id, {", ".join(f"leg.{f}" for f in _LEG_FIELDS)}
+    FROM head, unnest({", ".join(f":{f}" for f in _LEG_FIELDS)}) WITH ORDINALITY
+         AS leg({", ".join(_LEG_FIELDS)}, n)
+    ORDER BY leg.n""").bindparams(*(bindparam(f, type_=ARRAY(t)) for f, t in _LEG_ARRAYS.items()))
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Take the chain head's row lock (``SELECT … FOR UPDATE``) and return (last entry number, last hash);
+    remembered, so that the next :func:`post` advances the head with a single ``UPDATE``."""
+    conn = session.connection()
+    head = conn.execute(_LOCK_HEAD).one()
+    _watch(conn.engine)
+    _known_heads[conn.engine] = (head[0], head[1])
+    return head[0], head[1]
+
+
+def _posting_rows(entry_id: int, legs: Sequence[Leg]) -> list[dict[str, Any]]:
+    return [{"entry_id": entry_id, "account_code": leg.account, "amount_fen": leg.amount, "payer_code": leg.payer,
+             "platform_id": leg.platform_id, "program": leg.program, "claim_id": leg.claim_id,
+             "fiscal_year": leg.fiscal_year} for leg in legs]
+
+
+def _advance(conn: Connection, legs: Sequence[Leg], digest_of: Callable[[int, str], str]) -> tuple[int, str, str]:
+    """Advance the chain head by one entry and insert the entry's postings; return (new entry number,
+    predecessor's hash, new hash).
+
+    When the head is the one this process last saw (the usual case: this transaction locked it already, or
+    this process posted last), ``UPDATE journal_head … WHERE last_id = :seen AND last_hash = :seen_hash``
+    takes the row lock and proves the head unchanged in one step (on PostgreSQL it waits for a concurrent
+    poster, then re-checks the row it finds); on PostgreSQL that ``UPDATE`` and the postings' ``INSERT`` are
+    one statement. Otherwise (another process posted; a transaction rolled back) the row is locked and read
+    (``SELECT … FOR UPDATE``), then updated."""
+    engine = conn.engine
+    seen = _known_heads.get(engine)
+    if seen is not None:
+        new_id, digest = seen[0] + 1, digest_of(seen[0] + 1, seen[1])
+        head = {"seen_id": seen[0], "seen_hash": seen[1], "new_id": new_id, "new_hash": digest}
+        if conn.dialect.name == "postgresql":
+            columns = {f: [row[f] for row in _posting_rows(new_id, legs)] for f in _LEG_FIELDS}
+            moved = conn.execute(_MOVE_HEAD_AND_POST, head | columns).rowcount == len(legs)
+        elif conn.execute(_MOVE_HEAD, head).rowcount == 1:
+            conn.execute(_INSERT_POSTINGS, _posting_rows(new_id, legs))
+            moved = True
+        else:
+            moved = False
+        if moved:
+            conn.info[_ADVANCED] = True
+            _known_heads[engine] = (new_id, digest)
+            return new_id, seen[1], digest
+    _watch(engine)
+    last_id, last_hash = conn.execute(_LOCK_HEAD).one()
+    new_id, digest = last_id + 1, digest_of(last_id + 1, last_hash)
+    conn.execute(_SET_HEAD, {"new_id": new_id, "new_hash": digest})
+    conn.info[_ADVANCED] = True
+    _known_heads[engine] = (new_id, digest)
+    conn.execute(_INSERT_POSTINGS, _posting_rows(new_id, legs))
+    return new_id, last_hash, digest
+
+
 def post(session: Session, *, entry_date: date, kind: str, description: str, legs: Sequence[Leg],
          claim_id: int | None = None, reverses_id: int | None = None, actor: str = "") -> int:
-    """Append one balanced entry and return its number. Runs inside the caller's transaction."""
+    """Append one balanced entry and return its number. Runs inside the caller's transaction.
+
+    On the session's connection, without an ORM flush (the caller's pending objects are written when it
+    flushes, under the claim's lock that covers them): the head advanced and the postings inserted
+    (:func:`_advance`: two statements on SQLite, one on PostgreSQL), then the entry, whose insert the
+    database checks for balance (migration 0002)."""
     legs = [leg for leg in legs]
     _check(legs)
-    last_id, last_hash = session.execute(
-        select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1).with_for_update()
-    ).one()
-    entry_id = last_id + 1
-    digest = entry_hash(last_hash, entry_id, entry_date, kind, claim_id, description, reverses_id,
-                        actor, legs)
-    session.execute(
-        POSTINGS.insert(),
-        [{"entry_id": entry_id, "account_code": leg.account, "amount_fen": leg.amount, "payer_code": leg.payer,
-          "platform_id": leg.platform_id, "program": leg.program, "claim_id": leg.claim_id,
-          "fiscal_year": leg.fiscal_year} for leg in legs],
-    )
-    session.execute(ENTRIES.insert().values(
-        id=entry_id, entry_date=entry_date, kind=kind, claim_id=claim_id, description=description,
-        reverses_id=reverses_id, actor=actor, posted_at=datetime.now(UTC), prev_hash=last_hash,
-        hash=digest,
-    ))
-    session.execute(update(JournalHead).where(JournalHead.id == 1).values(last_id=entry_id, last_hash=digest))
+    conn = session.connection()
+    entry_id, prev_hash, digest = _advance(conn, legs, lambda entry_id, prev_hash: entry_hash(
+        prev_hash, entry_id, entry_date, kind, claim_id, description, reverses_id, actor, legs))
+    conn.execute(_INSERT_ENTRY, {
+        "id": entry_id, "entry_date": entry_date, "kind": kind, "claim_id": claim_id, "description": description,
+        "reverses_id": reverses_id, "actor": actor, "posted_at": datetime.now(UTC), "prev_hash": prev_hash,
+        "hash": digest})
     return entry_id
 
 

@@ -1,7 +1,7 @@
 """What a clerk needs at hand (issue 11 part 5): which programs each platform can claim now and why
 not (shown on the new-claim page), the platform's timeline, the city's fund progress per district and
 payer (an inline SVG chart drawn here and a table), and a notice's ready-to-publish 公示 text with its
-download. Reads only; every read goes through the permission matrix and the user's jurisdiction.
+downloads (the text, and the Word document as the bureau publishes it). Reads only; every read goes through the permission matrix and the user's jurisdiction.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ledger.errors import NotFound
 from ledger.models import Jurisdiction, Payer, Platform
 from ledger.timeline import Moment, platform_timeline
 from reports.fund_progress import FundProgress, fund_progress
-from reports.notice_text import NoticeText, as_text, notice_text
+from reports.notice_text import NoticeText, as_docx, as_text, notice_text
 
 router = APIRouter(include_in_schema=False)
 templates.env.globals["may"] = allowed  # a template shows a link only to a user who may follow it
@@ -166,3 +166,15 @@ def notice_download(ctx: PageContext, notice_id: int) -> Response:
     t = _notice(ctx, notice_id)
     content = ("\ufeff" + as_text(t)).encode("utf-8")  # the BOM: Windows editors then read it as UTF-8
     return download(downloads.Download(safe_filename(t.title, ".txt"), content, "text/plain; charset=utf-8"))
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.get("/bureau/notices/{notice_id}/publicity.docx")
+def notice_document(ctx: PageContext, notice_id: int) -> Response:
+    """The 公示 as a Word document, laid out as the bureau publishes it (reports/notice_text.py)."""
+    from app.pages.district import download
+
+    t = _notice(ctx, notice_id)
+    return download(downloads.Download(safe_filename(t.title, ".docx"), as_docx(t), DOCX))

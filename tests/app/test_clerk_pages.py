@@ -184,3 +184,43 @@ def test_notice_document_reads_back_as_the_bureau_publishes_it(service: Service,
     assert doc.paragraphs[0].text == HOSTILE_TITLE  # as typed: a document evaluates no formula, runs no script
     assert [c.text for c in doc.tables[0].rows[1].cells][1] == HOSTILE
     assert sign_in(service, "nanhu-econ").get(f"/bureau/notices/{hostile}/publicity.docx").status_code == 403
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<tr data-platform="([^"]+)"', html)
+
+
+def test_claimable_chooser_pages_and_searches_within_the_jurisdiction(service: Service,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """More platforms than one page (20): 上一页/下一页 through them in code order, a page past the last shows
+    the last; 查找 by name, code or operator, the typed text taken literally (``%`` and ``_`` are no
+    wildcards) and escaped on the page; another jurisdiction's platforms never appear."""
+    monkeypatch.setattr("app.pages.clerk._today", lambda: date(2026, 12, 3))
+    with service.db.sessions.begin() as s:
+        for k in range(1, 46):
+            kind = "检测" if k % 10 == 0 else "制造"
+            S.create_platform(s, code=f"N{k:03d}", name=f"南湖{kind}中试平台{k}", jurisdiction="330402",
+                              operator="某运营公司" if k != 7 else "百分之百_公司")
+        S.create_platform(s, code="H001", name="海宁检测中试平台", jurisdiction="330481", operator="某公司")
+    nanhu = sign_in(service, "nanhu-econ")
+    first = page(nanhu, "/claims/new")
+    assert _rows(first) == [f"N{k:03d}" for k in range(1, 21)]
+    pager = first.split('data-testid="claimable-pager"')[1].split("</nav>")[0]
+    assert "第 1 / 3 页，共 45 个平台" in pager and "page=2" in pager and "上一页" not in pager
+    assert _rows(page(nanhu, "/claims/new?page=2")) == [f"N{k:03d}" for k in range(21, 41)]
+    last = page(nanhu, "/claims/new?page=3")
+    assert _rows(last) == [f"N{k:03d}" for k in range(41, 46)] and "下一页" not in last.split("claimable-pager")[1]
+    assert _rows(page(nanhu, "/claims/new?page=99")) == _rows(last)  # past the end: the last page
+
+    found = page(nanhu, "/claims/new?q=检测")
+    assert _rows(found) == ["N010", "N020", "N030", "N040"]  # never 海宁's H001
+    assert "共 4 个平台（查找“检测”）" in found and 'value="检测"' in found
+    options = re.findall(r'<option value="([^"]+)"', found.split('name="platform"')[1].split("</select>")[0])
+    assert options == ["N010", "N020", "N030", "N040"]  # the chooser's list, searched the same way
+    assert _rows(page(nanhu, "/claims/new?q=n04")) == [f"N{k:03d}" for k in range(40, 46)]  # code, any case
+    assert _rows(page(nanhu, "/claims/new?q=百分之百_")) == ["N007"]  # operator; "_" literal
+    assert _rows(page(nanhu, "/claims/new?q=%25")) == []  # "%" literal: no platform has one
+    assert _rows(page(nanhu, "/claims/new?q=海宁")) == []
+    hostile = page(nanhu, "/claims/new?q=%3Cscript%3Ex")
+    assert "<script>x" not in hostile and "&lt;script&gt;x" in hostile and "没有名称、编号或运营主体含" in hostile
+    assert nanhu.get("/claims/new?page=0").status_code == 422

@@ -9,6 +9,7 @@
     subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
     subsidy ledger checkpoint [--skip-verify] [--json]
     subsidy ledger export FILE [--force] | subsidy ledger import FILE
+    subsidy ledger import-entries CSV [--actor A] [--batch N] [--json]   historical entries (app/cli_import.py)
     subsidy ledger trial-balance [--as-of DATE] [--json]
     subsidy report …                          app/cli_reports.py
 
@@ -500,6 +501,22 @@ def ledger_import(
 
     _archive_run(import_archive, file, as_json, "已导入",
                  lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note], "导入档案")
+
+
+@ledger_cli.command("import-entries")
+def ledger_import_entries(
+    file: Annotated[Path, typer.Argument(help="历史凭证文件：UTF-8 编码的 CSV，每行一条分录（列名见 docs/cli.md）",
+                                         metavar="CSV文件", exists=True, dir_okay=False)],
+    actor: Annotated[str, typer.Option(metavar="经办人", help="记入每张凭证的经办人")] = "历史凭证导入",
+    batch: Annotated[int, typer.Option(metavar="张数", min=1, max=100_000, help="每批写入的凭证张数")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果或问题清单")] = False,
+) -> None:
+    """导入历史凭证（CSV）。
+
+    先检查整个文件：每行的科目、金额、财政、平台、补助项目，每张凭证借贷平衡；有问题则逐行列出（行号、列名、依据）并退出，不写入任何内容。全部通过后在一个事务内写入，接续账链（凭证号连续、哈希链）；在终端上显示进度条，管道输出时不显示。"""
+    from app.cli_import import import_entries_file
+
+    import_entries_file(_sessions(), file, actor=actor, batch=batch, as_json=as_json)
 
 
 @ledger_cli.command("trial-balance")

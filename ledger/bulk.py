@@ -143,17 +143,28 @@ def _insert(session: Session, table: Table, rows: list[dict[str, object]]) -> No
     session.execute(table.insert(), rows)
 
 
-def import_entries(session: Session, entries: Iterable[EntrySpec], *, batch: int = 1000) -> BulkResult:
+def check_entry(spec: EntrySpec) -> None:
+    """Refuse ``spec`` as :func:`ledger.journal.post` would (:class:`JournalIntegrityError`, in Chinese, the
+    field ``legs[k].amount`` …), without writing: a file is checked whole before any of it is imported."""
+    _check(list(spec.legs))
+
+
+def import_entries(session: Session, entries: Iterable[EntrySpec], *, batch: int = 1000,
+                   progress: Callable[[int, int], None] | None = None) -> BulkResult:
     """Append ``entries`` in order inside the caller's transaction, ``batch`` entries per round trip.
 
     Raises :class:`JournalIntegrityError` naming the first entry that does not balance; nothing of its
     batch is written (and the caller's transaction should be rolled back, as for ``post``).
+    ``progress(done, total)`` is called after each batch (``total``: ``len(entries)`` when it has one, else 0).
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    expected = len(entries) if isinstance(entries, Sized) else 0
     total = BulkResult()
     for chunk in _chunks(entries, batch):
         total = total.plus(_write_batch(session, chunk, total.entries))
+        if progress:
+            progress(total.entries, expected)
     return total
 
 

@@ -34,8 +34,8 @@ def test_the_walk_reaches_every_group_and_command() -> None:
     paths = {" ".join(p) for p, _ in COMMANDS}
     assert {"calc", "rulesets", "serve", "demo", "user add", "user list", "ledger verify", "ledger checkpoint",
             "ledger export", "ledger import", "ledger trial-balance", "ledger upgrade", "report annex3",
-            "report reconciliation", "report evaluation-sheet"} <= paths
-    assert len(COMMANDS) >= 24
+            "report reconciliation", "report evaluation-sheet", "ledger import-entries"} <= paths
+    assert len(COMMANDS) >= 25
 
 
 def _own_words(text: str, command: Any, path: tuple[str, ...]) -> str:

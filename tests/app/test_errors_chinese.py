@@ -104,6 +104,12 @@ def _cases(service: Service, n: dict[str, str], tmp: Path) -> list[tuple[str, st
              "invoices": [{"issuer_code": "A", "number": "1", "date": "2025-01-01", "net": "100.00"}]}
     web_claim = f"/claims/{aud}"
 
+    def entries(row: str) -> str:
+        path = tmp / f"e{abs(hash(row))}.csv"
+        path.write_text("凭证,记账日期,摘要,科目,借方金额,贷方金额,财政\n1,2025-01-05,期初,1001,1.00,,330400\n" + row,
+                        encoding="utf-8")
+        return str(path)
+
     def scenario(amount: str) -> str:
         path = tmp / f"s{abs(hash(amount))}.yaml"
         path.write_text(SCENARIO.replace("AMOUNT", amount), encoding="utf-8")
@@ -210,6 +216,15 @@ def _cases(service: Service, n: dict[str, str], tmp: Path) -> list[tuple[str, st
                                         "long-enough-123\nlong-enough-123\n"), "所属区县"),
         ("cli", "申请编号", lambda: command(["report", "annex3", "SQ-none", "--out", str(tmp / "x.xlsx")]),
          "SQ-none"),
+        # the bulk import of historical entries: the line and the column named, nothing written
+        ("cli", "第 3 行“科目”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,9X,,1.00,330400\n")]),
+         "'9X'"),
+        ("cli", "第 3 行“贷方金额”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,-5,330400\n")]),
+         "收到 -5"),
+        ("cli", "第 3 行“财政”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,1.00,999999\n")]),
+         "999999"),
+        ("cli", "第 2 行“凭证”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,0.99,330400\n")]),
+         "借方合计 1.00 元与贷方合计 0.99 元不等"),
     ]
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -163,6 +164,11 @@ def _param_name(exc: click.ClickException) -> str:
     return ""
 
 
+_BOUND = re.compile(r"(greater than or equal to|less than or equal to|greater than|less than) (-?[\d.]+)")
+_BOUND_WORDS = {"greater than or equal to": "不小于", "less than or equal to": "不大于", "greater than": "大于",
+                "less than": "小于"}
+
+
 def _bad_value(exc: click.BadParameter) -> str:
     """click's (or pydantic's) English for the common cases in Chinese; other messages are ours already."""
     message = exc.message
@@ -170,6 +176,9 @@ def _bad_value(exc: click.BadParameter) -> str:
         return "须为整数"
     if "valid date" in message or "valid datetime" in message:
         return "须为日期 YYYY-MM-DD"
+    bound = _BOUND.search(message)
+    if bound:
+        return f"须{_BOUND_WORDS[bound[1]]} {bound[2]}"
     for english, words in ((" does not exist", "不存在"), (" is a directory", "是目录，不是文件")):
         if english in message:
             what = message.split(" ", 1)[-1].rsplit(english, 1)[0]

@@ -166,3 +166,11 @@ def test_an_import_the_projections_would_disagree_with_is_rolled_back(ready: Led
     assert info.value.rule == PROJECTION_RULE and "已撤销" in info.value.message
     chinese(info.value.message)
     assert _counts(ready) == (0, 0)
+
+
+@pytest.mark.parametrize(("batch", "said"), [("0", "须不小于 1"), ("100001", "须不大于 100000")])
+def test_the_batch_size_out_of_range_is_a_chinese_usage_error(ready: LedgerDB, tmp_path: Path, batch: str,
+                                                              said: str) -> None:
+    out = run(ready, _file(tmp_path, GOOD), "--batch", batch)
+    assert out.exit_code == 2 and out.stderr.splitlines()[0] == f"错误：参数 --batch 的值无效：{said}"
+    assert _counts(ready) == (0, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from calculators.formats import yuan_grouped
 from calculators.money import fen_to_yuan, rate_percent, split_fen
 from calculators.results import Share, TraceStep
 from calculators.rulesets.model import Options, RuleBook, RuleSet
@@ -31,7 +32,7 @@ def payer_shares(
         Share(payer=payer_of[party].code, payer_name=payer_of[party].name, party=party, amount=fen)
         for party, fen in parts
     )
-    text = "，".join(f"{s.payer_name}{rate_percent(shares_def[s.party])}：{fen_to_yuan(s.amount)}元" for s in shares)
+    text = "，".join(f"{s.payer_name}{rate_percent(shares_def[s.party])}：{yuan_grouped(s.amount)}元" for s in shares)
     step = TraceStep(
         "split", scheme_p.cite(),
         f"{j.name}（{'市辖区' if j.split_class == 'district' else '县（市）/港区'}）分担方案为“{scheme_name}”：{text}；"

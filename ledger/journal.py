@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from calculators.formats import yuan_grouped
 from ledger.accounts import GENESIS_HASH, VIEW_OF
 from ledger.errors import JournalIntegrityError
 from ledger.models import JournalEntry, JournalHead, Posting
@@ -97,22 +98,38 @@ def _digest(prev_hash: str, entry_id: int, entry_date: date, kind: str, claim_id
     return hashlib.sha256(prev_hash.encode("utf-8") + body).hexdigest()
 
 
+DOUBLE_ENTRY = "复式记账：每张凭证至少借、贷两条分录，有借必有贷，借贷必相等"
+PARALLEL_VIEWS = "平行记账：预算会计、财务会计和备查簿各自借贷相等"
+CHART_RULE = "会计科目表：只记入科目表所列科目"
+REVERSAL_RULE = "凭证只增不改：错账以红字冲销更正，每张凭证只冲销一次"
+VIEW_WORDS = {"budgetary": "预算会计", "financial": "财务会计", "memorandum": "备查簿"}
+
+
 def _check(legs: Sequence[Leg]) -> None:
+    """Refuse an entry that does not balance, in Chinese, naming the posting (``legs[k].amount``) and the rule."""
     if len(legs) < 2:
-        raise JournalIntegrityError("double entry", "an entry needs at least two postings")
-    for leg in legs:
+        raise JournalIntegrityError(DOUBLE_ENTRY, f"凭证只有 {len(legs)} 条分录；每张凭证至少要有借方、贷方各一条分录",
+                                    field="legs")
+    for k, leg in enumerate(legs):
         if leg.amount == 0:
-            raise JournalIntegrityError("double entry", f"a posting to {leg.account} has no amount")
+            raise JournalIntegrityError(DOUBLE_ENTRY, f"第{k + 1}条分录（科目 {leg.account}）金额为 0；分录金额不得为 0",
+                                        field=f"legs[{k}].amount")
         if leg.account not in VIEW_OF:
-            raise JournalIntegrityError("chart of accounts", f"unknown account {leg.account}")
-    if sum(leg.amount for leg in legs) != 0:
-        raise JournalIntegrityError("double entry", "debits and credits differ")
+            raise JournalIntegrityError(CHART_RULE, f"第{k + 1}条分录的科目 {leg.account!r} 不在会计科目表中；"
+                                        "请改用科目表所列科目", field=f"legs[{k}].account")
+    debit = sum(leg.amount for leg in legs if leg.amount > 0)
+    credit = -sum(leg.amount for leg in legs if leg.amount < 0)
+    if debit != credit:
+        raise JournalIntegrityError(DOUBLE_ENTRY, f"借方合计 {yuan_grouped(debit)} 元与贷方合计 {yuan_grouped(credit)} 元"
+                                    "不等；借贷必须相等", field="legs")
     by_view: dict[str, int] = {}
     for leg in legs:
         by_view[VIEW_OF[leg.account]] = by_view.get(VIEW_OF[leg.account], 0) + leg.amount
     unbalanced = [v for v, total in by_view.items() if total != 0]
     if unbalanced:
-        raise JournalIntegrityError("double entry", f"the {unbalanced[0]} view of the entry does not balance")
+        view = unbalanced[0]
+        raise JournalIntegrityError(PARALLEL_VIEWS, f"凭证的{VIEW_WORDS.get(view, view)}分录借贷相差 "
+                                    f"{yuan_grouped(abs(by_view[view]))} 元；每一类会计各自借贷相等", field="legs")
 
 
 _HEAD = cast(Table, JournalHead.__table__)
@@ -245,14 +262,14 @@ def reverse(session: Session, entry_id: int, *, entry_date: date, reason: str, a
     """Post the mirror of entry ``entry_id`` (plus ``extra_legs``), naming the entry it reverses."""
     original = session.get(JournalEntry, entry_id)
     if original is None:
-        raise JournalIntegrityError("reversal", f"no journal entry {entry_id}", field="entry_id")
+        raise JournalIntegrityError(REVERSAL_RULE, f"没有第 {entry_id} 号凭证；请核对凭证号", field="entry_id")
     if original.reverses_id is not None:
-        raise JournalIntegrityError("reversal", f"entry {entry_id} is itself a reversal; post the entry again instead",
-                                    field="entry_id")
+        raise JournalIntegrityError(REVERSAL_RULE, f"第 {entry_id} 号凭证本身是冲销凭证，不能再冲销；如需恢复，"
+                                    "请重新记一张原凭证", field="entry_id")
     already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).first()
     if already is not None:
-        raise JournalIntegrityError("reversal", f"entry {entry_id} was already reversed by entry {already[0]}",
-                                    field="entry_id")
+        raise JournalIntegrityError(REVERSAL_RULE, f"第 {entry_id} 号凭证已由第 {already[0]} 号凭证冲销，"
+                                    "不能重复冲销", field="entry_id")
     legs = [leg.negated() for leg in legs_of(session, entry_id)] + list(extra_legs)
     return post(session, entry_date=entry_date, kind=kind, description=f"冲销第{entry_id}号凭证：{reason}",
                 legs=legs, claim_id=original.claim_id, reverses_id=entry_id, actor=actor)

@@ -1,0 +1,437 @@
+"""Budget forecast (预算测算): what each payer will owe under each program in each of the next years.
+
+Pure projection from each platform's record (:class:`Subject`) — never a second set of rules: every
+amount comes from the claim engine (:func:`evaluate_population`, the one place that calls it), run on
+the platform's scenario with the future claims this module synthesises (docs/forecast.md):
+
+* **commitments** (已审定未拨付): approved shares not yet paid, from the journal, counted once in the
+  first budget year; the decided claims stay in the history with their approved amounts, so caps and the
+  higher-of group count them, but they are never projected again;
+* **pending claims** (在途申请: filed … audited): computed by the engine as if approved as computed, in
+  the first budget year;
+* **projected claims** (测算新增): one equipment claim (设备投入补助) per budget year, filed on
+  :data:`APPLICATION_DAY` of that year; the investment of a year not yet audited is the platform's
+  declared plan, or else extrapolated (解读 R-48); and in the first budget year one claim under each
+  award program whose trigger is already on the record and not yet claimed (解读 R-49).
+
+Amounts are integer fen; shares are the engine's (exact to the fen, remainder to the rule set's party).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Literal
+
+from calculators.engine import Evaluation, build_options, evaluate
+from calculators.errors import CalculatorError, InputErrors, InputIssue
+from calculators.money import fen_to_yuan, parse_yuan
+from calculators.results import ClaimResult
+from calculators.rulesets.loader import parse_rule_set
+from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook
+from calculators.scenario import ClaimInput, Investment, PlatformInfo, Scenario
+
+EQUIPMENT = "equipment-subsidy"
+AWARDS = ("municipal-award", "pool-award", "provincial-award", "zj-national-upgrade", "zj-excellent")
+"""Award programs projected when their trigger is on record (解读 R-49). Not projected: ``national-matching``
+and ``zj-new-provincial``, whose amounts others decide (the national support, the province's figure)."""
+APPLICATION_DAY = (6, 30)
+"""Month and day a projected claim is filed in its budget year (解读 R-48)."""
+YEARS = 3
+EXTRAPOLATIONS: dict[str, str] = {
+    "mean-3": "近三个审计年度的平均数",
+    "last": "最近一个审计年度的金额",
+    "none": "不外推（只计申报的投资计划）",
+}
+EXTRAPOLATION_RULE = "解读 R-48：未申报投资计划的年度按审计数外推"
+PLAN_RULE = "投资计划文件格式（docs/forecast.md）"
+Source = Literal["commitment", "pending", "projected"]
+SOURCE_WORDS: dict[str, str] = {"commitment": "已审定未拨付", "pending": "在途申请", "projected": "测算新增"}
+PROBE_PREFIX = "测算"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """An approved share not yet paid (已审定未拨付): claim, program, payer and fen outstanding."""
+
+    claim_id: str
+    program: str
+    payer: str
+    payer_name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One platform's record for the forecast.
+
+    Attributes:
+        scenario: the ledger's history (decided claims carry their approved amounts).
+        pending: ids of claims not yet decided (filed … audited), computed in full here.
+        commitments: approved shares not yet paid.
+        plan: declared equipment investment by year (fen, net of VAT), 投资计划.
+    """
+
+    scenario: Scenario
+    pending: frozenset[str] = frozenset()
+    commitments: tuple[Commitment, ...] = ()
+    plan: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """One scenario of the forecast (测算口径): the rules as they are, or changed.
+
+    Attributes:
+        title: how the tables name it, e.g. 现行规则 or 假设：比例25%.
+        readings / what_if / rule_set: as ``subsidy calc`` takes them (docs/scenarios.md).
+        draft: the text of a draft rule set (YAML, docs/adding-a-rule-set.md): it replaces the rule set of its
+            id, or joins the book as a new one.
+        extrapolation: a key of :data:`EXTRAPOLATIONS` (解读 R-48).
+    """
+
+    title: str = "现行规则"
+    readings: Mapping[str, str] = field(default_factory=dict)
+    what_if: Mapping[str, str] = field(default_factory=dict)
+    rule_set: str | None = None
+    draft: str | None = None
+    extrapolation: str = "mean-3"
+
+    def is_current(self) -> bool:
+        return not (self.readings or self.what_if or self.rule_set or self.draft) and self.extrapolation == "mean-3"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One payer's share of one claim (or commitment) in one budget year."""
+
+    platform: str
+    platform_name: str
+    claim_id: str
+    source: Source
+    program: str
+    payer: str
+    payer_name: str
+    year: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A platform or claim the forecast could not project, and why (the engine's words)."""
+
+    platform: str
+    what: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The forecast of one :class:`WhatIf`: lines, and the totals the tables show."""
+
+    what_if: WhatIf
+    years: tuple[int, ...]
+    lines: tuple[Line, ...]
+    skipped: tuple[Skipped, ...]
+    platforms: int
+    fallbacks: int = 0  # platforms the batch engine handed back to the per-claim engine
+
+    def totals(self) -> dict[tuple[str, str], dict[int, int]]:
+        """(program, payer) → year → fen."""
+        out: dict[tuple[str, str], dict[int, int]] = {}
+        for ln in self.lines:
+            row = out.setdefault((ln.program, ln.payer), dict.fromkeys(self.years, 0))
+            row[ln.year] += ln.amount
+        return dict(sorted(out.items()))
+
+    def payer_totals(self) -> dict[str, dict[int, int]]:
+        """payer → year → fen."""
+        out: dict[str, dict[int, int]] = {}
+        for ln in self.lines:
+            row = out.setdefault(ln.payer, dict.fromkeys(self.years, 0))
+            row[ln.year] += ln.amount
+        return dict(sorted(out.items()))
+
+    def by_source(self) -> dict[str, dict[int, int]]:
+        """source → year → fen."""
+        out: dict[str, dict[int, int]] = {s: dict.fromkeys(self.years, 0) for s in SOURCE_WORDS}
+        for ln in self.lines:
+            out[ln.source][ln.year] += ln.amount
+        return out
+
+    def total(self) -> int:
+        return sum(ln.amount for ln in self.lines)
+
+    def payer_names(self) -> dict[str, str]:
+        return {ln.payer: ln.payer_name for ln in self.lines}
+
+
+# ---------------------------------------------------------------- what-if → rule book and options
+
+DRAFT_SUFFIX = "@草案"
+
+
+def book_for(what_if: WhatIf, book: RuleBook, start: date) -> tuple[RuleBook, str | None]:
+    """The rule book with the draft rule set in it, and the rule set projected claims are forced under (the
+    draft's, else ``what_if.rule_set``). A draft keeps its own id unless a bundled rule set has it (then it
+    joins as ``<id>@草案``) and is in force from ``start`` at the earliest, so decided and pending claims
+    stay under the rule sets they were decided by."""
+    if not what_if.draft:
+        return book, what_if.rule_set
+    try:
+        draft = parse_rule_set(what_if.draft, "draft")
+    except (CalculatorError, ValueError, TypeError, KeyError) as exc:
+        raise InputErrors.one("draft", "规则集文件格式（docs/adding-a-rule-set.md）", f"规则集草案有误：{exc}") from None
+    draft = replace(draft, id=draft.id + (DRAFT_SUFFIX if draft.id in book.rule_sets else ""),
+                    in_force_from=max(draft.in_force_from, start))
+    return (RuleBook(rule_sets={**book.rule_sets, draft.id: draft}, jurisdictions=book.jurisdictions,
+                     payers=book.payers), draft.id)
+
+
+def options_for(what_if: WhatIf, book: RuleBook) -> Options:
+    """The engine's options for a what-if, checked once: every bad key or value is an
+    :class:`InputErrors` naming the field (``what_if.equipment.rate``) and the rule."""
+    if what_if.extrapolation not in EXTRAPOLATIONS:
+        raise InputErrors.one("extrapolation", EXTRAPOLATION_RULE,
+                              f"外推方法 {what_if.extrapolation!r} 不可选；可选："
+                              + "、".join(f"{k}（{v}）" for k, v in EXTRAPOLATIONS.items()))
+    probe = Scenario(platform=PlatformInfo(id="-", name="-", jurisdiction=next(iter(book.jurisdictions))),
+                     readings=dict(what_if.readings), what_if=dict(what_if.what_if), rule_set=what_if.rule_set)
+    return build_options(probe, book)
+
+
+def from_day(book: RuleBook, options: Options, start: date) -> RuleBook:
+    """The rule book with each reading and what-if of ``options`` in force from ``start`` on: a dated value
+    added after the parameter's own, so claims filed before ``start`` (decided and pending) keep the rules
+    they were decided by and only the budget years' claims are computed under the what-if."""
+    changed: dict[str, dict[str, Parameter]] = {}
+    for key, value in options.overrides.items():
+        rs_id, _, name = key.rpartition(":")
+        for rs in ([book.rule_sets[rs_id]] if rs_id else list(book.rule_sets.values())):
+            if not rs.has(name):
+                continue
+            p = changed.get(rs.id, {}).get(name) or rs.parameters[name]
+            note = f"假设测算：自{start.isoformat()}起 {name} = {value}（{p.values[-1].clause if p.values else ''}）"
+            changed.setdefault(rs.id, {})[name] = replace(p, values=(*p.values, DatedValue(start, None, value, note)))
+    if not changed:
+        return book
+    sets = {rid: replace(rs, parameters={**rs.parameters, **changed.get(rid, {})}) if rid in changed else rs
+            for rid, rs in book.rule_sets.items()}
+    return RuleBook(rule_sets=sets, jurisdictions=book.jurisdictions, payers=book.payers)
+
+
+# ---------------------------------------------------------------- investment plan and extrapolation
+
+def extrapolate(audited: Mapping[int, int], method: str) -> int | None:
+    """The yearly investment assumed after the last audited year (解读 R-48), or None (nothing assumed).
+
+    ``mean-3``: the mean of the last three audited years (fewer if fewer), rounded down to the fen;
+    ``last``: the last audited year's; ``none``: nothing."""
+    if method == "none" or not audited:
+        return None
+    years = sorted(audited)
+    if method == "last":
+        return audited[years[-1]]
+    last3 = [audited[y] for y in years[-3:]]
+    return sum(last3) // len(last3)
+
+
+def future_investments(scenario: Scenario, plan: Mapping[int, int], method: str, until: int) -> list[Investment]:
+    """The investments of the years after the last audited one up to ``until``: declared, else extrapolated.
+    An audited year is never replaced by a plan (审计数为准)."""
+    audited = {i.year: i.amount for i in scenario.investments}
+    vat = {i.year: i.vat for i in scenario.investments}
+    start = (max(audited) + 1) if audited else (min(plan) if plan else until + 1)
+    guess, guess_vat = extrapolate(audited, method), extrapolate(vat, method)
+    out: list[Investment] = []
+    for y in range(start, until + 1):
+        if y in plan:
+            out.append(Investment(year=y, amount=fen_to_yuan(plan[y]), audit_report="投资计划"))
+        elif guess is not None:
+            out.append(Investment(year=y, amount=fen_to_yuan(guess), vat=fen_to_yuan(guess_vat or 0),
+                                  audit_report=f"外推（{EXTRAPOLATIONS[method]}）"))
+    return out
+
+
+def parse_plan(text: str) -> dict[str, dict[int, int]]:
+    """A declared investment plan (投资计划) as CSV: ``平台编号,年度,计划设备投资（元）`` (header in Chinese or
+    ``platform,year,amount``), UTF-8 with or without BOM. Returns platform → year → fen; every bad row is
+    reported at once, naming its row and column."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        return {}
+    issues: list[InputIssue] = []
+    out: dict[str, dict[int, int]] = {}
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        _plan_row(n, row, out, issues)
+    if issues:
+        raise InputErrors(issues)
+    return out
+
+
+def _plan_row(n: int, row: Sequence[str], out: dict[str, dict[int, int]], issues: list[InputIssue]) -> None:
+    if len(row) < 3:
+        issues.append(InputIssue(f"plan[{n}]", PLAN_RULE, f"第{n}行应有三列：平台编号、年度、计划设备投资（元）"))
+        return
+    code, year_text, amount_text = (c.strip() for c in row[:3])
+    if not code:
+        issues.append(InputIssue(f"plan[{n}].platform", PLAN_RULE, f"第{n}行没有平台编号"))
+    if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        issues.append(InputIssue(f"plan[{n}].year", PLAN_RULE, f"第{n}行年度 {year_text!r} 不是 2000—2100 之间的年份"))
+        return
+    try:
+        fen = parse_yuan(amount_text.replace(",", ""), field=f"plan[{n}].amount")
+    except InputErrors as exc:
+        issues.extend(exc.issues)
+        return
+    if int(year_text) in out.get(code, {}):
+        issues.append(InputIssue(f"plan[{n}].year", PLAN_RULE, f"第{n}行：平台 {code} 的 {year_text} 年计划填了两次"))
+    out.setdefault(code, {})[int(year_text)] = fen
+
+
+# ---------------------------------------------------------------- synthesising the future claims
+
+def budget_years(first: int, count: int = YEARS) -> tuple[int, ...]:
+    return tuple(range(first, first + count))
+
+
+def projected_claims(years: Sequence[int], rule_set: str | None = None) -> list[ClaimInput]:
+    """The claims the forecast adds to every platform: an equipment claim per year, the awards in the first;
+    under ``rule_set`` if the what-if forces one."""
+    month, day = APPLICATION_DAY
+    out = [ClaimInput(id=f"{PROBE_PREFIX}{y}-{EQUIPMENT}", program=EQUIPMENT, application_date=date(y, month, day),
+                      rule_set=rule_set) for y in years]
+    first = date(years[0], month, day)
+    out += [ClaimInput(id=f"{PROBE_PREFIX}{years[0]}-{p}", program=p, application_date=first, rule_set=rule_set)
+            for p in AWARDS]
+    return out
+
+
+def future_scenario(subject: Subject, years: Sequence[int], what_if: WhatIf, book: RuleBook,
+                    forced: str | None = None) -> Scenario:
+    """The platform's scenario with its pending claims undecided, its future investments and the projected
+    claims (awards only under programs the rule book defines and the platform has not claimed)."""
+    s = subject.scenario
+    claimed = {c.program for c in s.claims if not c.reversed}
+    claims = [c.model_copy(update={"approved_amount": None}) if c.id in subject.pending else c for c in s.claims]
+    claims += [c for c in projected_claims(years, forced)
+               if (c.program == EQUIPMENT or c.program not in claimed) and book.defining(c.program)]
+    investments = [*s.investments, *future_investments(s, subject.plan, what_if.extrapolation, years[-1])]
+    return s.model_copy(update={"claims": claims, "investments": investments})
+
+
+def _claim_index(field_name: str) -> int | None:
+    """``claims[3].years`` → 3."""
+    if not field_name.startswith("claims["):
+        return None
+    end = field_name.find("]")
+    text = field_name[len("claims["):end]
+    return int(text) if text.isdigit() else None
+
+
+def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[Skipped]] | None:
+    """Drop the projected claims the engine refused (an award whose own rules refuse it); None if the
+    refusal is about the record itself."""
+    bad = {i for i in (_claim_index(x.field) for x in exc.issues) if i is not None}
+    if not bad or any(not scenario.claims[i].id.startswith(PROBE_PREFIX) for i in bad):
+        return None
+    skipped = [Skipped(scenario.platform.id, scenario.claims[i].id, "；".join(
+        x.message for x in exc.issues if _claim_index(x.field) == i)) for i in sorted(bad)]
+    keep = [c for i, c in enumerate(scenario.claims) if i not in bad]
+    return scenario.model_copy(update={"claims": keep}), skipped
+
+
+# ---------------------------------------------------------------- evaluation (the one call into an engine)
+
+Evaluator = Callable[[Sequence[Scenario], RuleBook, Options], list["Evaluation | InputErrors"]]
+
+
+def evaluate_population(scenarios: Sequence[Scenario], book: RuleBook, options: Options) -> list[Evaluation | InputErrors]:
+    """Every scenario evaluated; a refused one gives its :class:`InputErrors` instead of stopping the rest.
+    The per-claim engine (:func:`calculators.engine.evaluate`), one platform at a time."""
+    out: list[Evaluation | InputErrors] = []
+    for s in scenarios:
+        try:
+            out.append(evaluate(s, book, options))
+        except InputErrors as exc:
+            out.append(exc)
+    return out
+
+
+def _settle(scenarios: list[Scenario], book: RuleBook, options: Options, run: Evaluator,
+            skipped: list[Skipped]) -> list[Evaluation | None]:
+    """Evaluate, dropping refused projected claims and trying again (at most once per projected claim)."""
+    results: list[Evaluation | None] = [None] * len(scenarios)
+    todo = list(range(len(scenarios)))
+    for _ in range(len(AWARDS) + YEARS + 1):
+        if not todo:
+            break
+        retry: list[int] = []
+        for i, got in zip(todo, run([scenarios[i] for i in todo], book, options), strict=True):
+            if isinstance(got, Evaluation):
+                results[i] = got
+                continue
+            dropped = _drop_refused(scenarios[i], got)
+            if dropped is None:
+                skipped.append(Skipped(scenarios[i].platform.id, "平台", "；".join(x.message for x in got.issues)))
+                continue
+            scenarios[i], more = dropped
+            skipped.extend(more)
+            retry.append(i)
+        todo = retry
+    return results
+
+
+def _lines_of(ev: Evaluation, subject: Subject, years: Sequence[int]) -> list[Line]:
+    p = ev.scenario.platform
+    out = [Line(p.id, p.name, c.claim_id, "commitment", c.program, c.payer, c.payer_name, years[0], c.amount)
+           for c in subject.commitments if c.amount]
+    for r in ev.results:
+        source = _source_of(r, subject)
+        if source is None:
+            continue
+        year = r_year(r, years) if source == "projected" else years[0]
+        out += [Line(p.id, p.name, r.claim_id, source, r.program, s.payer, s.payer_name, year, s.amount)
+                for s in r.shares if s.amount]
+    return out
+
+
+def _source_of(r: ClaimResult, subject: Subject) -> Source | None:
+    if r.claim_id.startswith(PROBE_PREFIX):
+        return "projected"
+    return "pending" if r.claim_id in subject.pending else None
+
+
+def r_year(r: ClaimResult, years: Sequence[int]) -> int:
+    """A projected claim's budget year (from its id, ``测算2027-…``)."""
+    y = int(r.claim_id[len(PROBE_PREFIX):len(PROBE_PREFIX) + 4])
+    return y if y in years else years[0]
+
+
+def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first_year: int, *,
+             years: int = YEARS, run: Evaluator | None = None) -> Forecast:
+    """Project every subject's payables for ``years`` budget years from ``first_year`` under ``what_if``.
+
+    Raises :class:`InputErrors` (nothing computed) when the what-if itself is bad."""
+    start = date(first_year, 1, 1)
+    book, forced = book_for(what_if, book, start)
+    options = options_for(what_if, book)
+    span = budget_years(first_year, years)
+    book = from_day(book, options, start)
+    scenarios = [future_scenario(s, span, what_if, book, forced) for s in subjects]
+    skipped: list[Skipped] = []
+    results = _settle(scenarios, book, Options(), run or evaluate_population, skipped)
+    lines: list[Line] = []
+    for subject, ev in zip(subjects, results, strict=True):
+        if ev is not None:
+            lines += _lines_of(ev, subject, span)
+        else:  # the record itself refused: its commitments still stand
+            p = subject.scenario.platform
+            lines += [Line(p.id, p.name, c.claim_id, "commitment", c.program, c.payer, c.payer_name, span[0],
+                           c.amount) for c in subject.commitments if c.amount]
+    return Forecast(what_if, span, tuple(lines), tuple(skipped), len(subjects))

@@ -1,7 +1,8 @@
 """Budget forecast (预算测算): what each payer will owe under each program in each of the next years.
 
 Pure projection from each platform's record (:class:`Subject`) — never a second set of rules: every
-amount comes from the claim engine (:func:`evaluate_population`, the one place that calls it), run on
+amount comes from the claim engines (:func:`batch_engine`, or :func:`per_claim_engine`, the only two
+places that call one), run on
 the platform's scenario with the future claims this module synthesises (docs/forecast.md):
 
 * **commitments** (已审定未拨付): approved shares not yet paid, from the journal, counted once in the
@@ -26,10 +27,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
-from calculators.engine import Evaluation, build_options, evaluate
+from calculators.engine import build_options, evaluate
 from calculators.errors import CalculatorError, InputErrors, InputIssue
+from calculators.facts import Facts
 from calculators.money import fen_to_yuan, parse_yuan
-from calculators.results import ClaimResult
+from calculators.programs import PROGRAMS
 from calculators.rulesets.loader import parse_rule_set
 from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook
 from calculators.scenario import ClaimInput, Investment, PlatformInfo, Scenario
@@ -319,10 +321,35 @@ def future_scenario(subject: Subject, years: Sequence[int], what_if: WhatIf, boo
     s = subject.scenario
     claimed = {c.program for c in s.claims if not c.reversed}
     claims = [c.model_copy(update={"approved_amount": None}) if c.id in subject.pending else c for c in s.claims]
-    claims += [c for c in projected_claims(years, forced)
-               if (c.program == EQUIPMENT or c.program not in claimed) and book.defining(c.program)]
+    facts = Facts(s)
+    claims += [c for c in (_with_evaluation(c, s) for c in projected_claims(years, forced))
+               if c.program == EQUIPMENT or (c.program not in claimed and _triggered(facts, c, book, forced))]
     investments = [*s.investments, *future_investments(s, subject.plan, what_if.extrapolation, years[-1])]
     return s.model_copy(update={"claims": claims, "investments": investments})
+
+
+EVALUATION_AWARDS = ("pool-award", "zj-excellent")
+"""Awards that rest on an evaluation (评价): projected on the latest one published by the claim's date."""
+
+
+def _with_evaluation(claim: ClaimInput, scenario: Scenario) -> ClaimInput:
+    if claim.program not in EVALUATION_AWARDS:
+        return claim
+    years = [e.year for e in scenario.evaluations if e.date <= claim.application_date]
+    return claim.model_copy(update={"evaluation_year": max(years) if years else claim.application_date.year - 1})
+
+
+def _triggered(facts: Facts, claim: ClaimInput, book: RuleBook, forced: str | None) -> bool:
+    """Whether an award's trigger is on the record by the claim's date under some rule set defining it: a
+    claim without one is ineligible and changes nothing, so it is not added (the batch engine then keeps
+    the platform vectorised)."""
+    spec = PROGRAMS[claim.program]
+    sets = [book.rule_sets[forced]] if forced in book.rule_sets else book.defining(claim.program)
+    try:
+        return any(claim.program in rs.programs and spec.find_trigger(facts, claim, rs, Options()) is not None
+                   for rs in sets)
+    except CalculatorError:  # let the engine say why, naming the field
+        return True
 
 
 def _claim_index(field_name: str) -> int | None:
@@ -348,32 +375,74 @@ def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[
 
 # ---------------------------------------------------------------- evaluation (the one call into an engine)
 
-Evaluator = Callable[[Sequence[Scenario], RuleBook, Options], list["Evaluation | InputErrors"]]
+@dataclass(frozen=True)
+class Paid:
+    """What the forecast reads of one evaluated claim: its id, program and each payer's share (fen)."""
+
+    claim_id: str
+    program: str
+    shares: tuple[tuple[str, int], ...]
 
 
-def evaluate_population(scenarios: Sequence[Scenario], book: RuleBook, options: Options) -> list[Evaluation | InputErrors]:
-    """Every scenario evaluated; a refused one gives its :class:`InputErrors` instead of stopping the rest.
-    The per-claim engine (:func:`calculators.engine.evaluate`), one platform at a time."""
-    out: list[Evaluation | InputErrors] = []
+Evaluator = Callable[[Sequence[Scenario], RuleBook, Options], tuple[list[list[Paid] | InputErrors], int]]
+"""Evaluates every scenario: per platform its claims (or the engine's refusal), and how many platforms the
+batch engine handed to the per-claim engine."""
+
+
+def per_claim_engine(scenarios: Sequence[Scenario], book: RuleBook,
+                     options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+    """The per-claim engine (:func:`calculators.engine.evaluate`), one platform at a time: the reference
+    the batch engine must equal, and the bench's peer."""
+    out: list[list[Paid] | InputErrors] = []
     for s in scenarios:
         try:
-            out.append(evaluate(s, book, options))
+            ev = evaluate(s, book, options)
         except InputErrors as exc:
             out.append(exc)
-    return out
+            continue
+        out.append([Paid(r.claim_id, r.program, tuple((x.payer, x.amount) for x in r.shares)) for r in ev.results])
+    return out, len(scenarios)
+
+
+def batch_engine(scenarios: Sequence[Scenario], book: RuleBook,
+                 options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+    """The batch engine (:func:`calculators.batch.evaluate_population`): the same claims and shares, to the
+    fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine."""
+    from calculators.batch import evaluate_population
+
+    res = evaluate_population(scenarios, book, options)
+    city, province = res.payer_codes["city"], res.payer_codes["province"]
+    parties = {"city": res.city.tolist(), "local": res.local.tolist(), "province": res.province.tolist()}
+    ids, programs, local = res.claim_id.tolist(), res.program.tolist(), res.local_payer.tolist()
+    starts = res.claim_start.tolist()
+    out: list[list[Paid] | InputErrors] = []
+    for i, s in enumerate(scenarios):
+        if s.platform.id in res.refused:
+            out.append(res.refused[s.platform.id])
+            continue
+        rows = []
+        for k in range(starts[i], starts[i + 1]):
+            payer = {"city": city, "local": local[k], "province": province}
+            rows.append(Paid(ids[k], programs[k], tuple((payer[p], parties[p][k]) for p in parties
+                                                        if parties[p][k] > 0)))
+        out.append(rows)
+    return out, sum(res.fallbacks.values())
 
 
 def _settle(scenarios: list[Scenario], book: RuleBook, options: Options, run: Evaluator,
-            skipped: list[Skipped]) -> list[Evaluation | None]:
+            skipped: list[Skipped]) -> tuple[list[list[Paid] | None], int]:
     """Evaluate, dropping refused projected claims and trying again (at most once per projected claim)."""
-    results: list[Evaluation | None] = [None] * len(scenarios)
+    results: list[list[Paid] | None] = [None] * len(scenarios)
     todo = list(range(len(scenarios)))
+    fallbacks = 0
     for _ in range(len(AWARDS) + YEARS + 1):
         if not todo:
             break
         retry: list[int] = []
-        for i, got in zip(todo, run([scenarios[i] for i in todo], book, options), strict=True):
-            if isinstance(got, Evaluation):
+        got_all, slow = run([scenarios[i] for i in todo], book, options)
+        fallbacks += slow
+        for i, got in zip(todo, got_all, strict=True):
+            if not isinstance(got, InputErrors):
                 results[i] = got
                 continue
             dropped = _drop_refused(scenarios[i], got)
@@ -384,32 +453,34 @@ def _settle(scenarios: list[Scenario], book: RuleBook, options: Options, run: Ev
             skipped.extend(more)
             retry.append(i)
         todo = retry
-    return results
+    return results, fallbacks
 
 
-def _lines_of(ev: Evaluation, subject: Subject, years: Sequence[int]) -> list[Line]:
-    p = ev.scenario.platform
-    out = [Line(p.id, p.name, c.claim_id, "commitment", c.program, c.payer, c.payer_name, years[0], c.amount)
-           for c in subject.commitments if c.amount]
-    for r in ev.results:
-        source = _source_of(r, subject)
-        if source is None:
+def _commitment_lines(subject: Subject, year: int) -> list[Line]:
+    p = subject.scenario.platform
+    return [Line(p.id, p.name, c.claim_id, "commitment", c.program, c.payer, c.payer_name, year, c.amount)
+            for c in subject.commitments if c.amount]
+
+
+def _lines_of(paid: list[Paid], subject: Subject, years: Sequence[int], names: Mapping[str, str]) -> list[Line]:
+    p = subject.scenario.platform
+    out = _commitment_lines(subject, years[0])
+    for r in paid:
+        if r.claim_id.startswith(PROBE_PREFIX):
+            source: Source = "projected"
+            year = claim_year(r.claim_id, years)
+        elif r.claim_id in subject.pending:
+            source, year = "pending", years[0]
+        else:
             continue
-        year = r_year(r, years) if source == "projected" else years[0]
-        out += [Line(p.id, p.name, r.claim_id, source, r.program, s.payer, s.payer_name, year, s.amount)
-                for s in r.shares if s.amount]
+        out += [Line(p.id, p.name, r.claim_id, source, r.program, payer, names.get(payer, payer), year, fen)
+                for payer, fen in r.shares if fen]
     return out
 
 
-def _source_of(r: ClaimResult, subject: Subject) -> Source | None:
-    if r.claim_id.startswith(PROBE_PREFIX):
-        return "projected"
-    return "pending" if r.claim_id in subject.pending else None
-
-
-def r_year(r: ClaimResult, years: Sequence[int]) -> int:
+def claim_year(claim_id: str, years: Sequence[int]) -> int:
     """A projected claim's budget year (from its id, ``测算2027-…``)."""
-    y = int(r.claim_id[len(PROBE_PREFIX):len(PROBE_PREFIX) + 4])
+    y = int(claim_id[len(PROBE_PREFIX):len(PROBE_PREFIX) + 4])
     return y if y in years else years[0]
 
 
@@ -425,13 +496,10 @@ def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first
     book = from_day(book, options, start)
     scenarios = [future_scenario(s, span, what_if, book, forced) for s in subjects]
     skipped: list[Skipped] = []
-    results = _settle(scenarios, book, Options(), run or evaluate_population, skipped)
+    results, fallbacks = _settle(scenarios, book, Options(), run or batch_engine, skipped)
+    names = {code: p.name for code, p in book.payers.items()}
     lines: list[Line] = []
-    for subject, ev in zip(subjects, results, strict=True):
-        if ev is not None:
-            lines += _lines_of(ev, subject, span)
-        else:  # the record itself refused: its commitments still stand
-            p = subject.scenario.platform
-            lines += [Line(p.id, p.name, c.claim_id, "commitment", c.program, c.payer, c.payer_name, span[0],
-                           c.amount) for c in subject.commitments if c.amount]
-    return Forecast(what_if, span, tuple(lines), tuple(skipped), len(subjects))
+    for subject, paid in zip(subjects, results, strict=True):
+        # a record the engine refused: its commitments still stand
+        lines += _lines_of(paid, subject, span, names) if paid is not None else _commitment_lines(subject, span[0])
+    return Forecast(what_if, span, tuple(lines), tuple(skipped), len(subjects), fallbacks)

@@ -184,3 +184,13 @@ def test_lines_add_up_to_the_payables_and_never_pass_the_cap(amounts: list[int],
     assert all(ln.amount > 0 for ln in f.lines)
     assert _by(f, program="equipment-subsidy") <= 500_000_000
     assert sum(sum(v.values()) for v in f.payer_totals().values()) == f.total()
+
+
+def test_batch_and_per_claim_engines_agree_to_the_fen() -> None:
+    from calculators.forecast import batch_engine, per_claim_engine
+
+    subjects = [district_platform(), county_near_cap(), pending_platform()]
+    for w in (WhatIf(), WhatIf("比例25%", what_if={"equipment.rate": "0.25"})):
+        a = forecast(subjects, BOOK, w, 2027, run=batch_engine)
+        b = forecast(subjects, BOOK, w, 2027, run=per_claim_engine)
+        assert a.lines == b.lines and a.skipped == b.skipped

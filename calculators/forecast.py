@@ -278,21 +278,21 @@ def parse_plan(text: str) -> dict[str, dict[int, int]]:
 
 def _plan_row(n: int, row: Sequence[str], out: dict[str, dict[int, int]], issues: list[InputIssue]) -> None:
     if len(row) < 3:
-        issues.append(InputIssue(f"plan[{n}]", PLAN_RULE, f"第{n}行应有三列：平台编号、年度、计划设备投资（元）"))
+        issues.append(InputIssue(f"plan[{n - 1}]", PLAN_RULE, f"第{n}行应有三列：平台编号、年度、计划设备投资（元）"))
         return
     code, year_text, amount_text = (c.strip() for c in row[:3])
     if not code:
-        issues.append(InputIssue(f"plan[{n}].platform", PLAN_RULE, f"第{n}行没有平台编号"))
+        issues.append(InputIssue(f"plan[{n - 1}].platform", PLAN_RULE, f"第{n}行没有平台编号"))
     if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
-        issues.append(InputIssue(f"plan[{n}].year", PLAN_RULE, f"第{n}行年度 {year_text!r} 不是 2000—2100 之间的年份"))
+        issues.append(InputIssue(f"plan[{n - 1}].year", PLAN_RULE, f"第{n}行年度 {year_text!r} 不是 2000—2100 之间的年份"))
         return
     try:
-        fen = parse_yuan(amount_text.replace(",", ""), field=f"plan[{n}].amount")
+        fen = parse_yuan(amount_text.replace(",", ""), field=f"plan[{n - 1}].amount")
     except InputErrors as exc:
         issues.extend(exc.issues)
         return
     if int(year_text) in out.get(code, {}):
-        issues.append(InputIssue(f"plan[{n}].year", PLAN_RULE, f"第{n}行：平台 {code} 的 {year_text} 年计划填了两次"))
+        issues.append(InputIssue(f"plan[{n - 1}].year", PLAN_RULE, f"第{n}行：平台 {code} 的 {year_text} 年计划填了两次"))
     out.setdefault(code, {})[int(year_text)] = fen
 
 
@@ -344,7 +344,7 @@ def _triggered(facts: Facts, claim: ClaimInput, book: RuleBook, forced: str | No
     claim without one is ineligible and changes nothing, so it is not added (the batch engine then keeps
     the platform vectorised)."""
     spec = PROGRAMS[claim.program]
-    sets = [book.rule_sets[forced]] if forced in book.rule_sets else book.defining(claim.program)
+    sets = [book.rule_sets[forced]] if forced is not None and forced in book.rule_sets else book.defining(claim.program)
     try:
         return any(claim.program in rs.programs and spec.find_trigger(facts, claim, rs, Options()) is not None
                    for rs in sets)
@@ -365,6 +365,9 @@ def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[
     """Drop the projected claims the engine refused (an award whose own rules refuse it); None if the
     refusal is about the record itself."""
     bad = {i for i in (_claim_index(x.field) for x in exc.issues) if i is not None}
+    if not bad and all(x.field == "claims" for x in exc.issues):  # no claim named: drop the projected awards
+        bad = {i for i, c in enumerate(scenario.claims) if c.id.startswith(PROBE_PREFIX) and c.program != EQUIPMENT}
+        exc = InputErrors([InputIssue(f"claims[{i}]", x.rule, x.message) for i in bad for x in exc.issues])
     if not bad or any(not scenario.claims[i].id.startswith(PROBE_PREFIX) for i in bad):
         return None
     skipped = [Skipped(scenario.platform.id, scenario.claims[i].id, "；".join(
@@ -400,6 +403,9 @@ def per_claim_engine(scenarios: Sequence[Scenario], book: RuleBook,
         except InputErrors as exc:
             out.append(exc)
             continue
+        except CalculatorError as exc:  # a rule the rule set leaves open (e.g. 解读 R-35): no claim named
+            out.append(InputErrors.one("claims", "规则集", str(exc)))
+            continue
         out.append([Paid(r.claim_id, r.program, tuple((x.payer, x.amount) for x in r.shares)) for r in ev.results])
     return out, len(scenarios)
 
@@ -410,7 +416,10 @@ def batch_engine(scenarios: Sequence[Scenario], book: RuleBook,
     fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine."""
     from calculators.batch import evaluate_population
 
-    res = evaluate_population(scenarios, book, options)
+    try:
+        res = evaluate_population(scenarios, book, options)
+    except CalculatorError:  # one platform's rules cannot be applied: the per-claim engine says which
+        return per_claim_engine(scenarios, book, options)
     city, province = res.payer_codes["city"], res.payer_codes["province"]
     parties = {"city": res.city.tolist(), "local": res.local.tolist(), "province": res.province.tolist()}
     ids, programs, local = res.claim_id.tolist(), res.program.tolist(), res.local_payer.tolist()

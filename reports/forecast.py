@@ -93,6 +93,14 @@ def write(run: ForecastRun, out: Path) -> Path:
     return save(workbook(run), out)
 
 
+def workbook_bytes(run: ForecastRun) -> bytes:
+    """The workbook as a download's bytes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="subsidy-forecast-") as tmp:
+        return write(run, Path(tmp) / "forecast.xlsx").read_bytes()
+
+
 def _amount(ws: Worksheet, row: int, col: int, fen: int) -> None:
     cell = put(ws.cell(row, col), wan_number(fen))
     cell.number_format = WAN_FORMAT
@@ -174,7 +182,7 @@ def notes(run: ForecastRun) -> list[str]:
     years = run.forecasts[0].years
     out = [
         f"截至 {date_cn(run.as_of)} 的台账记录；测算 {years[0]}—{years[-1]} 年度。",
-        f"{SOURCE_WORDS['commitment']}：党组会审定、尚未拨付的分担额（总账 8101 已审定、8103 已下达的余额），"
+        f"{SOURCE_WORDS['commitment']}：党组会审定、尚未拨付的分担额（备查账 8102 已承诺、8103 已下达的余额），"
         f"计入 {years[0]} 年度，只计一次；这些申请不再重新测算。",
         f"在途申请：已申报、尚未审定的申请，按现行规则计算，计入 {years[0]} 年度。",
         f"测算新增：每个预算年度 {month}月{day}日 申报一次设备投入补助，按规则确定可申报年度；尚未审计的年度取申报的投资计划，"

@@ -24,13 +24,14 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from datetime import date
 from typing import Literal
 
 from calculators.engine import build_options, evaluate
 from calculators.errors import CalculatorError, InputErrors, InputIssue
 from calculators.facts import Facts
-from calculators.money import fen_to_yuan, parse_yuan
+from calculators.money import parse_yuan
 from calculators.programs import PROGRAMS
 from calculators.rulesets.loader import parse_rule_set
 from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook
@@ -249,12 +250,13 @@ def future_investments(scenario: Scenario, plan: Mapping[int, int], method: str,
     start = (max(audited) + 1) if audited else (min(plan) if plan else until + 1)
     guess, guess_vat = extrapolate(audited, method), extrapolate(vat, method)
     out: list[Investment] = []
+    # built without validation (model_construct): every value here is already an int fen or a year
     for y in range(start, until + 1):
         if y in plan:
-            out.append(Investment(year=y, amount=fen_to_yuan(plan[y]), audit_report="投资计划"))
+            out.append(Investment.model_construct(year=y, amount=plan[y], vat=0, audit_report="投资计划"))
         elif guess is not None:
-            out.append(Investment(year=y, amount=fen_to_yuan(guess), vat=fen_to_yuan(guess_vat or 0),
-                                  audit_report=f"外推（{EXTRAPOLATIONS[method]}）"))
+            out.append(Investment.model_construct(year=y, amount=guess, vat=guess_vat or 0,
+                                                  audit_report=f"外推（{EXTRAPOLATIONS[method]}）"))
     return out
 
 
@@ -302,19 +304,20 @@ def budget_years(first: int, count: int = YEARS) -> tuple[int, ...]:
     return tuple(range(first, first + count))
 
 
-def projected_claims(years: Sequence[int], rule_set: str | None = None) -> list[ClaimInput]:
+@cache
+def projected_claims(years: tuple[int, ...], rule_set: str | None = None) -> tuple[ClaimInput, ...]:
     """The claims the forecast adds to every platform: an equipment claim per year, the awards in the first;
-    under ``rule_set`` if the what-if forces one."""
+    under ``rule_set`` if the what-if forces one. Frozen models, built once and shared by every platform."""
     month, day = APPLICATION_DAY
     out = [ClaimInput(id=f"{PROBE_PREFIX}{y}-{EQUIPMENT}", program=EQUIPMENT, application_date=date(y, month, day),
                       rule_set=rule_set) for y in years]
     first = date(years[0], month, day)
     out += [ClaimInput(id=f"{PROBE_PREFIX}{years[0]}-{p}", program=p, application_date=first, rule_set=rule_set)
             for p in AWARDS]
-    return out
+    return tuple(out)
 
 
-def future_scenario(subject: Subject, years: Sequence[int], what_if: WhatIf, book: RuleBook,
+def future_scenario(subject: Subject, years: tuple[int, ...], what_if: WhatIf, book: RuleBook,
                     forced: str | None = None) -> Scenario:
     """The platform's scenario with its pending claims undecided, its future investments and the projected
     claims (awards only under programs the rule book defines and the platform has not claimed)."""

@@ -53,7 +53,7 @@ class ForecastIn(Body):
 
 
 class ForecastRowOut(Out):
-    """One program and payer: the payables per budget year."""
+    """测算行 — one program and payer: the payables per budget year."""
 
     program: str = Field(description="补助项目代码")
     program_title: str = Field(description="补助项目")
@@ -64,13 +64,15 @@ class ForecastRowOut(Out):
 
 
 class SkippedOut(Out):
+    """未能测算 — a projected claim (or a platform) the engine refused, with its reason."""
+
     platform: str = Field(description="平台编号")
     what: str = Field(description="未能测算的申请（或平台）")
     reason: str = Field(description="原因")
 
 
 class ForecastScenarioOut(Out):
-    """One scenario's forecast."""
+    """测算口径 — one scenario's forecast."""
 
     title: str = Field(description="测算口径")
     description: str = Field(description="口径说明")

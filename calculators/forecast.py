@@ -364,13 +364,20 @@ def _claim_index(field_name: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _refused_claims(scenario: Scenario, exc: InputErrors) -> tuple[set[int], InputErrors]:
+    """The indexes of the claims a refusal names; a refusal naming no claim (a rule set that cannot be
+    applied) is laid on every projected award."""
+    bad = {i for i in (_claim_index(x.field) for x in exc.issues) if i is not None}
+    if bad or not all(x.field == "claims" for x in exc.issues):
+        return bad, exc
+    bad = {i for i, c in enumerate(scenario.claims) if c.id.startswith(PROBE_PREFIX) and c.program != EQUIPMENT}
+    return bad, InputErrors([InputIssue(f"claims[{i}]", x.rule, x.message) for i in bad for x in exc.issues])
+
+
 def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[Skipped]] | None:
     """Drop the projected claims the engine refused (an award whose own rules refuse it); None if the
     refusal is about the record itself."""
-    bad = {i for i in (_claim_index(x.field) for x in exc.issues) if i is not None}
-    if not bad and all(x.field == "claims" for x in exc.issues):  # no claim named: drop the projected awards
-        bad = {i for i, c in enumerate(scenario.claims) if c.id.startswith(PROBE_PREFIX) and c.program != EQUIPMENT}
-        exc = InputErrors([InputIssue(f"claims[{i}]", x.rule, x.message) for i in bad for x in exc.issues])
+    bad, exc = _refused_claims(scenario, exc)
     if not bad or any(not scenario.claims[i].id.startswith(PROBE_PREFIX) for i in bad):
         return None
     skipped = [Skipped(scenario.platform.id, scenario.claims[i].id, "；".join(

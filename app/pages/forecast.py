@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from app import downloads
 from app.deps import PageContext
 from app.forecast import ACTION, ForecastIn, forecast
+from app.pages.clerk import Bar
 from app.pages.common import render
 from app.pages.district import CSRF, Form, Refusal, download, failure, text
 from app.permissions import authorize
@@ -40,17 +41,6 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "county_split": ("readings", "payer_split.county", "县（市）分担方案"),
 }
 COLORS = ("#4a78b5", "#e08a2c")
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: int
-    y: int
-    width: int
-    height: int
-    color: str
-    title: str
-    fen: int
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from datetime import date
+from functools import cache
 from typing import Literal
 
 from calculators.engine import build_options, evaluate

@@ -66,7 +66,8 @@ class PopulationResult:
     Rows are grouped by platform, platforms in input order, and within a platform in the per-claim
     engine's order (application date, then input order): platform ``i``'s claims are rows
     ``claim_start[i]:claim_start[i + 1]``. A platform whose input the per-claim engine refuses has no
-    rows and its :class:`~calculators.errors.InputErrors` in :attr:`refused`.
+    rows and its :class:`~calculators.errors.InputErrors` in :attr:`refused`; a platform whose figures do
+    not fit int64 fen (beyond 92 trillion yuan) has no rows either and its evaluation in :attr:`outside_int64`.
 
     Attributes:
         platform_ids: (platforms,) object — each platform's id.
@@ -85,6 +86,8 @@ class PopulationResult:
         fallback: (claims,) bool — the row came from the per-claim engine.
         fallbacks: platforms evaluated by the per-claim engine, counted by reason.
         refused: platform id → the input errors of a platform the per-claim engine refused.
+        outside_int64: platform id → the per-claim engine's evaluation of a platform whose figures do not
+            fit int64.
         payer_codes: party → payer code for ``city`` and ``province`` (the local payer is per row).
 
     Derived: :attr:`eligible` (status neither ``ineligible`` nor ``reversed``: the claim is split),
@@ -114,6 +117,7 @@ class PopulationResult:
     fallback: npt.NDArray[np.bool_]
     fallbacks: dict[str, int]
     refused: dict[str, InputErrors]
+    outside_int64: dict[str, Evaluation]
     payer_codes: dict[str, str]
     _trace: Callable[[int], Evaluation] = field(repr=False, compare=False)
 
@@ -197,6 +201,9 @@ def _assemble(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: Kern
         except InputErrors as exc:
             refused[str(cols.platform_ids[i])] = exc
             evaluations[i] = None
+    outside = {i: ev for i, ev in evaluations.items() if ev is not None and not _fits_int64(ev)}
+    for i in outside:
+        evaluations[i] = None
     slow_rows = parts.from_evaluations(evaluations, cols, book)
     merged = _merge(fast_rows, slow_rows, n)
     counts: dict[str, int] = {}
@@ -206,7 +213,8 @@ def _assemble(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: Kern
     province = next(p.code for p in book.payers.values() if p.level == "province")
     return PopulationResult(
         platform_ids=cols.platform_ids, claim_start=_starts(merged["claim_platform"], n), **merged,
-        fallbacks=counts, refused=refused, payer_codes={"city": city, "province": province},
+        fallbacks=counts, refused=refused, outside_int64={str(cols.platform_ids[i]): ev for i, ev in outside.items()},
+        payer_codes={"city": city, "province": province},
         _trace=lambda i: evaluate(cols.scenario(i), book, opts),
     )
 
@@ -241,6 +249,13 @@ class _Rows:
             rows["cap_level"][k] = CAP_LEVELS.index(r.cap.level)
             rows["cap_limit"][k], rows["cap_before"][k] = r.cap.limit, r.cap.used
             rows["cap_after"][k] = r.cap.used + r.entitled
+
+
+def _fits_int64(ev: Evaluation) -> bool:
+    """Every figure of the evaluation fits an int64 array."""
+    top = max([max(r.gross, r.entitled, r.payable, r.cap.limit + r.cap.used + r.entitled if r.cap else 0)
+               for r in ev.results], default=0)
+    return top < 2**63
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any], n: int) -> dict[str, Any]:

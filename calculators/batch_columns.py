@@ -113,6 +113,10 @@ def _first(dates: list[date]) -> np.datetime64:
 
 def fallback_reason(s: Scenario, book: RuleBook) -> str:
     """Why the columns cannot describe scenario ``s`` (``""`` when they can)."""
+    return _platform_reason(s, book) or _claims_reason(s)
+
+
+def _platform_reason(s: Scenario, book: RuleBook) -> str:
     if s.readings or s.what_if or s.rule_set:
         return "the scenario's own readings, what-ifs or rule set (情形自带解读/参数假设)"
     if s.events:
@@ -123,6 +127,10 @@ def fallback_reason(s: Scenario, book: RuleBook) -> str:
         return "input the per-claim engine checks (输入有误)"
     if any(inv.amount + inv.vat > MAX_AMOUNT for inv in s.investments):
         return "amounts beyond int64 arithmetic (金额过大)"
+    return ""
+
+
+def _claims_reason(s: Scenario) -> str:
     for c in s.claims:
         if c.program not in VECTORISED:
             return f"program {c.program}"
@@ -145,14 +153,17 @@ def _pool_firsts(s: Scenario) -> tuple[np.datetime64, np.datetime64]:
             _first([r.date for r in in_pool if r.level == "national"]))
 
 
-def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> PlatformColumns:
-    """The columns of ``scenarios`` (one per platform); claims sorted as the per-claim engine sorts them."""
-    n = len(scenarios)
-    reasons = [fallback_reason(s, book) for s in scenarios]
+def _objects(values: list[Any]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _platform_dates(scenarios: Sequence[Scenario], reasons: list[str]) -> dict[str, Dates]:
+    """The per-platform date columns of :class:`PlatformColumns`."""
     dates: dict[str, list[np.datetime64]] = {k: [] for k in (
         "support_from", "provincial_from", "national_from", "municipal_from", "pool_provincial_from",
         "pool_national_from")}
-    claims: list[tuple[int, str, str, date]] = []
     for i, s in enumerate(scenarios):
         dates["support_from"].append(_first([a.date for a in s.agreement_support]))
         for level in ("provincial", "national", "municipal"):
@@ -160,33 +171,39 @@ def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> Pla
         pool = _pool_firsts(s) if not reasons[i] else (NEVER, NEVER)
         dates["pool_provincial_from"].append(pool[0])
         dates["pool_national_from"].append(pool[1])
-        order = sorted(enumerate(s.claims), key=lambda ic: (ic[1].application_date, ic[0]))
-        claims.extend((i, c.id, c.program, c.application_date) for _, c in order)
-    app_years = [d.year for *_, d in claims] or [2026]
-    first_year = min(app_years) - MAX_WINDOW - 1
-    width = max(app_years) - first_year + 1
-    investment = np.full((n, width), NO_RECORD, np.int64)
-    vat = np.zeros((n, width), np.int64)
+    return {k: np.array(v, dtype="datetime64[D]").reshape(len(scenarios)) for k, v in dates.items()}
+
+
+def _investments(scenarios: Sequence[Scenario], reasons: list[str], first_year: int, width: int) -> tuple[I64, I64]:
+    investment = np.full((len(scenarios), width), NO_RECORD, np.int64)
+    vat = np.zeros((len(scenarios), width), np.int64)
     for i, s in enumerate(scenarios):
         if reasons[i]:
             continue
         for inv in s.investments:
             if first_year <= inv.year < first_year + width:
                 investment[i, inv.year - first_year], vat[i, inv.year - first_year] = inv.amount, inv.vat
+    return investment, vat
 
-    def obj(values: list[Any]) -> npt.NDArray[np.object_]:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out
 
+def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> PlatformColumns:
+    """The columns of ``scenarios`` (one per platform); claims sorted as the per-claim engine sorts them."""
+    reasons = [fallback_reason(s, book) for s in scenarios]
+    claims: list[tuple[int, str, str, date]] = []
+    for i, s in enumerate(scenarios):
+        order = sorted(enumerate(s.claims), key=lambda ic: (ic[1].application_date, ic[0]))
+        claims.extend((i, c.id, c.program, c.application_date) for _, c in order)
+    app_years = [d.year for *_, d in claims] or [2026]
+    first_year = min(app_years) - MAX_WINDOW - 1
+    investment, vat = _investments(scenarios, reasons, first_year, max(app_years) - first_year + 1)
     return PlatformColumns(
-        platform_ids=obj([s.platform.id for s in scenarios]),
-        jurisdiction=obj([s.platform.jurisdiction for s in scenarios]),
-        leader_type=obj([s.platform.leader_type for s in scenarios]),
-        **{k: np.array(v, dtype="datetime64[D]").reshape(n) for k, v in dates.items()},
+        platform_ids=_objects([s.platform.id for s in scenarios]),
+        jurisdiction=_objects([s.platform.jurisdiction for s in scenarios]),
+        leader_type=_objects([s.platform.leader_type for s in scenarios]),
+        **_platform_dates(scenarios, reasons),
         first_year=first_year, investment=investment, investment_vat=vat,
         claim_platform=np.array([c[0] for c in claims], dtype=np.int64),
-        claim_id=obj([c[1] for c in claims]), claim_program=obj([c[2] for c in claims]),
+        claim_id=_objects([c[1] for c in claims]), claim_program=_objects([c[2] for c in claims]),
         claim_date=np.array([c[3] for c in claims], dtype="datetime64[D]").reshape(len(claims)),
-        fallback=obj(reasons), scenario=scenarios.__getitem__,
+        fallback=_objects(reasons), scenario=scenarios.__getitem__,
     )

@@ -33,8 +33,9 @@ from calculators.errors import CalculatorError, InputErrors, InputIssue
 from calculators.facts import Facts
 from calculators.money import parse_yuan
 from calculators.programs import PROGRAMS
+from calculators.programs.base import ProgramSpec
 from calculators.rulesets.loader import parse_rule_set
-from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook
+from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Investment, PlatformInfo, Scenario
 
 EQUIPMENT = "equipment-subsidy"
@@ -347,12 +348,20 @@ def _triggered(facts: Facts, claim: ClaimInput, book: RuleBook, forced: str | No
     claim without one is ineligible and changes nothing, so it is not added (the batch engine then keeps
     the platform vectorised)."""
     spec = PROGRAMS[claim.program]
-    sets = [book.rule_sets[forced]] if forced is not None and forced in book.rule_sets else book.defining(claim.program)
+    if forced is not None and forced in book.rule_sets:
+        rs = book.rule_sets[forced]
+        return claim.program not in rs.programs or _trigger_in_force(spec, facts, claim, rs, forced=True)
+    return any(_trigger_in_force(spec, facts, claim, rs, forced=False) for rs in book.defining(claim.program))
+
+
+def _trigger_in_force(spec: ProgramSpec, facts: Facts, claim: ClaimInput, rs: RuleSet, *, forced: bool) -> bool:
+    """As the engine picks the governing rule set (解读 R-1): a trigger on record, dated while ``rs`` is in
+    force (any date under a forced rule set). Without one the claim is ineligible."""
     try:
-        return any(claim.program in rs.programs and spec.find_trigger(facts, claim, rs, Options()) is not None
-                   for rs in sets)
+        trig = spec.find_trigger(facts, claim, rs, Options())
     except CalculatorError:  # let the engine say why, naming the field
         return True
+    return trig is not None and (forced or rs.in_force(trig.date))
 
 
 def _claim_index(field_name: str) -> int | None:

@@ -17,7 +17,7 @@ def test_forecast_bench_runs_and_both_engines_agree(capsys: pytest.CaptureFixtur
 def test_subjects_carry_pending_claims_commitments_and_plans() -> None:
     subs = subjects(10, 7)
     assert any(s.pending for s in subs) and any(s.commitments for s in subs) and any(s.plan for s in subs)
-    _, ours = timed(subs, batch_engine)
-    _, peer = timed(subs, per_claim_engine)
+    _, ours, _ = timed(subs, batch_engine)
+    _, peer, _ = timed(subs, per_claim_engine)
     assert [f.lines for f in ours] == [f.lines for f in peer]
     assert len(ours) == len(WHAT_IFS) and ours[1].total() != ours[0].total()

@@ -16,7 +16,7 @@ from app.permissions import authorize
 from app.responses import Out, Yuan
 from app.schemas import Body
 from app.schemas import Yuan as YuanIn
-from calculators.forecast import EXTRAPOLATIONS, Forecast, WhatIf, parse_plan
+from calculators.forecast import Forecast, WhatIf, parse_plan
 from calculators.money import parse_yuan
 from ledger.forecast import ForecastRun
 
@@ -156,4 +156,4 @@ def forecast(ctx: Context, body: ForecastIn, *, plan_csv: str | None = None) -> 
         return _parsed(lambda: run(session, scenarios, as_of=today(), first_year=body.first_year, plans=plans))
 
 
-__all__ = ["ACTION", "EXTRAPOLATIONS", "ForecastIn", "ForecastOut", "forecast"]
+__all__ = ["ACTION", "ForecastIn", "ForecastOut", "forecast"]

@@ -104,9 +104,6 @@ class WhatIf:
     draft: str | None = None
     extrapolation: str = "mean-3"
 
-    def is_current(self) -> bool:
-        return not (self.readings or self.what_if or self.rule_set or self.draft) and self.extrapolation == "mean-3"
-
 
 @dataclass(frozen=True)
 class Line:

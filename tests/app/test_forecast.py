@@ -71,6 +71,8 @@ def test_api_bad_what_if_is_refused_in_chinese_naming_field_and_rule(service: Se
     r = service.api("bureau").post("/api/v1/forecasts", json={"plan": [{"platform": "NOPE", "year": 2026,
                                                                         "amount": "1.00"}]})
     assert r.status_code == 422 and r.json()["error"]["field"] == "plan" and "NOPE" in r.json()["error"]["message"]
+    r = service.api("bureau").post("/api/v1/forecasts", json={"what_if": {"draft": "id: [unclosed"}})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "draft" and "规则集草案" in r.json()["error"]["message"]
 
 
 def test_page_shows_a_chart_per_payer_and_both_scenarios(service: Service) -> None:

@@ -213,7 +213,9 @@ def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I6
     early[cols.claim_platform[claim_out]] = True
     reasons[(reasons == "") & early] = "dates before the rule set is in force (施行前)"
     limit = min([p.rate.bound(True)] + [r.bound(False) for s in p.splits.values() for _, r in s.shares])
-    big = amounts.sum(axis=1) > limit if amounts.size else np.zeros(cols.n, bool)
+    if not amounts.size or int(amounts.max()) * amounts.shape[1] <= limit:
+        return
+    big = amounts.sum(axis=1) > limit
     reasons[(reasons == "") & big] = "amounts beyond int64 arithmetic (金额过大)"
 
 
@@ -363,6 +365,17 @@ def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) 
     return _Population(cols, p, amounts, trigger, excluded, payer, split_class)
 
 
+def _years(when: npt.NDArray[np.datetime64]) -> I64:
+    """The calendar year of each date, through a table of the days spanned (faster than datetime64[Y])."""
+    if not when.size:
+        return np.zeros(0, np.int64)
+    days = when.astype(np.int64)
+    first = int(days.min())
+    table = np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    out: I64 = table[days - first] + 1970
+    return out
+
+
 def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> dict[str, Any]:
     """Every claim of the platforms marked ``fast``, slot by slot; rows in the columns' claim order."""
     cols = pop.cols
@@ -379,15 +392,13 @@ def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> dict[str, Any]:
     for f in ("cap_limit", "cap_before", "cap_after", *PARTIES):
         rows[f][:] = NO_CAP if f.startswith("cap") else NO_SHARE
     when = cols.claim_date[idx]
-    year = when.astype("datetime64[Y]").astype(np.int64) + 1970
+    year = _years(when)
     new = np.r_[True, plat[1:] != plat[:-1]] if m else np.zeros(0, bool)
     ordinal = np.arange(m) - np.maximum.accumulate(np.where(new, np.arange(m), 0)) if m else np.zeros(0, np.int64)
-    by_slot = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[by_slot], np.arange(int(ordinal.max()) + 2 if m else 1))
     st = _State(cols.n, cols.investment.shape[1])
     is_eq = rows["program"] == EQUIPMENT
-    for k in range(bounds.size - 1):
-        at = by_slot[bounds[k]:bounds[k + 1]]
+    for k in range(int(ordinal.max()) + 1 if m else 0):
+        at = np.nonzero(ordinal == k)[0]
         slot = _Slot(at, plat[at], when[at], year[at])
         eq = _equipment(pop, st, rows, slot.take(is_eq[at]))
         aw = _award(pop, st, rows, slot.take(~is_eq[at]))
@@ -401,7 +412,7 @@ def _columns_cover(cols: PlatformColumns, p: Params, fast_claims: Bools) -> bool
     are few enough for the claimed years' bitmask)."""
     if not fast_claims.any():
         return True
-    years = cols.claim_date[fast_claims].astype("datetime64[Y]").astype(np.int64) + 1970
+    years = _years(cols.claim_date[fast_claims])
     earliest = int(years.min()) - (1 if p.window_ends_before else 0) - p.window_years + 1
     width = cols.investment.shape[1]
     return cols.first_year <= earliest and int(years.max()) < cols.first_year + width and width <= 62

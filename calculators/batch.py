@@ -47,7 +47,7 @@ from calculators.batch_columns import (
     empty_rows,
 )
 from calculators.batch_kernel import KernelOutput, run_kernel
-from calculators.engine import Evaluation, evaluate
+from calculators.engine import Evaluation, build_options, evaluate
 from calculators.errors import InputErrors
 from calculators.results import STATUSES, ClaimResult
 from calculators.rulesets.model import Options, RuleBook
@@ -183,8 +183,34 @@ def evaluate_population(population: Sequence[Scenario] | PlatformColumns, book: 
     """
     cols = population if isinstance(population, PlatformColumns) else columns_from_scenarios(population, book)
     opts = options or Options()
-    kernel = run_kernel(cols, book, opts)
-    return _assemble(cols, book, opts, kernel)
+    return _assemble(cols, book, opts, _run_groups(cols, book, opts))
+
+
+def _run_groups(cols: PlatformColumns, book: RuleBook, opts: Options) -> KernelOutput:
+    """The kernel over the whole population, or over each group of platforms whose scenarios bring the same
+    readings and what-ifs, under the options the per-claim engine would build for them."""
+    keys = cols.own_options
+    if keys is None or all(k is None for k in keys.tolist()):
+        return run_kernel(cols, book, opts)
+    groups: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys.tolist()):
+        groups.setdefault(key, []).append(i)
+    reasons = np.empty(cols.n, dtype=object)
+    parts = []
+    for key, members in groups.items():
+        idx = np.array(members, dtype=np.int64)
+        try:
+            group_opts = opts if key is None else build_options(cols.scenario(members[0]), book, opts)
+        except InputErrors:
+            reasons[idx] = "input the per-claim engine checks (输入有误)"
+            continue
+        out = run_kernel(cols.subset(idx), book, group_opts)
+        reasons[idx] = out.fallback_reason
+        out.rows["claim_platform"] = idx[out.rows["claim_platform"]]
+        parts.append(out.rows)
+    rows = {k: np.concatenate([p[k] for p in parts]) if parts else empty_rows(0)[k] for k in ROW_FIELDS}
+    order = np.argsort(rows["claim_platform"], kind="stable")
+    return KernelOutput({k: v[order] for k, v in rows.items()}, reasons)
 
 
 def _assemble(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: KernelOutput) -> PopulationResult:

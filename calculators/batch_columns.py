@@ -81,6 +81,9 @@ class PlatformColumns:
             platform, ties in input order (the per-claim engine's order).
         fallback: (n,) object — ``""``, or why the platform must go to the per-claim engine.
         scenario: platform index → its scenario (for the per-claim engine).
+        own_options: (n,) object or ``None`` — a key per platform whose scenario has its own readings or
+            what-ifs (``None`` where it has none): platforms with the same key are evaluated together under
+            the options ``build_options`` makes of their scenario (the first one's) and the population's.
     """
 
     platform_ids: npt.NDArray[np.object_]
@@ -101,10 +104,28 @@ class PlatformColumns:
     claim_date: Dates
     fallback: npt.NDArray[np.object_]
     scenario: Callable[[int], Scenario]
+    own_options: npt.NDArray[np.object_] | None = None
 
     @property
     def n(self) -> int:
         return int(self.platform_ids.shape[0])
+
+    def subset(self, platforms: I64) -> PlatformColumns:
+        """The platforms ``platforms`` (indices, increasing) as columns of their own."""
+        keep = np.zeros(self.n, bool)
+        keep[platforms] = True
+        claims = keep[self.claim_platform]
+        new_index = np.cumsum(keep) - 1
+        per_platform = {f: getattr(self, f)[platforms] for f in (
+            "platform_ids", "jurisdiction", "leader_type", "support_from", "provincial_from", "national_from",
+            "municipal_from", "pool_provincial_from", "pool_national_from", "investment", "investment_vat",
+            "fallback")}
+        return PlatformColumns(
+            **per_platform, first_year=self.first_year, claim_platform=new_index[self.claim_platform[claims]],
+            claim_id=self.claim_id[claims], claim_program=self.claim_program[claims],
+            claim_date=self.claim_date[claims], scenario=lambda j: self.scenario(int(platforms[j])),
+            own_options=None,
+        )
 
 
 def _first(dates: list[date]) -> np.datetime64:
@@ -117,8 +138,8 @@ def fallback_reason(s: Scenario, book: RuleBook) -> str:
 
 
 def _platform_reason(s: Scenario, book: RuleBook) -> str:
-    if s.readings or s.what_if or s.rule_set:
-        return "the scenario's own readings, what-ifs or rule set (情形自带解读/参数假设)"
+    if s.rule_set:
+        return "the scenario's own rule set (情形指定规则集)"
     if s.events:
         return "record events (复评、变更等事件)"
     years = [inv.year for inv in s.investments]
@@ -206,4 +227,12 @@ def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> Pla
         claim_id=_objects([c[1] for c in claims]), claim_program=_objects([c[2] for c in claims]),
         claim_date=np.array([c[3] for c in claims], dtype="datetime64[D]").reshape(len(claims)),
         fallback=_objects(reasons), scenario=scenarios.__getitem__,
+        own_options=_objects([_options_key(s) for s in scenarios]),
     )
+
+
+def _options_key(s: Scenario) -> tuple[str, str] | None:
+    """A key equal for scenarios with the same readings and what-ifs (``None``: it has none)."""
+    if not s.readings and not s.what_if:
+        return None
+    return repr(sorted(s.readings.items())), repr(sorted(s.what_if.items()))

@@ -11,7 +11,7 @@ per-claim engine (:mod:`calculators.batch`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -147,8 +147,8 @@ def _unsupported(rs: RuleSet, on: date, options: Options, p: Params) -> str:
         return "reading exclusivity.mode = exclusive (择一)"
     if not p.levels <= {"national", "provincial"} or not p.auto_levels <= {"national", "provincial"}:
         return "levels other than national and provincial (what-if)"
-    if not 0 <= p.window_years <= 12 or p.later_claims not in ("window", "previous-year", "since-last-claim"):
-        return "window_years outside 0..12 or an unknown reading (what-if)"
+    if p.window_years < 0 or p.later_claims not in ("window", "previous-year", "since-last-claim"):
+        return "a negative window_years or an unknown reading (what-if)"
     if int(v("equipment.claims_per_year")) < 1 or p.award_amount < 0 or p.award_times < 1:
         return "claims_per_year or max_times below 1, or a negative award (what-if)"
     for s in p.splits.values():
@@ -160,11 +160,22 @@ def _unsupported(rs: RuleSet, on: date, options: Options, p: Params) -> str:
     return ""
 
 
+def _periods(rs: RuleSet, dates: npt.NDArray[np.datetime64]) -> list[date]:
+    """One claim date per stretch of time in which no parameter of ``rs`` changes value: resolving the
+    parameters on it is resolving them on every claim date of the stretch."""
+    changes = sorted({d for p in rs.parameters.values() for dv in p.values
+                      for d in (dv.start, *((dv.end + timedelta(days=1),) if dv.end else ()))})
+    if not dates.size:
+        return [rs.in_force_from]
+    stretch = np.searchsorted(np.array(changes, dtype="datetime64[D]"), dates, side="right")
+    return [dates[int(np.argmax(stretch == k))].item() for k in np.nonzero(np.bincount(stretch))[0]]
+
+
 def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, book: RuleBook) -> Params | str:
     """The parameters on every claim date of the population, if they are the same on all of them."""
     classes = tuple(sorted({j.split_class for j in book.jurisdictions.values()}))
     resolved: Params | None = None
-    for d in np.unique(dates).tolist() or [rs.in_force_from]:
+    for d in _periods(rs, dates):
         try:
             p = _resolve(rs, d, options, classes)
             why = _unsupported(rs, d, options, p)
@@ -202,7 +213,9 @@ def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I6
     early[cols.claim_platform[claim_out]] = True
     reasons[(reasons == "") & early] = "dates before the rule set is in force (施行前)"
     limit = min([p.rate.bound(True)] + [r.bound(False) for s in p.splits.values() for _, r in s.shares])
-    big = amounts.sum(axis=1) > limit if amounts.size else np.zeros(cols.n, bool)
+    if not amounts.size or int(amounts.max()) * amounts.shape[1] <= limit:
+        return
+    big = amounts.sum(axis=1) > limit
     reasons[(reasons == "") & big] = "amounts beyond int64 arithmetic (金额过大)"
 
 
@@ -219,13 +232,12 @@ class _State:
     award: I64 = field(init=False)  # 累计应得, award
     group_paid: I64 = field(init=False)
     awards: I64 = field(init=False)  # award claims counted by 最多奖励一次
-    claimed: Bools = field(init=False)  # investment years claimed
-    last_claimed: I64 = field(init=False)  # latest investment year claimed (read once a year is claimed)
+    claimed: I64 = field(init=False)  # investment years claimed: bit k = column k of the investment arrays
+    last_claimed: I64 = field(init=False)  # column of the latest investment year claimed (read once one is)
 
     def __post_init__(self) -> None:
-        self.equipment, self.award, self.group_paid, self.awards, self.last_claimed = (
-            np.zeros(self.n, np.int64) for _ in range(5))
-        self.claimed = np.zeros((self.n, self.width), bool)
+        self.equipment, self.award, self.group_paid, self.awards, self.last_claimed, self.claimed = (
+            np.zeros(self.n, np.int64) for _ in range(6))
 
 
 @dataclass(frozen=True)
@@ -247,7 +259,9 @@ class _Population:
     params: Params
     amounts: I64  # (n, years) the investment each year counts for
     award_trigger: npt.NDArray[np.datetime64]  # (n,) the day the platform became a 嘉兴市中试平台, NaT: never
-    excluded_type: Bools  # (n,) leader type subject to the institution exclusion
+    excluded_type: Bools  # (n,) leader type subject to the institution exclusion, with agreement support
+    payer: npt.NDArray[np.object_]  # (n,) the jurisdiction's payer code
+    split_class: I64  # (n,) index into ``params.splits`` of the jurisdiction's split class
 
 
 def _equipment(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> _Slot:
@@ -256,22 +270,24 @@ def _equipment(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> 
     national = ("national" in p.levels) & (cols.national_from[s.plat] <= s.when)
     held = national | (("provincial" in p.levels) & (cols.provincial_from[s.plat] <= s.when))
     s, national = s.take(held), national[held]
-    last = s.year - 1 if p.window_ends_before else s.year
-    n = p.window_years
-    first = ~st.claimed[s.plat].any(axis=1)
-    later = {"window": last - n + 1, "previous-year": last, "since-last-claim": st.last_claimed[s.plat] + 1}
-    low = np.where(first, last - n + 1, later[p.later_claims])
-    years = cols.first_year + np.arange(st.width)
-    take = (years >= low[:, None]) & (years <= last[:, None]) & ~st.claimed[s.plat]
-    base = np.where(take, pop.amounts[s.plat], 0).sum(axis=1)
+    last = s.year - cols.first_year - (1 if p.window_ends_before else 0)  # column of the window's last year
+    claimed = st.claimed[s.plat]
+    later = {"window": last - p.window_years + 1, "previous-year": last,
+             "since-last-claim": st.last_claimed[s.plat] + 1}[p.later_claims]
+    low = np.where(claimed == 0, last - p.window_years + 1, later)
+    base = np.zeros(s.pos.shape, np.int64)
+    flat = s.plat * st.width
+    for j in range(int((last - low).max()) + 1 if s.pos.size else 0):  # the years of the window, one at a time
+        col = low + j
+        take = (col <= last) & ((claimed >> np.minimum(col, 62)) & 1 == 0)
+        base += np.where(take, pop.amounts.ravel()[flat + np.minimum(col, last)], 0)
+        claimed |= take.astype(np.int64) << np.minimum(col, 62)
+        st.last_claimed[s.plat] = np.where(take, np.maximum(col, st.last_claimed[s.plat]), st.last_claimed[s.plat])
+    st.claimed[s.plat] = claimed
     gross = (2 * base * p.rate.p + p.rate.q) // (2 * p.rate.q)  # half-up to the fen (解读 R-2)
     limit = np.where(national, p.caps["national"], p.caps["provincial"])
     used = st.equipment[s.plat]
     entitled = np.minimum(gross, np.maximum(0, limit - used))
-    st.claimed[s.plat] |= take
-    latest = years[st.width - 1 - np.argmax(take[:, ::-1], axis=1)]
-    st.last_claimed[s.plat] = np.where(take.any(axis=1), np.maximum(st.last_claimed[s.plat], latest),
-                                       st.last_claimed[s.plat])
     rows["gross"][s.pos], rows["entitled"][s.pos] = gross, entitled
     rows["status"][s.pos] = np.where(entitled < gross, S["capped"], S["payable"])
     rows["cap_level"][s.pos] = np.where(national, CAP_LEVELS.index("national"), CAP_LEVELS.index("provincial"))
@@ -315,70 +331,91 @@ def _after_program(pop: _Population, st: _State, rows: dict[str, Any], eq: _Slot
     rows["cap_after"][eq.pos] = rows["cap_before"][eq.pos] + entitled[is_eq]
 
 
-def _per_platform(book: RuleBook, cols: PlatformColumns, attr: str) -> npt.NDArray[np.object_]:
-    """Each platform's jurisdiction's ``payer`` or ``split_class`` (``None`` for an unknown code: those fall back)."""
-    known = {code: getattr(j, attr) for code, j in book.jurisdictions.items()}
-    out = np.empty(cols.n, dtype=object)
-    out[:] = [known.get(str(c)) for c in cols.jurisdiction]
-    return out
-
-
-def _shares(pop: _Population, book: RuleBook, rows: dict[str, Any]) -> None:
+def _shares(pop: _Population, rows: dict[str, Any]) -> None:
     """Each party's share of every split claim: floors for all but the remainder party (解读 R-18)."""
     split = rows["status"] != S["ineligible"]
-    classes = _per_platform(book, pop.cols, "split_class")
-    row_class = classes[rows["claim_platform"]]
+    row_class = pop.split_class[rows["claim_platform"]]
     payable = rows["payable"]
-    for name, scheme in pop.params.splits.items():
-        mine = split & (row_class == name)
-        taken = np.zeros(payable.shape, np.int64)
+    for k, scheme in enumerate(pop.params.splits.values()):
+        mine = split & (row_class == k)
+        amount = payable[mine]
+        taken = np.zeros(amount.shape, np.int64)
         for party, r in scheme.shares:
             if party != scheme.remainder:
-                part = payable * r.p // r.q
-                rows[party][mine] = part[mine]
+                part = amount * r.p // r.q
+                rows[party][mine] = part
                 taken += part
-        rows[scheme.remainder][mine] = (payable - taken)[mine]
+        rows[scheme.remainder][mine] = amount - taken
 
 
-def _population(cols: PlatformColumns, p: Params, amounts: I64) -> _Population:
+def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) -> _Population:
     trigger = cols.municipal_from.copy()
     for level, first in (("provincial", cols.pool_provincial_from), ("national", cols.pool_national_from)):
         if level in p.auto_levels:
             trigger = np.where(np.isnat(trigger) | (first < trigger), first, trigger)
-    excluded = np.isin(cols.leader_type.astype(str), sorted(p.excluded_types)) if p.excluded_types else \
-        np.zeros(cols.n, bool)
-    return _Population(cols, p, amounts, trigger, excluded)
+    supported = np.nonzero(~np.isnat(cols.support_from))[0]  # only these can be excluded
+    excluded = np.zeros(cols.n, bool)
+    excluded[supported] = [t in p.excluded_types for t in cols.leader_type[supported].tolist()]
+    classes = {name: k for k, name in enumerate(p.splits)}
+    by_code = {code: (j.payer, classes[j.split_class]) for code, j in book.jurisdictions.items()}
+    found = [by_code.get(code, (None, -1)) for code in cols.jurisdiction.tolist()]
+    payer = np.empty(cols.n, dtype=object)
+    payer[:] = [f[0] for f in found]
+    split_class = np.array([f[1] for f in found], dtype=np.int64).reshape(cols.n)
+    return _Population(cols, p, amounts, trigger, excluded, payer, split_class)
 
 
-def _evaluate(pop: _Population, book: RuleBook, rs: RuleSet, claim_mask: Bools) -> dict[str, Any]:
+def _years(when: npt.NDArray[np.datetime64]) -> I64:
+    """The calendar year of each date, through a table of the days spanned (faster than datetime64[Y])."""
+    if not when.size:
+        return np.zeros(0, np.int64)
+    days = when.astype(np.int64)
+    first = int(days.min())
+    table = np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    out: I64 = table[days - first] + 1970
+    return out
+
+
+def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> dict[str, Any]:
+    """Every claim of the platforms marked ``fast``, slot by slot; rows in the columns' claim order."""
     cols = pop.cols
-    idx = np.nonzero(claim_mask)[0]
-    m = idx.size
-    rows = empty_rows(m)
+    claim_mask = fast[cols.claim_platform]
+    whole = bool(claim_mask.all())
+    idx = slice(None) if whole else np.nonzero(claim_mask)[0]
     plat = cols.claim_platform[idx]
+    m = plat.size
+    rows = empty_rows(m)
     rows["claim_platform"], rows["claim_id"], rows["program"] = plat, cols.claim_id[idx], cols.claim_program[idx]
     rows["rule_set"][:] = rs.id
-    payers = _per_platform(book, cols, "payer")
-    rows["local_payer"] = payers[plat] if m else rows["local_payer"]
+    rows["local_payer"] = pop.payer[plat]
     rows["status"][:] = S["ineligible"]
-    for f in ("cap_limit", "cap_before", "cap_after"):
-        rows[f][:] = NO_CAP
-    for party in PARTIES:
-        rows[party][:] = NO_SHARE
+    for f in ("cap_limit", "cap_before", "cap_after", *PARTIES):
+        rows[f][:] = NO_CAP if f.startswith("cap") else NO_SHARE
     when = cols.claim_date[idx]
-    year = when.astype("datetime64[Y]").astype(np.int64) + 1970
+    year = _years(when)
     new = np.r_[True, plat[1:] != plat[:-1]] if m else np.zeros(0, bool)
     ordinal = np.arange(m) - np.maximum.accumulate(np.where(new, np.arange(m), 0)) if m else np.zeros(0, np.int64)
     st = _State(cols.n, cols.investment.shape[1])
     is_eq = rows["program"] == EQUIPMENT
     for k in range(int(ordinal.max()) + 1 if m else 0):
-        at = ordinal == k
-        slot = _Slot(np.nonzero(at)[0], plat[at], when[at], year[at])
+        at = np.nonzero(ordinal == k)[0]
+        slot = _Slot(at, plat[at], when[at], year[at])
         eq = _equipment(pop, st, rows, slot.take(is_eq[at]))
         aw = _award(pop, st, rows, slot.take(~is_eq[at]))
         _after_program(pop, st, rows, eq, aw)
-    _shares(pop, book, rows)
+    _shares(pop, rows)
     return rows
+
+
+def _columns_cover(cols: PlatformColumns, p: Params, fast_claims: Bools) -> bool:
+    """The investment columns reach from the earliest window's first year to the latest claim's year (and
+    are few enough for the claimed years' bitmask)."""
+    if not fast_claims.any():
+        return True
+    years = _years(cols.claim_date[fast_claims])
+    earliest = int(years.min()) - (1 if p.window_ends_before else 0) - p.window_years + 1
+    width = cols.investment.shape[1]
+    return cols.first_year <= earliest and int(years.max()) < cols.first_year + width and width <= 62
 
 
 def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> KernelOutput:
@@ -388,12 +425,12 @@ def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> Kerne
     if isinstance(rs, str):
         reasons[reasons == ""] = rs
         return KernelOutput(empty_rows(0), reasons)
-    fast_claims = reasons[cols.claim_platform] == ""
+    fast_claims = (reasons == "")[cols.claim_platform]
     params = _params(rs, cols.claim_date[fast_claims], options, book)
-    if isinstance(params, str):
-        reasons[reasons == ""] = params
+    if isinstance(params, str) or not _columns_cover(cols, params, fast_claims):
+        reasons[reasons == ""] = params if isinstance(params, str) else "a window longer than the columns hold"
         return KernelOutput(empty_rows(0), reasons)
     amounts = _base_total(cols, params.with_vat)
     _platform_reasons(cols, rs, params, amounts, reasons)
-    pop = _population(cols, params, amounts)
-    return KernelOutput(_evaluate(pop, book, rs, reasons[cols.claim_platform] == ""), reasons)
+    pop = _population(cols, params, amounts, book)
+    return KernelOutput(_evaluate(pop, rs, reasons == ""), reasons)

@@ -7,7 +7,9 @@ readings, every claim, share and cap position equals the per-claim engine's to t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options
 from calculators.scenario import Scenario, from_data
+from tests.calculators.test_properties import histories
 
 JURISDICTIONS = ["330402", "330411", "JXETDZ", "330421", "330424", "330481", "330482", "330483", "JXPORT"]
 LEADERS = ["enterprise", "enterprise", "university", "research-institute", "public-institution", "third-party"]
@@ -248,11 +251,11 @@ def test_fallbacks_are_counted_by_reason() -> None:
     result = evaluate_population(scenarios, rulebook())
     assert result.fallbacks == {
         "record events (复评、变更等事件)": 2,
-        "the scenario's own readings, what-ifs or rule set (情形自带解读/参数假设)": 1,
         "dates before the rule set is in force (施行前)": 1,
         "program national-matching": 1,
         "input the per-claim engine checks (输入有误)": 1,
     }
+    assert not result.fallback[result.rows_of(3)].any()  # its own what-if: vectorised under it
     assert list(result.refused) == ["P6"]  # two amounts for 2025: refused, with the per-claim engine's message
     assert not result.fallback[result.rows_of(0)].any() and result.fallback[result.rows_of(1)].all()
     assert_same_as_per_claim(scenarios, result, None)
@@ -310,3 +313,33 @@ def test_upgrade_on_the_claim_day_applies_the_national_cap(days: int) -> None:
     row = result.platform(0)[1]  # the 2027 claim, filed 2027-03-15
     assert row["cap"]["level"] == ("national" if days == 0 else "provincial")
     assert_same_as_per_claim([s], result, None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(histories(), min_size=1, max_size=4))
+def test_batch_equals_per_claim_on_the_property_suites_histories(datas: list[dict[str, Any]]) -> None:
+    """The histories of tests/calculators/test_properties.py (pool spells, evaluations, each with its own
+    readings): grouped by their readings, vectorised where they can be, equal to the per-claim engine."""
+    scenarios = [from_data({**d, "platform": {**d["platform"], "id": f"H{k}"}}) for k, d in enumerate(datas)]
+    assert_same_as_per_claim(scenarios, evaluate_population(scenarios, rulebook()), None)
+
+
+def test_parameters_changing_between_claim_dates_fall_back() -> None:
+    """A rule set whose rate changes on 2028-01-01 (a dated value): the kernel resolves parameters once for the
+    whole population, so it leaves the platforms to the per-claim engine."""
+    book = rulebook()
+    rs = book.rule_sets["jiaxing-rules-2026"]
+    rate = rs.parameters["equipment.rate"]
+    old = replace(rate.values[0], end=date(2027, 12, 31))
+    new = replace(rate.values[0], start=date(2028, 1, 1), value=Decimal("0.20"))
+    changed = replace(rs, parameters={**rs.parameters, "equipment.rate": replace(rate, values=(old, new))})
+    dated = replace(book, rule_sets={**book.rule_sets, rs.id: changed})
+    scenarios = [plain(i) for i in range(3)]
+    result = evaluate_population(scenarios, dated)
+    assert result.fallbacks == {"parameters that change between claim dates (参数随日期变化)": 3}
+    for i, s in enumerate(scenarios):
+        assert result.platform(i)[0]["gross"] != 0
+        assert [r["gross"] for r in result.platform(i)] == [r.gross for r in evaluate(s, dated).results]
+    # claims all before the change: one stretch, vectorised
+    early = [plain(0, claims=[{"id": "E", "program": "equipment-subsidy", "application_date": "2027-05-01"}])]
+    assert evaluate_population(early, dated).fallbacks == {}

@@ -110,9 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     bare_s = timed(subs, no_engine)[0]
     print(f"      of which the projection without any engine (building the future scenarios): {bare_s:.2f} s")
     if not args.skip_peer:
-        peer_s, peer, _ = timed(subs, per_claim_engine)
+        peer_s, peer, peer_each = timed(subs, per_claim_engine)
         same = all(a.lines == b.lines and a.skipped == b.skipped for a, b in zip(ours, peer, strict=True))
         print(f"peer  (per-claim engine): {peer_s:7.2f} s  — same forecast to the fen: {'yes' if same else 'NO'}")
+        for w, a, b in zip(WHAT_IFS, each, peer_each, strict=True):
+            print(f"      {w.title}: {b:.2f} s (peer / ours {b / a:.2f}×)")
         print(f"ratio peer / ours: {peer_s / ours_s:.2f}×")
         if not same:
             return 1

@@ -509,6 +509,16 @@ def claim_year(claim_id: str, years: Sequence[int]) -> int:
     return y if y in years else years[0]
 
 
+def _engine_for(scenarios: Sequence[Scenario], *, changed: bool, start: date) -> Evaluator:
+    """The batch engine, unless the what-if changes the rules from ``start`` (or forces a rule set) and some
+    platform has claims before it: the batch engine resolves each parameter once for the whole population
+    and hands every platform to the per-claim engine when a value changes between claim dates, which is
+    slower than calling the per-claim engine directly (``./dev bench forecast``). Both give the same fen."""
+    if changed and any(c.application_date < start for s in scenarios for c in s.claims):
+        return per_claim_engine
+    return batch_engine
+
+
 def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first_year: int, *,
              years: int = YEARS, run: Evaluator | None = None) -> Forecast:
     """Project every subject's payables for ``years`` budget years from ``first_year`` under ``what_if``.
@@ -518,10 +528,12 @@ def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first
     book, forced = book_for(what_if, book, start)
     options = options_for(what_if, book)
     span = budget_years(first_year, years)
-    book = from_day(book, options, start)
-    scenarios = [future_scenario(s, span, what_if, book, forced) for s in subjects]
+    dated = from_day(book, options, start)
+    scenarios = [future_scenario(s, span, what_if, dated, forced) for s in subjects]
     skipped: list[Skipped] = []
-    results, fallbacks = _settle(scenarios, book, Options(), run or batch_engine, skipped)
+    engine = run or _engine_for(scenarios, changed=dated is not book or forced is not None, start=start)
+    book = dated
+    results, fallbacks = _settle(scenarios, book, Options(), engine, skipped)
     names = {code: p.name for code, p in book.payers.items()}
     lines: list[Line] = []
     for subject, paid in zip(subjects, results, strict=True):

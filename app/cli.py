@@ -12,6 +12,7 @@
     subsidy ledger import-entries CSV [--actor A] [--batch N] [--json]   historical entries (app/cli_import.py)
     subsidy ledger trial-balance [--as-of DATE] [--json]
     subsidy report …                          app/cli_reports.py
+    subsidy forecast [--from Y] [--plan CSV] [--what-if K=V] …   app/cli_forecast.py (预算测算)
 
 For people: summaries and aligned tables (rich; Chinese counts two columns), progress bars on stderr
 when it is a terminal and nothing when piped, usage errors in Chinese naming the argument (app/cli_ui.py).
@@ -253,6 +254,10 @@ def demo(
 from app.cli_reports import reports_cli  # noqa: E402  (the report commands live in their own module)
 
 cli.add_typer(reports_cli, name="report")
+
+from app.cli_forecast import forecast_command  # noqa: E402  (预算测算, docs/forecast.md)
+
+cli.command("forecast")(forecast_command)
 
 user_cli = ChineseTyper(no_args_is_help=True, help="用户管理：添加用户、列出用户")
 cli.add_typer(user_cli, name="user")

@@ -44,6 +44,8 @@ FIELD_LABELS: dict[str, str] = {
     "username": "用户名", "password": "密码", "role": "角色", "display_name": "姓名", "source": "来源",
     "text": "内容", "file": "文件", "scenario": "试算情形", "readings": "解读选项", "what_if": "参数假设",
     "idempotency_key": "幂等键", "body": "请求内容", "token": "令牌", "reading": "解读选项",
+    # the budget forecast (预算测算)
+    "draft": "规则集草案", "extrapolation": "外推方法", "first_year": "第一个预算年度",
     # scenario files (试算情形)
     "investments": "设备投资", "recognitions": "认定", "pool": "培育库", "agreements": "协议支持",
     "scores": "评分", "bonus": "加分项", "entered": "入库日期", "left": "退库日期",
@@ -96,7 +98,8 @@ def label(loc: tuple[Any, ...] | str) -> str:
 
 _COUNTED = {"claims": "条申请", "invoices": "张发票", "events": "项平台事项", "platforms": "个平台",
             "issues": "项", "years": "个投资年度", "investments": "项设备投资", "recognitions": "项认定",
-            "pool": "次入库", "agreements": "项协议支持", "entries": "张凭证", "legs": "条分录"}
+            "pool": "次入库", "agreements": "项协议支持", "entries": "张凭证", "legs": "条分录",
+            "plan": "行投资计划"}
 
 
 def money(fen: int) -> str:

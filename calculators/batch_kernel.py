@@ -190,18 +190,18 @@ def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, bo
     return resolved
 
 
-def _base_total(cols: PlatformColumns, with_vat: bool) -> I64:
-    """Each year's investment as the per-claim engine counts it (0 where there is no record)."""
-    recorded = cols.investment != NO_RECORD
-    amount = np.where(recorded, cols.investment, 0)
+def _amounts(cols: PlatformColumns, at: I64, with_vat: bool) -> I64:
+    """The investment of the cells ``at`` (flat indices into the investment arrays) as the per-claim engine
+    counts it: the audited amount (with its VAT under that reading), 0 where there is no record."""
+    raw = cols.investment.ravel()[at]
+    recorded = raw != NO_RECORD
+    out: I64 = np.where(recorded, raw, 0)
     if with_vat:
-        amount = amount + np.where(recorded, cols.investment_vat, 0)
-    out: I64 = amount.astype(np.int64)
+        out = out + np.where(recorded, cols.investment_vat.ravel()[at], 0)
     return out
 
 
-def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I64,
-                      reasons: npt.NDArray[np.object_]) -> None:
+def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, reasons: npt.NDArray[np.object_]) -> None:
     """Platforms with dates outside the rule set or amounts too large for exact int64 arithmetic fall back."""
     start = np.datetime64(rs.in_force_from, "D")
     early = np.zeros(cols.n, bool)
@@ -213,8 +213,13 @@ def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I6
     early[cols.claim_platform[claim_out]] = True
     reasons[(reasons == "") & early] = "dates before the rule set is in force (施行前)"
     limit = min([p.rate.bound(True)] + [r.bound(False) for s in p.splits.values() for _, r in s.shares])
-    if not amounts.size or int(amounts.max()) * amounts.shape[1] <= limit:
+    if not cols.investment.size:
         return
+    largest = max(int(cols.investment.max()), 0) + (max(int(cols.investment_vat.max()), 0) if p.with_vat else 0)
+    if largest * cols.investment.shape[1] <= limit:  # no platform can reach the bound
+        return
+    recorded = cols.investment != NO_RECORD
+    amounts = np.where(recorded, cols.investment, 0) + (np.where(recorded, cols.investment_vat, 0) if p.with_vat else 0)
     big = amounts.sum(axis=1) > limit
     reasons[(reasons == "") & big] = "amounts beyond int64 arithmetic (金额过大)"
 
@@ -257,7 +262,6 @@ class _Slot:
 class _Population:
     cols: PlatformColumns
     params: Params
-    amounts: I64  # (n, years) the investment each year counts for
     award_trigger: npt.NDArray[np.datetime64]  # (n,) the day the platform became a 嘉兴市中试平台, NaT: never
     excluded_type: Bools  # (n,) leader type subject to the institution exclusion, with agreement support
     payer: npt.NDArray[np.object_]  # (n,) the jurisdiction's payer code
@@ -282,7 +286,7 @@ def _equipment(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> 
     for j in range(int((last - low).max()) + 1 if s.pos.size else 0):  # the years of the window, one at a time
         col = low + j
         take = (col <= last) & ((claimed >> np.minimum(col, 62)) & 1 == 0)
-        base += np.where(take, pop.amounts.ravel()[flat + np.minimum(col, last)], 0)
+        base += np.where(take, _amounts(cols, flat + np.minimum(col, last), p.with_vat), 0)
         claimed |= take.astype(np.int64) << np.minimum(col, 62)
         st.last_claimed[s.plat] = np.where(take, np.maximum(col, st.last_claimed[s.plat]), st.last_claimed[s.plat])
     st.claimed[s.plat] = claimed
@@ -368,7 +372,7 @@ def _shares(pop: _Population, rows: dict[str, Any]) -> None:
         rows[scheme.remainder][mine] = amount - taken
 
 
-def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) -> _Population:
+def _population(cols: PlatformColumns, p: Params, book: RuleBook) -> _Population:
     trigger = cols.municipal_from.copy()
     for level, first in (("provincial", cols.pool_provincial_from), ("national", cols.pool_national_from)):
         if level in p.auto_levels:
@@ -382,7 +386,7 @@ def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) 
     payer = np.empty(cols.n, dtype=object)
     payer[:] = [f[0] for f in found]
     split_class = np.array([f[1] for f in found], dtype=np.int64).reshape(cols.n)
-    return _Population(cols, p, amounts, trigger, excluded, payer, split_class)
+    return _Population(cols, p, trigger, excluded, payer, split_class)
 
 
 def _years(when: npt.NDArray[np.datetime64]) -> I64:
@@ -463,9 +467,8 @@ def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> Kerne
     if isinstance(params, str) or not _columns_cover(cols, params, fast_claims):
         reasons[reasons == ""] = params if isinstance(params, str) else "a window longer than the columns hold"
         return KernelOutput(empty_rows(0), reasons)
-    amounts = _base_total(cols, params.with_vat)
-    _platform_reasons(cols, rs, params, amounts, reasons)
-    pop = _population(cols, params, amounts, book)
+    _platform_reasons(cols, rs, params, reasons)
+    pop = _population(cols, params, book)
     rows, refused = _evaluate(pop, rs, reasons == "")
     reasons[refused] = "input the per-claim engine checks (输入有误)"
     return KernelOutput(rows, reasons)

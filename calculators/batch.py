@@ -20,11 +20,17 @@ half-up to the fen, done in integers as ``(2·base·p + q) // (2q)`` for ``rate 
 (``base ≥ 0``); a split gives every party but the remainder party ``floor(amount · p/q)`` =
 ``amount·p // q``, and the remainder party the rest, so the shares always sum to the payable.
 
-Everything else — other programs and rule sets, the exclusive reading, the narrow record scope, invoices,
-chosen years, approved amounts, reversals, record events, forced rule sets, a scenario's own readings or
-what-ifs, amounts beyond int64, bad input — is evaluated by the per-claim engine *for that platform*, and
-:attr:`PopulationResult.fallbacks` counts those platforms by reason. :meth:`PopulationResult.trace`
-gives any platform's full explanation (计算过程) from the per-claim engine.
+A scenario's own readings and what-ifs are honoured: platforms bringing the same ones are evaluated
+together under the options :func:`calculators.engine.build_options` makes of them (on top of ``options``).
+
+Everything else is evaluated by the per-claim engine *for that platform*, and
+:attr:`PopulationResult.fallbacks` counts those platforms by reason: other programs (the 2025 plan's,
+Zhejiang's), a forced rule set, the exclusive reading of 就高不重复, the narrow record scope, invoices or
+chosen years on a claim, an approved amount (党组会审定), a reversal, record events (复评), an award with
+evaluations (连续优秀), two equipment claims in one year, dates before the rule set, parameters that change
+between the claim dates, amounts beyond exact int64 arithmetic, and input the per-claim engine refuses
+(:attr:`PopulationResult.refused`, with its Chinese messages). :meth:`PopulationResult.trace` gives any
+platform's full explanation (计算过程) from the per-claim engine.
 """
 
 from __future__ import annotations

@@ -81,6 +81,9 @@ class PlatformColumns:
             platform, ties in input order (the per-claim engine's order).
         fallback: (n,) object — ``""``, or why the platform must go to the per-claim engine.
         scenario: platform index → its scenario (for the per-claim engine).
+        claim_approved: (m,) int64 or ``None`` — the party group's approved amount (党组会审定, fen), -1 where
+            none (``None``: none at all).
+        claim_reversed: (m,) bool or ``None`` — the approval was reversed (异议成立; ``None``: none was).
         own_options: (n,) object or ``None`` — a key per platform whose scenario has its own readings or
             what-ifs (``None`` where it has none): platforms with the same key are evaluated together under
             the options ``build_options`` makes of their scenario (the first one's) and the population's.
@@ -105,6 +108,8 @@ class PlatformColumns:
     fallback: npt.NDArray[np.object_]
     scenario: Callable[[int], Scenario]
     own_options: npt.NDArray[np.object_] | None = None
+    claim_approved: I64 | None = None
+    claim_reversed: npt.NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -125,6 +130,8 @@ class PlatformColumns:
             claim_id=self.claim_id[claims], claim_program=self.claim_program[claims],
             claim_date=self.claim_date[claims], scenario=lambda j: self.scenario(int(platforms[j])),
             own_options=None,
+            claim_approved=None if self.claim_approved is None else self.claim_approved[claims],
+            claim_reversed=None if self.claim_reversed is None else self.claim_reversed[claims],
         )
 
 
@@ -155,8 +162,10 @@ def _claims_reason(s: Scenario) -> str:
     for c in s.claims:
         if c.program not in VECTORISED:
             return f"program {c.program}"
-        if c.rule_set or c.invoices or c.years is not None or c.approved_amount is not None or c.reversed:
-            return "claim with a rule set, invoices, chosen years, an approved amount or a reversal"
+        if c.rule_set or c.invoices or c.years is not None:
+            return "claim with a rule set, invoices or chosen years (指定规则集/发票/申报年度)"
+        if c.approved_amount is not None and c.approved_amount > MAX_AMOUNT:
+            return "amounts beyond int64 arithmetic (金额过大)"
     equipment_years = [c.application_date.year for c in s.claims if c.program == EQUIPMENT]
     if len(set(equipment_years)) < len(equipment_years):
         return "two equipment claims in one application year (每年度一次)"
@@ -207,14 +216,22 @@ def _investments(scenarios: Sequence[Scenario], reasons: list[str], first_year: 
     return investment, vat
 
 
+def _claim_rows(scenarios: Sequence[Scenario], reasons: list[str]) -> list[tuple[int, str, str, date, int, bool]]:
+    """(platform, id, program, date, approved amount or -1, reversed) of every claim, in evaluation order."""
+    claims: list[tuple[int, str, str, date, int, bool]] = []
+    for i, s in enumerate(scenarios):
+        order = sorted(enumerate(s.claims), key=lambda ic: (ic[1].application_date, ic[0]))
+        claims.extend((i, c.id, c.program, c.application_date,
+                       -1 if c.approved_amount is None or reasons[i] else c.approved_amount,
+                       c.reversed) for _, c in order)
+    return claims
+
+
 def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> PlatformColumns:
     """The columns of ``scenarios`` (one per platform); claims sorted as the per-claim engine sorts them."""
     reasons = [fallback_reason(s, book) for s in scenarios]
-    claims: list[tuple[int, str, str, date]] = []
-    for i, s in enumerate(scenarios):
-        order = sorted(enumerate(s.claims), key=lambda ic: (ic[1].application_date, ic[0]))
-        claims.extend((i, c.id, c.program, c.application_date) for _, c in order)
-    app_years = [d.year for *_, d in claims] or [2026]
+    claims = _claim_rows(scenarios, reasons)
+    app_years = [c[3].year for c in claims] or [2026]
     first_year = min(app_years) - MAX_WINDOW - 1
     investment, vat = _investments(scenarios, reasons, first_year, max(app_years) - first_year + 1)
     return PlatformColumns(
@@ -228,6 +245,8 @@ def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> Pla
         claim_date=np.array([c[3] for c in claims], dtype="datetime64[D]").reshape(len(claims)),
         fallback=_objects(reasons), scenario=scenarios.__getitem__,
         own_options=_objects([_options_key(s) for s in scenarios]),
+        claim_approved=np.array([c[4] for c in claims], dtype=np.int64).reshape(len(claims)),
+        claim_reversed=np.array([c[5] for c in claims], dtype=bool).reshape(len(claims)),
     )
 
 

@@ -10,7 +10,7 @@ per-claim engine (:mod:`calculators.batch`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -190,18 +190,18 @@ def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, bo
     return resolved
 
 
-def _base_total(cols: PlatformColumns, with_vat: bool) -> I64:
-    """Each year's investment as the per-claim engine counts it (0 where there is no record)."""
-    recorded = cols.investment != NO_RECORD
-    amount = np.where(recorded, cols.investment, 0)
+def _amounts(cols: PlatformColumns, at: I64, with_vat: bool) -> I64:
+    """The investment of the cells ``at`` (flat indices into the investment arrays) as the per-claim engine
+    counts it: the audited amount (with its VAT under that reading), 0 where there is no record."""
+    raw = cols.investment.ravel()[at]
+    recorded = raw != NO_RECORD
+    out: I64 = np.where(recorded, raw, 0)
     if with_vat:
-        amount = amount + np.where(recorded, cols.investment_vat, 0)
-    out: I64 = amount.astype(np.int64)
+        out = out + np.where(recorded, cols.investment_vat.ravel()[at], 0)
     return out
 
 
-def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I64,
-                      reasons: npt.NDArray[np.object_]) -> None:
+def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, reasons: npt.NDArray[np.object_]) -> None:
     """Platforms with dates outside the rule set or amounts too large for exact int64 arithmetic fall back."""
     start = np.datetime64(rs.in_force_from, "D")
     early = np.zeros(cols.n, bool)
@@ -213,8 +213,13 @@ def _platform_reasons(cols: PlatformColumns, rs: RuleSet, p: Params, amounts: I6
     early[cols.claim_platform[claim_out]] = True
     reasons[(reasons == "") & early] = "dates before the rule set is in force (施行前)"
     limit = min([p.rate.bound(True)] + [r.bound(False) for s in p.splits.values() for _, r in s.shares])
-    if not amounts.size or int(amounts.max()) * amounts.shape[1] <= limit:
+    if not cols.investment.size:
         return
+    largest = max(int(cols.investment.max()), 0) + (max(int(cols.investment_vat.max()), 0) if p.with_vat else 0)
+    if largest * cols.investment.shape[1] <= limit:  # no platform can reach the bound
+        return
+    recorded = cols.investment != NO_RECORD
+    amounts = np.where(recorded, cols.investment, 0) + (np.where(recorded, cols.investment_vat, 0) if p.with_vat else 0)
     big = amounts.sum(axis=1) > limit
     reasons[(reasons == "") & big] = "amounts beyond int64 arithmetic (金额过大)"
 
@@ -257,11 +262,12 @@ class _Slot:
 class _Population:
     cols: PlatformColumns
     params: Params
-    amounts: I64  # (n, years) the investment each year counts for
     award_trigger: npt.NDArray[np.datetime64]  # (n,) the day the platform became a 嘉兴市中试平台, NaT: never
     excluded_type: Bools  # (n,) leader type subject to the institution exclusion, with agreement support
     payer: npt.NDArray[np.object_]  # (n,) the jurisdiction's payer code
     split_class: I64  # (n,) index into ``params.splits`` of the jurisdiction's split class
+    approved: I64 = field(default_factory=lambda: np.zeros(0, np.int64))  # (rows,) approved amount, -1: none
+    refused: Bools = field(default_factory=lambda: np.zeros(0, bool))  # (n,) input the per-claim engine refuses
 
 
 def _equipment(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> _Slot:
@@ -280,7 +286,7 @@ def _equipment(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> 
     for j in range(int((last - low).max()) + 1 if s.pos.size else 0):  # the years of the window, one at a time
         col = low + j
         take = (col <= last) & ((claimed >> np.minimum(col, 62)) & 1 == 0)
-        base += np.where(take, pop.amounts.ravel()[flat + np.minimum(col, last)], 0)
+        base += np.where(take, _amounts(cols, flat + np.minimum(col, last), p.with_vat), 0)
         claimed |= take.astype(np.int64) << np.minimum(col, 62)
         st.last_claimed[s.plat] = np.where(take, np.maximum(col, st.last_claimed[s.plat]), st.last_claimed[s.plat])
     st.claimed[s.plat] = claimed
@@ -307,7 +313,8 @@ def _award(pop: _Population, st: _State, rows: dict[str, Any], s: _Slot) -> _Slo
 
 
 def _after_program(pop: _Population, st: _State, rows: dict[str, Any], eq: _Slot, aw: _Slot) -> None:
-    """Exclusion, running entitlement, higher-of offset (engine steps 3 and 4) for one slot's computed claims."""
+    """Exclusion, running entitlement, higher-of offset and approved amount (engine steps 3 to 5) for one
+    slot's computed claims."""
     p, cols = pop.params, pop.cols
     s = _Slot(*(np.concatenate([getattr(eq, f), getattr(aw, f)]) for f in ("pos", "plat", "when", "year")))
     is_eq = np.arange(s.pos.size) < eq.pos.size
@@ -324,6 +331,8 @@ def _after_program(pop: _Population, st: _State, rows: dict[str, Any], eq: _Slot
     st.group_paid[s.plat] = np.where(in_group, paid + payable, paid)
     offset = entitled - payable
     status = np.where(offset > 0, S["offset"], rows["status"][s.pos])
+    cut = _approved(pop, st, s, is_eq, in_group, payable)
+    entitled, payable = entitled - cut, payable - cut
     rows["entitled"][s.pos], rows["payable"][s.pos], rows["offset"][s.pos], rows["status"][s.pos] = (
         entitled, payable, offset, status)
     counted = (entitled > 0) | (status == S["offset"]) | (status == S["payable"])
@@ -331,9 +340,24 @@ def _after_program(pop: _Population, st: _State, rows: dict[str, Any], eq: _Slot
     rows["cap_after"][eq.pos] = rows["cap_before"][eq.pos] + entitled[is_eq]
 
 
+def _approved(pop: _Population, st: _State, s: _Slot, is_eq: Bools, in_group: Bools, payable: I64) -> I64:
+    """The party group's approved amount (党组会审定, engine step 5): the cut below the computed payable, taken
+    off the running entitlement and the group's paid too; an amount above the payable refuses the platform's
+    input in the per-claim engine, so the platform is marked to fall back."""
+    approved = pop.approved[s.pos]
+    given = approved >= 0
+    pop.refused[s.plat[given & (approved > payable)]] = True
+    cut = np.where(given & (approved < payable), payable - approved, 0)
+    st.equipment[s.plat[is_eq]] -= cut[is_eq]
+    st.award[s.plat[~is_eq]] -= cut[~is_eq]
+    st.group_paid[s.plat] -= np.where(in_group, cut, 0)
+    out: I64 = cut
+    return out
+
+
 def _shares(pop: _Population, rows: dict[str, Any]) -> None:
     """Each party's share of every split claim: floors for all but the remainder party (解读 R-18)."""
-    split = rows["status"] != S["ineligible"]
+    split = (rows["status"] != S["ineligible"]) & (rows["status"] != S["reversed"])
     row_class = pop.split_class[rows["claim_platform"]]
     payable = rows["payable"]
     for k, scheme in enumerate(pop.params.splits.values()):
@@ -348,7 +372,7 @@ def _shares(pop: _Population, rows: dict[str, Any]) -> None:
         rows[scheme.remainder][mine] = amount - taken
 
 
-def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) -> _Population:
+def _population(cols: PlatformColumns, p: Params, book: RuleBook) -> _Population:
     trigger = cols.municipal_from.copy()
     for level, first in (("provincial", cols.pool_provincial_from), ("national", cols.pool_national_from)):
         if level in p.auto_levels:
@@ -362,7 +386,7 @@ def _population(cols: PlatformColumns, p: Params, amounts: I64, book: RuleBook) 
     payer = np.empty(cols.n, dtype=object)
     payer[:] = [f[0] for f in found]
     split_class = np.array([f[1] for f in found], dtype=np.int64).reshape(cols.n)
-    return _Population(cols, p, amounts, trigger, excluded, payer, split_class)
+    return _Population(cols, p, trigger, excluded, payer, split_class)
 
 
 def _years(when: npt.NDArray[np.datetime64]) -> I64:
@@ -376,8 +400,9 @@ def _years(when: npt.NDArray[np.datetime64]) -> I64:
     return out
 
 
-def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> dict[str, Any]:
-    """Every claim of the platforms marked ``fast``, slot by slot; rows in the columns' claim order."""
+def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> tuple[dict[str, Any], Bools]:
+    """Every claim of the platforms marked ``fast``, slot by slot; rows in the columns' claim order, and the
+    platforms whose input the per-claim engine would refuse (their rows left out)."""
     cols = pop.cols
     claim_mask = fast[cols.claim_platform]
     whole = bool(claim_mask.all())
@@ -396,15 +421,27 @@ def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> dict[str, Any]:
     new = np.r_[True, plat[1:] != plat[:-1]] if m else np.zeros(0, bool)
     ordinal = np.arange(m) - np.maximum.accumulate(np.where(new, np.arange(m), 0)) if m else np.zeros(0, np.int64)
     st = _State(cols.n, cols.investment.shape[1])
+    pop = replace(pop, approved=cols.claim_approved[idx] if cols.claim_approved is not None else np.full(m, -1),
+                  refused=np.zeros(cols.n, bool))
+    reversed_ = cols.claim_reversed[idx] if cols.claim_reversed is not None else np.zeros(m, bool)
+    rows["status"][reversed_] = S["reversed"]  # counts for nothing (异议成立); not split
     is_eq = rows["program"] == EQUIPMENT
     for k in range(int(ordinal.max()) + 1 if m else 0):
-        at = np.nonzero(ordinal == k)[0]
+        at = np.nonzero((ordinal == k) & ~reversed_)[0]
         slot = _Slot(at, plat[at], when[at], year[at])
         eq = _equipment(pop, st, rows, slot.take(is_eq[at]))
         aw = _award(pop, st, rows, slot.take(~is_eq[at]))
         _after_program(pop, st, rows, eq, aw)
     _shares(pop, rows)
-    return rows
+    return _without(rows, pop.refused), pop.refused
+
+
+def _without(rows: dict[str, Any], refused: Bools) -> dict[str, Any]:
+    """The rows of the platforms not marked ``refused``."""
+    if not refused.any():
+        return rows
+    keep = ~refused[rows["claim_platform"]]
+    return {k: v[keep] for k, v in rows.items()}
 
 
 def _columns_cover(cols: PlatformColumns, p: Params, fast_claims: Bools) -> bool:
@@ -430,7 +467,8 @@ def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> Kerne
     if isinstance(params, str) or not _columns_cover(cols, params, fast_claims):
         reasons[reasons == ""] = params if isinstance(params, str) else "a window longer than the columns hold"
         return KernelOutput(empty_rows(0), reasons)
-    amounts = _base_total(cols, params.with_vat)
-    _platform_reasons(cols, rs, params, amounts, reasons)
-    pop = _population(cols, params, amounts, book)
-    return KernelOutput(_evaluate(pop, rs, reasons == ""), reasons)
+    _platform_reasons(cols, rs, params, reasons)
+    pop = _population(cols, params, book)
+    rows, refused = _evaluate(pop, rs, reasons == "")
+    reasons[refused] = "input the per-claim engine checks (输入有误)"
+    return KernelOutput(rows, reasons)

@@ -105,8 +105,12 @@ def platforms(draw: st.DrawFn, index: int = 0) -> dict[str, Any]:
         "claims": claims,
     }
     odd = draw(st.integers(0, 19))
-    if odd == 0 and claims:
-        claims[0]["approved_amount"] = "0.00"
+    if odd in (0, 3, 4) and claims:
+        # an approved amount (党组会审定): below the computed payable, zero, or (refused) above it
+        claims[draw(st.integers(0, len(claims) - 1))]["approved_amount"] = draw(st.sampled_from(
+            ["0.00", "1.00", "12345.67", "600000.00", "999999.99", "1000000.00", "30000000.00"]))
+    elif odd == 5 and claims:
+        claims[draw(st.integers(0, len(claims) - 1))]["reversed"] = True
     elif odd == 1:
         data["events"] = [{"kind": "re-evaluation", "date": date(2028, 3, 1), "result": "不通过"}]
     elif odd == 2:
@@ -343,3 +347,22 @@ def test_parameters_changing_between_claim_dates_fall_back() -> None:
     # claims all before the change: one stretch, vectorised
     early = [plain(0, claims=[{"id": "E", "program": "equipment-subsidy", "application_date": "2027-05-01"}])]
     assert evaluate_population(early, dated).fallbacks == {}
+
+
+def test_approved_amounts_and_reversals_are_vectorised() -> None:
+    """党组会审定 below the computed payable lowers the entitlement the cap and the group count; a reversed
+    approval (异议成立) counts for nothing; an approved amount above the payable is refused, as the per-claim
+    engine refuses it."""
+    claims = plain(0).model_dump(mode="json")["claims"]
+    claims[0]["approved_amount"] = "100000.00"
+    claims[2]["reversed"] = True
+    award = {"id": "A1", "program": "municipal-award", "application_date": "2027-05-01", "approved_amount": "0.00"}
+    above = [dict(claims[0], approved_amount="99999999.00")]
+    scenarios = [plain(0, claims=claims), plain(1, claims=[*claims, award], pool=[{"entered": "2025-06-01"}]),
+                 plain(2, claims=above)]
+    result = evaluate_population(scenarios, rulebook())
+    assert result.fallbacks == {"input the per-claim engine checks (输入有误)": 1}
+    assert list(result.refused) == ["P2"]
+    assert not result.fallback.any()
+    assert "reversed" in set(result.statuses())
+    assert_same_as_per_claim(scenarios, result, None)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from calculators.eligibility import PlatformRecord, platform_record
@@ -29,6 +31,8 @@ from calculators.scenario import ClaimInput, Scenario
 from calculators.split import payer_shares
 
 RULESET_RULE = "解读 R-1: the rule set is decided by the date of the triggering recognition"
+NO_OPTIONS = Options(overrides=MappingProxyType({}))
+"""A scenario without readings, what-ifs or a forced rule set, evaluated as such."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,12 @@ class Evaluation:
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
+    if not scenario.readings and not scenario.what_if and scenario.rule_set is None:
+        # nothing to add: ``extra`` as it is (its memoised parameters with it), once its rule set is checked
+        if extra is None:
+            return NO_OPTIONS
+        if extra.rule_set is None or extra.rule_set in book.rule_sets:
+            return extra
     issues: list[InputIssue] = []
     overrides: dict[str, Any] = dict(extra.overrides) if extra else {}
     readings: set[str] = set(extra.readings) if extra else set()
@@ -170,10 +180,9 @@ def _governing(
     for rs in reversed(candidates):
         trig = spec.find_trigger(facts, claim, rs, options)
         if trig is not None and rs.in_force(trig.date):
-            return rs, trig, TraceStep(
-                "rule-set", rs.in_force_clause,
-                f"触发事件：{trig.description}（{trig.date}）；该日施行的是{rs.title}（{rs.id}）",
-                {"rule_set": rs.id, "trigger_date": trig.date.isoformat()}), None
+            return rs, trig, TraceStep.recorded(
+                "rule-set", rs.in_force_clause, partial(_governs, trig, rs),
+                {"rule_set": rs.id, "trigger_date": trig.date}), None
     # No candidate governs: say which rule set was in force at the trigger, if any.
     latest = candidates[-1]
     trig = spec.find_trigger(facts, claim, latest, options)
@@ -189,6 +198,11 @@ def _governing(
     names = "、".join(f"{r.title}（{r.id}）" for r in in_force)
     note = f"触发事件{trig.description}（{when}）时施行的是{names}，其中没有该项政策（{RULESET_RULE}）"
     return latest, None, TraceStep("rule-set", RULESET_RULE, note, {"rule_set": latest.id}), note
+
+
+def _governs(trigger: Trigger, rs: RuleSet) -> str:
+    """The rule-set step's note: the trigger and the rule set in force on its date."""
+    return f"触发事件：{trigger.description}（{trigger.date}）；该日施行的是{rs.title}（{rs.id}）"
 
 
 def evaluate(scenario: Scenario, book: RuleBook, options: Options | None = None) -> Evaluation:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moneyed import Money
@@ -11,14 +12,91 @@ from calculators.formats import yuan as fen_to_yuan
 from calculators.money import fen_to_money
 
 
-@dataclass(frozen=True)
+def shown(name: str, value: Any) -> tuple[str, str]:
+    """A trace value as the trace shows it: ``*_fen`` amounts in 元 under the name without ``_fen``,
+    anything else as ``str``."""
+    if name.endswith("_fen"):
+        return name[:-4], fen_to_yuan(value)
+    return name, str(value)
+
+
 class TraceStep:
-    """One step of an explanation (计算过程): what was done, under which clause, with which values."""
+    """One step of an explanation (计算过程): what was done, under which clause, with which values.
+
+    Immutable, compared, copied and pickled by its four fields, like the frozen dataclass it was. The
+    engine records a step cheaply with :meth:`recorded` — the raw values (amounts in fen) and, where the
+    note needs formatting, a function writing it — and the text is written the first time
+    :attr:`note` or :attr:`values` is read (most evaluations are never shown: the bench, the batch engine's
+    fallback, cap checks), so what the trace says is the same whenever it is read.
+    """
+
+    __slots__ = ("_note", "_raw", "_values", "clause", "step")
 
     step: str
     clause: str
-    note: str
-    values: dict[str, str] = field(default_factory=dict)
+    _note: str | Callable[[], str]
+    _values: dict[str, str] | None
+    _raw: dict[str, Any] | None
+
+    def __init__(self, step: str, clause: str, note: str, values: dict[str, str] | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "step", step)
+        _set(self, "clause", clause)
+        _set(self, "_note", note)
+        _set(self, "_values", {} if values is None else values)
+        _set(self, "_raw", None)
+
+    @classmethod
+    def recorded(cls, step: str, clause: str, note: str | Callable[[], str], raw: dict[str, Any]) -> TraceStep:
+        """A step whose ``values`` are written from ``raw`` (see :func:`shown`) and whose ``note`` is
+        ``note()`` when it is a function, both only when first read."""
+        self = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(self, "step", step)
+        _set(self, "clause", clause)
+        _set(self, "_note", note)
+        _set(self, "_values", None)
+        _set(self, "_raw", raw)
+        return self
+
+    @property
+    def note(self) -> str:
+        note = self._note
+        if not isinstance(note, str):
+            note = note()
+            object.__setattr__(self, "_note", note)
+        return note
+
+    @property
+    def values(self) -> dict[str, str]:
+        values = self._values
+        if values is None:
+            raw = self._raw
+            assert raw is not None
+            values = dict(shown(k, v) for k, v in raw.items())
+            object.__setattr__(self, "_values", values)
+            object.__setattr__(self, "_raw", None)
+        return values
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"TraceStep is immutable: cannot assign {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"TraceStep is immutable: cannot delete {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, TraceStep)
+        return (self.step, self.clause, self.note, self.values) == (other.step, other.clause, other.note, other.values)
+
+    __hash__ = None  # type: ignore[assignment]  # values is a dict, as in the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"TraceStep(step={self.step!r}, clause={self.clause!r}, note={self.note!r}, values={self.values!r})"
+
+    def __reduce__(self) -> tuple[type[TraceStep], tuple[str, str, str, dict[str, str]]]:
+        return TraceStep, (self.step, self.clause, self.note, self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "clause": self.clause, "note": self.note, "values": dict(self.values)}

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from calculators.facts import Facts, Trigger, recognition_key
-from calculators.money import fen_to_yuan
 from calculators.results import CapInfo, ClaimResult, TraceStep
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Scenario
@@ -56,6 +55,10 @@ class ClaimContext:
     state: PlatformState
     trigger: Trigger | None
     trace: list[TraceStep] = field(default_factory=list)
+    _params: dict[str, Resolved] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._params = self.rule_set.resolved_on(self.claim.application_date, self.options)
 
     @property
     def on(self) -> date:
@@ -66,13 +69,15 @@ class ClaimContext:
         return f"claims[{self.index}]"
 
     def p(self, name: str) -> Resolved:
-        """A parameter of the governing rule set as of the application date."""
-        return self.rule_set.param(name, self.on, self.options)
+        """A parameter of the governing rule set as of the application date (resolved once per rule set,
+        date and options, :meth:`RuleSet.resolved_on`)."""
+        return self._params.get(name) or self.rule_set.param(name, self.claim.application_date, self.options)
 
-    def step(self, step: str, clause: str, note: str, **values: Any) -> None:
-        shown = {k: (fen_to_yuan(v) if k.endswith("_fen") else str(v)) for k, v in values.items()}
-        shown = {(k[:-4] if k.endswith("_fen") else k): v for k, v in shown.items()}
-        self.trace.append(TraceStep(step, clause, note, shown))
+    def step(self, step: str, clause: str, note: str | Callable[[], str], **values: Any) -> None:
+        """Record a trace step: ``*_fen`` values are shown in 元 under the name without ``_fen``, the
+        others as text, and a ``note`` given as a function is written — all when the trace is first read
+        (:meth:`TraceStep.recorded`)."""
+        self.trace.append(TraceStep.recorded(step, clause, note, values))
 
     def already_received(self, program: str, times: Resolved, gross: int, note: str,
                          reason: str) -> ProgramOutcome | None:

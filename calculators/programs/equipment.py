@@ -43,14 +43,16 @@ def _window(ctx: ClaimContext) -> tuple[list[int], str]:
     last = year - 1 if window.value == "before-application-year" else year
     if not prior_years:
         years = list(range(last - n + 1, last + 1))
-        ctx.step("window", window.cite(), f"首次申报：近{n}年设备投入，取{years[0]}—{years[-1]}年度",
-                 first_year=years[0], last_year=years[-1], reading=window.value)
+        first, final = years[0], years[-1]
+        ctx.step("window", window.cite(), lambda: f"首次申报：近{n}年设备投入，取{first}—{final}年度",
+                 first_year=first, last_year=final, reading=window.value)
         return years, window.cite()
     later = ctx.p("equipment.later_claims")
     years = [y for y in _later_years(str(later.value), prior_years[-1], last, n) if y not in ctx.state.claimed_years]
+    shown = tuple(years)  # the note is written when read: from what the years are now
     ctx.step("window", later.cite(),
-             f"后续申报（{LATER_CLAIMS[str(later.value)]}）：已申报至{prior_years[-1]}年度，本次可申报"
-             + (f"{'、'.join(map(str, years))}年度" if years else "的年度没有（无新的年度可申报）"),
+             lambda: f"后续申报（{LATER_CLAIMS[str(later.value)]}）：已申报至{prior_years[-1]}年度，本次可申报"
+             + (f"{'、'.join(map(str, shown))}年度" if shown else "的年度没有（无新的年度可申报）"),
              last_claimed_year=prior_years[-1], reading=later.value, window_reading=window.value)
     return years, later.cite()
 
@@ -89,7 +91,7 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     base_total = _investment(ctx, years, invoices_by_year)
     rate = ctx.p("equipment.rate")
     gross = apply_rate(base_total, Decimal(rate.value))
-    ctx.step("rate", rate.cite(), f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
+    ctx.step("rate", rate.cite(), lambda: f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
              base_fen=base_total, rate=rate.value, gross_fen=gross)
     entitled, cap, reasons = _capped(ctx, gross)
     return ProgramOutcome("computed", gross, entitled, cap, reasons, tuple(years), tuple(invoice_keys))
@@ -164,7 +166,7 @@ def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int,
     """The equipment investment of the years: the audited figure of a year where there is one, else its
     invoices (traced year by year)."""
     vat = ctx.p("equipment.vat")
-    audited = {inv.year: inv for inv in ctx.scenario.investments}
+    audited = ctx.facts.investments_by_year
     base_total = 0
     for y in years:
         if y in audited:
@@ -196,7 +198,7 @@ def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...
     cap = CapInfo(level=level, limit=limit, used=used, headroom=headroom, clause=cap_param.cite())
     reasons: tuple[str, ...] = ()
     ctx.step("cap", cap_param.cite(),
-             f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{fen_to_yuan(used)}元，剩余额度",
+             lambda: f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{fen_to_yuan(used)}元，剩余额度",
              limit_fen=limit, used_fen=used, headroom_fen=headroom, entitled_fen=entitled)
     if entitled < gross:
         reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予补助"

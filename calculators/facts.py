@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from calculators.eligibility import Withdrawal, withdrawals
+from calculators.results import quick_init
 from calculators.scenario import LEVEL_RANK, EvaluationRecord, PoolSpell, Recognition, Scenario
 
 
+@quick_init
 @dataclass(frozen=True)
 class Trigger:
     """The event that triggers a claim (入围/认定/评价) and so picks its rule set (解读 R-1)."""

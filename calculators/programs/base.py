@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from calculators.facts import Facts, Trigger, recognition_key
-from calculators.results import CapInfo, ClaimResult, TraceStep
+from calculators.results import CapInfo, ClaimResult, TraceStep, quick_init
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Scenario
 
@@ -55,14 +55,13 @@ class ClaimContext:
     state: PlatformState
     trigger: Trigger | None
     trace: list[TraceStep] = field(default_factory=list)
+    on: date = field(init=False)
+    """The application date: the date every parameter is read on."""
     _params: dict[str, Resolved] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._params = self.rule_set.resolved_on(self.claim.application_date, self.options)
-
-    @property
-    def on(self) -> date:
-        return self.claim.application_date
+        self.on = self.claim.application_date
+        self._params = self.rule_set.resolved_on(self.on, self.options)
 
     @property
     def field(self) -> str:
@@ -71,7 +70,7 @@ class ClaimContext:
     def p(self, name: str) -> Resolved:
         """A parameter of the governing rule set as of the application date (resolved once per rule set,
         date and options, :meth:`RuleSet.resolved_on`)."""
-        return self._params.get(name) or self.rule_set.param(name, self.claim.application_date, self.options)
+        return self._params.get(name) or self.rule_set.param(name, self.on, self.options)
 
     def step(self, step: str, clause: str, note: str | Callable[[], str], **values: Any) -> None:
         """Record a trace step: ``*_fen`` values are shown in 元 under the name without ``_fen``, the
@@ -94,6 +93,7 @@ class ClaimContext:
                               reasons=(f"{reason.format(claim=first, times=times.value)}（{times.cite()}）",))
 
 
+@quick_init
 @dataclass(frozen=True)
 class ProgramOutcome:
     """A program's own verdict, before exclusion, approval, offset and split."""

@@ -10,6 +10,7 @@ held on the claim date; a claim that would cross the cap is paid up to it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from calculators.errors import InputErrors, InputIssue
 from calculators.facts import Facts, Trigger, recognition_key
@@ -169,19 +170,31 @@ def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int,
     audited = ctx.facts.investments_by_year
     base_total = 0
     for y in years:
+        source: str | int | None = None  # the audit report, the number of invoices, or none: see _investment_note
         if y in audited:
             a = audited[y]
             amount = a.amount + (a.vat if vat.value == "with-vat" else 0)
-            source = f"审计确认（{a.audit_report or '审计报告'}）"
+            source = a.audit_report or "审计报告"
         elif y in invoices_by_year:
             amount = sum(invoices_by_year[y])
-            source = f"发票合计（{len(invoices_by_year[y])}张，待审计）"
+            source = len(invoices_by_year[y])
         else:
-            amount, source = 0, "无设备投入记录"
+            amount = 0
         base_total += amount
-        ctx.step("investment", vat.cite(), f"{y}年度设备投入：{source}，{'不含税' if vat.value == 'net-of-vat' else '含税'}",
-                 year=y, amount_fen=amount)
+        ctx.step("investment", vat.cite(), partial(_investment_note, y, source, vat.value), year=y, amount_fen=amount)
     return base_total
+
+
+def _investment_note(year: int, source: str | int | None, vat: str) -> str:
+    """The investment step's note: where the year's figure comes from (an audit report, a number of
+    invoices not yet audited, or nothing) and whether it includes VAT."""
+    if isinstance(source, str):
+        shown = f"审计确认（{source}）"
+    elif source is not None:
+        shown = f"发票合计（{source}张，待审计）"
+    else:
+        shown = "无设备投入记录"
+    return f"{year}年度设备投入：{shown}，{'不含税' if vat == 'net-of-vat' else '含税'}"
 
 
 def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...]]:

@@ -309,8 +309,10 @@ def _exclude_institution(ctx: ClaimContext, f: _Figures) -> None:
     if not rs.has("institution_exclusion.leader_types"):
         return
     excl = ctx.p("institution_exclusion.leader_types")
+    if scenario.platform.leader_type not in excl.value:
+        return
     supported = ctx.facts.agreement_support_until(ctx.claim.application_date)
-    if scenario.platform.leader_type in excl.value and supported:
+    if supported:
         docs = "、".join(scenario.agreement_support[i].document_number or str(scenario.agreement_support[i].date)
                         for i in supported)
         ctx.step("exclusion", excl.cite(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from calculators.eligibility import Withdrawal, withdrawals
 from calculators.results import quick_init
@@ -43,6 +44,9 @@ class Facts:
         self._highest: dict[tuple[date, tuple[str, ...] | None], tuple[int, Recognition] | None] = {}
         self.investments_by_year = {inv.year: inv for inv in scenario.investments}
         """The audited equipment investment (设备投入) by year."""
+        self.memo: dict[tuple[Any, ...], Any] = {}
+        """Answers the programs derive from these facts and keep for the platform's later claims (the
+        trigger a recognition makes, …), keyed by a tuple whose first item names the program."""
 
     def recognitions_until(self, on: date) -> list[tuple[int, Recognition]]:
         return [(i, r) for i, r in self._recognitions if r.date <= on]

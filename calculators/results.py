@@ -41,7 +41,7 @@ def quick_init(cls: type[T]) -> type[T]:
     exec(source, namespace)  # generated from the class's own field names, as dataclasses does
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init  # type: ignore[misc]  # the same signature the dataclass declared
+    type.__setattr__(cls, "__init__", init)  # the same signature the dataclass declared, which mypy knows
     return cls
 
 

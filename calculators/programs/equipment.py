@@ -29,10 +29,14 @@ def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options)
     held = facts.highest_level(claim.application_date, levels)
     if held is None:
         return None
-    i, r = held
-    return Trigger(recognition_key(r, i), r.date,
-                   f"入围{LEVEL_NAMES[r.level]}中试平台（{r.document_number or '无文号'}，{r.date}）",
-                   "细则 第四章（一）(1)")
+    key = (PROGRAM, held[0])  # the same recognition triggers the platform's later claims
+    found: Trigger | None = facts.memo.get(key)
+    if found is None:
+        i, r = held
+        found = facts.memo[key] = Trigger(
+            recognition_key(r, i), r.date, f"入围{LEVEL_NAMES[r.level]}中试平台（{r.document_number or '无文号'}，{r.date}）",
+            "细则 第四章（一）(1)")
+    return found
 
 
 def _window(ctx: ClaimContext) -> tuple[list[int], str]:

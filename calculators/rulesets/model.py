@@ -90,11 +90,16 @@ class Resolved:
     value: Any
     clause: str
     overridden: str | None = None  # "reading" or "what-if" when the value was not the default
+    _cited: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # written once: a resolved value is memoised (RuleSet.param) and cited by every claim's trace
+        cited = (f"{self.clause}（{OVERRIDE_LABELS.get(self.overridden, self.overridden)}）" if self.overridden
+                 else self.clause)
+        object.__setattr__(self, "_cited", cited)
 
     def cite(self) -> str:
-        if not self.overridden:
-            return self.clause
-        return f"{self.clause}（{OVERRIDE_LABELS.get(self.overridden, self.overridden)}）"
+        return self._cited
 
 
 @dataclass(frozen=True)

@@ -335,13 +335,12 @@ def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
     f.group = f"{rs.id}:" + "+".join(group.value)
     paid = state.group_paid.get(f.group, 0)
     if mode.value == "offset":
-        highest = max(state.entitled.get(p, 0) for p in group.value)
+        values: dict[str, int] = {f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value}
+        highest = max(values.values())
         f.payable = max(0, min(f.entitled, highest - paid))
         f.offset = f.entitled - f.payable
-        ctx.step("higher-of", mode.cite(),
-                 "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
-                 **{f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value},
-                 highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        ctx.step("higher-of", mode.cite(), "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
+                 **values, highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
     else:
         _elect(ctx, f, mode.cite())
     state.group_paid[f.group] = paid + f.payable

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from calculators.money import fen_to_yuan, rate_percent, split_fen
 from calculators.results import Share, TraceStep
@@ -34,6 +35,14 @@ class SplitScheme:
     shares: Mapping[str, Decimal]
     ratios: Mapping[str, tuple[int, int]]
     payers: Mapping[str, Payer]
+
+    @property
+    def scheme_name(self) -> str:
+        return str(self.scheme.value)
+
+    @property
+    def clause(self) -> str:
+        return self.scheme.cite()
 
     def split(self, amount: int) -> list[tuple[str, int]]:
         """:func:`calculators.money.split_fen` of ``amount`` by the scheme, in integers: every party but the
@@ -95,9 +104,11 @@ def payer_shares(
     All but the remainder party get the floor of their share; the remainder party gets the rest.
     """
     s = split_scheme(jurisdiction, rule_set, book, on, options)
-    shares = tuple(
-        Share(payer=s.payers[party].code, payer_name=s.payers[party].name, party=party, amount=fen)
-        for party, fen in s.split(amount)
-    )
-    values = {"scheme": str(s.scheme.value), **{f"{share.payer}_fen": share.amount for share in shares}}
-    return shares, TraceStep.recorded("split", s.scheme.cite(), lambda: s.note(shares), values)
+    values: dict[str, object] = {"scheme": s.scheme_name}
+    shares: list[Share] = []
+    for party, fen in s.split(amount):
+        payer = s.payers[party]
+        shares.append(Share(payer=payer.code, payer_name=payer.name, party=party, amount=fen))
+        values[f"{payer.code}_fen"] = fen  # shown in 元 under the payer's code
+    done = tuple(shares)
+    return done, TraceStep.recorded("split", s.clause, partial(s.note, done), values)

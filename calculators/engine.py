@@ -128,11 +128,12 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
                                  + "、".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
     seen_ids: set[str] = set()
     seen_invoices: dict[str, str] = {}
-    years = [inv.year for inv in scenario.investments]
-    for k, y in enumerate(years):
-        if y in years[:k]:
+    years_seen: set[int] = set()
+    for k, y in enumerate(inv.year for inv in scenario.investments):
+        if y in years_seen:
             issues.append(InputIssue(f"investments[{k}].year", "细则 第四章（一）(2)：每年一个审计认定金额",
                                      f"{y} 年的设备投资填了两次；每年只填一个金额"))
+        years_seen.add(y)
     for i, c in enumerate(scenario.claims):
         f = f"claims[{i}]"
         if c.id in seen_ids:

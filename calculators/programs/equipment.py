@@ -131,16 +131,16 @@ def _one_claim_per_year(ctx: ClaimContext) -> None:
 def _years(ctx: ClaimContext, window_years: list[int], window_clause: str, issues: list[InputIssue]) -> list[int]:
     """The years claimed: those given (each within the window and not claimed before), else every year of
     the window not yet claimed."""
-    claim, field = ctx.claim, ctx.field
+    claim = ctx.claim
     if claim.years is None:
         return [y for y in window_years if y not in ctx.state.claimed_years]
     for k, y in enumerate(claim.years):
         if y in ctx.state.claimed_years:
-            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.years[{k}]", window_clause,
                                      f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
         elif y not in window_years:
             allowed = "、".join(map(str, window_years)) + "年度" if window_years else "无"
-            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.years[{k}]", window_clause,
                                      f"申报年度（years）中的{y}年度不可申报：本次可申报的年度为{allowed}"))
     return sorted(set(claim.years))
 
@@ -149,16 +149,15 @@ def _invoices(ctx: ClaimContext, years: list[int], window_clause: str, vat: str,
               issues: list[InputIssue]) -> tuple[dict[int, list[int]], list[str]]:
     """The invoices' amounts by year (audited where audited; with VAT under that reading) and their keys;
     an invoice claimed before or dated outside the years is an issue."""
-    field = ctx.field
     invoices_by_year: dict[int, list[int]] = {}
     invoice_keys: list[str] = []
     for k, inv in enumerate(ctx.claim.invoices):
         key = f"{inv.issuer_code}:{inv.number}"
         if key in ctx.state.claimed_invoices:
-            issues.append(InputIssue(f"{field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
+            issues.append(InputIssue(f"{ctx.field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
                                      f"发票 {key} 已由申请 {ctx.state.claimed_invoices[key]} 申报"))
         if inv.date.year not in years:
-            issues.append(InputIssue(f"{field}.invoices[{k}].date", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.invoices[{k}].date", window_clause,
                                      f"发票日期 {inv.date} 不在申报年度 {years} 之内"))
         base = inv.audited if inv.audited is not None else inv.net
         amount = base + (inv.vat if vat == "with-vat" else 0)

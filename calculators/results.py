@@ -7,6 +7,8 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar
 
 from moneyed import Money
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from calculators.formats import yuan as fen_to_yuan
 from calculators.money import fen_to_money
@@ -126,6 +128,25 @@ class TraceStep:
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "clause": self.clause, "note": self.note, "values": dict(self.values)}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        """Read and written by pydantic (a result an idempotency key keeps) as the dataclass it was: its four
+        fields as a dict."""
+        text = core_schema.str_schema()
+        as_dict = core_schema.no_info_after_validator_function(
+            lambda d: cls(d["step"], d["clause"], d["note"], d["values"]),
+            core_schema.typed_dict_schema({
+                "step": core_schema.typed_dict_field(text), "clause": core_schema.typed_dict_field(text),
+                "note": core_schema.typed_dict_field(text),
+                "values": core_schema.typed_dict_field(core_schema.dict_schema(text, text)),
+            }),
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=as_dict,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), as_dict]),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda step: step.to_dict()),
+        )
 
 
 @quick_init

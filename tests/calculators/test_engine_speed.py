@@ -131,3 +131,17 @@ def test_quick_init_keeps_the_dataclass_contract() -> None:
                          purse="municipal", status="payable", gross=1, cap=None, entitled=1, offset=0, payable=1,
                          shares=(share,), trace=())
     assert result.warnings == () and pickle.loads(pickle.dumps(result)) == result
+
+
+def test_a_result_with_recorded_steps_round_trips_through_pydantic_and_pickle() -> None:
+    from pydantic import TypeAdapter
+
+    step = TraceStep.recorded("cap", "细则 第四章（一）(1)", lambda: "累计上限", {"limit_fen": 500_000_000})
+    result = ClaimResult(claim_id="C1", program="p", program_title="t", rule_set="r", rule_set_title="rt",
+                         purse="municipal", status="payable", gross=1, cap=None, entitled=1, offset=0, payable=1,
+                         shares=(), trace=(step,))
+    adapter = TypeAdapter(ClaimResult)
+    kept = adapter.dump_python(result, mode="json")
+    assert kept["trace"] == [{"step": "cap", "clause": "细则 第四章（一）(1)", "note": "累计上限",
+                              "values": {"limit": "5000000.00"}}]
+    assert adapter.validate_python(kept) == result == pickle.loads(pickle.dumps(result))

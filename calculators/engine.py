@@ -264,7 +264,7 @@ def _evaluate_claim(
                    reasons=tuple(f.reasons))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Figures:
     """A computed claim's status and figures (fen) as the steps after its program adjust them."""
 

@@ -57,6 +57,8 @@ class Facts:
 
     def withdrawn_by(self, on: date) -> list[Withdrawal]:
         """Withdrawals on or before ``on`` whose level the platform has not been recognised at again since."""
+        if not self.withdrawals:
+            return []
         return [w for w in self.withdrawals if w.date <= on
                 and not any(r.level == w.level and r.date > w.date for _, r in self.recognitions_until(on))]
 

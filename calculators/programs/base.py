@@ -41,7 +41,7 @@ class PlatformState:
         return [r for r in self.results if r.program == program and r.status != "reversed"]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimContext:
     """Everything a program may look at to compute one claim."""
 

@@ -679,9 +679,10 @@ def list_platforms(ctx: Context, page: Page, *, search: str | None = None,
     q = select(Platform)
     if scope:
         q = q.where(Platform.jurisdiction_code == scope)
-    if search:
-        like = f"%{search}%"
-        q = q.where(Platform.name.like(like) | Platform.code.like(like) | Platform.operator.like(like))
+    if search:  # the typed text literally: its % and _ are not wildcards
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(Platform.name.ilike(like, escape="\\") | Platform.code.ilike(like, escape="\\")
+                    | Platform.operator.ilike(like, escape="\\"))
     with ctx.read() as session:
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(Platform.code).offset(page.offset).limit(page.size)).scalars().all()

@@ -20,6 +20,7 @@ from app import downloads
 from app import responses as Out
 from app import schemas as In
 from app.deps import ApiContext, IdempotencyKey, Paging, factory
+from app.forecast import ForecastIn, ForecastOut, forecast
 from app.permissions import MATRIX, ROLE_TITLES
 from app.responses import TokenOut
 from app.security import login
@@ -275,6 +276,12 @@ def appropriate(ctx: ApiContext, body: In.AppropriationIn, key: IdempotencyKey =
              tags=["试算"], summary="试算（what-if）：改变口径或参数，逐条依据")
 def calculation(ctx: ApiContext, body: In.CalculationIn) -> Out.CalculationOut:
     return Out.CalculationOut.of(do.calculate(ctx, body))
+
+
+@router.post("/forecasts", response_model=ForecastOut, tags=["试算"],
+             summary="预算测算：未来三个预算年度按补助项目、出资方的应付（可与假设对比），不写入")
+def forecasts(ctx: ApiContext, body: ForecastIn) -> ForecastOut:
+    return ForecastOut.of_run(forecast(ctx, body))
 
 
 # ---------------------------------------------------------------- the journal

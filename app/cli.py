@@ -9,8 +9,10 @@
     subsidy ledger verify [--against CHECKPOINT|ID:HASH] [--json]
     subsidy ledger checkpoint [--skip-verify] [--json]
     subsidy ledger export FILE [--force] | subsidy ledger import FILE
+    subsidy ledger import-entries CSV [--actor A] [--batch N] [--json]   historical entries (app/cli_import.py)
     subsidy ledger trial-balance [--as-of DATE] [--json]
     subsidy report …                          app/cli_reports.py
+    subsidy forecast [--from Y] [--plan CSV] [--what-if K=V] …   app/cli_forecast.py (预算测算)
 
 For people: summaries and aligned tables (rich; Chinese counts two columns), progress bars on stderr
 when it is a terminal and nothing when piped, usage errors in Chinese naming the argument (app/cli_ui.py).
@@ -29,7 +31,7 @@ import typer
 from rich.console import Console
 
 from app import cli_ui as ui
-from app.cli_ui import ChineseGroup
+from app.cli_ui import ChineseTyper
 from calculators import formats
 from calculators.engine import Evaluation, evaluate
 from calculators.errors import CalculatorError, InputErrors
@@ -43,10 +45,10 @@ if TYPE_CHECKING:
     from ledger.projections import ProjectionMismatch
 
 # a crash's traceback never prints local variables (a password typed for ``user add`` is one)
-cli = typer.Typer(cls=ChineseGroup, add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账",
+cli = ChineseTyper(add_completion=False, no_args_is_help=True, help="中试平台补助资金计算与拨付台账",
                   pretty_exceptions_show_locals=False)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines instead of the summary")]
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON（供程序读取），不输出摘要")]
 
 
 @cli.callback()
@@ -113,14 +115,19 @@ def calc_text(text: str, fmt: str, readings: dict[str, str], what_if: dict[str, 
 
 @cli.command()
 def calc(
-    file: Annotated[Path, typer.Argument(help="scenario file (.json, .yaml or .yml)", exists=True, dir_okay=False)],
-    reading: Annotated[list[str] | None, typer.Option(help="choose a reading: KEY=VALUE")] = None,
-    what_if: Annotated[list[str] | None, typer.Option(help="change a parameter: KEY=VALUE")] = None,
-    rule_set: Annotated[str | None, typer.Option(help="evaluate every claim under this rule set")] = None,
+    file: Annotated[Path, typer.Argument(help="情景文件（.json、.yaml 或 .yml）", metavar="情景文件", exists=True,
+                                                 dir_okay=False)],
+    reading: Annotated[list[str] | None, typer.Option(
+        metavar="键=值", help="选用解读（可重复），如 equipment.rate=0.25；可选项见 docs/readings.md")] = None,
+    what_if: Annotated[list[str] | None, typer.Option(
+        metavar="键=值", help="参数假设：改变一个参数（可重复）")] = None,
+    rule_set: Annotated[str | None, typer.Option(
+        metavar="规则集", help="全部申请按此规则集计算（可选项见 subsidy rulesets）")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compute every claim of a scenario: a summary per claim (program, payable, shares, the key steps with
-    their clauses), or with --json the whole result as JSON (amounts as decimal strings)."""
+    """计算情景文件中的每条申请。
+
+    每条申请输出摘要：补助项目、应付金额、资金分担、计算要点及其依据；加 --json 输出完整结果（JSON，金额为十进制字符串）。"""
     from app.cli_calc import print_summary
 
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
@@ -140,7 +147,9 @@ def calc(
 
 @cli.command()
 def rulesets(as_json: JsonOption = False) -> None:
-    """List the bundled rule sets, their dates in force and programs (a table; --json for machines)."""
+    """列出内置规则集。
+
+    表格：规则集、施行期间、资金、补助项目及依据；加 --json 输出 JSON。"""
     book = rulebook()
     sets = sorted(book.rule_sets.values(), key=lambda r: r.in_force_from)
     if as_json:
@@ -192,11 +201,13 @@ bench/service.py with clients pausing between clicks). 75 s is what common rever
 
 @cli.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="端口", help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(metavar="个数", help="工作进程数")] = 1,
 ) -> None:
-    """Start the service (API under /api/v1, pages under /) on DATABASE_URL (default: var/subsidy.db)."""
+    """启动服务。
+
+    接口在 /api/v1，页面在 /；数据库为 DATABASE_URL（默认 var/subsidy.db）。"""
     import uvicorn
 
     from app.main import prepare_database
@@ -214,11 +225,13 @@ def serve(
 
 @cli.command()
 def demo(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
-    load_only: Annotated[bool, typer.Option("--load-only", help="load the demo data, do not start the service")] = False,
+    host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="端口", help="监听端口")] = 8000,
+    load_only: Annotated[bool, typer.Option("--load-only", help="只载入演示数据，不启动服务")] = False,
 ) -> None:
-    """Load the demo dataset and demo users (once), then start the service on SQLite under var/."""
+    """载入演示数据和演示用户，然后启动服务。
+
+    演示数据只在第一次载入；数据库为 var/ 下的 SQLite 文件。"""
     from app.demo import load_demo
     from app.demo_users import describe, ensure_demo_users
     from app.main import create_app, prepare_database
@@ -242,7 +255,11 @@ from app.cli_reports import reports_cli  # noqa: E402  (the report commands live
 
 cli.add_typer(reports_cli, name="report")
 
-user_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True, help="用户管理")
+from app.cli_forecast import forecast_command  # noqa: E402  (预算测算, docs/forecast.md)
+
+cli.command("forecast")(forecast_command)
+
+user_cli = ChineseTyper(no_args_is_help=True, help="用户管理：添加用户、列出用户")
 cli.add_typer(user_cli, name="user")
 
 
@@ -257,12 +274,17 @@ def _new_password() -> str:
 
 @user_cli.command("add")
 def user_add(
-    username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option(help="district_econ | district_finance | city_bureau | city_finance | auditor | admin")],
-    jurisdiction: Annotated[str | None, typer.Option(help="district and county roles: the jurisdiction code")] = None,
-    display_name: Annotated[str, typer.Option()] = "",
+    username: Annotated[str, typer.Argument(metavar="用户名", help="登录用的用户名")],
+    role: Annotated[str, typer.Option(metavar="角色", help="用户的角色（可选值见上）")],
+    jurisdiction: Annotated[str | None, typer.Option(
+        metavar="区县代码", help="所属区县代码（区县角色必填），如 330402")] = None,
+    display_name: Annotated[str, typer.Option(metavar="姓名", help="显示的姓名")] = "",
 ) -> None:
-    """Add a user; the password is asked for (never on the command line)."""
+    """添加用户。
+
+    密码在提示时输入两次（不写在命令行上）。
+
+    角色：district_econ（区县经信部门）、district_finance（区县财政部门）、city_bureau（市经信局）、city_finance（市财政局）、auditor（审计人员）、admin（系统管理员）。"""
     from app.main import prepare_database
     from app.security import create_user
     from ledger.db import transaction
@@ -283,7 +305,9 @@ def user_add(
 
 @user_cli.command("list")
 def user_list(as_json: JsonOption = False) -> None:
-    """List the users: name, role, jurisdiction, whether they can sign in (a table; --json for machines)."""
+    """列出用户。
+
+    表格：用户名、姓名、角色、所属区县、状态（启用、停用、锁定）；加 --json 输出 JSON。"""
     from datetime import UTC, datetime
 
     from sqlalchemy import select
@@ -320,7 +344,7 @@ def user_list(as_json: JsonOption = False) -> None:
     ui.print_table(t)
 
 
-ledger_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
+ledger_cli = ChineseTyper(no_args_is_help=True, help="台账：校验、检查点、档案导出导入、试算平衡、迁移")
 cli.add_typer(ledger_cli, name="ledger")
 
 
@@ -352,15 +376,17 @@ def _refused(exc: Exception, as_json: bool) -> NoReturn:
 @ledger_cli.command("verify")
 def ledger_verify(
     against: Annotated[str | None, typer.Option(
-        "--against", metavar="CHECKPOINT",
-        help="a checkpoint file, an archive, or a head typed from a document: ID:HASH (16+ hex digits)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+        "--against", metavar="检查点",
+        help="核对依据：检查点文件、档案，或文件上印的链头 凭证号:哈希（至少 16 位十六进制）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象")] = False,
     chain_only: Annotated[bool, typer.Option(
-        "--chain-only", help="the hash chain and its anchors only, without recomputing the projections")] = False,
+        "--chain-only", help="只校验哈希链及其锚点，不重算日记账以外的金额")] = False,
 ) -> None:
-    """Recompute the hash chain and prove it still extends the checkpoints (or the head given), and recompute
-    every amount kept outside the journal from it; exit 1 and name the first entry (or table, row and
-    field) that differs."""
+    """校验账链。
+
+    重算哈希链，证明它仍延续各检查点（或给定的链头），并由日记账重算表中保存的每个金额。
+
+    不符时退出码为 1，并指出第一张不符的凭证（或不符的表、行和字段）。"""
     from dataclasses import asdict
 
     from ledger import projections
@@ -409,11 +435,12 @@ def _verify_human(report: VerifyReport, basis: str, mismatches: list[ProjectionM
 
 @ledger_cli.command("checkpoint")
 def ledger_checkpoint(
-    skip_verify: Annotated[bool, typer.Option("--skip-verify", help="sign the head without recomputing the chain")]
-    = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the signed checkpoint only")] = False,
+    skip_verify: Annotated[bool, typer.Option("--skip-verify", help="不重算账链，直接签署链头")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="只输出签署的检查点（JSON）")] = False,
 ) -> None:
-    """Sign the chain head (entry, hash, time) with the checkpoint key and append it to the checkpoint file."""
+    """写检查点。
+
+    用检查点密钥签署链头（凭证号、哈希、时间），追加到检查点文件。"""
     from ledger.checkpoint import ALGORITHMS, verify_against, write_checkpoint
     from ledger.db import reading
 
@@ -453,12 +480,13 @@ def _archive_run(run: Callable[..., Any], file: Path, as_json: bool, verb: str, 
 
 @ledger_cli.command("export")
 def ledger_export(
-    file: Annotated[Path, typer.Argument(help="the archive to write (.zip)", dir_okay=False)],
-    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+    file: Annotated[Path, typer.Argument(help="要写入的档案（.zip）", metavar="档案文件", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖（否则拒绝）")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出档案清单")] = False,
 ) -> None:
-    """Write the whole ledger (reference data, journal, projections, users without secrets, action log,
-    latest checkpoint) to one archive with a manifest of hashes."""
+    """导出档案。
+
+    把整个台账（参考数据、日记账、各表金额、用户（不含密钥）、操作日志、最新检查点）写入一个带哈希清单的档案。"""
     from ledger.archive import export_archive
 
     ui.refuse_overwrite(file, force)
@@ -467,25 +495,43 @@ def ledger_export(
 
 @ledger_cli.command("import")
 def ledger_import(
-    file: Annotated[Path, typer.Argument(help="an archive written by subsidy ledger export", exists=True,
-                                         dir_okay=False)],
-    as_json: Annotated[bool, typer.Option("--json", help="print the manifest as JSON")] = False,
+    file: Annotated[Path, typer.Argument(help="由「导出档案」（ledger export）写出的档案", metavar="档案文件",
+                                         exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出档案清单")] = False,
 ) -> None:
-    """Restore an archive into an EMPTY database (DATABASE_URL): the manifest is checked first, ids are kept,
-    and the chain is recomputed to the archive's head before anything is committed."""
+    """导入档案到空数据库。
+
+    恢复到 DATABASE_URL 所指的空数据库：先核对清单，保留原编号，提交前把账链重算到档案的链头。"""
     from ledger.archive import import_archive
 
     _archive_run(import_archive, file, as_json, "已导入",
                  lambda summary: ["导入后重算账链：与档案的链头一致", summary.checkpoint_note], "导入档案")
 
 
+@ledger_cli.command("import-entries")
+def ledger_import_entries(
+    file: Annotated[Path, typer.Argument(help="历史凭证文件：UTF-8 编码的 CSV，每行一条分录（列名见 docs/cli.md）",
+                                         metavar="CSV文件", exists=True, dir_okay=False)],
+    actor: Annotated[str, typer.Option(metavar="经办人", help="记入每张凭证的经办人")] = "历史凭证导入",
+    batch: Annotated[int, typer.Option(metavar="张数", min=1, max=100_000, help="每批写入的凭证张数")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果或问题清单")] = False,
+) -> None:
+    """导入历史凭证（CSV）。
+
+    先检查整个文件：每行的科目、金额、财政、平台、补助项目，每张凭证借贷平衡；有问题则逐行列出（行号、列名、依据）并退出，不写入任何内容。全部通过后在一个事务内写入，接续账链（凭证号连续、哈希链）；在终端上显示进度条，管道输出时不显示。"""
+    from app.cli_import import import_entries_file
+
+    import_entries_file(_sessions(), file, actor=actor, batch=batch, as_json=as_json)
+
+
 @ledger_cli.command("trial-balance")
 def ledger_trial_balance(
-    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    as_of: Annotated[str | None, typer.Option(metavar="日期", help="截至日期 YYYY-MM-DD（不填：全部凭证）")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the trial balance (试算平衡表) as of a date: a table per account with its totals (--json: amounts
-    as decimal strings)."""
+    """输出试算平衡表。
+
+    截至某日每个科目的借方、贷方及合计（表格）；加 --json 输出 JSON（金额为十进制字符串）。"""
     from app.cli_reports import parse_date
     from ledger.queries import trial_balance
 
@@ -518,9 +564,9 @@ VIEW_WORDS = {"budgetary": "预算会计", "financial": "财务会计", "memoran
 
 @ledger_cli.command("upgrade")
 def ledger_upgrade() -> None:
-    """Migrate the database to the latest schema as its owner (DATABASE_OWNER_URL, else DATABASE_URL;
-    default var/subsidy.db), then on PostgreSQL create or update the service's role (the user of
-    DATABASE_URL) with exactly the privileges in ledger/privileges.py. Safe to run again."""
+    """迁移数据库并授权服务角色。
+
+    以所有者身份把数据库结构升级到最新（DATABASE_OWNER_URL，未设则 DATABASE_URL；默认 var/subsidy.db），再在 PostgreSQL 上创建或更新服务角色（DATABASE_URL 的用户），授予且只授予 ledger/privileges.py 所列的权限。可重复运行。"""
     from ledger.db import SchemaNotCurrent, database_url, owner_url
     from ledger.privileges import PrivilegeError, upgrade
 

@@ -29,16 +29,17 @@ import typer
 from sqlalchemy.orm import Session
 
 from app import cli_ui as ui
-from app.cli_ui import ChineseGroup
+from app.cli_ui import ChineseTyper
 
 if TYPE_CHECKING:
     from reports.common import Unit
 
-reports_cli = typer.Typer(cls=ChineseGroup, no_args_is_help=True,
+reports_cli = ChineseTyper(no_args_is_help=True,
                           help="报表：附件3申请表、公示名单、资金下达表、对账、试算平衡、评价表")
 
-Out = Annotated[Path | None, typer.Option("--out", "-o", help="the xlsx file to write (default: named with its date)")]
-Force = Annotated[bool, typer.Option("--force", help="replace the file if it exists (else the command refuses)")]
+Out = Annotated[Path | None, typer.Option("--out", "-o", metavar="文件", help="要写入的 xlsx 文件（默认以日期命名）")]
+AS_OF_HELP = "截至日期 YYYY-MM-DD（含当日）"
+Force = Annotated[bool, typer.Option("--force", help="文件已存在时覆盖（否则拒绝）")]
 
 
 @contextmanager
@@ -99,10 +100,11 @@ def _named(out: Path | None, stem: str, dated: str | None) -> Callable[[Session]
 
 
 @reports_cli.command("annex3")
-def annex3(claim: Annotated[str, typer.Argument(help="claim number, e.g. SQ2026-000001")], out: Out = None,
+def annex3(claim: Annotated[str, typer.Argument(metavar="申请编号", help="申请编号，如 SQ2026-000001")], out: Out = None,
            force: Force = False) -> None:
-    """附件3 国家、省级中试平台补助资金申请表, prefilled from a claim (default file: 附件3_CLAIM_DATE.xlsx, the
-    date it was read)."""
+    """附件3申请表，按一条申请预填。
+
+    附件3 国家、省级中试平台补助资金申请表。默认文件：附件3_申请编号_日期.xlsx（日期为读取当天）。"""
     from reports import annex3 as R
 
     _run(_named(out, f"附件3_{_name_part(claim)}", _today()), lambda s, p, _: R.write_claim(s, claim, p), force)
@@ -110,7 +112,9 @@ def annex3(claim: Annotated[str, typer.Argument(help="claim number, e.g. SQ2026-
 
 @reports_cli.command("annex3-blank")
 def annex3_blank(out: Out = None, force: Force = False) -> None:
-    """附件3, the blank form (default file: 附件3_空白.xlsx)."""
+    """附件3空白申请表。
+
+    默认文件：附件3_空白.xlsx。"""
     from reports import annex3 as R
 
     path = ui.report_path(out, "附件3_空白", dated=None)
@@ -120,15 +124,16 @@ def annex3_blank(out: Out = None, force: Force = False) -> None:
 
 @reports_cli.command("annex3-batch")
 def annex3_batch(
-    jurisdiction: Annotated[str, typer.Option(help="jurisdiction code, e.g. 330402 南湖区")],
-    year: Annotated[int | None, typer.Option(help="only claims filed in this year")] = None,
+    jurisdiction: Annotated[str, typer.Option(metavar="区县代码", help="区县代码，如 330402（南湖区）")],
+    year: Annotated[int | None, typer.Option(metavar="年份", help="只含该年申报的申请")] = None,
     state: Annotated[list[str] | None, typer.Option(
-        help="only claims in this state (repeatable), e.g. district_reviewed")] = None,
+        metavar="状态", help="只含处于该状态的申请（可重复），如 district_reviewed")] = None,
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """附件3 for every claim of a jurisdiction's platforms: one workbook, one sheet per claim (default file:
-    附件3_JURISDICTION[_YEAR年]_DATE.xlsx), with a progress bar on a terminal."""
+    """一个区县各平台全部申请的附件3。
+
+    一个工作簿，每条申请一张表；在终端上显示进度条。默认文件：附件3_区县代码[_年份年]_日期.xlsx。"""
     from ledger.models import CLAIM_STATES
     from reports import annex3 as R
 
@@ -143,12 +148,14 @@ def annex3_batch(
 
 @reports_cli.command("notice-list")
 def notice_list(
-    notice_id: Annotated[int, typer.Argument(help="the notice batch's id")],
-    unit: Annotated[str, typer.Option(help="yuan (元, 2 decimals) or wan (万元)")] = "yuan",
+    notice_id: Annotated[int, typer.Argument(metavar="公示编号", help="公示批次的编号")],
+    unit: Annotated[str, typer.Option(metavar="单位", help="金额单位：yuan（元，2 位小数）或 wan（万元）")] = "yuan",
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """公示名单 of a notice batch (default file: 公示名单_ID_DATE.xlsx)."""
+    """一个公示批次的公示名单。
+
+    默认文件：公示名单_编号_日期.xlsx。"""
     from reports import notice_list as R
 
     u = _unit(unit)
@@ -165,15 +172,16 @@ def _unit(text: str) -> Unit:
 
 @reports_cli.command("fund-issue")
 def fund_issue(
-    payer: Annotated[str, typer.Option(help="payer code, e.g. 330400 嘉兴市财政局")],
-    fiscal_year: Annotated[int | None, typer.Option(help="only this budget year")] = None,
-    as_of: Annotated[str | None, typer.Option(help="entries dated up to YYYY-MM-DD")] = None,
-    unit: Annotated[str, typer.Option(help="yuan or wan")] = "yuan",
+    payer: Annotated[str, typer.Option(metavar="财政代码", help="拨付单位（财政）代码，如 330400（嘉兴市财政局）")],
+    fiscal_year: Annotated[int | None, typer.Option(metavar="年度", help="只含该预算年度")] = None,
+    as_of: Annotated[str | None, typer.Option(metavar="日期", help=AS_OF_HELP)] = None,
+    unit: Annotated[str, typer.Option(metavar="单位", help="金额单位：yuan（元）或 wan（万元）")] = "yuan",
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """资金下达表 of one payer, totals from the journal (default file: 资金下达_PAYER[_YEAR年度]_ASOF.xlsx, ASOF
-    the --as-of date or the date it was read)."""
+    """一个拨付单位的资金下达表。
+
+    合计取自日记账。默认文件：资金下达_财政代码[_年度年度]_日期.xlsx（日期为 --as-of，否则为读取当天）。"""
     from reports import fund_issue as R
 
     on, u = parse_date(as_of, "--as-of"), _unit(unit)
@@ -184,13 +192,14 @@ def fund_issue(
 
 @reports_cli.command("reconciliation")
 def reconciliation(
-    as_of: Annotated[str | None, typer.Option(help="entries dated up to YYYY-MM-DD")] = None,
-    all_postings: Annotated[bool, typer.Option(help="list every posting, not only those behind the figures")] = False,
+    as_of: Annotated[str | None, typer.Option(metavar="日期", help=AS_OF_HELP)] = None,
+    all_postings: Annotated[bool, typer.Option(help="列出全部分录，而不只是构成各项金额的分录")] = False,
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """累计上限对账工作簿 for auditors (streams; any journal size; a progress bar on a terminal). Default file:
-    累计上限对账_DATE.xlsx, DATE the as-of date the workbook states (--as-of, else the latest entry's)."""
+    """供审计用的累计上限对账工作簿。
+
+    流式写出，日记账多大都可；在终端上显示进度条。默认文件：累计上限对账_日期.xlsx（日期为工作簿所载的截至日：--as-of，否则为最后一张凭证的日期）。"""
     from reports import reconciliation as R
 
     on = parse_date(as_of, "--as-of")
@@ -201,13 +210,14 @@ def reconciliation(
 
 @reports_cli.command("trial-balance")
 def trial_balance(
-    start: Annotated[str, typer.Option("--from", help="YYYY-MM-DD, first day")],
-    end: Annotated[str, typer.Option("--to", help="YYYY-MM-DD, last day")],
+    start: Annotated[str, typer.Option("--from", metavar="日期", help="起始日 YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", metavar="日期", help="截止日 YYYY-MM-DD")],
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """试算平衡表 and the summary per jurisdiction and payer for a date range (default file:
-    试算平衡表_FROM_TO.xlsx)."""
+    """一段期间的试算平衡表。
+
+    附按区县、拨付单位的汇总。默认文件：试算平衡表_起始日_截止日.xlsx。"""
     from reports import trial_balance as R
 
     d0, d1 = parse_date(start, "--from"), parse_date(end, "--to")
@@ -219,12 +229,14 @@ def trial_balance(
 
 @reports_cli.command("evaluation-sheet")
 def evaluation_sheet(
-    platform: Annotated[str, typer.Argument(help="platform code")],
-    year: Annotated[int, typer.Argument(help="the year evaluated")],
+    platform: Annotated[str, typer.Argument(metavar="平台编码", help="平台编码")],
+    year: Annotated[int, typer.Argument(metavar="年度", help="评价年度")],
     out: Out = None,
     force: Force = False,
 ) -> None:
-    """附件2 年度绩效评价表 of a platform's year (default file: 绩效评价_PLATFORM_YEAR年度.xlsx)."""
+    """一个平台某年度的附件2年度绩效评价表。
+
+    默认文件：绩效评价_平台编码_年度年度.xlsx。"""
     from reports import evaluation_sheet as R
 
     _run(_named(out, f"绩效评价_{_name_part(platform)}", f"{year}年度"), lambda s, p, _: R.write(s, platform, year, p),

@@ -9,12 +9,17 @@
   (ISO ``2026-12-03``: sorts in date order in any file list) and an existing file is never replaced
   unless ``--force`` is given;
 * :class:`ChineseGroup` — usage errors (a missing option, a bad value, an unknown command) in Chinese,
-  naming the argument, instead of click's English.
+  naming the argument, instead of click's English;
+* :class:`ChineseTyper` — a command group whose ``--help`` is Chinese throughout: the usage line
+  (``用法：subsidy ledger [选项] 命令 [参数]...``), the panels (参数、选项、命令), ``[默认：…]``, ``[必填]`` and
+  the help option's own line; each command's and option's help text is written in Chinese where it is
+  declared (tests/app/test_cli_help.py walks the whole command tree).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,9 +31,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer import rich_utils
 from typer._click import core as click_core  # typer runs on its own copy of click: its exceptions are these
 from typer._click import exceptions as click
-from typer.core import TyperGroup
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperCommand, TyperGroup
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: how far a long library function has come (``total`` 0: not known yet)."""
@@ -157,6 +164,11 @@ def _param_name(exc: click.ClickException) -> str:
     return ""
 
 
+_BOUND = re.compile(r"(greater than or equal to|less than or equal to|greater than|less than) (-?[\d.]+)")
+_BOUND_WORDS = {"greater than or equal to": "不小于", "less than or equal to": "不大于", "greater than": "大于",
+                "less than": "小于"}
+
+
 def _bad_value(exc: click.BadParameter) -> str:
     """click's (or pydantic's) English for the common cases in Chinese; other messages are ours already."""
     message = exc.message
@@ -164,6 +176,9 @@ def _bad_value(exc: click.BadParameter) -> str:
         return "须为整数"
     if "valid date" in message or "valid datetime" in message:
         return "须为日期 YYYY-MM-DD"
+    bound = _BOUND.search(message)
+    if bound:
+        return f"须{_BOUND_WORDS[bound[1]]} {bound[2]}"
     for english, words in ((" does not exist", "不存在"), (" is a directory", "是目录，不是文件")):
         if english in message:
             what = message.split(" ", 1)[-1].rsplit(english, 1)[0]
@@ -189,8 +204,55 @@ def chinese(exc: click.ClickException) -> str:
     return f"用法错误：{message}"
 
 
+# --------------------------------------------------------------------------- help in Chinese
+
+HELP_OPTION_TEXT = "显示本帮助并退出"
+USAGE_PREFIX = "用法："
+OPTIONS_METAVAR = "[选项]"
+SUBCOMMAND_METAVAR = "命令 [参数]..."
+
+# typer's rich help reads these module settings as it prints (its documented way to restyle the help)
+rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+rich_utils.OPTIONS_PANEL_TITLE = "选项"
+rich_utils.COMMANDS_PANEL_TITLE = "命令"
+rich_utils.ERRORS_PANEL_TITLE = "错误"
+rich_utils.DEFAULT_STRING = "[默认：{}]"
+rich_utils.REQUIRED_LONG_STRING = "[必填]"
+rich_utils.ENVVAR_STRING = "[环境变量：{}]"
+rich_utils.DEPRECATED_STRING = "（已弃用）"
+rich_utils.ABORTED_TEXT = "已中止。"
+rich_utils.RICH_HELP = "用 [blue]{command_path} {help_option}[/] 查看用法。"
+
+
+def _chinese_help_option(option: click_core.Parameter | None) -> Any:
+    if option is not None:
+        option.help = HELP_OPTION_TEXT  # type: ignore[attr-defined]  # an Option (the Parameter base has no help)
+    return option
+
+
+def _usage(command: click_core.Command, ctx: click_core.Context, formatter: HelpFormatter) -> None:
+    formatter.write_usage(ctx.command_path, " ".join(command.collect_usage_pieces(ctx)), prefix=USAGE_PREFIX)
+
+
+class ChineseCommand(TyperCommand):
+    """A command whose usage line and help option speak Chinese."""
+
+    def get_help_option(self, ctx: click_core.Context) -> Any:
+        return _chinese_help_option(super().get_help_option(ctx))
+
+    def format_usage(self, ctx: click_core.Context, formatter: HelpFormatter) -> None:
+        _usage(self, ctx, formatter)
+
+
 class ChineseGroup(TyperGroup):
-    """A command group whose usage errors are printed in Chinese (exit 2), with where to find the help."""
+    """A command group whose usage errors are printed in Chinese (exit 2), with where to find the help,
+    and whose usage line and help option speak Chinese."""
+
+    def get_help_option(self, ctx: click_core.Context) -> Any:
+        return _chinese_help_option(super().get_help_option(ctx))
+
+    def format_usage(self, ctx: click_core.Context, formatter: HelpFormatter) -> None:
+        _usage(self, ctx, formatter)
 
     def _usage(self, exc: click.UsageError) -> NoReturn:
         if isinstance(exc, click.NoArgsIsHelpError):
@@ -212,3 +274,16 @@ class ChineseGroup(TyperGroup):
             return super().invoke(ctx)
         except click.UsageError as exc:
             self._usage(exc)
+
+
+class ChineseTyper(typer.Typer):
+    """``typer.Typer`` for the ``subsidy`` command line: a :class:`ChineseGroup` whose commands are
+    :class:`ChineseCommand` and whose usage line names options and commands in Chinese."""
+
+    def __init__(self, *, help: str, **kwargs: Any) -> None:
+        super().__init__(cls=ChineseGroup, help=help, options_metavar=OPTIONS_METAVAR,
+                         subcommand_metavar=SUBCOMMAND_METAVAR, **kwargs)
+
+    def command(self, name: str | None = None, *, cls: type[TyperCommand] | None = None,
+                **kwargs: Any) -> Callable[[Any], Any]:
+        return super().command(name, cls=cls or ChineseCommand, **kwargs)

@@ -51,6 +51,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from calculators.labels import state_title
 from calculators.notice import default_calendar
 from calculators.rulesets.bundled import rulebook
 from ledger import provincial
@@ -812,11 +813,11 @@ class DemoSummary:
     journal_entries: int
 
     def line(self) -> str:
-        states = ", ".join(f"{k} {v}" for k, v in sorted(self.claims_by_state.items()))
-        return (f"demo {'loaded' if self.created else 'already present'}: {self.platforms} platforms in "
-                f"{self.jurisdictions} jurisdictions, {self.claims} claims ({states}), {self.budgets} budgets, "
-                f"{self.notices} notices, {self.objections} objections, {self.payments} payments, "
-                f"{self.recoveries} recoveries, {self.journal_entries} journal entries")
+        states = "、".join(f"{state_title(k)} {v} 条" for k, v in sorted(self.claims_by_state.items()))
+        return (f"{'已载入' if self.created else '已存在，未重复载入'}：{self.jurisdictions} 个区县的 {self.platforms} 个平台，"
+                f"{self.claims} 条申请（{states}），{self.budgets} 项预算指标，{self.notices} 批公示，"
+                f"{self.objections} 件异议，{self.payments} 笔拨付，{self.recoveries} 笔追回，"
+                f"{self.journal_entries} 张凭证")
 
     def __str__(self) -> str:
         return self.line()
@@ -887,7 +888,7 @@ def load_demo(factory: sessionmaker[Session], *, today: date = DEFAULT_TODAY) ->
                     with S.as_of(min(today, S.today())):
                         step.run(ctx)
                 except LedgerError as exc:
-                    raise DemoError(f"demo step {step.on} {step.what}: {exc}") from exc
+                    raise DemoError(f"演示数据的步骤（{step.on} {step.what}）失败：{exc}") from exc
     except Exception:
         with factory() as session:
             if _present(session):  # a concurrent load won the race (our transaction was rolled back)

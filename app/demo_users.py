@@ -71,6 +71,6 @@ def describe(passwords: dict[str, str]) -> str:
     rows = []
     for u in DEMO_USERS:
         where = f"（{u.jurisdiction}）" if u.jurisdiction else ""
-        rows.append(f"  {u.username:<12} {passwords.get(u.username, '(see ' + str(CREDENTIALS) + ')'):<14} "
+        rows.append(f"  {u.username:<12} {passwords.get(u.username, '（见 ' + str(CREDENTIALS) + '）'):<14} "
                     f"{ROLE_TITLES[u.role]}{where}")
     return "\n".join(rows)

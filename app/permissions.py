@@ -82,6 +82,7 @@ MATRIX: dict[str, Rule] = {
     "report.reconciliation": _r("下载累计上限对账表", "city_bureau city_finance auditor", "any", writes=False),
     "report.trial_balance": _r("下载试算平衡表", "city_bureau city_finance auditor", "any", writes=False),
     "report.evaluation": _r("下载年度评价评分表", READERS, writes=False),
+    "forecast.read": _r("预算测算", "city_bureau city_finance", "any", writes=False),
     # the platform's record
     "platform.create": _r("登记平台", "district_econ city_bureau"),
     "platform.event": _r("登记平台事项（入库、认定、评价等）", "district_econ city_bureau"),

@@ -2,18 +2,26 @@
 
     python -m bench.ledger --engine both --postings 1000000 --json /tmp/bench-ledger.json
     python -m bench.ledger --quick                      # a few seconds, SQLite only
+    python -m bench.ledger --only-verify --keep v1m --postings 1000000   # verify vs its limit; history kept
     python -m bench.ledger --try-index "postings(account_code, entry_id, amount_fen)"   # an index's effect
+    python -m bench.ledger --life-only --engine both --claims 40   # (a) only, against its ceiling
 
 For each engine, in a fresh database (a SQLite file in a temporary directory; a PostgreSQL database
 ``bench_<random>`` created on the server and dropped afterwards):
 
 (a) claims taken through the whole life by ``ledger.services``, one transaction per step: file → district
     economic review → district finance review → audit → approval → public notice → fund issue → two
-    payments; claims per second, and again (a') once the journal holds N postings;
+    payments; claims per second, and again (a') once the journal holds N postings; what one claim life sends
+    (statements, from a ``before_cursor_execute`` listener, and transactions), and its ceiling in the same
+    run: ``SELECT 1`` through a SQLAlchemy session, statements per second (before and after the claims),
+    divided by the statements per claim life — the claims/s if every statement cost what ``SELECT 1`` does;
+    the ratio ours / ceiling (``--life-only`` stops after this part);
 (b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
     ten fiscal years, claims taken through the same entries the services post) imported through
     ``ledger.bulk.import_in_batches``; postings per second; then fresh planner statistics
-    (``VACUUM (ANALYZE)`` / ``ANALYZE``) and the whole chain verified (``journal.verify``), timed;
+    (``VACUUM (ANALYZE)`` / ``ANALYZE``) and the whole chain verified (``journal.verify``), timed next to
+    its limit in the same run (``bench.chain``: the same rows read raw, the same canonical bytes, SHA-256,
+    compare), runs alternating, with verify's peak Python memory (tracemalloc);
 (c) with N postings in the journal: ``queries.cap_headroom`` for one platform and ``queries.trial_balance``,
     median wall time of several runs, with the plan of every statement they send (EXPLAIN on PostgreSQL,
     EXPLAIN QUERY PLAN on SQLite) reduced to the indexes used or the tables scanned; with ``--try-index``,
@@ -52,13 +60,14 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import chain
 from calculators.formats import yuan
 from calculators.rulesets.bundled import rulebook
 from ledger import accounts as A
 from ledger import services as S
 from ledger.bulk import EntrySpec, import_in_batches
 from ledger.db import ensure_schema, make_engine, session_factory
-from ledger.journal import Leg, debit_credit, post, verify
+from ledger.journal import Leg, debit_credit, post
 from ledger.models import Claim, Platform, PlatformEvent, Posting
 from ledger.queries import cap_headroom, trial_balance
 
@@ -101,6 +110,25 @@ def fresh_database(kind: str, pg_admin: str, tag: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def kept_database(kind: str, pg_admin: str, name: str) -> Iterator[str]:
+    """A database kept between runs (``--keep NAME``): the SQLite file ``bench_keep_NAME.db`` in the
+    temporary directory, or the PostgreSQL database ``bench_keep_NAME``; created if absent, never dropped
+    (remove it yourself: ``rm`` / ``DROP DATABASE``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tempfile.gettempdir()}/bench_keep_{name}.db"
+        return
+    db = f"bench_keep_{name}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
+    finally:
+        admin.dispose()
+    yield make_url(pg_admin).set(database=db).render_as_string(hide_password=False)
+
+
 def payers_of(jurisdiction: str, split_class: str) -> tuple[str, ...]:
     return (CITY, jurisdiction) if split_class == "district" else (jurisdiction,)
 
@@ -132,54 +160,134 @@ def setup_live(factory: sessionmaker[Session], codes: list[str], jurisdictions: 
 STEPS = ("file", "review-economic", "review-finance", "audit", "approve", "notice", "issue", "pay-1", "pay-2")
 
 
+@dataclass
+class Statements:
+    """What an engine was sent while :func:`counting` it: statements (``before_cursor_execute``: one per
+    ``execute``/``executemany`` call, SQLite's ``BEGIN IMMEDIATE`` included), by first word, and
+    transactions committed."""
+
+    statements: int = 0
+    transactions: int = 0
+    by_verb: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> tuple[int, int]:
+        return self.statements, self.transactions
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[Statements]:
+    """Count the statements and the commits sent through ``engine`` inside the block."""
+    seen = Statements()
+
+    def on_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                     executemany: bool) -> None:
+        seen.statements += 1
+        seen.by_verb[statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"] += 1
+
+    def on_commit(conn: Any) -> None:
+        seen.transactions += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+
+
+def session_statements_per_s(factory: sessionmaker[Session], n: int = 2000) -> float:
+    """The limit a claim life is measured against: ``SELECT 1`` through a SQLAlchemy ``Session`` inside one
+    transaction, statements per second (the cheapest statement the ORM session can send and read back)."""
+    stmt = text("SELECT 1")
+    with factory.begin() as s:
+        for _ in range(50):  # warm: the connection, the compiled-statement cache
+            s.execute(stmt).scalar()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            s.execute(stmt).scalar()
+        return n / (time.perf_counter() - t0)
+
+
 def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> dict[str, Any]:
-    """Take one claim per platform in ``codes`` through the whole life; one transaction per step."""
+    """Take one claim per platform in ``codes`` through the whole life; one transaction per step.
+
+    Also counts what each claim life sends to the database (statements and transactions per claim, and
+    statements per step, from a ``before_cursor_execute`` listener on the factory's engine)."""
     if not codes:
         return {"claims": 0}
     per_step: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+    step_statements: dict[str, int] = dict.fromkeys(STEPS, 0)
     per_claim: list[float] = []
+    engine = factory.kw["bind"]
 
-    def step(name: str, fn: Callable[[Session], Any]) -> Any:
-        t0 = time.perf_counter()
-        with factory.begin() as s:
-            out = fn(s)
-        per_step[name] += time.perf_counter() - t0
-        return out
+    with counting(engine) as seen:
+        def step(name: str, fn: Callable[[Session], Any]) -> Any:
+            n0 = seen.statements
+            t0 = time.perf_counter()
+            with factory.begin() as s:
+                out = fn(s)
+            per_step[name] += time.perf_counter() - t0
+            step_statements[name] += seen.statements - n0
+            return out
 
-    start = time.perf_counter()
-    for k, code in enumerate(codes):
-        t0 = time.perf_counter()
-        i = first + k
-        number = step("file", lambda s, code=code, i=i: S.file_claim(
-            s, platform_code=code, program=PROGRAM, application_date=date(2026, 3, 2), invoices=live_invoices(i),
-            actor="clerk")).claim
-        step("review-economic", lambda s, n=number: S.review(
-            s, claim_number=n, department="economic", approve=True, opinion="材料齐全，同意上报",
-            on=date(2026, 3, 4), actor="district-econ"))
-        step("review-finance", lambda s, n=number: S.review(
-            s, claim_number=n, department="finance", approve=True, opinion="同意", on=date(2026, 3, 5),
-            actor="district-fin"))
-        step("audit", lambda s, n=number: S.record_audit(
-            s, claim_number=n, firm="嘉兴某会计师事务所", report_number=f"审{n}", on=date(2026, 3, 20),
-            years=AUDITED, actor="bureau"))
-        shares = step("approve", lambda s, n=number: S.approve(
-            s, claim_number=n, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
-            actor="party-group")).shares
-        step("notice", lambda s, n=number: S.publish_notice(
-            s, claim_numbers=[n], publication_date=date(2026, 4, 1), title="2026年中试平台补助公示",
-            actor="bureau"))
-        step("issue", lambda s, n=number: S.issue_funds(
-            s, claim_number=n, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10), actor="city-finance"))
-        payments = _two_payments(dict(shares))
-        for j, (payer, amount, on) in enumerate(payments, 1):
-            step(f"pay-{j}", lambda s, n=number, payer=payer, amount=amount, on=on, j=j: S.confirm_payment(
-                s, payment_id=S.pay(s, claim_number=n, payer=payer, voucher_number=f"{n}-{j}", on=on,
-                                    amount_fen=amount, actor="finance").payment, on=on, actor="finance-checker"))
-        per_claim.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - start
-    return {"claims": len(codes), "seconds": seconds, "claims_per_s": len(codes) / seconds,
+        start = time.perf_counter()
+        for k, code in enumerate(codes):
+            t0 = time.perf_counter()
+            _one_claim_life(step, code, first + k)
+            per_claim.append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - start
+    n = len(codes)
+    return {"claims": n, "seconds": seconds, "claims_per_s": n / seconds,
             "claim_ms_median": 1000 * statistics.median(per_claim),
-            "step_ms_mean": {k: 1000 * v / len(codes) for k, v in per_step.items()}}
+            "step_ms_mean": {k: 1000 * v / n for k, v in per_step.items()},
+            "statements_per_claim": seen.statements / n, "transactions_per_claim": seen.transactions / n,
+            "statements_by_verb": {k: v / n for k, v in seen.by_verb.most_common()},
+            "step_statements": {k: v / n for k, v in step_statements.items()}}
+
+
+def _one_claim_life(step: Callable[[str, Callable[[Session], Any]], Any], code: str, i: int) -> None:
+    """File → reviews → audit → approval → notice → fund issue → each payment prepared and confirmed."""
+    number = step("file", lambda s: S.file_claim(
+        s, platform_code=code, program=PROGRAM, application_date=date(2026, 3, 2), invoices=live_invoices(i),
+        actor="clerk")).claim
+    step("review-economic", lambda s: S.review(
+        s, claim_number=number, department="economic", approve=True, opinion="材料齐全，同意上报",
+        on=date(2026, 3, 4), actor="district-econ"))
+    step("review-finance", lambda s: S.review(
+        s, claim_number=number, department="finance", approve=True, opinion="同意", on=date(2026, 3, 5),
+        actor="district-fin"))
+    step("audit", lambda s: S.record_audit(
+        s, claim_number=number, firm="嘉兴某会计师事务所", report_number=f"审{number}", on=date(2026, 3, 20),
+        years=AUDITED, actor="bureau"))
+    shares = step("approve", lambda s: S.approve(
+        s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="党组会〔2026〕5号",
+        actor="party-group")).shares
+    step("notice", lambda s: S.publish_notice(
+        s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="2026年中试平台补助公示",
+        actor="bureau"))
+    step("issue", lambda s: S.issue_funds(
+        s, claim_number=number, document_number="嘉经信〔2026〕30号", on=date(2026, 4, 10), actor="city-finance"))
+    for j, (payer, amount, on) in enumerate(_two_payments(dict(shares)), 1):
+        step(f"pay-{j}", lambda s, payer=payer, amount=amount, on=on, j=j: S.confirm_payment(
+            s, payment_id=S.pay(s, claim_number=number, payer=payer, voucher_number=f"{number}-{j}", on=on,
+                                amount_fen=amount, actor="finance").payment, on=on, actor="finance-checker"))
+
+
+def claim_life_against_ceiling(factory: sessionmaker[Session], codes: list[str], first: int,
+                               select_n: int) -> dict[str, Any]:
+    """(a) and its limit in the same run: the session-statement rate measured just before and just after
+    the claims (their mean), divided by the statements one claim life sends, is the claims/s a claim life
+    would reach if every statement were a ``SELECT 1``; ``ratio`` is ours over that ceiling."""
+    before = session_statements_per_s(factory, select_n)
+    out = run_claims(factory, codes, first)
+    if not out["claims"]:
+        return out
+    after = session_statements_per_s(factory, select_n)
+    rate = (before + after) / 2
+    ceiling = rate / out["statements_per_claim"]
+    return {**out, "select1_per_s": rate, "select1_per_s_before_after": (before, after),
+            "ceiling_claims_per_s": ceiling, "ratio_to_ceiling": out["claims_per_s"] / ceiling}
 
 
 def _two_payments(shares: dict[str, int]) -> list[tuple[str, int, date]]:
@@ -483,6 +591,8 @@ def run_peer(kind: str, pg_admin: str, entries: list[EntrySpec]) -> dict[str, An
 
 def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     res: dict[str, Any] = {"engine": kind, "loadavg_start": os.getloadavg()[0], "started": time.strftime("%H:%M:%S")}
+    if args.only_verify:
+        return run_verify_only(kind, args, res)
     with fresh_database(kind, args.pg_url, "ledger") as url:
         engine = make_engine(url)
         try:
@@ -498,9 +608,14 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             after = [f"M{k:05d}" for k in range(args.claims_after)]
             setup_live(factory, before + after, jurisdictions)
             say(f"{kind}: (a) {args.claims} claims through the whole life")
-            res["claims"] = run_claims(factory, before, 0)
+            res["claims"] = claim_life_against_ceiling(factory, before, 0, args.select_n)
             if before:
-                say(f"{kind}:     {res['claims']['claims_per_s']:.1f} claims/s")
+                c = res["claims"]
+                say(f"{kind}:     {c['claims_per_s']:.1f} claims/s, {c['statements_per_claim']:.1f} statements and "
+                    f"{c['transactions_per_claim']:.1f} transactions per claim; ceiling "
+                    f"{c['ceiling_claims_per_s']:.1f} claims/s ({c['ratio_to_ceiling']:.0%})")
+            if args.life_only:
+                return _finish(res)
             say(f"{kind}: (b) building a history of {args.postings:,} postings")
             history = build_history(factory, args.postings, jurisdictions)
             res["history"] = {"postings": history.postings, "entries": len(history.entries), **history.dims}
@@ -513,12 +628,8 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             with factory() as s:
                 res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
             if not args.no_verify:
-                say(f"{kind}:     verifying the chain")
-                t0 = time.perf_counter()
-                with factory() as s:
-                    report = verify(s)
-                res["verify"] = {"ok": report.ok, "entries": report.entries, "postings": report.postings,
-                                 "seconds": time.perf_counter() - t0}
+                say(f"{kind}:     verifying the chain ({args.verify_runs} runs, and the limit as often)")
+                res["verify"] = chain.compare(engine, factory, args.verify_runs)
             say(f"{kind}: (c) queries with {res['journal_postings']:,} postings in the journal")
             queries: dict[str, Callable[[Session], Any]] = {}
             if before:
@@ -546,6 +657,42 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         say(f"{kind}: (d) the same postings through python-accounting")
         res["peer"] = run_peer(kind, args.pg_url, sample)
+    return _finish(res)
+
+
+def _finish(res: dict[str, Any]) -> dict[str, Any]:
+    res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
+    return res
+
+
+def run_verify_only(kind: str, args: argparse.Namespace, res: dict[str, Any]) -> dict[str, Any]:
+    """``--only-verify``: the history of (b) (built once and reused with ``--keep``), then verify and its limit."""
+    place = kept_database(kind, args.pg_url, args.keep) if args.keep else fresh_database(kind, args.pg_url, "ledger")
+    with place as url:
+        engine = make_engine(url)
+        try:
+            res["server"] = _server_version(engine)
+            ensure_schema(engine)
+            factory = session_factory(engine)
+            with factory() as s:
+                res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
+            if res["journal_postings"] == 0:
+                with factory.begin() as s:
+                    S.sync_reference_data(s)
+                jurisdictions = [(j.code, j.split_class) for j in rulebook().jurisdictions.values()]
+                say(f"{kind}: (b) building a history of {args.postings:,} postings in {url}")
+                history = build_history(factory, args.postings, jurisdictions)
+                res["history"] = {"postings": history.postings, "entries": len(history.entries), **history.dims}
+                res["bulk"] = timed_import(factory, history.entries, args.batch, args.peer_postings)
+                analyze(engine)
+                with factory() as s:
+                    res["journal_postings"] = s.execute(select(func.count()).select_from(Posting)).scalar_one()
+            else:
+                say(f"{kind}: reusing the {res['journal_postings']:,} postings kept in {url}")
+            say(f"{kind}: verifying the chain ({args.verify_runs} runs, and the limit as often)")
+            res["verify"] = chain.compare(engine, factory, args.verify_runs)
+        finally:
+            engine.dispose()
     res["loadavg_end"], res["ended"] = os.getloadavg()[0], time.strftime("%H:%M:%S")
     return res
 
@@ -594,13 +741,25 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     row("(a) full-life claims/s, empty journal", lambda r: _n(r["claims"]["claims_per_s"], 1))
     row("    ms per claim (median)", lambda r: _n(r["claims"]["claim_ms_median"], 1))
     for step in STEPS:
-        row(f"      {step} ms (mean)", lambda r, step=step: _n(r["claims"]["step_ms_mean"][step], 1))
+        row(f"      {step} ms (mean), statements", lambda r, step=step: _n(r["claims"]["step_ms_mean"][step], 1)
+            + f", {_n(r['claims']['step_statements'][step])}")
+    row("    statements per claim life", lambda r: _n(r["claims"]["statements_per_claim"], 1))
+    row("      by first word", lambda r: " ".join(f"{k}:{_n(v)}" for k, v in r["claims"]["statements_by_verb"].items()))
+    row("    transactions per claim life", lambda r: _n(r["claims"]["transactions_per_claim"], 1))
+    row("    session SELECT 1 per s (before/after)", lambda r: _n(r["claims"]["select1_per_s"]) + " ("
+        + "/".join(_n(x) for x in r["claims"]["select1_per_s_before_after"]) + ")")
+    row("    ceiling claims/s (SELECT 1 per s ÷ statements)", lambda r: _n(r["claims"]["ceiling_claims_per_s"], 1))
+    row("    ratio ours / ceiling", lambda r: f"{r['claims']['ratio_to_ceiling']:.0%}")
     row("(a') full-life claims/s, journal full", lambda r: _n(r["claims_full"]["claims_per_s"], 1)
         + f" ({r['claims_full']['claims']})")
     row("(b) bulk import postings/s", lambda r: _n(r["bulk"]["postings_per_s"]))
     row("    postings, entries", lambda r: f"{_n(r['bulk']['postings'])}, {_n(r['bulk']['entries'])}")
     row("    seconds (batch of entries)", lambda r: f"{_n(r['bulk']['seconds'], 1)} ({r['bulk']['batch']})")
-    row("    verify whole chain, s", lambda r: _n(r["verify"]["seconds"], 1) + (" ok" if r["verify"]["ok"] else " FAIL"))
+    row("    verify whole chain, s", lambda r: _n(r["verify"]["seconds"], 2) + (" ok" if r["verify"]["ok"] else " FAIL"))
+    row("    limit: read raw + canonical bytes + sha256, s", lambda r: _n(r["verify"]["limit_seconds"], 2)
+        + (" ok" if r["verify"]["limit_ok"] else " FAIL"))
+    row("    ratio verify / limit", lambda r: _n(r["verify"]["ratio"], 2) + "×")
+    row("    verify peak Python memory, MiB", lambda r: _n(r["verify"]["memory"]["peak_mib"], 1))
     row("(c) postings in journal", lambda r: _n(r["journal_postings"]))
     names = list(dict.fromkeys(n for r in results for n in r.get("queries", {})))
     for name in names:
@@ -626,6 +785,7 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                                                               / r["peer"]["postings_per_s"], 1) + "×")
     row("    ratio journal.post / python-accounting", lambda r: _n(r["post_each"]["postings_per_s"]
                                                                 / r["peer"]["postings_per_s"], 1) + "×")
+    rows = [(label, vals) for label, vals in rows if any(v != "-" for v in vals)]  # e.g. after --life-only
     width = max(len(label) for label, _ in rows)
     colw = [max(len(c), *(len(v[k]) for _, v in rows)) for k, c in enumerate(cols)]
     lines = [f"Ledger benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}, {_platform.python_implementation()} "
@@ -677,15 +837,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     ap.add_argument("--no-peer", action="store_true", help="skip python-accounting")
     ap.add_argument("--no-verify", action="store_true", help="skip verifying the whole chain after the import")
+    ap.add_argument("--verify-runs", type=int, default=None,
+                    help="timed runs of verify and of its limit, alternating, median reported (3; 1 with --quick)")
+    ap.add_argument("--only-verify", action="store_true",
+                    help="only the history of (b) and the verify figures (with its limit and memory)")
+    ap.add_argument("--keep", metavar="NAME",
+                    help="with --only-verify: build the history into a database kept under NAME, or reuse it "
+                         "if it already holds one (SQLite: bench_keep_NAME.db in the temporary directory; "
+                         "PostgreSQL: database bench_keep_NAME)")
     ap.add_argument("--try-index", action="append", default=[], metavar="TABLE(COL,...)", type=_index_arg,
                     help="after (c), create this extra index in the benchmark database, time the queries again, "
                          "drop it (repeatable)")
+    ap.add_argument("--life-only", action="store_true",
+                    help="only (a): claims through the whole life, their statements and the session-statement "
+                         "ceiling; nothing after")
+    ap.add_argument("--select-n", type=int, default=None,
+                    help="SELECT 1 statements timed for the ceiling, before and after (a) (3,000)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.engine is None:
         args.engine = "sqlite" if args.quick else "both"
-    sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3)}
+    if args.keep and not args.only_verify:
+        ap.error("--keep needs --only-verify (the other figures need a fresh database)")
+    sizes = {"postings": (1_000_000, 3_000), "claims": (200, 3), "peer_postings": (20_000, 300), "runs": (7, 3),
+             "verify_runs": (3, 1), "select_n": (3_000, 500)}
     for name, (full, quick) in sizes.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)

@@ -16,7 +16,11 @@ Five phases on the same population (:mod:`bench.population`, seeded):
 3. and 4. the same rule written for OpenFisca (:mod:`bench.openfisca_equipment`) on the same inputs,
    one vectorised simulation of every platform, baseline and the what-if as an OpenFisca reform;
 5. OpenFisca again, baseline, one simulation per platform for the first ``--per-platform`` platforms
-   (2,000): the way our engine is called, one scenario at a time.
+   (2,000): the way our engine is called, one scenario at a time;
+6. and 7. our batch engine (``calculators.batch.evaluate_population``, int64 fen arrays), default and
+   what-if, on columns built straight from the population's arrays (as OpenFisca's inputs are); every
+   claim is checked against our per-claim engine's results of phases 1 and 2 and against OpenFisca's,
+   and the platforms it left to the per-claim engine are counted by reason.
 
 Each phase runs in a fresh Python process (unless ``--in-process``), so its peak memory is its own:
 the table shows the process's peak RSS (``ru_maxrss``) and its RSS when the timed work began (imports
@@ -61,7 +65,8 @@ DEFAULT_PLATFORMS = 100_000
 QUICK_PLATFORMS = 2_000
 DEFAULT_SEED = 20260111
 DEFAULT_WHAT_IF = {"equipment.rate": "0.25", "equipment.cap.provincial": "4000000.00"}
-PHASES = ("ours:default", "ours:what-if", "openfisca:default", "openfisca:what-if", "openfisca:per-platform")
+PHASES = ("ours:default", "ours:what-if", "batch:default", "batch:what-if", "openfisca:default", "openfisca:what-if",
+          "openfisca:per-platform")
 DEFAULT_PER_PLATFORM = 2_000
 WHAT_IF_KEYS = ("equipment.rate", "equipment.cap.national", "equipment.cap.provincial")
 FIELDS = ("eligible", "gross", "entitled", "payable", "city", "local")
@@ -164,6 +169,75 @@ def run_ours(pop: Population, what_if: dict[str, str] | None, clock: Callable[[]
     return {"setup_s": setup, "inputs_s": build_s, "compute_s": eval_s, "statuses": statuses}, res
 
 
+# ------------------------------------------------------------------ our batch engine
+
+def what_if_options(pop: Population, what_if: dict[str, str] | None, book: Any) -> Any:
+    """The what-if as :class:`~calculators.rulesets.model.Options`, converted once the way ``build_options``
+    converts a scenario's ``what_if`` (``None`` without a what-if)."""
+    from calculators.engine import build_options
+    from calculators.scenario import from_data
+
+    if not what_if:
+        return None
+    probe = from_data({"platform": {"id": "what-if", "name": "what-if", "jurisdiction": pop.codes[0]},
+                       "what_if": dict(what_if)})
+    return build_options(probe, book)
+
+
+def batch_columns(pop: Population, book: Any) -> Any:
+    """The population as :class:`calculators.batch.PlatformColumns`, straight from its arrays; a platform's
+    scenario (for a fallback or a trace) is built on demand from :meth:`Population.scenario_data`."""
+    from bench.population import INVESTMENT_YEARS, NO_RECORD
+    from calculators.batch import PlatformColumns
+    from calculators.batch_columns import MAX_WINDOW
+    from calculators.scenario import from_data
+
+    n = pop.n
+    first_year = min(INVESTMENT_YEARS[0], CLAIM_YEARS[0] - MAX_WINDOW - 1)
+    width = max(INVESTMENT_YEARS[-1], CLAIM_YEARS[-1]) - first_year + 1
+    investment = np.full((n, width), NO_RECORD, np.int64)
+    lo = INVESTMENT_YEARS[0] - first_year
+    investment[:, lo:lo + len(INVESTMENT_YEARS)] = pop.investment
+    rows, cols = pop.claim_index()
+    ids = np.array([f"P{i:06d}" for i in range(n)], dtype=object)
+    years = np.array([f"-{y}" for y in CLAIM_YEARS], dtype=object)
+    never = np.full(n, np.datetime64("NaT", "D"))
+    return PlatformColumns(
+        platform_ids=ids, jurisdiction=np.array(pop.codes, dtype=object)[pop.jurisdiction],
+        leader_type=np.full(n, "enterprise", dtype=object), support_from=never,
+        provincial_from=pop.provincial.astype("datetime64[D]"), national_from=pop.national.astype("datetime64[D]"),
+        municipal_from=never, pool_provincial_from=never, pool_national_from=never,
+        first_year=first_year, investment=investment, investment_vat=np.zeros_like(investment),
+        claim_platform=rows.astype(np.int64), claim_id=ids[rows] + years[cols],
+        claim_program=np.full(rows.size, "equipment-subsidy", dtype=object),
+        claim_date=pop.claim_date[rows, cols].astype("datetime64[D]"), fallback=np.full(n, "", dtype=object),
+        scenario=lambda i: from_data(pop.scenario_data(i)),
+    )
+
+
+def run_batch(pop: Population, what_if: dict[str, str] | None, clock: Callable[[], float] = time.perf_counter
+              ) -> tuple[dict[str, Any], Results]:
+    """Our batch engine on the whole population: setup (imports, rule book, options), inputs (the columns
+    from the population's arrays), compute (``evaluate_population``)."""
+    t0 = clock()
+    from calculators.batch import evaluate_population
+    from calculators.rulesets.bundled import rulebook
+
+    book = rulebook()
+    options = what_if_options(pop, what_if, book)
+    t1 = clock()
+    columns = batch_columns(pop, book)
+    t2 = clock()
+    out = evaluate_population(columns, book, options)
+    t3 = clock()
+    if out.claims != pop.claims or out.refused or out.outside_int64:
+        raise AssertionError(f"batch: {out.claims} rows for {pop.claims} claims, refused {list(out.refused)[:5]}")
+    res = Results(out.eligible, out.gross, out.entitled, out.payable, out.city.copy(), out.local.copy())
+    statuses = dict(zip(*np.unique(out.statuses().astype(str), return_counts=True), strict=True))
+    return {"setup_s": t1 - t0, "inputs_s": t2 - t1, "compute_s": t3 - t2, "fallbacks": out.fallbacks,
+            "statuses": {str(k): int(v) for k, v in statuses.items()}}, res
+
+
 # ------------------------------------------------------------------ OpenFisca
 
 def run_openfisca(pop: Population, what_if: dict[str, str] | None, *, per_platform: bool = False,
@@ -210,6 +284,8 @@ def run_phase(phase: str, pop: Population, what_if: dict[str, str], *, trace_mem
     try:
         if engine == "ours":
             figures, res = run_ours(pop, what_if if variant == "what-if" else None)
+        elif engine == "batch":
+            figures, res = run_batch(pop, what_if if variant == "what-if" else None)
         elif variant == "per-platform":
             pop = pop.rows(0, per_platform)
             figures, res = run_openfisca(pop, None, per_platform=True)
@@ -251,7 +327,8 @@ def phase_in_child(phase: str, args: argparse.Namespace, what_if: dict[str, str]
 
 # ------------------------------------------------------------------ comparison and report
 
-def compare(pop: Population, ours: Results, peer: Results, show: int) -> tuple[int, list[str]]:
+def compare(pop: Population, ours: Results, peer: Results, show: int, names: tuple[str, str] = ("ours", "OpenFisca")
+            ) -> tuple[int, list[str]]:
     """Claims that differ in any field, and the first ``show`` differences described."""
     differs = np.zeros(pop.claims, bool)
     for f in FIELDS:
@@ -260,7 +337,7 @@ def compare(pop: Population, ours: Results, peer: Results, show: int) -> tuple[i
     lines = []
     for k in np.nonzero(differs)[0][:show]:
         year = CLAIM_YEARS[cols[k]]
-        diffs = ", ".join(f"{f}: ours {getattr(ours, f)[k]} vs OpenFisca {getattr(peer, f)[k]}"
+        diffs = ", ".join(f"{f}: {names[0]} {getattr(ours, f)[k]} vs {names[1]} {getattr(peer, f)[k]}"
                           for f in FIELDS if getattr(ours, f)[k] != getattr(peer, f)[k])
         lines.append(f"{pop.platform_id(int(rows[k]))}-{year}: {diffs}")
     return int(differs.sum()), lines
@@ -317,7 +394,7 @@ def table(pop: Population, figures: dict[str, dict[str, Any]], checks: dict[str,
         f"{'end-to-end py/s':>17}{mem:>22}{'RSS at start MiB':>18}",
     ]
     for f in figures.values():
-        name = ("ours" if f["engine"] == "ours" else "OpenFisca") + f" ({f['variant']})"
+        name = {"ours": "ours", "batch": "ours, batch"}.get(f["engine"], "OpenFisca") + f" ({f['variant']})"
         memory = f["tracemalloc_peak_mib"] if args.in_process else f["peak_rss_mib"]
         lines.append(
             f"{name:<26}{f['platforms']:>10,}{f['setup_s']:>9.2f}{f['inputs_s']:>10.2f}{f['compute_s']:>11.2f}"
@@ -349,6 +426,46 @@ def table(pop: Population, figures: dict[str, dict[str, Any]], checks: dict[str,
         lines.append(f"exercised ({variant}): " + ", ".join(f"{k} {v:,}" for k, v in checks[variant]["exercised"].items()))
     statuses = figures["ours:default"].get("statuses", {})
     lines.append("our statuses (default): " + ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items())))
+    return "\n".join(lines)
+
+
+def batch_checks(pop: Population, figures: dict[str, dict[str, Any]], results: dict[str, Results], show: int
+                 ) -> dict[str, dict[str, Any]]:
+    """The batch engine against our per-claim engine and OpenFisca, claim by claim, and its speed ratios."""
+    out: dict[str, dict[str, Any]] = {}
+    for variant in ("default", "what-if"):
+        phase = f"batch:{variant}"
+        if phase not in results:
+            continue
+        fb = figures[phase]
+        entry: dict[str, Any] = {"py_per_s": fb["py_per_s"], "fallbacks": fb.get("fallbacks", {}), "against": {}}
+        for peer_phase, name in ((f"ours:{variant}", "per-claim"), (f"openfisca:{variant}", "OpenFisca")):
+            if peer_phase not in results:
+                continue
+            n_bad, first = compare(pop, results[phase], results[peer_phase], show, ("batch", name))
+            fp = figures[peer_phase]
+            entry["against"][name] = {
+                "claims": pop.claims, "mismatches": n_bad, "first_mismatches": first,
+                "ratio_compute": fb["py_per_s"] / fp["py_per_s"],
+                "ratio_end_to_end": fb["py_per_s_end_to_end"] / fp["py_per_s_end_to_end"],
+            }
+        entry["shares_not_adding_up"] = shares_add_up(results[phase])
+        out[variant] = entry
+    return out
+
+
+def batch_table(batch: dict[str, dict[str, Any]]) -> str:
+    lines = ["", "batch engine (calculators.batch, int64 fen arrays), in the same run:"]
+    for variant, b in batch.items():
+        for name, c in b["against"].items():
+            verdict = "EXACT" if c["mismatches"] == 0 else "MISMATCH"
+            lines.append(f"  {variant:<8} vs {name:<10} claims equal to the fen {c['claims'] - c['mismatches']:,} of "
+                         f"{c['claims']:,} {verdict}; platform-years/s ratio batch/{name} {c['ratio_compute']:,.2f}× "
+                         f"compute, {c['ratio_end_to_end']:,.2f}× end-to-end")
+            lines.extend(f"    {line}" for line in c["first_mismatches"])
+        fallbacks = ", ".join(f"{k}: {v:,}" for k, v in b["fallbacks"].items()) or "none"
+        lines.append(f"  {variant:<8} platforms left to the per-claim engine: {fallbacks}; "
+                     f"shares not adding up: {b['shares_not_adding_up']}")
     return "\n".join(lines)
 
 
@@ -456,18 +573,21 @@ def main(argv: list[str] | None = None) -> int:
             "exercised": exercise(ours, peer.base, rate_of("default" if variant == "per-platform" else variant,
                                                              what_if)),
         }
+    batch = batch_checks(pop, figures, results, args.show)
     print(table(pop, figures, checks, args, what_if))
+    print(batch_table(batch))
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; 1-minute load average "
           f"{load_start:.2f} at the start, {load_end:.2f} at the end (above ~1 another process shared the CPUs)")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "argv": sys.argv if argv is None else ["bench.rules", *argv],
             "what_if": what_if, "population": pop.summary() | {"seed": pop.seed, "digest": pop.digest()},
-            "phases": figures, "checks": checks,
+            "phases": figures, "checks": checks, "batch_checks": batch,
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                         "load_average_start": load_start, "load_average_end": load_end},
         }, ensure_ascii=False, indent=2), encoding="utf-8")
-    ok = all(c["mismatches"] == 0 and c["shares_not_adding_up"] == 0 for c in checks.values())
+    ok = all(c["mismatches"] == 0 and c["shares_not_adding_up"] == 0 for c in checks.values()) and all(
+        c["mismatches"] == 0 for b in batch.values() for c in b["against"].values())
     return 0 if ok else 1
 
 

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from calculators.errors import InputErrors, InputIssue
 from calculators.evaluation import add_years
+from calculators.formats import yuan_grouped
 from calculators.money import AMOUNT_RULE, fen_to_yuan, rate_percent
 from calculators.notice import WorkingCalendar, default_calendar, notice_period
 from calculators.results import TraceStep
@@ -198,7 +199,7 @@ def _param(rs: RuleSet, name: str, on: date, options: Options | None) -> Resolve
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen_to_yuan(fen)} 元"
+    return f"{yuan_grouped(fen)} 元"
 
 
 def _declarations(app: BaseModel, table: Resolved) -> list[Criterion]:
@@ -328,16 +329,16 @@ def check_shaoxing_municipal_platform(
     leased = app.leased_equipment_this_year + (app.leased_computing_this_year if computing.value else 0)
     trace.append(TraceStep(
         "leased", computing.cite(),
-        f"申报当年租赁金额：设备{fen_to_yuan(app.leased_equipment_this_year)}元"
-        + (f" + 算力服务{fen_to_yuan(app.leased_computing_this_year)}元" if computing.value else "（算力服务不计入）")
-        + f" = {fen_to_yuan(leased)}元",
+        f"申报当年租赁金额：设备{yuan_grouped(app.leased_equipment_this_year)}元"
+        + (f" + 算力服务{yuan_grouped(app.leased_computing_this_year)}元" if computing.value else "（算力服务不计入）")
+        + f" = {yuan_grouped(leased)}元",
         {"leased": fen_to_yuan(leased)}))
     counted, limit = lease_counted(app.owned_equipment_value, leased, Decimal(lease_share.value), str(basis.value),
                                    int(minimum.value))
     how = ("不超过计入后设备原值总额的" if basis.value == "of-total-counted" else "不超过设备原值门槛的")
     trace.append(TraceStep(
         "lease-limit", f"{lease_share.cite()}；{basis.cite()}",
-        f"租赁计入{how}{rate_percent(Decimal(lease_share.value))}：上限{fen_to_yuan(limit)}元，计入{fen_to_yuan(counted)}元",
+        f"租赁计入{how}{rate_percent(Decimal(lease_share.value))}：上限{yuan_grouped(limit)}元，计入{yuan_grouped(counted)}元",
         {"limit": fen_to_yuan(limit), "counted": fen_to_yuan(counted), "basis": str(basis.value)}))
     value = app.owned_equipment_value + counted
     criteria.append(Criterion(

@@ -21,7 +21,7 @@ from typing import Any
 from calculators.eligibility import PlatformRecord, platform_record
 from calculators.errors import InputErrors, InputIssue
 from calculators.facts import Facts, Trigger
-from calculators.money import fen_to_yuan
+from calculators.formats import yuan_grouped
 from calculators.programs import PROGRAMS
 from calculators.programs.base import ClaimContext, PlatformState, ProgramOutcome
 from calculators.results import ClaimResult, TraceStep
@@ -346,7 +346,7 @@ def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
         _elect(ctx, f, mode.cite())
     state.group_paid[f.group] = paid + f.payable
     if f.offset:
-        f.reasons.append(f"就高不重复，扣减{fen_to_yuan(f.offset)}元（{mode.cite()}）")
+        f.reasons.append(f"就高不重复，扣减{yuan_grouped(f.offset)}元（{mode.cite()}）")
         f.status = "offset" if f.payable < f.entitled else f.status
         if claim.elected is False and mode.value == "exclusive":
             f.status = "declined"
@@ -377,8 +377,8 @@ def _approved_amount(ctx: ClaimContext, f: _Figures) -> None:
         return
     if claim.approved_amount > f.payable:
         raise InputErrors.one(f"claims[{ctx.index}].approved_amount", "细则 第四章（一）(2)（解读 R-19）: never higher than computed",
-                              f"审定金额 {fen_to_yuan(claim.approved_amount)} 元高于计算应付数 "
-                              f"{fen_to_yuan(f.payable)} 元；审定金额不得高于计算应付数")
+                              f"审定金额 {yuan_grouped(claim.approved_amount)} 元高于计算应付数 "
+                              f"{yuan_grouped(f.payable)} 元；审定金额不得高于计算应付数")
     if claim.approved_amount < f.payable:
         cut = f.payable - claim.approved_amount
         ctx.step("approved", "细则 第四章（一）(2)：通过党组会审议", "党组会审定金额低于计算金额",

@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from calculators.money import fen_to_yuan, rate_percent, split_fen
+from calculators.formats import yuan_grouped
+from calculators.money import rate_percent, split_fen
 from calculators.results import Share, TraceStep
 from calculators.rulesets.model import MEMO_LIMIT, Jurisdiction, Options, Payer, Resolved, RuleBook, RuleSet
 
@@ -59,7 +60,7 @@ class SplitScheme:
     def note(self, shares: tuple[Share, ...]) -> str:
         """The trace's sentence: the scheme, each payer's share and who takes the odd fen."""
         j, remainder = self.jurisdiction, self.remainder
-        text = "，".join(f"{s.payer_name}{rate_percent(self.shares[s.party])}：{fen_to_yuan(s.amount)}元" for s in shares)
+        text = "，".join(f"{s.payer_name}{rate_percent(self.shares[s.party])}：{yuan_grouped(s.amount)}元" for s in shares)
         return (f"{j.name}（{'市辖区' if j.split_class == 'district' else '县（市）/港区'}）分担方案为“{self.title}”：{text}；"
                 f"拆分不尽的分由{'区县' if remainder.value == 'local' else remainder.value}承担（{remainder.cite()}）")
 

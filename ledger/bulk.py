@@ -17,6 +17,7 @@ before it committed and nothing of itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -94,8 +95,9 @@ def _write_batch(session: Session, chunk: Sequence[EntrySpec], offset: int) -> B
         try:
             _check(legs)
         except JournalIntegrityError as exc:
-            raise JournalIntegrityError(exc.rule, f"entry {offset + k} of the import: {exc.message}",
-                                        field=f"entries[{offset + k}]") from None
+            where = f"entries[{offset + k}]"
+            raise JournalIntegrityError(exc.rule, f"导入的第{offset + k + 1}张凭证：{exc.message}",
+                                        field=f"{where}.{exc.field}" if exc.field else where) from None
     head = session.execute(
         select(JournalHead.last_id, JournalHead.last_hash).where(JournalHead.id == 1).with_for_update()
     ).one()
@@ -141,17 +143,28 @@ def _insert(session: Session, table: Table, rows: list[dict[str, object]]) -> No
     session.execute(table.insert(), rows)
 
 
-def import_entries(session: Session, entries: Iterable[EntrySpec], *, batch: int = 1000) -> BulkResult:
+def check_entry(spec: EntrySpec) -> None:
+    """Refuse ``spec`` as :func:`ledger.journal.post` would (:class:`JournalIntegrityError`, in Chinese, the
+    field ``legs[k].amount`` …), without writing: a file is checked whole before any of it is imported."""
+    _check(list(spec.legs))
+
+
+def import_entries(session: Session, entries: Iterable[EntrySpec], *, batch: int = 1000,
+                   progress: Callable[[int, int], None] | None = None) -> BulkResult:
     """Append ``entries`` in order inside the caller's transaction, ``batch`` entries per round trip.
 
     Raises :class:`JournalIntegrityError` naming the first entry that does not balance; nothing of its
     batch is written (and the caller's transaction should be rolled back, as for ``post``).
+    ``progress(done, total)`` is called after each batch (``total``: ``len(entries)`` when it has one, else 0).
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    expected = len(entries) if isinstance(entries, Sized) else 0
     total = BulkResult()
     for chunk in _chunks(entries, batch):
         total = total.plus(_write_batch(session, chunk, total.entries))
+        if progress:
+            progress(total.entries, expected)
     return total
 
 
@@ -175,9 +188,40 @@ def import_in_batches(factory: sessionmaker[Session], entries: Iterable[EntrySpe
         except JournalIntegrityError as exc:
             raise BulkImportError(exc, total) from exc
         except DBAPIError as exc:  # a trigger or a constraint refused a row of the batch
-            cause = JournalIntegrityError("database", str(exc.orig).splitlines()[0] if exc.orig else str(exc))
-            raise BulkImportError(cause, total) from exc
+            raise BulkImportError(database_refusal(exc, total.entries, len(chunk)), total) from exc
         total = total.plus(result)
         if progress:
             progress(total.entries, expected)
     return total
+
+
+DATABASE_RULE = "台账数据库的约束：外键、唯一性、凭证只增不改、借贷平衡"
+_COLUMNS = {"payer_code": ("payer", "出资方"), "platform_id": ("platform_id", "平台"), "claim_id": ("claim_id", "申请"),
+            "account_code": ("account", "科目"), "reverses_id": ("reverses_id", "所冲销的凭证"),
+            "entry_id": ("entry_id", "凭证号")}
+_KNOWN = (("append-only", "台账只增不改，已记账的凭证和分录不能修改或删除"),
+          ("unbalanced journal entry", "凭证借贷不平衡"),
+          ("already posted", "凭证已记账，不能再追加分录"))
+
+
+def database_refusal(exc: DBAPIError, offset: int, size: int) -> JournalIntegrityError:
+    """What the database refused in a batch (entries ``offset + 1`` to ``offset + size`` of the import), in
+    Chinese, naming the field where the database says which (PostgreSQL's ``Key (payer_code)=(X)``; SQLite
+    names only the kind of constraint). Nothing of the batch was written."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    span = f"导入的第{offset + 1}张凭证" if size == 1 else f"导入的第{offset + 1}–{offset + size}张凭证（同一批）"
+    key = re.search(r"Key \((\w+)\)=\((.*?)\)", text) or re.search(r"UNIQUE constraint failed: \w+\.(\w+)()", text)
+    column, value = (key.group(1), key.group(2)) if key else ("", "")
+    field, named = _COLUMNS.get(column, (column, column))
+    shown = f" {value!r} " if value else ""
+    if "foreign key" in text.lower():
+        what = (f"{named}{shown}在台账中不存在" if column else
+                "分录引用了台账中不存在的平台、申请、出资方、科目或凭证") + "；请先登记，或改正导入文件"
+    elif "unique" in text.lower() or "duplicate key" in text:
+        if column == "reverses_id":
+            what = f"{f'第 {value} 号凭证' if value else '所冲销的凭证'}已被冲销，不能重复冲销；请删去重复的冲销行"
+        else:
+            what = f"{named}{shown}与台账中已有的记录重复；请删去重复的行"
+    else:
+        what = next((words for english, words in _KNOWN if english in text), "数据库拒绝写入") + "；请改正导入文件"
+    return JournalIntegrityError(DATABASE_RULE, f"{span}：{what}。本批未写入任何内容", field=field)

@@ -68,11 +68,11 @@ def algorithm() -> str:
 
 def usable(alg: str, field: str) -> str:
     if alg not in ALGORITHMS:
-        raise _refuse("checkpoint algorithm", f"不支持的签名算法 {alg!r}：只能是 sm3 或 sha256", field)
+        raise _refuse("检查点签名算法：HMAC-SM3 或 HMAC-SHA256", f"不支持的签名算法 {alg!r}：只能是 sm3 或 sha256", field)
     try:
         hashlib.new(alg)
     except ValueError:
-        raise _refuse("checkpoint algorithm", f"本机 Python 的 OpenSSL 不提供 {alg.upper()}；请换用提供它的 OpenSSL，"
+        raise _refuse("检查点签名算法：HMAC-SM3 或 HMAC-SHA256", f"本机 Python 的 OpenSSL 不提供 {alg.upper()}；请换用提供它的 OpenSSL，"
                       f"或设置 {ENV_ALG}=sha256", field) from None
     return alg
 
@@ -98,10 +98,10 @@ def load_key(*, create: bool = False) -> bytes:
         try:
             key, where = path.read_bytes().strip(), str(path)
         except FileNotFoundError:
-            raise _refuse("checkpoint key", f"没有检查点密钥：请设置 {ENV_KEY} 或 {ENV_KEY_FILE}（未找到 {path}）",
+            raise _refuse("检查点密钥：至少 32 个字节", f"没有检查点密钥：请设置 {ENV_KEY} 或 {ENV_KEY_FILE}（未找到 {path}）",
                           ENV_KEY_FILE) from None
     if len(key) < MIN_KEY_BYTES:
-        raise _refuse("checkpoint key", f"检查点密钥太短（{where}）：至少 {MIN_KEY_BYTES} 个字节", ENV_KEY)
+        raise _refuse("检查点密钥：至少 32 个字节", f"检查点密钥太短（{where}）：至少 {MIN_KEY_BYTES} 个字节", ENV_KEY)
     return key
 
 
@@ -171,9 +171,9 @@ class Checkpoint:
         fields = {"entry_id": int, "hash": str, "at": str, "alg": str, "database": str, "mac": str, "v": int}
         if not isinstance(d, dict) or set(d) != set(fields) or any(
                 type(d[k]) is not t for k, t in fields.items()):  # exact types: a bool is not a number here
-            raise _refuse("checkpoint format", f"{where} 不是检查点（应有 {', '.join(sorted(fields))} 这些字段）")
+            raise _refuse("检查点文件：每行一个 JSON 检查点", f"{where} 不是检查点（应有 {', '.join(sorted(fields))} 这些字段）")
         if not re.fullmatch(r"[0-9a-f]{64}", d["hash"]) or d["entry_id"] < 0:
-            raise _refuse("checkpoint format", f"{where}：凭证号或哈希的格式不对")
+            raise _refuse("检查点文件：每行一个 JSON 检查点", f"{where}：凭证号或哈希的格式不对")
         return cls(**d)
 
 
@@ -233,7 +233,7 @@ def parse_checkpoints(text: str, where: str) -> list[Checkpoint]:
             try:
                 d = json.loads(raw)
             except json.JSONDecodeError:
-                raise _refuse("checkpoint format", f"{where} 第 {n} 行不是 JSON") from None
+                raise _refuse("检查点文件：每行一个 JSON 检查点", f"{where} 第 {n} 行不是 JSON") from None
             out.append(Checkpoint.from_dict(d, f"{where} 第 {n} 行"))
     return out
 
@@ -245,7 +245,7 @@ def trusted(checkpoints: list[Checkpoint], where: str) -> list[Checkpoint]:
     key = load_key()
     for n, cp in enumerate(checkpoints, 1):
         if not signature_ok(cp, key):
-            raise _refuse("checkpoint signature", f"{where} 第 {n} 个检查点签名无效（密钥不符或内容被改动），不予采用")
+            raise _refuse("检查点签名：只采用本机密钥签署的检查点", f"{where} 第 {n} 个检查点签名无效（密钥不符或内容被改动），不予采用")
     return checkpoints
 
 
@@ -307,16 +307,16 @@ def basis(session: Session, against: str | None) -> Basis:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 if "checkpoint.json" not in zf.namelist():
-                    raise _refuse("checkpoint", f"档案 {path} 不含检查点", "against")
+                    raise _refuse("检查点", f"档案 {path} 不含检查点", "against")
                 text = zf.read("checkpoint.json").decode("utf-8")
             return _from_checkpoints(parse_checkpoints(text, f"{path}:checkpoint.json"), f"档案 {path} 所附检查点")
         return _from_checkpoints(parse_checkpoints(path.read_text(encoding="utf-8"), str(path)), str(path))
     m = TYPED_HEAD.match(against)
     if not m:
-        raise _refuse("against", f"--against {against!r} 既不是检查点文件，也不是“凭证号:哈希”形式的链头", "against")
+        raise _refuse("核对依据（--against）：检查点文件、档案或 凭证号:哈希", f"--against {against!r} 既不是检查点文件，也不是“凭证号:哈希”形式的链头", "against")
     entry_id, digest = int(m.group(1)), m.group(2).lower()
     if len(digest) < MIN_PREFIX or len(digest) > 64:
-        raise _refuse("against", f"链头哈希须为 {MIN_PREFIX} 至 64 位十六进制数字（给出 {len(digest)} 位）", "against")
+        raise _refuse("核对依据（--against）：检查点文件、档案或 凭证号:哈希", f"链头哈希须为 {MIN_PREFIX} 至 64 位十六进制数字（给出 {len(digest)} 位）", "against")
     return Basis("head", "所给链头", 1, None, (Anchor(entry_id, digest, "所给链头"),))
 
 

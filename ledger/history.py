@@ -97,18 +97,19 @@ def claim_input(session: Session, claim: Claim, *, as_pending: bool = False,
 def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = None,
                  extra_claims: list[dict[str, Any]] | None = None) -> Scenario:
     """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``)."""
-    claims = session.execute(
-        select(Claim).where(Claim.platform_id == platform.id,
-                            Claim.state.not_in(("rejected",)) | (Claim.id == (upto.id if upto is not None else -1)))
-        .order_by(Claim.application_date, Claim.id)
-    ).scalars().all()
-    by_claim: dict[int, list[Invoice]] = {c.id: [] for c in claims}
-    if claims:  # every claim's invoices in one query
-        for inv in session.execute(
-            select(Invoice).where(Invoice.claim_id.in_(list(by_claim)), Invoice.released.is_(False))
-            .order_by(Invoice.id)
-        ).scalars():
-            by_claim[inv.claim_id].append(inv)
+    by_claim: dict[int, list[Invoice]] = {}
+    claims: list[Claim] = []
+    for c, inv in session.execute(  # every claim with its unreleased invoices, in one query
+        select(Claim, Invoice).outerjoin(Invoice, (Invoice.claim_id == Claim.id) & Invoice.released.is_(False))
+        .where(Claim.platform_id == platform.id,
+               Claim.state.not_in(("rejected",)) | (Claim.id == (upto.id if upto is not None else -1)))
+        .order_by(Claim.application_date, Claim.id, Invoice.id)
+    ):
+        if c.id not in by_claim:
+            by_claim[c.id] = []
+            claims.append(c)
+        if inv is not None:
+            by_claim[c.id].append(inv)
     chosen: list[dict[str, Any]] = []
     for c in claims:
         if upto is not None and c.id == upto.id:

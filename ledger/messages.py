@@ -44,10 +44,15 @@ FIELD_LABELS: dict[str, str] = {
     "username": "用户名", "password": "密码", "role": "角色", "display_name": "姓名", "source": "来源",
     "text": "内容", "file": "文件", "scenario": "试算情形", "readings": "解读选项", "what_if": "参数假设",
     "idempotency_key": "幂等键", "body": "请求内容", "token": "令牌", "reading": "解读选项",
+    # the budget forecast (预算测算)
+    "draft": "规则集草案", "extrapolation": "外推方法", "first_year": "第一个预算年度",
     # scenario files (试算情形)
     "investments": "设备投资", "recognitions": "认定", "pool": "培育库", "agreements": "协议支持",
     "scores": "评分", "bonus": "加分项", "entered": "入库日期", "left": "退库日期",
     "ground": "事由", "round_year": "评价轮次", "standing": "平台身份", "options": "计算选项",
+    # the journal and its bulk import (凭证、分录)
+    "entries": "凭证", "legs": "分录", "account": "科目", "entry_id": "凭证号", "platform_id": "平台",
+    "claim_id": "申请", "reverses_id": "所冲销的凭证", "entry_date": "记账日期", "description": "摘要",
 }
 """The Chinese name of every field a user types or a refusal names (form fields, API body keys, query
 parameters, scenario keys). One table: the pages, the API's messages and the CLI read it."""
@@ -93,7 +98,8 @@ def label(loc: tuple[Any, ...] | str) -> str:
 
 _COUNTED = {"claims": "条申请", "invoices": "张发票", "events": "项平台事项", "platforms": "个平台",
             "issues": "项", "years": "个投资年度", "investments": "项设备投资", "recognitions": "项认定",
-            "pool": "次入库", "agreements": "项协议支持"}
+            "pool": "次入库", "agreements": "项协议支持", "entries": "张凭证", "legs": "条分录",
+            "plan": "行投资计划"}
 
 
 def money(fen: int) -> str:

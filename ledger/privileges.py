@@ -192,9 +192,9 @@ def upgrade(owner: str, service: str) -> list[str]:
         ensure_schema(engine)
         with transaction(session_factory(engine)) as session:
             sync_reference_data(session)
-        done = ["schema at head; reference data in line with the rule book"]
+        done = ["数据库结构已是最新；区县、拨付单位等参考数据已与规则库一致"]
         if engine.dialect.name != "postgresql":
-            return [*done, "SQLite: no roles (the service and the migrations share one file)"]
+            return [*done, "SQLite：没有数据库角色（服务与迁移共用一个数据库文件），无需授权"]
         if (owner_u.host, owner_u.port, owner_u.database) != (service_u.host, service_u.port, service_u.database):
             raise PrivilegeError(f"DATABASE_URL（{service_u.render_as_string()}）与 DATABASE_OWNER_URL"
                                  f"（{owner_u.render_as_string()}）须指向同一数据库")
@@ -203,17 +203,16 @@ def upgrade(owner: str, service: str) -> list[str]:
             me, superuser = conn.execute(text("SELECT current_user, rolsuper FROM pg_roles "
                                               "WHERE rolname = current_user")).one()
         if superuser:
-            done.append(f"note: migrating as the superuser {me}; a dedicated owner role (not a superuser) "
-                        "that owns the database is enough")
+            done.append(f"提示：正以超级用户 {me} 迁移；用一个拥有该数据库的专门所有者角色（不必是超级用户）即可")
         if not role or role == me:
-            return [*done, f"one role ({me}) for the service and the migrations: no separation "
-                           "(set DATABASE_OWNER_URL to the owner and DATABASE_URL to the service's role)"]
+            return [*done, f"服务与迁移共用一个角色（{me}），权限未分离：请把 DATABASE_OWNER_URL 设为所有者角色、"
+                           "DATABASE_URL 设为服务角色"]
         with engine.begin() as conn:
             applied = apply_service_grants(conn, role, service_u.password)
-        done.append(f"service role {role} {'created' if applied.created else 'updated'}: grants on "
-                    f"{applied.tables - len(applied.unlisted)} tables and {applied.sequences} sequences")
+        done.append(f"服务角色 {role} 已{'创建' if applied.created else '更新'}：授权 "
+                    f"{applied.tables - len(applied.unlisted)} 个表、{applied.sequences} 个序列")
         if applied.unlisted:
-            done.append(f"no grants (not in ledger/privileges.py): {', '.join(applied.unlisted)}")
+            done.append(f"未授权的表（ledger/privileges.py 未列出）：{'、'.join(applied.unlisted)}")
         return done
     finally:
         engine.dispose()

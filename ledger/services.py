@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, String, Table, bindparam, func, literal, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -55,7 +55,7 @@ from ledger.errors import (
     PaymentExceedsPayable,
 )
 from ledger.history import DECIDED, scenario_for
-from ledger.journal import Leg, debit_credit, post
+from ledger.journal import Leg, debit_credit, lock_head, post
 from ledger.messages import day, issues_text, money
 from ledger.models import (
     Approval,
@@ -68,7 +68,6 @@ from ledger.models import (
     Investment,
     Invoice,
     JournalEntry,
-    JournalHead,
     Jurisdiction,
     Notice,
     NoticeClaim,
@@ -167,8 +166,7 @@ def _check_date(session: Session, claim: Claim | None, step: str, on: date, fiel
                       today=now.isoformat())
     if claim is None:
         return
-    last = after or session.execute(select(ClaimEvent.action, ClaimEvent.date).where(ClaimEvent.claim_id == claim.id)
-                                    .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1)).first()
+    last = after or _latest_step(session, claim)
     if last is not None and on < last[1]:
         raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(last[0], last[0])} {last[1]}："
                       "每一步不得早于前一步（经办流程）", field=field, previous=last[1].isoformat())
@@ -178,18 +176,28 @@ def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date]
     """The step a payer's new payment step follows: the claim's latest step that is no payer's payment step
     (fund issue, 转拨, …) or this payer's own latest 制单/复核/作废制单/冲销, whichever is later. Other payers'
     payment steps do not constrain it (each finance dates its own vouchers)."""
-    steps: list[tuple[str, date]] = [tuple(r) for r in session.execute(  # type: ignore[misc]
-        select(ClaimEvent.action, ClaimEvent.date).where(ClaimEvent.claim_id == claim.id,
-                                                         ClaimEvent.action.not_in(PAYMENT_STEPS)))]
-    own = Payment.claim_id == claim.id, Payment.payer_code == payer
-    steps += [("prepare-payment", d) for d in session.scalars(select(Payment.date).where(*own))]
-    steps += [("pay", d) for d in session.scalars(select(PaymentConfirmation.date).join(Payment).where(*own))]
-    steps += [("withdraw-payment", d) for d in session.scalars(select(PaymentWithdrawal.date).join(Payment)
-                                                               .where(*own))]
+    latest = session.execute(_PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
+    return (latest[0], latest[1]) if latest is not None else None
+
+
+def _payer_floor_query() -> Any:
+    claim, payer = bindparam("claim", type_=Integer), bindparam("payer", type_=String)
+    own = Payment.claim_id == claim, Payment.payer_code == payer
     confirmed = select(PaymentConfirmation.entry_id).join(Payment).where(*own)
-    steps += [("reverse-payment", d) for d in session.scalars(select(JournalEntry.entry_date).where(
-        JournalEntry.reverses_id.in_(confirmed.scalar_subquery())))]
-    return max(steps, key=lambda s: s[1], default=None)
+    steps = union_all(  # one statement; on equal dates the first kind listed wins, as the steps are listed
+        select(literal(0).label("k"), ClaimEvent.id.label("n"), ClaimEvent.action, ClaimEvent.date.label("on"))
+        .where(ClaimEvent.claim_id == claim, ClaimEvent.action.not_in(PAYMENT_STEPS)),
+        select(literal(1), Payment.id, literal("prepare-payment"), Payment.date).where(*own),
+        select(literal(2), Payment.id, literal("pay"), PaymentConfirmation.date).join(Payment).where(*own),
+        select(literal(3), Payment.id, literal("withdraw-payment"), PaymentWithdrawal.date).join(Payment)
+        .where(*own),
+        select(literal(4), JournalEntry.id, literal("reverse-payment"), JournalEntry.entry_date).where(
+            JournalEntry.reverses_id.in_(confirmed.scalar_subquery())),
+    ).subquery()
+    return select(steps.c.action, steps.c.on).order_by(steps.c.on.desc(), steps.c.k, steps.c.n).limit(1)
+
+
+_PAYER_FLOOR = _payer_floor_query()
 
 
 def payment_duties(rule_set_id: str, on: date) -> str:
@@ -344,13 +352,49 @@ class InvoiceIn:
     vat_fen: int = 0
 
 
+_LATEST_STEP = "ledger.services.latest_step"  # session.info: (transaction, claim id, (action, date) | None)
+
+
+def _latest_step_query(claim_id: Any, *columns: Any) -> Any:
+    return (select(*(columns or (ClaimEvent.action, ClaimEvent.date))).where(ClaimEvent.claim_id == claim_id)
+            .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1))
+
+
+# built once (statements run at every step: building them costs more than running them)
+_LOCK_CLAIM = (select(Claim).where(Claim.number == bindparam("number")).with_for_update()
+               .execution_options(populate_existing=True))
+_LOCK_CLAIM_WITH_STEP = _LOCK_CLAIM.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
+                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery())
+_LATEST = _latest_step_query(bindparam("claim"))
+
+
 def _lock_claim(session: Session, number: str) -> Claim:
-    claim = session.execute(
-        select(Claim).where(Claim.number == number).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    """The claim, locked (锁顺序 1). On SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``
+    on, the claim's latest step is read in the same statement (for :func:`_check_date`); on PostgreSQL it
+    must be read after the lock (a statement that waited for the lock reads other tables as they were
+    when it started), so :func:`_check_date` reads it then."""
+    if session.get_bind().dialect.name != "sqlite":
+        claim = session.execute(_LOCK_CLAIM, {"number": number}).scalar_one_or_none()
+    else:
+        row = session.execute(_LOCK_CLAIM_WITH_STEP, {"number": number}).one_or_none()
+        claim = None
+        if row is not None:
+            claim = row[0]
+            session.info[_LATEST_STEP] = (session.get_transaction(), claim.id,
+                                          (row[1], row[2]) if row[1] is not None else None)
     if claim is None:
         raise NotFound("申请", f"申请编号 {number!r} 不存在；请核对申请编号（如 SQ2026-000001）", field="claim")
     return claim
+
+
+def _latest_step(session: Session, claim: Claim) -> tuple[str, date] | None:
+    """The claim's latest recorded step (action, date): as read with the claim's lock in this transaction
+    when it was (SQLite), else read now."""
+    known = session.info.get(_LATEST_STEP)
+    if known is not None and known[0] is session.get_transaction() and known[1] == claim.id:
+        return known[2]  # type: ignore[no-any-return]
+    row = session.execute(_LATEST, {"claim": claim.id}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def explain(session: Session, claim_number: str) -> ClaimResult:
@@ -387,6 +431,7 @@ def _require(claim: Claim, step_id: str) -> Step:
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
            note: str = "") -> None:
+    session.info.pop(_LATEST_STEP, None)  # read again if asked
     session.add(ClaimEvent(claim_id=claim.id, from_state=claim.state, to_state=to_state, action=action, date=on,
                            actor=actor, entry_id=entry, note=note))
     claim.state = to_state
@@ -428,7 +473,7 @@ def _memo_move(claim: Claim, from_account: str, to_account: str, old: int, new: 
 def next_claim_number(session: Session, on: date) -> str:
     """The next claim number (申请编号). Takes the journal head's lock first — every write posts and so
     queues on it anyway — so that concurrent filings never draw the same number."""
-    session.execute(select(JournalHead.last_id).where(JournalHead.id == 1).with_for_update())
+    lock_head(session)
     count = session.execute(select(func.count(Claim.id))).scalar_one()
     return f"SQ{on.year}-{count + 1:06d}"
 
@@ -485,14 +530,17 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                       f"（{day(later.application_date)}）；申请按申报先后办理，申报日期不得早于 "
                       f"{day(later.application_date)}",
                       field="application_date")
+    filed_before = {(r.issuer_code, r.number): r.claim_id for r in session.execute(
+        select(Invoice.issuer_code, Invoice.number, Invoice.claim_id).where(
+            tuple_(Invoice.issuer_code, Invoice.number).in_([(i.issuer_code, i.number) for i in invoices]),
+            Invoice.released.is_(False)))} if invoices else {}
     for k, inv in enumerate(invoices):
-        clash = session.execute(select(Invoice.claim_id).where(
-            Invoice.issuer_code == inv.issuer_code, Invoice.number == inv.number, Invoice.released.is_(False))).first()
+        clash = filed_before.get((inv.issuer_code, inv.number))
         if clash is not None:
-            other = session.get(Claim, clash[0])
+            other = session.get(Claim, clash)
             raise AlreadyClaimed("细则 第四章（一）(1)：同一发票只申报一次",
                                  f"发票 {inv.issuer_code}:{inv.number} 已由申请 "
-                                 f"{other.number if other else clash[0]} 申报；请删去这张发票", field=f"invoices[{k}]")
+                                 f"{other.number if other else clash} 申报；请删去这张发票", field=f"invoices[{k}]")
     number = number or next_claim_number(session, application_date)
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
@@ -517,13 +565,17 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                   procedure=_book().procedure_id(result.rule_set, program, application_date))
     session.add(claim)
     session.flush()
-    for y in result.years:
-        session.add(ClaimYear(claim_id=claim.id, platform_id=platform.id, program=program, year=y))
-    for inv in invoices:
-        session.add(Invoice(issuer_code=inv.issuer_code, number=inv.number, claim_id=claim.id,
-                            platform_id=platform.id, date=inv.date, net_fen=inv.net_fen, vat_fen=inv.vat_fen))
+    conn = session.connection()
     try:
-        session.flush()
+        if result.years:
+            conn.execute(cast(Table, ClaimYear.__table__).insert(), [
+                {"claim_id": claim.id, "platform_id": platform.id, "program": program, "year": y, "released": False}
+                for y in result.years])
+        if invoices:
+            conn.execute(cast(Table, Invoice.__table__).insert(), [
+                {"issuer_code": inv.issuer_code, "number": inv.number, "claim_id": claim.id, "platform_id": platform.id,
+                 "date": inv.date, "net_fen": inv.net_fen, "vat_fen": inv.vat_fen, "audited_fen": None,
+                 "released": False} for inv in invoices])
     except IntegrityError:
         raise AlreadyClaimed("细则 第四章（一）(1)：同一投资年度、同一发票只申报一次",
                              "本申请的投资年度或发票已被另一申请同时申报；请刷新后核对投资年度和发票",
@@ -550,9 +602,7 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     _check_date(session, claim, f"review-{department}", on, "on")
     if not opinion.strip():
         raise Invalid("附件3 审核情况", "审核意见为必填；请填写审核意见", field="opinion")
-    filer = session.execute(select(ClaimEvent.actor).where(ClaimEvent.claim_id == claim.id,
-                                                           ClaimEvent.action == "file")).scalar()
-    if actor and actor == filer:
+    if actor and actor == claim.filed_by:  # the filing's actor (file_claim records both)
         title = STEP_DATES[f"review-{department}"]
         raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其"
                                 f"{title.removesuffix('日期')}意见（{title} {on}）：经办与复核分离", field="actor")
@@ -593,6 +643,9 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     session.add(audit)
     session.flush()
     total = 0
+    taken = set(session.execute(select(Investment.year).where(
+        Investment.platform_id == claim.platform_id, Investment.year.in_(list(years or {})))).scalars()) if years else set()
+    rows: list[dict[str, Any]] = []
     for year, amount in sorted((years or {}).items()):
         if claim.years and year not in claim.years:
             raise Invalid("细则 第四章（一）(1)", f"{year} 年不是本申请的投资年度（{'、'.join(str(y) for y in claim.years)}）；请只填写本申请的年度",
@@ -600,13 +653,13 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
         if amount < 0:
             raise Invalid("金额不为负数", f"审计认定金额不能为负数，收到 {money(amount)}；请填写不小于 0 的金额",
                           field=f"years.{year}")
-        row = session.execute(select(Investment).where(Investment.platform_id == claim.platform_id,
-                                                       Investment.year == year)).scalar_one_or_none()
-        if row is not None:
+        if year in taken:
             raise AlreadyClaimed("细则 第四章（一）(2)", f"{year} 年已有审计认定的设备投资，不能再次认定；请删去这一年度",
                                  field=f"years.{year}")
-        session.add(Investment(platform_id=claim.platform_id, year=year, amount_fen=amount, audit_id=audit.id))
+        rows.append({"platform_id": claim.platform_id, "year": year, "amount_fen": amount, "audit_id": audit.id})
         total += amount
+    if rows:
+        session.connection().execute(cast(Table, Investment.__table__).insert(), rows)
     for key, amount in (invoices or {}).items():
         issuer, _, number = key.partition(":")
         inv = session.execute(select(Invoice).where(Invoice.claim_id == claim.id, Invoice.issuer_code == issuer,
@@ -619,7 +672,6 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                           field=f"invoices.{key}")
         inv.audited_fen = amount
         total += amount
-    session.flush()
     platform = session.get(Platform, claim.platform_id)
     assert platform is not None
     result = _compute(session, platform, claim.number, upto=claim)
@@ -658,7 +710,8 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                 f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
-    platform = platform_by_code(session, session.get(Platform, claim.platform_id).code, lock=True)  # type: ignore[union-attr]
+    platform = session.execute(select(Platform).where(Platform.id == claim.platform_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one()
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:
@@ -685,20 +738,16 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     shares, _ = payer_shares(amount, jurisdiction=platform.jurisdiction_code, rule_set=rs, book=_book(),
                              on=claim.application_date, options=Options())
     fiscal_year = meeting_date.year
-    budgets = {}
+    available_of = _lock_budgets(session, sorted(s.payer for s in shares if s.amount), fiscal_year, claim.program)
     for share in sorted(shares, key=lambda s: s.payer):
         if share.amount == 0:
             continue
-        budget = session.execute(select(Budget).where(
-            Budget.payer_code == share.payer, Budget.fiscal_year == fiscal_year, Budget.program == claim.program)
-            .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
-        available = available_budget(session, share.payer, fiscal_year, claim.program) if budget else 0
+        available = available_of.get(share.payer, 0)
         if available < share.amount:
             raise BudgetExceeded("预算控制：承诺不得超过预算指标",
                                  f"{share.payer_name} {fiscal_year} 年度该项目（{claim.program}）预算可用 {money(available)}，"
                                  f"其承担份额 {money(share.amount)} 超出；请先追加预算指标",
                                  field="approved_amount", payer=share.payer, available=yuan(available))
-        budgets[share.payer] = budget
     audited = claim.state == "audited"  # else a procedure without the audit firm: the reviewed request is held
     legs = _memo(claim, A.MEMO_CONTRA, MEMO_OF_STATE[claim.state], claim.computed_fen if audited else claim.requested_fen)
     if result.payable != claim.computed_fen or not audited:
@@ -721,6 +770,22 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason)
     return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
                     shares={s.payer: s.amount for s in shares})
+
+
+def _lock_budgets(session: Session, payers: Sequence[str], fiscal_year: int, program: str) -> dict[str, int]:
+    """Lock the payers' budget rows for the year and program (one ``SELECT … FOR UPDATE``, in payer-code
+    order), then read what each has available (one statement); a payer without a budget row is absent."""
+    held = session.execute(select(Budget.payer_code).where(
+        Budget.payer_code.in_(payers), Budget.fiscal_year == fiscal_year, Budget.program == program)
+        .order_by(Budget.payer_code).with_for_update()).scalars().all()
+    if not held:
+        return {}
+    p = _posting()
+    rows = session.execute(select(p.c.payer_code, func.sum(p.c.amount_fen)).where(
+        p.c.account_code == A.APPROPRIATION_AVAILABLE, p.c.payer_code.in_(held), p.c.fiscal_year == fiscal_year,
+        p.c.program == program).group_by(p.c.payer_code)).all()
+    sums = {payer: -int(total) for payer, total in rows}
+    return {payer: sums.get(payer, 0) for payer in held}
 
 
 def _fiscal_year(session: Session, claim: Claim) -> int:
@@ -952,11 +1017,17 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     noticed = claim.state == "in_notice"  # a procedure without 公示 issues straight after the approval
     _require(claim, "issue")
     _check_date(session, claim, "issue", on, "on")
+    # the latest approval with the claim's latest notice, in one statement (either missing: read on its own,
+    # for its message)
+    found = session.execute(
+        select(Approval, Notice).outerjoin(NoticeClaim, NoticeClaim.claim_id == Approval.claim_id)
+        .outerjoin(Notice, Notice.id == NoticeClaim.notice_id).where(Approval.claim_id == claim.id)
+        .order_by(Approval.id.desc(), Notice.id.desc()).limit(1)).first()
     if noticed:
-        _require_notice_ended(_notice_of(session, claim), on)
+        _require_notice_ended(found[1] if found and found[1] else _notice_of(session, claim), on)
     if not document_number.strip():
         raise Invalid("下达资金文件", "下达资金文号为必填；请填写下达资金文件的文号", field="document_number")
-    approval = _approval(session, claim)
+    approval = found[0] if found else _approval(session, claim)
     legs = _memo(claim, A.MEMO_CONTRA, A.MEMO_IN_NOTICE, claim.approved_fen or 0) if noticed else []
     for payer, amount in sorted(approval.shares.items()):
         if amount:
@@ -998,7 +1069,8 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
         raise Invalid("拨付金额为正数", f"拨付金额须大于 0，收到 {money(amount_fen)}；请填写本次拨付金额", field="amount")
     if not voucher_number.strip():
         raise Invalid("付款凭证", "拨付凭证号为必填；请填写付款凭证号", field="voucher_number")
-    outstanding = payable_to(session, claim, payer) - _unconfirmed(session, claim, payer)
+    position = _position(session, claim, payer)
+    outstanding = position.payable - position.unconfirmed
     if amount_fen > outstanding:
         raise PaymentExceedsPayable("拨付不得超过该财政应付份额（含已制单未复核的拨付）",
                                     f"{payer} 在申请 {claim.number} 尚可制单 {money(outstanding)}（应付余额减已制单未复核），"
@@ -1016,7 +1088,7 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
         return _confirm(session, claim, payment, on, actor)
     _event(session, claim, claim.state, "prepare-payment", on, actor, None, f"{payer} {voucher_number}")
     return PaymentMade(claim=claim.number, state=ClaimState(claim.state), entry=None,
-                       remaining=_obligated(session, claim), outstanding_for_payer=outstanding - amount_fen,
+                       remaining=position.obligated, outstanding_for_payer=outstanding - amount_fen,
                        payment=payment.id, confirmed=False)
 
 
@@ -1026,30 +1098,72 @@ def _obligated(session: Session, claim: Claim) -> int:
         p.c.account_code == A.OBLIGATED, p.c.claim_id == claim.id)).scalar_one())
 
 
-def _locked_payment(session: Session, payment_id: int, step: str) -> tuple[Claim, Payment]:
+@dataclass(frozen=True)
+class _Position:
+    """A payer's position on a claim, read in one statement (fen): ``payable`` (its 2001/8103 balance),
+    ``unconfirmed`` (prepared, neither confirmed nor withdrawn), the claim's ``obligated`` balance over
+    every payer, and the approval's ``fiscal_year`` (``None`` without an approval)."""
+
+    payable: int
+    unconfirmed: int
+    obligated: int
+    fiscal_year: int | None
+
+
+def _position_query() -> Any:
+    p = _posting()
+    claim, payer = bindparam("claim", type_=Integer), bindparam("payer", type_=String)
+    obligated = select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(p.c.account_code == A.OBLIGATED,
+                                                                         p.c.claim_id == claim)
+    confirmed = select(PaymentConfirmation.id).where(PaymentConfirmation.payment_id == Payment.id).exists()
+    withdrawn = select(PaymentWithdrawal.id).where(PaymentWithdrawal.payment_id == Payment.id).exists()
+    return select(
+        obligated.where(p.c.payer_code == payer).scalar_subquery(),
+        select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+            Payment.claim_id == claim, Payment.payer_code == payer, ~confirmed, ~withdrawn).scalar_subquery(),
+        obligated.scalar_subquery(),
+        select(Approval.fiscal_year).where(Approval.claim_id == claim).order_by(Approval.id.desc()).limit(1)
+        .scalar_subquery())
+
+
+_POSITION = _position_query()
+
+
+def _position(session: Session, claim: Claim, payer: str) -> _Position:
+    row = session.execute(_POSITION, {"claim": claim.id, "payer": payer}).one()
+    return _Position(-int(row[0]), int(row[1]), -int(row[2]), None if row[3] is None else int(row[3]))
+
+
+def _locked_payment(session: Session, payment_id: int, step: str
+                    ) -> tuple[Claim, Payment, PaymentConfirmation | None, PaymentWithdrawal | None]:
     """The payment and its claim, the claim locked first (the claim's lock covers its payments: see
-    :func:`reverse_payment`), the payment read afresh under it."""
-    found = session.get(Payment, payment_id)
-    if found is None:
+    :func:`reverse_payment`), then the payment read afresh under it with its confirmation and withdrawal."""
+    claim = session.execute(_LOCK_CLAIM_OF_PAYMENT, {"payment": payment_id}).scalar_one_or_none()
+    if claim is None:
         raise NotFound(step, f"没有拨付#{payment_id}", field="payment")
-    claim = session.get(Claim, found.claim_id)
-    assert claim is not None
-    claim = _lock_claim(session, claim.number)
-    payment = session.execute(select(Payment).where(Payment.id == payment_id)
-                              .execution_options(populate_existing=True)).scalar_one()
-    return claim, payment
+    payment, done, gone = session.execute(_PAYMENT_WITH_OUTCOMES, {"payment": payment_id}).one()
+    return claim, payment, done, gone
+
+
+_LOCK_CLAIM_OF_PAYMENT = (
+    select(Claim).where(Claim.id == select(Payment.claim_id).where(Payment.id == bindparam("payment", type_=Integer))
+                        .scalar_subquery()).with_for_update().execution_options(populate_existing=True))
+_PAYMENT_WITH_OUTCOMES = (
+    select(Payment, PaymentConfirmation, PaymentWithdrawal)
+    .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id)
+    .outerjoin(PaymentWithdrawal, PaymentWithdrawal.payment_id == Payment.id)
+    .where(Payment.id == bindparam("payment", type_=Integer)).execution_options(populate_existing=True))
 
 
 def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str = "") -> PaymentMade:
     """Confirm a prepared payment (拨付复核) as a second finance user of its payer: the payment is posted
     and counts from now. The preparer cannot confirm it (制单与复核分离)."""
-    claim, payment = _locked_payment(session, payment_id, "拨付复核")
-    done = session.execute(select(PaymentConfirmation).where(PaymentConfirmation.payment_id == payment_id)).scalar()
+    claim, payment, done, gone = _locked_payment(session, payment_id, "拨付复核")
     if done is not None:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} 由 "
                                 f"{done.confirmed_by or '—'} 复核", field="payment")
     _require(claim, "pay")
-    _refuse_withdrawn(session, payment, "拨付复核")
+    _refuse_withdrawn(payment, gone, "拨付复核")
     _check_date(session, claim, "pay", on, "on", ("prepare-payment", payment.date))
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
@@ -1060,29 +1174,30 @@ def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str =
 def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: str) -> PaymentMade:
     """Post a prepared payment and record its confirmation: the money moves (8104 已支出, treasury)."""
     payer, amount_fen = payment.payer_code, payment.amount_fen
-    outstanding = payable_to(session, claim, payer)
+    position = _position(session, claim, payer)
+    outstanding = position.payable
     if amount_fen > outstanding:
         raise PaymentExceedsPayable("拨付不得超过该财政应付份额",
                                     f"{payer} 在申请 {claim.number} 尚应拨付 {money(outstanding)}，本次拨付 {money(amount_fen)} "
                                     "超出；请填写不超过应付余额的金额",
                                     field="amount", outstanding=yuan(outstanding))
     dims: dict[str, Any] = {"payer": payer, "platform_id": claim.platform_id, "program": claim.program,
-                            "claim_id": claim.id, "fiscal_year": _fiscal_year(session, claim)}
+                            "claim_id": claim.id, "fiscal_year": position.fiscal_year or _fiscal_year(session, claim)}
     legs = debit_credit(A.OBLIGATED, A.EXPENDED, amount_fen, **dims) + \
         debit_credit(A.SUBSIDY_PAYABLE, A.TREASURY, amount_fen, **dims)
     entry = post(session, entry_date=on, kind="payment", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} {payer} 拨付（{payment.voucher_number}）{yuan(amount_fen)} 元", legs=legs)
     session.add(PaymentConfirmation(payment_id=payment.id, confirmed_by=actor, date=on, entry_id=entry))
-    remaining = _obligated(session, claim)
+    remaining = position.obligated - amount_fen  # the entry above moved amount_fen out of 8103
     state = "paid" if remaining == 0 else claim.state
     _event(session, claim, state, "pay", on, actor, entry, f"{payer} {payment.voucher_number}")
+    # this payment was unconfirmed until now: what the payer may still prepare is payable − unconfirmed
     return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
-                       outstanding_for_payer=outstanding - amount_fen - _unconfirmed(session, claim, payer),
+                       outstanding_for_payer=outstanding - position.unconfirmed,
                        payment=payment.id, confirmed=True)
 
 
-def _refuse_withdrawn(session: Session, payment: Payment, step: str) -> None:
-    gone = session.execute(select(PaymentWithdrawal).where(PaymentWithdrawal.payment_id == payment.id)).scalar()
+def _refuse_withdrawn(payment: Payment, gone: PaymentWithdrawal | None, step: str) -> None:
     if gone is not None:
         raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment.id}（凭证号 {payment.voucher_number}）已于 {gone.date} 由 "
                                 f"{gone.withdrawn_by or '—'} 作废制单，不能再{step}", field="payment")
@@ -1096,9 +1211,8 @@ def withdraw_payment(session: Session, *, payment_id: int, on: date, reason: str
     """Withdraw a prepared, unconfirmed payment (作废制单): recorded append-only (the payment row stays), its
     amount no longer held against the payer's share, so it can be prepared again. Nothing was posted, so no
     journal entry. A confirmed payment is reversed instead (:func:`reverse_payment`)."""
-    claim, payment = _locked_payment(session, payment_id, "作废制单")
-    _refuse_withdrawn(session, payment, "作废制单")
-    done = session.execute(select(PaymentConfirmation).where(PaymentConfirmation.payment_id == payment_id)).scalar()
+    claim, payment, done, gone = _locked_payment(session, payment_id, "作废制单")
+    _refuse_withdrawn(payment, gone, "作废制单")
     if done is not None:
         raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} "
                                 "复核记账，不能作废制单，请冲销拨付", field="payment")

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from calculators.caps import cap_on
 from calculators.errors import CalculatorError
+from calculators.labels import program_title
 from calculators.rulesets.bundled import rulebook
 from ledger import accounts as A
 from ledger.history import DECIDED
@@ -95,13 +96,16 @@ STREAM_BATCH = 10_000
 # 分录 columns
 PC = {"posting": "A", "entry": "B", "date": "C", "kind": "D", "account": "E", "platform": "F", "program": "G",
       "payer": "H", "claim": "I", "fiscal_year": "J", "amount": "K"}
-POSTING_HEADINGS = ["分录ID", "凭证号", "记账日期", "凭证类型", "科目", "平台ID", "补助项目", "财政", "申请编号",
+POSTING_HEADINGS = ["分录ID", "凭证号", "记账日期", "凭证类型", "科目", "平台ID", "补助项目代码", "财政", "申请编号",
                     "预算年度", "金额（分，借正贷负）"]
 # 对账表 columns
 SUMMARY_HEADINGS = ["平台ID", "平台编码", "平台名称", "属地", "补助项目", "获批级别", "累计上限",
                     "累计审定", "已下达", "已拨付", "已追回", "追回到账", "剩余额度",
                     "累计审定（公式）", "已下达（公式）", "已拨付（公式）", "已追回（公式）", "追回到账（公式）",
-                    "剩余额度（公式）", "核对"]
+                    "剩余额度（公式）", "核对", "补助项目代码"]
+PROGRAM_CODE_COL = "U"
+"""The 对账表's program code: 补助项目 (E) shows the program's Chinese name; the SUMIFS match this code
+against the 分录 listing's 补助项目代码 column."""
 MEASURES = ("committed", "issued", "paid", "recovered", "received")
 MEASURE_LABEL = {"committed": "累计审定", "issued": "已下达", "paid": "已拨付", "recovered": "已追回",
                  "received": "追回到账"}
@@ -478,7 +482,7 @@ def budgets_not_appropriated(session: Session) -> Iterator[Discrepancy]:
         if budgets.get(key, 0) != approp.get(key, 0):
             payer, year, program = key
             yield Discrepancy("预算指标 vs 预算批复分录", "", payer or "", "", budgets.get(key, 0),
-                              approp.get(key, 0), f"{year}年度{program}预算指标与预算批复（8001）分录不符")
+                              approp.get(key, 0), f"{year}年度{program_title(program or '')}预算指标与预算批复（8001）分录不符")
 
 
 CLAIM_WINDOW = 5_000  # claims checked at a time: memory is per window, not per journal
@@ -586,7 +590,7 @@ def _sumifs(pieces: Sequence[tuple[str, int, int]], account: str, sign: str | No
             return f"{s}!${col}${r1}:${col}${r2}"
 
         crit = [f"{rng(PC['account'])},{int(account)}", f"{rng(PC['platform'])},$A{row}",
-                f"{rng(PC['program'])},$E{row}"]
+                f"{rng(PC['program'])},${PROGRAM_CODE_COL}{row}"]
         if sign:
             crit.append(f'{rng(PC["amount"])},"{sign}"')
         parts.append(f"SUMIFS({rng(PC['amount'])},{','.join(crit)})")
@@ -683,7 +687,7 @@ class _Sheets:
         summary = sheet_for(wb, "对账表", plain=plain, columns=[
             ("int", None), ("text", None), ("text", None), ("text", None), ("text", None), ("text", None),
             ("dec", YUAN_FORMAT), *[("dec", YUAN_FORMAT)] * 5, ("dec", YUAN_FORMAT),
-            *[("formula", YUAN_FORMAT)] * 6, ("formula", None)])
+            *[("formula", YUAN_FORMAT)] * 6, ("formula", None), ("text", None)])
         book = cls(wb, plain, about, summary, wb.create_sheet("例外"))
         book.new_listing()
         entries_ws = sheet_for(wb, "凭证", [("int", None), ("date", DATE_FORMAT), ("text", None),
@@ -706,10 +710,10 @@ class _Sheets:
 
 
 def _summary_head(summary: Any, on: date) -> None:
-    set_widths(summary, [8, 12, 28, 10, 18, 9, 14, 14, 14, 14, 12, 12, 14, 14, 14, 14, 12, 12, 14, 8])
+    set_widths(summary, [8, 12, 28, 10, 30, 9, 14, 14, 14, 14, 12, 12, 14, 14, 14, 14, 12, 12, 14, 8, 20])
     summary.freeze_panes = f"C{SUMMARY_HEADER_ROWS + 1}"
     summary.append([styled(summary, "累计上限对账表", f=font(14, bold=True), border=None)])
-    summary.append([styled(summary, f"截至 {cn_date(on)}；金额单位：元；“（公式）”列由分录表按平台ID、补助项目、"
+    summary.append([styled(summary, f"截至 {cn_date(on)}；金额单位：元；“（公式）”列由分录表按平台ID、补助项目代码、"
                                     "科目以 SUMIFS 重算", f=font(10), border=None, align=LEFT)])
     summary.append(header_row(summary, SUMMARY_HEADINGS))
 
@@ -721,6 +725,15 @@ Group = tuple[int | None, str | None]
 def _sorts_before(p: int | None, pid: int | None) -> bool:
     """Whether platform ``p`` comes before ``pid`` in the 对账表 (NULL last)."""
     return p != pid and (pid is None or (p is not None and p < pid))
+
+
+def _row_formulas(pieces: list[tuple[str, int, int]], row: int) -> list[Formula | None]:
+    """The 对账表 row's formulas: the five figures recomputed from its postings, the headroom, the 核对 cell."""
+    formulas: list[Formula | None] = [Formula(measure_formula(m, pieces, row)) for m in MEASURES]
+    formulas.append(Formula(f'IF(G{row}="","",G{row}-N{row})'))
+    checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
+    formulas.append(Formula(f'IF(AND({checks}),"一致","不一致")'))
+    return formulas
 
 
 class _SummaryRows:
@@ -755,19 +768,12 @@ class _SummaryRows:
         headroom = None if cap is None else cap - sums["committed"]
         if cap is not None and sums["committed"] > cap:
             self.cap_over.append(Discrepancy("超过累计上限", "", "", code, cap, sums["committed"],
-                                             f"{program} 累计审定超过{level_words(level)}上限"))
-        formulas: list[Formula | None]
-        if pid is None or program is None:
-            formulas = [None] * 7
-        else:
-            formulas = [Formula(measure_formula(m, pieces, row)) for m in MEASURES]
-            formulas.append(Formula(f'IF(G{row}="","",G{row}-N{row})'))
-            checks = ",".join(f"{VALUE_COL[m]}{row}={FORMULA_COL[m]}{row}" for m in MEASURES)
-            formulas.append(Formula(f'IF(AND({checks}),"一致","不一致")'))
-        summary.add([pid, code, name, self.juris.get(jur, jur), program, level_words(level),
-                     yuan_number(cap) if cap is not None else None,
+                                             f"{program_title(program or '')}累计审定超过{level_words(level)}上限"))
+        formulas = _row_formulas(pieces, row) if pid is not None and program is not None else [None] * 7
+        summary.add([pid, code, name, self.juris.get(jur, jur), program_title(program) if program else None,
+                     level_words(level), yuan_number(cap) if cap is not None else None,
                      *[yuan_number(sums[m]) for m in MEASURES],
-                     yuan_number(headroom) if headroom is not None else None, *formulas])
+                     yuan_number(headroom) if headroom is not None else None, *formulas, program])
         for m in MEASURES:
             totals.values[m] += sums[m]
         totals.rows += 1
@@ -856,8 +862,8 @@ def _total_row(summary: Any, totals: Totals) -> None:
                  *[Formula(f"SUM({FORMULA_COL[m]}{first}:{FORMULA_COL[m]}{last})" if totals.rows else "0")
                    for m in MEASURES],
                  None, None]
-    summary.stream_columns = summary.stream_columns[:7] + tuple(
-        replace(c, kind="formula") for c in summary.stream_columns[7:])
+    columns = summary.stream_columns
+    summary.stream_columns = columns[:7] + tuple(replace(c, kind="formula") for c in columns[7:20]) + columns[20:]
     summary.add(total_row)
 
 
@@ -933,7 +939,8 @@ DEFINITIONS = (
     "已下达 = −(8103 + 8104)；已拨付 = −8104；已追回 = 1201 应收追回款借方合计；追回到账 = 1201 贷方合计",
     "累计上限、获批级别：按截至日所持最高级别，由规则集计算（细则 第四章（一）(1)：国家级1000万元、省级500万元）",
     "剩余额度 = 累计上限 − 累计审定；无上限的补助项目留空",
-    "“（公式）”列：SUMIFS 按本行平台ID、补助项目和科目，对分录表中本行对应的连续区段重算；核对列比较值与公式",
+    "“（公式）”列：SUMIFS 按本行平台ID、补助项目代码（最后一列）和科目，对分录表中本行对应的连续区段重算；核对列比较值与公式",
+    "补助项目列为项目的中文名称；对账表最后一列和分录表的“补助项目代码”为项目代码，供公式匹配",
     "说明页“分录表重算”对整张分录表按科目求和，可发现对账表遗漏的分录",
     "例外页：申请记录（审定、份额、付款、资金下达、追回、预算指标）与分录不一致之处，以及超过累计上限的平台",
 )

@@ -11,12 +11,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.pages import admin, auditor, bureau, clerk, common, district, finance, home
+from app.pages import admin, auditor, bureau, clerk, common, district, finance, forecast, home
 
 
 def install(app: FastAPI) -> None:
     """Mount the page routes, static files and the HTML error renderer."""
     app.state.render_error = common.render_error
     app.mount("/static", StaticFiles(directory=str(common.HERE / "static")), name="static")
-    for module in (common, home, district, clerk, bureau, finance, auditor, admin):
+    for module in (common, home, district, clerk, bureau, finance, auditor, admin, forecast):
         app.include_router(module.router)

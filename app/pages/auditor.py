@@ -36,7 +36,7 @@ KIND_TITLES = {
     "reject-economic": "区级经信审核不通过", "reject-finance": "区级财政审核不通过", "audit": "审计认定",
     "approve": "党组会审定", "notice": "公示", "objection": "异议", "dismiss-objection": "异议不成立",
     "reverse-approval": "撤销审定", "issue": "下达资金", "payment": "拨付", "reverse-payment": "冲销拨付",
-    "recovery": "追回", "recovery-receipt": "追回款入库",
+    "recovery": "追回", "recovery-receipt": "追回款入库", "history-import": "历史凭证导入",
 }
 OUTCOME_TITLES = {"done": "已办理", "replayed": "重复提交（未重复办理）", "refused": "被拒绝", "forbidden": "无权限"}
 

@@ -1,7 +1,7 @@
 """What a clerk needs at hand (issue 11 part 5): which programs each platform can claim now and why
 not (shown on the new-claim page), the platform's timeline, the city's fund progress per district and
 payer (an inline SVG chart drawn here and a table), and a notice's ready-to-publish 公示 text with its
-download. Reads only; every read goes through the permission matrix and the user's jurisdiction.
+downloads (the text, and the Word document as the bureau publishes it). Reads only; every read goes through the permission matrix and the user's jurisdiction.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from app.actions import Context, Page, list_platforms, no_platform
 from app.deps import PageContext
 from app.pages.common import render, templates
 from app.permissions import allowed, authorize, authorize_object, jurisdiction_filter
+from app.results import Paged
 from calculators.rulesets.bundled import rulebook
 from ledger.claimable import PlatformStanding, Standing, platform_standing, program_titles
 from ledger.errors import NotFound
 from ledger.models import Jurisdiction, Payer, Platform
 from ledger.timeline import Moment, platform_timeline
 from reports.fund_progress import FundProgress, fund_progress
-from reports.notice_text import NoticeText, as_text, notice_text
+from reports.notice_text import NoticeText, as_docx, as_text, notice_text
 
 router = APIRouter(include_in_schema=False)
 templates.env.globals["may"] = allowed  # a template shows a link only to a user who may follow it
@@ -36,7 +37,7 @@ STANDING_TITLES: dict[str, str] = {
     Standing.ALREADY_RECEIVED: "已获补助", Standing.NOT_RECOGNISED: "尚未认定",
     Standing.OUTSIDE_WINDOW: "不在申报期", Standing.NOT_ELIGIBLE: "不符合条件",
 }
-STANDINGS_SHOWN = 20  # platforms whose standing the chooser computes at once (one page of the list)
+STANDINGS_SHOWN = 20  # platforms whose standing the chooser computes at once (one page; 上一页/下一页 and 查找 for more)
 
 
 # ---------------------------------------------------------------- claimable now
@@ -46,15 +47,22 @@ def _today() -> date:
 
 
 def standings(ctx: Context, *, platform: str | None = None, on: date | None = None,
-              search: str | None = None) -> list[PlatformStanding]:
-    """The standing of one platform (checked against the user's jurisdiction) or of the first page of the
-    user's platforms."""
+              search: str | None = None, page: int = 1) -> Paged[PlatformStanding]:
+    """The standing of one platform (checked against the user's jurisdiction), or of one page of
+    :data:`STANDINGS_SHOWN` of the user's platforms — those whose name, code or operator contains
+    ``search`` when given (the jurisdiction's own platforms only). A page past the last shows the last."""
     day = on or _today()
     authorize(ctx.who, "platform.read")
-    if platform is None:
-        codes = [p.code for p in list_platforms(ctx, Page(1, STANDINGS_SHOWN), search=search).items]
-    else:
-        codes = [platform]
+    if platform is not None:
+        return Paged(items=tuple(_standings_of(ctx, [platform], day)), page=1, page_size=1, total=1)
+    found = list_platforms(ctx, Page(page, STANDINGS_SHOWN), search=search or None)
+    if not found.items and found.total and page > found.pages:
+        found = list_platforms(ctx, Page(found.pages, STANDINGS_SHOWN), search=search or None)
+    return Paged(items=tuple(_standings_of(ctx, [p.code for p in found.items], day)), page=found.page,
+                 page_size=found.page_size, total=found.total)
+
+
+def _standings_of(ctx: Context, codes: list[str], day: date) -> list[PlatformStanding]:
     out = []
     with ctx.read() as session:
         for code in codes:
@@ -166,3 +174,15 @@ def notice_download(ctx: PageContext, notice_id: int) -> Response:
     t = _notice(ctx, notice_id)
     content = ("\ufeff" + as_text(t)).encode("utf-8")  # the BOM: Windows editors then read it as UTF-8
     return download(downloads.Download(safe_filename(t.title, ".txt"), content, "text/plain; charset=utf-8"))
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.get("/bureau/notices/{notice_id}/publicity.docx")
+def notice_document(ctx: PageContext, notice_id: int) -> Response:
+    """The 公示 as a Word document, laid out as the bureau publishes it (reports/notice_text.py)."""
+    from app.pages.district import download
+
+    t = _notice(ctx, notice_id)
+    return download(downloads.Download(safe_filename(t.title, ".docx"), as_docx(t), DOCX))

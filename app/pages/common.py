@@ -139,6 +139,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("payment.pay", "/finance/queue", "拨付"),
     ("funds.issue", "/finance/issue", "资金下达"),
     ("report.reconciliation", "/bureau/funds", "资金进度"),
+    ("forecast.read", "/bureau/forecast", "预算测算"),
     ("report.reconciliation", "/audit/reconciliation", "上限对账"),
     ("ledger.read", "/audit/journal", "总账凭证"),
     ("actions.read", "/audit/actions", "操作日志"),

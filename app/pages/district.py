@@ -404,13 +404,14 @@ def claim_body(f: dict[str, Any]) -> In.ClaimIn:
     return validated(In.ClaimIn, data)
 
 
-def _platform_choices(ctx: Context) -> tuple[PlatformRow, ...]:
-    return do.list_platforms(ctx, Page(1, 200)).items
+def _platform_choices(ctx: Context, search: str = "") -> tuple[PlatformRow, ...]:
+    return do.list_platforms(ctx, Page(1, 200), search=search or None).items
 
 
 def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result: ClaimResult | None = None,
                     error: dict[str, Any] | None = None, import_errors: list[dict[str, Any]] | None = None,
-                    imported: int | None = None, status: int | None = None) -> HTMLResponse:
+                    imported: int | None = None, status: int | None = None, search: str = "",
+                    page: int = 1) -> HTMLResponse:
     platform = None
     if f.get("platform"):
         try:
@@ -420,17 +421,20 @@ def claim_form_page(request: Request, ctx: Context, f: dict[str, Any], *, result
     lines = list(f.get("invoices") or [])
     rows = [*lines, *({c: "" for c in IMPORT_FIELDS} for _ in range(max(2, 5 - len(lines))))]
     return render(request, "claim_new.html", status=status or (error["status"] if error else 200), f=f, rows=rows,
-                  platform=platform, platforms=_platform_choices(ctx) if platform is None else [],
+                  platform=platform, platforms=_platform_choices(ctx, search) if platform is None else [],
                   programs=programs(), result=result, error=error, import_errors=import_errors or [],
                   imported=imported, nonce=secrets.token_hex(12), columns=IMPORT_COLUMNS,
-                  standings=clerk.standings(ctx, platform=platform.code if platform else None),
-                  standing_titles=clerk.STANDING_TITLES)
+                  standings=clerk.standings(ctx, platform=platform.code if platform else None, search=search,
+                                            page=page),
+                  standing_titles=clerk.STANDING_TITLES, q=search)
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
 def claim_new(request: Request, ctx: PageContext, platform: Annotated[str, Query(max_length=40)] = "",
               job: Annotated[str, Query(max_length=40)] = "",
-              program: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+              program: Annotated[str, Query(max_length=40)] = "",
+              q: Annotated[str, Query(max_length=60)] = "",
+              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     f: dict[str, Any] = {k: "" for k in CLAIM_FIELDS}
     f.update(platform=platform, program=program if program in dict(programs()) else "equipment-subsidy",
              application_date=date.today().isoformat(), invoices=[])
@@ -443,7 +447,7 @@ def claim_new(request: Request, ctx: PageContext, platform: Annotated[str, Query
                                    status=422 if found["errors"] else 200)
     if platform:
         do.platform_detail(ctx, platform)  # 404/403 before the form
-    return claim_form_page(request, ctx, f)
+    return claim_form_page(request, ctx, f, search=q.strip(), page=page)
 
 
 @router.post("/claims/preview", response_class=HTMLResponse, dependencies=CSRF)

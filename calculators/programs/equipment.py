@@ -14,7 +14,8 @@ from functools import partial
 
 from calculators.errors import InputErrors, InputIssue
 from calculators.facts import Facts, Trigger, recognition_key
-from calculators.money import apply_rate, fen_to_yuan, rate_percent
+from calculators.formats import yuan_grouped
+from calculators.money import apply_rate, rate_percent
 from calculators.programs.base import ClaimContext, ProgramOutcome
 from calculators.results import CapInfo
 from calculators.rulesets.model import Options, RuleSet
@@ -214,9 +215,9 @@ def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...
     cap = CapInfo(level=level, limit=limit, used=used, headroom=headroom, clause=cap_param.cite())
     reasons: tuple[str, ...] = ()
     ctx.step("cap", cap_param.cite(),
-             lambda: f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{fen_to_yuan(used)}元，剩余额度",
+             lambda: f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{yuan_grouped(used)}元，剩余额度",
              limit_fen=limit, used_fen=used, headroom_fen=headroom, entitled_fen=entitled)
     if entitled < gross:
-        reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予补助"
+        reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{yuan_grouped(limit)}元，超出部分{yuan_grouped(gross - entitled)}元不予补助"
                    f"（{cap_param.cite()}）",)
     return entitled, cap, reasons

@@ -20,7 +20,7 @@ from typing import get_args
 
 from calculators.errors import InputErrors, InputIssue, ParameterNotSupplied
 from calculators.facts import Facts, Trigger
-from calculators.money import fen_to_yuan
+from calculators.formats import yuan_grouped
 from calculators.programs.base import ClaimContext, ProgramOutcome
 from calculators.results import CapInfo
 from calculators.rulesets.model import Options, Resolved, RuleSet
@@ -81,7 +81,7 @@ def grade_table(ctx: ClaimContext) -> Resolved:
     raise ParameterNotSupplied(
         rs.id, TABLE,
         f"培育库奖励各考核等级的金额文件未规定（{clause}），只规定了 {ctx.p('pool_award.years').value} 年合计 "
-        f"{fen_to_yuan(int(cap.value))} 元；请先以参数假设给出各等级金额再计算，例如 "
+        f"{yuan_grouped(int(cap.value))} 元；请先以参数假设给出各等级金额再计算，例如 "
         f"what_if: {{\"{TABLE}\": {{\"优秀\": \"1000000.00\", \"良好\": \"500000.00\"}}}}",
     )
 
@@ -138,11 +138,11 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     used = ctx.state.entitled.get(PROGRAM, 0)
     headroom = max(0, limit - used)
     entitled = min(gross, headroom)
-    ctx.step("cap", cap_p.cite(), f"连续{n.value}年奖励累计上限；已累计{fen_to_yuan(used)}元，剩余额度",
+    ctx.step("cap", cap_p.cite(), f"连续{n.value}年奖励累计上限；已累计{yuan_grouped(used)}元，剩余额度",
              limit_fen=limit, used_fen=used, headroom_fen=headroom, entitled_fen=entitled)
     reasons: tuple[str, ...] = ()
     if entitled < gross:
-        reasons = (f"培育库奖励累计达到上限{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(gross - entitled)}元不予奖励"
+        reasons = (f"培育库奖励累计达到上限{yuan_grouped(limit)}元，超出部分{yuan_grouped(gross - entitled)}元不予奖励"
                    f"（{cap_p.cite()}）",)
     return ProgramOutcome("computed", gross, entitled, CapInfo(level="pool", limit=limit, used=used, headroom=headroom, clause=cap_p.cite()), reasons)
 

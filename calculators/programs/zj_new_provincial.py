@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from calculators.errors import InputErrors
 from calculators.facts import Facts, Trigger
-from calculators.money import fen_to_yuan
+from calculators.formats import yuan_grouped
 from calculators.programs.base import ClaimContext, ProgramOutcome, first_recognition
 from calculators.results import CapInfo
 from calculators.rulesets.model import Options, RuleSet
@@ -51,6 +51,6 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     ctx.step("cap", top.cite(), "一次性补助最高额", limit_fen=limit, recorded_fen=recorded, entitled_fen=entitled)
     reasons: tuple[str, ...] = ()
     if entitled < recorded:
-        reasons = (f"记录金额超过最高额{fen_to_yuan(limit)}元，超出部分{fen_to_yuan(recorded - entitled)}元不予补助"
+        reasons = (f"记录金额超过最高额{yuan_grouped(limit)}元，超出部分{yuan_grouped(recorded - entitled)}元不予补助"
                    f"（{top.cite()}）",)
     return ProgramOutcome("computed", recorded, entitled, CapInfo(level="provincial", limit=limit, used=0, headroom=limit, clause=top.cite()), reasons)

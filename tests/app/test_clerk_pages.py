@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -135,3 +136,91 @@ def test_notice_text_and_download_escape_hostile_strings(service: Service, monke
 ])
 def test_safe_filename(title: str, expected: str) -> None:
     assert safe_filename(title, ".txt") == expected
+
+
+def _docx(content: bytes) -> Any:
+    import io
+
+    from docx import Document
+
+    return Document(io.BytesIO(content))
+
+
+def test_notice_document_reads_back_as_the_bureau_publishes_it(service: Service,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The .docx offered on the notice page: title, period, the list as a table with its total, the objection
+    channel, the issuer and the date; hostile titles and platform names are words, never markup or a path."""
+    _world(service, monkeypatch)
+    ids = _notice_ids(service)
+    bureau = sign_in(service, "bureau")
+    first = ids["2026年第一批中试平台补助公示"]
+    assert f'href="/bureau/notices/{first}/publicity.docx"' in page(bureau, f"/bureau/notices/{first}")
+    r = bureau.get(f"/bureau/notices/{first}/publicity.docx")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert r.headers["content-disposition"].endswith(".docx")
+    doc = _docx(r.content)
+    paragraphs = [p.text for p in doc.paragraphs if p.text]
+    assert paragraphs[0] == "2026年第一批中试平台补助公示"
+    assert "公示期为" in paragraphs[1] and "2026年4月1日至" in paragraphs[1]
+    assert "异议" in paragraphs[2] and "嘉兴市经济和信息化局" in paragraphs[2]
+    assert paragraphs[-2:] == ["嘉兴市经济和信息化局", "2026年4月1日"]
+    (table,) = doc.tables
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    assert rows[0] == ["序号", "平台名称", "所属区县", "补助项目", "拟补助金额（元）"]
+    program = "国家级、省级中试平台设备投入补助"  # the program's Chinese name, the district's: no codes
+    assert rows[1:] == [["1", "新材料中试平台", "南湖区", program, "585,000.00"],
+                        ["2", "精密传动中试平台", "海宁市", program, "585,000.00"],
+                        ["3", "生物医药中试平台", "南湖区", program, "100,000.01"],
+                        ["4", "智能装备中试平台", "海宁市", program, "585,000.00"],
+                        ["合计"] * 4 + ["1,855,000.01"]]  # 合计 spans the first four columns
+    assert doc.core_properties.title == "2026年第一批中试平台补助公示"
+
+    hostile = ids[HOSTILE_TITLE]
+    r = bureau.get(f"/bureau/notices/{hostile}/publicity.docx")
+    disposition = r.headers["content-disposition"]
+    assert "/" not in disposition.split("''")[1] and ".." not in disposition and disposition.endswith(".docx")
+    doc = _docx(r.content)
+    assert doc.paragraphs[0].text == HOSTILE_TITLE  # as typed: a document evaluates no formula, runs no script
+    assert [c.text for c in doc.tables[0].rows[1].cells][1] == HOSTILE
+    assert sign_in(service, "nanhu-econ").get(f"/bureau/notices/{hostile}/publicity.docx").status_code == 403
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<tr data-platform="([^"]+)"', html)
+
+
+def test_claimable_chooser_pages_and_searches_within_the_jurisdiction(service: Service,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """More platforms than one page (20): 上一页/下一页 through them in code order, a page past the last shows
+    the last; 查找 by name, code or operator, the typed text taken literally (``%`` and ``_`` are no
+    wildcards) and escaped on the page; another jurisdiction's platforms never appear."""
+    monkeypatch.setattr("app.pages.clerk._today", lambda: date(2026, 12, 3))
+    with service.db.sessions.begin() as s:
+        for k in range(1, 46):
+            kind = "检测" if k % 10 == 0 else "制造"
+            S.create_platform(s, code=f"N{k:03d}", name=f"南湖{kind}中试平台{k}", jurisdiction="330402",
+                              operator="某运营公司" if k != 7 else "百分之百_公司")
+        S.create_platform(s, code="H001", name="海宁检测中试平台", jurisdiction="330481", operator="某公司")
+    nanhu = sign_in(service, "nanhu-econ")
+    first = page(nanhu, "/claims/new")
+    assert _rows(first) == [f"N{k:03d}" for k in range(1, 21)]
+    pager = first.split('data-testid="claimable-pager"')[1].split("</nav>")[0]
+    assert "第 1 / 3 页，共 45 个平台" in pager and "page=2" in pager and "上一页" not in pager
+    assert _rows(page(nanhu, "/claims/new?page=2")) == [f"N{k:03d}" for k in range(21, 41)]
+    last = page(nanhu, "/claims/new?page=3")
+    assert _rows(last) == [f"N{k:03d}" for k in range(41, 46)] and "下一页" not in last.split("claimable-pager")[1]
+    assert _rows(page(nanhu, "/claims/new?page=99")) == _rows(last)  # past the end: the last page
+
+    found = page(nanhu, "/claims/new?q=检测")
+    assert _rows(found) == ["N010", "N020", "N030", "N040"]  # never 海宁's H001
+    assert "共 4 个平台（查找“检测”）" in found and 'value="检测"' in found
+    options = re.findall(r'<option value="([^"]+)"', found.split('name="platform"')[1].split("</select>")[0])
+    assert options == ["N010", "N020", "N030", "N040"]  # the chooser's list, searched the same way
+    assert _rows(page(nanhu, "/claims/new?q=n04")) == [f"N{k:03d}" for k in range(40, 46)]  # code, any case
+    assert _rows(page(nanhu, "/claims/new?q=百分之百_")) == ["N007"]  # operator; "_" literal
+    assert _rows(page(nanhu, "/claims/new?q=%25")) == []  # "%" literal: no platform has one
+    assert _rows(page(nanhu, "/claims/new?q=海宁")) == []
+    hostile = page(nanhu, "/claims/new?q=%3Cscript%3Ex")
+    assert "<script>x" not in hostile and "&lt;script&gt;x" in hostile and "没有名称、编号或运营主体含" in hostile
+    assert nanhu.get("/claims/new?page=0").status_code == 422

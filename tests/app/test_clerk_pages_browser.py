@@ -43,6 +43,15 @@ def test_clerk_screens_in_the_browser(page_for: Any, live_server: LiveServer, mo
     assert "415,000.00 元" in p1.get_by_test_id("claimable-municipal-award").inner_text()
     assert "不在申报期" in p1.get_by_test_id("blocked-equipment-subsidy").inner_text()
     _keep(screenshot(clerk, "clerk-claimable"), "service-claimable.png")
+    search = clerk.get_by_test_id("claimable-search")
+    search.locator("input[name=q]").fill("生物")
+    with clerk.expect_navigation():
+        search.get_by_role("button", name="查找").click()
+    view = clerk.get_by_test_id("claimable")
+    assert view.locator("tr[data-platform]").count() == 1 and view.locator("tr[data-platform=P3]").count() == 1
+    assert "共 1 个平台（查找“生物”）" in clerk.get_by_test_id("claimable-pager").inner_text()
+    clerk.goto(f"{url}/claims/new")
+    p1 = clerk.get_by_test_id("claimable").locator("tr[data-platform=P1]")
     with clerk.expect_navigation():
         p1.get_by_test_id("claimable-municipal-award").locator("a").click()
     assert clerk.locator("select[name=program]").input_value() == "municipal-award"
@@ -71,4 +80,13 @@ def test_clerk_screens_in_the_browser(page_for: Any, live_server: LiveServer, mo
     assert download.suggested_filename == "2026年第一批中试平台补助公示.txt"
     assert "新材料中试平台" in Path(download.path()).read_text(encoding="utf-8-sig")
     _keep(screenshot(bureau, "bureau-notice-text"), "service-notice-text.png")
+    with bureau.expect_download() as info:
+        bureau.get_by_test_id("notice-document").click()
+    document = info.value
+    assert document.suggested_filename == "2026年第一批中试平台补助公示.docx"
+    from docx import Document
+
+    written = Document(document.path())
+    assert written.paragraphs[0].text == "2026年第一批中试平台补助公示"
+    assert written.tables[0].rows[1].cells[1].text == "新材料中试平台"
     assert alerts == []

@@ -212,6 +212,6 @@ def test_demo_never_records_a_step_after_the_calendar_day(db: LedgerDB) -> None:
     rule (经办流程) refuses it, the demo stops with the step named, and nothing is kept."""
     with S.as_of(date(2025, 3, 3)), pytest.raises(DemoError, match="晚于今天 2025-03-03") as exc:
         load_demo(db.sessions, today=DEFAULT_TODAY)
-    assert "demo step 2025-" in str(exc.value)
+    assert "演示数据的步骤（2025-" in str(exc.value)
     with db.sessions() as s:
         assert s.execute(select(JournalEntry.id)).first() is None

@@ -104,6 +104,12 @@ def _cases(service: Service, n: dict[str, str], tmp: Path) -> list[tuple[str, st
              "invoices": [{"issuer_code": "A", "number": "1", "date": "2025-01-01", "net": "100.00"}]}
     web_claim = f"/claims/{aud}"
 
+    def entries(row: str) -> str:
+        path = tmp / f"e{abs(hash(row))}.csv"
+        path.write_text("凭证,记账日期,摘要,科目,借方金额,贷方金额,财政\n1,2025-01-05,期初,1001,1.00,,330400\n" + row,
+                        encoding="utf-8")
+        return str(path)
+
     def scenario(amount: str) -> str:
         path = tmp / f"s{abs(hash(amount))}.yaml"
         path.write_text(SCENARIO.replace("AMOUNT", amount), encoding="utf-8")
@@ -210,6 +216,15 @@ def _cases(service: Service, n: dict[str, str], tmp: Path) -> list[tuple[str, st
                                         "long-enough-123\nlong-enough-123\n"), "所属区县"),
         ("cli", "申请编号", lambda: command(["report", "annex3", "SQ-none", "--out", str(tmp / "x.xlsx")]),
          "SQ-none"),
+        # the bulk import of historical entries: the line and the column named, nothing written
+        ("cli", "第 3 行“科目”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,9X,,1.00,330400\n")]),
+         "'9X'"),
+        ("cli", "第 3 行“贷方金额”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,-5,330400\n")]),
+         "收到 -5"),
+        ("cli", "第 3 行“财政”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,1.00,999999\n")]),
+         "999999"),
+        ("cli", "第 2 行“凭证”列", lambda: command(["ledger", "import-entries", entries("1,2025-01-05,期初,4001,,0.99,330400\n")]),
+         "借方合计 1.00 元与贷方合计 0.99 元不等"),
     ]
 
 
@@ -259,3 +274,57 @@ def test_every_refusal_is_chinese_names_its_field_and_changes_nothing(service: S
 ])
 def test_field_paths_are_named_in_chinese(path: str | tuple[str, ...], named: str) -> None:
     assert label(path) == named
+
+
+# ---------------------------------------------------------------- the journal's own refusals
+
+def _journal_cases() -> list[tuple[str, Callable[[Any], object], str, str]]:
+    """(what, a call on a session that the journal refuses, the field's Chinese name, a word of the message)."""
+    from ledger import accounts as A
+    from ledger.bulk import EntrySpec, import_entries
+    from ledger.journal import Leg, post, reverse
+
+    def entry(*legs: Leg) -> Callable[[Any], object]:
+        return lambda s: post(s, entry_date=date(2026, 1, 1), kind="x", description="x", legs=list(legs))
+
+    def bulk(*legs: Leg) -> Callable[[Any], object]:
+        good = EntrySpec(date(2026, 1, 1), "x", "x", [Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1)])
+        return lambda s: import_entries(s, [good, EntrySpec(date(2026, 1, 2), "x", "x", list(legs))])
+
+    return [
+        ("one leg", entry(Leg(A.TREASURY, 5)), "分录", "只有 1 条分录"),
+        ("zero", entry(Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)),
+         "第3条分录的金额", "金额为 0"),
+        ("account", entry(Leg("0000", 1), Leg(A.TREASURY, -1)), "第1条分录的科目", "'0000'"),
+        ("unequal", entry(Leg(A.TREASURY, 1_000_00), Leg(A.APPROPRIATION_REVENUE, -999_99)), "分录",
+         "借方合计 1,000.00 元与贷方合计 999.99 元不等"),
+        ("views", entry(Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)), "分录", "财务会计分录借贷相差 0.01 元"),
+        ("no entry", lambda s: reverse(s, 99, entry_date=date(2026, 1, 2), reason="错"), "凭证号", "没有第 99 号凭证"),
+        ("bulk unequal", bulk(Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)), "第2张凭证的分录",
+         "导入的第2张凭证：借方合计 0.02 元"),
+        ("bulk account", bulk(Leg(A.TREASURY, 1), Leg("9X", -1)), "第2张凭证的第2条分录的科目", "'9X'"),
+    ]
+
+
+@pytest.mark.parametrize("case", _journal_cases(), ids=lambda c: c[0])
+def test_the_journal_and_the_bulk_import_refuse_in_chinese(db: Any, case: tuple[str, Any, str, str]) -> None:
+    """What ``ledger/journal.py`` and ``ledger/bulk.py`` refuse reaches the CLI and the API as it is: Chinese,
+    the field named (its Chinese name by ``label``), the rule in Chinese, and nothing written."""
+    from sqlalchemy import func, select
+
+    from ledger.errors import JournalIntegrityError
+    from ledger.models import JournalEntry, Posting
+
+    _, call, field, said = case
+    with db.sessions.begin() as s:
+        S.sync_reference_data(s)
+    with pytest.raises(JournalIntegrityError) as info, db.sessions.begin() as s:
+        call(s)
+    exc = info.value
+    chinese(exc.message)
+    chinese(exc.rule)
+    assert said in exc.message, exc.message
+    assert label(exc.field) == field, exc.field
+    with db.sessions() as s:
+        assert s.execute(select(func.count()).select_from(JournalEntry)).scalar_one() == 0
+        assert s.execute(select(func.count()).select_from(Posting)).scalar_one() == 0

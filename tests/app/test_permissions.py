@@ -65,6 +65,7 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/recoveries/{recovery_id}/receipts"): "recovery.receive",
     ("POST", "/api/v1/budgets"): "budget.appropriate",
     ("POST", "/api/v1/calculations"): "calc.preview",
+    ("POST", "/api/v1/forecasts"): "forecast.read",
     ("POST", "/api/v1/users"): "user.manage",
     ("POST", "/api/v1/holiday-notices"): "holidays.load",
 }
@@ -405,6 +406,7 @@ def cases(w: World) -> list[Case]:
     add("/users", None, "/users",
         lambda: {"username": f"new-user-{next(_seq)}", "password": "a-long-password-1", "role": "auditor"})
     add("/holiday-notices", None, "/holiday-notices", lambda: {"source": "2025.yaml", "text": HOLIDAYS_2025})
+    add("/forecasts", None, "/forecasts", lambda: {"first_year": 2027})
     return out
 
 

@@ -45,6 +45,8 @@ def test_quick_ledger_bench_prints_figures(engine: str, tmp_path: Path, capsys: 
     assert float(_figure(out, "(a') full-life claims/s, journal full").replace(",", "")) > 0
     assert float(_figure(out, "(b) bulk import postings/s").replace(",", "")) > 0
     assert re.search(r"verify whole chain, s\s+[0-9.]+ ok", out)
+    assert re.search(r"limit: read raw \+ canonical bytes \+ sha256, s\s+[0-9.]+ ok", out)
+    assert re.search(rf"ratio verify / limit\s+{NUMBER}×", out)
     for query in ("cap_headroom (live platform)", "cap_headroom (busiest platform)", "trial_balance",
                   "trial_balance as of 2026-12-31"):
         _figure(out, f"    {query} ms (median)")
@@ -71,3 +73,17 @@ def test_quick_ledger_bench_prints_figures(engine: str, tmp_path: Path, capsys: 
         assert res["peer"]["hashes_verified"] is True
     else:
         assert "python-accounting skipped" in out
+
+
+def test_only_verify_prints_ours_the_limit_and_the_ratio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--engine", "sqlite", "--quick", "--only-verify", "--verify-runs", "2", "--json", str(tmp_path / "v.json")]
+    assert bench_ledger.main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"verify whole chain, s\s+[0-9.]+ ok", out)
+    assert re.search(r"limit: read raw \+ canonical bytes \+ sha256, s\s+[0-9.]+ ok", out)
+    assert float(_figure(out, "    verify peak Python memory, MiB").replace(",", "")) > 0
+    (res,) = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["results"]
+    v = res["verify"]
+    assert v["ok"] and v["limit_ok"] and v["runs"] == 2 and len(v["limit_seconds_all"]) == 2
+    assert v["postings"] == res["journal_postings"] >= 3_000 and v["ratio"] == v["seconds"] / v["limit_seconds"]
+    assert "claims" not in res and "queries" not in res  # nothing else ran

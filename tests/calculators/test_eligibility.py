@@ -74,7 +74,7 @@ def test_pool_entry_at_the_thresholds_is_eligible() -> None:
     assert [c.name for c in r.criteria] == ["registered_and_operating", "equipment_value", "team_size",
                                             "funding_capacity", "management", "service_record", "safety_environment"]
     eq = r.criterion("equipment_value")
-    assert (eq.required, eq.actual) == ("≥ 3000000.00 元", "3000000.00 元")
+    assert (eq.required, eq.actual) == ("≥ 3,000,000.00 元", "3,000,000.00 元")
     assert eq.clause == "细则 第二章 二 2：平台设备原值一般不低于300万元（解读 R-29）"
     assert r.criterion("team_size").clause == "细则 第二章 二 3：原则上不少于5人（解读 R-29）"
 
@@ -88,7 +88,7 @@ def test_pool_entry_lists_every_failed_criterion_with_its_clause() -> None:
         "management": "细则 第二章 二 5",
         "safety_environment": "细则 第二章 二 7",
     }
-    assert r.criterion("equipment_value").actual == "2999999.99 元"
+    assert r.criterion("equipment_value").actual == "2,999,999.99 元"
     assert r.criterion("team_size").actual == "4 人"
     assert r.to_dict()["failed"] == ["equipment_value", "team_size", "management", "safety_environment"]
 
@@ -128,9 +128,9 @@ def test_shaoxing_worked_example_at_every_threshold() -> None:
         "good_credit"]
     eq = r.criterion("equipment_value")
     # leased 2,500,000 + computing 1,000,000 = 3,500,000; limit 3/7 × 7,000,000 = 3,000,000
-    assert eq.actual == ("自有7000000.00 元 + 租赁计入3000000.00 元（申报当年租赁3500000.00 元，上限3000000.00 元）"
-                         " = 10000000.00 元")
-    assert r.criterion("external_revenue_share").actual == "150000.00 元 / 1000000.00 元 = 15.00%"
+    assert eq.actual == ("自有7,000,000.00 元 + 租赁计入3,000,000.00 元（申报当年租赁3,500,000.00 元，上限3,000,000.00 元）"
+                         " = 10,000,000.00 元")
+    assert r.criterion("external_revenue_share").actual == "150,000.00 元 / 1,000,000.00 元 = 15.00%"
     assert r.criterion("operating_years").required == "注册登记满1年（2026-03-01起）"
     assert r.trace[1].values == {"limit": "3000000.00", "counted": "3000000.00", "basis": "of-total-counted"}
 
@@ -157,8 +157,8 @@ def test_shaoxing_lists_every_failure_with_its_clause() -> None:
     assert r.criterion("no_major_incident").actual == "2023-03-01"  # 2021 is outside the three years
     assert r.criterion("site_area").actual == "499.5 平方米"
     # 3/7 × 6,999,999.99 = 2,999,999.9957… → 2,999,999.99 (down to the fen)
-    assert "租赁计入2999999.99 元" in r.criterion("equipment_value").actual
-    assert "= 9999999.98 元" in r.criterion("equipment_value").actual
+    assert "租赁计入2,999,999.99 元" in r.criterion("equipment_value").actual
+    assert "= 9,999,999.98 元" in r.criterion("equipment_value").actual
 
 
 def test_shaoxing_lease_basis_reading_changes_the_amount_counted() -> None:
@@ -166,11 +166,11 @@ def test_shaoxing_lease_basis_reading_changes_the_amount_counted() -> None:
                "leased_computing_this_year": "0"}
     default = shaoxing(**changes)
     assert default.trace[1].values["counted"] == "3428571.42"  # 3/7 × 8,000,000, down to the fen
-    assert default.criterion("equipment_value").actual.endswith("= 11428571.42 元")
+    assert default.criterion("equipment_value").actual.endswith("= 11,428,571.42 元")
     key = "municipal_platform.lease_cap_basis"
     alt = shaoxing(Options(overrides={key: "of-threshold"}, readings=frozenset({key})), **changes)
     assert alt.trace[1].values["counted"] == "3000000.00"  # 30% × 10,000,000
-    assert alt.criterion("equipment_value").actual.endswith("= 11000000.00 元")
+    assert alt.criterion("equipment_value").actual.endswith("= 11,000,000.00 元")
     assert "（按所选解读）" in alt.trace[1].clause
 
 

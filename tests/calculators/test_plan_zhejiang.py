@@ -73,7 +73,7 @@ def test_pool_award_without_the_table_raises_parameter_not_supplied() -> None:
     assert msg.startswith("规则集 jiaxing-plan-2025 未规定参数 pool_award.by_grade，无法计算：")
     assert "培育库奖励各考核等级的金额文件未规定" in msg
     assert "实施方案 二（一）6" in msg  # the clause
-    assert "3 年合计 3000000.00 元" in msg  # what the document does say
+    assert "3 年合计 3,000,000.00 元" in msg  # what the document does say
     assert 'what_if: {"pool_award.by_grade": {"优秀": "1000000.00"' in msg  # how to supply it
 
 

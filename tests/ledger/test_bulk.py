@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import accounts as A
-from ledger.bulk import BulkImportError, EntrySpec, import_entries, import_in_batches
+from ledger.bulk import DATABASE_RULE, BulkImportError, EntrySpec, import_entries, import_in_batches
 from ledger.errors import JournalIntegrityError
 from ledger.journal import Leg, debit_credit, post, verify
 from ledger.models import JournalEntry, JournalHead, Posting
@@ -71,14 +71,14 @@ def test_an_unbalanced_entry_refuses_its_whole_batch(db) -> None:  # type: ignor
     _seed(db)
     specs = [_appropriation(k) for k in range(10)]
     specs.insert(7, _unbalanced())  # the second batch of five holds it
-    with pytest.raises(BulkImportError, match="entry 7 of the import: debits and credits differ") as info:
+    with pytest.raises(BulkImportError, match=r"导入的第8张凭证：借方合计 .*不等") as info:
         import_in_batches(db.sessions, specs, batch=5)
     assert info.value.written.entries == 5 and info.value.written.last_id == 5
     assert _counts(db) == (5, 20, 5)  # the first batch committed, nothing of the second
     with db.sessions() as s:
         assert verify(s).ok
     # inside one transaction: the exception leaves the batch unwritten and the caller rolls back
-    with pytest.raises(JournalIntegrityError, match=r"does not balance|differ"), db.sessions.begin() as s:
+    with pytest.raises(JournalIntegrityError, match=r"借贷相差|不等"), db.sessions.begin() as s:
         import_entries(s, [_appropriation(99), EntrySpec(date(2026, 2, 1), "x", "视图不平",
                                                           [Leg(A.BUDGET_AUTHORITY, 100), Leg(A.TREASURY, -100)])])
     assert _counts(db) == (5, 20, 5)
@@ -95,7 +95,11 @@ def test_the_database_triggers_still_fire_on_a_bulk_batch(db) -> None:  # type: 
                     debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, 1_00, payer="NOPE"))
     with pytest.raises(BulkImportError) as info:
         import_in_batches(db.sessions, [_appropriation(10), bad, _appropriation(11)], batch=10)
-    assert info.value.rule == "database" and info.value.written.entries == 0
+    assert info.value.rule == DATABASE_RULE and info.value.written.entries == 0
+    assert info.value.message.startswith("导入的第1–3张凭证（同一批）：") and "本批未写入任何内容" in info.value.message
+    assert "不存在" in info.value.message  # SQLite says only that a foreign key failed
+    if db.engine.dialect.name == "postgresql":  # it names the column and the value
+        assert info.value.field == "payer" and "出资方 'NOPE' 在台账中不存在" in info.value.message
     assert _counts(db) == (3, 12, 3)
     with db.sessions() as s:
         assert verify(s).ok
@@ -123,7 +127,8 @@ def test_text_is_stored_verbatim_and_a_batch_may_reverse_its_own_entries(db) -> 
     # a second reversal of the same entry is refused by the database (unique reverses_id)
     with pytest.raises(BulkImportError) as info:
         import_in_batches(db.sessions, [specs[2]])
-    assert info.value.rule == "database" and info.value.written.entries == 0
+    assert info.value.rule == DATABASE_RULE and info.value.written.entries == 0
+    assert info.value.field == "reverses_id" and "不能重复冲销" in info.value.message
     assert _counts(db) == (3, 12, 3)
 
 

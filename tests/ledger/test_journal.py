@@ -30,7 +30,7 @@ def test_entries_are_numbered_and_chain_verifies(db) -> None:  # type: ignore[no
 
 
 def test_unbalanced_entry_is_refused_by_code(db) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(JournalIntegrityError, match="differ"), db.sessions.begin() as s:
+    with pytest.raises(JournalIntegrityError, match="借贷必须相等"), db.sessions.begin() as s:
         post(s, entry_date=date(2026, 1, 1), kind="x", description="bad",
              legs=[Leg(A.BUDGET_AUTHORITY, 100), Leg(A.APPROPRIATION_AVAILABLE, -99)])
 
@@ -72,7 +72,7 @@ def test_reversal_names_the_entry_and_nets_to_zero(db) -> None:  # type: ignore[
         assert net.scalar() == 0
         assert s.execute(text("SELECT reverses_id FROM journal_entries WHERE id = :i"), {"i": rid}).scalar() == 2
         assert verify(s).ok
-    with pytest.raises(JournalIntegrityError, match="already reversed"), db.sessions.begin() as s:
+    with pytest.raises(JournalIntegrityError, match="不能重复冲销"), db.sessions.begin() as s:
         reverse(s, 2, entry_date=date(2026, 2, 2), reason="again")
 
 

@@ -26,7 +26,7 @@ from ledger.errors import (
     NotFound,
     PaymentExceedsPayable,
 )
-from ledger.journal import Leg, debit_credit, legs_of, post, reverse, verify
+from ledger.journal import REVERSAL_RULE, Leg, debit_credit, legs_of, post, reverse, verify
 from ledger.models import Budget, ClaimEvent, JournalEntry, Recovery
 from ledger.outcomes import (
     Approved,
@@ -394,11 +394,11 @@ def test_the_journal_refuses_malformed_entries(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
     cases = [
-        ([Leg(A.TREASURY, 0)], "at least two postings"),
-        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "has no amount"),
-        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "unknown account 0000"),
-        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "differ"),
-        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "view of the entry does not balance"),
+        ([Leg(A.TREASURY, 0)], "至少要有借方、贷方各一条分录"),
+        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "第3条分录（科目 5001）金额为 0"),
+        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "科目 '0000' 不在会计科目表中"),
+        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "借方合计 0.02 元与贷方合计 0.01 元不等"),
+        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "凭证的财务会计分录借贷相差 0.01 元"),
     ]
     for legs, match in cases:
         _refused(db, JournalIntegrityError, match, post, entry_date=date(2026, 1, 1), kind="x", description="x",
@@ -423,12 +423,13 @@ def test_reversal_mirrors_every_leg_and_only_once(db: Any) -> None:
         assert (entry.kind, entry.description, entry.reverses_id, entry.actor, entry.entry_date) == (
             "reversal", "冲销第1号凭证：错", 1, "b", date(2026, 1, 3))
     again = {"entry_date": date(2026, 1, 4), "reason": "again"}
-    assert _refused(db, JournalIntegrityError, "already reversed", reverse, entry_id=1, **again) == {
-        "field": "entry_id", "rule": "reversal", "message": "entry 1 was already reversed by entry 2"}
-    assert _refused(db, JournalIntegrityError, "itself a reversal", reverse, entry_id=2, **again) == {
-        "field": "entry_id", "rule": "reversal", "message": "entry 2 is itself a reversal; post the entry again instead"}
-    assert _refused(db, JournalIntegrityError, "no journal entry", reverse, entry_id=7, **again) == {
-        "field": "entry_id", "rule": "reversal", "message": "no journal entry 7"}
+    assert _refused(db, JournalIntegrityError, "不能重复冲销", reverse, entry_id=1, **again) == {
+        "field": "entry_id", "rule": REVERSAL_RULE, "message": "第 1 号凭证已由第 2 号凭证冲销，不能重复冲销"}
+    assert _refused(db, JournalIntegrityError, "本身是冲销凭证", reverse, entry_id=2, **again) == {
+        "field": "entry_id", "rule": REVERSAL_RULE,
+        "message": "第 2 号凭证本身是冲销凭证，不能再冲销；如需恢复，请重新记一张原凭证"}
+    assert _refused(db, JournalIntegrityError, "没有第 7 号凭证", reverse, entry_id=7, **again) == {
+        "field": "entry_id", "rule": REVERSAL_RULE, "message": "没有第 7 号凭证；请核对凭证号"}
     with db.sessions.begin() as s:  # no actor named: none recorded
         third = post(s, entry_date=date(2026, 1, 5), kind="k", description="d", legs=legs, actor="a")
         fourth = reverse(s, third, entry_date=date(2026, 1, 6), reason="错")

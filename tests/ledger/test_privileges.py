@@ -236,7 +236,7 @@ def test_upgrade_twice_is_fine_and_revokes_anything_extra(pg_db: LedgerDB, role:
     owner = _owner(pg_db)
     service = _service_url(owner, role)
     first = upgrade(owner, service)
-    assert first[-1].startswith(f"service role {role} created")
+    assert first[-1].startswith(f"服务角色 {role} 已创建")
     expected = {"createdb": False, "memberships": 0, "delete_postings": False, "update_payments": False,
                 "temporary": False, "create_in_schema": False, "update_claims": True}
     assert _held(owner, role) == expected
@@ -250,8 +250,8 @@ def test_upgrade_twice_is_fine_and_revokes_anything_extra(pg_db: LedgerDB, role:
                 conn.exec_driver_sql(statement)
         assert _held(owner, role) != expected
         again = upgrade(owner, service)
-        assert again[-2].startswith(f"service role {role} updated")
-        assert again[-1] == "no grants (not in ledger/privileges.py): scratch"
+        assert again[-2].startswith(f"服务角色 {role} 已更新")
+        assert again[-1] == "未授权的表（ledger/privileges.py 未列出）：scratch"
         assert _held(owner, role) == expected
         with engine.connect() as conn:
             assert not conn.execute(text("SELECT has_table_privilege(:r, 'scratch', 'SELECT')"), {"r": role}).scalar()
@@ -272,7 +272,7 @@ def test_upgrade_refuses_a_service_role_that_owns_tables_and_notes_a_single_role
         engine.dispose()
     with pytest.raises(PrivilegeError, match=f"REASSIGN OWNED BY {role}"):
         upgrade(owner, _service_url(owner, role))
-    assert "no separation" in upgrade(owner, owner)[-1]
+    assert "权限未分离" in upgrade(owner, owner)[-1]
     elsewhere = make_url(owner).set(database="another_database").render_as_string(hide_password=False)
     with pytest.raises(PrivilegeError, match="同一数据库"):
         upgrade(owner, _service_url(elsewhere, role))
@@ -291,7 +291,7 @@ def test_the_ledger_upgrade_command_and_the_service_start_up(pg_db: LedgerDB, ro
     for _ in range(2):
         result = CliRunner().invoke(cli, ["ledger", "upgrade"])
         assert result.exit_code == 0, result.output
-        assert f"service role {role}" in result.output
+        assert f"服务角色 {role} 已" in result.output
     # start-up as the service: nothing to migrate, reference data already in line, no warning
     with caplog.at_level(logging.WARNING, logger="subsidy"):
         factory = prepare_database(service)
@@ -322,7 +322,7 @@ def test_sqlite_keeps_one_file_and_needs_no_owner_url(tmp_path, monkeypatch: pyt
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
     result = CliRunner().invoke(cli, ["ledger", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "SQLite: no roles" in result.output
+    assert "SQLite：没有数据库角色" in result.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == ["ledger.db"]
 
 

@@ -45,7 +45,10 @@ def test_figures_per_platform_and_program(db, world: World, tmp_path: Path) -> N
     rows = _summary(wb)
     assert set(rows) == {"P1", "P2"}
     p1, p2 = rows["P1"], rows["P2"]
-    assert (p1["补助项目"], p1["获批级别"], p2["获批级别"]) == ("equipment-subsidy", "省级", "国家级")
+    # the program by its Chinese name; its code in the last column, which the formulas match on
+    assert (p1["补助项目"], p1["获批级别"], p2["获批级别"]) == ("国家级、省级中试平台设备投入补助", "省级", "国家级")
+    assert p1["补助项目代码"] == p2["补助项目代码"] == "equipment-subsidy"
+    assert wb["分录"]["G1"].value == "补助项目代码"
     expected = {"P1": ["5000000", "500000.01", "500000.01", "350000", "0", "0", "4499999.99"],
                 "P2": ["10000000", "1200000", "1200000", "1000000", "200000", "50000", "8800000"]}
     for code, values in expected.items():
@@ -83,6 +86,7 @@ def test_formulas_recompute_every_figure(db, world: World, tmp_path: Path, rows_
             assert book.eval("对账表", f"G{row}-N{row}") == num(ws[f"M{row}"].value)
             assert ws[f"T{row}"].value.startswith('=IF(AND(H')
             assert "SUMIFS(" in ws[f"N{row}"].value and f"$A{row}" in ws[f"N{row}"].value
+            assert f"$U{row}" in ws[f"N{row}"].value and f"$E{row}" not in ws[f"N{row}"].value
     about = wb["说明"]
     for row in range(6, 11):
         ledger = num(about[f"B{row}"].value)

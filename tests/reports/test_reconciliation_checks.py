@@ -174,4 +174,4 @@ def test_a_budget_the_appropriation_postings_do_not_add_up_to(db: Any, world: Wo
     with db.sessions() as s:
         [x] = R.budgets_not_appropriated(s)
     assert (x.check, x.claim, x.payer, x.difference_fen) == ("预算指标 vs 预算批复分录", "", "330421", -3)
-    assert x.note == "2026年度equipment-subsidy预算指标与预算批复（8001）分录不符"
+    assert x.note == "2026年度国家级、省级中试平台设备投入补助预算指标与预算批复（8001）分录不符"

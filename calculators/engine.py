@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from calculators.eligibility import PlatformRecord, platform_record
@@ -29,6 +31,8 @@ from calculators.scenario import ClaimInput, Scenario
 from calculators.split import payer_shares
 
 RULESET_RULE = "解读 R-1: the rule set is decided by the date of the triggering recognition"
+NO_OPTIONS = Options(overrides=MappingProxyType({}))
+"""A scenario without readings, what-ifs or a forced rule set, evaluated as such."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,12 @@ class Evaluation:
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
+    if not scenario.readings and not scenario.what_if and scenario.rule_set is None:
+        # nothing to add: ``extra`` as it is (its memoised parameters with it), once its rule set is checked
+        if extra is None:
+            return NO_OPTIONS
+        if extra.rule_set is None or extra.rule_set in book.rule_sets:
+            return extra
     issues: list[InputIssue] = []
     overrides: dict[str, Any] = dict(extra.overrides) if extra else {}
     readings: set[str] = set(extra.readings) if extra else set()
@@ -118,11 +128,12 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
                                  + "、".join(f"{j.code} {j.name}" for j in book.jurisdictions.values())))
     seen_ids: set[str] = set()
     seen_invoices: dict[str, str] = {}
-    years = [inv.year for inv in scenario.investments]
-    for k, y in enumerate(years):
-        if y in years[:k]:
+    years_seen: set[int] = set()
+    for k, y in enumerate(inv.year for inv in scenario.investments):
+        if y in years_seen:
             issues.append(InputIssue(f"investments[{k}].year", "细则 第四章（一）(2)：每年一个审计认定金额",
                                      f"{y} 年的设备投资填了两次；每年只填一个金额"))
+        years_seen.add(y)
     for i, c in enumerate(scenario.claims):
         f = f"claims[{i}]"
         if c.id in seen_ids:
@@ -170,10 +181,9 @@ def _governing(
     for rs in reversed(candidates):
         trig = spec.find_trigger(facts, claim, rs, options)
         if trig is not None and rs.in_force(trig.date):
-            return rs, trig, TraceStep(
-                "rule-set", rs.in_force_clause,
-                f"触发事件：{trig.description}（{trig.date}）；该日施行的是{rs.title}（{rs.id}）",
-                {"rule_set": rs.id, "trigger_date": trig.date.isoformat()}), None
+            return rs, trig, TraceStep.recorded(
+                "rule-set", rs.in_force_clause, partial(_governs, trig, rs),
+                {"rule_set": rs.id, "trigger_date": trig.date}), None
     # No candidate governs: say which rule set was in force at the trigger, if any.
     latest = candidates[-1]
     trig = spec.find_trigger(facts, claim, latest, options)
@@ -189,6 +199,11 @@ def _governing(
     names = "、".join(f"{r.title}（{r.id}）" for r in in_force)
     note = f"触发事件{trig.description}（{when}）时施行的是{names}，其中没有该项政策（{RULESET_RULE}）"
     return latest, None, TraceStep("rule-set", RULESET_RULE, note, {"rule_set": latest.id}), note
+
+
+def _governs(trigger: Trigger, rs: RuleSet) -> str:
+    """The rule-set step's note: the trigger and the rule set in force on its date."""
+    return f"触发事件：{trigger.description}（{trigger.date}）；该日施行的是{rs.title}（{rs.id}）"
 
 
 def evaluate(scenario: Scenario, book: RuleBook, options: Options | None = None) -> Evaluation:
@@ -249,7 +264,7 @@ def _evaluate_claim(
                    reasons=tuple(f.reasons))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Figures:
     """A computed claim's status and figures (fen) as the steps after its program adjust them."""
 
@@ -295,8 +310,10 @@ def _exclude_institution(ctx: ClaimContext, f: _Figures) -> None:
     if not rs.has("institution_exclusion.leader_types"):
         return
     excl = ctx.p("institution_exclusion.leader_types")
+    if scenario.platform.leader_type not in excl.value:
+        return
     supported = ctx.facts.agreement_support_until(ctx.claim.application_date)
-    if scenario.platform.leader_type in excl.value and supported:
+    if supported:
         docs = "、".join(scenario.agreement_support[i].document_number or str(scenario.agreement_support[i].date)
                         for i in supported)
         ctx.step("exclusion", excl.cite(),
@@ -319,13 +336,12 @@ def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
     f.group = f"{rs.id}:" + "+".join(group.value)
     paid = state.group_paid.get(f.group, 0)
     if mode.value == "offset":
-        highest = max(state.entitled.get(p, 0) for p in group.value)
+        values: dict[str, int] = {f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value}
+        highest = max(values.values())
         f.payable = max(0, min(f.entitled, highest - paid))
         f.offset = f.entitled - f.payable
-        ctx.step("higher-of", mode.cite(),
-                 "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
-                 **{f"{p}_entitled_fen": state.entitled.get(p, 0) for p in group.value},
-                 highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        ctx.step("higher-of", mode.cite(), "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
+                 **values, highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
     else:
         _elect(ctx, f, mode.cite())
     state.group_paid[f.group] = paid + f.payable

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from calculators.eligibility import Withdrawal, withdrawals
+from calculators.results import quick_init
 from calculators.scenario import LEVEL_RANK, EvaluationRecord, PoolSpell, Recognition, Scenario
 
 
+@quick_init
 @dataclass(frozen=True)
 class Trigger:
     """The event that triggers a claim (入围/认定/评价) and so picks its rule set (解读 R-1)."""
@@ -38,6 +41,12 @@ class Facts:
         self._evaluations = sorted(scenario.evaluations, key=lambda e: (e.year, e.date))
         self.withdrawals = withdrawals(scenario)
         self._ended = {i: w.date for w in self.withdrawals for i in w.recognitions}
+        self._highest: dict[tuple[date, tuple[str, ...] | None], tuple[int, Recognition] | None] = {}
+        self.investments_by_year = {inv.year: inv for inv in scenario.investments}
+        """The audited equipment investment (设备投入) by year."""
+        self.memo: dict[tuple[Any, ...], Any] = {}
+        """Answers the programs derive from these facts and keep for the platform's later claims (the
+        trigger a recognition makes, …), keyed by a tuple whose first item names the program."""
 
     def recognitions_until(self, on: date) -> list[tuple[int, Recognition]]:
         return [(i, r) for i, r in self._recognitions if r.date <= on]
@@ -48,11 +57,21 @@ class Facts:
 
     def withdrawn_by(self, on: date) -> list[Withdrawal]:
         """Withdrawals on or before ``on`` whose level the platform has not been recognised at again since."""
+        if not self.withdrawals:
+            return []
         return [w for w in self.withdrawals if w.date <= on
                 and not any(r.level == w.level and r.date > w.date for _, r in self.recognitions_until(on))]
 
     def highest_level(self, on: date, levels: tuple[str, ...] | None = None) -> tuple[int, Recognition] | None:
-        """The highest recognition held on ``on`` (first reached, if several at that level)."""
+        """The highest recognition held on ``on`` (first reached, if several at that level); answered once
+        per date and levels (a claim's trigger, cap and checks ask the same)."""
+        key = (on, levels)
+        if key in self._highest:
+            return self._highest[key]
+        self._highest[key] = best = self._highest_level(on, levels)
+        return best
+
+    def _highest_level(self, on: date, levels: tuple[str, ...] | None) -> tuple[int, Recognition] | None:
         best: tuple[int, Recognition] | None = None
         for i, r in self.held_on(on):
             if levels is not None and r.level not in levels:

@@ -7,6 +7,7 @@ currency is an error; rounding is stated, never implied by the Decimal context.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Final
 
 from moneyed import Money
@@ -78,8 +79,30 @@ def money_to_fen(money: Money, *, field: str = "amount", allow_negative: bool = 
 
 
 def apply_rate(fen: int, rate: Decimal) -> int:
-    """``fen × rate`` rounded half-up to the fen (解读 R-2: round to 0.01, half-up)."""
-    return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """``fen × rate`` rounded half-up to the fen (解读 R-2: round to 0.01, half-up; a half away from zero).
+
+    In integers where the ``Decimal`` product is exact (an amount below 10¹² fen, a rate of at most 12
+    digits: the same figure, faster), else with ``Decimal`` as stated."""
+    ratio = _exact_ratio(rate)
+    if ratio is None or not -EXACT_FEN < fen < EXACT_FEN:
+        return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    num, den = ratio
+    whole, rest = divmod(abs(fen) * num, den)
+    if 2 * rest >= den:
+        whole += 1
+    return whole if fen >= 0 else -whole
+
+
+EXACT_FEN: Final = 10**12
+"""Amounts below this many fen times a rate of at most 12 digits stay far inside ``Decimal``'s 28 digits."""
+
+
+@lru_cache(maxsize=256)
+def _exact_ratio(rate: Decimal) -> tuple[int, int] | None:
+    """A rate as an exact fraction (numerator, positive denominator), if it has at most 12 digits."""
+    if not rate.is_finite() or len(rate.as_tuple().digits) > 12:
+        return None
+    return rate.as_integer_ratio()
 
 
 def floor_share(fen: int, share: Decimal) -> int:

@@ -8,8 +8,7 @@ from datetime import date
 from typing import Any
 
 from calculators.facts import Facts, Trigger, recognition_key
-from calculators.money import fen_to_yuan
-from calculators.results import CapInfo, ClaimResult, TraceStep
+from calculators.results import CapInfo, ClaimResult, TraceStep, quick_init
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Scenario
 
@@ -42,7 +41,7 @@ class PlatformState:
         return [r for r in self.results if r.program == program and r.status != "reversed"]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimContext:
     """Everything a program may look at to compute one claim."""
 
@@ -56,23 +55,28 @@ class ClaimContext:
     state: PlatformState
     trigger: Trigger | None
     trace: list[TraceStep] = field(default_factory=list)
+    on: date = field(init=False)
+    """The application date: the date every parameter is read on."""
+    _params: dict[str, Resolved] = field(default_factory=dict, init=False, repr=False)
 
-    @property
-    def on(self) -> date:
-        return self.claim.application_date
+    def __post_init__(self) -> None:
+        self.on = self.claim.application_date
+        self._params = self.rule_set.resolved_on(self.on, self.options)
 
     @property
     def field(self) -> str:
         return f"claims[{self.index}]"
 
     def p(self, name: str) -> Resolved:
-        """A parameter of the governing rule set as of the application date."""
-        return self.rule_set.param(name, self.on, self.options)
+        """A parameter of the governing rule set as of the application date (resolved once per rule set,
+        date and options, :meth:`RuleSet.resolved_on`)."""
+        return self._params.get(name) or self.rule_set.param(name, self.on, self.options)
 
-    def step(self, step: str, clause: str, note: str, **values: Any) -> None:
-        shown = {k: (fen_to_yuan(v) if k.endswith("_fen") else str(v)) for k, v in values.items()}
-        shown = {(k[:-4] if k.endswith("_fen") else k): v for k, v in shown.items()}
-        self.trace.append(TraceStep(step, clause, note, shown))
+    def step(self, step: str, clause: str, note: str | Callable[[], str], **values: Any) -> None:
+        """Record a trace step: ``*_fen`` values are shown in 元 under the name without ``_fen``, the
+        others as text, and a ``note`` given as a function is written — all when the trace is first read
+        (:meth:`TraceStep.recorded`)."""
+        self.trace.append(TraceStep.recorded(step, clause, note, values))
 
     def already_received(self, program: str, times: Resolved, gross: int, note: str,
                          reason: str) -> ProgramOutcome | None:
@@ -89,6 +93,7 @@ class ClaimContext:
                               reasons=(f"{reason.format(claim=first, times=times.value)}（{times.cite()}）",))
 
 
+@quick_init
 @dataclass(frozen=True)
 class ProgramOutcome:
     """A program's own verdict, before exclusion, approval, offset and split."""

@@ -10,6 +10,7 @@ held on the claim date; a claim that would cross the cap is paid up to it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from calculators.errors import InputErrors, InputIssue
 from calculators.facts import Facts, Trigger, recognition_key
@@ -29,10 +30,14 @@ def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options)
     held = facts.highest_level(claim.application_date, levels)
     if held is None:
         return None
-    i, r = held
-    return Trigger(recognition_key(r, i), r.date,
-                   f"入围{LEVEL_NAMES[r.level]}中试平台（{r.document_number or '无文号'}，{r.date}）",
-                   "细则 第四章（一）(1)")
+    key = (PROGRAM, held[0])  # the same recognition triggers the platform's later claims
+    found: Trigger | None = facts.memo.get(key)
+    if found is None:
+        i, r = held
+        found = facts.memo[key] = Trigger(
+            recognition_key(r, i), r.date, f"入围{LEVEL_NAMES[r.level]}中试平台（{r.document_number or '无文号'}，{r.date}）",
+            "细则 第四章（一）(1)")
+    return found
 
 
 def _window(ctx: ClaimContext) -> tuple[list[int], str]:
@@ -44,14 +49,16 @@ def _window(ctx: ClaimContext) -> tuple[list[int], str]:
     last = year - 1 if window.value == "before-application-year" else year
     if not prior_years:
         years = list(range(last - n + 1, last + 1))
-        ctx.step("window", window.cite(), f"首次申报：近{n}年设备投入，取{years[0]}—{years[-1]}年度",
-                 first_year=years[0], last_year=years[-1], reading=window.value)
+        first, final = years[0], years[-1]
+        ctx.step("window", window.cite(), lambda: f"首次申报：近{n}年设备投入，取{first}—{final}年度",
+                 first_year=first, last_year=final, reading=window.value)
         return years, window.cite()
     later = ctx.p("equipment.later_claims")
     years = [y for y in _later_years(str(later.value), prior_years[-1], last, n) if y not in ctx.state.claimed_years]
+    shown = tuple(years)  # the note is written when read: from what the years are now
     ctx.step("window", later.cite(),
-             f"后续申报（{LATER_CLAIMS[str(later.value)]}）：已申报至{prior_years[-1]}年度，本次可申报"
-             + (f"{'、'.join(map(str, years))}年度" if years else "的年度没有（无新的年度可申报）"),
+             lambda: f"后续申报（{LATER_CLAIMS[str(later.value)]}）：已申报至{prior_years[-1]}年度，本次可申报"
+             + (f"{'、'.join(map(str, shown))}年度" if shown else "的年度没有（无新的年度可申报）"),
              last_claimed_year=prior_years[-1], reading=later.value, window_reading=window.value)
     return years, later.cite()
 
@@ -90,7 +97,7 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     base_total = _investment(ctx, years, invoices_by_year)
     rate = ctx.p("equipment.rate")
     gross = apply_rate(base_total, Decimal(rate.value))
-    ctx.step("rate", rate.cite(), f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
+    ctx.step("rate", rate.cite(), lambda: f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
              base_fen=base_total, rate=rate.value, gross_fen=gross)
     entitled, cap, reasons = _capped(ctx, gross)
     return ProgramOutcome("computed", gross, entitled, cap, reasons, tuple(years), tuple(invoice_keys))
@@ -125,16 +132,16 @@ def _one_claim_per_year(ctx: ClaimContext) -> None:
 def _years(ctx: ClaimContext, window_years: list[int], window_clause: str, issues: list[InputIssue]) -> list[int]:
     """The years claimed: those given (each within the window and not claimed before), else every year of
     the window not yet claimed."""
-    claim, field = ctx.claim, ctx.field
+    claim = ctx.claim
     if claim.years is None:
         return [y for y in window_years if y not in ctx.state.claimed_years]
     for k, y in enumerate(claim.years):
         if y in ctx.state.claimed_years:
-            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.years[{k}]", window_clause,
                                      f"{y}年度设备投资已由申请 {ctx.state.claimed_years[y]} 申报，不得重复"))
         elif y not in window_years:
             allowed = "、".join(map(str, window_years)) + "年度" if window_years else "无"
-            issues.append(InputIssue(f"{field}.years[{k}]", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.years[{k}]", window_clause,
                                      f"申报年度（years）中的{y}年度不可申报：本次可申报的年度为{allowed}"))
     return sorted(set(claim.years))
 
@@ -143,16 +150,15 @@ def _invoices(ctx: ClaimContext, years: list[int], window_clause: str, vat: str,
               issues: list[InputIssue]) -> tuple[dict[int, list[int]], list[str]]:
     """The invoices' amounts by year (audited where audited; with VAT under that reading) and their keys;
     an invoice claimed before or dated outside the years is an issue."""
-    field = ctx.field
     invoices_by_year: dict[int, list[int]] = {}
     invoice_keys: list[str] = []
     for k, inv in enumerate(ctx.claim.invoices):
         key = f"{inv.issuer_code}:{inv.number}"
         if key in ctx.state.claimed_invoices:
-            issues.append(InputIssue(f"{field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
+            issues.append(InputIssue(f"{ctx.field}.invoices[{k}]", "细则 第四章（一）(1)：发票只可申报一次",
                                      f"发票 {key} 已由申请 {ctx.state.claimed_invoices[key]} 申报"))
         if inv.date.year not in years:
-            issues.append(InputIssue(f"{field}.invoices[{k}].date", window_clause,
+            issues.append(InputIssue(f"{ctx.field}.invoices[{k}].date", window_clause,
                                      f"发票日期 {inv.date} 不在申报年度 {years} 之内"))
         base = inv.audited if inv.audited is not None else inv.net
         amount = base + (inv.vat if vat == "with-vat" else 0)
@@ -165,22 +171,34 @@ def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int,
     """The equipment investment of the years: the audited figure of a year where there is one, else its
     invoices (traced year by year)."""
     vat = ctx.p("equipment.vat")
-    audited = {inv.year: inv for inv in ctx.scenario.investments}
+    audited = ctx.facts.investments_by_year
     base_total = 0
     for y in years:
+        source: str | int | None = None  # the audit report, the number of invoices, or none: see _investment_note
         if y in audited:
             a = audited[y]
             amount = a.amount + (a.vat if vat.value == "with-vat" else 0)
-            source = f"审计确认（{a.audit_report or '审计报告'}）"
+            source = a.audit_report or "审计报告"
         elif y in invoices_by_year:
             amount = sum(invoices_by_year[y])
-            source = f"发票合计（{len(invoices_by_year[y])}张，待审计）"
+            source = len(invoices_by_year[y])
         else:
-            amount, source = 0, "无设备投入记录"
+            amount = 0
         base_total += amount
-        ctx.step("investment", vat.cite(), f"{y}年度设备投入：{source}，{'不含税' if vat.value == 'net-of-vat' else '含税'}",
-                 year=y, amount_fen=amount)
+        ctx.step("investment", vat.cite(), partial(_investment_note, y, source, vat.value), year=y, amount_fen=amount)
     return base_total
+
+
+def _investment_note(year: int, source: str | int | None, vat: str) -> str:
+    """The investment step's note: where the year's figure comes from (an audit report, a number of
+    invoices not yet audited, or nothing) and whether it includes VAT."""
+    if isinstance(source, str):
+        shown = f"审计确认（{source}）"
+    elif source is not None:
+        shown = f"发票合计（{source}张，待审计）"
+    else:
+        shown = "无设备投入记录"
+    return f"{year}年度设备投入：{shown}，{'不含税' if vat == 'net-of-vat' else '含税'}"
 
 
 def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...]]:
@@ -197,7 +215,7 @@ def _capped(ctx: ClaimContext, gross: int) -> tuple[int, CapInfo, tuple[str, ...
     cap = CapInfo(level=level, limit=limit, used=used, headroom=headroom, clause=cap_param.cite())
     reasons: tuple[str, ...] = ()
     ctx.step("cap", cap_param.cite(),
-             f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{yuan_grouped(used)}元，剩余额度",
+             lambda: f"按申报日所获最高级别（{LEVEL_NAMES[level]}）累计上限；已累计{yuan_grouped(used)}元，剩余额度",
              limit_fen=limit, used_fen=used, headroom_fen=headroom, entitled_fen=entitled)
     if entitled < gross:
         reasons = (f"累计补助达到{LEVEL_NAMES[level]}上限{yuan_grouped(limit)}元，超出部分{yuan_grouped(gross - entitled)}元不予补助"

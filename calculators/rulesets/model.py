@@ -8,10 +8,12 @@ selected through :class:`Options`, never by editing code.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from calculators.errors import InputErrors
@@ -88,11 +90,16 @@ class Resolved:
     value: Any
     clause: str
     overridden: str | None = None  # "reading" or "what-if" when the value was not the default
+    _cited: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # written once: a resolved value is memoised (RuleSet.param) and cited by every claim's trace
+        cited = (f"{self.clause}（{OVERRIDE_LABELS.get(self.overridden, self.overridden)}）" if self.overridden
+                 else self.clause)
+        object.__setattr__(self, "_cited", cited)
 
     def cite(self) -> str:
-        if not self.overridden:
-            return self.clause
-        return f"{self.clause}（{OVERRIDE_LABELS.get(self.overridden, self.overridden)}）"
+        return self._cited
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,8 @@ class RuleSet:
     parameters: Mapping[str, Parameter]
     source: str
     procedures: Mapping[str, Procedure] = field(default_factory=dict)
+    _resolved: dict[tuple[int, str | None], dict[str, Resolved]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def in_force(self, on: date) -> bool:
         return self.in_force_from <= on and (self.in_force_to is None or on <= self.in_force_to)
@@ -146,7 +155,39 @@ class RuleSet:
         return name in self.parameters
 
     def param(self, name: str, on: date, options: Options | None = None) -> Resolved:
-        """The value of ``name`` on ``on``, with reading/what-if overrides from ``options`` applied."""
+        """The value of ``name`` on ``on``, with reading/what-if overrides from ``options`` applied.
+
+        Resolved once per parameter, date and options (:meth:`resolved_on`): the rule set is immutable, so
+        the same question always has the same answer."""
+        memo = self.resolved_on(on, options)
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = self._resolve(name, on, options)
+        return found
+
+    def resolved_on(self, on: date, options: Options | None = None) -> dict[str, Resolved]:
+        """The parameters already resolved on ``on`` under ``options`` (by their content, :attr:`Options.key`),
+        by name: :meth:`param` fills it as parameters are asked for, and a claim's context reads it first.
+
+        Shared by every date between the same two :attr:`_boundaries`, where no parameter changes value."""
+        key = (bisect_right(self._boundaries, on), None if options is None else options.key)
+        memo = self._resolved.get(key)
+        if memo is None:
+            if len(self._resolved) >= MEMO_LIMIT:  # a long-lived process asking ever new what-ifs
+                self._resolved.clear()
+            memo = self._resolved[key] = {}
+        return memo
+
+    @cached_property
+    def _boundaries(self) -> list[date]:
+        """Every day on which some parameter's value may change (a value's first day, the day after its
+        last), in order: between two of them every parameter has the same value."""
+        days = {dv.start for p in self.parameters.values() for dv in p.values}
+        days |= {dv.end + timedelta(days=1) for p in self.parameters.values() for dv in p.values
+                 if dv.end is not None and dv.end < date.max}
+        return sorted(days)
+
+    def _resolve(self, name: str, on: date, options: Options | None) -> Resolved:
         p = self.parameters.get(name)
         if p is None:
             raise KeyError(f"rule set {self.id} has no parameter {name}")
@@ -166,6 +207,10 @@ class RuleSet:
         return Resolved(name, dv.value, dv.clause)
 
 
+MEMO_LIMIT = 10_000
+"""Entries a rule set (spans of dates × options) or rule book keeps of the answers it memoises before starting afresh."""
+
+
 @dataclass(frozen=True)
 class Options:
     """How to evaluate: readings chosen, what-if overrides, a forced rule set.
@@ -180,6 +225,13 @@ class Options:
     readings: frozenset[str] = frozenset()
     rule_set: str | None = None
 
+    @cached_property
+    def key(self) -> str:
+        """The options' content as text, equal for equal options: what memoised answers are keyed by (the
+        values are the converted parameter values — Decimal, int, str, date, lists and tables of them — whose
+        ``repr`` shows the value)."""
+        return repr((sorted(self.overrides.items()), sorted(self.readings), self.rule_set))
+
     def override_kind(self, key: str, p: Parameter) -> str:
         return "reading" if key in self.readings or p.reading is not None else "what-if"
 
@@ -191,6 +243,11 @@ class RuleBook:
     rule_sets: Mapping[str, RuleSet]
     jurisdictions: Mapping[str, Jurisdiction]
     payers: Mapping[str, Payer]
+    _defining: dict[str, tuple[RuleSet, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Answers the calculators derive from the book and memoise (the payer split of a jurisdiction under a
+    rule set on a date, …), keyed by a tuple whose first item names the asking module; at most
+    :data:`MEMO_LIMIT` entries."""
 
     def get(self, rule_set_id: str, *, field_name: str = "rule_set") -> RuleSet:
         rs = self.rule_sets.get(rule_set_id)
@@ -203,9 +260,14 @@ class RuleBook:
         return rs
 
     def defining(self, program: str) -> list[RuleSet]:
-        return sorted(
-            (rs for rs in self.rule_sets.values() if program in rs.programs), key=lambda r: r.in_force_from
-        )
+        """The rule sets defining ``program``, earliest in force first (sorted once per program)."""
+        found = self._defining.get(program)
+        if found is None:
+            found = tuple(sorted(
+                (rs for rs in self.rule_sets.values() if program in rs.programs), key=lambda r: r.in_force_from
+            ))
+            self._defining[program] = found
+        return list(found)
 
     def procedure(self, procedure_id: str) -> Procedure:
         """The procedure of that id, whichever rule set defines it (ids are unique across the book)."""
@@ -223,8 +285,15 @@ class RuleBook:
         return str(self.get(rule_set_id).param(f"{PROCEDURE_PARAMETER}{program}", on, options).value)
 
     def in_force_on(self, on: date) -> list[RuleSet]:
-        """Funding rule sets (those defining programs) in force on ``on``."""
-        return [rs for rs in self.rule_sets.values() if rs.programs and rs.in_force(on)]
+        """Funding rule sets (those defining programs) in force on ``on`` (found once per date)."""
+        key = ("in_force_on", on)
+        found: tuple[RuleSet, ...] | None = self.memo.get(key)
+        if found is None:
+            found = tuple(rs for rs in self.rule_sets.values() if rs.programs and rs.in_force(on))
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[key] = found
+        return list(found)
 
 
 @dataclass(frozen=True)

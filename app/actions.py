@@ -44,7 +44,6 @@ from app.results import (
     Paged,
     PlatformCreated,
     PlatformEventAdded,
-    PlatformEventRow,
     PlatformRow,
     PlatformView,
     TrialBalance,
@@ -600,15 +599,17 @@ class ComputedCache:
         head, event = session.execute(select(JournalHead.last_id, newest_event).where(JournalHead.id == 1)).one()
         return (str(session.get_bind().engine.url), head, event or 0)
 
-    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any], *,
+            version: tuple[Any, ...] | None = None) -> Any:
         """The value for ``key`` at the database's current version, computed at most once per version.
 
         Values are kept pickled: a caller gets its own copy, and thousands of cached explanations are a
         few thousand byte strings, which the garbage collector does not traverse, instead of millions of
-        small objects that made every full collection pause the worker for ~100 ms."""
+        small objects that made every full collection pause the worker for ~100 ms. ``version``: the
+        database's version when the caller read it along with its data (:meth:`version`'s tuple)."""
         import pickle
 
-        full = (*self.version(session), *key)
+        full = (*(version or self.version(session)), *key)
         with self._lock:
             kept = self._items.get(full)
             if kept is not None:
@@ -692,35 +693,28 @@ def _claim_row(c: Claim, p: Platform) -> ClaimRow:
 
 
 def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> PlatformView:
+    """A platform with its history, claims and cap positions: one statement (:mod:`app.claim_read`), and the
+    cap positions from :data:`computed` (computed on a miss)."""
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
         authorize(ctx.who, "platform.read")
-        found = session.execute(select(Platform, Jurisdiction.name).join(Jurisdiction, isouter=True)
-                                .where(Platform.code == code)).first()
-        if found is None:
+        row = claim_read.platform_row(session, code)
+        if row is None:
             raise no_platform(code)
-        p, jurisdiction_name = found
-        authorize_object(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code, not_found=no_platform(code))
-        events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
-                                 .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
-        claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
-                                 .order_by(Claim.application_date, Claim.id)).scalars().all()
+        authorize_object(ctx.who, "platform.read", jurisdiction=row.jurisdiction_code, not_found=no_platform(code))
+        claims = claim_read.platform_claims(row)
         on = as_of or date.today()
+
         def positions() -> tuple[Headroom, ...]:
             return tuple(cap_headroom(session, code, program, on) for program in sorted({c.program for c in claims}))
 
-        caps: tuple[Headroom, ...] = computed.get(session, ("caps", code, on), positions)
-        return PlatformView(
-            **_platform_fields(p, {p.jurisdiction_code: jurisdiction_name or ""}),
-            head_person=p.head_person, head_phone=p.head_phone, contact_person=p.contact_person,
-            contact_mobile=p.contact_mobile,
-            events=tuple(PlatformEventRow(id=e.id, kind=e.kind, date=e.date, level=e.level, grade=e.grade,
-                                          scheme=e.scheme, year=e.year, document_number=e.document_number,
-                                          amount=e.amount_fen, note=e.note) for e in events),
-            claims=tuple(_claim_row(c, p) for c in claims),
-            caps=caps,
-        )
+        version = (str(session.get_bind().engine.url), row.head, row.newest_event or 0)
+        caps: tuple[Headroom, ...] = computed.get(session, ("caps", code, on), positions, version=version)
+    return PlatformView(
+        **_platform_fields(row, {row.jurisdiction_code: row.jurisdiction_name or ""}),
+        head_person=row.head_person, head_phone=row.head_phone, contact_person=row.contact_person,
+        contact_mobile=row.contact_mobile, events=claim_read.platform_events(row), claims=claims, caps=caps)
 
 
 def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
@@ -738,9 +732,11 @@ def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform:
             q = q.where(Platform.code == platform)
         if program:
             q = q.where(Claim.program == program)
-        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = session.execute(q.order_by(Claim.application_date, Claim.id).offset(page.offset)
-                               .limit(page.size)).all()
+        # the total rides along each row (a window over the whole filtered set): one statement, not two;
+        # counted apart only for a page past the end
+        rows = session.execute(q.add_columns(func.count().over().label("total"))
+                               .order_by(Claim.application_date, Claim.id).offset(page.offset).limit(page.size)).all()
+        total = rows[0].total if rows else session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         return paged((_claim_row(r, r) for r in rows), total, page)  # type: ignore[arg-type]
 
 
@@ -756,7 +752,7 @@ def claim_detail(ctx: Context, number: str, *, today_too: bool = False) -> Claim
     computation (from :data:`computed`), so that the page can say where it differs."""
     with ctx.read() as session:
         authorize(ctx.who, "claim.read")
-        row = session.execute(claim_read.claim_statement(number)).first()
+        row = claim_read.claim_row(session, number)
         if row is None:
             raise no_claim(number)
         authorize_object(ctx.who, "claim.read", jurisdiction=row.jurisdiction_code, not_found=no_claim(number))
@@ -766,7 +762,7 @@ def claim_detail(ctx: Context, number: str, *, today_too: bool = False) -> Claim
             today = computed.get(session, ("explain", number), lambda: _explain(session, number))
     approval = claim_read.approval(row)
     return ClaimView(
-        **_claim_fields(row, row),  # type: ignore[arg-type]  # a row of LIST_COLUMNS' names
+        **_claim_fields(row, row),
         platform_document=row.platform_document, years=claim_read.years(row),
         invoices=claim_read.invoices(row), events=claim_read.events(row), reviews=claim_read.reviews(row),
         audits=claim_read.audits(row), approval=approval, notice=claim_read.notice(row),

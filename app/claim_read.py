@@ -16,8 +16,18 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ScalarSelect, SQLColumnExpression, literal_column, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ScalarSelect,
+    SQLColumnExpression,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -25,12 +35,14 @@ from app.results import (
     ApprovalRow,
     AuditRow,
     ClaimEventRow,
+    ClaimRow,
     FundIssueRow,
     InvoiceRow,
     NoticeEndChangeRow,
     NoticeRow,
     ObjectionRow,
     PaymentRow,
+    PlatformEventRow,
     RecoveryRow,
     ReviewRow,
 )
@@ -44,6 +56,8 @@ from ledger.models import (
     ClaimExplanation,
     FundIssue,
     Invoice,
+    JournalHead,
+    Jurisdiction,
     Notice,
     NoticeClaim,
     NoticeEndChange,
@@ -52,6 +66,7 @@ from ledger.models import (
     PaymentConfirmation,
     PaymentWithdrawal,
     Platform,
+    PlatformEvent,
     Posting,
     ProvincialStep,
     Recovery,
@@ -165,8 +180,9 @@ _EXPLANATION = {"state": ClaimExplanation.state, "action": ClaimExplanation.acti
                 "result": json_value(ClaimExplanation.result)}
 
 
-def claim_statement(number: str) -> Any:
-    """The one SELECT of a claim in full (a row, or none when there is no claim ``number``)."""
+def _statement() -> Any:
+    """The one SELECT of a claim in full, for the bound ``number`` (built once: building it costs as much
+    as running it)."""
     explanation = (select(_pairs(_EXPLANATION)).where(ClaimExplanation.claim_id == C)
                    .order_by(ClaimExplanation.id.desc()).limit(1).scalar_subquery())
     notices = (select(json_rows(_pairs(_NOTICES))).join_from(Notice, NoticeClaim, NoticeClaim.notice_id == Notice.id)
@@ -193,10 +209,62 @@ def claim_statement(number: str) -> Any:
         _all(_RECOVERIES, Recovery.claim_id == C).label("recoveries"),
         _all(_OBLIGATED, Posting.claim_id == C, Posting.account_code == A.OBLIGATED).label("obligated"),
         _all(_PASSED_ON, ProvincialStep.claim_id == C, ProvincialStep.step == "pass-on").label("passed_on"),
-    ).join(Platform, Platform.id == Claim.platform_id).where(Claim.number == number))
+    ).join(Platform, Platform.id == Claim.platform_id).where(Claim.number == bindparam("number")))
+
+
+STATEMENT = _statement()
+
+
+def claim_row(session: Session, number: str) -> Any:
+    """The claim ``number`` in full as one row of :data:`STATEMENT` (None when there is no such claim)."""
+    return session.execute(STATEMENT, {"number": number}).first()
 
 
 # ---------------------------------------------------------------- the row as the view's parts
+
+
+_PLATFORM_EVENTS = {"id": PlatformEvent.id, "kind": PlatformEvent.kind, "date": PlatformEvent.date,
+                    "level": PlatformEvent.level, "grade": PlatformEvent.grade, "scheme": PlatformEvent.scheme,
+                    "year": PlatformEvent.year, "document_number": PlatformEvent.document_number,
+                    "amount": PlatformEvent.amount_fen, "note": PlatformEvent.note}
+_PLATFORM_CLAIMS = {"id": Claim.id, "number": Claim.number, "program": Claim.program, "rule_set": Claim.rule_set,
+                    "application_date": Claim.application_date, "state": Claim.state, "level": Claim.level,
+                    "requested": Claim.requested_fen, "computed": Claim.computed_fen, "approved": Claim.approved_fen,
+                    "filed_by": Claim.filed_by}
+PLATFORM_STATEMENT = select(
+    Platform.id, Platform.code, Platform.name, Platform.operator, Platform.leader_type, Platform.jurisdiction_code,
+    Platform.head_person, Platform.head_phone, Platform.contact_person, Platform.contact_mobile,
+    Jurisdiction.name.label("jurisdiction_name"),
+    _all(_PLATFORM_EVENTS, PlatformEvent.platform_id == Platform.id).label("events"),
+    _all(_PLATFORM_CLAIMS, Claim.platform_id == Platform.id).label("claims"),
+    # the version of :class:`app.actions.ComputedCache` (the journal head, the newest platform event)
+    select(JournalHead.last_id).where(JournalHead.id == 1).scalar_subquery().label("head"),
+    select(func.max(PlatformEvent.id)).scalar_subquery().label("newest_event"),
+).join(Jurisdiction, Jurisdiction.code == Platform.jurisdiction_code, isouter=True).where(
+    Platform.code == bindparam("code"))
+"""A platform with its history and claims, and the cache version of its cap positions: one statement."""
+
+
+def platform_row(session: Session, code: str) -> Any:
+    """The platform ``code`` as one row of :data:`PLATFORM_STATEMENT` (None when there is none)."""
+    return session.execute(PLATFORM_STATEMENT, {"code": code}).first()
+
+
+def platform_events(row: Any) -> tuple[PlatformEventRow, ...]:
+    found = sorted(_loads(row.events) or [], key=lambda e: (e["date"], e["id"]))
+    return tuple(PlatformEventRow(id=e["id"], kind=e["kind"], date=_day(e["date"]), level=e["level"],
+                                  grade=e["grade"], scheme=e["scheme"], year=e["year"],
+                                  document_number=e["document_number"], amount=e["amount"], note=e["note"])
+                 for e in found)
+
+
+def platform_claims(row: Any) -> tuple[ClaimRow, ...]:
+    found = sorted(_loads(row.claims) or [], key=lambda c: (c["application_date"], c["id"]))
+    return tuple(ClaimRow(number=c["number"], platform=row.code, platform_name=row.name,
+                          jurisdiction=row.jurisdiction_code, program=c["program"], rule_set=c["rule_set"],
+                          application_date=_day(c["application_date"]), state=ClaimState(c["state"]),
+                          level=c["level"], requested=c["requested"], computed=c["computed"],
+                          approved=c["approved"], filed_by=c["filed_by"]) for c in found)
 
 
 def records(row: Any, column: str) -> list[dict[str, Any]]:

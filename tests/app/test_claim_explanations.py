@@ -129,10 +129,8 @@ def test_the_page_says_nothing_of_today_when_it_agrees(service: Service) -> None
     assert 'data-testid="explanation-differs"' not in page
 
 
-def test_the_claim_read_costs_a_fixed_handful_of_statements(service: Service) -> None:
-    number = _paid_claim(service)
-    client = service.api("auditor")
-    get(client, "/me")  # the token is known; the claim read below is measured alone
+def _statements(service: Service, client: Any, path: str) -> list[str]:
+    """The statements the database saw while ``client`` read ``path`` (a before_cursor_execute listener)."""
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -140,10 +138,22 @@ def test_the_claim_read_costs_a_fixed_handful_of_statements(service: Service) ->
 
     event.listen(service.db.engine, "before_cursor_execute", count)
     try:
-        claim = get(client, f"/claims/{number}")
+        get(client, path)
     finally:
         event.remove(service.db.engine, "before_cursor_execute", count)
-    assert claim["state"] == "paid" or claim["payments"]
+    return statements
+
+
+def test_the_claim_read_costs_a_fixed_handful_of_statements(service: Service) -> None:
+    number = _paid_claim(service)
+    client = service.api("auditor")
+    get(client, "/me")  # the token is known; the reads below are measured alone
+    statements = _statements(service, client, f"/claims/{number}")
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(statements) <= 4, statements  # SQLite adds its BEGIN (a deferred, snapshot read)
     assert len(reads) == 2, reads  # the token, then the claim in full: nothing recomputed, nothing per record
+    # the platform page (its cap positions cached) and a page of the claim list: the token and one statement
+    get(client, "/platforms/P1")
+    for path in ("/platforms/P1", "/claims?page=1&page_size=20"):
+        reads = [s for s in _statements(service, client, path) if s.lstrip().upper().startswith("SELECT")]
+        assert len(reads) == 2, (path, reads)

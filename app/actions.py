@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import claim_read
 from app import schemas as In
 from app.permissions import (
     DISTRICT_ROLES,
@@ -30,31 +31,21 @@ from app.permissions import (
 )
 from app.results import (
     ActionRow,
-    ApprovalRow,
-    AuditRow,
     Balances,
     BudgetRow,
     Calculation,
     ChainVerification,
-    ClaimEventRow,
     ClaimRow,
     ClaimView,
-    FundIssueRow,
     HolidaysLoaded,
-    InvoiceRow,
     JournalEntryRow,
     NoticeEndChangeRow,
     NoticeRow,
-    ObjectionRow,
     Paged,
-    PaymentRow,
     PlatformCreated,
     PlatformEventAdded,
-    PlatformEventRow,
     PlatformRow,
     PlatformView,
-    RecoveryRow,
-    ReviewRow,
     TrialBalance,
     UserAdded,
     UserRow,
@@ -63,6 +54,7 @@ from app.security import create_user
 from calculators.errors import CalculatorError, InputErrors, RuleSetError
 from calculators.money import parse_yuan
 from calculators.results import ClaimResult
+from calculators.rulesets.bundled import rulebook
 from ledger import idempotency, provincial
 from ledger import services as S
 from ledger.calendar import load_holiday_notice
@@ -71,13 +63,8 @@ from ledger.errors import Invalid, LedgerError, NotFound
 from ledger.messages import issues_text
 from ledger.models import (
     ActionRecord,
-    Approval,
-    Audit,
     Budget,
     Claim,
-    ClaimEvent,
-    FundIssue,
-    Invoice,
     Jurisdiction,
     Notice,
     NoticeClaim,
@@ -85,12 +72,9 @@ from ledger.models import (
     Objection,
     Payer,
     Payment,
-    PaymentConfirmation,
-    PaymentWithdrawal,
     Platform,
     PlatformEvent,
     Recovery,
-    Review,
     User,
 )
 from ledger.outcomes import (
@@ -615,15 +599,17 @@ class ComputedCache:
         head, event = session.execute(select(JournalHead.last_id, newest_event).where(JournalHead.id == 1)).one()
         return (str(session.get_bind().engine.url), head, event or 0)
 
-    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], Any], *,
+            version: tuple[Any, ...] | None = None) -> Any:
         """The value for ``key`` at the database's current version, computed at most once per version.
 
         Values are kept pickled: a caller gets its own copy, and thousands of cached explanations are a
         few thousand byte strings, which the garbage collector does not traverse, instead of millions of
-        small objects that made every full collection pause the worker for ~100 ms."""
+        small objects that made every full collection pause the worker for ~100 ms. ``version``: the
+        database's version when the caller read it along with its data (:meth:`version`'s tuple)."""
         import pickle
 
-        full = (*self.version(session), *key)
+        full = (*(version or self.version(session)), *key)
         with self._lock:
             kept = self._items.get(full)
             if kept is not None:
@@ -708,35 +694,28 @@ def _claim_row(c: Claim, p: Platform) -> ClaimRow:
 
 
 def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> PlatformView:
+    """A platform with its history, claims and cap positions: one statement (:mod:`app.claim_read`), and the
+    cap positions from :data:`computed` (computed on a miss)."""
     from ledger.queries import cap_headroom
 
     with ctx.read() as session:
         authorize(ctx.who, "platform.read")
-        found = session.execute(select(Platform, Jurisdiction.name).join(Jurisdiction, isouter=True)
-                                .where(Platform.code == code)).first()
-        if found is None:
+        row = claim_read.platform_row(session, code)
+        if row is None:
             raise no_platform(code)
-        p, jurisdiction_name = found
-        authorize_object(ctx.who, "platform.read", jurisdiction=p.jurisdiction_code, not_found=no_platform(code))
-        events = session.execute(select(PlatformEvent).where(PlatformEvent.platform_id == p.id)
-                                 .order_by(PlatformEvent.date, PlatformEvent.id)).scalars().all()
-        claims = session.execute(select(Claim).where(Claim.platform_id == p.id)
-                                 .order_by(Claim.application_date, Claim.id)).scalars().all()
+        authorize_object(ctx.who, "platform.read", jurisdiction=row.jurisdiction_code, not_found=no_platform(code))
+        claims = claim_read.platform_claims(row)
         on = as_of or date.today()
+
         def positions() -> tuple[Headroom, ...]:
             return tuple(cap_headroom(session, code, program, on) for program in sorted({c.program for c in claims}))
 
-        caps: tuple[Headroom, ...] = computed.get(session, ("caps", code, on), positions)
-        return PlatformView(
-            **_platform_fields(p, {p.jurisdiction_code: jurisdiction_name or ""}),
-            head_person=p.head_person, head_phone=p.head_phone, contact_person=p.contact_person,
-            contact_mobile=p.contact_mobile,
-            events=tuple(PlatformEventRow(id=e.id, kind=e.kind, date=e.date, level=e.level, grade=e.grade,
-                                          scheme=e.scheme, year=e.year, document_number=e.document_number,
-                                          amount=e.amount_fen, note=e.note) for e in events),
-            claims=tuple(_claim_row(c, p) for c in claims),
-            caps=caps,
-        )
+        version = (str(session.get_bind().engine.url), row.head, row.newest_event or 0)
+        caps: tuple[Headroom, ...] = computed.get(session, ("caps", code, on), positions, version=version)
+    return PlatformView(
+        **_platform_fields(row, {row.jurisdiction_code: row.jurisdiction_name or ""}),
+        head_person=row.head_person, head_phone=row.head_phone, contact_person=row.contact_person,
+        contact_mobile=row.contact_mobile, events=claim_read.platform_events(row), claims=claims, caps=caps)
 
 
 def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
@@ -754,9 +733,11 @@ def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform:
             q = q.where(Platform.code == platform)
         if program:
             q = q.where(Claim.program == program)
-        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = session.execute(q.order_by(Claim.application_date, Claim.id).offset(page.offset)
-                               .limit(page.size)).all()
+        # the total rides along each row (a window over the whole filtered set): one statement, not two;
+        # counted apart only for a page past the end
+        rows = session.execute(q.add_columns(func.count().over().label("total"))
+                               .order_by(Claim.application_date, Claim.id).offset(page.offset).limit(page.size)).all()
+        total = rows[0].total if rows else session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         return paged((_claim_row(r, r) for r in rows), total, page)  # type: ignore[arg-type]
 
 
@@ -766,73 +747,33 @@ def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> 
     return list(session.execute(q.order_by(order) if order is not None else q))
 
 
-def claim_detail(ctx: Context, number: str) -> ClaimView:
+def claim_detail(ctx: Context, number: str, *, today_too: bool = False) -> ClaimView:
+    """A claim in full from one statement (:mod:`app.claim_read`); its ``result`` is the explanation stored
+    at its last state change (审批所依据的计算), not a recomputation. ``today_too``: also today's
+    computation (from :data:`computed`), so that the page can say where it differs."""
     with ctx.read() as session:
         authorize(ctx.who, "claim.read")
-        found = session.execute(select(Claim, Platform).join(Platform, Platform.id == Claim.platform_id)
-                                .where(Claim.number == number)).first()
-        if found is None:
+        row = claim_read.claim_row(session, number)
+        if row is None:
             raise no_claim(number)
-        c, p = found
-        authorize_object(ctx.who, "claim.read", jurisdiction=p.jurisdiction_code, not_found=no_claim(number))
-        approval = session.execute(select(Approval).where(Approval.claim_id == c.id)
-                                   .order_by(Approval.id.desc())).scalar()
-        payers = sorted(set(approval.shares) if approval else set()) or _passed_on_to(session, c)
-        notice = session.execute(select(Notice).join(NoticeClaim, NoticeClaim.notice_id == Notice.id)
-                                 .where(NoticeClaim.claim_id == c.id).order_by(Notice.id.desc())).scalar()
-        result: ClaimResult | None = computed.get(session, ("explain", number), lambda: _explain(session, number))
-        Inv, Ev, Rv, Au, Ob, Fi, Pm, Rc = Invoice, ClaimEvent, Review, Audit, Objection, FundIssue, Payment, Recovery
-        confirmed: dict[int, str] = dict(session.execute(
-            select(PaymentConfirmation.payment_id, PaymentConfirmation.confirmed_by)
-            .join(Payment, Payment.id == PaymentConfirmation.payment_id).where(Payment.claim_id == c.id)).all())
-        withdrawn: dict[int, str] = dict(session.execute(
-            select(PaymentWithdrawal.payment_id, PaymentWithdrawal.withdrawn_by)
-            .join(Payment, Payment.id == PaymentWithdrawal.payment_id).where(Payment.claim_id == c.id)).all())
-        return ClaimView(
-            **_claim_fields(c, p),
-            platform_document=c.platform_document, years=tuple(c.years) if c.years is not None else None,
-            invoices=tuple(InvoiceRow(issuer_code=i.issuer_code, number=i.number, date=i.date, net=i.net_fen,
-                                      vat=i.vat_fen, audited=i.audited_fen)
-                           for i in _rows(session, Inv.issuer_code, Inv.number, Inv.date, Inv.net_fen, Inv.vat_fen,
-                                          Inv.audited_fen, claim_id=c.id, order=Inv.id)),
-            events=tuple(ClaimEventRow(from_=ClaimState(e.from_state) if e.from_state else None,
-                                       to=ClaimState(e.to_state), action=e.action, date=e.date, actor=e.actor,
-                                       entry=e.entry_id, note=e.note)
-                         for e in _rows(session, Ev.from_state, Ev.to_state, Ev.action, Ev.date, Ev.actor,
-                                        Ev.entry_id, Ev.note, claim_id=c.id, order=Ev.id)),
-            reviews=tuple(ReviewRow(department=r.department, approve=r.approve, opinion=r.opinion, date=r.date,
-                                    reviewer=r.reviewer)
-                          for r in _rows(session, Rv.department, Rv.approve, Rv.opinion, Rv.date, Rv.reviewer,
-                                         claim_id=c.id, order=Rv.id)),
-            audits=tuple(AuditRow(firm=a.firm, report_number=a.report_number, date=a.date, audited=a.audited_fen,
-                                  computed=a.computed_fen)
-                         for a in _rows(session, Au.firm, Au.report_number, Au.date, Au.audited_fen, Au.computed_fen,
-                                        claim_id=c.id, order=Au.id)),
-            approval=None if approval is None else ApprovalRow(
-                meeting_date=approval.meeting_date, minutes_number=approval.minutes_number,
-                approved=approval.approved_fen, computed=approval.computed_fen, reason=approval.reason,
-                fiscal_year=approval.fiscal_year, shares=dict(approval.shares)),
-            notice=None if notice is None else _notice_row(session, notice),
-            objections=tuple(ObjectionRow(id=o.id, filed=o.filed_date, objector=o.objector, content=o.content,
-                                          status=o.status, resolution=o.resolution)
-                             for o in _rows(session, Ob.id, Ob.filed_date, Ob.objector, Ob.content, Ob.status,
-                                            Ob.resolution, claim_id=c.id, order=Ob.id)),
-            fund_issue=next((FundIssueRow(document_number=f.document_number, date=f.date)
-                             for f in _rows(session, Fi.document_number, Fi.date, claim_id=c.id, order=Fi.id)), None),
-            payments=tuple(PaymentRow(id=pm.id, payer=pm.payer_code, voucher_number=pm.voucher_number, date=pm.date,
-                                      amount=pm.amount_fen, prepared_by=pm.prepared_by,
-                                      confirmed_by=confirmed.get(pm.id), withdrawn_by=withdrawn.get(pm.id))
-                           for pm in _rows(session, Pm.id, Pm.payer_code, Pm.voucher_number, Pm.date, Pm.amount_fen,
-                                           Pm.prepared_by, claim_id=c.id, order=Pm.id)),
-            outstanding={payer: S.payable_to(session, c, payer) for payer in payers},
-            recoveries=tuple(RecoveryRow(id=r.id, payer=r.payer_code, date=r.date, amount=r.amount_fen,
-                                         received=r.received_fen, reason=r.reason)
-                             for r in _rows(session, Rc.id, Rc.payer_code, Rc.date, Rc.amount_fen, Rc.received_fen,
-                                            Rc.reason, claim_id=c.id, order=Rc.id)),
-            result=result,
-            procedure=c.procedure,
-            next_steps=tuple(step.id for step in S.procedure_of(c).steps_from(c.state)),
-        )
+        authorize_object(ctx.who, "claim.read", jurisdiction=row.jurisdiction_code, not_found=no_claim(number))
+        stored = claim_read.explanation(row)
+        today: ClaimResult | None = None
+        if stored is None or today_too:  # no stored explanation: changed before migration 0011
+            today = computed.get(session, ("explain", number), lambda: _explain(session, number))
+    approval = claim_read.approval(row)
+    return ClaimView(
+        **_claim_fields(row, row),
+        platform_document=row.platform_document, years=claim_read.years(row),
+        invoices=claim_read.invoices(row), events=claim_read.events(row), reviews=claim_read.reviews(row),
+        audits=claim_read.audits(row), approval=approval, notice=claim_read.notice(row),
+        objections=claim_read.objections(row), fund_issue=claim_read.fund_issue(row),
+        payments=claim_read.payments(row), outstanding=claim_read.outstanding(row, approval),
+        recoveries=claim_read.recoveries(row),
+        result=stored.result if stored is not None else today, explanation=stored,
+        today=today if today_too else None, procedure=row.procedure,
+        next_steps=tuple(step.id for step in rulebook().procedure(row.procedure).steps_from(row.state)),
+    )
 
 
 def _passed_on_to(session: Session, c: Claim) -> list[str]:

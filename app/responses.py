@@ -383,6 +383,16 @@ class RecoveryOut(Out):
     reason: str = Field(description="原因")
 
 
+class ExplanationOut(Out):
+    """计算依据 — the step at which the claim's calculation was stored and the step that computed it."""
+
+    state: ClaimState = Field(description="保存时申请的状态")
+    action: str = Field(description="保存时办理的步骤")
+    date: dt.date = Field(description="该步骤的日期")
+    basis_action: str = Field(description="计算所在的步骤（申报、审计、党组会审定）")
+    basis_date: dt.date = Field(description="计算所在步骤的日期")
+
+
 class ClaimOut(ClaimRowOut):
     """申请详情 — a claim with its steps, trace and payments."""
 
@@ -401,7 +411,11 @@ class ClaimOut(ClaimRowOut):
     recoveries: list[RecoveryOut] = Field(description="追回")
     procedure: str = Field(description="适用的办理流程（规则集 procedures 的编号，docs/procedures.md）")
     next_steps: list[str] = Field(description="按办理流程，申请当前状态下可办理的步骤（不含权限判断）")
-    result: ClaimResultOut | None = Field(description="按平台当前历史重算的结果与计算过程；无法重算时为 null")
+    result: ClaimResultOut | None = Field(
+        description="审批所依据的计算：申请最近一次状态变更时保存的结果与计算过程（explanation 说明保存于哪一步）；"
+                    "保存计算依据之前办理的申请为按平台当前历史的重算，无法重算时为 null")
+    explanation: ExplanationOut | None = Field(
+        default=None, description="result 保存于哪一步、由哪一步计算；null 表示 result 为当前重算")
 
 
 class ClaimPageOut(PageOut[ClaimRowOut]):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from calculators.results import ClaimResult
+from ledger.explanations import Explanation
 from ledger.journal import Leg, VerifyReport
 from ledger.outcomes import ClaimState, Outcome
 from ledger.projections import ProjectionMismatch
@@ -262,8 +263,9 @@ class RecoveryRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimView(ClaimRow):
-    """A claim in full: its steps, payments and the result recomputed on its platform's history
-    (``None`` when it cannot be recomputed); ``outstanding`` is payer code → fen still to pay."""
+    """A claim in full: its steps, payments and the result its last state change was based on (the stored
+    ``explanation``; recomputed on its platform's history for a claim changed before explanations were
+    stored, ``None`` when that cannot be recomputed); ``outstanding`` is payer code → fen still to pay."""
 
     platform_document: str
     years: tuple[int, ...] | None
@@ -279,6 +281,8 @@ class ClaimView(ClaimRow):
     outstanding: Mapping[str, int]
     recoveries: tuple[RecoveryRow, ...]
     result: ClaimResult | None
+    explanation: Explanation | None = None  # the stored explanation ``result`` comes from (None: recomputed)
+    today: ClaimResult | None = None  # today's computation, when asked for (the page says where it differs)
     procedure: str = "equipment"  # the procedure the claim follows (calculators/rulesets/*.yaml procedures)
     next_steps: tuple[str, ...] = ()  # the steps its procedure allows from its state (before permissions)
 

@@ -494,6 +494,26 @@ class ClaimEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class ClaimExplanation(Base):
+    """The calculation a claim's step was based on (审批所依据的计算): one row per state change, append-only.
+
+    ``result`` is the per-claim engine's result as the step saw it — amounts and shares in fen, the cap
+    position and the clause-by-clause trace (``ledger/explanations.py``). A step that computes (filing,
+    audit, approval) stores its own result; every other step carries the previous row's forward, so an
+    auditor reads what the approval rested on, not today's recomputation."""
+
+    __tablename__ = "claim_explanations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    basis_action: Mapped[str] = mapped_column(String(32))  # the step that computed ``result``
+    basis_date: Mapped[date] = mapped_column(Date)  # and its date
+    state: Mapped[str] = mapped_column(String(20))  # the state change this row was stored at
+    action: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date] = mapped_column(Date)
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class HolidayNotice(Base):
     """An official holiday notice (节假日安排通知) loaded by an administrator, as YAML text."""
 

@@ -51,6 +51,7 @@ SERVICE_GRANTS: dict[str, frozenset[str]] = {
     "payments": APPEND,
     "provincial_steps": APPEND,  # 省级下达、上级转移支付到账、转拨 (0008)
     "payment_withdrawals": APPEND,  # 作废制单: a prepared, unconfirmed payment withdrawn; the payment stays
+    "claim_explanations": APPEND,  # the calculation each state change was based on (0011; guarded by triggers)
     "payment_confirmations": APPEND,  # 复核: a payment counts once confirmed; payments stay append-only
     # projections and working records
     "platforms": KEEP,        # locked while a claim's caps are checked

@@ -43,6 +43,7 @@ from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBook, RuleSet, Step
 from calculators.split import payer_shares
 from ledger import accounts as A
+from ledger import explanations
 from ledger.calendar import calendar_for
 from ledger.errors import (
     AlreadyClaimed,
@@ -430,10 +431,11 @@ def _require(claim: Claim, step_id: str) -> Step:
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
-           note: str = "") -> None:
+           note: str = "", result: ClaimResult | None = None) -> None:
     session.info.pop(_LATEST_STEP, None)  # read again if asked
     session.add(ClaimEvent(claim_id=claim.id, from_state=claim.state, to_state=to_state, action=action, date=on,
                            actor=actor, entry_id=entry, note=note))
+    explanations.record(session, claim, to_state, action, on, result)  # what the step was based on
     claim.state = to_state
     session.flush()
 
@@ -585,6 +587,7 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                  legs=_memo(claim, A.MEMO_FILED, A.MEMO_CONTRA, requested))
     session.add(ClaimEvent(claim_id=claim.id, from_state=None, to_state="filed", action="file",
                            date=application_date, actor=actor, entry_id=entry))
+    explanations.record(session, claim, "filed", "file", application_date, result)
     session.flush()
     return ClaimComputed(claim=number, state=ClaimState.FILED, entry=entry, computed=result.payable, result=result)
 
@@ -682,7 +685,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  description=f"{claim.number} 审计（{firm} {report_number}）：核定 {yuan(result.payable)} 元",
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
-    _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}")
+    _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result)
     return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
                          result=result)
 
@@ -767,7 +770,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                          shares={s.payer: s.amount for s in shares}))
     entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
-    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason)
+    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result)
     return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
                     shares={s.payer: s.amount for s in shares})
 

@@ -29,6 +29,7 @@ from app.pages.district import CSRF, Form, Refusal, failure, money, optional, te
 from app.permissions import CITY_PAYER, Forbidden, allowed
 from app.results import ClaimView, NoticeRow
 from calculators.formats import date_cn, yuan_grouped
+from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
 from ledger.errors import Invalid
 from ledger.outcomes import NoticePublished, PaymentMade
@@ -135,7 +136,7 @@ def notice_tags(n: NoticeRow, today: date, waiting: bool) -> list[str]:
 
 def claim_page(request: Request, ctx: Context, number: str, *, step: str | None = None,
                error: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
-    c = do.claim_detail(ctx, number)
+    c = do.claim_detail(ctx, number, today_too=True)
     can = _can(ctx, c)
     if error is not None:
         error = {**error, "step": step if step in _visible(can) else None}
@@ -143,8 +144,20 @@ def claim_page(request: Request, ctx: Context, number: str, *, step: str | None 
     tags = notice_tags(c.notice, today, c.state == "in_notice") if c.notice else []
     return render(request, "claim_detail.html", status=error["status"] if error else 200, c=c, can=can,
                   error=error, step=step, v=values or {}, today=today.isoformat(), notice_tags=tags,
-                  departments=DEPARTMENTS,
+                  departments=DEPARTMENTS, today_differs=_today_differs(c),
                   actions=ACTIONS, payer_names=_payer_names(ctx), city_payer=CITY_PAYER)
+
+
+def _today_differs(c: ClaimView) -> ClaimResult | None:
+    """Today's computation when its amounts differ from the stored explanation the claim's steps were based
+    on (a rule set, reading or the platform's history changed since); else None."""
+    def amounts(r: ClaimResult) -> tuple[object, ...]:
+        return (r.rule_set, r.status, r.gross, r.entitled, r.offset, r.payable,
+                tuple((s.payer, s.amount) for s in r.shares))
+
+    if c.explanation is None or c.today is None:
+        return None
+    return c.today if amounts(c.today) != amounts(c.explanation.result) else None
 
 
 def _payer_names(ctx: Context) -> dict[str, str]:

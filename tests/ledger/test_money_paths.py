@@ -259,6 +259,27 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
 
 
+def test_a_recovery_is_dated_after_the_payment_and_recorded_in_the_history(db: Any) -> None:
+    number = _issued(db)
+    with db.sessions.begin() as s:
+        pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=10_00)
+    rec = {"claim_number": number, "payer": NANHU, "amount_fen": 10_00, "reason": "虚假", "actor": "fin"}
+    assert _refused(db, Invalid, "早于", S.recover, **rec, on=date(2026, 4, 14)) == {
+        "field": "on", "rule": S.DATE_RULE, "previous": "2026-04-15",
+        "message": "追回日期 2026-04-14 早于拨付复核日期 2026-04-15：每一步不得早于前一步（经办流程）"}
+    with db.sessions.begin() as s:
+        out = S.recover(s, **rec, on=date(2026, 4, 15), document_number="追1")
+    assert out == ClaimStep(claim=number, state=ClaimState.RECOVERED, entry=13)
+    with db.sessions() as s:
+        event = s.execute(select(ClaimEvent).order_by(ClaimEvent.id.desc())).scalars().first()
+        assert event is not None
+        assert (event.from_state, event.to_state, event.action, event.date, event.actor, event.entry_id, event.note) == (
+            "issued", "recovered", "recover", date(2026, 4, 15), "fin", 13, "虚假")
+        recovery = s.get(Recovery, 1)
+        assert recovery is not None and (recovery.payer_code, recovery.date, recovery.amount_fen) == (
+            NANHU, date(2026, 4, 15), 10_00)
+
+
 def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:
     setup_world(db, years=(2026,))
     number = run_to_audited(db, years=AUDITED)
@@ -393,16 +414,18 @@ def test_appropriations_add_up_and_refuse_nonsense(db: Any) -> None:
 def test_the_journal_refuses_malformed_entries(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
-    cases = [
-        ([Leg(A.TREASURY, 0)], "at least two postings"),
-        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "has no amount"),
-        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "unknown account 0000"),
-        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "differ"),
-        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "view of the entry does not balance"),
+    cases = [  # each refusal whole: the rule it names and the message
+        ([Leg(A.TREASURY, 0)], "double entry", "an entry needs at least two postings"),
+        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "double entry",
+         f"a posting to {A.SUBSIDY_EXPENSE} has no amount"),
+        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "chart of accounts", "unknown account 0000"),
+        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "double entry", "debits and credits differ"),
+        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "double entry", "the financial view of the entry does not balance"),
+        ([Leg(A.COMMITTED, 1), Leg(A.TREASURY, -1)], "double entry", "the budgetary view of the entry does not balance"),
     ]
-    for legs, match in cases:
-        _refused(db, JournalIntegrityError, match, post, entry_date=date(2026, 1, 1), kind="x", description="x",
-                 legs=legs)
+    for legs, rule, message in cases:
+        assert _refused(db, JournalIntegrityError, message, post, entry_date=date(2026, 1, 1), kind="x",
+                        description="x", legs=legs) == {"field": "", "rule": rule, "message": message}
 
 
 def test_reversal_mirrors_every_leg_and_only_once(db: Any) -> None:

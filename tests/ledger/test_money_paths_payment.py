@@ -196,11 +196,14 @@ def test_a_withdrawal_frees_the_amount_and_posts_nothing(db: Any) -> None:
     number = _issued(db)
     _prepare(db, number, CITY, "SZ-1", 100_000_00, actor="city-maker")
     _prepare(db, number, CITY, "SZ-2", 50_000_00, actor="city-maker")
-    _prepare(db, number, NANHU, "NH-1", 9_00, actor="nh-maker")  # another payer's prepared payment
+    _prepare(db, number, NANHU, "NH-1", 9_00, date(2026, 4, 20), "nh-maker")  # another payer's, later: no bound
     assert _refused(db, NotFound, "没有拨付", S.withdraw_payment, payment_id=9, on=date(2026, 4, 16),
                     reason="错") == {"field": "payment", "rule": "作废制单", "message": "没有拨付#9"}
     assert _refused(db, Invalid, "作废原因必填", S.withdraw_payment, payment_id=1, on=date(2026, 4, 16),
                     reason=" ") == {"field": "reason", "rule": S.WITHDRAW_RULE, "message": "作废原因必填：作废制单须说明原因"}
+    assert _refused(db, Invalid, "早于", S.withdraw_payment, payment_id=1, on=date(2026, 4, 14), reason="错") == {
+        "field": "on", "rule": S.DATE_RULE, "previous": "2026-04-15",
+        "message": "作废制单日期 2026-04-14 早于拨付制单日期 2026-04-15：每一步不得早于前一步（经办流程）"}
     assert _count(db, PaymentWithdrawal) == 0 and _events(db, "withdraw-payment") == []
     with db.sessions.begin() as s:
         out = S.withdraw_payment(s, payment_id=1, on=date(2026, 4, 16), reason="金额错", actor="city-other")
@@ -223,7 +226,7 @@ def test_a_withdrawal_frees_the_amount_and_posts_nothing(db: Any) -> None:
     # withdrawn payments no longer hold the city's share; 南湖区's prepared 9.00 still holds its own
     assert _prepare(db, number, CITY, "SZ-3", SHARE, on=date(2026, 4, 16)).outstanding_for_payer == 0
     assert _refused(db, PaymentExceedsPayable, "尚可制单 292,491.00 元", S.pay, claim_number=number, payer=NANHU,
-                    voucher_number="NH-2", on=date(2026, 4, 16), amount_fen=292_491_01)["outstanding"] == "292491.00"
+                    voucher_number="NH-2", on=date(2026, 4, 20), amount_fen=292_491_01)["outstanding"] == "292491.00"
 
 
 def test_a_confirmed_payment_is_not_withdrawn(db: Any) -> None:

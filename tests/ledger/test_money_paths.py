@@ -291,10 +291,8 @@ def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: 
         "message": f"申请 {number} 现为“已审计”；“追回”须在申请为“已下达”或“已拨付”或“已追回”时办理（设备投入补助办理流程）"}
 
 
-def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
-    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
-    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
-    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
+def _two_claims_issued(db: Any) -> list[str]:
+    """Two platforms' claims (P1, P2 in 南湖区), each 585,000.00 approved 2026-03-25 and issued 2026-04-10."""
     setup_world(db, years=(2026,))
     with db.sessions.begin() as s:
         S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
@@ -306,6 +304,16 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
         S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
         for number in claims:
             S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+    return claims
+
+
+def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
+    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
+    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
+    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
+    claims = _two_claims_issued(db)
+    with db.sessions.begin() as s:
+        for number in claims:
             for payer in (NANHU, CITY):
                 pay_confirmed(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
                       amount_fen=100_000_00)

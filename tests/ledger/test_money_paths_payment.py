@@ -22,8 +22,8 @@ from ledger.journal import debit_credit, post
 from ledger.models import ClaimEvent, JournalEntry, Payment, PaymentConfirmation, PaymentWithdrawal
 from ledger.outcomes import ClaimState, PaymentMade, PaymentWithdrawn
 from tests.ledger.test_dates_duties import _single_user_book
-from tests.ledger.test_money_paths import AUDITED, EQ, _claim_legs, _issued, _pay_legs, _refused
-from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
+from tests.ledger.test_money_paths import EQ, _claim_legs, _issued, _pay_legs, _refused, _two_claims_issued
+from tests.ledger.world import pay_confirmed
 
 CITY, NANHU = "330400", "330402"
 SHARE = 292_500_00
@@ -150,17 +150,8 @@ def test_a_confirmation_reads_what_is_payable_again(db: Any) -> None:
 def test_what_a_payer_owes_and_holds_is_read_per_claim(db: Any) -> None:
     """Two platforms' claims issued, 南湖区 preparing and paying on the first: the second claim's figures
     (what 南湖区 owes, what it holds prepared, what remains, what is committed) count its own entries only."""
-    setup_world(db, years=(2026,))
+    claims = _two_claims_issued(db)
     with db.sessions.begin() as s:
-        S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
-        S.add_platform_event(s, "P2", kind="recognition", on=date(2026, 2, 10), level="provincial")
-    claims = [run_to_audited(db, years=AUDITED), run_to_audited(db, code="P2", years=AUDITED, invoices=[])]
-    with db.sessions.begin() as s:
-        for number in claims:
-            S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
-        S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
-        for number in claims:
-            S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
         pay_confirmed(s, claim_number=claims[0], payer=NANHU, voucher_number="NH-1", on=date(2026, 4, 15),
                       amount_fen=100_000_00)
         S.pay(s, claim_number=claims[0], payer=NANHU, voucher_number="NH-2", on=date(2026, 4, 15), amount_fen=50_000_00)

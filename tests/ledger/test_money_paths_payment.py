@@ -22,8 +22,16 @@ from ledger.journal import debit_credit, post
 from ledger.models import ClaimEvent, JournalEntry, Payment, PaymentConfirmation, PaymentWithdrawal
 from ledger.outcomes import ClaimState, PaymentMade, PaymentWithdrawn
 from tests.ledger.test_dates_duties import _single_user_book
-from tests.ledger.test_money_paths import EQ, _claim_legs, _issued, _pay_legs, _refused, _two_claims_issued
-from tests.ledger.world import pay_confirmed
+from tests.ledger.test_money_paths import (
+    AUDITED,
+    EQ,
+    _claim_legs,
+    _issued,
+    _pay_legs,
+    _refused,
+    _two_claims_issued,
+)
+from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 CITY, NANHU = "330400", "330402"
 SHARE = 292_500_00
@@ -82,13 +90,31 @@ def test_each_refusal_of_a_preparation_names_its_field_and_rule(db: Any) -> None
     assert _refused(db, Invalid, "凭证号为必填", S.pay, **call, voucher_number=" ", amount_fen=1) == {
         "field": "voucher_number", "rule": "付款凭证", "message": "拨付凭证号为必填；请填写付款凭证号"}
     assert _count(db, Payment) == 0
-    one = _prepare(db, number, CITY, "SZ-1", 1)  # one fen is a payment
+    with db.sessions.begin() as s:  # one fen is a payment; no user named, none recorded
+        one = S.pay(s, **call, voucher_number="SZ-1", amount_fen=1)
+        row = s.get(Payment, 1)
+        assert row is not None and row.prepared_by == ""
     assert (one.payment, one.outstanding_for_payer, one.confirmed) == (1, SHARE - 1, False)
     assert _refused(db, Invalid, "已登记", S.pay, **call, voucher_number="SZ-1", amount_fen=1) == {
         "field": "voucher_number", "rule": "付款凭证号唯一",
         "message": "330400 的付款凭证号 SZ-1 已登记；同一凭证不能重复登记，请核对凭证号"}
     assert _count(db, Payment) == 1 and _events(db, "prepare-payment") == [
-        ("issued", "issued", date(2026, 4, 15), "maker", None, f"{CITY} SZ-1")]
+        ("issued", "issued", date(2026, 4, 15), "", None, f"{CITY} SZ-1")]
+
+
+def test_a_payer_without_a_share_owes_nothing(db: Any) -> None:
+    """Approved at one fen, the city's half rounds down to nothing (细则 第五章): its issue posts nothing for the
+    city, and the city owes 0.00 — not a fen, either way."""
+    setup_world(db, years=(2026,))
+    number = run_to_audited(db, years=AUDITED)
+    with db.sessions.begin() as s:
+        S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", approved_fen=1,
+                  reason="核减", actor="bureau")
+        S.publish_notice(s, claim_numbers=[number], publication_date=date(2026, 4, 1), title="公示")
+        S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+        assert (S.payable_to(s, S._lock_claim(s, number), CITY), S.payable_to(s, S._lock_claim(s, number), NANHU)) == (0, 1)
+    assert _refused(db, PaymentExceedsPayable, "拨付不得超过", S.pay, claim_number=number, payer=CITY, voucher_number="SZ-1",
+                    on=date(2026, 4, 15), amount_fen=1)["outstanding"] == "0.00"
 
 
 def test_a_confirmation_posts_the_payment_to_the_fen(db: Any) -> None:

@@ -100,7 +100,7 @@ def test_each_budget_line_is_its_payers_years_and_programs(db: Any) -> None:
 
 
 def test_an_appropriation_reads_its_budget_line_afresh(db: Any) -> None:
-    """A session that keeps the budget line from an earlier transaction (sessions do not expire on commit)
+    """A session that holds the budget line from an earlier transaction (sessions do not expire on commit)
     adds to the line as it stands now, not to its stale copy: no appropriation in between is lost."""
     base = {"payer": CITY, "fiscal_year": 2027, "program": EQ, "on": date(2027, 1, 5)}
     with db.sessions.begin() as s:
@@ -108,9 +108,10 @@ def test_an_appropriation_reads_its_budget_line_afresh(db: Any) -> None:
     with db.sessions() as kept:
         with kept.begin():
             assert S.appropriate(kept, **base, amount_fen=1_00).appropriation == 1_00
+            line = kept.execute(select(Budget)).scalar_one()  # held: the session keeps it (1.00)
         with db.sessions.begin() as other:
             assert S.appropriate(other, **base, amount_fen=2_00).appropriation == 3_00
         with kept.begin():
-            assert S.appropriate(kept, **base, amount_fen=4_00).appropriation == 7_00
+            assert S.appropriate(kept, **base, amount_fen=4_00).appropriation == 7_00 == line.appropriation_fen
     with db.sessions() as s:
         assert s.execute(select(Budget.appropriation_fen)).scalar_one() == 7_00 == S.available_budget(s, CITY, 2027, EQ)

@@ -17,7 +17,7 @@ from moneyed import Money
 from calculators.caps import cap_on
 from calculators.engine import evaluate
 from calculators.errors import InputErrors
-from calculators.money import money_to_fen, parse_yuan
+from calculators.money import AMOUNT_FIX, money_to_fen, parse_yuan
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook, RuleSet
 from calculators.scenario import Scenario, parse_scenario
@@ -190,3 +190,23 @@ def test_money_in_another_currency_is_refused_even_when_negative_is_allowed() ->
         money_to_fen(Money("-1.00", "USD"), field="f", allow_negative=True)
     (issue,) = info.value.issues
     assert (issue.field, issue.rule, issue.message) == ("f", "金额只用人民币", "币种须为人民币（CNY），收到 USD")
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("壹佰元", "壹佰元"),  # text as typed, not its repr
+    (Decimal("-1.5"), "-1.5"),  # a number as written, not Decimal('-1.5')
+    ("1" * 39 + "x", "1" * 39 + "x"),  # 40 characters: quoted whole
+    ("1" * 40 + "x", "1" * 40 + "…"),  # 41: the first 40 and an ellipsis
+])
+def test_a_refused_amount_is_quoted_as_received(value: object, shown: str) -> None:
+    with pytest.raises(InputErrors) as info:
+        parse_yuan(value, field="amount")
+    (issue,) = info.value.issues
+    assert issue.field == "amount"
+    assert issue.message == f"{AMOUNT_FIX}；收到 {shown}"
+
+
+def test_what_is_not_an_amount_is_quoted_as_python_writes_it() -> None:
+    with pytest.raises(InputErrors) as info:
+        parse_yuan(date(2026, 12, 3), field="amount")
+    assert info.value.issues[0].message == f"{AMOUNT_FIX}；收到的不是金额：datetime.date(2026, 12, 3)"

@@ -7,6 +7,7 @@ Expected legs follow docs/posting-rules.md; amounts are worked by hand from the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,7 +27,18 @@ from ledger.errors import (
     NotFound,
     PaymentExceedsPayable,
 )
-from ledger.journal import REVERSAL_RULE, Leg, debit_credit, legs_of, post, reverse, verify
+from ledger.journal import (
+    CHART_RULE,
+    DOUBLE_ENTRY,
+    PARALLEL_VIEWS,
+    REVERSAL_RULE,
+    Leg,
+    debit_credit,
+    legs_of,
+    post,
+    reverse,
+    verify,
+)
 from ledger.models import Budget, ClaimEvent, JournalEntry, Recovery
 from ledger.outcomes import (
     Approved,
@@ -259,6 +271,27 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
 
 
+def test_a_recovery_is_dated_after_the_payment_and_recorded_in_the_history(db: Any) -> None:
+    number = _issued(db)
+    with db.sessions.begin() as s:
+        pay_confirmed(s, claim_number=number, payer=NANHU, voucher_number="v", on=date(2026, 4, 15), amount_fen=10_00)
+    rec = {"claim_number": number, "payer": NANHU, "amount_fen": 10_00, "reason": "虚假", "actor": "fin"}
+    assert _refused(db, Invalid, "早于", S.recover, **rec, on=date(2026, 4, 14)) == {
+        "field": "on", "rule": S.DATE_RULE, "previous": "2026-04-15",
+        "message": "追回日期 2026-04-14 早于拨付复核日期 2026-04-15：每一步不得早于前一步（经办流程）"}
+    with db.sessions.begin() as s:
+        out = S.recover(s, **rec, on=date(2026, 4, 15), document_number="追1")
+    assert out == ClaimStep(claim=number, state=ClaimState.RECOVERED, entry=13)
+    with db.sessions() as s:
+        event = s.execute(select(ClaimEvent).order_by(ClaimEvent.id.desc())).scalars().first()
+        assert event is not None
+        assert (event.from_state, event.to_state, event.action, event.date, event.actor, event.entry_id, event.note) == (
+            "issued", "recovered", "recover", date(2026, 4, 15), "fin", 13, "虚假")
+        recovery = s.get(Recovery, 1)
+        assert recovery is not None and (recovery.payer_code, recovery.date, recovery.amount_fen) == (
+            NANHU, date(2026, 4, 15), 10_00)
+
+
 def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:
     setup_world(db, years=(2026,))
     number = run_to_audited(db, years=AUDITED)
@@ -270,10 +303,8 @@ def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: 
         "message": f"申请 {number} 现为“已审计”；“追回”须在申请为“已下达”或“已拨付”或“已追回”时办理（设备投入补助办理流程）"}
 
 
-def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
-    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
-    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
-    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
+def _two_claims_issued(db: Any) -> list[str]:
+    """Two platforms' claims (P1, P2 in 南湖区), each 585,000.00 approved 2026-03-25 and issued 2026-04-10."""
     setup_world(db, years=(2026,))
     with db.sessions.begin() as s:
         S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
@@ -285,6 +316,16 @@ def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
         S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
         for number in claims:
             S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
+    return claims
+
+
+def test_what_a_receipt_may_settle_is_read_per_claim_and_payer(db: Any) -> None:
+    """A receivable reversed in the journal is no longer due, whatever its recovery row says; the same
+    payer's receivable on another claim and another payer's on the same claim do not make it due. With two
+    platforms committed, each one's cap position (``cap_headroom``) counts its own commitments only."""
+    claims = _two_claims_issued(db)
+    with db.sessions.begin() as s:
+        for number in claims:
             for payer in (NANHU, CITY):
                 pay_confirmed(s, claim_number=number, payer=payer, voucher_number=f"v{number}", on=date(2026, 4, 15),
                       amount_fen=100_000_00)
@@ -393,16 +434,22 @@ def test_appropriations_add_up_and_refuse_nonsense(db: Any) -> None:
 def test_the_journal_refuses_malformed_entries(db: Any) -> None:
     with db.sessions.begin() as s:
         S.sync_reference_data(s)
-    cases = [
-        ([Leg(A.TREASURY, 0)], "至少要有借方、贷方各一条分录"),
-        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "第3条分录（科目 5001）金额为 0"),
-        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "科目 '0000' 不在会计科目表中"),
-        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "借方合计 0.02 元与贷方合计 0.01 元不等"),
-        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "凭证的财务会计分录借贷相差 0.01 元"),
+    cases = [  # each refusal whole: the field, the rule it names and the message
+        ([Leg(A.TREASURY, 0)], "legs", DOUBLE_ENTRY, "凭证只有 1 条分录；每张凭证至少要有借方、贷方各一条分录"),
+        ([Leg(A.TREASURY, 1), Leg(A.APPROPRIATION_REVENUE, -1), Leg(A.SUBSIDY_EXPENSE, 0)], "legs[2].amount",
+         DOUBLE_ENTRY, f"第3条分录（科目 {A.SUBSIDY_EXPENSE}）金额为 0；分录金额不得为 0"),
+        ([Leg("0000", 1), Leg(A.TREASURY, -1)], "legs[0].account", CHART_RULE,
+         "第1条分录的科目 '0000' 不在会计科目表中；请改用科目表所列科目"),
+        ([Leg(A.TREASURY, 2), Leg(A.APPROPRIATION_REVENUE, -1)], "legs", DOUBLE_ENTRY,
+         "借方合计 0.02 元与贷方合计 0.01 元不等；借贷必须相等"),
+        ([Leg(A.TREASURY, 1), Leg(A.COMMITTED, -1)], "legs", PARALLEL_VIEWS,
+         "凭证的财务会计分录借贷相差 0.01 元；每一类会计各自借贷相等"),
+        ([Leg(A.COMMITTED, 1), Leg(A.TREASURY, -1)], "legs", PARALLEL_VIEWS,
+         "凭证的预算会计分录借贷相差 0.01 元；每一类会计各自借贷相等"),
     ]
-    for legs, match in cases:
-        _refused(db, JournalIntegrityError, match, post, entry_date=date(2026, 1, 1), kind="x", description="x",
-                 legs=legs)
+    for legs, field, rule, message in cases:
+        assert _refused(db, JournalIntegrityError, re.escape(message), post, entry_date=date(2026, 1, 1), kind="x",
+                        description="x", legs=legs) == {"field": field, "rule": rule, "message": message}
 
 
 def test_reversal_mirrors_every_leg_and_only_once(db: Any) -> None:

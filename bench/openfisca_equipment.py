@@ -5,8 +5,12 @@ periods (the application year), parameters read from our own rule set (so both s
 numbers) and formulas written independently of :mod:`calculators.programs.equipment`:
 
 * the first eligible claim covers the audited investment of the three calendar years before the
-  application year; each later claim the years from the previous claim's application year to the
-  year before its own (``before-application-year`` reading of 近三年);
+  application year (``before-application-year`` reading of 近三年, 解读 R-7); a later claim the years
+  its rule set's reading of ``equipment.later_claims`` (解读 R-8) reaches that no earlier claim took —
+  ``window`` (the default): the unclaimed years of the same three-year window, so a platform that
+  skipped a round loses the years before it; ``previous-year``: the year before the application year
+  only; ``since-last-claim``: every year from the previous claim's application year on. The reading is
+  an OpenFisca parameter (a string), so a what-if selects it through the same reform as a rate;
 * gross = rate × that investment, rounded half-up to the fen;
 * cumulative cap by the highest level held on the claim date (national if the national recognition
   is dated on or before it), entitled = min(gross, cap − entitled so far, floored at 0): a claim that
@@ -34,8 +38,16 @@ for any amount with at most two decimals below 2**53 / 100.
 Parameter values are read at the last day of the application year. The rule set's values begin on
 2026-01-11 and do not change afterwards; every claim of the benchmark population is dated on or after
 2026-01-11, so the value at the end of the year is the value in force on the claim date (the builder
-refuses a rule set whose values change after the first one). What-ifs (e.g. rate 25%) are OpenFisca
-reforms (:func:`what_if_reform`) built from the same ``what_if`` mapping our engine takes.
+refuses a rule set whose values change after the first one). What-ifs (e.g. rate 25%, or
+``equipment.later_claims = since-last-claim``) are OpenFisca reforms (:func:`what_if_reform`) built from
+the same ``what_if`` mapping our engine takes, each value resolved as our engine resolves it
+(:meth:`RuleSet.param` over :class:`Options`: ``rule-set:name`` before ``name``).
+
+Readings. The peer encodes the readings in :data:`ENCODED_READINGS` and nothing else: the builder and the
+reform refuse any other value, and refuse a rule set with a reading of the equipment subsidy or the
+payer split (``equipment.*``, ``payer_split.*``) that the peer does not list at all — a reading added to
+the rule set later must fail loudly here, not be computed under the peer's old assumption (which is
+how ``equipment.later_claims``, added after the peer was written, once went unnoticed).
 
 Years are requested in increasing order, so each year's cumulative figures read the previous year's
 from OpenFisca's cache; ``max_spiral_loops`` is raised anyway so that a recursion over the years never
@@ -60,10 +72,26 @@ from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 from openfisca_core.variables import Variable
 
 from bench.population import CLAIM_YEARS, INVESTMENT_YEARS, NO_RECORD, Population
-from calculators.rulesets.model import RuleBook, RuleSet
+from calculators.rulesets.loader import convert
+from calculators.rulesets.model import Options, RuleBook, RuleSet
 
 RULE_SET = "jiaxing-rules-2026"
 Q = 1_000_000  # rates and shares in millionths
+# The readings (解读, docs/readings.md) the peer encodes, by parameter: any other value is refused.
+ENCODED_READINGS: dict[str, tuple[str, ...]] = {
+    "equipment.window": ("before-application-year",),
+    "equipment.later_claims": ("window", "previous-year", "since-last-claim"),
+    "equipment.record_scope": ("all-recognised-in-jiaxing",),
+    "equipment.vat": ("net-of-vat",),
+    "payer_split.county": ("local-100",),
+}
+# Parameters that are not readings but that the peer encodes at one value only.
+FIXED_VALUES: dict[str, Any] = {"payer_split.remainder_party": "local", "equipment.claims_per_year": 1}
+# Every reading of these families must be in ENCODED_READINGS, or the builder refuses the rule set.
+READING_SCOPE = ("equipment.", "payer_split.")
+# What-ifs the reform applies (any other is refused).
+WHAT_IF_PARAMETERS = ("equipment.rate", "equipment.cap.national", "equipment.cap.provincial",
+                      "equipment.later_claims")
 FAR_FUTURE = np.datetime64("9999-12-31", "D")
 
 Platform = build_entity(
@@ -101,6 +129,18 @@ def _ppm(x: float, what: str) -> int:
 
 def _params(parameters: Any, p: Any) -> Any:
     return parameters(p.stop)
+
+
+def _later_claims_reach(reading: str, n: int) -> int:
+    """How many years before the application year a later claim may reach (解读 R-8,
+    ``equipment.later_claims``); the years an earlier claim took are excluded by the caller."""
+    if reading == "window":
+        return n
+    if reading == "previous-year":
+        return 1
+    if reading == "since-last-claim":
+        return 10_000  # every year since the last claim
+    raise NotImplementedError(f"the OpenFisca peer does not encode equipment.later_claims = {reading!r}")
 
 
 # ------------------------------------------------------------------ inputs
@@ -195,10 +235,12 @@ class equipment_base(_Int64, Variable):
 
     def formula(platform, p, parameters):  # type: ignore[no-untyped-def]
         y = _year(p)
-        n = int(_params(parameters, p).equipment.window_years)
+        equipment = _params(parameters, p).equipment
+        n = int(equipment.window_years)
         last = platform("equipment_last_claim_year", p)
-        # first claim: the n years before the application year; later: from the last claim's year on
-        start = np.where(last > 0, last, y - n)
+        # first claim: the n years before the application year; a later one: from the last claim's year
+        # on (the years before it are taken), no further back than the reading reaches
+        start = np.where(last > 0, np.maximum(last, y - _later_claims_reach(str(equipment.later_claims), n)), y - n)
         total = np.zeros(start.shape, dtype=np.int64)
         for t in range(min(int(start.min()), y - n), y):
             total += np.where(start <= t, platform("equipment_investment", period(str(t))), 0)
@@ -325,20 +367,37 @@ def _leaf(start: date, value: float | int, clause: str, unit: str | None = None)
     return {"values": {start.isoformat(): {"value": value}}, "metadata": meta}
 
 
+def check_readings(rs: RuleSet) -> None:
+    """Refuse a rule set the peer does not encode: a reading of the equipment subsidy or the split that
+    :data:`ENCODED_READINGS` does not list, a value of an encoded reading outside it, or a fixed value
+    (:data:`FIXED_VALUES`) other than the peer's."""
+    unknown = sorted(name for name, p in rs.parameters.items()
+                     if p.reading is not None and name.startswith(READING_SCOPE) and name not in ENCODED_READINGS)
+    if unknown:
+        raise NotImplementedError(f"{rs.id} has readings the OpenFisca peer does not encode: {', '.join(unknown)}")
+    for name in ENCODED_READINGS:
+        _encoded(name, _single(rs, name)[1])
+    for name, expected in FIXED_VALUES.items():
+        if _single(rs, name)[1] != expected:
+            raise NotImplementedError(f"the OpenFisca peer encodes {name} = {expected!r} only")
+
+
+def _encoded(name: str, value: Any) -> None:
+    if value not in ENCODED_READINGS[name]:
+        raise NotImplementedError(f"the OpenFisca peer encodes {name} = "
+                                  f"{' | '.join(ENCODED_READINGS[name])} only, not {value!r}")
+
+
 def parameters_from_rule_set(book: RuleBook, rule_set: str = RULE_SET) -> dict[str, Any]:
     """The OpenFisca parameter tree (as data) of the rule set's equipment subsidy and payer split."""
     rs = book.rule_sets[rule_set]
-    for name, expected in (("equipment.window", "before-application-year"),
-                           ("equipment.record_scope", "all-recognised-in-jiaxing"),
-                           ("equipment.vat", "net-of-vat"), ("payer_split.remainder_party", "local"),
-                           ("equipment.claims_per_year", 1)):
-        if _single(rs, name)[1] != expected:
-            raise NotImplementedError(f"the OpenFisca peer encodes {name} = {expected!r} only")
+    check_readings(rs)
     start, rate, rate_clause = _single(rs, "equipment.rate")
     _ppm(float(rate), "equipment.rate")
     if Decimal(rate) * Q != int(Decimal(rate) * Q):
         raise ValueError(f"equipment.rate {rate} is not a whole number of millionths")
     _, years, years_clause = _single(rs, "equipment.window_years")
+    later_start, later, later_clause = _single(rs, "equipment.later_claims")
     caps = {level: _single(rs, f"equipment.cap.{level}") for level in ("national", "provincial")}
     _, schemes, schemes_clause = _single(rs, "payer_split.schemes")
     city_share: dict[str, Any] = {}
@@ -349,6 +408,7 @@ def parameters_from_rule_set(book: RuleBook, rule_set: str = RULE_SET) -> dict[s
         "equipment": {
             "rate": _leaf(start, float(rate), rate_clause, "/1"),
             "window_years": _leaf(start, int(years), years_clause, "year"),
+            "later_claims": _leaf(later_start, str(later), later_clause),
             "cap": {level: _leaf(c[0], c[1] / 100, c[2], "currency-CNY") for level, c in caps.items()},
         },
         "payer_split": {"city_share": city_share},
@@ -364,18 +424,32 @@ def tax_benefit_system(book: RuleBook, rule_set: str = RULE_SET) -> TaxBenefitSy
 
 def what_if_reform(tbs: TaxBenefitSystem, what_if: dict[str, str], book: RuleBook,
                    rule_set: str = RULE_SET) -> TaxBenefitSystem:
-    """An OpenFisca reform setting ``equipment.rate`` and ``equipment.cap.{level}`` as our what-if does."""
+    """An OpenFisca reform setting ``equipment.rate``, ``equipment.cap.{level}`` and the reading
+    ``equipment.later_claims`` as our what-if does: each key (``name`` or ``rule-set:name``) converted by the
+    rule set's own converter and resolved by :meth:`RuleSet.param`, so a ``rule-set:name`` key wins over
+    ``name`` and a key for another rule set changes nothing here, exactly as in our engine."""
     rs = book.rule_sets[rule_set]
-    changes: list[tuple[str, float, date]] = []
+    overrides: dict[str, Any] = {}
     for key, raw in what_if.items():
         name = key.rpartition(":")[2]
-        if name == "equipment.rate":
-            _ppm(float(Decimal(raw)), name)
-            changes.append((name, float(Decimal(raw)), rs.parameters[name].values[0].start))
-        elif name.startswith("equipment.cap."):
-            changes.append((name, float(Decimal(raw)), rs.parameters[name].values[0].start))
-        else:
+        if name not in WHAT_IF_PARAMETERS:
             raise NotImplementedError(f"the OpenFisca peer has no what-if for {key}")
+        overrides[key] = convert(rs.parameters[name].kind, raw, "what_if", key, rs.parameters[name].item)
+    options = Options(overrides=overrides)
+    changes: list[tuple[str, Any, date]] = []
+    for name in WHAT_IF_PARAMETERS:
+        start = rs.parameters[name].values[0].start
+        resolved = rs.param(name, start, options)
+        if not resolved.overridden:
+            continue
+        if name == "equipment.rate":
+            _ppm(float(resolved.value), name)
+            changes.append((name, float(resolved.value), start))
+        elif name == "equipment.later_claims":
+            _encoded(name, resolved.value)
+            changes.append((name, str(resolved.value), start))
+        else:  # a cap: the converter gives fen, the parameter is in yuan
+            changes.append((name, int(resolved.value) / 100, start))
 
     def modify(parameters: ParameterNode) -> ParameterNode:
         for name, value, start in changes:

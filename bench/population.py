@@ -7,7 +7,8 @@ about 30% are upgraded to national (国家级) later, some of them on the very d
 years 2023..2031 (a year may have no record, or a zero), with random fen, sized so that a good share of
 platforms reach the provincial and some the national cap, and files one equipment-subsidy claim
 (设备补助) a year from its first claim year (2026, 2027 or 2028) to 2031, skipping a year now and then
-(the next claim then covers every year since the last one). A 2026 claim may be filed before the
+(the next claim then covers the unclaimed years its rule set's reading of ``equipment.later_claims``
+reaches — by default ``window``, 解读 R-8: those of its own three-year window). A 2026 claim may be filed before the
 platform's recognition: it is ineligible and does not consume its window.
 
 Only the equipment subsidy is claimed, by enterprise-led platforms outside the cultivation pool, so no

@@ -68,7 +68,7 @@ DEFAULT_WHAT_IF = {"equipment.rate": "0.25", "equipment.cap.provincial": "400000
 PHASES = ("ours:default", "ours:what-if", "batch:default", "batch:what-if", "openfisca:default", "openfisca:what-if",
           "openfisca:per-platform")
 DEFAULT_PER_PLATFORM = 2_000
-WHAT_IF_KEYS = ("equipment.rate", "equipment.cap.national", "equipment.cap.provincial")
+WHAT_IF_KEYS = ("equipment.rate", "equipment.cap.national", "equipment.cap.provincial", "equipment.later_claims")
 FIELDS = ("eligible", "gross", "entitled", "payable", "city", "local")
 ROOT = Path(__file__).resolve().parent.parent
 

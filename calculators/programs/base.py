@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from calculators.errors import InputErrors
 from calculators.facts import Facts, Trigger, recognition_key
 from calculators.results import CapInfo, ClaimResult, TraceStep, quick_init
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
@@ -78,11 +79,29 @@ class ClaimContext:
         (:meth:`TraceStep.recorded`)."""
         self.trace.append(TraceStep.recorded(step, clause, note, values))
 
+    def none_allowed(self, program: str, times: Resolved) -> ProgramOutcome | None:
+        """A one-time award that may be paid no time at all (``max_times`` = 0, a what-if: the award
+        abolished): the claim is ineligible, with the reason; a negative number of times is refused as
+        input. ``None`` when at least one is allowed."""
+        n = int(times.value)
+        if n > 0:
+            return None
+        if n < 0:
+            raise InputErrors.one(f"what_if.{times.name}", f"{times.cite()}：奖励次数上限不得小于0",
+                                  f"奖励次数上限（{times.name}）须为不小于0的整数，收到 {n}")
+        why = f"{self.rule_set.programs[program].title}的奖励次数上限为0次，不予奖励"
+        self.step("once", times.cite(), why, max_times=n)
+        return ProgramOutcome.ineligible(f"{why}（{times.cite()}）")
+
     def already_received(self, program: str, times: Resolved, gross: int, note: str,
                          reason: str) -> ProgramOutcome | None:
         """The once-per-platform rule (``max_times``): ``None`` while the platform may still receive
-        ``program``; else a traced outcome paying 0. ``note`` and ``reason`` are templates over
-        ``{claim}`` (the earlier claim that received it) and ``{times}``."""
+        ``program``; else a traced outcome paying 0 (ineligible when no time at all is allowed:
+        :meth:`none_allowed`). ``note`` and ``reason`` are templates over ``{claim}`` (the earlier claim
+        that received it) and ``{times}``."""
+        none = self.none_allowed(program, times)
+        if none is not None:
+            return none
         earlier = [r for r in self.state.prior(program) if r.status != "ineligible" and r.entitled > 0]
         if len(earlier) < int(times.value):
             return None

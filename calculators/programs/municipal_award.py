@@ -1,7 +1,8 @@
 """One-time award on becoming a 嘉兴市中试平台 (嘉兴市中试平台资金奖励, 细则 第四章（二）).
 
 1,000,000 when the platform becomes a 嘉兴市中试平台 — two consecutive 优秀 while in the pool, or
-automatically on national/provincial recognition while in the pool (细则 第三章) — at most once.
+automatically on national/provincial recognition while in the pool (细则 第三章) — at most once
+(``municipal_award.max_times``; a what-if of 0 pays no award: the claim is ineligible, 解读 R-13).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
         return ProgramOutcome.ineligible(
             f"截至申报日{ctx.on}未培育成为嘉兴市中试平台（连续两年优秀或在库期间获评国家级、省级）（细则 第三章）")
     ctx.step("recognition", ctx.trigger.clause, ctx.trigger.description, date=ctx.trigger.date)
+    none = ctx.none_allowed(PROGRAM, times)  # max_times = 0 (a what-if): no award at all
+    if none is not None:
+        return none
     earlier = [r for r in ctx.state.prior(PROGRAM) if r.entitled > 0 or r.status in ("offset", "payable")]
     gross = int(amount.value)
     if len(earlier) >= int(times.value):

@@ -34,8 +34,8 @@ def test_tiny_rules_bench_is_exact_and_prints_figures(tmp_path: Path, capsys: py
     out = capsys.readouterr().out
     assert code == 0, out
     assert re.search(rf"200 platforms, {NUMBER} platform-years", out)
-    for phase in ("ours (default)", "ours (what-if)", "OpenFisca (default)", "OpenFisca (what-if)",
-                  "OpenFisca (per-platform)"):
+    for phase in ("ours (default)", "ours (what-if)", "ours, batch (default)", "ours, batch (what-if)",
+                  "OpenFisca (default)", "OpenFisca (what-if)", "OpenFisca (per-platform)"):
         cells = _row(out, phase)
         assert float(cells[4].replace(",", "")) > 0  # platform-years/s
         assert float(cells[6]) > 0  # memory
@@ -43,12 +43,33 @@ def test_tiny_rules_bench_is_exact_and_prints_figures(tmp_path: Path, capsys: py
         assert re.search(rf"ratio ours/OpenFisca, platform-years/s, compute \({variant}\)\s+{NUMBER}×", out)
         assert re.search(rf"claims equal to the fen \({variant}\)\s+({NUMBER}) of \1 EXACT", out)
     assert "MISMATCH" not in out
+    _assert_batch_rows(out)
     figures = json.loads((tmp_path / "rules.json").read_text(encoding="utf-8"))
     assert figures["population"]["platforms"] == 200
     assert all(c["mismatches"] == 0 for c in figures["checks"].values())
+    assert {p["phase"] for p in figures["phases"].values()} >= {"batch:default", "batch:what-if"}
+    for variant in ("default", "what-if"):
+        batch = figures["batch_checks"][variant]
+        assert set(batch["against"]) == {"per-claim", "OpenFisca"}
+        assert all(c["mismatches"] == 0 and c["claims"] == figures["population"]["platform_years"]
+                   for c in batch["against"].values())
+        assert batch["fallbacks"] == {} and batch["shares_not_adding_up"] == 0
     # the what-if changes the money, so the comparison is not of two identical runs
     default, what_if = (figures["checks"][v]["exercised"]["payable total, yuan"] for v in ("default", "what-if"))
     assert default != what_if
+
+
+def _assert_batch_rows(out: str) -> None:
+    """The batch phases' lines: each variant equal to the fen against the per-claim engine and OpenFisca,
+    with its speed ratios, and its fallback count printed."""
+    assert "batch engine (calculators.batch, int64 fen arrays), in the same run:" in out
+    for variant in ("default", "what-if"):
+        for peer in ("per-claim", "OpenFisca"):
+            assert re.search(rf"^  {re.escape(variant)}\s+vs {peer}\s+claims equal to the fen ({NUMBER}) of \1 EXACT; "
+                             rf"platform-years/s ratio batch/{peer} {NUMBER}× compute, {NUMBER}× end-to-end$",
+                             out, re.MULTILINE), (variant, peer)
+        assert re.search(rf"^  {re.escape(variant)}\s+platforms left to the per-claim engine: none; "
+                         r"shares not adding up: 0$", out, re.MULTILINE), variant
 
 
 def test_a_difference_of_one_fen_is_reported(monkeypatch: pytest.MonkeyPatch,
@@ -79,3 +100,15 @@ def test_population_is_deterministic_and_money_exceeds_int32() -> None:
     tbs = ofe.tax_benefit_system(rulebook())
     assert tbs.variables["equipment_base"].dtype == np.int64
     assert tbs.variables["equipment_investment"].dtype == np.int64
+
+
+def test_batch_fallbacks_and_mismatches_are_printed_by_reason() -> None:
+    entry = {"py_per_s": 1.0, "fallbacks": {"program national-matching": 3, "record events (复评、变更等事件)": 1},
+             "shares_not_adding_up": 0,
+             "against": {"per-claim": {"claims": 10, "mismatches": 1, "first_mismatches": ["P000001-2027: gross"],
+                                       "ratio_compute": 2.0, "ratio_end_to_end": 1.5}}}
+    out = bench_rules.batch_table({"default": entry})
+    assert "default  vs per-claim  claims equal to the fen 9 of 10 MISMATCH" in out
+    assert "    P000001-2027: gross" in out
+    assert ("default  platforms left to the per-claim engine: program national-matching: 3, "
+            "record events (复评、变更等事件): 1; shares not adding up: 0") in out

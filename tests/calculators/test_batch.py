@@ -124,7 +124,7 @@ WHAT_IFS = st.fixed_dictionaries({}, optional={
     "equipment.cap.provincial": st.sampled_from(["4000000.00", "5000000.00", "999.99"]),
     "payer_split.district": st.sampled_from(["local-100", "city-50-local-50"]),
     "municipal_award.amount": st.sampled_from(["0", "1000000.01", "500000.00"]),
-    "municipal_award.max_times": st.sampled_from([1, 2]),  # 0: the per-claim engine fails (IndexError), see the report
+    "municipal_award.max_times": st.sampled_from([1, 2, 0, -1]),  # 0: no award (ineligible); -1: refused
     "equipment.window_years": st.sampled_from([1, 2, 3, 5]),
 })
 READINGS = st.fixed_dictionaries({}, optional={

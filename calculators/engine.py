@@ -111,6 +111,10 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
             overrides[key] = convert(p.kind, raw, "what_if", key, p.item)
         except Exception as exc:
             issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
+            continue
+        if p.reading is not None and overrides[key] not in p.reading.alternatives:  # a reading set as a what-if
+            issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}",
+                                     f"解读 {overrides[key]!r} 不是可选项；可选：{'、'.join(sorted(p.reading.alternatives))}"))
     rule_set = (extra.rule_set if extra else None) or scenario.rule_set
     if rule_set is not None and rule_set not in book.rule_sets:
         issues.append(InputIssue("rule_set", "解读 R-1", f"规则集 {rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))

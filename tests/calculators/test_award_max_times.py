@@ -82,3 +82,18 @@ def test_the_2025_plans_awards_allow_zero_times_too() -> None:
     r = evaluate(from_data(data), rulebook(), options_of({"provincial_award.max_times": 0}, {})).by_claim()["P1"]
     assert (r.status, r.payable) == ("ineligible", 0)
     assert "奖励次数上限为0次" in r.reasons[0]
+
+
+def test_a_reading_set_as_a_what_if_must_be_one_of_its_alternatives() -> None:
+    """``equipment.later_claims=bogus`` given as a what-if is refused as input, in Chinese, naming the
+    field and listing the alternatives (it used to fail with a KeyError deep in the equipment rule)."""
+    data = award_platform().model_dump(mode="json", exclude_defaults=True)
+    data["what_if"] = {"equipment.later_claims": "bogus"}
+    with pytest.raises(InputErrors) as info:
+        evaluate(from_data(data), rulebook())
+    (issue,) = {i.field: i for i in info.value.issues}.values()
+    assert issue.field == "what_if.equipment.later_claims"
+    assert "'bogus'" in issue.message and "不是可选项" in issue.message
+    assert "window" in issue.message and "since-last-claim" in issue.message
+    data["what_if"] = {"equipment.later_claims": "since-last-claim"}  # an alternative is accepted
+    assert evaluate(from_data(data), rulebook()).by_claim()["A0-equipment"].payable > 0

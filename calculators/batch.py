@@ -20,6 +20,10 @@ half-up to the fen, done in integers as ``(2·base·p + q) // (2q)`` for ``rate 
 (``base ≥ 0``); a split gives every party but the remainder party ``floor(amount · p/q)`` =
 ``amount·p // q``, and the remainder party the rest, so the shares always sum to the payable.
 
+Parameters are taken on each claim's own date, as the per-claim engine takes them: a rule set whose values
+change between claim dates (a dated value, or a what-if from a day on, as the budget forecast applies one) is
+vectorised with each claim under the values of its date.
+
 A scenario's own readings and what-ifs are honoured: platforms bringing the same ones are evaluated
 together under the options :func:`calculators.engine.build_options` makes of them (on top of ``options``).
 
@@ -27,8 +31,8 @@ Everything else is evaluated by the per-claim engine *for that platform*, and
 :attr:`PopulationResult.fallbacks` counts those platforms by reason: other programs (the 2025 plan's,
 Zhejiang's), a forced rule set, the exclusive reading of 就高不重复, the narrow record scope, invoices or
 chosen years on a claim, an approved amount (党组会审定), a reversal, record events (复评), an award with
-evaluations (连续优秀), two equipment claims in one year, dates before the rule set, parameters that change
-between the claim dates, amounts beyond exact int64 arithmetic, and input the per-claim engine refuses
+evaluations (连续优秀), two equipment claims in one year, dates before the rule set, amounts beyond exact
+int64 arithmetic, and input the per-claim engine refuses
 (:attr:`PopulationResult.refused`, with its Chinese messages). :meth:`PopulationResult.trace` gives any
 platform's full explanation (计算过程) from the per-claim engine.
 """

@@ -26,10 +26,11 @@ from calculators.batch import (
 )
 from calculators.engine import build_options, evaluate
 from calculators.errors import InputErrors
+from calculators.forecast import from_day
 from calculators.money import fen_to_yuan
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
-from calculators.rulesets.model import Options
+from calculators.rulesets.model import Options, RuleBook
 from calculators.scenario import Scenario, from_data
 from tests.calculators.test_properties import histories
 
@@ -156,8 +157,9 @@ def expected_row(r: ClaimResult) -> dict[str, Any]:
     }
 
 
-def assert_same_as_per_claim(scenarios: list[Scenario], result: PopulationResult, options: Options | None) -> None:
-    book = rulebook()
+def assert_same_as_per_claim(scenarios: list[Scenario], result: PopulationResult, options: Options | None,
+                             book: RuleBook | None = None) -> None:
+    book = book or rulebook()
     assert result.claim_start[-1] == result.claims
     for i, s in enumerate(scenarios):
         try:
@@ -328,9 +330,9 @@ def test_batch_equals_per_claim_on_the_property_suites_histories(datas: list[dic
     assert_same_as_per_claim(scenarios, evaluate_population(scenarios, rulebook()), None)
 
 
-def test_parameters_changing_between_claim_dates_fall_back() -> None:
-    """A rule set whose rate changes on 2028-01-01 (a dated value): the kernel resolves parameters once for the
-    whole population, so it leaves the platforms to the per-claim engine."""
+def test_parameters_changing_between_claim_dates_are_vectorised() -> None:
+    """A rule set whose rate changes on 2028-01-01 (a dated value): each claim is computed under the rate on
+    its own claim date, vectorised, equal to the per-claim engine."""
     book = rulebook()
     rs = book.rule_sets["jiaxing-rules-2026"]
     rate = rs.parameters["equipment.rate"]
@@ -340,13 +342,35 @@ def test_parameters_changing_between_claim_dates_fall_back() -> None:
     dated = replace(book, rule_sets={**book.rule_sets, rs.id: changed})
     scenarios = [plain(i) for i in range(3)]
     result = evaluate_population(scenarios, dated)
-    assert result.fallbacks == {"parameters that change between claim dates (参数随日期变化)": 3}
-    for i, s in enumerate(scenarios):
-        assert result.platform(i)[0]["gross"] != 0
-        assert [r["gross"] for r in result.platform(i)] == [r.gross for r in evaluate(s, dated).results]
-    # claims all before the change: one stretch, vectorised
-    early = [plain(0, claims=[{"id": "E", "program": "equipment-subsidy", "application_date": "2027-05-01"}])]
-    assert evaluate_population(early, dated).fallbacks == {}
+    assert result.fallbacks == {} and not result.fallback.any()
+    assert_same_as_per_claim(scenarios, result, None, dated)
+    undated = evaluate_population(scenarios, book)
+    assert (undated.gross[result.rows_of(0)][:2] == result.gross[result.rows_of(0)][:2]).all()  # before 2028
+    assert (undated.gross[result.rows_of(0)][2:] != result.gross[result.rows_of(0)][2:]).all()  # 30% → 20%
+
+
+def test_a_what_if_from_a_day_is_vectorised() -> None:
+    """The forecast's what-if (rate 25%, provincial cap 600万 from 2028-01-01, :func:`from_day`): claims
+    before the day under the rules, after it under the what-if, no fallback, equal to the per-claim engine."""
+    book = rulebook()
+    options = options_of({"equipment.rate": "0.25", "equipment.cap.provincial": "6000000"}, {})
+    dated = from_day(book, options, date(2028, 1, 1))
+    scenarios = [plain(i, jurisdiction=JURISDICTIONS[i % 9]) for i in range(6)]
+    result = evaluate_population(scenarios, dated)
+    assert result.fallbacks == {}
+    assert_same_as_per_claim(scenarios, result, None, dated)
+
+
+@SETTINGS
+@given(st.tuples(*(platforms(index=k) for k in range(4))), WHAT_IFS, READINGS,
+       _days(date(2026, 1, 1), date(2033, 1, 1)))
+def test_batch_equals_per_claim_when_a_what_if_starts_on_a_day(
+        datas: tuple[dict[str, Any], ...], what_if: dict[str, Any], readings: dict[str, str], start: date) -> None:
+    """What-ifs and readings in force from ``start`` on (as the forecast applies them): the parameters change
+    between claim dates, each claim takes those of its own date, to the fen as the per-claim engine."""
+    scenarios = [from_data(d) for d in datas]
+    dated = from_day(rulebook(), options_of(what_if, readings), start)
+    assert_same_as_per_claim(scenarios, evaluate_population(scenarios, dated), None, dated)
 
 
 def test_approved_amounts_and_reversals_are_vectorised() -> None:

@@ -1,8 +1,8 @@
 """Budget forecast bench (预算测算): N platforms × 3 budget years under two scenarios (``./dev bench forecast``).
 
 Ours: :func:`calculators.forecast.forecast` with the engine it picks (the batch engine,
-:func:`calculators.forecast.batch_engine`; the per-claim engine for a what-if that changes the rules from
-the first budget year on platforms with earlier claims, which the batch engine cannot vectorise); the peer, in the same run on the same subjects: the same forecast on the per-claim engine
+:func:`calculators.forecast.batch_engine`, which takes each claim's parameters on its own date, so a what-if
+from the first budget year on is vectorised too); the peer, in the same run on the same subjects: the same forecast on the per-claim engine
 (:func:`calculators.forecast.per_claim_engine`). Both forecasts must agree line by line, to the fen, or
 the bench fails. The goal (issue 12): 10,000 platforms under two scenarios in under 2 s.
 

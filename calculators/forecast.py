@@ -509,12 +509,12 @@ def claim_year(claim_id: str, years: Sequence[int]) -> int:
     return y if y in years else years[0]
 
 
-def _engine_for(scenarios: Sequence[Scenario], *, changed: bool, start: date) -> Evaluator:
-    """The batch engine, unless the what-if changes the rules from ``start`` (or forces a rule set) and some
-    platform has claims before it: the batch engine resolves each parameter once for the whole population
-    and hands every platform to the per-claim engine when a value changes between claim dates, which is
-    slower than calling the per-claim engine directly (``./dev bench forecast``). Both give the same fen."""
-    if changed and any(c.application_date < start for s in scenarios for c in s.claims):
+def _engine_for(scenarios: Sequence[Scenario], *, forced: bool, start: date) -> Evaluator:
+    """The batch engine, unless the what-if forces a rule set (a draft) and some platform has claims before
+    ``start``: the projected claims then carry that rule set, which the batch engine leaves to the per-claim
+    engine platform by platform, slower than calling it directly. A what-if from ``start`` on is vectorised
+    (each claim under the parameters of its date). Both engines give the same fen."""
+    if forced and any(c.application_date < start for s in scenarios for c in s.claims):
         return per_claim_engine
     return batch_engine
 
@@ -531,7 +531,7 @@ def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first
     dated = from_day(book, options, start)
     scenarios = [future_scenario(s, span, what_if, dated, forced) for s in subjects]
     skipped: list[Skipped] = []
-    engine = run or _engine_for(scenarios, changed=dated is not book or forced is not None, start=start)
+    engine = run or _engine_for(scenarios, forced=forced is not None, start=start)
     book = dated
     results, fallbacks = _settle(scenarios, book, Options(), engine, skipped)
     names = {code: p.name for code, p in book.payers.items()}

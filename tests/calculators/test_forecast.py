@@ -15,6 +15,7 @@ from calculators.forecast import (
     forecast,
     future_investments,
     parse_plan,
+    per_claim_engine,
 )
 from calculators.rulesets.bundled import rulebook
 from calculators.scenario import from_data
@@ -194,3 +195,14 @@ def test_batch_and_per_claim_engines_agree_to_the_fen() -> None:
         a = forecast(subjects, BOOK, w, 2027, run=batch_engine)
         b = forecast(subjects, BOOK, w, 2027, run=per_claim_engine)
         assert a.lines == b.lines and a.skipped == b.skipped
+
+
+def test_a_what_if_from_the_first_budget_year_stays_on_the_batch_engine() -> None:
+    """The what-if applies from 1 January of the first budget year, after the platforms' earlier claims: the
+    batch engine takes each claim's parameters on its date, so nothing goes to the per-claim engine."""
+    subjects = [district_platform(), county_near_cap(), pending_platform()]
+    w = WhatIf("比例25%、省级上限600万", what_if={"equipment.rate": "0.25", "equipment.cap.provincial": "6000000"})
+    f = forecast(subjects, BOOK, w, 2027)
+    assert f.fallbacks == 0
+    assert f.lines == forecast(subjects, BOOK, w, 2027, run=per_claim_engine).lines
+

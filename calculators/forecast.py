@@ -28,6 +28,7 @@ from datetime import date
 from functools import cache
 from typing import Literal
 
+from calculators.batch_columns import PlatformColumns
 from calculators.engine import build_options, evaluate
 from calculators.errors import CalculatorError, InputErrors, InputIssue
 from calculators.facts import Facts
@@ -426,14 +427,15 @@ def per_claim_engine(scenarios: Sequence[Scenario], book: RuleBook,
     return out, len(scenarios)
 
 
-def batch_engine(scenarios: Sequence[Scenario], book: RuleBook,
-                 options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+def batch_engine(scenarios: Sequence[Scenario], book: RuleBook, options: Options,
+                 columns: PlatformColumns | None = None) -> tuple[list[list[Paid] | InputErrors], int]:
     """The batch engine (:func:`calculators.batch.evaluate_population`): the same claims and shares, to the
-    fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine."""
+    fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine. ``columns``:
+    the scenarios already as columns (built once for several what-ifs)."""
     from calculators.batch import evaluate_population
 
     try:
-        res = evaluate_population(scenarios, book, options)
+        res = evaluate_population(scenarios if columns is None else columns, book, options)
     except CalculatorError:  # one platform's rules cannot be applied: the per-claim engine says which
         return per_claim_engine(scenarios, book, options)
     city, province = res.payer_codes["city"], res.payer_codes["province"]
@@ -524,19 +526,80 @@ def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first
     """Project every subject's payables for ``years`` budget years from ``first_year`` under ``what_if``.
 
     Raises :class:`InputErrors` (nothing computed) when the what-if itself is bad."""
+    return forecasts(subjects, book, (what_if,), first_year, years=years, run=run)[0]
+
+
+TRIGGER_FREE = ("equipment.", "payer_split.", "exclusivity.", "institution_exclusion.", "municipal_award.amount",
+                "municipal_award.max_times")
+"""Parameters no award trigger reads (``find_trigger`` of :data:`AWARDS`): what-ifs that change only these
+project the same future claims, so :func:`forecasts` builds them once for all of them."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One what-if made ready: its rule book (draft in, what-if from the first budget day on), the forced rule
+    set, and the key of the future claims it projects (what-ifs with equal keys project the same)."""
+
+    what_if: WhatIf
+    book: RuleBook
+    forced: str | None
+    projection: object
+
+
+def _prepare(what_if: WhatIf, book: RuleBook, start: date) -> _Prepared:
+    drafted, forced = book_for(what_if, book, start)
+    options = options_for(what_if, drafted)
+    dated = from_day(drafted, options, start)
+    moving = sorted((k, repr(v)) for k, v in options.overrides.items()
+                    if not k.rpartition(":")[2].startswith(TRIGGER_FREE))
+    key: object = object() if what_if.draft or forced else (what_if.extrapolation, tuple(moving))
+    return _Prepared(what_if, dated, forced, key)
+
+
+def forecasts(subjects: Sequence[Subject], book: RuleBook, what_ifs: Sequence[WhatIf], first_year: int, *,
+              years: int = YEARS, run: Evaluator | None = None) -> tuple[Forecast, ...]:
+    """:func:`forecast` of each what-if on the same subjects; the future claims (and the batch engine's columns
+    of them) are built once for the what-ifs that project the same ones (:data:`TRIGGER_FREE`).
+
+    Raises :class:`InputErrors` (nothing computed) when a what-if is bad."""
     start = date(first_year, 1, 1)
-    book, forced = book_for(what_if, book, start)
-    options = options_for(what_if, book)
     span = budget_years(first_year, years)
-    dated = from_day(book, options, start)
-    scenarios = [future_scenario(s, span, what_if, dated, forced) for s in subjects]
+    prepared = [_prepare(w, book, start) for w in what_ifs]
+    projected: dict[object, tuple[list[Scenario], Evaluator]] = {}
+    out = []
+    for prep in prepared:
+        if prep.projection not in projected:
+            scenarios = [future_scenario(s, span, prep.what_if, prep.book, prep.forced) for s in subjects]
+            engine = run or _engine_for(scenarios, forced=prep.forced is not None, start=start)
+            projected[prep.projection] = scenarios, _on_columns(engine, scenarios, prep.book)
+        scenarios, engine = projected[prep.projection]
+        out.append(_forecast_of(subjects, list(scenarios), prep, span, engine))
+    return tuple(out)
+
+
+def _on_columns(engine: Evaluator, scenarios: list[Scenario], book: RuleBook) -> Evaluator:
+    """The batch engine with the columns of ``scenarios`` built once (for every what-if projecting them);
+    any other engine as it is."""
+    if engine is not batch_engine:
+        return engine
+    from calculators.batch import columns_from_scenarios
+
+    cols = columns_from_scenarios(scenarios, book)
+
+    def on_columns(todo: Sequence[Scenario], b: RuleBook, options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+        same = len(todo) == len(scenarios) and all(x is y for x, y in zip(todo, scenarios, strict=True))
+        return batch_engine(todo, b, options, cols if same else None)
+
+    return on_columns
+
+
+def _forecast_of(subjects: Sequence[Subject], scenarios: list[Scenario], prep: _Prepared, span: tuple[int, ...],
+                 engine: Evaluator) -> Forecast:
     skipped: list[Skipped] = []
-    engine = run or _engine_for(scenarios, forced=forced is not None, start=start)
-    book = dated
-    results, fallbacks = _settle(scenarios, book, Options(), engine, skipped)
-    names = {code: p.name for code, p in book.payers.items()}
+    results, fallbacks = _settle(scenarios, prep.book, Options(), engine, skipped)
+    names = {code: p.name for code, p in prep.book.payers.items()}
     lines: list[Line] = []
     for subject, paid in zip(subjects, results, strict=True):
         # a record the engine refused: its commitments still stand
         lines += _lines_of(paid, subject, span, names) if paid is not None else _commitment_lines(subject, span[0])
-    return Forecast(what_if, span, tuple(lines), tuple(skipped), len(subjects), fallbacks)
+    return Forecast(prep.what_if, span, tuple(lines), tuple(skipped), len(subjects), fallbacks)

@@ -13,6 +13,7 @@ from calculators.forecast import (
     WhatIf,
     extrapolate,
     forecast,
+    forecasts,
     future_investments,
     parse_plan,
     per_claim_engine,
@@ -206,3 +207,15 @@ def test_a_what_if_from_the_first_budget_year_stays_on_the_batch_engine() -> Non
     assert f.fallbacks == 0
     assert f.lines == forecast(subjects, BOOK, w, 2027, run=per_claim_engine).lines
 
+
+
+def test_forecasts_share_the_projection_and_equal_one_forecast_each() -> None:
+    """:func:`forecasts` builds the future claims once for what-ifs that project the same ones (rate, caps) and
+    apart for one that moves an award trigger (recognition.auto_levels); each equals its own forecast."""
+    subjects = [district_platform(), county_near_cap(), pending_platform()]
+    what_ifs = (WhatIf(), WhatIf("比例25%", what_if={"equipment.rate": "0.25"}),
+                WhatIf("仅国家级自动", what_if={"recognition.auto_levels": ["national"]}))
+    together = forecasts(subjects, BOOK, what_ifs, 2027)
+    for w, f in zip(what_ifs, together, strict=True):
+        alone = forecast(subjects, BOOK, w, 2027)
+        assert f.lines == alone.lines and f.skipped == alone.skipped and f.what_if == w

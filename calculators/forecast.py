@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from calculators.batch_columns import PlatformColumns
 from calculators.engine import build_options, evaluate
@@ -106,9 +106,9 @@ class WhatIf:
     extrapolation: str = "mean-3"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One payer's share of one claim (or commitment) in one budget year."""
+class Line(NamedTuple):
+    """One payer's share of one claim (or commitment) in one budget year (a named tuple: a forecast makes
+    one per payer and claim, tens of thousands)."""
 
     platform: str
     platform_name: str
@@ -323,11 +323,34 @@ def future_scenario(subject: Subject, years: tuple[int, ...], what_if: WhatIf, b
     s = subject.scenario
     claimed = {c.program for c in s.claims if not c.reversed}
     claims = [c.model_copy(update={"approved_amount": None}) if c.id in subject.pending else c for c in s.claims]
-    facts = Facts(s)
-    claims += [c for c in (_with_evaluation(c, s) for c in projected_claims(years, forced))
-               if c.program == EQUIPMENT or (c.program not in claimed and _triggered(facts, c, book, forced))]
+    facts: Facts | None = None
+    for c in projected_claims(years, forced):
+        if c.program == EQUIPMENT:
+            claims.append(c)
+        elif c.program not in claimed and (forced is not None or MAY_TRIGGER[c.program](s)):
+            facts = facts or Facts(s)
+            award = _with_evaluation(c, s)
+            if _triggered(facts, award, book, forced):
+                claims.append(award)
     investments = [*s.investments, *future_investments(s, subject.plan, what_if.extrapolation, years[-1])]
     return s.model_copy(update={"claims": claims, "investments": investments})
+
+
+def _levels(s: Scenario) -> set[str]:
+    return {r.level for r in s.recognitions}
+
+
+MAY_TRIGGER: dict[str, Callable[[Scenario], bool]] = {
+    "municipal-award": lambda s: bool(s.pool) or "municipal" in _levels(s),
+    "pool-award": lambda s: bool(s.pool),
+    "provincial-award": lambda s: "provincial" in _levels(s),
+    "zj-national-upgrade": lambda s: {"provincial", "national"} <= _levels(s),
+    "zj-excellent": lambda s: bool(s.evaluations),
+}
+"""For each award of :data:`AWARDS`, what its trigger cannot do without (each program's ``find_trigger``): a
+municipal recognition or a pool spell (嘉兴市中试平台, 细则 第三章), a pool spell, a provincial recognition, a
+provincial and a national one (升级), an evaluation. A platform without it has no trigger, so the full check
+(:func:`_triggered`) is skipped; tests/calculators/test_forecast.py holds it to that on generated histories."""
 
 
 EVALUATION_AWARDS = ("pool-award", "zj-excellent")

@@ -7,19 +7,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculators.errors import InputErrors
+from calculators.facts import Facts
 from calculators.forecast import (
+    MAY_TRIGGER,
     Commitment,
     Subject,
     WhatIf,
+    _triggered,
+    _with_evaluation,
+    budget_years,
     extrapolate,
     forecast,
     forecasts,
     future_investments,
     parse_plan,
     per_claim_engine,
+    projected_claims,
 )
 from calculators.rulesets.bundled import rulebook
 from calculators.scenario import from_data
+from tests.calculators.test_properties import histories
 
 BOOK = rulebook()
 CITY = "330400"
@@ -219,3 +226,15 @@ def test_forecasts_share_the_projection_and_equal_one_forecast_each() -> None:
     for w, f in zip(what_ifs, together, strict=True):
         alone = forecast(subjects, BOOK, w, 2027)
         assert f.lines == alone.lines and f.skipped == alone.skipped and f.what_if == w
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.integers(2026, 2031))
+def test_an_award_is_never_skipped_that_could_be_triggered(data: dict[str, object], first_year: int) -> None:
+    """:data:`MAY_TRIGGER` only skips the trigger check of an award its record cannot trigger: wherever the
+    full check (:func:`_triggered`) finds a trigger, the shortcut says it may."""
+    s = from_data(data)
+    facts = Facts(s)
+    for c in projected_claims(budget_years(first_year)):
+        if c.program != "equipment-subsidy" and _triggered(facts, _with_evaluation(c, s), BOOK, None):
+            assert MAY_TRIGGER[c.program](s), c.program

@@ -238,3 +238,17 @@ def test_an_award_is_never_skipped_that_could_be_triggered(data: dict[str, objec
     for c in projected_claims(budget_years(first_year)):
         if c.program != "equipment-subsidy" and _triggered(facts, _with_evaluation(c, s), BOOK, None):
             assert MAY_TRIGGER[c.program](s), c.program
+
+
+def test_the_collector_is_restored_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    forecast([district_platform()], BOOK, WhatIf(), 2027)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        forecast([district_platform()], BOOK, WhatIf(), 2027)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

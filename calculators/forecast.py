@@ -420,8 +420,7 @@ def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[
 
 # ---------------------------------------------------------------- evaluation (the one call into an engine)
 
-@dataclass(frozen=True)
-class Paid:
+class Paid(NamedTuple):
     """What the forecast reads of one evaluated claim: its id, program and each payer's share (fen)."""
 
     claim_id: str

@@ -463,20 +463,15 @@ def batch_engine(scenarios: Sequence[Scenario], book: RuleBook, options: Options
     except CalculatorError:  # one platform's rules cannot be applied: the per-claim engine says which
         return per_claim_engine(scenarios, book, options)
     city, province = res.payer_codes["city"], res.payer_codes["province"]
-    parties = {"city": res.city.tolist(), "local": res.local.tolist(), "province": res.province.tolist()}
-    ids, programs, local = res.claim_id.tolist(), res.program.tolist(), res.local_payer.tolist()
+    paid = [Paid(claim_id, program, tuple((payer, fen) for payer, fen in ((city, c), (local, x), (province, p)) if fen > 0))
+            for claim_id, program, local, c, x, p in zip(res.claim_id.tolist(), res.program.tolist(),
+                                                         res.local_payer.tolist(), res.city.tolist(),
+                                                         res.local.tolist(), res.province.tolist(), strict=True)]
     starts = res.claim_start.tolist()
     out: list[list[Paid] | InputErrors] = []
     for i, s in enumerate(scenarios):
-        if s.platform.id in res.refused:
-            out.append(res.refused[s.platform.id])
-            continue
-        rows = []
-        for k in range(starts[i], starts[i + 1]):
-            payer = {"city": city, "local": local[k], "province": province}
-            rows.append(Paid(ids[k], programs[k], tuple((payer[p], parties[p][k]) for p in parties
-                                                        if parties[p][k] > 0)))
-        out.append(rows)
+        refused = res.refused.get(s.platform.id)
+        out.append(refused if refused is not None else paid[starts[i]:starts[i + 1]])
     return out, sum(res.fallbacks.values())
 
 

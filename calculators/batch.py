@@ -223,12 +223,8 @@ def _with_apart(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: Ke
     for i in cols.separate:
         if reasons[i]:
             continue
-        s = cols.scenario(i)
-        try:
-            ev = evaluate(s.model_copy(update={"claims": [c for c in s.claims if c.program in SEPARABLE]}), book, opts)
-        except CalculatorError:  # InputErrors too
-            ev = None
-        if not ok or ev is None or not _fits_int64(ev):
+        ev = _apart(cols.scenario(i), book, opts) if ok else None
+        if ev is None:
             reasons[i] = "program " + "/".join(SEPARABLE)
         else:
             evaluations[i] = ev
@@ -240,6 +236,18 @@ def _with_apart(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: Ke
     order = np.lexsort((np.concatenate([position, apart_position]),
                         np.concatenate([rows["claim_platform"], apart["claim_platform"]])))
     return KernelOutput({k: np.concatenate([rows[k], apart[k]])[order] for k in ROW_FIELDS}, reasons)
+
+
+def _apart(s: Scenario, book: RuleBook, opts: Options) -> Evaluation | None:
+    """The per-claim engine's evaluation of the separable claims of ``s`` alone; ``None`` when the platform
+    must go to the per-claim engine whole (refused, beyond int64, or its own what-if on the higher-of group)."""
+    if any(k.endswith("exclusivity.group") for k in s.what_if):
+        return None
+    try:
+        ev = evaluate(s.model_copy(update={"claims": [c for c in s.claims if c.program in SEPARABLE]}), book, opts)
+    except CalculatorError:  # InputErrors too
+        return None
+    return ev if _fits_int64(ev) else None
 
 
 def _positions(claim_platform: I64, separate: dict[int, tuple[int, ...]], apart: dict[int, Any]) -> I64:

@@ -145,6 +145,8 @@ def _unsupported(rs: RuleSet, on: date, options: Options, p: Params) -> str:
         return "reading equipment.record_scope (市级备案管理，窄读)"
     if rs.has("exclusivity.mode") and v("exclusivity.mode") != "offset":
         return "reading exclusivity.mode = exclusive (择一)"
+    if not set(p.group) <= {EQUIPMENT, AWARD}:
+        return "a higher-of group naming other programs (what-if)"
     if not p.levels <= {"national", "provincial"} or not p.auto_levels <= {"national", "provincial"}:
         return "levels other than national and provincial (what-if)"
     if p.window_years < 0 or p.later_claims not in ("window", "previous-year", "since-last-claim"):

@@ -285,6 +285,14 @@ def test_a_reading_the_kernel_leaves_alone_falls_back_for_everyone() -> None:
     assert_same_as_per_claim(scenarios, result, options)
 
 
+def test_a_higher_of_group_naming_other_programs_falls_back() -> None:
+    scenarios = [plain(0), plain(1, claims=[{"id": "U", "program": "zj-national-upgrade", "application_date": "2028-06-01"}])]
+    options = options_of({"exclusivity.group": ["equipment-subsidy", "municipal-award", "zj-national-upgrade"]}, {})
+    result = evaluate_population(scenarios, rulebook(), options)
+    assert result.fallbacks == {"a higher-of group naming other programs (what-if)": 2}
+    assert_same_as_per_claim(scenarios, result, options)
+
+
 def test_forced_rule_set_falls_back() -> None:
     result = evaluate_population([plain(0)], rulebook(), Options(rule_set="jiaxing-rules-2026"))
     assert result.fallbacks == {"a forced rule set (假设分析：指定规则集)": 1}

@@ -27,10 +27,14 @@ vectorised with each claim under the values of its date.
 A scenario's own readings and what-ifs are honoured: platforms bringing the same ones are evaluated
 together under the options :func:`calculators.engine.build_options` makes of them (on top of ``options``).
 
+The province's upgrade award (升级为国家级奖励, :data:`~calculators.batch_columns.SEPARABLE`) shares no
+running total with the vectorised programs: its claims alone go to the per-claim engine (rows marked
+``fallback``) and the platform's other claims stay vectorised.
+
 Everything else is evaluated by the per-claim engine *for that platform*, and
 :attr:`PopulationResult.fallbacks` counts those platforms by reason: other programs (the 2025 plan's,
-Zhejiang's), a forced rule set, the exclusive reading of 就高不重复, the narrow record scope, invoices or
-chosen years on a claim, an approved amount (党组会审定), a reversal, record events (复评), an award with
+Zhejiang's others), a forced rule set, the exclusive reading of 就高不重复, a higher-of group naming other
+programs, the narrow record scope, invoices or chosen years on a claim, record events (复评), an award with
 evaluations (连续优秀), two equipment claims in one year, dates before the rule set, amounts beyond exact
 int64 arithmetic, and input the per-claim engine refuses
 (:attr:`PopulationResult.refused`, with its Chinese messages). :meth:`PopulationResult.trace` gives any

@@ -20,15 +20,23 @@ half-up to the fen, done in integers as ``(2·base·p + q) // (2q)`` for ``rate 
 (``base ≥ 0``); a split gives every party but the remainder party ``floor(amount · p/q)`` =
 ``amount·p // q``, and the remainder party the rest, so the shares always sum to the payable.
 
+Parameters are taken on each claim's own date, as the per-claim engine takes them: a rule set whose values
+change between claim dates (a dated value, or a what-if from a day on, as the budget forecast applies one) is
+vectorised with each claim under the values of its date.
+
 A scenario's own readings and what-ifs are honoured: platforms bringing the same ones are evaluated
 together under the options :func:`calculators.engine.build_options` makes of them (on top of ``options``).
 
+The province's upgrade award (升级为国家级奖励, :data:`~calculators.batch_columns.SEPARABLE`) shares no
+running total with the vectorised programs: its claims alone go to the per-claim engine (rows marked
+``fallback``) and the platform's other claims stay vectorised.
+
 Everything else is evaluated by the per-claim engine *for that platform*, and
 :attr:`PopulationResult.fallbacks` counts those platforms by reason: other programs (the 2025 plan's,
-Zhejiang's), a forced rule set, the exclusive reading of 就高不重复, the narrow record scope, invoices or
-chosen years on a claim, an approved amount (党组会审定), a reversal, record events (复评), an award with
-evaluations (连续优秀), two equipment claims in one year, dates before the rule set, parameters that change
-between the claim dates, amounts beyond exact int64 arithmetic, and input the per-claim engine refuses
+Zhejiang's others), a forced rule set, the exclusive reading of 就高不重复, a higher-of group naming other
+programs, the narrow record scope, invoices or chosen years on a claim, record events (复评), an award with
+evaluations (连续优秀), two equipment claims in one year, dates before the rule set, amounts beyond exact
+int64 arithmetic, and input the per-claim engine refuses
 (:attr:`PopulationResult.refused`, with its Chinese messages). :meth:`PopulationResult.trace` gives any
 platform's full explanation (计算过程) from the per-claim engine.
 """
@@ -48,13 +56,14 @@ from calculators.batch_columns import (
     NO_SHARE,
     PARTIES,
     ROW_FIELDS,
+    SEPARABLE,
     PlatformColumns,
     columns_from_scenarios,
     empty_rows,
 )
 from calculators.batch_kernel import KernelOutput, run_kernel
 from calculators.engine import Evaluation, build_options, evaluate
-from calculators.errors import InputErrors
+from calculators.errors import CalculatorError, InputErrors
 from calculators.results import STATUSES, ClaimResult
 from calculators.rulesets.model import Options, RuleBook
 from calculators.scenario import Scenario
@@ -189,7 +198,74 @@ def evaluate_population(population: Sequence[Scenario] | PlatformColumns, book: 
     """
     cols = population if isinstance(population, PlatformColumns) else columns_from_scenarios(population, book)
     opts = options or Options()
-    return _assemble(cols, book, opts, _run_groups(cols, book, opts))
+    return _assemble(cols, book, opts, _with_apart(cols, book, opts, _run_groups(cols, book, opts)))
+
+
+def _separable(book: RuleBook, opts: Options) -> bool:
+    """The :data:`~calculators.batch_columns.SEPARABLE` programs share no running total with the vectorised
+    ones under ``book`` and ``opts``: no rule set defining them has a higher-of group or an institution
+    exclusion, and no higher-of group (dated value or what-if) names them."""
+    for program in SEPARABLE:
+        if any(rs.has("exclusivity.group") or rs.has("institution_exclusion.leader_types")
+               for rs in book.defining(program)):
+            return False
+    groups = [dv.value for rs in book.rule_sets.values() if rs.has("exclusivity.group")
+              for dv in rs.parameters["exclusivity.group"].values]
+    groups += [v for k, v in opts.overrides.items() if k.endswith("exclusivity.group")]
+    return not any(program in (g or ()) for g in groups for program in SEPARABLE)
+
+
+def _with_apart(cols: PlatformColumns, book: RuleBook, opts: Options, kernel: KernelOutput) -> KernelOutput:
+    """The kernel's rows with each vectorised platform's separable claims (:attr:`PlatformColumns.separate`)
+    evaluated apart by the per-claim engine and put in their places; a platform whose claims cannot be
+    (refused, beyond int64, or the programs not separable here) goes to the per-claim engine whole."""
+    if not cols.separate:
+        return kernel
+    reasons = kernel.fallback_reason.copy()
+    ok = _separable(book, opts)
+    evaluations: dict[int, Evaluation | None] = {}
+    for i in cols.separate:
+        if reasons[i]:
+            continue
+        ev = _apart(cols.scenario(i), book, opts) if ok else None
+        if ev is None:
+            reasons[i] = "program " + "/".join(SEPARABLE)
+        else:
+            evaluations[i] = ev
+    kept = reasons[kernel.rows["claim_platform"]] == ""
+    rows = {k: v[kept] for k, v in kernel.rows.items()}
+    position = _positions(rows["claim_platform"], cols.separate, evaluations)
+    apart = _Rows().from_evaluations(evaluations, cols, book)
+    apart_position = np.array([k for i in evaluations for k in cols.separate[i]], dtype=np.int64).reshape(-1)
+    order = np.lexsort((np.concatenate([position, apart_position]),
+                        np.concatenate([rows["claim_platform"], apart["claim_platform"]])))
+    return KernelOutput({k: np.concatenate([rows[k], apart[k]])[order] for k in ROW_FIELDS}, reasons)
+
+
+def _apart(s: Scenario, book: RuleBook, opts: Options) -> Evaluation | None:
+    """The per-claim engine's evaluation of the separable claims of ``s`` alone; ``None`` when the platform
+    must go to the per-claim engine whole (refused, beyond int64, or its own what-if on the higher-of group)."""
+    if any(k.endswith("exclusivity.group") for k in s.what_if):
+        return None
+    try:
+        ev = evaluate(s.model_copy(update={"claims": [c for c in s.claims if c.program in SEPARABLE]}), book, opts)
+    except CalculatorError:  # InputErrors too
+        return None
+    return ev if _fits_int64(ev) else None
+
+
+def _positions(claim_platform: I64, separate: dict[int, tuple[int, ...]], apart: dict[int, Any]) -> I64:
+    """Each kernel row's position among all its platform's claims (the per-claim engine's order), given the
+    positions of the claims evaluated apart."""
+    m = claim_platform.size
+    new = np.r_[True, claim_platform[1:] != claim_platform[:-1]] if m else np.zeros(0, bool)
+    position: I64 = np.arange(m) - np.maximum.accumulate(np.where(new, np.arange(m), 0)) if m else np.zeros(0, np.int64)
+    starts = np.searchsorted(claim_platform, list(apart), side="left")
+    for start, i in zip(starts.tolist(), apart, strict=True):
+        taken = set(separate[i])
+        count = int(np.searchsorted(claim_platform, i, side="right")) - start
+        position[start:start + count] = [k for k in range(count + len(taken)) if k not in taken][:count]
+    return position
 
 
 def _run_groups(cols: PlatformColumns, book: RuleBook, opts: Options) -> KernelOutput:

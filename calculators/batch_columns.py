@@ -35,6 +35,12 @@ MAX_AMOUNT = 2**53
 int64."""
 EQUIPMENT, AWARD = "equipment-subsidy", "municipal-award"
 VECTORISED = (EQUIPMENT, AWARD)
+SEPARABLE = ("zj-national-upgrade",)
+"""Programs whose claims share no running total with the vectorised ones, either way: the province's upgrade
+award (浙政办发〔2025〕24号 四.14) under a rule set with no higher-of group and no institution exclusion,
+counted only against its own earlier claims (``max_times``), consuming no investment year. A platform with
+such claims keeps its vectorised claims in the kernel; the per-claim engine evaluates these claims alone
+(:attr:`PlatformColumns.separate`), which gives what it gives them among all the platform's claims."""
 
 PARTIES = ("city", "local", "province")
 """The parties of a split (分担): 市财政, the jurisdiction's own finance (区/县（市）财政), 省财政."""
@@ -87,6 +93,9 @@ class PlatformColumns:
         own_options: (n,) object or ``None`` — a key per platform whose scenario has its own readings or
             what-ifs (``None`` where it has none): platforms with the same key are evaluated together under
             the options ``build_options`` makes of their scenario (the first one's) and the population's.
+        separate: platform index → the positions, in the per-claim engine's order of all its claims, of its
+            claims under a :data:`SEPARABLE` program: they are not in the claim columns, and the per-claim
+            engine evaluates them apart (``None``: no platform has any).
     """
 
     platform_ids: npt.NDArray[np.object_]
@@ -110,6 +119,7 @@ class PlatformColumns:
     own_options: npt.NDArray[np.object_] | None = None
     claim_approved: I64 | None = None
     claim_reversed: npt.NDArray[np.bool_] | None = None
+    separate: dict[int, tuple[int, ...]] | None = None
 
     @property
     def n(self) -> int:
@@ -160,6 +170,8 @@ def _platform_reason(s: Scenario, book: RuleBook) -> str:
 
 def _claims_reason(s: Scenario) -> str:
     for c in s.claims:
+        if c.program in SEPARABLE:
+            continue
         if c.program not in VECTORISED:
             return f"program {c.program}"
         if c.rule_set or c.invoices or c.years is not None:
@@ -216,11 +228,16 @@ def _investments(scenarios: Sequence[Scenario], reasons: list[str], first_year: 
     return investment, vat
 
 
-def _claim_rows(scenarios: Sequence[Scenario], reasons: list[str]) -> list[tuple[int, str, str, date, int, bool]]:
-    """(platform, id, program, date, approved amount or -1, reversed) of every claim, in evaluation order."""
+def _claim_rows(scenarios: Sequence[Scenario], reasons: list[str], separate: dict[int, tuple[int, ...]]
+                ) -> list[tuple[int, str, str, date, int, bool]]:
+    """(platform, id, program, date, approved amount or -1, reversed) of every claim, in evaluation order;
+    the positions of a vectorised platform's :data:`SEPARABLE` claims go to ``separate`` instead."""
     claims: list[tuple[int, str, str, date, int, bool]] = []
     for i, s in enumerate(scenarios):
         order = sorted(enumerate(s.claims), key=lambda ic: (ic[1].application_date, ic[0]))
+        if not reasons[i] and any(c.program in SEPARABLE for _, c in order):
+            separate[i] = tuple(k for k, (_, c) in enumerate(order) if c.program in SEPARABLE)
+            order = [ic for ic in order if ic[1].program not in SEPARABLE]
         claims.extend((i, c.id, c.program, c.application_date,
                        -1 if c.approved_amount is None or reasons[i] else c.approved_amount,
                        c.reversed) for _, c in order)
@@ -230,7 +247,8 @@ def _claim_rows(scenarios: Sequence[Scenario], reasons: list[str]) -> list[tuple
 def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> PlatformColumns:
     """The columns of ``scenarios`` (one per platform); claims sorted as the per-claim engine sorts them."""
     reasons = [fallback_reason(s, book) for s in scenarios]
-    claims = _claim_rows(scenarios, reasons)
+    separate: dict[int, tuple[int, ...]] = {}
+    claims = _claim_rows(scenarios, reasons, separate)
     app_years = [c[3].year for c in claims] or [2026]
     first_year = min(app_years) - MAX_WINDOW - 1
     investment, vat = _investments(scenarios, reasons, first_year, max(app_years) - first_year + 1)
@@ -247,6 +265,7 @@ def columns_from_scenarios(scenarios: Sequence[Scenario], book: RuleBook) -> Pla
         own_options=_objects([_options_key(s) for s in scenarios]),
         claim_approved=np.array([c[4] for c in claims], dtype=np.int64).reshape(len(claims)),
         claim_reversed=np.array([c[5] for c in claims], dtype=bool).reshape(len(claims)),
+        separate=separate or None,
     )
 
 

@@ -145,6 +145,8 @@ def _unsupported(rs: RuleSet, on: date, options: Options, p: Params) -> str:
         return "reading equipment.record_scope (市级备案管理，窄读)"
     if rs.has("exclusivity.mode") and v("exclusivity.mode") != "offset":
         return "reading exclusivity.mode = exclusive (择一)"
+    if not set(p.group) <= {EQUIPMENT, AWARD}:
+        return "a higher-of group naming other programs (what-if)"
     if not p.levels <= {"national", "provincial"} or not p.auto_levels <= {"national", "provincial"}:
         return "levels other than national and provincial (what-if)"
     if p.window_years < 0 or p.later_claims not in ("window", "previous-year", "since-last-claim"):
@@ -160,22 +162,42 @@ def _unsupported(rs: RuleSet, on: date, options: Options, p: Params) -> str:
     return ""
 
 
-def _periods(rs: RuleSet, dates: npt.NDArray[np.datetime64]) -> list[date]:
-    """One claim date per stretch of time in which no parameter of ``rs`` changes value: resolving the
-    parameters on it is resolving them on every claim date of the stretch."""
-    changes = sorted({d for p in rs.parameters.values() for dv in p.values
-                      for d in (dv.start, *((dv.end + timedelta(days=1),) if dv.end else ()))})
-    if not dates.size:
-        return [rs.in_force_from]
-    stretch = np.searchsorted(np.array(changes, dtype="datetime64[D]"), dates, side="right")
-    return [dates[int(np.argmax(stretch == k))].item() for k in np.nonzero(np.bincount(stretch))[0]]
+def _changes(rs: RuleSet) -> npt.NDArray[np.datetime64]:
+    """The days on which some parameter of ``rs`` starts or stops having a value, sorted: between two of them
+    (a *stretch*) no parameter changes value."""
+    days = sorted({d for p in rs.parameters.values() for dv in p.values
+                   for d in (dv.start, *((dv.end + timedelta(days=1),) if dv.end else ()))})
+    return np.array(days, dtype="datetime64[D]").reshape(len(days))
 
 
-def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, book: RuleBook) -> Params | str:
-    """The parameters on every claim date of the population, if they are the same on all of them."""
+@dataclass(frozen=True)
+class Periods:
+    """The parameters on every claim date (参数按申报日取值): the distinct :class:`Params` in force on the
+    claim dates, and which of them each stretch between two changes of ``rs`` (:func:`_changes`) has.
+
+    A row's parameters are ``params[period_of(dates)[row]]``: a what-if from a day on, or a rule set whose
+    values change between claim dates, is evaluated with each claim's own values, as the per-claim engine
+    resolves them on the claim date."""
+
+    changes: npt.NDArray[np.datetime64]
+    stretch_period: I64  # stretch index → index into ``params`` (-1: no claim date in that stretch)
+    params: tuple[Params, ...]
+
+    def period_of(self, dates: npt.NDArray[np.datetime64]) -> I64:
+        out: I64 = self.stretch_period[np.searchsorted(self.changes, dates, side="right")]
+        return out
+
+
+def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, book: RuleBook) -> Periods | str:
+    """The parameters on every claim date of the population, per stretch of time in which none changes."""
     classes = tuple(sorted({j.split_class for j in book.jurisdictions.values()}))
-    resolved: Params | None = None
-    for d in _periods(rs, dates):
+    changes = _changes(rs)
+    stretch = np.searchsorted(changes, dates, side="right")
+    stretch_period = np.full(changes.size + 1, -1, np.int64)
+    found: list[Params] = []
+    present = np.nonzero(np.bincount(stretch))[0] if dates.size else np.zeros(1, np.int64)
+    for k in present.tolist():
+        d = dates[int(np.argmax(stretch == k))].item() if dates.size else rs.in_force_from
         try:
             p = _resolve(rs, d, options, classes)
             why = _unsupported(rs, d, options, p)
@@ -183,11 +205,10 @@ def _params(rs: RuleSet, dates: npt.NDArray[np.datetime64], options: Options, bo
             return "parameters the per-claim engine refuses (参数有误)"
         if why:
             return why
-        if resolved is not None and p != resolved:
-            return "parameters that change between claim dates (参数随日期变化)"
-        resolved = p
-    assert resolved is not None
-    return resolved
+        if p not in found:
+            found.append(p)
+        stretch_period[k] = found.index(p)
+    return Periods(changes, stretch_period, tuple(found))
 
 
 def _amounts(cols: PlatformColumns, at: I64, with_vat: bool) -> I64:
@@ -355,21 +376,22 @@ def _approved(pop: _Population, st: _State, s: _Slot, is_eq: Bools, in_group: Bo
     return out
 
 
-def _shares(pop: _Population, rows: dict[str, Any]) -> None:
-    """Each party's share of every split claim: floors for all but the remainder party (解读 R-18)."""
-    split = (rows["status"] != S["ineligible"]) & (rows["status"] != S["reversed"])
+def _shares(pop: _Population, rows: dict[str, Any], mine: Bools) -> None:
+    """Each party's share of the split claims among rows ``mine`` (all under ``pop``'s parameters): floors
+    for all but the remainder party (解读 R-18)."""
+    split = mine & (rows["status"] != S["ineligible"]) & (rows["status"] != S["reversed"])
     row_class = pop.split_class[rows["claim_platform"]]
     payable = rows["payable"]
     for k, scheme in enumerate(pop.params.splits.values()):
-        mine = split & (row_class == k)
-        amount = payable[mine]
+        these = split & (row_class == k)
+        amount = payable[these]
         taken = np.zeros(amount.shape, np.int64)
         for party, r in scheme.shares:
             if party != scheme.remainder:
                 part = amount * r.p // r.q
-                rows[party][mine] = part
+                rows[party][these] = part
                 taken += part
-        rows[scheme.remainder][mine] = amount - taken
+        rows[scheme.remainder][these] = amount - taken
 
 
 def _population(cols: PlatformColumns, p: Params, book: RuleBook) -> _Population:
@@ -400,40 +422,52 @@ def _years(when: npt.NDArray[np.datetime64]) -> I64:
     return out
 
 
-def _evaluate(pop: _Population, rs: RuleSet, fast: Bools) -> tuple[dict[str, Any], Bools]:
-    """Every claim of the platforms marked ``fast``, slot by slot; rows in the columns' claim order, and the
-    platforms whose input the per-claim engine would refuse (their rows left out)."""
-    cols = pop.cols
-    claim_mask = fast[cols.claim_platform]
-    whole = bool(claim_mask.all())
-    idx = slice(None) if whole else np.nonzero(claim_mask)[0]
+def _blank_rows(cols: PlatformColumns, idx: Any, payer: npt.NDArray[np.object_], rs: RuleSet) -> dict[str, Any]:
+    """The rows of the claims ``idx``: ids and payers filled, every claim ineligible until computed."""
     plat = cols.claim_platform[idx]
-    m = plat.size
-    rows = empty_rows(m)
+    rows = empty_rows(plat.size)
     rows["claim_platform"], rows["claim_id"], rows["program"] = plat, cols.claim_id[idx], cols.claim_program[idx]
     rows["rule_set"][:] = rs.id
-    rows["local_payer"] = pop.payer[plat]
+    rows["local_payer"] = payer[plat]
     rows["status"][:] = S["ineligible"]
     for f in ("cap_limit", "cap_before", "cap_after", *PARTIES):
         rows[f][:] = NO_CAP if f.startswith("cap") else NO_SHARE
+    return rows
+
+
+def _evaluate(pops: tuple[_Population, ...], periods: Periods, rs: RuleSet, fast: Bools
+              ) -> tuple[dict[str, Any], Bools]:
+    """Every claim of the platforms marked ``fast``, slot by slot, each claim under the parameters of its
+    period (``pops[k]`` holds period ``k``'s); rows in the columns' claim order, and the platforms whose
+    input the per-claim engine would refuse (their rows left out)."""
+    cols = pops[0].cols
+    claim_mask = fast[cols.claim_platform]
+    idx = slice(None) if bool(claim_mask.all()) else np.nonzero(claim_mask)[0]
+    rows = _blank_rows(cols, idx, pops[0].payer, rs)
+    plat = rows["claim_platform"]
+    m = plat.size
     when = cols.claim_date[idx]
-    year = _years(when)
+    year, period = _years(when), periods.period_of(when)
     new = np.r_[True, plat[1:] != plat[:-1]] if m else np.zeros(0, bool)
     ordinal = np.arange(m) - np.maximum.accumulate(np.where(new, np.arange(m), 0)) if m else np.zeros(0, np.int64)
     st = _State(cols.n, cols.investment.shape[1])
-    pop = replace(pop, approved=cols.claim_approved[idx] if cols.claim_approved is not None else np.full(m, -1),
-                  refused=np.zeros(cols.n, bool))
+    approved = cols.claim_approved[idx] if cols.claim_approved is not None else np.full(m, -1)
+    refused = np.zeros(cols.n, bool)
+    pops = tuple(replace(pop, approved=approved, refused=refused) for pop in pops)
     reversed_ = cols.claim_reversed[idx] if cols.claim_reversed is not None else np.zeros(m, bool)
     rows["status"][reversed_] = S["reversed"]  # counts for nothing (异议成立); not split
     is_eq = rows["program"] == EQUIPMENT
     for k in range(int(ordinal.max()) + 1 if m else 0):
-        at = np.nonzero((ordinal == k) & ~reversed_)[0]
-        slot = _Slot(at, plat[at], when[at], year[at])
-        eq = _equipment(pop, st, rows, slot.take(is_eq[at]))
-        aw = _award(pop, st, rows, slot.take(~is_eq[at]))
-        _after_program(pop, st, rows, eq, aw)
-    _shares(pop, rows)
-    return _without(rows, pop.refused), pop.refused
+        in_slot = (ordinal == k) & ~reversed_
+        for j, pop in enumerate(pops):  # a platform has one claim per slot: its periods never interact
+            at = np.nonzero(in_slot & (period == j))[0] if len(pops) > 1 else np.nonzero(in_slot)[0]
+            slot = _Slot(at, plat[at], when[at], year[at])
+            eq = _equipment(pop, st, rows, slot.take(is_eq[at]))
+            aw = _award(pop, st, rows, slot.take(~is_eq[at]))
+            _after_program(pop, st, rows, eq, aw)
+    for j, pop in enumerate(pops):
+        _shares(pop, rows, period == j)
+    return _without(rows, refused), refused
 
 
 def _without(rows: dict[str, Any], refused: Bools) -> dict[str, Any]:
@@ -444,15 +478,18 @@ def _without(rows: dict[str, Any], refused: Bools) -> dict[str, Any]:
     return {k: v[keep] for k, v in rows.items()}
 
 
-def _columns_cover(cols: PlatformColumns, p: Params, fast_claims: Bools) -> bool:
+def _columns_cover(cols: PlatformColumns, periods: Periods, fast_claims: Bools) -> bool:
     """The investment columns reach from the earliest window's first year to the latest claim's year (and
-    are few enough for the claimed years' bitmask)."""
+    are few enough for the claimed years' bitmask), under every period's parameters."""
     if not fast_claims.any():
         return True
     years = _years(cols.claim_date[fast_claims])
-    earliest = int(years.min()) - (1 if p.window_ends_before else 0) - p.window_years + 1
     width = cols.investment.shape[1]
-    return cols.first_year <= earliest and int(years.max()) < cols.first_year + width and width <= 62
+    for p in periods.params:
+        earliest = int(years.min()) - (1 if p.window_ends_before else 0) - p.window_years + 1
+        if not (cols.first_year <= earliest and int(years.max()) < cols.first_year + width and width <= 62):
+            return False
+    return True
 
 
 def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> KernelOutput:
@@ -463,12 +500,13 @@ def run_kernel(cols: PlatformColumns, book: RuleBook, options: Options) -> Kerne
         reasons[reasons == ""] = rs
         return KernelOutput(empty_rows(0), reasons)
     fast_claims = (reasons == "")[cols.claim_platform]
-    params = _params(rs, cols.claim_date[fast_claims], options, book)
-    if isinstance(params, str) or not _columns_cover(cols, params, fast_claims):
-        reasons[reasons == ""] = params if isinstance(params, str) else "a window longer than the columns hold"
+    periods = _params(rs, cols.claim_date[fast_claims], options, book)
+    if isinstance(periods, str) or not _columns_cover(cols, periods, fast_claims):
+        reasons[reasons == ""] = periods if isinstance(periods, str) else "a window longer than the columns hold"
         return KernelOutput(empty_rows(0), reasons)
-    _platform_reasons(cols, rs, params, reasons)
-    pop = _population(cols, params, book)
-    rows, refused = _evaluate(pop, rs, reasons == "")
+    for p in periods.params:
+        _platform_reasons(cols, rs, p, reasons)
+    pops = tuple(_population(cols, p, book) for p in periods.params)
+    rows, refused = _evaluate(pops, periods, rs, reasons == "")
     reasons[refused] = "input the per-claim engine checks (输入有误)"
     return KernelOutput(rows, reasons)

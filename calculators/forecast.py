@@ -21,13 +21,16 @@ Amounts are integer fen; shares are the engine's (exact to the fen, remainder to
 from __future__ import annotations
 
 import csv
+import gc
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from calculators.batch_columns import PlatformColumns
 from calculators.engine import build_options, evaluate
 from calculators.errors import CalculatorError, InputErrors, InputIssue
 from calculators.facts import Facts
@@ -105,9 +108,9 @@ class WhatIf:
     extrapolation: str = "mean-3"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One payer's share of one claim (or commitment) in one budget year."""
+class Line(NamedTuple):
+    """One payer's share of one claim (or commitment) in one budget year (a named tuple: a forecast makes
+    one per payer and claim, tens of thousands)."""
 
     platform: str
     platform_name: str
@@ -322,11 +325,34 @@ def future_scenario(subject: Subject, years: tuple[int, ...], what_if: WhatIf, b
     s = subject.scenario
     claimed = {c.program for c in s.claims if not c.reversed}
     claims = [c.model_copy(update={"approved_amount": None}) if c.id in subject.pending else c for c in s.claims]
-    facts = Facts(s)
-    claims += [c for c in (_with_evaluation(c, s) for c in projected_claims(years, forced))
-               if c.program == EQUIPMENT or (c.program not in claimed and _triggered(facts, c, book, forced))]
+    facts: Facts | None = None
+    for c in projected_claims(years, forced):
+        if c.program == EQUIPMENT:
+            claims.append(c)
+        elif c.program not in claimed and (forced is not None or MAY_TRIGGER[c.program](s)):
+            facts = facts or Facts(s)
+            award = _with_evaluation(c, s)
+            if _triggered(facts, award, book, forced):
+                claims.append(award)
     investments = [*s.investments, *future_investments(s, subject.plan, what_if.extrapolation, years[-1])]
     return s.model_copy(update={"claims": claims, "investments": investments})
+
+
+def _levels(s: Scenario) -> set[str]:
+    return {r.level for r in s.recognitions}
+
+
+MAY_TRIGGER: dict[str, Callable[[Scenario], bool]] = {
+    "municipal-award": lambda s: bool(s.pool) or "municipal" in _levels(s),
+    "pool-award": lambda s: bool(s.pool),
+    "provincial-award": lambda s: "provincial" in _levels(s),
+    "zj-national-upgrade": lambda s: {"provincial", "national"} <= _levels(s),
+    "zj-excellent": lambda s: bool(s.evaluations),
+}
+"""For each award of :data:`AWARDS`, what its trigger cannot do without (each program's ``find_trigger``): a
+municipal recognition or a pool spell (嘉兴市中试平台, 细则 第三章), a pool spell, a provincial recognition, a
+provincial and a national one (升级), an evaluation. A platform without it has no trigger, so the full check
+(:func:`_triggered`) is skipped; tests/calculators/test_forecast.py holds it to that on generated histories."""
 
 
 EVALUATION_AWARDS = ("pool-award", "zj-excellent")
@@ -394,8 +420,7 @@ def _drop_refused(scenario: Scenario, exc: InputErrors) -> tuple[Scenario, list[
 
 # ---------------------------------------------------------------- evaluation (the one call into an engine)
 
-@dataclass(frozen=True)
-class Paid:
+class Paid(NamedTuple):
     """What the forecast reads of one evaluated claim: its id, program and each payer's share (fen)."""
 
     claim_id: str
@@ -426,31 +451,27 @@ def per_claim_engine(scenarios: Sequence[Scenario], book: RuleBook,
     return out, len(scenarios)
 
 
-def batch_engine(scenarios: Sequence[Scenario], book: RuleBook,
-                 options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+def batch_engine(scenarios: Sequence[Scenario], book: RuleBook, options: Options,
+                 columns: PlatformColumns | None = None) -> tuple[list[list[Paid] | InputErrors], int]:
     """The batch engine (:func:`calculators.batch.evaluate_population`): the same claims and shares, to the
-    fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine."""
+    fen, from its int64 arrays; the number of platforms it evaluated with the per-claim engine. ``columns``:
+    the scenarios already as columns (built once for several what-ifs)."""
     from calculators.batch import evaluate_population
 
     try:
-        res = evaluate_population(scenarios, book, options)
+        res = evaluate_population(scenarios if columns is None else columns, book, options)
     except CalculatorError:  # one platform's rules cannot be applied: the per-claim engine says which
         return per_claim_engine(scenarios, book, options)
     city, province = res.payer_codes["city"], res.payer_codes["province"]
-    parties = {"city": res.city.tolist(), "local": res.local.tolist(), "province": res.province.tolist()}
-    ids, programs, local = res.claim_id.tolist(), res.program.tolist(), res.local_payer.tolist()
+    paid = [Paid(claim_id, program, tuple((payer, fen) for payer, fen in ((city, c), (local, x), (province, p)) if fen > 0))
+            for claim_id, program, local, c, x, p in zip(res.claim_id.tolist(), res.program.tolist(),
+                                                         res.local_payer.tolist(), res.city.tolist(),
+                                                         res.local.tolist(), res.province.tolist(), strict=True)]
     starts = res.claim_start.tolist()
     out: list[list[Paid] | InputErrors] = []
     for i, s in enumerate(scenarios):
-        if s.platform.id in res.refused:
-            out.append(res.refused[s.platform.id])
-            continue
-        rows = []
-        for k in range(starts[i], starts[i + 1]):
-            payer = {"city": city, "local": local[k], "province": province}
-            rows.append(Paid(ids[k], programs[k], tuple((payer[p], parties[p][k]) for p in parties
-                                                        if parties[p][k] > 0)))
-        out.append(rows)
+        refused = res.refused.get(s.platform.id)
+        out.append(refused if refused is not None else paid[starts[i]:starts[i + 1]])
     return out, sum(res.fallbacks.values())
 
 
@@ -509,12 +530,12 @@ def claim_year(claim_id: str, years: Sequence[int]) -> int:
     return y if y in years else years[0]
 
 
-def _engine_for(scenarios: Sequence[Scenario], *, changed: bool, start: date) -> Evaluator:
-    """The batch engine, unless the what-if changes the rules from ``start`` (or forces a rule set) and some
-    platform has claims before it: the batch engine resolves each parameter once for the whole population
-    and hands every platform to the per-claim engine when a value changes between claim dates, which is
-    slower than calling the per-claim engine directly (``./dev bench forecast``). Both give the same fen."""
-    if changed and any(c.application_date < start for s in scenarios for c in s.claims):
+def _engine_for(scenarios: Sequence[Scenario], *, forced: bool, start: date) -> Evaluator:
+    """The batch engine, unless the what-if forces a rule set (a draft) and some platform has claims before
+    ``start``: the projected claims then carry that rule set, which the batch engine leaves to the per-claim
+    engine platform by platform, slower than calling it directly. A what-if from ``start`` on is vectorised
+    (each claim under the parameters of its date). Both engines give the same fen."""
+    if forced and any(c.application_date < start for s in scenarios for c in s.claims):
         return per_claim_engine
     return batch_engine
 
@@ -524,19 +545,101 @@ def forecast(subjects: Sequence[Subject], book: RuleBook, what_if: WhatIf, first
     """Project every subject's payables for ``years`` budget years from ``first_year`` under ``what_if``.
 
     Raises :class:`InputErrors` (nothing computed) when the what-if itself is bad."""
+    return forecasts(subjects, book, (what_if,), first_year, years=years, run=run)[0]
+
+
+TRIGGER_FREE = ("equipment.", "payer_split.", "exclusivity.", "institution_exclusion.", "municipal_award.amount",
+                "municipal_award.max_times")
+"""Parameters no award trigger reads (``find_trigger`` of :data:`AWARDS`): what-ifs that change only these
+project the same future claims, so :func:`forecasts` builds them once for all of them."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One what-if made ready: its rule book (draft in, what-if from the first budget day on), the forced rule
+    set, and the key of the future claims it projects (what-ifs with equal keys project the same)."""
+
+    what_if: WhatIf
+    book: RuleBook
+    forced: str | None
+    projection: object
+
+
+def _prepare(what_if: WhatIf, book: RuleBook, start: date) -> _Prepared:
+    drafted, forced = book_for(what_if, book, start)
+    options = options_for(what_if, drafted)
+    dated = from_day(drafted, options, start)
+    moving = sorted((k, repr(v)) for k, v in options.overrides.items()
+                    if not k.rpartition(":")[2].startswith(TRIGGER_FREE))
+    key: object = object() if what_if.draft or forced else (what_if.extrapolation, tuple(moving))
+    return _Prepared(what_if, dated, forced, key)
+
+
+def forecasts(subjects: Sequence[Subject], book: RuleBook, what_ifs: Sequence[WhatIf], first_year: int, *,
+              years: int = YEARS, run: Evaluator | None = None) -> tuple[Forecast, ...]:
+    """:func:`forecast` of each what-if on the same subjects; the future claims (and the batch engine's columns
+    of them) are built once for the what-ifs that project the same ones (:data:`TRIGGER_FREE`).
+
+    Raises :class:`InputErrors` (nothing computed) when a what-if is bad."""
     start = date(first_year, 1, 1)
-    book, forced = book_for(what_if, book, start)
-    options = options_for(what_if, book)
     span = budget_years(first_year, years)
-    dated = from_day(book, options, start)
-    scenarios = [future_scenario(s, span, what_if, dated, forced) for s in subjects]
+    prepared = [_prepare(w, book, start) for w in what_ifs]
+    with collector_paused():
+        return tuple(_forecasts(subjects, prepared, span, start, run))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused (and restored as it was): a forecast allocates hundreds of
+    thousands of short-lived, acyclic objects, and each full collection they trigger walks every live object,
+    the subjects' models included — at 10,000 platforms, as long as the forecast itself (``./dev bench
+    forecast``). Reference counting still frees everything; cycles wait for the next collection."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _forecasts(subjects: Sequence[Subject], prepared: list[_Prepared], span: tuple[int, ...], start: date,
+               run: Evaluator | None) -> list[Forecast]:
+    projected: dict[object, tuple[list[Scenario], Evaluator]] = {}
+    out = []
+    for prep in prepared:
+        if prep.projection not in projected:
+            scenarios = [future_scenario(s, span, prep.what_if, prep.book, prep.forced) for s in subjects]
+            engine = run or _engine_for(scenarios, forced=prep.forced is not None, start=start)
+            projected[prep.projection] = scenarios, _on_columns(engine, scenarios, prep.book)
+        scenarios, engine = projected[prep.projection]
+        out.append(_forecast_of(subjects, list(scenarios), prep, span, engine))
+    return out
+
+
+def _on_columns(engine: Evaluator, scenarios: list[Scenario], book: RuleBook) -> Evaluator:
+    """The batch engine with the columns of ``scenarios`` built once (for every what-if projecting them);
+    any other engine as it is."""
+    if engine is not batch_engine:
+        return engine
+    from calculators.batch import columns_from_scenarios
+
+    cols = columns_from_scenarios(scenarios, book)
+
+    def on_columns(todo: Sequence[Scenario], b: RuleBook, options: Options) -> tuple[list[list[Paid] | InputErrors], int]:
+        same = len(todo) == len(scenarios) and all(x is y for x, y in zip(todo, scenarios, strict=True))
+        return batch_engine(todo, b, options, cols if same else None)
+
+    return on_columns
+
+
+def _forecast_of(subjects: Sequence[Subject], scenarios: list[Scenario], prep: _Prepared, span: tuple[int, ...],
+                 engine: Evaluator) -> Forecast:
     skipped: list[Skipped] = []
-    engine = run or _engine_for(scenarios, changed=dated is not book or forced is not None, start=start)
-    book = dated
-    results, fallbacks = _settle(scenarios, book, Options(), engine, skipped)
-    names = {code: p.name for code, p in book.payers.items()}
+    results, fallbacks = _settle(scenarios, prep.book, Options(), engine, skipped)
+    names = {code: p.name for code, p in prep.book.payers.items()}
     lines: list[Line] = []
     for subject, paid in zip(subjects, results, strict=True):
         # a record the engine refused: its commitments still stand
         lines += _lines_of(paid, subject, span, names) if paid is not None else _commitment_lines(subject, span[0])
-    return Forecast(what_if, span, tuple(lines), tuple(skipped), len(subjects), fallbacks)
+    return Forecast(prep.what_if, span, tuple(lines), tuple(skipped), len(subjects), fallbacks)

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from calculators.forecast import Commitment, Forecast, Subject, WhatIf, forecast
+from calculators.forecast import Commitment, Forecast, Subject, WhatIf, forecasts
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import PENDING_STATES, RuleBook
 from ledger import accounts as A
@@ -87,4 +87,4 @@ def run(session: Session, what_ifs: tuple[WhatIf, ...], *, as_of: date, first_ye
     found = subjects(session, plans)
     year = first_year or as_of.year + 1
     b = book or rulebook()
-    return ForecastRun(as_of, year, tuple(forecast(found, b, w, year) for w in what_ifs))
+    return ForecastRun(as_of, year, forecasts(found, b, what_ifs, year))

@@ -7,17 +7,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculators.errors import InputErrors
+from calculators.facts import Facts
 from calculators.forecast import (
+    MAY_TRIGGER,
     Commitment,
     Subject,
     WhatIf,
+    _triggered,
+    _with_evaluation,
+    budget_years,
     extrapolate,
     forecast,
+    forecasts,
     future_investments,
     parse_plan,
+    per_claim_engine,
+    projected_claims,
 )
 from calculators.rulesets.bundled import rulebook
 from calculators.scenario import from_data
+from tests.calculators.test_properties import histories
 
 BOOK = rulebook()
 CITY = "330400"
@@ -194,3 +203,52 @@ def test_batch_and_per_claim_engines_agree_to_the_fen() -> None:
         a = forecast(subjects, BOOK, w, 2027, run=batch_engine)
         b = forecast(subjects, BOOK, w, 2027, run=per_claim_engine)
         assert a.lines == b.lines and a.skipped == b.skipped
+
+
+def test_a_what_if_from_the_first_budget_year_stays_on_the_batch_engine() -> None:
+    """The what-if applies from 1 January of the first budget year, after the platforms' earlier claims: the
+    batch engine takes each claim's parameters on its date, so nothing goes to the per-claim engine."""
+    subjects = [district_platform(), county_near_cap(), pending_platform()]
+    w = WhatIf("比例25%、省级上限600万", what_if={"equipment.rate": "0.25", "equipment.cap.provincial": "6000000"})
+    f = forecast(subjects, BOOK, w, 2027)
+    assert f.fallbacks == 0
+    assert f.lines == forecast(subjects, BOOK, w, 2027, run=per_claim_engine).lines
+
+
+
+def test_forecasts_share_the_projection_and_equal_one_forecast_each() -> None:
+    """:func:`forecasts` builds the future claims once for what-ifs that project the same ones (rate, caps) and
+    apart for one that moves an award trigger (recognition.auto_levels); each equals its own forecast."""
+    subjects = [district_platform(), county_near_cap(), pending_platform()]
+    what_ifs = (WhatIf(), WhatIf("比例25%", what_if={"equipment.rate": "0.25"}),
+                WhatIf("仅国家级自动", what_if={"recognition.auto_levels": ["national"]}))
+    together = forecasts(subjects, BOOK, what_ifs, 2027)
+    for w, f in zip(what_ifs, together, strict=True):
+        alone = forecast(subjects, BOOK, w, 2027)
+        assert f.lines == alone.lines and f.skipped == alone.skipped and f.what_if == w
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.integers(2026, 2031))
+def test_an_award_is_never_skipped_that_could_be_triggered(data: dict[str, object], first_year: int) -> None:
+    """:data:`MAY_TRIGGER` only skips the trigger check of an award its record cannot trigger: wherever the
+    full check (:func:`_triggered`) finds a trigger, the shortcut says it may."""
+    s = from_data(data)
+    facts = Facts(s)
+    for c in projected_claims(budget_years(first_year)):
+        if c.program != "equipment-subsidy" and _triggered(facts, _with_evaluation(c, s), BOOK, None):
+            assert MAY_TRIGGER[c.program](s), c.program
+
+
+def test_the_collector_is_restored_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    forecast([district_platform()], BOOK, WhatIf(), 2027)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        forecast([district_platform()], BOOK, WhatIf(), 2027)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -57,6 +57,28 @@ class Evaluation:
         return out
 
 
+def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides: dict[str, Any],
+                          issues: list[InputIssue]) -> None:
+    """A what-if on a parameter that is a reading (e.g. ``payer_split.county``) must name one of the
+    reading's alternatives; without a rule-set prefix it applies only where the parameter IS a reading, as
+    a reading does (the Zhejiang rules' own fixed ``payer_split.county`` is not changed by it)."""
+    as_reading = [(rs, name) for rs, name in found if rs.parameters[name].reading is not None]
+    if not as_reading:
+        return
+    value = overrides[key]
+    for rs, name in as_reading:
+        reading = rs.parameters[name].reading
+        assert reading is not None
+        if value not in reading.alternatives:
+            issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}",
+                                     f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}"))
+            return
+    if ":" not in key and len(as_reading) < len(found):
+        del overrides[key]
+        for rs, name in as_reading:
+            overrides[f"{rs.id}:{name}"] = value
+
+
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
@@ -112,9 +134,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
         except Exception as exc:
             issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
             continue
-        if p.reading is not None and overrides[key] not in p.reading.alternatives:  # a reading set as a what-if
-            issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}",
-                                     f"解读 {overrides[key]!r} 不是可选项；可选：{'、'.join(sorted(p.reading.alternatives))}"))
+        _what_if_on_a_reading(key, found, overrides, issues)
     rule_set = (extra.rule_set if extra else None) or scenario.rule_set
     if rule_set is not None and rule_set not in book.rule_sets:
         issues.append(InputIssue("rule_set", "解读 R-1", f"规则集 {rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))

@@ -97,3 +97,28 @@ def test_a_reading_set_as_a_what_if_must_be_one_of_its_alternatives() -> None:
     assert "window" in issue.message and "since-last-claim" in issue.message
     data["what_if"] = {"equipment.later_claims": "since-last-claim"}  # an alternative is accepted
     assert evaluate(from_data(data), rulebook()).by_claim()["A0-equipment"].payable > 0
+
+
+def test_a_split_what_if_without_prefix_leaves_the_zhejiang_rules_alone() -> None:
+    """``payer_split.county=local-100`` is a reading of the Jiaxing rules; the Zhejiang rules' split is fixed
+    (省财政全额承担) and has no such scheme: the what-if changes the Jiaxing claims only (it used to raise a
+    KeyError on a Zhejiang claim)."""
+    data: dict[str, Any] = {
+        "platform": {"id": "ZC1", "name": "县级平台", "jurisdiction": "330424"},
+        "recognitions": [{"id": "R1", "level": "provincial", "date": "2026-02-01"}],
+        "evaluations": [{"year": 2026, "grade": "优秀", "date": "2027-03-01", "scheme": "zhejiang"}],
+        "investments": [{"year": y, "amount": "2000000.00"} for y in range(2023, 2027)],
+        "claims": [{"id": "E1", "program": "zj-excellent", "application_date": "2027-04-01", "evaluation_year": 2026},
+                   {"id": "Q1", "program": "equipment-subsidy", "application_date": "2027-03-15"}],
+    }
+    plain = evaluate(from_data(data), rulebook()).by_claim()
+    data["what_if"] = {"payer_split.county": "city-50-local-50"}
+    split = evaluate(from_data(data), rulebook()).by_claim()
+    assert [(s.payer, s.amount) for s in split["E1"].shares] == [(s.payer, s.amount) for s in plain["E1"].shares]
+    assert len(plain["Q1"].shares) == 1 and len(split["Q1"].shares) == 2  # the county claim now split 50/50
+    assert sum(s.amount for s in split["Q1"].shares) == plain["Q1"].payable > 0
+    data["what_if"] = {"payer_split.county": "nobody-pays"}
+    with pytest.raises(InputErrors) as info:
+        evaluate(from_data(data), rulebook())
+    assert [i.field for i in info.value.issues] == ["what_if.payer_split.county"]
+    assert "不是可选项" in info.value.issues[0].message

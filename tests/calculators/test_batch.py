@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calculators.batch import (
@@ -141,13 +141,6 @@ READINGS = st.fixed_dictionaries({}, optional={
 })
 
 
-def _no_split_what_if_on_upgrades(scenarios: list[Scenario], what_if: dict[str, Any], readings: dict[str, str]) -> bool:
-    """A split what-if names a scheme only the city's rule set has: the per-claim engine itself fails
-    (KeyError) on the province's upgrade award under it, so those examples are left out."""
-    split = any(k.startswith("payer_split.") for k in (*what_if, *readings))
-    return not (split and any(c.program == "zj-national-upgrade" for s in scenarios for c in s.claims))
-
-
 def options_of(what_if: dict[str, Any], readings: dict[str, str]) -> Options:
     """What-ifs and readings converted exactly as a scenario's are (``build_options``)."""
     probe = from_data({"platform": {"id": "probe", "name": "probe", "jurisdiction": "330402"},
@@ -199,7 +192,6 @@ def assert_same_as_per_claim(scenarios: list[Scenario], result: PopulationResult
 def test_batch_equals_per_claim_to_the_fen(datas: tuple[dict[str, Any], ...], what_if: dict[str, Any],
                                            readings: dict[str, str]) -> None:
     scenarios = [from_data(d) for d in datas]
-    assume(_no_split_what_if_on_upgrades(scenarios, what_if, readings))
     options = options_of(what_if, readings)
     assert_same_as_per_claim(scenarios, evaluate_population(scenarios, rulebook(), options), options)
 
@@ -387,7 +379,6 @@ def test_batch_equals_per_claim_when_a_what_if_starts_on_a_day(
     """What-ifs and readings in force from ``start`` on (as the forecast applies them): the parameters change
     between claim dates, each claim takes those of its own date, to the fen as the per-claim engine."""
     scenarios = [from_data(d) for d in datas]
-    assume(_no_split_what_if_on_upgrades(scenarios, what_if, readings))
     dated = from_day(rulebook(), options_of(what_if, readings), start)
     assert_same_as_per_claim(scenarios, evaluate_population(scenarios, dated), None, dated)
 

@@ -209,3 +209,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if own is not None:
             fn._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
                 own, max_examples=min(own.max_examples, 20), derandomize=True, database=None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_memos() -> None:
+    """Each test computes its own answers: the bundled rule book's memoised answers (payer splits, the rule
+    sets in force, resolved parameters) and the money module's exact-ratio cache are emptied first, so a
+    test never passes on an answer another test left behind. Under mutation testing this matters: mutmut
+    forks each mutant from a process that already ran the suite unmutated, and a memo filled then would
+    hide the mutated function (``split._resolve_scheme`` with ``j = None`` survived that way)."""
+    from calculators import money
+    from calculators.rulesets.bundled import rulebook
+
+    book = rulebook()
+    book.memo.clear()
+    for rule_set in book.rule_sets.values():
+        rule_set._resolved.clear()
+    money._exact_ratio.cache_clear()

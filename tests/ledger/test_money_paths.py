@@ -271,6 +271,38 @@ def test_recovery_bounds_and_receipt(db: Any) -> None:
         assert balance(s, [A.RECOVERY_RECEIVABLE], payer=NANHU, fiscal_year=2026) == 60_000_00
 
 
+def test_a_receipt_is_dated_after_its_recovery_and_its_own_earlier_receipts(db: Any) -> None:
+    """追回款到账 follows its own recovery (追回日期) and that recovery's latest receipt, not another recovery's:
+    each refusal whole, naming the step it follows."""
+    number = _issued(db)
+    with db.sessions.begin() as s:
+        for payer, voucher in ((NANHU, "v"), (CITY, "c")):
+            pay_confirmed(s, claim_number=number, payer=payer, voucher_number=voucher, on=date(2026, 4, 15),
+                          amount_fen=100_000_00)
+        for payer in (NANHU, CITY):  # recovery 1 (NANHU), recovery 2 (CITY), both on 5月1日
+            S.recover(s, claim_number=number, payer=payer, on=date(2026, 5, 1), amount_fen=40_000_00, reason="虚假")
+
+    def early(on: date, previous: date, title: str) -> dict[str, str]:
+        return {"field": "on", "rule": S.DATE_RULE, "previous": previous.isoformat(),
+                "message": f"追回款到账日期 {on} 早于{title} {previous}：每一步不得早于前一步（经办流程）"}
+
+    receipt = {"recovery_id": 1, "amount_fen": 1_00}
+    assert _refused(db, Invalid, "早于追回日期", S.receive_recovery, **receipt, on=date(2026, 4, 30)) == early(
+        date(2026, 4, 30), date(2026, 5, 1), "追回日期")
+    with db.sessions.begin() as s:  # the day of the recovery itself
+        S.receive_recovery(s, **receipt, on=date(2026, 5, 1))
+    # a receipt on the recovery's own day: the floor is still named as the recovery
+    assert _refused(db, Invalid, "早于追回日期", S.receive_recovery, **receipt, on=date(2026, 4, 30)) == early(
+        date(2026, 4, 30), date(2026, 5, 1), "追回日期")
+    with db.sessions.begin() as s:
+        S.receive_recovery(s, **receipt, on=date(2026, 5, 10))
+    assert _refused(db, Invalid, "早于追回款到账日期", S.receive_recovery, **receipt, on=date(2026, 5, 5)) == early(
+        date(2026, 5, 5), date(2026, 5, 10), "追回款到账日期")
+    with db.sessions.begin() as s:  # recovery 2 follows its own dates, not recovery 1's receipts
+        assert S.receive_recovery(s, recovery_id=2, amount_fen=1_00, on=date(2026, 5, 5)).received == 1_00
+        assert S.receive_recovery(s, **receipt, on=date(2026, 5, 10)).received == 3_00  # the same day again
+
+
 def test_a_recovery_is_dated_after_the_payment_and_recorded_in_the_history(db: Any) -> None:
     number = _issued(db)
     with db.sessions.begin() as s:

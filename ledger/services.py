@@ -32,7 +32,7 @@ from sqlalchemy import Integer, String, Table, bindparam, func, literal, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from calculators.eligibility import platform_record
@@ -56,7 +56,7 @@ from ledger.errors import (
     PaymentExceedsPayable,
 )
 from ledger.history import DECIDED, Loaded, scenario_for
-from ledger.journal import Leg, debit_credit, lock_head, post
+from ledger.journal import Leg, debit_credit, lock_head_and_read, post
 from ledger.messages import day, issues_text, money
 from ledger.models import (
     Approval,
@@ -370,13 +370,15 @@ def _latest_step_query(claim_id: Any, *columns: Any) -> Any:
 _LOCK_CLAIM = (select(Claim).where(Claim.number == bindparam("number")).with_for_update()
                .execution_options(populate_existing=True))
 _LOCK_CLAIM_WITH_STEP = _LOCK_CLAIM.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
-                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery())
+                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery()
+                                                ).options(joinedload(Claim.platform))
 _LATEST = _latest_step_query(bindparam("claim"))
 
 
 def _lock_claim(session: Session, number: str) -> Claim:
     """The claim, locked (锁顺序 1). On SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``
-    on, the claim's latest step is read in the same statement (for :func:`_check_date`); on PostgreSQL it
+    on, the claim's latest step and its platform are read in the same statement (for :func:`_check_date`, the
+    rules and the approval); on PostgreSQL it
     must be read after the lock (a statement that waited for the lock reads other tables as they were
     when it started), so :func:`_check_date` reads it then."""
     if session.get_bind().dialect.name != "sqlite":
@@ -477,11 +479,13 @@ def _memo_move(claim: Claim, from_account: str, to_account: str, old: int, new: 
     return others
 
 
+_CLAIM_COUNT = select(func.count(Claim.id)).scalar_subquery()
+
+
 def next_claim_number(session: Session, on: date) -> str:
     """The next claim number (申请编号). Takes the journal head's lock first — every write posts and so
     queues on it anyway — so that concurrent filings never draw the same number."""
-    lock_head(session)
-    count = session.execute(select(func.count(Claim.id))).scalar_one()
+    _, _, count = lock_head_and_read(session, _CLAIM_COUNT)
     return f"SQ{on.year}-{count + 1:06d}"
 
 
@@ -721,8 +725,9 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                 f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
-    platform = session.execute(select(Platform).where(Platform.id == claim.platform_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one()
+    platform = claim.platform if session.get_bind().dialect.name == "sqlite" else session.execute(
+        select(Platform).where(Platform.id == claim.platform_id).with_for_update()  # SQLite: read with the claim
+        .execution_options(populate_existing=True)).scalar_one()
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:

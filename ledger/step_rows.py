@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, update
+from sqlalchemy import Table, bindparam, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import UpdateBase
@@ -28,6 +28,7 @@ from ledger.models import Claim, ClaimEvent
 
 EVENTS = cast(Table, ClaimEvent.__table__)
 CLAIMS = cast(Table, Claim.__table__)
+_INSERT_EVENT = EVENTS.insert()
 
 Row = tuple[Table, dict[str, Any]] | UpdateBase
 """A step's own row: its table and its values (column defaults apply as in any Core insert), or a
@@ -49,14 +50,22 @@ def write_step(session: Session, claim: Claim, *, from_state: str | None, to_sta
                on: dt.date, actor: str, entry: int | None, note: str = "", result: ClaimResult | None = None,
                rows: Sequence[Row] = ()) -> None:
     """Write the claim's step: event, explanation, the step's ``rows`` and the claim's changed columns."""
-    claim.state = to_state
     changes = pending_changes(claim)
-    event = insert(EVENTS).values(claim_id=claim.id, from_state=from_state, to_state=to_state, action=action,
-                                  date=on, actor=actor, entry_id=entry, note=note)
-    inserts = [event, explanations.statement(claim.id, to_state, action, on, result),
-               *(row if isinstance(row, UpdateBase) else insert(row[0]).values(**row[1]) for row in rows)]
+    if to_state != claim.state:  # not set on the object: a clean claim stays clean for the commit's flush
+        changes["state"] = to_state
+    event = {"claim_id": claim.id, "from_state": from_state, "to_state": to_state, "action": action, "date": on,
+             "actor": actor, "entry_id": entry, "note": note}
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name != "postgresql":  # one statement per table, each built once (bind parameters)
+        conn.execute(_INSERT_EVENT, event)
+        conn.execute(*explanations.prepared(claim.id, to_state, action, on, result))
+        for row in rows:
+            conn.execute(row) if isinstance(row, UpdateBase) else conn.execute(row[0].insert(), row[1])
+        if changes:
+            conn.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("claim_id")), {"claim_id": claim.id, **changes})
+    else:
+        inserts = [insert(EVENTS).values(**event), explanations.statement(claim.id, to_state, action, on, result),
+                   *(row if isinstance(row, UpdateBase) else insert(row[0]).values(**row[1]) for row in rows)]
         if changes:
             main: Any = update(CLAIMS).where(CLAIMS.c.id == claim.id).values(**changes)
             ctes = inserts
@@ -65,10 +74,5 @@ def write_step(session: Session, claim: Claim, *, from_state: str | None, to_sta
         for k, statement in enumerate(ctes):
             main = main.add_cte(statement.cte(f"step_{k}"))
         conn.execute(main)
-    else:
-        for statement in inserts:
-            conn.execute(statement)
-        if changes:
-            conn.execute(update(CLAIMS).where(CLAIMS.c.id == claim.id).values(**changes))
     for key, value in changes.items():
         set_committed_value(claim, key, value)

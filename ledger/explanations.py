@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Date, String, Table, insert, literal, select
+from sqlalchemy import Date, String, Table, bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
 from calculators.results import CapInfo, ClaimResult, Share, TraceStep
@@ -64,21 +64,45 @@ def decode(data: dict[str, Any]) -> ClaimResult:
         invoices=tuple(data["invoices"]), warnings=tuple(data["warnings"]))
 
 
-def record(session: Session, claim: Claim, state: str, action: str, on: dt.date,
-           result: ClaimResult | None = None) -> None:
-    """Store the explanation of the claim's step ``action`` (to ``state``, dated ``on``): ``result`` when the
-    step computed one, else the latest stored explanation carried forward. One INSERT either way."""
+def statement(claim_id: int, state: str, action: str, on: dt.date, result: ClaimResult | None = None) -> Any:
+    """The INSERT storing the explanation of the claim's step ``action`` (to ``state``, dated ``on``):
+    ``result`` when the step computed one, else the latest stored explanation carried forward
+    (``INSERT … SELECT``). One statement either way; the caller runs it, on PostgreSQL inside the step's
+    single ``WITH … UPDATE`` (ledger/step_rows.py)."""
     table = cast(Table, ClaimExplanation.__table__)
     if result is not None:
-        session.execute(insert(table).values(claim_id=claim.id, state=state, action=action, date=on,
-                                             basis_action=action, basis_date=on, result=encode(result)))
-        return
-    E = ClaimExplanation
+        return insert(table).values(claim_id=claim_id, state=state, action=action, date=on,
+                                    basis_action=action, basis_date=on, result=encode(result))
+    E = table.c
     latest = (select(E.claim_id, literal(state, String), literal(action, String), literal(on, Date),
                      E.basis_action, E.basis_date, E.result)
-              .where(E.claim_id == claim.id).order_by(E.id.desc()).limit(1))
-    session.execute(insert(table).from_select(
-        ["claim_id", "state", "action", "date", "basis_action", "basis_date", "result"], latest))
+              .where(E.claim_id == claim_id).order_by(E.id.desc()).limit(1))
+    return insert(table).from_select(
+        ["claim_id", "state", "action", "date", "basis_action", "basis_date", "result"], latest)
+
+
+_TABLE = cast(Table, ClaimExplanation.__table__)
+_COLUMNS = ["claim_id", "state", "action", "date", "basis_action", "basis_date", "result"]
+_STORE = _TABLE.insert()
+_CARRY = _TABLE.insert().from_select(_COLUMNS, select(
+    _TABLE.c.claim_id, bindparam("state", type_=String), bindparam("action", type_=String),
+    bindparam("on", type_=Date), _TABLE.c.basis_action, _TABLE.c.basis_date, _TABLE.c.result)
+    .where(_TABLE.c.claim_id == bindparam("claim")).order_by(_TABLE.c.id.desc()).limit(1))
+
+
+def prepared(claim_id: int, state: str, action: str, on: dt.date, result: ClaimResult | None = None
+             ) -> tuple[Any, dict[str, Any]]:
+    """As :func:`statement`, as a statement built once and its parameters (a step run on its own: SQLite)."""
+    if result is not None:
+        return _STORE, {"claim_id": claim_id, "state": state, "action": action, "date": on, "basis_action": action,
+                        "basis_date": on, "result": encode(result)}
+    return _CARRY, {"claim": claim_id, "state": state, "action": action, "on": on}
+
+
+def record(session: Session, claim: Claim, state: str, action: str, on: dt.date,
+           result: ClaimResult | None = None) -> None:
+    """Store the explanation of the claim's step (see :func:`statement`) on the session's connection."""
+    session.connection().execute(statement(claim.id, state, action, on, result))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

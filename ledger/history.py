@@ -11,6 +11,7 @@ Which claims are in the history of the claim being computed (the *target*):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -25,13 +26,30 @@ DECIDED = DECIDED_STATES  # the amount decided (党组会审定 or 省级下达)
 PENDING = PENDING_STATES
 
 
-def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {"recognitions": [], "pool": [], "agreement_support": [],
-                                            "evaluations": [], "events": []}
-    events = session.execute(
+@dataclass
+class Loaded:
+    """What :func:`scenario_for` read of the platform, kept for a caller that needs the same rows again
+    (the undertakings check at filing, ledger/undertakings.py): the claims in the scenario's query (every
+    claim but the rejected ones, by application date and id) and the platform's events (by date and id)."""
+
+    claims: list[Claim] = field(default_factory=list)
+    events: list[PlatformEvent] = field(default_factory=list)
+
+
+def _read_events(session: Session, platform: Platform) -> list[PlatformEvent]:
+    return list(session.execute(
         select(PlatformEvent).where(PlatformEvent.platform_id == platform.id).order_by(PlatformEvent.date,
                                                                                         PlatformEvent.id)
-    ).scalars()
+    ).scalars())
+
+
+def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
+    return _event_inputs(_read_events(session, platform))
+
+
+def _event_inputs(events: Sequence[PlatformEvent]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {"recognitions": [], "pool": [], "agreement_support": [],
+                                            "evaluations": [], "events": []}
     for e in events:
         if e.kind == "recognition":
             out["recognitions"].append({"id": f"E{e.id}", "level": e.level, "date": e.date,
@@ -95,8 +113,9 @@ def claim_input(session: Session, claim: Claim, *, as_pending: bool = False,
 
 
 def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = None,
-                 extra_claims: list[dict[str, Any]] | None = None) -> Scenario:
-    """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``)."""
+                 extra_claims: list[dict[str, Any]] | None = None, loaded: Loaded | None = None) -> Scenario:
+    """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``); the rows read
+    are kept in ``loaded`` when given."""
     by_claim: dict[int, list[Invoice]] = {}
     claims: list[Claim] = []
     for c, inv in session.execute(  # every claim with its unreleased invoices, in one query
@@ -110,6 +129,9 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
             claims.append(c)
         if inv is not None:
             by_claim[c.id].append(inv)
+    events = _read_events(session, platform)
+    if loaded is not None:
+        loaded.claims, loaded.events = claims, events
     chosen: list[dict[str, Any]] = []
     for c in claims:
         if upto is not None and c.id == upto.id:
@@ -126,7 +148,7 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
         "name": platform.name,
         "platform": {"id": platform.code, "name": platform.name, "operator": platform.operator,
                      "jurisdiction": platform.jurisdiction_code, "leader_type": platform.leader_type},
-        **platform_events(session, platform),
+        **_event_inputs(events),
         "investments": [{"year": i.year, "amount": yuan(i.amount_fen), "vat": yuan(i.vat_fen)}
                         for i in investments],
         "claims": chosen + list(extra_claims or []),

@@ -181,11 +181,23 @@ _MOVE_HEAD_AND_POST = text(f"""
 def lock_head(session: Session) -> tuple[int, str]:
     """Take the chain head's row lock (``SELECT … FOR UPDATE``) and return (last entry number, last hash);
     remembered, so that the next :func:`post` advances the head with a single ``UPDATE``."""
+    last_id, last_hash, _ = lock_head_and_read(session, None)
+    return last_id, last_hash
+
+
+def lock_head_and_read(session: Session, scalar: Any) -> tuple[int, str, Any]:
+    """:func:`lock_head`, then the value of ``scalar`` (a scalar subquery, or None) as seen under the lock:
+    on SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``, in the same statement; on
+    PostgreSQL in a second one (a statement that waited for the lock reads other tables as they were when
+    it began)."""
     conn = session.connection()
-    head = conn.execute(_LOCK_HEAD).one()
+    together = scalar is not None and conn.dialect.name == "sqlite"
+    head = conn.execute(_LOCK_HEAD.add_columns(scalar) if together else _LOCK_HEAD).one()
     _watch(conn.engine)
     _known_heads[conn.engine] = (head[0], head[1])
-    return head[0], head[1]
+    if scalar is None:
+        return head[0], head[1], None
+    return head[0], head[1], head[2] if together else conn.execute(select(scalar)).scalar_one()
 
 
 def _posting_rows(entry_id: int, legs: Sequence[Leg]) -> list[dict[str, Any]]:

@@ -32,7 +32,8 @@ from sqlalchemy import Integer, String, Table, bindparam, func, literal, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from calculators.eligibility import platform_record
 from calculators.engine import evaluate
@@ -43,7 +44,6 @@ from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBook, RuleSet, Step
 from calculators.split import payer_shares
 from ledger import accounts as A
-from ledger import explanations
 from ledger.calendar import calendar_for
 from ledger.errors import (
     AlreadyClaimed,
@@ -55,8 +55,8 @@ from ledger.errors import (
     NotFound,
     PaymentExceedsPayable,
 )
-from ledger.history import DECIDED, scenario_for
-from ledger.journal import Leg, debit_credit, lock_head, post
+from ledger.history import DECIDED, Loaded, scenario_for
+from ledger.journal import Leg, debit_credit, lock_head_and_read, post
 from ledger.messages import day, issues_text, money
 from ledger.models import (
     Approval,
@@ -96,6 +96,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
+from ledger.step_rows import Row, write_step
 from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
@@ -334,6 +335,10 @@ def available_budget(session: Session, payer: str, fiscal_year: int, program: st
     return -int(total)
 
 
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 def _posting() -> Any:
     from ledger.models import Posting
 
@@ -365,13 +370,15 @@ def _latest_step_query(claim_id: Any, *columns: Any) -> Any:
 _LOCK_CLAIM = (select(Claim).where(Claim.number == bindparam("number")).with_for_update()
                .execution_options(populate_existing=True))
 _LOCK_CLAIM_WITH_STEP = _LOCK_CLAIM.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
-                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery())
+                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery()
+                                                ).options(joinedload(Claim.platform))
 _LATEST = _latest_step_query(bindparam("claim"))
 
 
 def _lock_claim(session: Session, number: str) -> Claim:
     """The claim, locked (锁顺序 1). On SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``
-    on, the claim's latest step is read in the same statement (for :func:`_check_date`); on PostgreSQL it
+    on, the claim's latest step and its platform are read in the same statement (for :func:`_check_date`, the
+    rules and the approval); on PostgreSQL it
     must be read after the lock (a statement that waited for the lock reads other tables as they were
     when it started), so :func:`_check_date` reads it then."""
     if session.get_bind().dialect.name != "sqlite":
@@ -431,19 +438,19 @@ def _require(claim: Claim, step_id: str) -> Step:
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
-           note: str = "", result: ClaimResult | None = None) -> None:
+           note: str = "", result: ClaimResult | None = None, rows: Sequence[Row] = ()) -> None:
+    """The claim's step written: its event, what it was based on, the step's own ``rows`` and the claim's
+    changed columns, with Core in one statement on PostgreSQL (ledger/step_rows.py)."""
     session.info.pop(_LATEST_STEP, None)  # read again if asked
-    session.add(ClaimEvent(claim_id=claim.id, from_state=claim.state, to_state=to_state, action=action, date=on,
-                           actor=actor, entry_id=entry, note=note))
-    explanations.record(session, claim, to_state, action, on, result)  # what the step was based on
-    claim.state = to_state
-    session.flush()
+    write_step(session, claim, from_state=claim.state, to_state=to_state, action=action, on=on, actor=actor,
+               entry=entry, note=note, result=result, rows=rows)
 
 
 def _compute(session: Session, platform: Platform, claim_number: str, *, upto: Claim | None = None,
-             extra: list[dict[str, Any]] | None = None, options: Options | None = None) -> ClaimResult:
+             extra: list[dict[str, Any]] | None = None, options: Options | None = None,
+             loaded: Loaded | None = None) -> ClaimResult:
     try:
-        scenario = scenario_for(session, platform, upto=upto, extra_claims=extra)
+        scenario = scenario_for(session, platform, upto=upto, extra_claims=extra, loaded=loaded)
         result = evaluate(scenario, _book(), options).by_claim()[claim_number]
     except InputErrors as exc:
         first = exc.issues[0]
@@ -472,11 +479,13 @@ def _memo_move(claim: Claim, from_account: str, to_account: str, old: int, new: 
     return others
 
 
+_CLAIM_COUNT = select(func.count(Claim.id)).scalar_subquery()
+
+
 def next_claim_number(session: Session, on: date) -> str:
     """The next claim number (申请编号). Takes the journal head's lock first — every write posts and so
     queues on it anyway — so that concurrent filings never draw the same number."""
-    lock_head(session)
-    count = session.execute(select(func.count(Claim.id))).scalar_one()
+    _, _, count = lock_head_and_read(session, _CLAIM_COUNT)
     return f"SQ{on.year}-{count + 1:06d}"
 
 
@@ -507,8 +516,9 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     platform = platform_by_code(session, platform_code)
     item = claim_item("PREVIEW", program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
-    result = _compute(session, platform, "PREVIEW", extra=[item], options=options)
-    warned = undertaking_warnings(session, platform, _book(), application_date)
+    loaded = Loaded()  # the undertakings are checked on the rows the rules were computed on
+    result = _compute(session, platform, "PREVIEW", extra=[item], options=options, loaded=loaded)
+    warned = undertaking_warnings(session, platform, _book(), application_date, loaded)
     return replace(result, warnings=result.warnings + warned)
 
 
@@ -546,8 +556,9 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     number = number or next_claim_number(session, application_date)
     item = claim_item(number, program, application_date, invoices, years, national_support_fen,
                        recorded_amount_fen, evaluation_year)
-    result = _compute(session, platform, number, extra=[item])
-    warned = undertaking_warnings(session, platform, _book(), application_date)
+    loaded = Loaded()  # the undertakings are checked on the rows the rules were computed on
+    result = _compute(session, platform, number, extra=[item], loaded=loaded)
+    warned = undertaking_warnings(session, platform, _book(), application_date, loaded)
     result = replace(result, warnings=result.warnings + warned)
     if result.status == "ineligible":
         raise Invalid(f"{result.rule_set}: {result.program}",
@@ -585,10 +596,8 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     entry = post(session, entry_date=application_date, kind="file", claim_id=claim.id, actor=actor,
                  description=f"{platform.name} 申报 {result.program_title} {number}",
                  legs=_memo(claim, A.MEMO_FILED, A.MEMO_CONTRA, requested))
-    session.add(ClaimEvent(claim_id=claim.id, from_state=None, to_state="filed", action="file",
-                           date=application_date, actor=actor, entry_id=entry))
-    explanations.record(session, claim, "filed", "file", application_date, result)
-    session.flush()
+    write_step(session, claim, from_state=None, to_state="filed", action="file", on=application_date, actor=actor,
+               entry=entry, result=result)
     return ClaimComputed(claim=number, state=ClaimState.FILED, entry=entry, computed=result.payable, result=result)
 
 
@@ -609,8 +618,8 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
         title = STEP_DATES[f"review-{department}"]
         raise IllegalTransition(DUTY_RULE, f"{actor} 经办（申报）了申请 {claim.number}，不得再录入其"
                                 f"{title.removesuffix('日期')}意见（{title} {on}）：经办与复核分离", field="actor")
-    session.add(Review(claim_id=claim.id, department=department, approve=approve, opinion=opinion, date=on,
-                       reviewer=actor))
+    opinion_row = (_table(Review), {"claim_id": claim.id, "department": department, "approve": approve,
+                                    "opinion": opinion, "date": on, "reviewer": actor})
     memo = MEMO_OF_STATE[claim.state]
     kind, state = f"{'review' if approve else 'reject'}-{department}", to_state
     if state in MEMO_OF_STATE:
@@ -621,7 +630,7 @@ def review(session: Session, *, claim_number: str, department: str, approve: boo
     entry = post(session, entry_date=on, kind=kind, claim_id=claim.id, actor=actor,
                  description=f"{claim.number} {'区级经信' if department == 'economic' else '区级财政'}审核："
                              f"{'同意' if approve else '不同意'}", legs=legs)
-    _event(session, claim, state, kind, on, actor, entry, opinion)
+    _event(session, claim, state, kind, on, actor, entry, opinion, rows=[opinion_row])
     return ClaimStep(claim=claim.number, state=ClaimState(state), entry=entry)
 
 
@@ -678,14 +687,17 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     platform = session.get(Platform, claim.platform_id)
     assert platform is not None
     result = _compute(session, platform, claim.number, upto=claim)
-    audit.audited_fen, audit.computed_fen = total, result.payable
+    figures = {"audited_fen": total, "computed_fen": result.payable}  # written with the claim's step
+    for key, value in figures.items():
+        set_committed_value(audit, key, value)
     old = claim.requested_fen
     claim.computed_fen = result.payable
     entry = post(session, entry_date=on, kind="audit", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 审计（{firm} {report_number}）：核定 {yuan(result.payable)} 元",
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
-    _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result)
+    _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result,
+           rows=[update(_table(Audit)).where(_table(Audit).c.id == audit.id).values(**figures)])
     return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
                          result=result)
 
@@ -713,8 +725,9 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                 f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
-    platform = session.execute(select(Platform).where(Platform.id == claim.platform_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one()
+    platform = claim.platform if session.get_bind().dialect.name == "sqlite" else session.execute(
+        select(Platform).where(Platform.id == claim.platform_id).with_for_update()  # SQLite: read with the claim
+        .execution_options(populate_existing=True)).scalar_one()
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:
@@ -765,12 +778,12 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                  fiscal_year=fiscal_year)
     claim.approved_fen = amount
     claim.computed_fen = result.payable  # the calculator's payable at this step (the memo above cleared the audit's)
-    session.add(Approval(claim_id=claim.id, meeting_date=meeting_date, minutes_number=minutes_number,
-                         approved_fen=amount, computed_fen=result.payable, reason=reason, fiscal_year=fiscal_year,
-                         shares={s.payer: s.amount for s in shares}))
+    decision = (_table(Approval), {"claim_id": claim.id, "meeting_date": meeting_date, "minutes_number": minutes_number,
+                                   "approved_fen": amount, "computed_fen": result.payable, "reason": reason,
+                                   "fiscal_year": fiscal_year, "shares": {s.payer: s.amount for s in shares}})
     entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
-    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result)
+    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result, rows=[decision])
     return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
                     shares={s.payer: s.amount for s in shares})
 
@@ -836,11 +849,11 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
     session.flush()
     entries = []
     for c in claims:
-        session.add(NoticeClaim(notice_id=notice.id, claim_id=c.id))
         entry = post(session, entry_date=publication_date, kind="notice", claim_id=c.id, actor=actor,
                      description=f"{c.number} 公示（{title}，{publication_date}—{period.end}）",
                      legs=_memo(c, A.MEMO_IN_NOTICE, A.MEMO_CONTRA, c.approved_fen or 0))
-        _event(session, c, "in_notice", "notice", publication_date, actor, entry, title)
+        _event(session, c, "in_notice", "notice", publication_date, actor, entry, title,
+               rows=[(_table(NoticeClaim), {"notice_id": notice.id, "claim_id": c.id})])
         entries.append(entry)
     return NoticePublished(notice=notice.id, end_date=period.end, provisional=period.provisional,
                            claims=tuple(c.number for c in claims), entries=tuple(entries))
@@ -1038,10 +1051,10 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
                                     "claim_id": claim.id, "fiscal_year": approval.fiscal_year}
             legs += debit_credit(A.COMMITTED, A.OBLIGATED, amount, **dims)
             legs += debit_credit(A.SUBSIDY_EXPENSE, A.SUBSIDY_PAYABLE, amount, **dims)
-    session.add(FundIssue(claim_id=claim.id, document_number=document_number, date=on))
     entry = post(session, entry_date=on, kind="issue", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 下达资金（{document_number}）", legs=legs)
-    _event(session, claim, "issued", "issue", on, actor, entry, document_number)
+    _event(session, claim, "issued", "issue", on, actor, entry, document_number,
+           rows=[(_table(FundIssue), {"claim_id": claim.id, "document_number": document_number, "date": on})])
     return FundsIssued(claim=claim.number, state=ClaimState.ISSUED, entry=entry, shares=dict(approval.shares))
 
 
@@ -1190,10 +1203,11 @@ def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: 
         debit_credit(A.SUBSIDY_PAYABLE, A.TREASURY, amount_fen, **dims)
     entry = post(session, entry_date=on, kind="payment", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} {payer} 拨付（{payment.voucher_number}）{yuan(amount_fen)} 元", legs=legs)
-    session.add(PaymentConfirmation(payment_id=payment.id, confirmed_by=actor, date=on, entry_id=entry))
     remaining = position.obligated - amount_fen  # the entry above moved amount_fen out of 8103
     state = "paid" if remaining == 0 else claim.state
-    _event(session, claim, state, "pay", on, actor, entry, f"{payer} {payment.voucher_number}")
+    _event(session, claim, state, "pay", on, actor, entry, f"{payer} {payment.voucher_number}",
+           rows=[(_table(PaymentConfirmation), {"payment_id": payment.id, "confirmed_by": actor, "date": on,
+                                                "entry_id": entry})])
     # this payment was unconfirmed until now: what the payer may still prepare is payable − unconfirmed
     return PaymentMade(claim=claim.number, state=ClaimState(state), entry=entry, remaining=remaining,
                        outstanding_for_payer=outstanding - position.unconfirmed,

@@ -62,7 +62,7 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(ref
 # The most read routes (the claim, a page of claims, the platform) are ``async`` and do their database
 # work in one worker thread (``run_in_threadpool``): for a plain ``def`` route FastAPI validates the
 # returned model in a second trip to the thread pool, which under load waits behind other requests'
-# database work (docs/benchmarks.md, "Reads: thread hops").
+# database work (docs/benchmarks.md, "Reads: one trip to the thread pool").
 
 Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
 PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from app import actions as do
 from app import downloads
@@ -44,9 +45,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     """A path or query value with a NUL character is refused (422) before any lookup: no code, number or
-    search text has one, and PostgreSQL cannot even compare one."""
+    search text has one, and PostgreSQL cannot even compare one. ``async``: no I/O, and FastAPI runs a
+    plain ``def`` dependency in a worker thread — a thread hop on every request for a string scan."""
     for where, values in (("path", list(request.path_params.items())),
                           ("query", request.query_params.multi_items())):
         for name, value in values:
@@ -56,6 +58,11 @@ def refuse_nul(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(refuse_nul)])
+
+# The most read routes (the claim, a page of claims, the platform) are ``async`` and do their database
+# work in one worker thread (``run_in_threadpool``): for a plain ``def`` route FastAPI validates the
+# returned model in a second trip to the thread pool, which under load waits behind other requests'
+# database work (docs/benchmarks.md, "Reads: one trip to the thread pool").
 
 Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
 PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]
@@ -108,8 +115,8 @@ def create_platform(ctx: ApiContext, body: In.PlatformIn, key: IdempotencyKey = 
 
 
 @router.get("/platforms/{code}", response_model=Out.PlatformOut, tags=["平台"], summary="平台详情：历史、申请、累计上限")
-def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> Out.PlatformOut:
-    return Out.PlatformOut.of(do.platform_detail(ctx, code, as_of=as_of))
+async def platform(ctx: ApiContext, code: PlatformCode, as_of: AsOf = None) -> Out.PlatformOut:
+    return await run_in_threadpool(lambda: Out.PlatformOut.of(do.platform_detail(ctx, code, as_of=as_of)))
 
 
 @router.post("/platforms/{code}/events", response_model=Out.PlatformEventCreatedOut,
@@ -130,12 +137,13 @@ def headroom(ctx: ApiContext, code: PlatformCode,
 # ---------------------------------------------------------------- claims and their procedure
 
 @router.get("/claims", response_model=Out.ClaimPageOut, tags=["申请"], summary="申请列表")
-def claims(ctx: ApiContext, paging: Paging,
-           state: Annotated[str | None, Query(max_length=200, description="状态，逗号分隔")] = None,
-           platform: Annotated[str | None, Query(max_length=40)] = None,
-           jurisdiction: Annotated[str | None, Query(max_length=16)] = None,
-           program: Annotated[str | None, Query(max_length=40)] = None) -> Out.ClaimPageOut:
-    return Out.ClaimPageOut.of(do.list_claims(ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program))
+async def claims(ctx: ApiContext, paging: Paging,
+                 state: Annotated[str | None, Query(max_length=200, description="状态，逗号分隔")] = None,
+                 platform: Annotated[str | None, Query(max_length=40)] = None,
+                 jurisdiction: Annotated[str | None, Query(max_length=16)] = None,
+                 program: Annotated[str | None, Query(max_length=40)] = None) -> Out.ClaimPageOut:
+    return await run_in_threadpool(lambda: Out.ClaimPageOut.of(do.list_claims(
+        ctx, paging, state=state, platform=platform, jurisdiction=jurisdiction, program=program)))
 
 
 @router.post("/claims", response_model=Out.ClaimComputedOut,
@@ -150,8 +158,8 @@ def preview_claim(ctx: ApiContext, body: In.ClaimIn) -> Out.ClaimResultOut:
 
 
 @router.get("/claims/{number}", response_model=Out.ClaimOut, tags=["申请"], summary="申请详情：办理记录、计算依据、拨付")
-def claim(ctx: ApiContext, number: Number) -> Out.ClaimOut:
-    return Out.ClaimOut.of(do.claim_detail(ctx, number))
+async def claim(ctx: ApiContext, number: Number) -> Out.ClaimOut:
+    return await run_in_threadpool(lambda: Out.ClaimOut.of(do.claim_detail(ctx, number)))
 
 
 @router.post("/claims/{number}/reviews", response_model=Out.ClaimStepOut, response_model_exclude_unset=True,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.permissions import CITY_PAYER, DISTRICT_ROLES, ROLE_TITLES, Principal
@@ -97,14 +97,20 @@ def create_user(session: Session, *, username: str, password: str, role: str, ju
 
 
 def principal_of(session: Session, user: User) -> Principal:
-    payer: str | None = None
-    if user.role == "city_finance":
-        payer = CITY_PAYER
-    elif user.role == "district_finance" and user.jurisdiction_code:
-        j = session.get(Jurisdiction, user.jurisdiction_code)
-        payer = j.payer_code if j else None
-    return Principal(username=user.username, role=user.role, jurisdiction=user.jurisdiction_code, payer=payer,
-                     display_name=user.display_name)
+    found = session.get(Jurisdiction, user.jurisdiction_code) if user.role == "district_finance" and \
+        user.jurisdiction_code else None
+    return _principal(user.username, user.role, user.jurisdiction_code, user.display_name,
+                      found.payer_code if found else None)
+
+
+def _principal(username: str, role: str, jurisdiction: str | None, display_name: str,
+               jurisdiction_payer: str | None) -> Principal:
+    """The principal of a user; ``jurisdiction_payer`` is the payer of the user's jurisdiction (a district
+    finance user pays for it; city finance pays for the city)."""
+    payer = CITY_PAYER if role == "city_finance" else (
+        jurisdiction_payer if role == "district_finance" and jurisdiction else None)
+    return Principal(username=username, role=role, jurisdiction=jurisdiction, payer=payer,
+                     display_name=display_name)
 
 
 @dataclass(frozen=True)
@@ -203,18 +209,28 @@ class Resolved:
     session_id: int
 
 
+_RESOLVE = (
+    select(UserSession.id, UserSession.revoked, UserSession.expires_at, UserSession.csrf_token, User.username,
+           User.role, User.jurisdiction_code, User.display_name, User.active,
+           Jurisdiction.payer_code.label("jurisdiction_payer"))
+    .join(User, User.id == UserSession.user_id)
+    .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code, isouter=True)
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"))
+)
+"""A session or token with its user and the user's jurisdiction's payer: one indexed lookup (the unique
+``token_hash``), plain columns (no ORM objects), built once. Asked on every request, so that a sign-out
+or a deactivated user takes effect at once in every worker process."""
+
+
 def resolve(session: Session, secret: str, *, kind: str) -> Resolved:
     """The principal behind a cookie or bearer token, or :class:`NotAuthenticated`."""
-    row = session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == digest(secret), UserSession.kind == kind)
-    ).first()
+    row = session.execute(_RESOLVE, {"token_hash": digest(secret), "kind": kind}).first()
     if row is None:
         raise NotAuthenticated()
-    us, user = row
-    if us.revoked or _aware(us.expires_at) <= now() or not user.active:
+    if row.revoked or _aware(row.expires_at) <= now() or not row.active:
         raise NotAuthenticated("登录已过期，请重新登录")
-    return Resolved(principal_of(session, user), us.csrf_token, us.id)
+    who = _principal(row.username, row.role, row.jurisdiction_code, row.display_name, row.jurisdiction_payer)
+    return Resolved(who, row.csrf_token, row.id)
 
 
 def sign_out(session: Session, secret: str) -> None:

@@ -68,3 +68,31 @@ def test_every_api_route_refuses_a_bad_token(service: Service, token: str) -> No
         assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
         assert r.json()["error"]["rule"] == "登录", (method, path)
     assert _counts(service) == before
+
+
+READS = ("/claims", "/claims/SQ2026-000001", "/platforms/P1", "/me")
+
+
+@pytest.mark.parametrize("why", ["expired", "inactive", "signed-out"])
+def test_reads_refuse_a_token_at_once(service: Service, why: str) -> None:
+    """The token is looked up on every request (no cache): a token past its expiry, a deactivated user or
+    a signed-out token is refused by the next read, after the same token was just accepted."""
+    from datetime import UTC, datetime, timedelta
+
+    from ledger.models import User
+
+    secret = service.token("bureau")
+    client = service.client
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert all(client.get(V1 + path, headers=headers).status_code in (200, 404) for path in READS)
+    with service.db.sessions.begin() as s:
+        mine = UserSession.token_hash == digest(secret)
+        if why == "expired":
+            s.execute(update(UserSession).where(mine).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        elif why == "inactive":
+            s.execute(update(User).where(User.username == "bureau").values(active=False))
+        else:
+            s.execute(update(UserSession).where(mine).values(revoked=True))
+    for path in READS:
+        r = client.get(V1 + path, headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["rule"] == "登录", (why, path, r.text[:200])

@@ -21,7 +21,7 @@ from calculators.money import AMOUNT_FIX, money_to_fen, parse_yuan
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook, RuleSet
 from calculators.scenario import Scenario, parse_scenario
-from calculators.split import payer_shares
+from calculators.split import payer_shares, split_scheme
 
 RULES = "jiaxing-rules-2026"
 PROVINCIAL_CAP = 5_000_000_00  # 500万元
@@ -144,6 +144,19 @@ def test_the_split_by_the_rules() -> None:
 def test_a_what_if_on_the_split_schemes_changes_the_shares() -> None:
     opts = Options(overrides={"payer_split.schemes": SCHEMES_30_70})
     assert _shares(1_000_00, "330402", opts, says="30%：300.00元") == {"330400": 300_00, "330402": 700_00}
+
+
+def test_a_scheme_without_a_title_is_named_by_its_code() -> None:
+    """A what-if adding a scheme the rules give no title (分担方案名称) shows its code as the name, in the
+    trace and on the scheme; the titled schemes keep their titles."""
+    schemes = {**SCHEMES_30_70, "city-20-local-80": {"city": Decimal("0.2"), "local": Decimal("0.8")}}
+    opts = Options(overrides={"payer_split.schemes": schemes, "payer_split.district": "city-20-local-80"})
+    assert _shares(1_000_00, "330402", opts, says="分担方案为“city-20-local-80”") == {"330400": 200_00,
+                                                                                 "330402": 800_00}
+    book = rulebook()
+    on, rules = date(2026, 3, 1), book.rule_sets[RULES]
+    assert split_scheme("330402", rules, book, on, opts).title == "city-20-local-80"
+    assert split_scheme("330481", rules, book, on, opts).title == "区县（市）财政全额承担"
 
 
 def test_a_what_if_on_the_scheme_choice_and_the_remainder_party() -> None:

@@ -320,8 +320,12 @@ def test_a_recovery_is_dated_after_the_payment_and_recorded_in_the_history(db: A
         assert (event.from_state, event.to_state, event.action, event.date, event.actor, event.entry_id, event.note) == (
             "issued", "recovered", "recover", date(2026, 4, 15), "fin", 13, "虚假")
         recovery = s.get(Recovery, 1)
-        assert recovery is not None and (recovery.payer_code, recovery.date, recovery.amount_fen) == (
-            NANHU, date(2026, 4, 15), 10_00)
+        assert recovery is not None and (recovery.payer_code, recovery.date, recovery.amount_fen,
+                                         recovery.document_number, recovery.reason) == (
+            NANHU, date(2026, 4, 15), 10_00, "追1", "虚假")
+        entry = s.get(JournalEntry, 13)  # the receivable's entry names who recorded it and the document
+        assert entry is not None and (entry.kind, entry.actor, entry.description) == (
+            "recovery", "fin", f"{number} 追回（追1）10.00 元：虚假")
 
 
 def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: Any) -> None:

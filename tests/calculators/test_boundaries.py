@@ -12,12 +12,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from moneyed import Money
 
 from calculators.caps import cap_on
 from calculators.engine import evaluate
 from calculators.errors import InputErrors
-from calculators.money import AMOUNT_FIX, money_to_fen, parse_yuan
+from calculators.money import AMOUNT_FIX, money_to_fen, parse_yuan, split_fen
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import DatedValue, Options, Parameter, RuleBook, RuleSet
 from calculators.scenario import Scenario, parse_scenario
@@ -157,6 +159,32 @@ def test_a_scheme_without_a_title_is_named_by_its_code() -> None:
     on, rules = date(2026, 3, 1), book.rule_sets[RULES]
     assert split_scheme("330402", rules, book, on, opts).title == "city-20-local-80"
     assert split_scheme("330481", rules, book, on, opts).title == "区县（市）财政全额承担"
+
+
+@given(st.integers(min_value=1, max_value=10**15))
+def test_a_negative_amount_splits_as_the_mirror_of_the_positive_one(amount: int) -> None:
+    """A reversal's split (a negative amount) is the positive split negated, share by share, for the 50/50
+    district, the county alone and a 30/70 what-if — and equal to ``split_fen``'s Decimal reference."""
+    book = rulebook()
+    rules, on = book.rule_sets[RULES], date(2026, 3, 1)
+    for jurisdiction, options in (("330402", Options()), ("330481", Options()),
+                                  ("330402", Options(overrides={"payer_split.schemes": SCHEMES_30_70}))):
+        scheme = split_scheme(jurisdiction, rules, book, on, options)
+        positive, negative = scheme.split(amount), scheme.split(-amount)
+        assert negative == [(party, -part) for party, part in positive]
+        assert negative == split_fen(-amount, list(scheme.shares.items()), str(scheme.remainder.value))
+
+
+def test_the_split_sentence_names_the_jurisdiction_class() -> None:
+    """The trace's sentence, whole: a district reads 市辖区, a county 县（市）/港区."""
+    book = rulebook()
+    rules, on = book.rule_sets[RULES], date(2026, 3, 1)
+    _, district = payer_shares(1_000_01, jurisdiction="330402", rule_set=rules, book=book, on=on, options=Options())
+    _, county = payer_shares(1_000_01, jurisdiction="330481", rule_set=rules, book=book, on=on, options=Options())
+    assert district.note.startswith("南湖区（市辖区）分担方案为“市、区两级财政各承担50%”：嘉兴市财政局50%：500.00元，"
+                                    "南湖区财政局50%：500.01元；拆分不尽的分由区县承担（")
+    assert county.note.startswith("海宁市（县（市）/港区）分担方案为“区县（市）财政全额承担”：海宁市财政局100%：1,000.01元；"
+                                  "拆分不尽的分由区县承担（")
 
 
 def test_a_what_if_on_the_scheme_choice_and_the_remainder_party() -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger import accounts as A
 from ledger.errors import JournalIntegrityError
 from ledger.journal import Leg, debit_credit, post, reverse, verify
+from ledger.models import JournalEntry
 
 
 def _post_some(db, n: int = 3) -> list[int]:  # type: ignore[no-untyped-def]
@@ -27,6 +31,40 @@ def test_entries_are_numbered_and_chain_verifies(db) -> None:  # type: ignore[no
     with db.sessions() as s:
         report = verify(s)
     assert report.ok and report.entries == 3 and report.postings == 6
+
+
+@pytest.fixture
+def beijing_clock() -> Iterator[None]:
+    """The process's local time zone set to 北京时间 for one test, then put back."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+def test_an_entry_records_who_posted_it_and_when(db, beijing_clock) -> None:  # type: ignore[no-untyped-def]
+    """No actor named: none recorded (not a placeholder); posted_at is the moment of posting, in UTC even
+    where the machine's clock is in 北京时间."""
+    before = datetime.now(UTC).replace(tzinfo=None)
+    first, = _post_some(db, 1)
+    with db.sessions.begin() as s:
+        second = post(s, entry_date=date(2026, 1, 2), kind="appropriation", description="预算", actor="财政",
+                      legs=debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, 1))
+    with db.sessions() as s:
+        rows = {r.id: r for r in s.execute(select(JournalEntry).where(JournalEntry.id.in_([first, second])))
+                .scalars()}
+        assert (rows[first].actor, rows[second].actor) == ("", "财政")
+        after = datetime.now(UTC).replace(tzinfo=None)
+        for row in rows.values():  # a local-time stamp would be 8 hours off
+            stamp = row.posted_at.astimezone(UTC).replace(tzinfo=None) if row.posted_at.tzinfo else row.posted_at
+            assert before - timedelta(seconds=5) <= stamp <= after + timedelta(seconds=5)
 
 
 def test_unbalanced_entry_is_refused_by_code(db) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,16 @@ class Evaluation:
         return out
 
 
+def _not_an_alternative(field: str, rs: RuleSet, name: str, value: Any) -> InputIssue | None:
+    """The refusal of ``value`` for the reading ``name`` of ``rs`` when it is not one of its alternatives."""
+    reading = rs.parameters[name].reading
+    assert reading is not None
+    if value in reading.alternatives:
+        return None
+    return InputIssue(field, f"{rs.short}: {name}",
+                      f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}")
+
+
 def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides: dict[str, Any],
                           issues: list[InputIssue]) -> None:
     """A what-if on a parameter that is a reading (e.g. ``payer_split.county``) must name one of the
@@ -67,11 +77,9 @@ def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides:
         return
     value = overrides[key]
     for rs, name in as_reading:
-        reading = rs.parameters[name].reading
-        assert reading is not None
-        if value not in reading.alternatives:
-            issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}",
-                                     f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}"))
+        refusal = _not_an_alternative(f"what_if.{key}", rs, name, value)
+        if refusal is not None:
+            issues.append(refusal)
             return
     if ":" not in key and len(as_reading) < len(found):
         del overrides[key]
@@ -114,11 +122,9 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
                                      f"{rs.id}:{name} 不是解读选项，不能用解读选项改变；请改用参数假设（what_if）"))
             continue
         for rs, name in as_reading:
-            reading = rs.parameters[name].reading
-            assert reading is not None
-            if value not in reading.alternatives:
-                issues.append(InputIssue(f"readings.{key}", f"{rs.short}: {name}",
-                                         f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}"))
+            refusal = _not_an_alternative(f"readings.{key}", rs, name, value)
+            if refusal is not None:
+                issues.append(refusal)
             overrides[f"{rs.id}:{name}"] = value
             readings.add(f"{rs.id}:{name}")
     for key, raw in scenario.what_if.items():

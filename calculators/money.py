@@ -87,10 +87,11 @@ def apply_rate(fen: int, rate: Decimal) -> int:
     if ratio is None or not -EXACT_FEN < fen < EXACT_FEN:
         return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     num, den = ratio
-    whole, rest = divmod(abs(fen) * num, den)
+    product = fen * num  # the sign is the product's: a negative amount (a reversal) or a negative rate
+    whole, rest = divmod(abs(product), den)
     if 2 * rest >= den:
         whole += 1
-    return whole if fen >= 0 else -whole
+    return whole if product >= 0 else -whole
 
 
 EXACT_FEN: Final = 10**12

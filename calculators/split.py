@@ -62,7 +62,8 @@ class SplitScheme:
         j, remainder = self.jurisdiction, self.remainder
         text = "，".join(f"{s.payer_name}{rate_percent(self.shares[s.party])}：{yuan_grouped(s.amount)}元" for s in shares)
         return (f"{j.name}（{'市辖区' if j.split_class == 'district' else '县（市）/港区'}）分担方案为“{self.title}”：{text}；"
-                f"拆分不尽的分由{'区县' if remainder.value == 'local' else remainder.value}承担（{remainder.cite()}）")
+                f"拆分不尽的分由{'区县' if remainder.value == 'local' else self.payers[str(remainder.value)].name}承担"
+                f"（{remainder.cite()}）")
 
 
 def split_scheme(jurisdiction: str, rule_set: RuleSet, book: RuleBook, on: date, options: Options) -> SplitScheme:

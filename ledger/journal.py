@@ -128,7 +128,7 @@ def _check(legs: Sequence[Leg]) -> None:
     unbalanced = [v for v, total in by_view.items() if total != 0]
     if unbalanced:
         view = unbalanced[0]
-        raise JournalIntegrityError(PARALLEL_VIEWS, f"凭证的{VIEW_WORDS.get(view, view)}分录借贷相差 "
+        raise JournalIntegrityError(PARALLEL_VIEWS, f"凭证的{VIEW_WORDS[view]}分录借贷相差 "
                                     f"{yuan_grouped(abs(by_view[view]))} 元；每一类会计各自借贷相等", field="legs")
 
 

@@ -66,8 +66,8 @@ class PaymentMade(Outcome):
     entry: int | None
     remaining: int
     outstanding_for_payer: int
-    payment: int = 0
-    confirmed: bool = True
+    payment: int
+    confirmed: bool  # no default: every outcome says whether it posted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

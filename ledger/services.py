@@ -158,20 +158,21 @@ PAYMENT_STEPS = ("prepare-payment", "pay", "withdraw-payment", "reverse-payment"
 """A payer's own steps: dated against the step they follow (fund issue, their payment), not other payers' steps."""
 
 
-def _check_date(session: Session, claim: Claim | None, step: str, on: date, field: str,
-                after: tuple[str, date] | None = None) -> None:
-    """Refuse a step dated after today or before the step it follows (经办流程): ``after`` (that step's
-    action and date) when given, else the claim's latest recorded step."""
+def _check_date(session: Session, claim: Claim | None, step: str, on: date, field: str) -> None:
+    """Refuse a step dated after today or before the claim's latest recorded step (经办流程); a new claim
+    (``claim`` None) has none."""
+    _check_step_date(step, on, field, None if claim is None else _latest_step(session, claim))
+
+
+def _check_step_date(step: str, on: date, field: str, after: tuple[str, date] | None) -> None:
+    """Refuse a step dated after today or before ``after``, the step it follows (its action and date)."""
     title, now = STEP_DATES[step], today()
     if on > now:
         raise Invalid(DATE_RULE, f"{title} {on} 晚于今天 {now}：任何一步不得晚于记录当日（经办流程）", field=field,
                       today=now.isoformat())
-    if claim is None:
-        return
-    last = after or _latest_step(session, claim)
-    if last is not None and on < last[1]:
-        raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(last[0], last[0])} {last[1]}："
-                      "每一步不得早于前一步（经办流程）", field=field, previous=last[1].isoformat())
+    if after is not None and on < after[1]:
+        raise Invalid(DATE_RULE, f"{title} {on} 早于{STEP_DATES.get(after[0], after[0])} {after[1]}："
+                      "每一步不得早于前一步（经办流程）", field=field, previous=after[1].isoformat())
 
 
 def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date] | None:
@@ -1065,14 +1066,6 @@ def payable_to(session: Session, claim: Claim, payer: str) -> int:
     return -int(total)
 
 
-def _unconfirmed(session: Session, claim: Claim, payer: str) -> int:
-    """Prepared payments of ``payer`` on ``claim`` neither confirmed nor withdrawn (制单未复核), fen."""
-    confirmed = select(PaymentConfirmation.id).where(PaymentConfirmation.payment_id == Payment.id).exists()
-    withdrawn = select(PaymentWithdrawal.id).where(PaymentWithdrawal.payment_id == Payment.id).exists()
-    return int(session.execute(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-        Payment.claim_id == claim.id, Payment.payer_code == payer, ~confirmed, ~withdrawn)).scalar_one())
-
-
 def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
         actor: str = "") -> PaymentMade:
     """A payer's finance user prepares a payment (拨付制单) of all or part of its share. It counts (posts) only
@@ -1080,7 +1073,8 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
     制单即复核 (``procedure.payment_duties: single-user``), when it is confirmed at once."""
     claim = _lock_claim(session, claim_number)
     _require(claim, "prepare-payment")
-    _check_date(session, claim, "prepare-payment", on, "on", _payer_floor(session, claim, payer))
+    # an issued (or passed-on) claim always has a step no payer's own: the floor is never empty
+    _check_step_date("prepare-payment", on, "on", _payer_floor(session, claim, payer))
     if amount_fen <= 0:
         raise Invalid("拨付金额为正数", f"拨付金额须大于 0，收到 {money(amount_fen)}；请填写本次拨付金额", field="amount")
     if not voucher_number.strip():
@@ -1180,7 +1174,7 @@ def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str =
                                 f"{done.confirmed_by or '—'} 复核", field="payment")
     _require(claim, "pay")
     _refuse_withdrawn(payment, gone, "拨付复核")
-    _check_date(session, claim, "pay", on, "on", ("prepare-payment", payment.date))
+    _check_step_date("pay", on, "on", ("prepare-payment", payment.date))
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
                                 f"须由本级财政另一名用户复核（拨付复核日期 {on}）：制单与复核分离（经办与复核分离）", field="actor")
@@ -1234,15 +1228,15 @@ def withdraw_payment(session: Session, *, payment_id: int, on: date, reason: str
         raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} "
                                 "复核记账，不能作废制单，请冲销拨付", field="payment")
     _require(claim, "pay")
-    _check_date(session, claim, "withdraw-payment", on, "on", ("prepare-payment", payment.date))
+    _check_step_date("withdraw-payment", on, "on", ("prepare-payment", payment.date))
     if not reason.strip():
         raise Invalid(WITHDRAW_RULE, "作废原因必填：作废制单须说明原因", field="reason")
     session.add(PaymentWithdrawal(payment_id=payment.id, withdrawn_by=actor, date=on, reason=reason))
     _event(session, claim, claim.state, "withdraw-payment", on, actor, None,
            f"{payment.payer_code} {payment.voucher_number}：{reason}")
-    payer = payment.payer_code
+    position = _position(session, claim, payment.payer_code)  # read after the withdrawal: no longer held
     return PaymentWithdrawn(claim=claim.number, state=ClaimState(claim.state), payment=payment.id,
-                            outstanding_for_payer=payable_to(session, claim, payer) - _unconfirmed(session, claim, payer))
+                            outstanding_for_payer=position.payable - position.unconfirmed)
 
 
 def recover(session: Session, *, claim_number: str, payer: str, amount_fen: int, on: date,
@@ -1293,8 +1287,8 @@ def receive_recovery(session: Session, *, recovery_id: int, amount_fen: int, on:
     last_receipt = session.execute(select(func.max(ClaimEvent.date)).where(
         ClaimEvent.claim_id == claim.id, ClaimEvent.action == RECEIPT_ACTION,
         ClaimEvent.note == receipt_note(rec.id))).scalar()
-    _check_date(session, claim, RECEIPT_ACTION, on, "on", (RECEIPT_ACTION, last_receipt) if last_receipt
-                and last_receipt > rec.date else ("recover", rec.date))
+    _check_step_date(RECEIPT_ACTION, on, "on", (RECEIPT_ACTION, last_receipt) if last_receipt
+                     and last_receipt > rec.date else ("recover", rec.date))
     left = rec.amount_fen - rec.received_fen
     p = _posting()
     receivable = int(session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
@@ -1334,7 +1328,7 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     back = _require(claim, "reverse-payment").to[0]
     confirmed = session.execute(select(PaymentConfirmation.date).where(
         PaymentConfirmation.payment_id == payment_id)).scalar()
-    _check_date(session, claim, "reverse-payment", on, "on", ("pay", confirmed) if confirmed else None)
+    _check_step_date("reverse-payment", on, "on", ("pay", confirmed) if confirmed else _latest_step(session, claim))
     entry_id = session.execute(select(ClaimEvent.entry_id).where(
         ClaimEvent.claim_id == claim.id, ClaimEvent.action == "pay",
         ClaimEvent.note == f"{payment.payer_code} {payment.voucher_number}")).scalar()

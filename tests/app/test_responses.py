@@ -15,7 +15,7 @@ from ledger.outcomes import ClaimState, PaymentMade
 
 def test_a_write_answers_replayed_only_on_a_replay() -> None:
     paid = PaymentMade(claim="SQ2026-000001", state=ClaimState.ISSUED, entry=9, remaining=385_000_00,
-                       outstanding_for_payer=-1)
+                       outstanding_for_payer=-1, payment=0, confirmed=True)
     first = Out.PaymentMadeOut.of(paid).model_dump(mode="json", exclude_unset=True)
     assert first == {"claim": "SQ2026-000001", "state": "issued", "entry": 9, "remaining": "385000.00",
                      "outstanding_for_payer": "-0.01", "payment": 0, "confirmed": True}

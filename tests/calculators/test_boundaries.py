@@ -185,13 +185,15 @@ def test_the_split_sentence_names_the_jurisdiction_class() -> None:
                                     "南湖区财政局50%：500.01元；拆分不尽的分由区县承担（")
     assert county.note.startswith("海宁市（县（市）/港区）分担方案为“区县（市）财政全额承担”：海宁市财政局100%：1,000.01元；"
                                   "拆分不尽的分由区县承担（")
+    assert (district.values["scheme"], county.values["scheme"]) == ("city-50-local-50", "local-100")
 
 
 def test_a_what_if_on_the_scheme_choice_and_the_remainder_party() -> None:
     county_half = Options(overrides={"payer_split.county": "city-50-local-50"})
     assert _shares(1_000_01, "330481", county_half) == {"330400": 500_00, "330481": 500_01}
     city_rest = Options(overrides={"payer_split.remainder_party": "city"})
-    assert _shares(1_000_01, "330402", city_rest) == {"330400": 500_01, "330402": 500_00}
+    assert _shares(1_000_01, "330402", city_rest, says="拆分不尽的分由嘉兴市财政局承担（") == {"330400": 500_01,
+                                                                                "330402": 500_00}
 
 
 def test_a_what_if_on_the_split_schemes_through_the_engine() -> None:

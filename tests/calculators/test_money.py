@@ -193,3 +193,51 @@ def test_apply_rate_is_within_half_a_fen(fen: int, percent: int) -> None:
     exact = Decimal(fen) * rate
     got = apply_rate(fen, rate)
     assert -Decimal("0.5") < got - exact <= Decimal("0.5")
+
+
+def _rate_oracle(fen: int, rate: Decimal) -> int:
+    """解读 R-2 as written: the exact product, rounded to the fen half away from zero."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60  # wide enough for every product below
+        return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize(("fen", "rate", "fen_out"), [
+    (5, Decimal("0.1"), 1), (-5, Decimal("0.1"), -1), (25, Decimal("0.1"), 3), (-25, Decimal("0.1"), -3),
+    (15, Decimal("0.1"), 2), (4, Decimal("0.1"), 0), (-4, Decimal("0.1"), 0), (1, Decimal("-0.5"), -1),
+    # a rate of more than 12 digits and an amount of 10¹² fen or more take the Decimal path: the same rule
+    (5, Decimal("0.1000000000000"), 1), (25, Decimal("0.1000000000000"), 3), (-25, Decimal("0.1000000000000"), -3),
+    (10**12 + 1, Decimal("0.5"), 500_000_000_001), (-(10**12 + 1), Decimal("0.5"), -500_000_000_001),
+    (10**12, Decimal("0.3"), 300_000_000_000), (-(10**12), Decimal("0.3"), -300_000_000_000),
+    (10**12 - 1, Decimal("0.5"), 500_000_000_000), (-(10**12 - 1), Decimal("0.5"), -500_000_000_000),
+])
+def test_a_rate_rounds_half_away_from_zero_on_every_path(fen: int, rate: Decimal, fen_out: int) -> None:
+    """The integer path (a rate of at most 12 digits, an amount below 10¹² fen) and the Decimal path give
+    the figure 解读 R-2 states, halves included, for negative amounts too (reversals)."""
+    assert apply_rate(fen, rate) == fen_out == _rate_oracle(fen, rate)
+
+
+@given(fen=st.integers(-(10**15), 10**15),
+       rate=st.decimals(min_value=Decimal("-2"), max_value=Decimal("2"), places=14, allow_nan=False))
+def test_apply_rate_is_the_exact_product_rounded_half_up(fen: int, rate: Decimal) -> None:
+    assert apply_rate(fen, rate) == _rate_oracle(fen, rate)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (Money("-1.00", "CNY"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 -1.00 [金额不为负数]"),
+    (Money("1.001", "CNY"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.001（超过两位小数，即不足1分） "
+                            "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
+    ("NaN", "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 NaN "
+            "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
+    (Decimal("Infinity"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 Infinity "
+                          "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
+    ("1.234", "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.234（超过两位小数，即不足1分） "
+              "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
+])
+def test_a_refused_amount_names_its_field_and_quotes_what_came(value: object, message: str) -> None:
+    """Money objects go through money_to_fen with the same field; non-finite and sub-fen text is quoted."""
+    with pytest.raises(InputErrors) as refused:
+        parse_yuan(value, field="amount")
+    assert str(refused.value) == message

@@ -111,11 +111,12 @@ def test_every_entry_of_a_claims_money_life(db: Any) -> None:
                                       entries=(10,))
     assert outs[2] == FundsIssued(claim=number, state=st.ISSUED, entry=11, shares=shares)
     assert outs[3] == PaymentMade(payment=1, claim=number, state=st.ISSUED, entry=12, remaining=484_999_99,
-                                  outstanding_for_payer=192_499_99)
+                                  outstanding_for_payer=192_499_99, confirmed=True)
     assert outs[4] == PaymentMade(payment=2, claim=number, state=st.ISSUED, entry=13, remaining=192_499_99,
-                                  outstanding_for_payer=0)
+                                  outstanding_for_payer=0, confirmed=True)
     assert outs[5] == ClaimStep(claim=number, state=st.ISSUED, entry=14)
-    assert outs[6] == PaymentMade(payment=3, claim=number, state=st.PAID, entry=15, remaining=0, outstanding_for_payer=0)
+    assert outs[6] == PaymentMade(payment=3, claim=number, state=st.PAID, entry=15, remaining=0, outstanding_for_payer=0,
+                                  confirmed=True)
     assert outs[7] == ClaimStep(claim=number, state=st.RECOVERED, entry=16)
     assert outs[8] == ReceiptRecorded(recovery=1, received=20_000_00, entry=17)
     want = {

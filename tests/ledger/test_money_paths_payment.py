@@ -272,3 +272,31 @@ def test_the_one_user_reading_posts_the_payment_at_once(db: Any, monkeypatch: py
         assert (row.confirmed_by, row.date, row.entry_id) == ("nh-finance", date(2026, 4, 15), 13)
     assert _events(db, "prepare-payment") == []  # one step: the payment is recorded as paid
     assert _events(db, "pay")[-1] == ("issued", "issued", date(2026, 4, 15), "nh-finance", 13, f"{NANHU} NH-2")
+
+
+def test_a_provincial_payment_posts_in_the_year_of_the_provinces_allocation(db: Any) -> None:
+    """No 党组会 approval in the provincial procedure: the payment's postings carry the fiscal year of the
+    province's allocation document (省级下达), like the allocation's own."""
+    from ledger import provincial
+    from ledger.models import Posting
+    from tests.ledger.test_procedures import _provincial_claim
+
+    number = _provincial_claim(db)
+    with db.sessions.begin() as s:
+        provincial.allocate(s, claim_number=number, document_number="浙财企〔2027〕12号", on=date(2027, 1, 5),
+                            amount_fen=6_000_000_00, actor="city-finance")
+        provincial.receive_transfer(s, claim_number=number, document_number="到账", on=date(2027, 1, 8))
+        provincial.pass_on(s, claim_number=number, document_number="转拨", on=date(2027, 1, 10))
+        made = S.pay(s, claim_number=number, payer=NANHU, voucher_number="V1", on=date(2027, 1, 15),
+                     amount_fen=2_000_000_00, actor="nh-maker")
+        paid = S.confirm_payment(s, payment_id=made.payment, on=date(2027, 1, 16), actor="nh-checker")
+        years = s.execute(select(Posting.fiscal_year).where(Posting.entry_id == paid.entry)).scalars().all()
+    assert paid.confirmed and years == [2027] * 4
+
+
+def test_what_a_payer_owes_is_its_own_claims(db: Any) -> None:
+    claims = _two_claims_issued(db)
+    with db.sessions.begin() as s:
+        pay_confirmed(s, claim_number=claims[0], payer=NANHU, voucher_number="NH-1", on=date(2026, 4, 15),
+                      amount_fen=100_000_00)
+        assert [S.payable_to(s, S._lock_claim(s, n), NANHU) for n in claims] == [SHARE - 100_000_00, SHARE]

@@ -96,7 +96,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
-from ledger.step_rows import Row, write_step
+from ledger.step_rows import Row, RowUpdate, write_step
 from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
@@ -697,7 +697,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
     _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result,
-           rows=[update(_table(Audit)).where(_table(Audit).c.id == audit.id).values(**figures)])
+           rows=[RowUpdate(_table(Audit), audit.id, figures)])
     return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
                          result=result)
 

@@ -32,7 +32,7 @@ from sqlalchemy import Integer, String, Table, bindparam, func, literal, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from calculators.eligibility import platform_record
 from calculators.engine import evaluate
@@ -524,6 +524,9 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     return replace(result, warnings=result.warnings + warned)
 
 
+_FILED_BEFORE = select(Invoice.issuer_code, Invoice.number, Invoice.claim_id).where(
+    tuple_(Invoice.issuer_code, Invoice.number).in_(bindparam("keys", expanding=True)), Invoice.released.is_(False))
+_INSERT_CLAIM = _table(Claim).insert().returning(_table(Claim).c.id, _table(Claim).c.created_at)
 _LATER_CLAIM = select(Claim.number, Claim.application_date).where(
     Claim.platform_id == bindparam("platform"), Claim.program == bindparam("program"),
     Claim.application_date > bindparam("date"), Claim.state.not_in(("rejected", "reversed")))
@@ -547,9 +550,7 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                       f"{day(later.application_date)}",
                       field="application_date")
     filed_before = {(r.issuer_code, r.number): r.claim_id for r in session.execute(
-        select(Invoice.issuer_code, Invoice.number, Invoice.claim_id).where(
-            tuple_(Invoice.issuer_code, Invoice.number).in_([(i.issuer_code, i.number) for i in invoices]),
-            Invoice.released.is_(False)))} if invoices else {}
+        _FILED_BEFORE, {"keys": [(i.issuer_code, i.number) for i in invoices]})} if invoices else {}
     for k, inv in enumerate(invoices):
         clash = filed_before.get((inv.issuer_code, inv.number))
         if clash is not None:
@@ -574,15 +575,17 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                       field="requested_amount",
                       reasons=list(result.reasons))
     held = result.cap.level if result.cap else ""
-    claim = Claim(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
+    values = dict(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
                   application_date=application_date, state="filed", years=list(result.years) or None,
                   national_support_fen=national_support_fen, recorded_amount_fen=recorded_amount_fen,
-                  evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable, platform_document=platform_document,
-                  level=held, filed_by=actor,
+                  evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable,
+                  approved_fen=None, platform_document=platform_document, level=held, filed_by=actor,
                   procedure=_book().procedure_id(result.rule_set, program, application_date))
-    session.add(claim)
-    session.flush()
     conn = session.connection()
+    claim_id, created_at = conn.execute(_INSERT_CLAIM, values).one()  # with Core; held as if loaded, no flush
+    claim = Claim(id=claim_id, created_at=created_at, **values)
+    make_transient_to_detached(claim)
+    session.add(claim)
     try:
         if result.years:
             conn.execute(cast(Table, ClaimYear.__table__).insert(), [

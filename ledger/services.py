@@ -440,12 +440,13 @@ def _require(claim: Claim, step_id: str) -> Step:
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
-           note: str = "", result: ClaimResult | None = None, rows: Sequence[Row] = ()) -> None:
+           note: str = "", result: ClaimResult | None = None, rows: Sequence[Row] = (),
+           sets: dict[str, Any] | None = None) -> None:
     """The claim's step written: its event, what it was based on, the step's own ``rows`` and the claim's
-    changed columns, with Core in one statement on PostgreSQL (ledger/step_rows.py)."""
+    changed columns (``sets``), with Core in one statement on PostgreSQL (ledger/step_rows.py)."""
     session.info.pop(_LATEST_STEP, None)  # read again if asked
     write_step(session, claim, from_state=claim.state, to_state=to_state, action=action, on=on, actor=actor,
-               entry=entry, note=note, result=result, rows=rows)
+               entry=entry, note=note, result=result, rows=rows, sets=sets)
 
 
 def _compute(session: Session, platform: Platform, claim_number: str, *, upto: Claim | None = None,
@@ -701,13 +702,12 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     result = _compute(session, platform, claim.number, upto=claim)
     figures = {"audited_fen": total, "computed_fen": result.payable}  # written with the claim's step
     old = claim.requested_fen
-    claim.computed_fen = result.payable
     entry = post(session, entry_date=on, kind="audit", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 审计（{firm} {report_number}）：核定 {yuan(result.payable)} 元",
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
     _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result,
-           rows=[RowUpdate(_table(Audit), audit_id, figures)])
+           rows=[RowUpdate(_table(Audit), audit_id, figures)], sets={"computed_fen": result.payable})
     return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
                          result=result)
 
@@ -792,14 +792,15 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
             legs += debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, share.amount, payer=share.payer,
                                  platform_id=platform.id, program=claim.program, claim_id=claim.id,
                                  fiscal_year=fiscal_year)
-    claim.approved_fen = amount
-    claim.computed_fen = result.payable  # the calculator's payable at this step (the memo above cleared the audit's)
+    # the claim's 审定金额, and the calculator's payable at this step (the memo above cleared the audit's)
+    sets = {"approved_fen": amount, "computed_fen": result.payable}
     decision = (_table(Approval), {"claim_id": claim.id, "meeting_date": meeting_date, "minutes_number": minutes_number,
                                    "approved_fen": amount, "computed_fen": result.payable, "reason": reason,
                                    "fiscal_year": fiscal_year, "shares": {s.payer: s.amount for s in shares}})
     entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
-    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result, rows=[decision])
+    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result, rows=[decision],
+           sets=sets)
     return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
                     shares={s.payer: s.amount for s in shares})
 

@@ -117,9 +117,14 @@ def _writes(claim: Claim, event: dict[str, Any], to_state: str, action: str, on:
 
 def write_step(session: Session, claim: Claim, *, from_state: str | None, to_state: str, action: str,
                on: dt.date, actor: str, entry: int | None, note: str = "", result: ClaimResult | None = None,
-               rows: Sequence[Row] = ()) -> None:
-    """Write the claim's step: event, explanation, the step's ``rows`` and the claim's changed columns."""
+               rows: Sequence[Row] = (), sets: dict[str, Any] | None = None) -> None:
+    """Write the claim's step: event, explanation, the step's ``rows`` and the claim's changed columns —
+    those set on the object since it was loaded, and ``sets`` (column → value; given here rather than set on
+    the object, the claim never becomes dirty, so the commit has nothing to flush)."""
     changes = pending_changes(claim)
+    for key, value in (sets or {}).items():
+        if value != getattr(claim, key):
+            changes[key] = value
     if to_state != claim.state:  # not set on the object: a clean claim stays clean for the commit's flush
         changes["state"] = to_state
     event = {"claim_id": claim.id, "from_state": from_state, "to_state": to_state, "action": action, "date": on,

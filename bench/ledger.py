@@ -163,12 +163,14 @@ STEPS = ("file", "review-economic", "review-finance", "audit", "approve", "notic
 @dataclass
 class Statements:
     """What an engine was sent while :func:`counting` it: statements (``before_cursor_execute``: one per
-    ``execute``/``executemany`` call, SQLite's ``BEGIN IMMEDIATE`` included), by first word, and
-    transactions committed."""
+    ``execute``/``executemany`` call, SQLite's ``BEGIN IMMEDIATE`` included), by first word, the seconds
+    spent inside the driver's execute (``before_cursor_execute`` to ``after_cursor_execute``: sending, the
+    server's work, the wait for the reply), and transactions committed."""
 
     statements: int = 0
     transactions: int = 0
     by_verb: Counter[str] = field(default_factory=Counter)
+    execute_seconds: float = 0.0
 
     def snapshot(self) -> tuple[int, int]:
         return self.statements, self.transactions
@@ -178,21 +180,28 @@ class Statements:
 def counting(engine: Engine) -> Iterator[Statements]:
     """Count the statements and the commits sent through ``engine`` inside the block."""
     seen = Statements()
+    started = [0.0]
 
     def on_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                      executemany: bool) -> None:
         seen.statements += 1
         seen.by_verb[statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"] += 1
+        started[0] = time.perf_counter()
+
+    def on_executed(*_args: Any) -> None:
+        seen.execute_seconds += time.perf_counter() - started[0]
 
     def on_commit(conn: Any) -> None:
         seen.transactions += 1
 
     event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "after_cursor_execute", on_executed)
     event.listen(engine, "commit", on_commit)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "after_cursor_execute", on_executed)
         event.remove(engine, "commit", on_commit)
 
 
@@ -213,22 +222,31 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
     """Take one claim per platform in ``codes`` through the whole life; one transaction per step.
 
     Also counts what each claim life sends to the database (statements and transactions per claim, and
-    statements per step, from a ``before_cursor_execute`` listener on the factory's engine)."""
+    statements per step, from a ``before_cursor_execute`` listener on the factory's engine), and splits each
+    step's time: inside the driver's execute (``step_execute_ms``), the commit with its flush
+    (``step_commit_ms``: from the step's work returning to the transaction's end), and the rest — Python:
+    services, rules, SQLAlchemy building and reading the statements."""
     if not codes:
         return {"claims": 0}
     per_step: dict[str, float] = dict.fromkeys(STEPS, 0.0)
     step_statements: dict[str, int] = dict.fromkeys(STEPS, 0)
+    step_execute: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+    step_commit: dict[str, float] = dict.fromkeys(STEPS, 0.0)
     per_claim: list[float] = []
     engine = factory.kw["bind"]
 
     with counting(engine) as seen:
         def step(name: str, fn: Callable[[Session], Any]) -> Any:
-            n0 = seen.statements
+            n0, e0 = seen.statements, seen.execute_seconds
             t0 = time.perf_counter()
             with factory.begin() as s:
                 out = fn(s)
-            per_step[name] += time.perf_counter() - t0
+                t1 = time.perf_counter()
+            t2 = time.perf_counter()
+            per_step[name] += t2 - t0
+            step_commit[name] += t2 - t1
             step_statements[name] += seen.statements - n0
+            step_execute[name] += seen.execute_seconds - e0
             return out
 
         start = time.perf_counter()
@@ -243,7 +261,9 @@ def run_claims(factory: sessionmaker[Session], codes: list[str], first: int) -> 
             "step_ms_mean": {k: 1000 * v / n for k, v in per_step.items()},
             "statements_per_claim": seen.statements / n, "transactions_per_claim": seen.transactions / n,
             "statements_by_verb": {k: v / n for k, v in seen.by_verb.most_common()},
-            "step_statements": {k: v / n for k, v in step_statements.items()}}
+            "step_statements": {k: v / n for k, v in step_statements.items()},
+            "step_execute_ms": {k: 1000 * v / n for k, v in step_execute.items()},
+            "step_commit_ms": {k: 1000 * v / n for k, v in step_commit.items()}}
 
 
 def _one_claim_life(step: Callable[[str, Callable[[Session], Any]], Any], code: str, i: int) -> None:
@@ -718,6 +738,12 @@ def _server_version(engine: Engine) -> str:
 
 # ---------------------------------------------------------------- the table
 
+def _split(c: dict[str, Any]) -> tuple[float, float, float]:
+    """A claim life's mean ms inside the driver's execute, in the commits, and the rest (Python)."""
+    execute, commit = sum(c["step_execute_ms"].values()), sum(c["step_commit_ms"].values())
+    return execute, commit, sum(c["step_ms_mean"].values()) - execute - commit
+
+
 def _n(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
@@ -743,6 +769,7 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for step in STEPS:
         row(f"      {step} ms (mean), statements", lambda r, step=step: _n(r["claims"]["step_ms_mean"][step], 1)
             + f", {_n(r['claims']['step_statements'][step])}")
+    row("    ms per claim (mean): execute / commit / Python", lambda r: " / ".join(_n(x, 1) for x in _split(r["claims"])))
     row("    statements per claim life", lambda r: _n(r["claims"]["statements_per_claim"], 1))
     row("      by first word", lambda r: " ".join(f"{k}:{_n(v)}" for k, v in r["claims"]["statements_by_verb"].items()))
     row("    transactions per claim life", lambda r: _n(r["claims"]["transactions_per_claim"], 1))

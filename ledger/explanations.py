@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Date, String, Table, bindparam, insert, literal, select
+from sqlalchemy import Date, String, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from calculators.results import CapInfo, ClaimResult, Share, TraceStep
@@ -64,45 +64,37 @@ def decode(data: dict[str, Any]) -> ClaimResult:
         invoices=tuple(data["invoices"]), warnings=tuple(data["warnings"]))
 
 
-def statement(claim_id: int, state: str, action: str, on: dt.date, result: ClaimResult | None = None) -> Any:
-    """The INSERT storing the explanation of the claim's step ``action`` (to ``state``, dated ``on``):
-    ``result`` when the step computed one, else the latest stored explanation carried forward
-    (``INSERT … SELECT``). One statement either way; the caller runs it, on PostgreSQL inside the step's
-    single ``WITH … UPDATE`` (ledger/step_rows.py)."""
-    table = cast(Table, ClaimExplanation.__table__)
-    if result is not None:
-        return insert(table).values(claim_id=claim_id, state=state, action=action, date=on,
-                                    basis_action=action, basis_date=on, result=encode(result))
-    E = table.c
-    latest = (select(E.claim_id, literal(state, String), literal(action, String), literal(on, Date),
-                     E.basis_action, E.basis_date, E.result)
-              .where(E.claim_id == claim_id).order_by(E.id.desc()).limit(1))
-    return insert(table).from_select(
-        ["claim_id", "state", "action", "date", "basis_action", "basis_date", "result"], latest)
-
-
-_TABLE = cast(Table, ClaimExplanation.__table__)
+TABLE = cast(Table, ClaimExplanation.__table__)
 _COLUMNS = ["claim_id", "state", "action", "date", "basis_action", "basis_date", "result"]
-_STORE = _TABLE.insert()
-_CARRY = _TABLE.insert().from_select(_COLUMNS, select(
-    _TABLE.c.claim_id, bindparam("state", type_=String), bindparam("action", type_=String),
-    bindparam("on", type_=Date), _TABLE.c.basis_action, _TABLE.c.basis_date, _TABLE.c.result)
-    .where(_TABLE.c.claim_id == bindparam("claim")).order_by(_TABLE.c.id.desc()).limit(1))
+CARRY = TABLE.insert().from_select(_COLUMNS, select(
+    TABLE.c.claim_id, bindparam("state", type_=String), bindparam("action", type_=String),
+    bindparam("on", type_=Date), TABLE.c.basis_action, TABLE.c.basis_date, TABLE.c.result)
+    .where(TABLE.c.claim_id == bindparam("claim")).order_by(TABLE.c.id.desc()).limit(1))
+"""The latest stored explanation carried forward to a step that computes nothing (``INSERT … SELECT``), built
+once; its parameters: :func:`carried`."""
 
 
-def prepared(claim_id: int, state: str, action: str, on: dt.date, result: ClaimResult | None = None
-             ) -> tuple[Any, dict[str, Any]]:
-    """As :func:`statement`, as a statement built once and its parameters (a step run on its own: SQLite)."""
-    if result is not None:
-        return _STORE, {"claim_id": claim_id, "state": state, "action": action, "date": on, "basis_action": action,
-                        "basis_date": on, "result": encode(result)}
-    return _CARRY, {"claim": claim_id, "state": state, "action": action, "on": on}
+def stored(claim_id: int, state: str, action: str, on: dt.date, result: ClaimResult) -> dict[str, Any]:
+    """The row storing ``result`` as the explanation of the claim's step ``action`` (to ``state``, on ``on``)."""
+    return {"claim_id": claim_id, "state": state, "action": action, "date": on, "basis_action": action,
+            "basis_date": on, "result": encode(result)}
+
+
+def carried(claim_id: int, state: str, action: str, on: dt.date) -> dict[str, Any]:
+    """The parameters of :data:`CARRY` for the claim's step ``action`` (to ``state``, on ``on``)."""
+    return {"claim": claim_id, "state": state, "action": action, "on": on}
 
 
 def record(session: Session, claim: Claim, state: str, action: str, on: dt.date,
            result: ClaimResult | None = None) -> None:
-    """Store the explanation of the claim's step (see :func:`statement`) on the session's connection."""
-    session.connection().execute(statement(claim.id, state, action, on, result))
+    """Store the explanation of the claim's step on the session's connection: ``result`` when the step
+    computed one, else the latest stored explanation carried forward. One statement either way; a claim's
+    step stores it with its other writes (ledger/step_rows.py, on PostgreSQL in the step's one statement)."""
+    conn = session.connection()
+    if result is not None:
+        conn.execute(insert(TABLE), stored(claim.id, state, action, on, result))
+    else:
+        conn.execute(CARRY, carried(claim.id, state, action, on))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

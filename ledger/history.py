@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from calculators.formats import yuan
@@ -33,21 +33,35 @@ class Loaded:
     claim but the rejected ones, by application date and id) and the platform's events (by date and id)."""
 
     claims: list[Claim] = field(default_factory=list)
-    events: list[PlatformEvent] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    """Plain rows with the event columns as attributes (``kind``, ``date``, ``document_number`` …)."""
 
 
-def _read_events(session: Session, platform: Platform) -> list[PlatformEvent]:
-    return list(session.execute(
-        select(PlatformEvent).where(PlatformEvent.platform_id == platform.id).order_by(PlatformEvent.date,
-                                                                                        PlatformEvent.id)
-    ).scalars())
+# built once (a claim's filing, audit and approval each read the platform's scenario: building and keying these
+# statements cost more than running them); ORM-enabled selects of columns, so the session still autoflushes
+_E = PlatformEvent
+_EVENTS = (select(_E.id, _E.platform_id, _E.kind, _E.date, _E.level, _E.grade, _E.scheme, _E.year,
+                  _E.document_number, _E.amount_fen, _E.note, _E.change_date)
+           .where(_E.platform_id == bindparam("platform")).order_by(_E.date, _E.id))
+_I = Invoice
+_CLAIMS = (select(Claim, _I.id, _I.issuer_code, _I.number, _I.date, _I.net_fen, _I.vat_fen, _I.audited_fen)
+           .outerjoin(_I, (_I.claim_id == Claim.id) & _I.released.is_(False))
+           .where(Claim.platform_id == bindparam("platform"),
+                  Claim.state.not_in(("rejected",)) | (Claim.id == bindparam("upto")))
+           .order_by(Claim.application_date, Claim.id, _I.id))
+_INVESTMENTS = (select(Investment.year, Investment.amount_fen, Investment.vat_fen)
+                .where(Investment.platform_id == bindparam("platform")).order_by(Investment.year))
+
+
+def _read_events(session: Session, platform: Platform) -> list[Any]:
+    return list(session.execute(_EVENTS, {"platform": platform.id}))
 
 
 def platform_events(session: Session, platform: Platform) -> dict[str, list[dict[str, Any]]]:
     return _event_inputs(_read_events(session, platform))
 
 
-def _event_inputs(events: Sequence[PlatformEvent]) -> dict[str, list[dict[str, Any]]]:
+def _event_inputs(events: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {"recognitions": [], "pool": [], "agreement_support": [],
                                             "evaluations": [], "events": []}
     for e in events:
@@ -79,8 +93,9 @@ def _event_inputs(events: Sequence[PlatformEvent]) -> dict[str, list[dict[str, A
 
 
 def claim_input(session: Session, claim: Claim, *, as_pending: bool = False,
-                invoices: Sequence[Invoice] | None = None) -> dict[str, Any]:
-    """The claim as a scenario claim; ``invoices`` (its unreleased invoices, by id) if already loaded."""
+                invoices: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The claim as a scenario claim; ``invoices`` (its unreleased invoices, by id: ``Invoice`` objects or rows
+    with their columns) if already read."""
     if invoices is None:
         invoices = session.execute(
             select(Invoice).where(Invoice.claim_id == claim.id, Invoice.released.is_(False)).order_by(Invoice.id)
@@ -116,19 +131,16 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
                  extra_claims: list[dict[str, Any]] | None = None, loaded: Loaded | None = None) -> Scenario:
     """The platform's scenario for computing ``upto`` (or a new claim in ``extra_claims``); the rows read
     are kept in ``loaded`` when given."""
-    by_claim: dict[int, list[Invoice]] = {}
+    by_claim: dict[int, list[Any]] = {}
     claims: list[Claim] = []
-    for c, inv in session.execute(  # every claim with its unreleased invoices, in one query
-        select(Claim, Invoice).outerjoin(Invoice, (Invoice.claim_id == Claim.id) & Invoice.released.is_(False))
-        .where(Claim.platform_id == platform.id,
-               Claim.state.not_in(("rejected",)) | (Claim.id == (upto.id if upto is not None else -1)))
-        .order_by(Claim.application_date, Claim.id, Invoice.id)
-    ):
+    for row in session.execute(  # every claim with its unreleased invoices, in one query
+            _CLAIMS, {"platform": platform.id, "upto": upto.id if upto is not None else -1}):
+        c = row[0]
         if c.id not in by_claim:
             by_claim[c.id] = []
             claims.append(c)
-        if inv is not None:
-            by_claim[c.id].append(inv)
+        if row.id is not None:
+            by_claim[c.id].append(row)
     events = _read_events(session, platform)
     if loaded is not None:
         loaded.claims, loaded.events = claims, events
@@ -141,9 +153,7 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
             continue  # later claims cannot change the target's result; the ledger's cap guard covers them
         pending = c.state in PENDING
         chosen.append(claim_input(session, c, as_pending=pending, invoices=by_claim[c.id]))
-    investments = session.execute(
-        select(Investment).where(Investment.platform_id == platform.id).order_by(Investment.year)
-    ).scalars()
+    investments = session.execute(_INVESTMENTS, {"platform": platform.id})
     data: dict[str, Any] = {
         "name": platform.name,
         "platform": {"id": platform.code, "name": platform.name, "operator": platform.operator,

@@ -32,8 +32,7 @@ from sqlalchemy import Integer, String, Table, bindparam, func, literal, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from calculators.eligibility import platform_record
 from calculators.engine import evaluate
@@ -96,7 +95,7 @@ from ledger.outcomes import (
     ReceiptRecorded,
 )
 from ledger.projections import RECEIPT_ACTION, receipt_note
-from ledger.step_rows import Row, write_step
+from ledger.step_rows import Row, RowUpdate, write_step
 from ledger.undertakings import undertaking_warnings
 
 PROCEDURE = "办理流程（细则 第四章（一）(2)；各规则集 procedures）"
@@ -254,11 +253,14 @@ def create_platform(session: Session, *, code: str, name: str, jurisdiction: str
     return platform
 
 
+_PLATFORM_BY_CODE = select(Platform).where(Platform.code == bindparam("code"))
+_LOCK_PLATFORM_BY_CODE = _PLATFORM_BY_CODE.with_for_update().execution_options(populate_existing=True)
+_LOCK_PLATFORM = (select(Platform).where(Platform.id == bindparam("platform")).with_for_update()
+                  .execution_options(populate_existing=True))
+
+
 def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Platform:
-    q = select(Platform).where(Platform.code == code)
-    if lock:
-        q = q.with_for_update().execution_options(populate_existing=True)
-    platform = session.execute(q).scalar_one_or_none()
+    platform = session.execute(_LOCK_PLATFORM_BY_CODE if lock else _PLATFORM_BY_CODE, {"code": code}).scalar_one_or_none()
     if platform is None:
         raise NotFound("平台", f"平台编号 {code!r} 不存在；请核对平台编号", field="platform")
     return platform
@@ -439,12 +441,13 @@ def _require(claim: Claim, step_id: str) -> Step:
 
 
 def _event(session: Session, claim: Claim, to_state: str, action: str, on: date, actor: str, entry: int | None,
-           note: str = "", result: ClaimResult | None = None, rows: Sequence[Row] = ()) -> None:
+           note: str = "", result: ClaimResult | None = None, rows: Sequence[Row] = (),
+           sets: dict[str, Any] | None = None) -> None:
     """The claim's step written: its event, what it was based on, the step's own ``rows`` and the claim's
-    changed columns, with Core in one statement on PostgreSQL (ledger/step_rows.py)."""
+    changed columns (``sets``), with Core in one statement on PostgreSQL (ledger/step_rows.py)."""
     session.info.pop(_LATEST_STEP, None)  # read again if asked
     write_step(session, claim, from_state=claim.state, to_state=to_state, action=action, on=on, actor=actor,
-               entry=entry, note=note, result=result, rows=rows)
+               entry=entry, note=note, result=result, rows=rows, sets=sets)
 
 
 def _compute(session: Session, platform: Platform, claim_number: str, *, upto: Claim | None = None,
@@ -523,6 +526,14 @@ def preview_claim(session: Session, *, platform_code: str, program: str, applica
     return replace(result, warnings=result.warnings + warned)
 
 
+_FILED_BEFORE = select(Invoice.issuer_code, Invoice.number, Invoice.claim_id).where(
+    tuple_(Invoice.issuer_code, Invoice.number).in_(bindparam("keys", expanding=True)), Invoice.released.is_(False))
+_INSERT_CLAIM = _table(Claim).insert().returning(_table(Claim).c.id, _table(Claim).c.created_at)
+_LATER_CLAIM = select(Claim.number, Claim.application_date).where(
+    Claim.platform_id == bindparam("platform"), Claim.program == bindparam("program"),
+    Claim.application_date > bindparam("date"), Claim.state.not_in(("rejected", "reversed")))
+
+
 # size: filing in the order of 细则 第四章（一）(2) — lock, number, invoices and years, compute, the
 # requested amount's entry, the claim's rows; the per-program procedure table (issue 10) takes the checks out
 def file_claim(session: Session, *, platform_code: str, program: str, application_date: date,
@@ -533,20 +544,15 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
     _check_date(session, None, "file", application_date, "application_date")
     platform = platform_by_code(session, platform_code, lock=True)
-    later = session.execute(
-        select(Claim.number, Claim.application_date).where(
-            Claim.platform_id == platform.id, Claim.program == program, Claim.application_date > application_date,
-            Claim.state.not_in(("rejected", "reversed")))
-    ).first()
+    later = session.execute(_LATER_CLAIM, {"platform": platform.id, "program": program,
+                                           "date": application_date}).first()
     if later is not None:
         raise Invalid(PROCEDURE, f"申报日期 {day(application_date)} 早于同一项目已申报的申请 {later.number}"
                       f"（{day(later.application_date)}）；申请按申报先后办理，申报日期不得早于 "
                       f"{day(later.application_date)}",
                       field="application_date")
     filed_before = {(r.issuer_code, r.number): r.claim_id for r in session.execute(
-        select(Invoice.issuer_code, Invoice.number, Invoice.claim_id).where(
-            tuple_(Invoice.issuer_code, Invoice.number).in_([(i.issuer_code, i.number) for i in invoices]),
-            Invoice.released.is_(False)))} if invoices else {}
+        _FILED_BEFORE, {"keys": [(i.issuer_code, i.number) for i in invoices]})} if invoices else {}
     for k, inv in enumerate(invoices):
         clash = filed_before.get((inv.issuer_code, inv.number))
         if clash is not None:
@@ -571,15 +577,17 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
                       field="requested_amount",
                       reasons=list(result.reasons))
     held = result.cap.level if result.cap else ""
-    claim = Claim(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
+    values = dict(number=number, platform_id=platform.id, program=program, rule_set=result.rule_set,
                   application_date=application_date, state="filed", years=list(result.years) or None,
                   national_support_fen=national_support_fen, recorded_amount_fen=recorded_amount_fen,
-                  evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable, platform_document=platform_document,
-                  level=held, filed_by=actor,
+                  evaluation_year=evaluation_year, requested_fen=requested, computed_fen=result.payable,
+                  approved_fen=None, platform_document=platform_document, level=held, filed_by=actor,
                   procedure=_book().procedure_id(result.rule_set, program, application_date))
-    session.add(claim)
-    session.flush()
     conn = session.connection()
+    claim_id, created_at = conn.execute(_INSERT_CLAIM, values).one()  # with Core; held as if loaded, no flush
+    claim = Claim(id=claim_id, created_at=created_at, **values)
+    make_transient_to_detached(claim)
+    session.add(claim)
     try:
         if result.years:
             conn.execute(cast(Table, ClaimYear.__table__).insert(), [
@@ -640,6 +648,11 @@ def _release(session: Session, claim: Claim) -> None:
     session.execute(update(Invoice).where(Invoice.claim_id == claim.id).values(released=True))
 
 
+_INSERT_AUDIT = _table(Audit).insert().returning(_table(Audit).c.id)
+_AUDITED_YEARS = select(Investment.year).where(Investment.platform_id == bindparam("platform"),
+                                               Investment.year.in_(bindparam("years", expanding=True)))
+
+
 # size: the audit step whole — audited invoice amounts checked one by one, recomputed, posted as the
 # memo movement and the claim's event; each refusal names its invoice
 def record_audit(session: Session, *, claim_number: str, firm: str, report_number: str, on: date,
@@ -652,12 +665,12 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     if not firm.strip() or not report_number.strip():
         raise Invalid("细则 第四章（一）(2)", "会计师事务所和审计报告文号均为必填；请填写两项",
                       field="report_number" if firm.strip() else "firm")
-    audit = Audit(claim_id=claim.id, firm=firm, report_number=report_number, date=on, audited_fen=0, computed_fen=0)
-    session.add(audit)
-    session.flush()
+    conn = session.connection()  # the audit's row inserted with Core; its figures are written with the step
+    audit_id = conn.execute(_INSERT_AUDIT, {"claim_id": claim.id, "firm": firm, "report_number": report_number,
+                                            "date": on, "audited_fen": 0, "computed_fen": 0}).scalar_one()
     total = 0
-    taken = set(session.execute(select(Investment.year).where(
-        Investment.platform_id == claim.platform_id, Investment.year.in_(list(years or {})))).scalars()) if years else set()
+    taken = set(session.execute(_AUDITED_YEARS, {"platform": claim.platform_id, "years": list(years)}).scalars()
+                ) if years else set()
     rows: list[dict[str, Any]] = []
     for year, amount in sorted((years or {}).items()):
         if claim.years and year not in claim.years:
@@ -669,10 +682,10 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
         if year in taken:
             raise AlreadyClaimed("细则 第四章（一）(2)", f"{year} 年已有审计认定的设备投资，不能再次认定；请删去这一年度",
                                  field=f"years.{year}")
-        rows.append({"platform_id": claim.platform_id, "year": year, "amount_fen": amount, "audit_id": audit.id})
+        rows.append({"platform_id": claim.platform_id, "year": year, "amount_fen": amount, "audit_id": audit_id})
         total += amount
     if rows:
-        session.connection().execute(cast(Table, Investment.__table__).insert(), rows)
+        conn.execute(cast(Table, Investment.__table__).insert(), rows)
     for key, amount in (invoices or {}).items():
         issuer, _, number = key.partition(":")
         inv = session.execute(select(Invoice).where(Invoice.claim_id == claim.id, Invoice.issuer_code == issuer,
@@ -689,27 +702,31 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     assert platform is not None
     result = _compute(session, platform, claim.number, upto=claim)
     figures = {"audited_fen": total, "computed_fen": result.payable}  # written with the claim's step
-    for key, value in figures.items():
-        set_committed_value(audit, key, value)
     old = claim.requested_fen
-    claim.computed_fen = result.payable
     entry = post(session, entry_date=on, kind="audit", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 审计（{firm} {report_number}）：核定 {yuan(result.payable)} 元",
                  legs=_memo_move(claim, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED, old, result.payable)
                  or _memo(claim, A.MEMO_CONTRA, A.MEMO_DISTRICT_REVIEWED, old))
     _event(session, claim, "audited", "audit", on, actor, entry, f"{firm} {report_number}", result,
-           rows=[update(_table(Audit)).where(_table(Audit).c.id == audit.id).values(**figures)])
+           rows=[RowUpdate(_table(Audit), audit_id, figures)], sets={"computed_fen": result.payable})
     return ClaimComputed(claim=claim.number, state=ClaimState.AUDITED, entry=entry, computed=result.payable,
                          result=result)
 
 
 def committed(session: Session, platform_id: int, program: str) -> int:
     """Cumulative committed amount (approved, issued or paid) of a platform under a program."""
-    p = _posting()
-    total = session.execute(select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
-        p.c.account_code.in_(A.COMMITTED_ACCOUNTS), p.c.platform_id == platform_id, p.c.program == program)
-    ).scalar_one()
+    total = session.execute(_COMMITTED, {"platform": platform_id, "program": program}).scalar_one()
     return -int(total)
+
+
+def _committed_query() -> Any:
+    p = _posting()
+    return select(func.coalesce(func.sum(p.c.amount_fen), 0)).where(
+        p.c.account_code.in_(A.COMMITTED_ACCOUNTS), p.c.platform_id == bindparam("platform"),
+        p.c.program == bindparam("program"))
+
+
+_COMMITTED = _committed_query()
 
 
 # size: approval checks everything the 党组会 decision must respect before it posts — state, maker-checker,
@@ -727,8 +744,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
     platform = claim.platform if session.get_bind().dialect.name == "sqlite" else session.execute(
-        select(Platform).where(Platform.id == claim.platform_id).with_for_update()  # SQLite: read with the claim
-        .execution_options(populate_existing=True)).scalar_one()
+        _LOCK_PLATFORM, {"platform": claim.platform_id}).scalar_one()  # SQLite: read with the claim
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:
@@ -777,14 +793,15 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
             legs += debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, share.amount, payer=share.payer,
                                  platform_id=platform.id, program=claim.program, claim_id=claim.id,
                                  fiscal_year=fiscal_year)
-    claim.approved_fen = amount
-    claim.computed_fen = result.payable  # the calculator's payable at this step (the memo above cleared the audit's)
+    # the claim's 审定金额, and the calculator's payable at this step (the memo above cleared the audit's)
+    sets = {"approved_fen": amount, "computed_fen": result.payable}
     decision = (_table(Approval), {"claim_id": claim.id, "meeting_date": meeting_date, "minutes_number": minutes_number,
                                    "approved_fen": amount, "computed_fen": result.payable, "reason": reason,
                                    "fiscal_year": fiscal_year, "shares": {s.payer: s.amount for s in shares}})
     entry = post(session, entry_date=meeting_date, kind="approve", claim_id=claim.id, actor=actor,
                  description=f"{claim.number} 党组会审定（{minutes_number}）{yuan(amount)} 元", legs=legs)
-    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result, rows=[decision])
+    _event(session, claim, "approved", "approve", meeting_date, actor, entry, reason, result, rows=[decision],
+           sets=sets)
     return Approved(claim=claim.number, state=ClaimState.APPROVED, entry=entry, approved=amount,
                     shares={s.payer: s.amount for s in shares})
 
@@ -792,17 +809,28 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
 def _lock_budgets(session: Session, payers: Sequence[str], fiscal_year: int, program: str) -> dict[str, int]:
     """Lock the payers' budget rows for the year and program (one ``SELECT … FOR UPDATE``, in payer-code
     order), then read what each has available (one statement); a payer without a budget row is absent."""
-    held = session.execute(select(Budget.payer_code).where(
-        Budget.payer_code.in_(payers), Budget.fiscal_year == fiscal_year, Budget.program == program)
-        .order_by(Budget.payer_code).with_for_update()).scalars().all()
+    held = session.execute(_LOCK_BUDGETS, {"payers": list(payers), "year": fiscal_year, "program": program}
+                           ).scalars().all()
     if not held:
         return {}
-    p = _posting()
-    rows = session.execute(select(p.c.payer_code, func.sum(p.c.amount_fen)).where(
-        p.c.account_code == A.APPROPRIATION_AVAILABLE, p.c.payer_code.in_(held), p.c.fiscal_year == fiscal_year,
-        p.c.program == program).group_by(p.c.payer_code)).all()
+    rows = session.execute(_AVAILABLE, {"payers": list(held), "year": fiscal_year, "program": program}).all()
     sums = {payer: -int(total) for payer, total in rows}
     return {payer: sums.get(payer, 0) for payer in held}
+
+
+def _budget_queries() -> tuple[Any, Any]:
+    p = _posting()
+    payers: Any = bindparam("payers", expanding=True)
+    lock = (select(Budget.payer_code).where(Budget.payer_code.in_(payers), Budget.fiscal_year == bindparam("year"),
+                                            Budget.program == bindparam("program"))
+            .order_by(Budget.payer_code).with_for_update())
+    available = select(p.c.payer_code, func.sum(p.c.amount_fen)).where(
+        p.c.account_code == A.APPROPRIATION_AVAILABLE, p.c.payer_code.in_(payers), p.c.fiscal_year == bindparam("year"),
+        p.c.program == bindparam("program")).group_by(p.c.payer_code)
+    return lock, available
+
+
+_LOCK_BUDGETS, _AVAILABLE = _budget_queries()
 
 
 def _fiscal_year(session: Session, claim: Claim) -> int:
@@ -844,20 +872,22 @@ def publish_notice(session: Session, *, claim_numbers: Sequence[str], publicatio
         period = notice_period(session, publication_date, rs)
     except InputErrors as exc:
         raise Invalid(exc.issues[0].rule, issues_text(exc.issues), field="publication_date") from None
-    notice = Notice(title=title, publication_date=publication_date, working_days=len(period.working_days_counted),
-                    end_date=period.end, provisional=period.provisional)
-    session.add(notice)
-    session.flush()
+    notice_id = session.connection().execute(_INSERT_NOTICE, {
+        "title": title, "publication_date": publication_date, "working_days": len(period.working_days_counted),
+        "end_date": period.end, "provisional": period.provisional}).scalar_one()
     entries = []
     for c in claims:
         entry = post(session, entry_date=publication_date, kind="notice", claim_id=c.id, actor=actor,
                      description=f"{c.number} 公示（{title}，{publication_date}—{period.end}）",
                      legs=_memo(c, A.MEMO_IN_NOTICE, A.MEMO_CONTRA, c.approved_fen or 0))
         _event(session, c, "in_notice", "notice", publication_date, actor, entry, title,
-               rows=[(_table(NoticeClaim), {"notice_id": notice.id, "claim_id": c.id})])
+               rows=[(_table(NoticeClaim), {"notice_id": notice_id, "claim_id": c.id})])
         entries.append(entry)
-    return NoticePublished(notice=notice.id, end_date=period.end, provisional=period.provisional,
+    return NoticePublished(notice=notice_id, end_date=period.end, provisional=period.provisional,
                            claims=tuple(c.number for c in claims), entries=tuple(entries))
+
+
+_INSERT_NOTICE = _table(Notice).insert().returning(_table(Notice).c.id)
 
 
 def _notice_rule_set(claim_rule_sets: Sequence[str], publication: date) -> RuleSet:
@@ -1024,6 +1054,12 @@ def _legs(session: Session, entry_id: int | None) -> list[Leg]:
     return legs_of(session, entry_id)
 
 
+_APPROVAL_WITH_NOTICE = (
+    select(Approval, Notice).outerjoin(NoticeClaim, NoticeClaim.claim_id == Approval.claim_id)
+    .outerjoin(Notice, Notice.id == NoticeClaim.notice_id).where(Approval.claim_id == bindparam("claim"))
+    .order_by(Approval.id.desc(), Notice.id.desc()).limit(1))
+
+
 def issue_funds(session: Session, *, claim_number: str, document_number: str, on: date,
                 actor: str = "") -> FundsIssued:
     """Fund issue (下达资金) after the notice ends with no open objection: each payer's share becomes payable."""
@@ -1036,10 +1072,7 @@ def issue_funds(session: Session, *, claim_number: str, document_number: str, on
     _check_date(session, claim, "issue", on, "on")
     # the latest approval with the claim's latest notice, in one statement (either missing: read on its own,
     # for its message)
-    found = session.execute(
-        select(Approval, Notice).outerjoin(NoticeClaim, NoticeClaim.claim_id == Approval.claim_id)
-        .outerjoin(Notice, Notice.id == NoticeClaim.notice_id).where(Approval.claim_id == claim.id)
-        .order_by(Approval.id.desc(), Notice.id.desc()).limit(1)).first()
+    found = session.execute(_APPROVAL_WITH_NOTICE, {"claim": claim.id}).first()
     if noticed:
         _require_notice_ended(found[1] if found and found[1] else _notice_of(session, claim), on)
     if not document_number.strip():
@@ -1066,6 +1099,19 @@ def payable_to(session: Session, claim: Claim, payer: str) -> int:
     return -int(total)
 
 
+_INSERT_PAYMENT = _table(Payment).insert().returning(_table(Payment).c.id)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What posting a prepared payment needs of it (a ``Payment`` row read, or the one just inserted)."""
+
+    id: int
+    payer_code: str
+    voucher_number: str
+    amount_fen: int
+
+
 def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str, on: date, amount_fen: int,
         actor: str = "") -> PaymentMade:
     """A payer's finance user prepares a payment (拨付制单) of all or part of its share. It counts (posts) only
@@ -1086,20 +1132,20 @@ def pay(session: Session, *, claim_number: str, payer: str, voucher_number: str,
                                     f"{payer} 在申请 {claim.number} 尚可制单 {money(outstanding)}（应付余额减已制单未复核），"
                                     f"本次制单 {money(amount_fen)} 超出；请填写不超过该数的金额",
                                     field="amount", outstanding=yuan(outstanding))
-    payment = Payment(claim_id=claim.id, payer_code=payer, voucher_number=voucher_number, date=on,
-                      amount_fen=amount_fen, prepared_by=actor)
-    session.add(payment)
-    try:
-        session.flush()
+    try:  # inserted with Core: nothing else of the step is pending in the session
+        payment_id = session.connection().execute(_INSERT_PAYMENT, {
+            "claim_id": claim.id, "payer_code": payer, "voucher_number": voucher_number, "date": on,
+            "amount_fen": amount_fen, "prepared_by": actor}).scalar_one()
     except IntegrityError:
         raise Invalid("付款凭证号唯一", f"{payer} 的付款凭证号 {voucher_number} 已登记；同一凭证不能重复登记，请核对凭证号",
                       field="voucher_number") from None
+    prepared = _Prepared(payment_id, payer, voucher_number, amount_fen)
     if payment_duties(claim.rule_set, on) == "single-user":
-        return _confirm(session, claim, payment, on, actor)
+        return _confirm(session, claim, prepared, on, actor)
     _event(session, claim, claim.state, "prepare-payment", on, actor, None, f"{payer} {voucher_number}")
     return PaymentMade(claim=claim.number, state=ClaimState(claim.state), entry=None,
                        remaining=position.obligated, outstanding_for_payer=outstanding - amount_fen,
-                       payment=payment.id, confirmed=False)
+                       payment=payment_id, confirmed=False)
 
 
 def _obligated(session: Session, claim: Claim) -> int:
@@ -1178,10 +1224,11 @@ def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str =
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
                                 f"须由本级财政另一名用户复核（拨付复核日期 {on}）：制单与复核分离（经办与复核分离）", field="actor")
-    return _confirm(session, claim, payment, on, actor)
+    return _confirm(session, claim, _Prepared(payment.id, payment.payer_code, payment.voucher_number,
+                                              payment.amount_fen), on, actor)
 
 
-def _confirm(session: Session, claim: Claim, payment: Payment, on: date, actor: str) -> PaymentMade:
+def _confirm(session: Session, claim: Claim, payment: _Prepared, on: date, actor: str) -> PaymentMade:
     """Post a prepared payment and record its confirmation: the money moves (8104 已支出, treasury)."""
     payer, amount_fen = payment.payer_code, payment.amount_fen
     position = _position(session, claim, payer)

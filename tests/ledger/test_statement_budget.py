@@ -90,6 +90,24 @@ def test_one_claim_life_stays_within_its_statement_budget(db: Any) -> None:
     assert seen["statements"] <= CEILING[db.dialect], seen
 
 
+def test_a_claim_life_leaves_nothing_for_the_orm_to_flush(db: Any) -> None:
+    """Every row of a claim life is written with Core (ledger/step_rows.py; the claim, audit, notice and payment
+    rows with ``INSERT … RETURNING``) and the claim's changed columns are given to the step's writes: no step
+    leaves the session anything to flush, not even an empty flush at its commit."""
+    setup_world(db)
+    flushes: list[list[str]] = []
+
+    def on_flush(session: Session, *_args: Any) -> None:
+        flushes.append(sorted(type(o).__name__ for o in [*session.new, *session.dirty, *session.deleted]))
+
+    event.listen(Session, "before_flush", on_flush)
+    try:
+        claim_life(db)
+    finally:
+        event.remove(Session, "before_flush", on_flush)
+    assert flushes == []
+
+
 def _head(db: Any) -> tuple[int, str]:
     with db.sessions() as s:
         row = s.execute(select(JournalHead.last_id, JournalHead.last_hash)).one()

@@ -8,6 +8,7 @@ computes a rule or posts an entry itself: that is ``calculators`` and ``ledger.s
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import claim_read
@@ -50,7 +51,7 @@ from app.results import (
     UserAdded,
     UserRow,
 )
-from app.security import create_user
+from app.security import TOKEN_CHECK, Token, checked, create_user, resolve_token
 from calculators.errors import CalculatorError, InputErrors, RuleSetError
 from calculators.money import parse_yuan
 from calculators.results import ClaimResult
@@ -101,15 +102,21 @@ class Context:
     """A request's unit of work: the database and the signed-in person.
 
     The person is either known (``Context(factory, principal)``, the pages) or found on first use by
-    ``identify`` — the API's bearer token is looked up inside the request's first read session, so a
-    read costs one session, not one for the token and another for the data."""
+    ``identify`` — or from ``token``, the API's bearer token: looked up inside the request's first read
+    session, so a read costs one session, not one for the token and another for the data. The most read
+    routes go further and carry the token's check as a column of their own statement
+    (:meth:`carries`, :meth:`identify_by`): one round trip for the token and the data."""
 
     def __init__(self, factory: sessionmaker[Session], who: Principal | None = None, *,
-                 identify: Callable[[Session], Principal] | None = None) -> None:
-        if who is None and identify is None:
+                 identify: Callable[[Session], Principal] | None = None, token: Token | None = None) -> None:
+        if who is None and identify is None and token is None:
             raise TypeError("Context needs the principal or a way to identify it")
         self.factory = factory
         self._who = who
+        self._token = token
+        if identify is None and token is not None:
+            def identify(session: Session) -> Principal:
+                return resolve_token(session, token).principal
         self._identify = identify
 
     @property
@@ -123,14 +130,64 @@ class Context:
     def _identified(self, session: Session) -> None:
         if self._who is None and self._identify is not None:
             self._who = self._identify(session)
+            if self._token is not None:
+                _seen(self._token, self._who)
 
     @contextmanager
-    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+    def read(self, *, snapshot: bool = False, carrying: bool = False) -> Iterator[Session]:
         """A read-only session (never waits for writers; nothing is committed); ``snapshot=True`` for
-        one consistent state across all its statements (reports), see :func:`ledger.db.reading`."""
+        one consistent state across all its statements (reports), see :func:`ledger.db.reading`.
+        ``carrying``: the caller's statement carries the token's check (:meth:`carries`) and the caller
+        calls :meth:`identify_by` before it uses anything it read; otherwise the token is looked up first."""
         with reading(self.factory, snapshot=snapshot) as session:
-            self._identified(session)
+            if not carrying:
+                self._identified(session)
             yield session
+
+    def carries(self, statement: Any, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """``statement`` with the token's check as its last column ``auth`` (:data:`app.security.TOKEN_CHECK`),
+        while the principal is still unknown; as it is otherwise."""
+        if self._who is not None or self._token is None:
+            return statement, params
+        return _carrying(statement), {**params, **self._token.params()}
+
+    def identify_by(self, session: Session, row: Any) -> Principal:
+        """The principal, from the ``auth`` column of ``row`` (a row of a statement from :meth:`carries`),
+        or — no row (nothing found) — the token looked up alone. An unknown, revoked or expired token, or
+        an inactive user, raises :class:`NotAuthenticated` here, before anything read is used."""
+        if self._who is None:
+            if row is not None and self._token is not None:
+                self._who = checked(row.auth).principal
+                _seen(self._token, self._who)
+            else:
+                self._identified(session)
+        return self.who
+
+    def guess(self) -> Principal | None:
+        """The principal if known, else whom this token was last found to be in this process (or None):
+        a guess only, to shape a statement before the token is checked (:func:`list_claims`), never
+        trusted — the check runs in the same statement, and a wrong guess costs a second one."""
+        if self._who is not None:
+            return self._who
+        return _last_seen.get(self._token.digest) if self._token is not None else None
+
+
+_last_seen: dict[str, Principal] = {}
+"""Token digest → whom it was last found to be, in this process: :meth:`Context.guess`'s memory. Never
+used to authenticate; bounded (cleared when full: a guess missing costs one statement)."""
+LAST_SEEN_MAX = 10_000
+
+
+def _seen(token: Token, who: Principal) -> None:
+    if len(_last_seen) >= LAST_SEEN_MAX:
+        _last_seen.clear()
+    _last_seen[token.digest] = who
+
+
+@functools.cache
+def _carrying(statement: Any) -> Any:
+    """``statement`` with the token's check added as its last column (built once per statement)."""
+    return statement.add_columns(TOKEN_CHECK.label("auth"))
 
 
 def utc(moment: datetime) -> datetime:
@@ -698,9 +755,10 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> Pl
     cap positions from :data:`computed` (computed on a miss)."""
     from ledger.queries import cap_headroom
 
-    with ctx.read() as session:
-        authorize(ctx.who, "platform.read")
-        row = claim_read.platform_row(session, code)
+    with ctx.read(carrying=True) as session:
+        statement, params = ctx.carries(claim_read.PLATFORM_STATEMENT, {"code": code})
+        row: Any = session.execute(statement, params).first()
+        authorize(ctx.identify_by(session, row), "platform.read")
         if row is None:
             raise no_platform(code)
         authorize_object(ctx.who, "platform.read", jurisdiction=row.jurisdiction_code, not_found=no_platform(code))
@@ -720,25 +778,65 @@ def platform_detail(ctx: Context, code: str, *, as_of: date | None = None) -> Pl
 
 def list_claims(ctx: Context, page: Page, *, state: str | None = None, platform: str | None = None,
                 jurisdiction: str | None = None, program: str | None = None) -> Paged[ClaimRow]:
-    with ctx.read() as session:
-        authorize(ctx.who, "claim.read", jurisdiction=jurisdiction)
-        scope = jurisdiction_filter(ctx.who) or jurisdiction
-        # plain columns, not entities: a page of rows needs no ORM identity map (a third of the time)
-        q = select(*LIST_COLUMNS).join(Platform, Platform.id == Claim.platform_id)
-        if scope:
-            q = q.where(Platform.jurisdiction_code == scope)
-        if state:
-            q = q.where(Claim.state.in_(state.split(",")))
-        if platform:
-            q = q.where(Platform.code == platform)
-        if program:
-            q = q.where(Claim.program == program)
-        # the total rides along each row (a window over the whole filtered set): one statement, not two;
-        # counted apart only for a page past the end
-        rows = session.execute(q.add_columns(func.count().over().label("total"))
-                               .order_by(Claim.application_date, Claim.id).offset(page.offset).limit(page.size)).all()
-        total = rows[0].total if rows else session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        return paged((_claim_row(r, r) for r in rows), total, page)  # type: ignore[arg-type]
+    """A page of claims, in filing order, limited to the user's jurisdiction: one statement (the token's
+    check carried along, the total counted over the page's window), two when the token is new to this
+    process (its owner's scope is needed to shape the statement), and a count for a page past the end."""
+    filters = {"states": state.split(",") if state else None, "platform": platform, "program": program}
+    with ctx.read(carrying=True) as session:
+        guess = ctx.guess() or ctx.identify_by(session, None)
+
+        def read(who: Principal) -> tuple[dict[str, Any], list[Any]]:
+            given = {**filters, "scope": jurisdiction_filter(who) or jurisdiction}
+            params = {k: v for k, v in given.items() if v is not None}
+            statement, carried = ctx.carries(_list_statement(*(given[k] is not None for k in _FILTERS)),
+                                             {**params, "offset": page.offset, "limit": page.size})
+            return params, list(session.execute(statement, carried))
+
+        params, rows = read(guess)
+        who = ctx.identify_by(session, rows[0] if rows else None)
+        authorize(who, "claim.read", jurisdiction=jurisdiction)
+        if jurisdiction_filter(who) != jurisdiction_filter(guess):  # the guess was wrong: read again
+            params, rows = read(who)
+        # the total rides along each row (a window over the whole filtered set): counted apart only for a
+        # page past the end
+        total = rows[0].total if rows else session.execute(
+            _list_count(*(k in params for k in _FILTERS)), params).scalar_one()
+        return paged((_claim_row(r, r) for r in rows), total, page)
+
+
+_FILTERS = ("scope", "states", "platform", "program")
+"""The claim list's optional filters, in the order :func:`_list_statement` takes whether each is given."""
+
+
+def _list_filtered(statement: Any, scope: bool, states: bool, platform: bool, program: bool) -> Any:
+    q = statement.join_from(Claim, Platform, Platform.id == Claim.platform_id)
+    if scope:
+        q = q.where(Platform.jurisdiction_code == bindparam("scope"))
+    if states:
+        q = q.where(Claim.state.in_(bindparam("states", expanding=True)))
+    if platform:
+        q = q.where(Platform.code == bindparam("platform"))
+    if program:
+        q = q.where(Claim.program == bindparam("program"))
+    return q
+
+
+@functools.cache
+def _list_statement(scope: bool, states: bool, platform: bool, program: bool) -> Any:
+    """A page of the claim list with the given filters (bound by name), built once per combination: the
+    page's ids and the total first (narrow rows sorted, a window count over the filtered set), then
+    their columns — PostgreSQL then sorts ids, not whole rows."""
+    ids = (_list_filtered(select(Claim.id.label("id"), Claim.application_date.label("day"),
+                                 func.count().over().label("total")), scope, states, platform, program)
+           .order_by(Claim.application_date, Claim.id)
+           .offset(bindparam("offset")).limit(bindparam("limit")).subquery("page"))
+    return (select(*LIST_COLUMNS, ids.c.total).join_from(ids, Claim, Claim.id == ids.c.id)
+            .join(Platform, Platform.id == Claim.platform_id).order_by(ids.c.day, ids.c.id))
+
+
+@functools.cache
+def _list_count(scope: bool, states: bool, platform: bool, program: bool) -> Any:
+    return _list_filtered(select(func.count()), scope, states, platform, program)
 
 
 def _rows(session: Session, *columns: Any, claim_id: int, order: Any = None) -> list[Any]:
@@ -751,9 +849,10 @@ def claim_detail(ctx: Context, number: str, *, today_too: bool = False) -> Claim
     """A claim in full from one statement (:mod:`app.claim_read`); its ``result`` is the explanation stored
     at its last state change (审批所依据的计算), not a recomputation. ``today_too``: also today's
     computation (from :data:`computed`), so that the page can say where it differs."""
-    with ctx.read() as session:
-        authorize(ctx.who, "claim.read")
-        row = claim_read.claim_row(session, number)
+    with ctx.read(carrying=True) as session:
+        statement, params = ctx.carries(claim_read.STATEMENT, {"number": number})
+        row: Any = session.execute(statement, params).first()
+        authorize(ctx.identify_by(session, row), "claim.read")
         if row is None:
             raise no_claim(number)
         authorize_object(ctx.who, "claim.read", jurisdiction=row.jurisdiction_code, not_found=no_claim(number))

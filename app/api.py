@@ -59,10 +59,10 @@ async def refuse_nul(request: Request) -> None:
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(refuse_nul)])
 
-# The most read routes (the claim, a page of claims, the platform) are ``async`` and do their database
-# work in one worker thread (``run_in_threadpool``): for a plain ``def`` route FastAPI validates the
-# returned model in a second trip to the thread pool, which under load waits behind other requests'
-# database work (docs/benchmarks.md, "Reads: one trip to the thread pool").
+# Every JSON read route is ``async`` and does its database work in one worker thread
+# (``run_in_threadpool``): for a plain ``def`` route FastAPI validates the returned model in a second trip
+# to the thread pool, which under load waits behind other requests' database work (docs/benchmarks.md,
+# "Reads: one trip to the thread pool"). The downloads (a ``Response``, no model) take one trip as they are.
 
 Number = Annotated[str, Path(min_length=1, max_length=40, description="申请编号")]
 PlatformCode = Annotated[str, Path(min_length=1, max_length=40, description="平台编号")]
@@ -90,10 +90,10 @@ def token(request: Request, body: In.TokenIn) -> TokenOut:
 
 
 @router.get("/me", response_model=Out.MeOut, tags=["登录"], summary="当前用户与可办理事项")
-def me(ctx: ApiContext) -> dict[str, Any]:
+async def me(ctx: ApiContext) -> dict[str, Any]:
     from app.permissions import allowed
 
-    w = ctx.who
+    w = await run_in_threadpool(lambda: ctx.who)
     return {"username": w.username, "display_name": w.display_name, "role": w.role,
             "role_title": ROLE_TITLES[w.role], "jurisdiction": w.jurisdiction, "payer": w.payer,
             "actions": sorted(a for a in MATRIX if allowed(w, a))}
@@ -102,10 +102,11 @@ def me(ctx: ApiContext) -> dict[str, Any]:
 # ---------------------------------------------------------------- platforms
 
 @router.get("/platforms", response_model=Out.PlatformPageOut, tags=["平台"], summary="平台列表（区县用户只见本辖区）")
-def platforms(ctx: ApiContext, paging: Paging,
-              search: Annotated[str | None, Query(max_length=100)] = None,
-              jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> Out.PlatformPageOut:
-    return Out.PlatformPageOut.of(do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction))
+async def platforms(ctx: ApiContext, paging: Paging,
+                    search: Annotated[str | None, Query(max_length=100)] = None,
+                    jurisdiction: Annotated[str | None, Query(max_length=16)] = None) -> Out.PlatformPageOut:
+    return await run_in_threadpool(lambda: Out.PlatformPageOut.of(
+        do.list_platforms(ctx, paging, search=search, jurisdiction=jurisdiction)))
 
 
 @router.post("/platforms", response_model=Out.PlatformCreatedOut,
@@ -128,10 +129,11 @@ def platform_event(ctx: ApiContext, code: PlatformCode, body: In.PlatformEventIn
 
 @router.get("/platforms/{code}/headroom", response_model=Out.HeadroomOut,
             tags=["平台"], summary="累计上限剩余额度（截至某日）")
-def headroom(ctx: ApiContext, code: PlatformCode,
-             program: Annotated[str, Query(min_length=1, max_length=40)] = "equipment-subsidy",
-             as_of: AsOf = None) -> Out.HeadroomOut:
-    return Out.HeadroomOut.of(do.cap_position(ctx, code, program, as_of or date.today()))
+async def headroom(ctx: ApiContext, code: PlatformCode,
+                   program: Annotated[str, Query(min_length=1, max_length=40)] = "equipment-subsidy",
+                   as_of: AsOf = None) -> Out.HeadroomOut:
+    return await run_in_threadpool(lambda: Out.HeadroomOut.of(do.cap_position(ctx, code, program,
+                                                                               as_of or date.today())))
 
 
 # ---------------------------------------------------------------- claims and their procedure
@@ -257,8 +259,8 @@ def receipt(ctx: ApiContext, recovery_id: ObjectId, body: In.ReceiptIn, key: Ide
 # ---------------------------------------------------------------- notices, budgets
 
 @router.get("/notices", response_model=Out.NoticePageOut, tags=["公示"], summary="公示批次")
-def notices(ctx: ApiContext, paging: Paging) -> Out.NoticePageOut:
-    return Out.NoticePageOut.of(do.list_notices(ctx, paging))
+async def notices(ctx: ApiContext, paging: Paging) -> Out.NoticePageOut:
+    return await run_in_threadpool(lambda: Out.NoticePageOut.of(do.list_notices(ctx, paging)))
 
 
 @router.post("/notices", response_model=Out.NoticePublishedOut,
@@ -268,8 +270,8 @@ def publish(ctx: ApiContext, body: In.NoticeIn, key: IdempotencyKey = None) -> O
 
 
 @router.get("/budgets", response_model=list[Out.BudgetOut], tags=["资金"], summary="预算指标与可用额度")
-def budgets(ctx: ApiContext) -> list[Out.BudgetOut]:
-    return [Out.BudgetOut.of(row) for row in do.list_budgets(ctx)]
+async def budgets(ctx: ApiContext) -> list[Out.BudgetOut]:
+    return await run_in_threadpool(lambda: [Out.BudgetOut.of(row) for row in do.list_budgets(ctx)])
 
 
 @router.post("/budgets", response_model=Out.AppropriationOut,
@@ -295,40 +297,42 @@ def forecasts(ctx: ApiContext, body: ForecastIn) -> ForecastOut:
 # ---------------------------------------------------------------- the journal
 
 @router.get("/ledger/balances", response_model=Out.BalancesOut, tags=["总账"], summary="各环节余额（截至某日，按付款方、平台、项目）")
-def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Query(max_length=16)] = None,
-             platform: Annotated[str | None, Query(max_length=40)] = None,
-             program: Annotated[str | None, Query(max_length=40)] = None) -> Out.BalancesOut:
-    return Out.BalancesOut.of(do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program))
+async def balances(ctx: ApiContext, as_of: AsOf = None, payer: Annotated[str | None, Query(max_length=16)] = None,
+                   platform: Annotated[str | None, Query(max_length=40)] = None,
+                   program: Annotated[str | None, Query(max_length=40)] = None) -> Out.BalancesOut:
+    return await run_in_threadpool(lambda: Out.BalancesOut.of(
+        do.ledger_balances(ctx, as_of=as_of, payer=payer, platform=platform, program=program)))
 
 
 @router.get("/ledger/trial-balance", response_model=Out.TrialBalanceOut, tags=["总账"], summary="试算平衡表")
-def trial(ctx: ApiContext, as_of: AsOf = None,
-          start: Annotated[In.Day | None, Query(description="开始日期")] = None) -> Out.TrialBalanceOut:
-    return Out.TrialBalanceOut.of(do.ledger_trial_balance(ctx, as_of=as_of, start=start))
+async def trial(ctx: ApiContext, as_of: AsOf = None,
+                start: Annotated[In.Day | None, Query(description="开始日期")] = None) -> Out.TrialBalanceOut:
+    return await run_in_threadpool(lambda: Out.TrialBalanceOut.of(do.ledger_trial_balance(ctx, as_of=as_of,
+                                                                                           start=start)))
 
 
 @router.get("/ledger/journal", response_model=Out.JournalPageOut, tags=["总账"], summary="记账凭证（最新在前）")
-def journal(ctx: ApiContext, paging: Paging,
-            claim: Annotated[str | None, Query(max_length=40)] = None) -> Out.JournalPageOut:
-    return Out.JournalPageOut.of(do.journal(ctx, paging, claim=claim))
+async def journal(ctx: ApiContext, paging: Paging,
+                  claim: Annotated[str | None, Query(max_length=40)] = None) -> Out.JournalPageOut:
+    return await run_in_threadpool(lambda: Out.JournalPageOut.of(do.journal(ctx, paging, claim=claim)))
 
 
 @router.get("/ledger/verify", response_model=Out.VerifyOut, tags=["总账"], summary="重算哈希链，报告第一笔不符的凭证")
-def verify(ctx: ApiContext) -> Out.VerifyOut:
-    return Out.VerifyOut.of(do.verify_chain(ctx))
+async def verify(ctx: ApiContext) -> Out.VerifyOut:
+    return await run_in_threadpool(lambda: Out.VerifyOut.of(do.verify_chain(ctx)))
 
 
 @router.get("/actions", response_model=Out.ActionPageOut, tags=["审计"], summary="操作日志（谁、何时、办理了什么）")
-def action_log(ctx: ApiContext, paging: Paging,
-               username: Annotated[str | None, Query(max_length=64)] = None) -> Out.ActionPageOut:
-    return Out.ActionPageOut.of(do.action_log(ctx, paging, username=username))
+async def action_log(ctx: ApiContext, paging: Paging,
+                     username: Annotated[str | None, Query(max_length=64)] = None) -> Out.ActionPageOut:
+    return await run_in_threadpool(lambda: Out.ActionPageOut.of(do.action_log(ctx, paging, username=username)))
 
 
 # ---------------------------------------------------------------- administration
 
 @router.get("/users", response_model=list[Out.UserOut], tags=["管理"], summary="用户列表")
-def users(ctx: ApiContext) -> list[Out.UserOut]:
-    return [Out.UserOut.of(row) for row in do.list_users(ctx)]
+async def users(ctx: ApiContext) -> list[Out.UserOut]:
+    return await run_in_threadpool(lambda: [Out.UserOut.of(row) for row in do.list_users(ctx)])
 
 
 @router.post("/users", response_model=Out.UserAddedOut, response_model_exclude_unset=True, status_code=201,

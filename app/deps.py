@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from app.actions import Context, Page
-from app.permissions import Principal
-from app.security import NotAuthenticated, Resolved, csrf_matches, resolve
+from app.security import NotAuthenticated, Resolved, Token, csrf_matches, resolve
 
 COOKIE = "subsidy_session"
 bearer = HTTPBearer(auto_error=False, description="令牌：POST /api/v1/auth/token 取得")
@@ -28,16 +27,12 @@ def factory(request: Request) -> sessionmaker[Session]:
 async def api_context(request: Request,
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Context:
     """The caller of an API route. For a read the token is looked up when the route first reads, in the
-    same session as its data (one session per read, and no database work on the event loop); for a
-    write, here. An unknown, expired or revoked token is refused before anything is read or changed."""
+    same session as its data (one session per read, and no database work on the event loop; the most read
+    routes check it in their own statement, :meth:`app.actions.Context.carries`); for a write, here.
+    An unknown, expired or revoked token is refused before anything is read or changed."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("需要令牌（Authorization: Bearer …）")
-    token = credentials.credentials
-
-    def identify(session: Session) -> Principal:
-        return resolve(session, token, kind="api").principal
-
-    ctx = Context(factory(request), identify=identify)
+    ctx = Context(factory(request), token=Token.of(credentials.credentials, kind="api"))
     if request.method != "GET":  # a write: refuse an unknown token before its body is even looked at
         await run_in_threadpool(lambda: ctx.who)
     return ctx

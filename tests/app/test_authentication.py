@@ -70,21 +70,12 @@ def test_every_api_route_refuses_a_bad_token(service: Service, token: str) -> No
     assert _counts(service) == before
 
 
-READS = ("/claims", "/claims/SQ2026-000001", "/platforms/P1", "/me")
-
-
-@pytest.mark.parametrize("why", ["expired", "inactive", "signed-out"])
-def test_reads_refuse_a_token_at_once(service: Service, why: str) -> None:
-    """The token is looked up on every request (no cache): a token past its expiry, a deactivated user or
-    a signed-out token is refused by the next read, after the same token was just accepted."""
+def _spoil(service: Service, secret: str, why: str) -> None:
+    """Make ``secret`` (bureau's token) stop working: ``expired``, ``inactive`` (its user) or ``signed-out``."""
     from datetime import UTC, datetime, timedelta
 
     from ledger.models import User
 
-    secret = service.token("bureau")
-    client = service.client
-    headers = {"Authorization": f"Bearer {secret}"}
-    assert all(client.get(V1 + path, headers=headers).status_code in (200, 404) for path in READS)
     with service.db.sessions.begin() as s:
         mine = UserSession.token_hash == digest(secret)
         if why == "expired":
@@ -93,6 +84,73 @@ def test_reads_refuse_a_token_at_once(service: Service, why: str) -> None:
             s.execute(update(User).where(User.username == "bureau").values(active=False))
         else:
             s.execute(update(UserSession).where(mine).values(revoked=True))
+
+
+READS = ("/claims", "/claims/SQ2026-000001", "/platforms/P1", "/me")
+
+
+@pytest.mark.parametrize("why", ["expired", "inactive", "signed-out"])
+def test_reads_refuse_a_token_at_once(service: Service, why: str) -> None:
+    """The token is looked up on every request (no cache): a token past its expiry, a deactivated user or
+    a signed-out token is refused by the next read, after the same token was just accepted."""
+    secret = service.token("bureau")
+    client = service.client
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert all(client.get(V1 + path, headers=headers).status_code in (200, 404) for path in READS)
+    _spoil(service, secret, why)
     for path in READS:
         r = client.get(V1 + path, headers=headers)
         assert r.status_code == 401 and r.json()["error"]["rule"] == "登录", (why, path, r.text[:200])
+
+
+def _two_jurisdictions(service: Service) -> tuple[str, str]:
+    """A claim in 南湖区 (330402) and one in 海宁市 (330481)."""
+    from tests.app.flow import INVOICES, file_claim, setup_platform
+
+    setup_platform(service, "P1", "330402", "nanhu-econ")
+    setup_platform(service, "P2", "330481", "haining-econ")
+    other = [{**invoice, "issuer_code": invoice["issuer_code"] + "H"} for invoice in INVOICES]
+    return file_claim(service, "P1", "nanhu-clerk"), file_claim(service, "P2", "haining-econ", invoices=other)
+
+
+@pytest.mark.parametrize("why", ["expired", "inactive", "signed-out"])
+def test_reads_that_carry_the_token_check_refuse_it_at_once(service: Service, why: str) -> None:
+    """The claim, the platform and the claim list check the token inside their own statement (and the list
+    shapes its statement by whom the token was last found to be): after the token was accepted on each —
+    so every guess is warm — it is refused by the very next read, found or not found, on every page."""
+    nanhu, _ = _two_jurisdictions(service)
+    secret = service.token("bureau")
+    client = service.client
+    headers = {"Authorization": f"Bearer {secret}"}
+    reads = (f"/claims/{nanhu}", "/claims/SQ1999-000001", "/platforms/P1", "/platforms/NONE", "/claims",
+             "/claims?page=999", "/claims?state=filed&platform=P1&program=equipment-subsidy")
+    for _ in range(2):
+        assert [client.get(V1 + p, headers=headers).status_code for p in reads] == [200, 404, 200, 404, 200, 200, 200]
+    _spoil(service, secret, why)
+    for path in reads:
+        r = client.get(V1 + path, headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["rule"] == "登录", (why, path, r.text[:200])
+
+
+def test_the_claim_list_follows_a_changed_scope_at_once(service: Service) -> None:
+    """The claim list shapes its statement by whom the token was last found to be (a guess, checked in the
+    same statement): a user moved to another jurisdiction sees that jurisdiction's claims by the very next
+    read, never the old one's; and the claim and platform pages follow too."""
+    from ledger.models import User
+
+    nanhu, haining = _two_jurisdictions(service)
+    client = service.api("nanhu-econ")
+    for _ in range(2):
+        assert [c["number"] for c in client.get(f"{V1}/claims").json()["items"]] == [nanhu]
+        assert client.get(f"{V1}/claims/{nanhu}").status_code == 200
+        assert client.get(f"{V1}/claims/{haining}").status_code == 404
+    with service.db.sessions.begin() as s:
+        s.execute(update(User).where(User.username == "nanhu-econ").values(jurisdiction_code="330481"))
+    page = client.get(f"{V1}/claims").json()
+    assert [c["number"] for c in page["items"]] == [haining] and page["total"] == 1
+    assert client.get(f"{V1}/claims/{nanhu}").status_code == 404
+    assert client.get(f"{V1}/claims/{haining}").status_code == 200
+    assert client.get(f"{V1}/platforms/P1").status_code == 404
+    # and a city-level user sees both, whatever a district user's token was last found to be
+    assert client.get(f"{V1}/claims?jurisdiction=330402").status_code == 403
+    assert {c["number"] for c in service.api("bureau").get(f"{V1}/claims").json()["items"]} == {nanhu, haining}

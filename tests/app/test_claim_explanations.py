@@ -147,13 +147,18 @@ def _statements(service: Service, client: Any, path: str) -> list[str]:
 def test_the_claim_read_costs_a_fixed_handful_of_statements(service: Service) -> None:
     number = _paid_claim(service)
     client = service.api("auditor")
-    get(client, "/me")  # the token is known; the reads below are measured alone
+    get(client, "/me")  # the token is known to this process; the reads below are measured alone
     statements = _statements(service, client, f"/claims/{number}")
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(statements) <= 4, statements  # SQLite adds its BEGIN (a deferred, snapshot read)
-    assert len(reads) == 2, reads  # the token, then the claim in full: nothing recomputed, nothing per record
-    # the platform page (its cap positions cached) and a page of the claim list: the token and one statement
+    assert len(statements) <= 3, statements  # SQLite adds its BEGIN (a deferred, snapshot read)
+    # the claim in full with the token's check carried along: nothing recomputed, nothing per record
+    assert len(reads) == 1, reads
+    assert " AS auth" in reads[0]
+    # the platform page (its cap positions cached) and a page of the claim list: one statement each
     get(client, "/platforms/P1")
     for path in ("/platforms/P1", "/claims?page=1&page_size=20"):
         reads = [s for s in _statements(service, client, path) if s.lstrip().upper().startswith("SELECT")]
-        assert len(reads) == 2, (path, reads)
+        assert len(reads) == 1, (path, reads)
+    # a page past the end: the token checked alone, and the total counted apart
+    reads = [s for s in _statements(service, client, "/claims?page=999") if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3, reads

@@ -66,8 +66,9 @@ class SplitScheme:
 
 
 def split_scheme(jurisdiction: str, rule_set: RuleSet, book: RuleBook, on: date, options: Options) -> SplitScheme:
-    """The jurisdiction's :class:`SplitScheme` under ``rule_set`` on ``on``, memoised in the book."""
-    key = ("split", id(rule_set), jurisdiction, on, options.key)
+    """The jurisdiction's :class:`SplitScheme` under ``rule_set`` on ``on``, memoised in the book by the span of
+    dates ``on`` falls in (:meth:`RuleSet.span`: the scheme is read from the rule set's parameters alone)."""
+    key = ("split", id(rule_set), jurisdiction, rule_set.span(on), options.key)
     found = book.memo.get(key)
     if found is not None and found[0] is rule_set:
         scheme: SplitScheme = found[1]

@@ -275,6 +275,12 @@ class RuleBook:
             self._defining[program] = found
         return list(found)
 
+    def defines(self, program: str) -> bool:
+        """Whether some rule set defines ``program`` (:meth:`defining`, without the copy)."""
+        if program not in self._defining:
+            self.defining(program)
+        return bool(self._defining[program])
+
     def procedure(self, procedure_id: str) -> Procedure:
         """The procedure of that id, whichever rule set defines it (ids are unique across the book)."""
         for rs in self.rule_sets.values():

@@ -31,6 +31,7 @@ from calculators.scenario import ClaimInput, Scenario
 from calculators.split import payer_shares
 
 RULESET_RULE = "解读 R-1: the rule set is decided by the date of the triggering recognition"
+HIGHER_OF_NOTE = "就高不重复：政策组累计应得取最高者，减去已付，为本次应付"
 NO_OPTIONS = Options(overrides=MappingProxyType({}))
 """A scenario without readings, what-ifs or a forced rule set, evaluated as such."""
 
@@ -375,8 +376,9 @@ def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
         highest = max(values.values())
         f.payable = max(0, min(f.entitled, highest - paid))
         f.offset = f.entitled - f.payable
-        ctx.step("higher-of", mode.cite(), "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
-                 **values, highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        values.update(highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        # the step recorded with this dict as it is: ``ctx.step(…, **values, …)`` would merge and copy it
+        ctx.trace.append(TraceStep.recorded("higher-of", mode.cite(), HIGHER_OF_NOTE, values))
     else:
         _elect(ctx, f, mode.cite())
     state.group_paid[f.group] = paid + f.payable

@@ -31,6 +31,7 @@ from calculators.scenario import ClaimInput, Scenario
 from calculators.split import payer_shares
 
 RULESET_RULE = "解读 R-1: the rule set is decided by the date of the triggering recognition"
+HIGHER_OF_NOTE = "就高不重复：政策组累计应得取最高者，减去已付，为本次应付"
 NO_OPTIONS = Options(overrides=MappingProxyType({}))
 """A scenario without readings, what-ifs or a forced rule set, evaluated as such."""
 
@@ -166,16 +167,17 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
         years_seen.add(y)
     for i, c in enumerate(scenario.claims):
         f = f"claims[{i}]"
-        if c.id in seen_ids:
-            issues.append(InputIssue(f"{f}.id", "申请编号唯一", f"申请编号 {c.id!r} 重复；请为每条申请取不同的编号"))
-        seen_ids.add(c.id)
-        if c.program not in PROGRAMS or not book.defining(c.program):
+        claim_id, program, rule_set = c.id, c.program, c.rule_set
+        if claim_id in seen_ids:
+            issues.append(InputIssue(f"{f}.id", "申请编号唯一", f"申请编号 {claim_id!r} 重复；请为每条申请取不同的编号"))
+        seen_ids.add(claim_id)
+        if program not in PROGRAMS or not book.defines(program):
             issues.append(InputIssue(f"{f}.program", "programs of the rule sets",
-                                     f"补助项目 {c.program!r} 不存在；可选：{'、'.join(sorted(PROGRAMS))}"))
-        if c.rule_set is not None and c.rule_set not in book.rule_sets:
+                                     f"补助项目 {program!r} 不存在；可选：{'、'.join(sorted(PROGRAMS))}"))
+        if rule_set is not None and rule_set not in book.rule_sets:
             issues.append(InputIssue(f"{f}.rule_set", "解读 R-1",
-                                     f"规则集 {c.rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))
-        forced = options.rule_set or c.rule_set
+                                     f"规则集 {rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))
+        forced = options.rule_set or rule_set
         if forced is None and not book.in_force_on(c.application_date):
             issues.append(InputIssue(f"{f}.application_date", RULESET_RULE,
                                      f"申报日期 {c.application_date} 不在任何规则集的施行期内；各规则集施行期："
@@ -187,7 +189,7 @@ def _validate(scenario: Scenario, book: RuleBook, options: Options) -> None:
                 issues.append(InputIssue(f"{f}.invoices[{k}]", "细则 第四章（一）(1)：同一发票只申报一次",
                                          f"发票 {key} 重复（申请 {seen_invoices[key]} 已列入）；请删去重复的发票"))
             elif not c.reversed:
-                seen_invoices[key] = c.id
+                seen_invoices[key] = claim_id
     if issues:
         raise InputErrors(issues)
 
@@ -196,18 +198,19 @@ def _governing(
     claim: ClaimInput, index: int, facts: Facts, book: RuleBook, options: Options
 ) -> tuple[RuleSet, Trigger | None, TraceStep, str | None]:
     """The governing rule set, the trigger, the trace step saying why, and a refusal if none governs."""
-    spec = PROGRAMS[claim.program]
+    program = claim.program
+    spec = PROGRAMS[program]
     forced = claim.rule_set or options.rule_set
     if forced is not None:
         rs = book.rule_sets[forced]
-        if claim.program not in rs.programs:
+        if program not in rs.programs:
             raise InputErrors.one(f"claims[{index}].program", RULESET_RULE,
                                   f"规则集 {rs.id} 没有补助项目 {claim.program}；请选择该规则集规定的项目："
                                   + "、".join(rs.programs))
         trig = spec.find_trigger(facts, claim, rs, options)
         return rs, trig, TraceStep("rule-set", rs.in_force_clause,
                                    f"假设分析：按{rs.title}（{rs.id}）计算", {"rule_set": rs.id}), None
-    candidates = book.defining(claim.program)
+    candidates = book.defining(program)
     for rs in reversed(candidates):
         trig = spec.find_trigger(facts, claim, rs, options)
         if trig is not None and rs.in_force(trig.date):
@@ -258,7 +261,8 @@ def _evaluate_claim(
     opts: Options, state: PlatformState,
 ) -> ClaimResult:
     rs, trigger, rs_step, refusal = _governing(claim, index, facts, book, opts)
-    program = PROGRAMS[claim.program]
+    program_id = claim.program
+    program = PROGRAMS[program_id]
     ctx = ClaimContext(claim, index, scenario, facts, book, rs, opts, state, trigger, [rs_step])
     out = facts.withdrawn_by(claim.application_date)  # a platform out at a level earns nothing at it from that day
     for w in out:
@@ -285,11 +289,11 @@ def _evaluate_claim(
     f = _Figures("capped" if outcome.entitled < outcome.gross else "payable", outcome.entitled,
                  list(outcome.reasons))
     _exclude_institution(ctx, f)  # 3.
-    state.entitled[claim.program] = state.entitled.get(claim.program, 0) + f.entitled
+    state.entitled[program_id] = state.entitled.get(program_id, 0) + f.entitled
     f.payable = f.entitled
     _higher_of(ctx, f)  # 4.
     _approved_amount(ctx, f)  # 5.
-    state.paid[claim.program] = state.paid.get(claim.program, 0) + f.payable
+    state.paid[program_id] = state.paid.get(program_id, 0) + f.payable
     return _result(ctx, f.status, outcome, entitled=f.entitled, offset=f.offset, payable=f.payable,
                    reasons=tuple(f.reasons))
 
@@ -310,14 +314,15 @@ def _result(ctx: ClaimContext, status: str, outcome: ProgramOutcome, *, entitled
             reasons: tuple[str, ...]) -> ClaimResult:
     """The claim's result; a claim that pays (or would) is split between the payers."""
     claim, rs, trigger = ctx.claim, ctx.rule_set, ctx.trigger
-    title = rs.programs[claim.program].title
+    program = claim.program
+    title = rs.programs[program].title
     shares: tuple[Any, ...] = ()
     if status not in ("ineligible", "reversed"):
         shares, split_step = payer_shares(payable, jurisdiction=ctx.scenario.platform.jurisdiction,
-                                          rule_set=rs, book=ctx.book, on=claim.application_date, options=ctx.options)
+                                          rule_set=rs, book=ctx.book, on=ctx.on, options=ctx.options)
         ctx.trace.append(split_step)
     return ClaimResult(
-        claim_id=claim.id, program=claim.program, program_title=title, rule_set=rs.id, rule_set_title=rs.title,
+        claim_id=claim.id, program=program, program_title=title, rule_set=rs.id, rule_set_title=rs.title,
         purse=rs.purse, status=status, gross=outcome.gross, cap=outcome.cap, entitled=entitled, offset=offset,
         payable=payable, shares=shares, trace=tuple(ctx.trace), reasons=reasons, years=outcome.years,
         invoices=outcome.invoices, trigger=trigger.description if trigger else "",
@@ -326,11 +331,12 @@ def _result(ctx: ClaimContext, status: str, outcome: ProgramOutcome, *, entitled
 
 def _consume(state: PlatformState, claim: ClaimInput, outcome: ProgramOutcome) -> None:
     """A computed claim consumes its years and invoices and its application year."""
+    claim_id = claim.id
     for y in outcome.years:
-        state.claimed_years[y] = claim.id
+        state.claimed_years[y] = claim_id
     for key in outcome.invoices:
-        state.claimed_invoices[key] = claim.id
-    state.application_years.setdefault((claim.program, claim.application_date.year), []).append(claim.id)
+        state.claimed_invoices[key] = claim_id
+    state.application_years.setdefault((claim.program, claim.application_date.year), []).append(claim_id)
 
 
 def _exclude_institution(ctx: ClaimContext, f: _Figures) -> None:
@@ -370,8 +376,9 @@ def _higher_of(ctx: ClaimContext, f: _Figures) -> None:
         highest = max(values.values())
         f.payable = max(0, min(f.entitled, highest - paid))
         f.offset = f.entitled - f.payable
-        ctx.step("higher-of", mode.cite(), "就高不重复：政策组累计应得取最高者，减去已付，为本次应付",
-                 **values, highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        values.update(highest_fen=highest, group_paid_fen=paid, payable_fen=f.payable)
+        # the step recorded with this dict as it is: ``ctx.step(…, **values, …)`` would merge and copy it
+        ctx.trace.append(TraceStep.recorded("higher-of", mode.cite(), HIGHER_OF_NOTE, values))
     else:
         _elect(ctx, f, mode.cite())
     state.group_paid[f.group] = paid + f.payable

@@ -73,11 +73,15 @@ class Facts:
 
     def _highest_level(self, on: date, levels: tuple[str, ...] | None) -> tuple[int, Recognition] | None:
         best: tuple[int, Recognition] | None = None
-        for i, r in self.held_on(on):
-            if levels is not None and r.level not in levels:
+        best_rank = 0
+        for i, r in self._recognitions:  # held_on(on), read in one pass
+            if r.date > on:
+                break  # in date order: none later is held yet
+            level = r.level
+            if (levels is not None and level not in levels) or (i in self._ended and self._ended[i] <= on):
                 continue
-            if best is None or LEVEL_RANK[r.level] > LEVEL_RANK[best[1].level]:
-                best = (i, r)
+            if LEVEL_RANK[level] > best_rank:
+                best, best_rank = (i, r), LEVEL_RANK[level]
         return best
 
     def first_at_level(self, level: str, on: date) -> tuple[int, Recognition] | None:

@@ -55,6 +55,9 @@ def shown(name: str, value: Any) -> tuple[str, str]:
     return name, str(value)
 
 
+_new_object = object.__new__  # what ``cls.__new__`` finds for a step, looked up once (a step is recorded ~8 times a claim)
+
+
 class TraceStep:
     """One step of an explanation (计算过程): what was done, under which clause, with which values.
 
@@ -82,7 +85,7 @@ class TraceStep:
     def recorded(cls, step: str, clause: str, note: str | Callable[[], str], raw: dict[str, Any]) -> TraceStep:
         """A step whose ``values`` are written from ``raw`` (see :func:`shown`) and whose ``note`` is
         ``note()`` when it is a function, both only when first read."""
-        self = cls.__new__(cls)
+        self = _new_object(cls)
         self._step = step
         self._clause = clause
         self._note = note

@@ -27,6 +27,8 @@ class SplitScheme:
         shares: party → share of the scheme, in the scheme's order.
         ratios: party → the share as an exact fraction (numerator, denominator).
         payers: party → the payer (市财政, the jurisdiction's finance, 省财政).
+        shown_as: party → the name its share is recorded under in the trace step's values (the payer's
+            code and ``_fen``: shown in 元 under the payer's code).
     """
 
     jurisdiction: Jurisdiction
@@ -36,6 +38,7 @@ class SplitScheme:
     shares: Mapping[str, Decimal]
     ratios: Mapping[str, tuple[int, int]]
     payers: Mapping[str, Payer]
+    shown_as: Mapping[str, str]
 
     @property
     def scheme_name(self) -> str:
@@ -67,8 +70,9 @@ class SplitScheme:
 
 
 def split_scheme(jurisdiction: str, rule_set: RuleSet, book: RuleBook, on: date, options: Options) -> SplitScheme:
-    """The jurisdiction's :class:`SplitScheme` under ``rule_set`` on ``on``, memoised in the book."""
-    key = ("split", id(rule_set), jurisdiction, on, options.key)
+    """The jurisdiction's :class:`SplitScheme` under ``rule_set`` on ``on``, memoised in the book by the span of
+    dates ``on`` falls in (:meth:`RuleSet.span`: the scheme is read from the rule set's parameters alone)."""
+    key = ("split", id(rule_set), jurisdiction, rule_set.span(on), options.key)
     found = book.memo.get(key)
     if found is not None and found[0] is rule_set:
         scheme: SplitScheme = found[1]
@@ -94,6 +98,7 @@ def _resolve_scheme(jurisdiction: str, rule_set: RuleSet, book: RuleBook, on: da
         jurisdiction=j, scheme=scheme_p, remainder=remainder, title=titles.get(scheme_p.value, scheme_p.value),
         shares=dict(shares_def), ratios={party: Decimal(s).as_integer_ratio() for party, s in shares_def.items()},
         payers={party: payer_of[party] for party in shares_def},
+        shown_as={party: f"{payer_of[party].code}_fen" for party in shares_def},
     )
 
 
@@ -108,9 +113,10 @@ def payer_shares(
     s = split_scheme(jurisdiction, rule_set, book, on, options)
     values: dict[str, object] = {"scheme": s.scheme_name}
     shares: list[Share] = []
+    payers, shown_as = s.payers, s.shown_as
     for party, fen in s.split(amount):
-        payer = s.payers[party]
+        payer = payers[party]
         shares.append(Share(payer=payer.code, payer_name=payer.name, party=party, amount=fen))
-        values[f"{payer.code}_fen"] = fen  # shown in 元 under the payer's code
+        values[shown_as[party]] = fen
     done = tuple(shares)
     return done, TraceStep.recorded("split", s.clause, partial(s.note, done), values)

@@ -13,6 +13,9 @@ from calculators.results import CapInfo, ClaimResult, TraceStep, quick_init
 from calculators.rulesets.model import Options, Resolved, RuleBook, RuleSet
 from calculators.scenario import ClaimInput, Scenario
 
+_record = TraceStep.recorded
+"""The classmethod bound once, not on every step a claim records."""
+
 
 @dataclass
 class PlatformState:
@@ -77,7 +80,7 @@ class ClaimContext:
         """Record a trace step: ``*_fen`` values are shown in 元 under the name without ``_fen``, the
         others as text, and a ``note`` given as a function is written — all when the trace is first read
         (:meth:`TraceStep.recorded`)."""
-        self.trace.append(TraceStep.recorded(step, clause, note, values))
+        self.trace.append(_record(step, clause, note, values))
 
     def none_allowed(self, program: str, times: Resolved) -> ProgramOutcome | None:
         """A one-time award that may be paid no time at all (``max_times`` = 0, a what-if: the award

@@ -18,7 +18,7 @@ from calculators.formats import yuan_grouped
 from calculators.money import apply_rate, rate_percent
 from calculators.programs.base import ClaimContext, ProgramOutcome
 from calculators.results import CapInfo
-from calculators.rulesets.model import Options, RuleSet
+from calculators.rulesets.model import Options, Resolved, RuleSet
 from calculators.scenario import ClaimInput
 
 PROGRAM = "equipment-subsidy"
@@ -26,8 +26,9 @@ LEVEL_NAMES = {"national": "国家级", "provincial": "省级", "municipal": "�
 
 
 def find_trigger(facts: Facts, claim: ClaimInput, rs: RuleSet, options: Options) -> Trigger | None:
-    levels = tuple(rs.param("equipment.eligible_levels", claim.application_date, options).value)
-    held = facts.highest_level(claim.application_date, levels)
+    on = claim.application_date
+    levels = tuple(rs.param("equipment.eligible_levels", on, options).value)
+    held = facts.highest_level(on, levels)
     if held is None:
         return None
     key = (PROGRAM, held[0])  # the same recognition triggers the platform's later claims
@@ -94,7 +95,7 @@ def compute(ctx: ClaimContext) -> ProgramOutcome:
     if issues:
         raise InputErrors(issues)
 
-    base_total = _investment(ctx, years, invoices_by_year)
+    base_total = _investment(ctx, years, invoices_by_year, vat)
     rate = ctx.p("equipment.rate")
     gross = apply_rate(base_total, Decimal(rate.value))
     ctx.step("rate", rate.cite(), lambda: f"设备投入合计 × {rate_percent(Decimal(rate.value))}（四舍五入到分）",
@@ -167,10 +168,9 @@ def _invoices(ctx: ClaimContext, years: list[int], window_clause: str, vat: str,
     return invoices_by_year, invoice_keys
 
 
-def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int, list[int]]) -> int:
+def _investment(ctx: ClaimContext, years: list[int], invoices_by_year: dict[int, list[int]], vat: Resolved) -> int:
     """The equipment investment of the years: the audited figure of a year where there is one, else its
-    invoices (traced year by year)."""
-    vat = ctx.p("equipment.vat")
+    invoices (traced year by year); with VAT or not by ``vat`` (``equipment.vat``)."""
     audited = ctx.facts.investments_by_year
     base_total = 0
     for y in years:

@@ -178,6 +178,12 @@ class RuleSet:
             memo = self._resolved[key] = {}
         return memo
 
+    def span(self, on: date) -> int:
+        """Which span of dates ``on`` falls in (numbered in date order): between two :attr:`_boundaries` no
+        parameter changes value, so an answer derived from this rule set's parameters alone is the same on
+        every day of a span (what :meth:`resolved_on` and the payer split's memo key by)."""
+        return bisect_right(self._boundaries, on)
+
     @cached_property
     def _boundaries(self) -> list[date]:
         """Every day on which some parameter's value may change (a value's first day, the day after its
@@ -268,6 +274,12 @@ class RuleBook:
             ))
             self._defining[program] = found
         return list(found)
+
+    def defines(self, program: str) -> bool:
+        """Whether some rule set defines ``program`` (:meth:`defining`, without the copy)."""
+        if program not in self._defining:
+            self.defining(program)
+        return bool(self._defining[program])
 
     def procedure(self, procedure_id: str) -> Procedure:
         """The procedure of that id, whichever rule set defines it (ids are unique across the book)."""

@@ -19,7 +19,7 @@ from calculators.money import apply_rate, split_fen
 from calculators.results import ClaimResult, Share, TraceStep, quick_init, shown
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import Options
-from calculators.split import split_scheme
+from calculators.split import _resolve_scheme, split_scheme
 
 BOOK = rulebook()
 RULES = BOOK.rule_sets["jiaxing-rules-2026"]
@@ -86,6 +86,28 @@ def test_every_day_around_a_boundary_resolves_as_its_own_day() -> None:
                 except InputErrors:  # no value that day: the test above checks the memo refuses too
                     continue
                 assert RULES.param(name, on) == direct
+
+
+@settings(max_examples=200, deadline=None)
+@given(on=DAYS, code=st.sampled_from(sorted(BOOK.jurisdictions)),
+       county=st.sampled_from([None, "city-50-local-50", "local-100"]))
+def test_the_split_memo_answers_the_scheme_resolved_on_that_day(on: date, code: str, county: str | None) -> None:
+    """Memoised by span of dates (RuleSet.span), the scheme is the one resolved on the day itself."""
+    options = Options() if county is None else Options(overrides={"payer_split.county": county})
+    try:
+        direct = _resolve_scheme(code, RULES, BOOK, on, options)
+    except InputErrors:  # no value that day: the memo must refuse the same way
+        with pytest.raises(InputErrors):
+            split_scheme(code, RULES, BOOK, on, options)
+        return
+    assert split_scheme(code, RULES, BOOK, on, options) == direct
+
+
+def test_a_span_of_dates_shares_one_split_scheme() -> None:
+    spans = RULES._boundaries
+    first, last = spans[-1], spans[-1] + timedelta(days=700)  # after the last change: one span
+    assert RULES.span(first) == RULES.span(last) != RULES.span(first - timedelta(days=1))
+    assert split_scheme("330402", RULES, BOOK, first, Options()) is split_scheme("330402", RULES, BOOK, last, Options())
 
 
 def test_defining_answers_a_fresh_list_in_date_order() -> None:

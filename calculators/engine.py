@@ -88,6 +88,41 @@ def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides:
             overrides[f"{rs.id}:{name}"] = value
 
 
+SPLIT_TABLE, SPLIT_CHOICES = "payer_split.schemes", ("payer_split.district", "payer_split.county")
+
+
+def _split_what_ifs(book: RuleBook, overrides: dict[str, Any], issues: list[InputIssue]) -> None:
+    """A what-if on the split without a rule-set prefix (the scheme table, the districts' or the counties'
+    scheme) applies to each rule set whose split it leaves whole — every scheme chosen is in the table —
+    and not to the others, which keep their own (``payer_split.district: local-100`` changes the Jiaxing
+    split, not the province's, whose only scheme is ``province-100``). Applying nowhere, it is refused."""
+    keys = [k for k in (SPLIT_TABLE, *SPLIT_CHOICES) if k in overrides]
+    if not keys:
+        return
+    split_sets = [rs for rs in book.rule_sets.values() if rs.has(SPLIT_TABLE)]
+
+    def values(rs: RuleSet, name: str) -> list[Any]:
+        for k in (f"{rs.id}:{name}", name):
+            if k in overrides:
+                return [overrides[k]]
+        return [v.value for v in rs.parameters[name].values] if rs.has(name) else []
+
+    whole = [rs for rs in split_sets if all(choice in table for table in values(rs, SPLIT_TABLE)
+                                            for name in SPLIT_CHOICES for choice in values(rs, name))]
+    if not whole:
+        key = keys[-1]
+        issues.append(InputIssue(f"what_if.{key}", "参数假设：分担方案",
+                                 f"假设的分担方案 {overrides[key]!r} 在任何规则集中都不完整（所选方案须在该规则集的 "
+                                 f"{SPLIT_TABLE} 中）；可选：" + "、".join(sorted({str(c) for rs in split_sets
+                                                                           for c in values(rs, SPLIT_TABLE)[0]}))))
+        return
+    if len(whole) < len(split_sets):
+        for key in keys:
+            value = overrides.pop(key)
+            for rs in whole:
+                overrides.setdefault(f"{rs.id}:{key}", value)
+
+
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once
 def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = None) -> Options:
     """Turn a scenario's ``readings``, ``what_if`` and ``rule_set`` into :class:`Options`."""
@@ -95,7 +130,8 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
         # nothing to add: ``extra`` as it is (its memoised parameters with it), once its rule set is checked
         if extra is None:
             return NO_OPTIONS
-        if extra.rule_set is None or extra.rule_set in book.rule_sets:
+        if (extra.rule_set is None or extra.rule_set in book.rule_sets) and not any(
+                k in extra.overrides for k in (SPLIT_TABLE, *SPLIT_CHOICES)):
             return extra
     issues: list[InputIssue] = []
     overrides: dict[str, Any] = dict(extra.overrides) if extra else {}
@@ -142,6 +178,7 @@ def build_options(scenario: Scenario, book: RuleBook, extra: Options | None = No
             issues.append(InputIssue(f"what_if.{key}", f"{rs.short}: {name}", str(exc)))
             continue
         _what_if_on_a_reading(key, found, overrides, issues)
+    _split_what_ifs(book, overrides, issues)
     rule_set = (extra.rule_set if extra else None) or scenario.rule_set
     if rule_set is not None and rule_set not in book.rule_sets:
         issues.append(InputIssue("rule_set", "解读 R-1", f"规则集 {rule_set!r} 不存在；可选：{'、'.join(sorted(book.rule_sets))}"))

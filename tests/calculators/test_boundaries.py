@@ -208,6 +208,33 @@ claims: [{id: C, program: equipment-subsidy, application_date: 2026-03-15}]
     assert {s.payer: s.amount for s in result.shares} == {"330400": 90_000_00, "330402": 210_000_00}
 
 
+def test_a_what_if_on_the_split_leaves_a_rule_set_it_does_not_fit() -> None:
+    """``payer_split.district: local-100`` (or a 30/70 table) without a rule-set prefix changes the Jiaxing
+    split; the Zhejiang rules' only scheme is the province's, so a provincial claim keeps it (it used to fail
+    with KeyError 'local-100'); a scheme no rule set has is refused, naming the field."""
+    scenario = parse_scenario("""
+platform: {id: P, name: 平台, jurisdiction: "330402"}
+recognitions: [{level: provincial, date: 2026-02-10}]
+investments: [{year: 2025, amount: "1000000.00"}]
+claims:
+  - {id: C, program: equipment-subsidy, application_date: 2026-03-15}
+  - {id: Z, program: zj-new-provincial, application_date: 2026-03-15, recorded_amount: "500000.00"}
+what_if: {payer_split.district: local-100}
+""")
+    shares = [{s.payer: s.amount for s in r.shares} for r in evaluate(scenario, rulebook()).results]
+    assert shares == [{"330402": 300_000_00}, {"330000": 500_000_00}]
+    plain = scenario.model_copy(update={"what_if": {}})
+    shares = [{s.payer: s.amount for s in r.shares} for r in evaluate(
+        plain, rulebook(), Options(overrides={"payer_split.schemes": SCHEMES_30_70})).results]
+    assert shares == [{"330400": 90_000_00, "330402": 210_000_00}, {"330000": 500_000_00}]
+    with pytest.raises(InputErrors) as refused:
+        evaluate(scenario.model_copy(update={"what_if": {"payer_split.district": "nonesuch"}}), rulebook())
+    (issue,) = refused.value.issues
+    assert (issue.field, issue.rule) == ("what_if.payer_split.district", "参数假设：分担方案")
+    assert issue.message == ("假设的分担方案 'nonesuch' 在任何规则集中都不完整（所选方案须在该规则集的 payer_split.schemes "
+                             "中）；可选：city-50-local-50、local-100、province-100")
+
+
 # ---------------------------------------------------------------- negative Money
 
 def test_negative_money_is_refused_naming_the_field() -> None:

@@ -38,6 +38,7 @@ from calculators.eligibility import platform_record
 from calculators.engine import evaluate
 from calculators.errors import CalculatorError, InputErrors
 from calculators.formats import yuan
+from calculators.labels import program_title
 from calculators.results import ClaimResult
 from calculators.rulesets.bundled import rulebook
 from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBook, RuleSet, Step
@@ -777,8 +778,9 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
             continue
         available = available_of.get(share.payer, 0)
         if available < share.amount:
+            title = program_title(claim.program, claim.rule_set)
             raise BudgetExceeded("预算控制：承诺不得超过预算指标",
-                                 f"{share.payer_name} {fiscal_year} 年度该项目（{claim.program}）预算可用 {money(available)}，"
+                                 f"{share.payer_name} {fiscal_year} 年度“{title}”预算可用 {money(available)}，"
                                  f"其承担份额 {money(share.amount)} 超出；请先追加预算指标",
                                  field="approved_amount", payer=share.payer, available=yuan(available))
     audited = claim.state == "audited"  # else a procedure without the audit firm: the reviewed request is held

@@ -1,0 +1,117 @@
+"""党组会审定 (approve) to the leg and refusal by refusal: each refusal whole (field, rule, message, details)
+with the journal unchanged after it, the cap held against what the ledger has committed (not only what
+the calculator saw), and the entry of an approval without an audit firm (the municipal award) leg by leg.
+Legs follow docs/posting-rules.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger import accounts as A
+from ledger import services as S
+from ledger.errors import BudgetExceeded, CapExceeded, Invalid
+from ledger.journal import debit_credit, legs_of, post
+from ledger.models import Claim
+from tests.ledger.test_money_paths import AUDITED, EQ, _refused
+from tests.ledger.test_procedures import _award_claim
+from tests.ledger.world import run_to_audited, setup_world
+
+CITY, NANHU = "330400", "330402"
+RULE_19 = "细则 第四章（一）(2)（解读 R-19）"
+
+
+def _state(db: Any) -> str:
+    with db.sessions() as s:
+        return str(s.execute(select(Claim.state)).scalar_one())
+
+
+def test_each_refusal_of_an_approval_is_whole(db: Any) -> None:
+    setup_world(db, years=(2026,))
+    number = run_to_audited(db, years=AUDITED)  # 585,000.00 computed
+    call = {"claim_number": number, "meeting_date": date(2026, 3, 25), "actor": "bureau"}
+    assert _refused(db, Invalid, "会议纪要", S.approve, **call, minutes_number=" ") == {
+        "field": "minutes_number", "rule": "细则 第四章（一）(2)：党组会审议",
+        "message": "会议纪要文号为必填；请填写党组会会议纪要文号"}
+    assert _refused(db, Invalid, "高于", S.approve, **call, minutes_number="m", approved_fen=585_000_01) == {
+        "field": "approved_amount", "rule": f"{RULE_19}：审定金额不得高于计算应付数",
+        "message": "审定金额 585,000.01 元 高于计算应付数 585,000.00 元；审定金额不得高于计算应付数，"
+                   "请填写不超过计算应付数的金额，或留空按计算应付数审定"}
+    assert _refused(db, Invalid, "理由", S.approve, **call, minutes_number="m", approved_fen=584_999_99,
+                    reason=" ") == {
+        "field": "reason", "rule": f"{RULE_19}：核减须说明理由",
+        "message": "审定金额 584,999.99 元 低于计算应付数 585,000.00 元，须说明理由；请填写理由"}
+    assert _refused(db, Invalid, "大于0", S.approve, **call, minutes_number="m", approved_fen=0, reason="r") == {
+        "field": "approved_amount", "rule": "审定金额须大于0",
+        "message": "审定金额为 0.00 元，无可审定的金额；不予支持的申请请在审核时退回"}
+    assert _state(db) == "audited"
+
+
+def test_a_share_above_its_budget_is_refused_naming_the_payer_and_the_program(db: Any) -> None:
+    setup_world(db, years=(2026,), budget_fen=292_499_99)  # each payer one fen short of its 292,500.00
+    number = run_to_audited(db, years=AUDITED)
+    assert _refused(db, BudgetExceeded, "预算控制", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+                    minutes_number="m", actor="bureau") == {
+        "field": "approved_amount", "rule": "预算控制：承诺不得超过预算指标", "payer": CITY, "available": "292499.99",
+        "message": "嘉兴市财政局 2026 年度“国家级、省级中试平台设备投入补助”预算可用 292,499.99 元，其承担份额 292,500.00 元 超出；"
+                   "请先追加预算指标"}  # the city first (payer-code order); the program by its name, not its code
+    assert _state(db) == "audited"
+
+
+def test_an_approval_above_the_cap_is_refused_with_the_headroom(db: Any) -> None:
+    setup_world(db, years=(2026, 2027), budget_fen=10_000_000_00)
+    number = run_to_audited(db, years={2023: 6_000_000_00, 2024: 6_000_000_00, 2025: 6_000_000_00})
+    assert _refused(db, CapExceeded, "累计上限", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+                    minutes_number="m", actor="bureau", approved_fen=5_000_000_01, reason="r") == {
+        "field": "approved_amount", "rule": "细则 第四章（一）(1)：补助累计金额最高不超过……500万元（解读 R-12）",
+        "headroom": "5000000.00",
+        "message": "平台 P1 的累计上限 5,000,000.00 元 尚余 5,000,000.00 元，审定金额 5,000,000.01 元 超出；请审定不超过余额的金额"}
+
+
+def _commit(db: Any, *, platform_id: int, program: str, fen: int) -> None:
+    """A commitment the calculator does not see (a correcting entry posted to the journal): 8101 → 8102."""
+    with db.sessions.begin() as s:
+        post(s, entry_date=date(2026, 3, 20), kind="correction", description="更正", claim_id=None,
+             legs=debit_credit(A.APPROPRIATION_AVAILABLE, A.COMMITTED, fen, payer=NANHU, platform_id=platform_id,
+                               program=program, fiscal_year=2026))
+
+
+def test_the_cap_holds_against_what_the_ledger_has_committed(db: Any) -> None:
+    """Under the claim's lock the approval reads what the journal has committed to this platform under this
+    program: 4,500,000.00 committed leaves 500,000.00 of the 5,000,000.00 cap, and 585,000.00 is refused.
+    Commitments of another program or another platform do not count."""
+    setup_world(db, years=(2026,), budget_fen=20_000_000_00)
+    with db.sessions.begin() as s:
+        S.create_platform(s, code="P2", name="另一平台", jurisdiction=NANHU, operator="某公司", leader_type="enterprise")
+    number = run_to_audited(db, years=AUDITED)
+    call = {"claim_number": number, "meeting_date": date(2026, 3, 25), "minutes_number": "m", "actor": "bureau"}
+    _commit(db, platform_id=1, program="municipal-award", fen=4_500_000_00)
+    _commit(db, platform_id=2, program=EQ, fen=4_500_000_00)
+    _commit(db, platform_id=1, program=EQ, fen=4_415_000_01)  # 585,000.00 fits to the fen less one
+    assert _refused(db, CapExceeded, "累计上限", S.approve, **call) == {
+        "field": "approved_amount", "rule": "细则 第四章（一）(1)：补助累计金额最高不超过……500万元（解读 R-12）",
+        "headroom": "584999.99",
+        "message": "平台 P1 的累计上限 5,000,000.00 元 尚余 584,999.99 元，审定金额 585,000.00 元 超出；请审定不超过余额的金额"}
+    with db.sessions.begin() as s:
+        assert S.approve(s, **call, approved_fen=584_999_99, reason="累计上限").approved == 584_999_99
+
+
+def test_an_approval_without_an_audit_posts_the_payable_through_9004(db: Any) -> None:
+    """The municipal award has no audit firm: the reviewed request leaves 9003, the payable computed at
+    approval passes in and out of 9004 (so the journal keeps it), and each share is committed."""
+    number = _award_claim(db)
+    with db.sessions.begin() as s:
+        out = S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
+    with db.sessions() as s:
+        legs = [(leg.account, leg.amount, leg.payer, leg.platform_id, leg.program, leg.claim_id, leg.fiscal_year)
+                for leg in legs_of(s, out.entry)]
+    memo = (None, 1, "municipal-award", 1, None)
+    share = (1, "municipal-award", 1, 2026)
+    assert legs == [
+        (A.MEMO_CONTRA, 1_000_000_00, *memo), (A.MEMO_DISTRICT_REVIEWED, -1_000_000_00, *memo),
+        (A.MEMO_AUDITED, 1_000_000_00, *memo), (A.MEMO_CONTRA, -1_000_000_00, *memo),
+        (A.MEMO_CONTRA, 1_000_000_00, *memo), (A.MEMO_AUDITED, -1_000_000_00, *memo),
+        (A.APPROPRIATION_AVAILABLE, 500_000_00, CITY, *share), (A.COMMITTED, -500_000_00, CITY, *share),
+        (A.APPROPRIATION_AVAILABLE, 500_000_00, NANHU, *share), (A.COMMITTED, -500_000_00, NANHU, *share)]

@@ -40,7 +40,7 @@ def cap_on(recognitions: Iterable[tuple[str, date]], book: RuleBook, program: st
     levels_param, cap_pattern = spec
     recognised = tuple(recognitions)
     for rs in reversed(book.defining(program)):
-        if not rs.in_force(on) and rs.in_force_from > on:
+        if rs.in_force_from > on:  # not yet in force; one that has ended still decides its own claims' caps
             continue
         eligible = tuple(rs.param(levels_param, on, options).value)
         held = [level for level, when in recognised if when <= on and level in eligible]

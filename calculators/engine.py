@@ -91,6 +91,7 @@ def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides:
 SPLIT_TABLE, SPLIT_CHOICES = "payer_split.schemes", ("payer_split.district", "payer_split.county")
 
 
+# size: the rule sets' split is checked whole (table × both choices, own or supposed) before any override moves
 def _split_what_ifs(book: RuleBook, overrides: dict[str, Any], issues: list[InputIssue]) -> None:
     """A what-if on the split without a rule-set prefix (the scheme table, the districts' or the counties'
     scheme) applies to each rule set whose split it leaves whole — every scheme chosen is in the table —

@@ -1369,9 +1369,8 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     assert claim is not None
     claim = _lock_claim(session, claim.number)
     # the claim's lock covers its payments (every action on a payment takes it first); the payments table is
-    # append-only for the service's role, which therefore may not lock its rows
-    payment = session.execute(select(Payment).where(Payment.id == payment_id)
-                              .execution_options(populate_existing=True)).scalar_one()
+    # append-only for the service's role, which therefore may not lock its rows, and need not read the row
+    # again under the lock: none of its columns ever changes
     back = _require(claim, "reverse-payment").to[0]
     confirmed = session.execute(select(PaymentConfirmation.date).where(
         PaymentConfirmation.payment_id == payment_id)).scalar()

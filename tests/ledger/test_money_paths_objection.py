@@ -19,7 +19,15 @@ from ledger import services as S
 from ledger.errors import IllegalTransition, Invalid, NotFound
 from ledger.models import ClaimEvent, JournalEntry, Objection
 from ledger.outcomes import ClaimState, ObjectionStep
-from tests.ledger.test_money_paths import AUDITED, CITY, NANHU, _claim_legs, _refused, _share_legs
+from tests.ledger.test_money_paths import (
+    AUDITED,
+    CITY,
+    NANHU,
+    _claim_legs,
+    _refused,
+    _share_legs,
+    _two_claims_noticed,
+)
 from tests.ledger.world import run_to_audited, setup_world
 
 APPROVED = 585_000_00
@@ -125,17 +133,8 @@ def test_an_objection_upheld_reverses_the_approval_leg_by_leg(db: Any) -> None:
 
 
 def _two_noticed(db: Any) -> list[str]:
-    """Two platforms' claims (P1, P2 in 南湖区), each approved 585,000.00 (entries 13, 14), noticed together
-    (entries 15, 16); each objected (entries 17, 18)."""
-    setup_world(db, years=(2026,))
-    with db.sessions.begin() as s:
-        S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
-        S.add_platform_event(s, "P2", kind="recognition", on=date(2026, 2, 10), level="provincial")
-    claims = [run_to_audited(db, years=AUDITED), run_to_audited(db, code="P2", years=AUDITED, invoices=[])]
-    with db.sessions.begin() as s:
-        for number in claims:
-            S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
-        S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
+    """Two platforms' claims noticed together (tests/ledger/test_money_paths.py), each objected (entries 17, 18)."""
+    claims = _two_claims_noticed(db)
     for number in claims:
         _object(db, number)
     return claims

@@ -148,10 +148,10 @@ def test_each_claims_objections_are_its_own(db: Any) -> None:
     assert _resolve(db, 2, False) == ObjectionStep(objection=2, claim=second, state=IN_NOTICE, entry=19)
     with db.sessions() as s:
         assert s.get(JournalEntry, 19).claim_id == 2  # type: ignore[union-attr]
-    assert _resolve(db, 1, True, date(2026, 4, 8)) == ObjectionStep(objection=1, claim=first, state=REVERSED,
-                                                                      entry=20)
-    kind, _, _, _, claim_id, reverses, legs = _entry(db, 20)
-    assert (kind, claim_id, reverses) == ("reverse-approval", 1, 13)
+    assert _resolve(db, 1, True, date(2026, 4, 8), actor="bureau") == ObjectionStep(
+        objection=1, claim=first, state=REVERSED, entry=20)
+    kind, _, actor, _, claim_id, reverses, legs = _entry(db, 20)
+    assert (kind, actor, claim_id, reverses) == ("reverse-approval", "bureau", 1, 13)
     assert legs[:4] == [(a, -fen, p, y) for a, fen, p, y in
                         _share_legs(A.APPROPRIATION_AVAILABLE, A.COMMITTED, SHARE, SHARE)]
 

@@ -1012,7 +1012,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
     objection = session.execute(select(Objection).where(Objection.id == objection_id).with_for_update()
                                 .execution_options(populate_existing=True)).scalar_one()
     if objection.status != "open":
-        raise IllegalTransition(PROCEDURE, f"异议第 {objection_id} 号已处理（{_OBJECTION_STATUS.get(objection.status, objection.status)}），不能再次处理",
+        raise IllegalTransition(PROCEDURE, f"异议第 {objection_id} 号已处理（{_OBJECTION_STATUS[objection.status]}），不能再次处理",
                                 field="objection")
     _check_date(session, claim, "resolve-objection", on, "on")
     if not resolution.strip():
@@ -1030,7 +1030,7 @@ def resolve_objection(session: Session, *, objection_id: int, upheld: bool, on: 
             ClaimEvent.claim_id == claim.id, ClaimEvent.action == "approve").order_by(ClaimEvent.id.desc())).scalar()
         budget_legs = [leg for leg in _legs(session, approve_entry) if leg.account in
                        (A.APPROPRIATION_AVAILABLE, A.COMMITTED)]
-        memo_account = MEMO_OF_STATE.get(claim.state, A.MEMO_OBJECTED)
+        memo_account = MEMO_OF_STATE[claim.state]  # objected: an open objection holds the claim
         legs = [leg.negated() for leg in budget_legs] + _memo(claim, A.MEMO_CONTRA, memo_account, amount)
         entry: int | None = post(session, entry_date=on, kind="reverse-approval", claim_id=claim.id, actor=actor,
                            reverses_id=approve_entry,
@@ -1371,9 +1371,8 @@ def reverse_payment(session: Session, *, payment_id: int, on: date, reason: str,
     assert claim is not None
     claim = _lock_claim(session, claim.number)
     # the claim's lock covers its payments (every action on a payment takes it first); the payments table is
-    # append-only for the service's role, which therefore may not lock its rows
-    payment = session.execute(select(Payment).where(Payment.id == payment_id)
-                              .execution_options(populate_existing=True)).scalar_one()
+    # append-only for the service's role, which therefore may not lock its rows, and need not read the row
+    # again under the lock: none of its columns ever changes
     back = _require(claim, "reverse-payment").to[0]
     confirmed = session.execute(select(PaymentConfirmation.date).where(
         PaymentConfirmation.payment_id == payment_id)).scalar()

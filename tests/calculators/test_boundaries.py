@@ -280,3 +280,22 @@ def test_what_is_not_an_amount_is_quoted_as_python_writes_it() -> None:
     with pytest.raises(InputErrors) as info:
         parse_yuan(date(2026, 12, 3), field="amount")
     assert info.value.issues[0].message == f"{AMOUNT_FIX}；收到的不是金额：datetime.date(2026, 12, 3)"
+
+
+def test_a_later_claim_since_the_last_one_starts_after_the_last_claimed_year_not_before() -> None:
+    """``equipment.later_claims=since-last-claim``: after a claim of 2023 and 2025 (2024 left out), a claim
+    filed in 2028 reaches the years after 2025 (2026, 2027), not 2024 that lies before the last one claimed."""
+    from calculators.scenario import from_data
+
+    data = {
+        "platform": {"id": "L1", "name": "平台", "jurisdiction": "330402"},
+        "pool": [{"entered": "2025-06-01"}],
+        "recognitions": [{"level": "provincial", "date": "2026-02-01"}],
+        "investments": [{"year": y, "amount": "2000000.00"} for y in range(2023, 2028)],
+        "claims": [{"id": "E1", "program": "equipment-subsidy", "application_date": "2026-03-15", "years": [2023, 2025]},
+                   {"id": "E2", "program": "equipment-subsidy", "application_date": "2028-03-15"}],
+        "what_if": {"equipment.later_claims": "since-last-claim"},
+    }
+    claims = evaluate(from_data(data), rulebook()).by_claim()
+    assert [(c.status, c.years, c.payable) for c in (claims["E1"], claims["E2"])] == [
+        ("payable", (2023, 2025), 1_200_000_00), ("payable", (2026, 2027), 1_200_000_00)]

@@ -340,8 +340,9 @@ def test_a_recovery_before_the_funds_are_issued_is_refused_by_the_procedure(db: 
         "message": f"申请 {number} 现为“已审计”；“追回”须在申请为“已下达”或“已拨付”或“已追回”时办理（设备投入补助办理流程）"}
 
 
-def _two_claims_issued(db: Any) -> list[str]:
-    """Two platforms' claims (P1, P2 in 南湖区), each 585,000.00 approved 2026-03-25 and issued 2026-04-10."""
+def _two_claims_noticed(db: Any) -> list[str]:
+    """Two platforms' claims (P1, P2 in 南湖区), each 585,000.00 approved 2026-03-25 (entries 13, 14), noticed
+    together 2026-04-01 to 04-09 (entries 15, 16)."""
     setup_world(db, years=(2026,))
     with db.sessions.begin() as s:
         S.create_platform(s, code="P2", name="平台2", jurisdiction=NANHU)
@@ -351,6 +352,13 @@ def _two_claims_issued(db: Any) -> list[str]:
         for number in claims:
             S.approve(s, claim_number=number, meeting_date=date(2026, 3, 25), minutes_number="m", actor="bureau")
         S.publish_notice(s, claim_numbers=claims, publication_date=date(2026, 4, 1), title="公示")
+    return claims
+
+
+def _two_claims_issued(db: Any) -> list[str]:
+    """Two platforms' claims (P1, P2 in 南湖区), each 585,000.00 approved 2026-03-25 and issued 2026-04-10."""
+    claims = _two_claims_noticed(db)
+    with db.sessions.begin() as s:
         for number in claims:
             S.issue_funds(s, claim_number=number, document_number="d", on=date(2026, 4, 10))
     return claims

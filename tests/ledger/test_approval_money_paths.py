@@ -115,3 +115,15 @@ def test_an_approval_without_an_audit_posts_the_payable_through_9004(db: Any) ->
         (A.MEMO_CONTRA, 1_000_000_00, *memo), (A.MEMO_AUDITED, -1_000_000_00, *memo),
         (A.APPROPRIATION_AVAILABLE, 500_000_00, CITY, *share), (A.COMMITTED, -500_000_00, CITY, *share),
         (A.APPROPRIATION_AVAILABLE, 500_000_00, NANHU, *share), (A.COMMITTED, -500_000_00, NANHU, *share)]
+
+
+def test_a_payer_without_a_budget_line_has_nothing_available(db: Any) -> None:
+    """No 2026 budget line at all: 南湖区's one fen is refused (nothing available), though the city's share
+    (0, its floor) asks nothing and is passed over first."""
+    setup_world(db, years=(2027,))
+    number = run_to_audited(db, years=AUDITED)
+    assert _refused(db, BudgetExceeded, "预算控制", S.approve, claim_number=number, meeting_date=date(2026, 3, 25),
+                    minutes_number="m", actor="bureau", approved_fen=1, reason="核减") == {
+        "field": "approved_amount", "rule": "预算控制：承诺不得超过预算指标", "payer": NANHU, "available": "0.00",
+        "message": "南湖区财政局 2026 年度“国家级、省级中试平台设备投入补助”预算可用 0.00 元，其承担份额 0.01 元 超出；"
+                   "请先追加预算指标"}

@@ -226,18 +226,18 @@ def test_apply_rate_is_the_exact_product_rounded_half_up(fen: int, rate: Decimal
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    (Money("-1.00", "CNY"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 -1.00 [金额不为负数]"),
-    (Money("1.001", "CNY"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.001（超过两位小数，即不足1分） "
+    (Money("-1.00", "CNY"), "invoices[0].amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 -1.00 [金额不为负数]"),
+    (Money("1.001", "CNY"), "invoices[0].amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.001（超过两位小数，即不足1分） "
                             "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
-    ("NaN", "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 NaN "
+    ("NaN", "invoices[0].amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 NaN "
             "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
-    (Decimal("Infinity"), "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 Infinity "
+    (Decimal("Infinity"), "invoices[0].amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 Infinity "
                           "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
-    ("1.234", "amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.234（超过两位小数，即不足1分） "
+    ("1.234", "invoices[0].amount: 须为不小于0的金额，最多两位小数（元），如 1000000.00；收到 1.234（超过两位小数，即不足1分） "
               "[金额以元为单位，写作十进制数字，最多两位小数（不接受浮点数）]"),
 ])
 def test_a_refused_amount_names_its_field_and_quotes_what_came(value: object, message: str) -> None:
     """Money objects go through money_to_fen with the same field; non-finite and sub-fen text is quoted."""
     with pytest.raises(InputErrors) as refused:
-        parse_yuan(value, field="amount")
+        parse_yuan(value, field="invoices[0].amount")
     assert str(refused.value) == message

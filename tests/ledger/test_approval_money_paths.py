@@ -14,7 +14,7 @@ from ledger import accounts as A
 from ledger import services as S
 from ledger.errors import BudgetExceeded, CapExceeded, Invalid
 from ledger.journal import debit_credit, legs_of, post
-from ledger.models import Claim
+from ledger.models import Claim, ClaimExplanation, JournalEntry
 from tests.ledger.test_money_paths import AUDITED, EQ, _refused
 from tests.ledger.test_procedures import _award_claim
 from tests.ledger.world import run_to_audited, setup_world
@@ -115,6 +115,12 @@ def test_an_approval_without_an_audit_posts_the_payable_through_9004(db: Any) ->
         (A.MEMO_CONTRA, 1_000_000_00, *memo), (A.MEMO_AUDITED, -1_000_000_00, *memo),
         (A.APPROPRIATION_AVAILABLE, 500_000_00, CITY, *share), (A.COMMITTED, -500_000_00, CITY, *share),
         (A.APPROPRIATION_AVAILABLE, 500_000_00, NANHU, *share), (A.COMMITTED, -500_000_00, NANHU, *share)]
+    with db.sessions() as s:  # the entry names who recorded it; the approval stores the calculation it rested on
+        entry = s.get(JournalEntry, out.entry)
+        assert entry is not None and entry.actor == "bureau"
+        basis = s.execute(select(ClaimExplanation.basis_action, ClaimExplanation.basis_date, ClaimExplanation.result)
+                          .where(ClaimExplanation.action == "approve")).one()
+    assert (basis[0], basis[1], basis[2]["payable"]) == ("approve", date(2026, 3, 25), 1_000_000_00)
 
 
 def test_a_payer_without_a_budget_line_has_nothing_available(db: Any) -> None:

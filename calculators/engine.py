@@ -98,8 +98,8 @@ def _split_what_ifs(book: RuleBook, overrides: dict[str, Any], issues: list[Inpu
     and not to the others, which keep their own (``payer_split.district: local-100`` changes the Jiaxing
     split, not the province's, whose only scheme is ``province-100``). Applying nowhere, it is refused."""
     keys = [k for k in (SPLIT_TABLE, *SPLIT_CHOICES) if k in overrides]
-    if not keys:
-        return
+    if not keys or any(i.field == f"what_if.{k}" for i in issues for k in keys):
+        return  # none, or one already refused (e.g. not an alternative of the reading): said once
     split_sets = [rs for rs in book.rule_sets.values() if rs.has(SPLIT_TABLE)]
 
     def values(rs: RuleSet, name: str) -> list[Any]:

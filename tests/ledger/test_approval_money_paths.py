@@ -133,3 +133,17 @@ def test_a_payer_without_a_budget_line_has_nothing_available(db: Any) -> None:
         "field": "approved_amount", "rule": "预算控制：承诺不得超过预算指标", "payer": NANHU, "available": "0.00",
         "message": "南湖区财政局 2026 年度“国家级、省级中试平台设备投入补助”预算可用 0.00 元，其承担份额 0.01 元 超出；"
                    "请先追加预算指标"}
+
+
+def test_every_memo_leg_of_a_claim_carries_its_platform_program_and_claim(db: Any) -> None:
+    """Filing 600,000.00 requested, the audit's 585,000.00 computed: the memorandum moves (9001 → 9002 → 9003 →
+    9004) net their 9099 legs into one whose amount is the change, and every leg, the netted one too, carries
+    the claim's platform, program and claim."""
+    setup_world(db, years=(2026,))
+    run_to_audited(db, years=AUDITED, invoices=[], requested_fen=600_000_00)
+    with db.sessions() as s:
+        entries = s.execute(select(JournalEntry.id).where(JournalEntry.claim_id == 1)).scalars().all()
+        legs = [leg for entry in entries for leg in legs_of(s, entry)]
+    assert {(leg.platform_id, leg.program, leg.claim_id) for leg in legs} == {(1, EQ, 1)}
+    assert [(leg.account, leg.amount) for leg in legs][-3:] == [  # the audit: 9003 → 9004, the change netted
+        (A.MEMO_DISTRICT_REVIEWED, -600_000_00), (A.MEMO_AUDITED, 585_000_00), (A.MEMO_CONTRA, 15_000_00)]

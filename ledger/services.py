@@ -26,13 +26,26 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Integer, String, Table, bindparam, func, literal, select, tuple_, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    inspect,
+    literal,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from calculators.eligibility import platform_record
 from calculators.engine import evaluate
@@ -179,7 +192,7 @@ def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date]
     """The step a payer's new payment step follows: the claim's latest step that is no payer's payment step
     (fund issue, 转拨, …) or this payer's own latest 制单/复核/作废制单/冲销, whichever is later. Other payers'
     payment steps do not constrain it (each finance dates its own vouchers)."""
-    latest = session.execute(_PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
+    latest = _read(session, _PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
     return (latest[0], latest[1]) if latest is not None else None
 
 
@@ -349,6 +362,14 @@ def _posting() -> Any:
     return Posting.__table__
 
 
+def _read(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a select of columns (no ORM entities) on the session's connection, after the flush the ORM's
+    autoflush would do: the rows are the same, without the ORM's per-statement compile and result
+    machinery, which costs more than the statement itself on SQLite (issue 12, part 4)."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 # ---------------------------------------------------------------- claims
 
 @dataclass(frozen=True)
@@ -370,32 +391,68 @@ def _latest_step_query(claim_id: Any, *columns: Any) -> Any:
             .order_by(ClaimEvent.date.desc(), ClaimEvent.id.desc()).limit(1))
 
 
-# built once (statements run at every step: building them costs more than running them)
-_LOCK_CLAIM = (select(Claim).where(Claim.number == bindparam("number")).with_for_update()
-               .execution_options(populate_existing=True))
-_LOCK_CLAIM_WITH_STEP = _LOCK_CLAIM.add_columns(_latest_step_query(Claim.id, ClaimEvent.action).scalar_subquery(),
-                                                _latest_step_query(Claim.id, ClaimEvent.date).scalar_subquery()
-                                                ).options(joinedload(Claim.platform))
+def _mapped(model: type[Any]) -> tuple[tuple[str, ...], list[Any]]:
+    """A model's column attributes: their names and their table columns, in mapper order."""
+    attrs = inspect(model).column_attrs
+    return tuple(a.key for a in attrs), [a.columns[0] for a in attrs]
+
+
+_CLAIM_KEYS, _CLAIM_COLUMNS = _mapped(Claim)
+_PLATFORM_KEYS, _PLATFORM_COLUMNS = _mapped(Platform)
+_CLAIM_ROW = len(_CLAIM_KEYS)
+
+# built once (statements run at every step: building them costs more than running them); selects of columns
+# run on the connection (the ORM's entity loading cost more than the statement: issue 12, part 4)
+_LOCK_CLAIM = select(*_CLAIM_COLUMNS).where(_table(Claim).c.number == bindparam("number")).with_for_update()
+_LOCK_CLAIM_WITH_STEP = (
+    select(*_CLAIM_COLUMNS, _latest_step_query(_table(Claim).c.id, ClaimEvent.action).scalar_subquery(),
+           _latest_step_query(_table(Claim).c.id, ClaimEvent.date).scalar_subquery(), *_PLATFORM_COLUMNS)
+    .join_from(_table(Claim), _table(Platform), _table(Platform).c.id == _table(Claim).c.platform_id)
+    .where(_table(Claim).c.number == bindparam("number")))
 _LATEST = _latest_step_query(bindparam("claim"))
 
+_Held = TypeVar("_Held", Claim, Platform)
 
-def _lock_claim(session: Session, number: str) -> Claim:
-    """The claim, locked (锁顺序 1). On SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``
-    on, the claim's latest step and its platform are read in the same statement (for :func:`_check_date`, the
-    rules and the approval); on PostgreSQL it
-    must be read after the lock (a statement that waited for the lock reads other tables as they were
-    when it started), so :func:`_check_date` reads it then."""
-    if session.get_bind().dialect.name != "sqlite":
-        claim = session.execute(_LOCK_CLAIM, {"number": number}).scalar_one_or_none()
+
+def _held(session: Session, model: type[_Held], keys: tuple[str, ...], values: Sequence[Any]) -> _Held:
+    """The row read under its lock as the session's object for it, as a locked ORM read with
+    ``populate_existing`` gives it: the object the session already holds, its columns set to the row's, or
+    a new one held as loaded (nothing for a flush to write). Built from plain columns: the ORM's entity
+    loading costs more than the locking statement itself (issue 12, part 4)."""
+    mapper = inspect(model)
+    held = session.identity_map.get(mapper.identity_key_from_primary_key((values[keys.index("id")],)))
+    if held is None:  # as the ORM's loader does: the columns straight into the instance's dict (no set events)
+        held = mapper.class_manager.new_instance()
+        held.__dict__.update(zip(keys, values, strict=True))
+        make_transient_to_detached(held)
+        session.add(held)
     else:
-        row = session.execute(_LOCK_CLAIM_WITH_STEP, {"number": number}).one_or_none()
-        claim = None
-        if row is not None:
-            claim = row[0]
-            session.info[_LATEST_STEP] = (session.get_transaction(), claim.id,
-                                          (row[1], row[2]) if row[1] is not None else None)
-    if claim is None:
+        for key, value in zip(keys, values, strict=True):
+            set_committed_value(held, key, value)
+    return held
+
+
+def _lock_claim(session: Session, number: str, *, platform: bool = False) -> Claim:
+    """The claim, locked (锁顺序 1); on SQLite with its platform as the session's object when ``platform``
+    (PostgreSQL's callers lock or read it after the claim). On SQLite,
+    whose writers hold the database lock from ``BEGIN IMMEDIATE`` on, the claim's latest step and its
+    platform are read in the same statement (for :func:`_check_date`, the rules and the approval); on
+    PostgreSQL they must be read after the lock (a statement that waited for the lock reads other tables
+    as they were when it started), so :func:`_check_date` reads the step then."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        row = conn.execute(_LOCK_CLAIM, {"number": number}).one_or_none()
+        if row is None:
+            raise NotFound("申请", f"申请编号 {number!r} 不存在；请核对申请编号（如 SQ2026-000001）", field="claim")
+        return _held(session, Claim, _CLAIM_KEYS, row)
+    row = conn.execute(_LOCK_CLAIM_WITH_STEP, {"number": number}).one_or_none()
+    if row is None:
         raise NotFound("申请", f"申请编号 {number!r} 不存在；请核对申请编号（如 SQ2026-000001）", field="claim")
+    claim = _held(session, Claim, _CLAIM_KEYS, row[:_CLAIM_ROW])
+    action, on = row[_CLAIM_ROW], row[_CLAIM_ROW + 1]
+    session.info[_LATEST_STEP] = (session.get_transaction(), claim.id, (action, on) if action is not None else None)
+    if platform:
+        set_committed_value(claim, "platform", _held(session, Platform, _PLATFORM_KEYS, row[_CLAIM_ROW + 2:]))
     return claim
 
 
@@ -405,7 +462,7 @@ def _latest_step(session: Session, claim: Claim) -> tuple[str, date] | None:
     known = session.info.get(_LATEST_STEP)
     if known is not None and known[0] is session.get_transaction() and known[1] == claim.id:
         return known[2]  # type: ignore[no-any-return]
-    row = session.execute(_LATEST, {"claim": claim.id}).first()
+    row = _read(session, _LATEST, {"claim": claim.id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -545,15 +602,15 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
     _check_date(session, None, "file", application_date, "application_date")
     platform = platform_by_code(session, platform_code, lock=True)
-    later = session.execute(_LATER_CLAIM, {"platform": platform.id, "program": program,
-                                           "date": application_date}).first()
+    later = _read(session, _LATER_CLAIM, {"platform": platform.id, "program": program,
+                                         "date": application_date}).first()
     if later is not None:
         raise Invalid(PROCEDURE, f"申报日期 {day(application_date)} 早于同一项目已申报的申请 {later.number}"
                       f"（{day(later.application_date)}）；申请按申报先后办理，申报日期不得早于 "
                       f"{day(later.application_date)}",
                       field="application_date")
-    filed_before = {(r.issuer_code, r.number): r.claim_id for r in session.execute(
-        _FILED_BEFORE, {"keys": [(i.issuer_code, i.number) for i in invoices]})} if invoices else {}
+    filed_before = {(r.issuer_code, r.number): r.claim_id for r in _read(
+        session, _FILED_BEFORE, {"keys": [(i.issuer_code, i.number) for i in invoices]})} if invoices else {}
     for k, inv in enumerate(invoices):
         clash = filed_before.get((inv.issuer_code, inv.number))
         if clash is not None:
@@ -660,7 +717,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
                  years: dict[int, int] | None = None, invoices: dict[str, int] | None = None,
                  actor: str = "") -> ClaimComputed:
     """Record the audit firm's figures (审计): audited investment per year and/or per invoice; recompute."""
-    claim = _lock_claim(session, claim_number)
+    claim = _lock_claim(session, claim_number, platform=True)
     _require(claim, "audit")
     _check_date(session, claim, "audit", on, "on")
     if not firm.strip() or not report_number.strip():
@@ -670,7 +727,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     audit_id = conn.execute(_INSERT_AUDIT, {"claim_id": claim.id, "firm": firm, "report_number": report_number,
                                             "date": on, "audited_fen": 0, "computed_fen": 0}).scalar_one()
     total = 0
-    taken = set(session.execute(_AUDITED_YEARS, {"platform": claim.platform_id, "years": list(years)}).scalars()
+    taken = set(_read(session, _AUDITED_YEARS, {"platform": claim.platform_id, "years": list(years)}).scalars()
                 ) if years else set()
     rows: list[dict[str, Any]] = []
     for year, amount in sorted((years or {}).items()):
@@ -716,7 +773,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
 
 def committed(session: Session, platform_id: int, program: str) -> int:
     """Cumulative committed amount (approved, issued or paid) of a platform under a program."""
-    total = session.execute(_COMMITTED, {"platform": platform_id, "program": program}).scalar_one()
+    total = _read(session, _COMMITTED, {"platform": platform_id, "program": program}).scalar_one()
     return -int(total)
 
 
@@ -736,7 +793,7 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
             approved_fen: int | None = None, reason: str = "", actor: str = "") -> Approved:
     """Party-group approval (党组会审定): the calculator's payable on the audited figures, or lower with
     a stated reason, never higher; commits each payer's share against its appropriation and the cap."""
-    claim = _lock_claim(session, claim_number)
+    claim = _lock_claim(session, claim_number, platform=True)
     _require(claim, "approve")
     _check_date(session, claim, "approve", meeting_date, "meeting_date")
     if actor and actor == claim.filed_by:
@@ -811,11 +868,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
 def _lock_budgets(session: Session, payers: Sequence[str], fiscal_year: int, program: str) -> dict[str, int]:
     """Lock the payers' budget rows for the year and program (one ``SELECT … FOR UPDATE``, in payer-code
     order), then read what each has available (one statement); a payer without a budget row is absent."""
-    held = session.execute(_LOCK_BUDGETS, {"payers": list(payers), "year": fiscal_year, "program": program}
-                           ).scalars().all()
+    held = _read(session, _LOCK_BUDGETS, {"payers": list(payers), "year": fiscal_year, "program": program}
+                 ).scalars().all()
     if not held:
         return {}
-    rows = session.execute(_AVAILABLE, {"payers": list(held), "year": fiscal_year, "program": program}).all()
+    rows = _read(session, _AVAILABLE, {"payers": list(held), "year": fiscal_year, "program": program}).all()
     sums = {payer: -int(total) for payer, total in rows}
     return {payer: sums.get(payer, 0) for payer in held}
 
@@ -1188,40 +1245,74 @@ _POSITION = _position_query()
 
 
 def _position(session: Session, claim: Claim, payer: str) -> _Position:
-    row = session.execute(_POSITION, {"claim": claim.id, "payer": payer}).one()
+    row = _read(session, _POSITION, {"claim": claim.id, "payer": payer}).one()
     return _Position(-int(row[0]), int(row[1]), -int(row[2]), None if row[3] is None else int(row[3]))
 
 
-def _locked_payment(session: Session, payment_id: int, step: str
-                    ) -> tuple[Claim, Payment, PaymentConfirmation | None, PaymentWithdrawal | None]:
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """A prepared payment's confirmation (复核) or withdrawal (作废制单): its date and who recorded it."""
+
+    date: date
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PaymentSeen:
+    """A prepared payment as read under its claim's lock, with its confirmation and withdrawal if any."""
+
+    id: int
+    payer_code: str
+    voucher_number: str
+    date: date
+    amount_fen: int
+    prepared_by: str
+    done: _Outcome | None
+    gone: _Outcome | None
+
+
+def _locked_payment(session: Session, payment_id: int, step: str) -> tuple[Claim, _PaymentSeen]:
     """The payment and its claim, the claim locked first (the claim's lock covers its payments: see
     :func:`reverse_payment`), then the payment read afresh under it with its confirmation and withdrawal."""
-    claim = session.execute(_LOCK_CLAIM_OF_PAYMENT, {"payment": payment_id}).scalar_one_or_none()
-    if claim is None:
+    conn = session.connection()
+    row = conn.execute(_LOCK_CLAIM_OF_PAYMENT, {"payment": payment_id}).one_or_none()
+    if row is None:
         raise NotFound(step, f"没有拨付#{payment_id}", field="payment")
-    payment, done, gone = session.execute(_PAYMENT_WITH_OUTCOMES, {"payment": payment_id}).one()
-    return claim, payment, done, gone
+    claim = _held(session, Claim, _CLAIM_KEYS, row)
+    p = conn.execute(_PAYMENT_WITH_OUTCOMES, {"payment": payment_id}).one()
+    return claim, _PaymentSeen(p.id, p.payer_code, p.voucher_number, p.date, p.amount_fen, p.prepared_by,
+                               None if p.done_date is None else _Outcome(p.done_date, p.done_by),
+                               None if p.gone_date is None else _Outcome(p.gone_date, p.gone_by))
 
 
-_LOCK_CLAIM_OF_PAYMENT = (
-    select(Claim).where(Claim.id == select(Payment.claim_id).where(Payment.id == bindparam("payment", type_=Integer))
-                        .scalar_subquery()).with_for_update().execution_options(populate_existing=True))
-_PAYMENT_WITH_OUTCOMES = (
-    select(Payment, PaymentConfirmation, PaymentWithdrawal)
-    .outerjoin(PaymentConfirmation, PaymentConfirmation.payment_id == Payment.id)
-    .outerjoin(PaymentWithdrawal, PaymentWithdrawal.payment_id == Payment.id)
-    .where(Payment.id == bindparam("payment", type_=Integer)).execution_options(populate_existing=True))
+def _payment_queries() -> tuple[Any, Any]:
+    claims, payments = _table(Claim), _table(Payment)
+    done, gone = _table(PaymentConfirmation), _table(PaymentWithdrawal)
+    payment = bindparam("payment", type_=Integer)
+    lock = select(*_CLAIM_COLUMNS).where(
+        claims.c.id == select(payments.c.claim_id).where(payments.c.id == payment).scalar_subquery()
+    ).with_for_update()
+    read = (select(payments.c.id, payments.c.payer_code, payments.c.voucher_number, payments.c.date,
+                   payments.c.amount_fen, payments.c.prepared_by, done.c.date.label("done_date"),
+                   done.c.confirmed_by.label("done_by"), gone.c.date.label("gone_date"),
+                   gone.c.withdrawn_by.label("gone_by"))
+            .outerjoin(done, done.c.payment_id == payments.c.id).outerjoin(gone, gone.c.payment_id == payments.c.id)
+            .where(payments.c.id == payment))
+    return lock, read
+
+
+_LOCK_CLAIM_OF_PAYMENT, _PAYMENT_WITH_OUTCOMES = _payment_queries()
 
 
 def confirm_payment(session: Session, *, payment_id: int, on: date, actor: str = "") -> PaymentMade:
     """Confirm a prepared payment (拨付复核) as a second finance user of its payer: the payment is posted
     and counts from now. The preparer cannot confirm it (制单与复核分离)."""
-    claim, payment, done, gone = _locked_payment(session, payment_id, "拨付复核")
-    if done is not None:
-        raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} 由 "
-                                f"{done.confirmed_by or '—'} 复核", field="payment")
+    claim, payment = _locked_payment(session, payment_id, "拨付复核")
+    if payment.done is not None:
+        raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {payment.done.date} "
+                                f"由 {payment.done.by or '—'} 复核", field="payment")
     _require(claim, "pay")
-    _refuse_withdrawn(payment, gone, "拨付复核")
+    _refuse_withdrawn(payment, "拨付复核")
     _check_step_date("pay", on, "on", ("prepare-payment", payment.date))
     if actor and actor == payment.prepared_by:
         raise IllegalTransition(DUTY_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）由 {actor} 制单，"
@@ -1257,10 +1348,10 @@ def _confirm(session: Session, claim: Claim, payment: _Prepared, on: date, actor
                        payment=payment.id, confirmed=True)
 
 
-def _refuse_withdrawn(payment: Payment, gone: PaymentWithdrawal | None, step: str) -> None:
-    if gone is not None:
-        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment.id}（凭证号 {payment.voucher_number}）已于 {gone.date} 由 "
-                                f"{gone.withdrawn_by or '—'} 作废制单，不能再{step}", field="payment")
+def _refuse_withdrawn(payment: _PaymentSeen, step: str) -> None:
+    if payment.gone is not None:
+        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment.id}（凭证号 {payment.voucher_number}）已于 "
+                                f"{payment.gone.date} 由 {payment.gone.by or '—'} 作废制单，不能再{step}", field="payment")
 
 
 WITHDRAW_RULE = "作废制单：制单未复核前，本级财政用户可作废（须说明原因），作废后可重新制单；已复核的拨付只能冲销"
@@ -1271,10 +1362,10 @@ def withdraw_payment(session: Session, *, payment_id: int, on: date, reason: str
     """Withdraw a prepared, unconfirmed payment (作废制单): recorded append-only (the payment row stays), its
     amount no longer held against the payer's share, so it can be prepared again. Nothing was posted, so no
     journal entry. A confirmed payment is reversed instead (:func:`reverse_payment`)."""
-    claim, payment, done, gone = _locked_payment(session, payment_id, "作废制单")
-    _refuse_withdrawn(payment, gone, "作废制单")
-    if done is not None:
-        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {done.date} "
+    claim, payment = _locked_payment(session, payment_id, "作废制单")
+    _refuse_withdrawn(payment, "作废制单")
+    if payment.done is not None:
+        raise IllegalTransition(WITHDRAW_RULE, f"拨付#{payment_id}（凭证号 {payment.voucher_number}）已于 {payment.done.date} "
                                 "复核记账，不能作废制单，请冲销拨付", field="payment")
     _require(claim, "pay")
     _check_step_date("withdraw-payment", on, "on", ("prepare-payment", payment.date))

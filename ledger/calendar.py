@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from ledger.services import NoticeEndMoved
 
 
+_LOADED = select(HolidayNotice.text, HolidayNotice.source).order_by(HolidayNotice.year)  # built once
+
+
 def calendar_for(session: Session) -> N.WorkingCalendar:
     """The bundled notices, each replaced as a whole by a loaded notice for its year (even one published
     the same day, e.g. the bundled file loaded again under another name)."""
-    loaded = [N.parse_holiday_notice(row.text, row.source)
-              for row in session.execute(select(HolidayNotice).order_by(HolidayNotice.year)).scalars()]
+    session.flush()  # what the ORM's autoflush would do; the rows are read on the connection (plain columns)
+    loaded = [N.parse_holiday_notice(row.text, row.source) for row in session.connection().execute(_LOADED)]
     if not loaded:
         return N.default_calendar()
     years = {n.year for n in loaded}

@@ -268,13 +268,15 @@ def create_platform(session: Session, *, code: str, name: str, jurisdiction: str
 
 
 _PLATFORM_BY_CODE = select(Platform).where(Platform.code == bindparam("code"))
-_LOCK_PLATFORM_BY_CODE = _PLATFORM_BY_CODE.with_for_update().execution_options(populate_existing=True)
-_LOCK_PLATFORM = (select(Platform).where(Platform.id == bindparam("platform")).with_for_update()
-                  .execution_options(populate_existing=True))
 
 
 def platform_by_code(session: Session, code: str, *, lock: bool = False) -> Platform:
-    platform = session.execute(_LOCK_PLATFORM_BY_CODE if lock else _PLATFORM_BY_CODE, {"code": code}).scalar_one_or_none()
+    """The platform of code ``code``; ``lock``: locked and read afresh (as the session's object, :func:`_held`)."""
+    if lock:
+        row = session.connection().execute(_LOCK_PLATFORM_BY_CODE, {"code": code}).one_or_none()
+        platform = None if row is None else _held(session, Platform, _PLATFORM_KEYS, row)
+    else:
+        platform = session.execute(_PLATFORM_BY_CODE, {"code": code}).scalar_one_or_none()
     if platform is None:
         raise NotFound("平台", f"平台编号 {code!r} 不存在；请核对平台编号", field="platform")
     return platform
@@ -410,6 +412,9 @@ _LOCK_CLAIM_WITH_STEP = (
     .join_from(_table(Claim), _table(Platform), _table(Platform).c.id == _table(Claim).c.platform_id)
     .where(_table(Claim).c.number == bindparam("number")))
 _LATEST = _latest_step_query(bindparam("claim"))
+_LOCK_PLATFORM_BY_CODE = (select(*_PLATFORM_COLUMNS).where(_table(Platform).c.code == bindparam("code"))
+                          .with_for_update())
+_LOCK_PLATFORM = select(*_PLATFORM_COLUMNS).where(_table(Platform).c.id == bindparam("platform")).with_for_update()
 
 _Held = TypeVar("_Held", Claim, Platform)
 
@@ -801,8 +806,9 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
                                 f"（党组会审定日期 {meeting_date}）：经办与复核分离", field="actor")
     if not minutes_number.strip():
         raise Invalid("细则 第四章（一）(2)：党组会审议", "会议纪要文号为必填；请填写党组会会议纪要文号", field="minutes_number")
-    platform = claim.platform if session.get_bind().dialect.name == "sqlite" else session.execute(
-        _LOCK_PLATFORM, {"platform": claim.platform_id}).scalar_one()  # SQLite: read with the claim
+    platform = claim.platform if session.get_bind().dialect.name == "sqlite" else _held(  # SQLite: read with the claim
+        session, Platform, _PLATFORM_KEYS,
+        session.connection().execute(_LOCK_PLATFORM, {"platform": claim.platform_id}).one())
     result = _compute(session, platform, claim.number, upto=claim)
     amount = result.payable if approved_fen is None else approved_fen
     if amount > result.payable and result.cap is not None and result.entitled < result.gross:

@@ -296,7 +296,7 @@ class NoticeEndChange(Base):
 class NoticeClaim(Base):
     __tablename__ = "notice_claims"
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True, index=True)  # a claim's notices (0012)
 
 
 class Objection(Base):

@@ -90,3 +90,27 @@ def test_the_undertakings_read_from_the_rules_rows_say_what_a_fresh_read_says(db
             read = undertaking_warnings(s, platform, S._book(), on)
             assert undertaking_warnings(s, platform, S._book(), on, loaded) == read
             assert len(read) == (on >= date(2026, 5, 1))
+
+
+def test_the_lock_reads_afresh_a_claim_the_session_already_holds(db: Any) -> None:
+    """The claim's lock builds the session's object from plain columns (services._held): a claim the
+    session already holds, stale since another session's step, is the object returned, its columns the
+    database's (as a locked ORM read with populate_existing gives it), and the step checks the fresh state."""
+    setup_world(db)
+    with db.sessions.begin() as s:
+        number = S.file_claim(s, platform_code="P1", program="equipment-subsidy", application_date=date(2026, 3, 2),
+                              invoices=invoices_2023_2025(), actor="clerk").claim
+    with db.sessions() as held_by:
+        with held_by.begin():
+            claim = held_by.execute(select(Claim).where(Claim.number == number)).scalar_one()
+        assert claim.state == "filed"
+        with db.sessions.begin() as other:  # another user's step, committed meanwhile
+            S.review(other, claim_number=number, department="economic", approve=True, opinion="同意",
+                     on=date(2026, 3, 4), actor="econ")
+        assert claim.state == "filed"  # stale: nothing read it since
+        with held_by.begin():
+            step = S.review(held_by, claim_number=number, department="finance", approve=True, opinion="同意",
+                            on=date(2026, 3, 5), actor="fin")
+            assert held_by.get(Claim, claim.id) is claim  # the same object, not a second one for the same row
+        assert step.state == claim.state == _as_stored(held_by, claim)["state"] != "filed"
+        assert pending_changes(claim) == {}

@@ -15,7 +15,11 @@ For each engine, in a fresh database (a SQLite file in a temporary directory; a 
     (statements, from a ``before_cursor_execute`` listener, and transactions), and its ceiling in the same
     run: ``SELECT 1`` through a SQLAlchemy session, statements per second (before and after the claims),
     divided by the statements per claim life — the claims/s if every statement cost what ``SELECT 1`` does;
-    the ratio ours / ceiling (``--life-only`` stops after this part);
+    the ratio ours / ceiling; and the floor of the same work: the statements the claim lives sent, replayed
+    on a copy of the database taken before them (same SQL, parameters, transactions and commits, through
+    ``exec_driver_sql``, none of the services' Python; its journal head must end where ours did) — the
+    ratios floor / ceiling and ours / floor (a few claims run first, untimed: steady state;
+    ``--life-only`` stops after this part);
 (b) a synthetic history of N postings (historical platforms across every jurisdiction, two programs,
     ten fiscal years, claims taken through the same entries the services post) imported through
     ``ledger.bulk.import_in_batches``; postings per second; then fresh planner statistics
@@ -157,6 +161,9 @@ def setup_live(factory: sessionmaker[Session], codes: list[str], jurisdictions: 
                           on=date(LIVE_YEAR, 1, 5), document_number=f"{LIVE_YEAR}预算（基准测试）")
 
 
+WARM_CLAIMS = 3
+"""Claims taken through their life before (a) is timed (each statement compiled and cached once)."""
+
 STEPS = ("file", "review-economic", "review-finance", "audit", "approve", "notice", "issue", "pay-1", "pay-2")
 
 
@@ -295,19 +302,138 @@ def _one_claim_life(step: Callable[[str, Callable[[Session], Any]], Any], code: 
 
 
 def claim_life_against_ceiling(factory: sessionmaker[Session], codes: list[str], first: int,
-                               select_n: int) -> dict[str, Any]:
-    """(a) and its limit in the same run: the session-statement rate measured just before and just after
-    the claims (their mean), divided by the statements one claim life sends, is the claims/s a claim life
-    would reach if every statement were a ``SELECT 1``; ``ratio`` is ours over that ceiling."""
+                               select_n: int, *, warm: list[str] | None = None,
+                               replay_on: str | None = None) -> dict[str, Any]:
+    """(a) and its limits in the same run. The ceiling: the session-statement rate measured just before and
+    just after the claims (their mean), divided by the statements one claim life sends, is the claims/s a
+    claim life would reach if every statement were a ``SELECT 1``; ``ratio`` is ours over that ceiling.
+
+    ``warm``: platforms whose claims are taken through their life first, untimed (SQLAlchemy compiles and
+    caches each statement the first time it runs: steady state is what a service sees). ``replay_on``: a
+    copy of the database as it was before the warm claims; the statements ours sent are replayed there
+    (:func:`replay`), the floor of the same work without the services' Python."""
+    engine = factory.kw["bind"]
+    with recording(engine) as warm_sent:
+        run_claims(factory, warm or [], 900_000)
     before = session_statements_per_s(factory, select_n)
-    out = run_claims(factory, codes, first)
+    with recording(engine) as sent:
+        out = run_claims(factory, codes, first)
     if not out["claims"]:
         return out
     after = session_statements_per_s(factory, select_n)
     rate = (before + after) / 2
     ceiling = rate / out["statements_per_claim"]
-    return {**out, "select1_per_s": rate, "select1_per_s_before_after": (before, after),
-            "ceiling_claims_per_s": ceiling, "ratio_to_ceiling": out["claims_per_s"] / ceiling}
+    out = {**out, "select1_per_s": rate, "select1_per_s_before_after": (before, after),
+           "ceiling_claims_per_s": ceiling, "ratio_to_ceiling": out["claims_per_s"] / ceiling}
+    if replay_on is not None:
+        floor = replay(replay_on, warm_sent, sent)
+        with engine.connect() as conn:
+            ours_head = tuple(conn.execute(_HEAD).one())
+        if floor["head"] != ours_head:
+            raise RuntimeError(f"the replay ended at journal head {floor['head']}, ours at {ours_head}")
+        floor_rate = out["claims"] / floor["seconds"]
+        out.update({"floor_claims_per_s": floor_rate, "floor_ms_per_claim": 1000 / floor_rate,
+                    "ratio_floor_to_ceiling": floor_rate / ceiling, "ratio_to_floor": out["claims_per_s"] / floor_rate})
+    return out
+
+
+# ---------------------------------------------------------------- (a) the same statements replayed: the floor
+
+Sent = list[list[tuple[str, Any]]]
+"""What a run sent, by transaction: each statement as the driver received it (SQL, parameters)."""
+
+
+@contextmanager
+def recording(engine: Engine) -> Iterator[Sent]:
+    """Record each statement sent through ``engine`` inside the block, as the driver got it, grouped by
+    transaction (each commit closes one); SQLite's ``BEGIN IMMEDIATE`` is left out, the replay's own
+    transactions send it."""
+    sent: Sent = [[]]
+
+    def on_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                     executemany: bool) -> None:
+        if not statement.startswith("BEGIN"):
+            sent[-1].append((statement, parameters))
+
+    def on_commit(conn: Any) -> None:
+        sent.append([])
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+        if not sent[-1]:
+            sent.pop()
+
+
+@contextmanager
+def copy_of(kind: str, url: str, pg_admin: str, engine: Engine) -> Iterator[str]:
+    """A copy of the database at ``url`` as it is now (SQLite: ``VACUUM INTO`` a file beside it; PostgreSQL:
+    ``CREATE DATABASE … TEMPLATE``, after ``engine``'s connections are closed), removed afterwards."""
+    if kind == "sqlite":
+        import sqlite3
+
+        path = url.split("///", 1)[1]
+        target = f"{path}.copy"
+        src = sqlite3.connect(path)
+        try:
+            src.execute("VACUUM INTO ?", (target,))
+        finally:
+            src.close()
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(target + suffix):
+                    os.remove(target + suffix)
+        return
+    engine.dispose()
+    name = f"{make_url(url).database}_copy"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_HEAD = text("SELECT last_id, last_hash FROM journal_head")
+
+
+def replay(url: str, warm: Sent, timed: Sent) -> dict[str, Any]:
+    """The floor of a claim life on this engine: the statements the services sent, replayed on a copy of
+    the database as it was before them — the same SQL and parameters, the same transactions and commits,
+    through SQLAlchemy's thinnest path (``Connection.exec_driver_sql``, rows fetched), on an engine with the
+    ledger's settings (``ledger.db.make_engine``: WAL, ``BEGIN IMMEDIATE``, its listeners) — and none of the
+    services' Python. ``warm`` is replayed first, untimed (the claims ours ran before timing); the copy's
+    journal head must end where ours did (checked by the caller)."""
+    engine = make_engine(url)
+
+    def run(sent: Sent) -> None:
+        for statements in sent:
+            with engine.begin() as conn:
+                for sql, params in statements:
+                    result = conn.exec_driver_sql(sql, params)
+                    if result.returns_rows:
+                        result.all()
+
+    try:
+        run(warm)
+        start = time.perf_counter()
+        run(timed)
+        seconds = time.perf_counter() - start
+        with engine.connect() as conn:
+            head = tuple(conn.execute(_HEAD).one())
+    finally:
+        engine.dispose()
+    return {"seconds": seconds, "transactions": len(timed), "statements": sum(len(t) for t in timed),
+            "head": head}
 
 
 def _two_payments(shares: dict[str, int]) -> list[tuple[str, int, date]]:
@@ -626,14 +752,19 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             jurisdictions = [(j.code, j.split_class) for j in book.jurisdictions.values()]
             before = [f"L{k:05d}" for k in range(args.claims)]
             after = [f"M{k:05d}" for k in range(args.claims_after)]
-            setup_live(factory, before + after, jurisdictions)
-            say(f"{kind}: (a) {args.claims} claims through the whole life")
-            res["claims"] = claim_life_against_ceiling(factory, before, 0, args.select_n)
+            warm = [f"W{k:05d}" for k in range(WARM_CLAIMS)] if before else []
+            setup_live(factory, before + after + warm, jurisdictions)
+            say(f"{kind}: (a) {args.claims} claims through the whole life (after {len(warm)} untimed)")
+            with copy_of(kind, url, args.pg_url, engine) as copy_url:
+                res["claims"] = claim_life_against_ceiling(factory, before, 0, args.select_n, warm=warm,
+                                                           replay_on=copy_url if before else None)
             if before:
                 c = res["claims"]
                 say(f"{kind}:     {c['claims_per_s']:.1f} claims/s, {c['statements_per_claim']:.1f} statements and "
                     f"{c['transactions_per_claim']:.1f} transactions per claim; ceiling "
-                    f"{c['ceiling_claims_per_s']:.1f} claims/s ({c['ratio_to_ceiling']:.0%})")
+                    f"{c['ceiling_claims_per_s']:.1f} claims/s ({c['ratio_to_ceiling']:.0%}); the same statements "
+                    f"replayed {c['floor_claims_per_s']:.1f} claims/s ({c['ratio_floor_to_ceiling']:.0%} of the "
+                    f"ceiling; ours {c['ratio_to_floor']:.0%} of it)")
             if args.life_only:
                 return _finish(res)
             say(f"{kind}: (b) building a history of {args.postings:,} postings")
@@ -777,6 +908,10 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         + "/".join(_n(x) for x in r["claims"]["select1_per_s_before_after"]) + ")")
     row("    ceiling claims/s (SELECT 1 per s ÷ statements)", lambda r: _n(r["claims"]["ceiling_claims_per_s"], 1))
     row("    ratio ours / ceiling", lambda r: f"{r['claims']['ratio_to_ceiling']:.0%}")
+    row("    floor: the same statements replayed, claims/s", lambda r: _n(r["claims"]["floor_claims_per_s"], 1)
+        + f" ({_n(r['claims']['floor_ms_per_claim'], 1)} ms per claim)")
+    row("      ratio floor / ceiling; ours / floor", lambda r: f"{r['claims']['ratio_floor_to_ceiling']:.0%}; "
+        f"{r['claims']['ratio_to_floor']:.0%}")
     row("(a') full-life claims/s, journal full", lambda r: _n(r["claims_full"]["claims_per_s"], 1)
         + f" ({r['claims_full']['claims']})")
     row("(b) bulk import postings/s", lambda r: _n(r["bulk"]["postings_per_s"]))

@@ -43,6 +43,8 @@ def test_quick_ledger_bench_prints_figures(engine: str, tmp_path: Path, capsys: 
     out = capsys.readouterr().out
     assert float(_figure(out, "(a) full-life claims/s, empty journal").replace(",", "")) > 0
     assert float(_figure(out, "(a') full-life claims/s, journal full").replace(",", "")) > 0
+    # the floor: the claim lives' own statements replayed on a copy, ending at the same journal head
+    assert float(_figure(out, "    floor: the same statements replayed, claims/s").replace(",", "")) > 0
     assert float(_figure(out, "(b) bulk import postings/s").replace(",", "")) > 0
     assert re.search(r"verify whole chain, s\s+[0-9.]+ ok", out)
     assert re.search(r"limit: read raw \+ canonical bytes \+ sha256, s\s+[0-9.]+ ok", out)
@@ -59,6 +61,7 @@ def test_quick_ledger_bench_prints_figures(engine: str, tmp_path: Path, capsys: 
     figures = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
     (res,) = figures["results"]
     assert res["engine"] == ("sqlite" if engine == "sqlite" else "postgresql") and res["verify"]["ok"]
+    assert res["claims"]["floor_claims_per_s"] > 0 and res["claims"]["ratio_to_floor"] > 0
     assert res["bulk"]["postings"] >= 3_000 and res["journal_postings"] > res["bulk"]["postings"]
     assert 150 <= res["bulk"]["prefix_postings"] < 200  # the prefix python-accounting writes, whole entries
     assert figures["argv"] == argv

@@ -102,10 +102,17 @@ def fresh_database(kind: str, pg_admin: str, tag: str) -> Iterator[str]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    name = f"bench_{tag}_{uuid.uuid4().hex[:10]}"
+    with _pg_database(pg_admin, f"bench_{tag}_{uuid.uuid4().hex[:10]}") as url:
+        yield url
+
+
+@contextmanager
+def _pg_database(pg_admin: str, name: str, template: str | None = None) -> Iterator[str]:
+    """The PostgreSQL database ``name`` on ``pg_admin``'s server, created for the block (a copy of
+    ``template`` when given) and dropped after it; yields its URL."""
     admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -391,16 +398,9 @@ def copy_of(kind: str, url: str, pg_admin: str, engine: Engine) -> Iterator[str]
                     os.remove(target + suffix)
         return
     engine.dispose()
-    name = f"{make_url(url).database}_copy"
-    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    source = make_url(url).database
+    with _pg_database(pg_admin, f"{source}_copy", template=source) as copy:
+        yield copy
 
 
 _HEAD = text("SELECT last_id, last_hash FROM journal_head")

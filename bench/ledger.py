@@ -339,6 +339,9 @@ def claim_life_against_ceiling(factory: sessionmaker[Session], codes: list[str],
         if floor["head"] != ours_head:
             raise RuntimeError(f"the replay ended at journal head {floor['head']}, ours at {ours_head}")
         floor_rate = out["claims"] / floor["seconds"]
+        if len(floor["transaction_seconds"]) == len(STEPS) * out["claims"]:  # a transaction per step, in order
+            out["step_floor_ms"] = {step: 1000 * sum(floor["transaction_seconds"][k::len(STEPS)]) / out["claims"]
+                                    for k, step in enumerate(STEPS)}
         out.update({"floor_claims_per_s": floor_rate, "floor_ms_per_claim": 1000 / floor_rate,
                     "ratio_floor_to_ceiling": floor_rate / ceiling, "ratio_to_floor": out["claims_per_s"] / floor_rate})
     return out
@@ -415,16 +418,21 @@ def replay(url: str, warm: Sent, timed: Sent) -> dict[str, Any]:
     journal head must end where ours did (checked by the caller)."""
     engine = make_engine(url)
 
+    per_transaction: list[float] = []
+
     def run(sent: Sent) -> None:
         for statements in sent:
+            t0 = time.perf_counter()
             with engine.begin() as conn:
                 for sql, params in statements:
                     result = conn.exec_driver_sql(sql, params)
                     if result.returns_rows:
                         result.all()
+            per_transaction.append(time.perf_counter() - t0)
 
     try:
         run(warm)
+        per_transaction.clear()
         start = time.perf_counter()
         run(timed)
         seconds = time.perf_counter() - start
@@ -433,7 +441,7 @@ def replay(url: str, warm: Sent, timed: Sent) -> dict[str, Any]:
     finally:
         engine.dispose()
     return {"seconds": seconds, "transactions": len(timed), "statements": sum(len(t) for t in timed),
-            "head": head}
+            "head": head, "transaction_seconds": per_transaction}
 
 
 def _two_payments(shares: dict[str, int]) -> list[tuple[str, int, date]]:
@@ -898,8 +906,9 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     row("(a) full-life claims/s, empty journal", lambda r: _n(r["claims"]["claims_per_s"], 1))
     row("    ms per claim (median)", lambda r: _n(r["claims"]["claim_ms_median"], 1))
     for step in STEPS:
-        row(f"      {step} ms (mean), statements", lambda r, step=step: _n(r["claims"]["step_ms_mean"][step], 1)
-            + f", {_n(r['claims']['step_statements'][step])}")
+        row(f"      {step} ms (mean), statements; floor ms", lambda r, step=step: _n(
+            r["claims"]["step_ms_mean"][step], 1) + f", {_n(r['claims']['step_statements'][step])}; "
+            + _n(r["claims"].get("step_floor_ms", {}).get(step, float("nan")), 1))
     row("    ms per claim (mean): execute / commit / Python", lambda r: " / ".join(_n(x, 1) for x in _split(r["claims"])))
     row("    statements per claim life", lambda r: _n(r["claims"]["statements_per_claim"], 1))
     row("      by first word", lambda r: " ".join(f"{k}:{_n(v)}" for k, v in r["claims"]["statements_by_verb"].items()))

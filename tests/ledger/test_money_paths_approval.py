@@ -21,6 +21,7 @@ from ledger.errors import BudgetExceeded, CapExceeded, IllegalTransition, Invali
 from ledger.journal import debit_credit, legs_of, post
 from ledger.models import Approval, Claim, ClaimEvent, ClaimExplanation, JournalEntry
 from ledger.outcomes import Approved, ClaimState
+from ledger.queries import balance
 from tests.ledger.test_money_paths import AUDITED, CITY, EQ, NANHU, _claim_legs, _refused, _share_legs
 from tests.ledger.test_procedures import _award_claim
 from tests.ledger.world import run_to_audited, setup_world
@@ -177,6 +178,37 @@ def test_an_approval_without_an_audit_posts_the_payable_through_9004(db: Any) ->
         basis = s.execute(select(ClaimExplanation.basis_action, ClaimExplanation.basis_date, ClaimExplanation.result)
                           .where(ClaimExplanation.action == "approve")).one()
     assert (basis[0], basis[1], basis[2]["payable"]) == ("approve", date(2026, 3, 25), 1_000_000_00)
+
+
+def test_an_award_requested_above_its_computed_amount_is_approved_at_the_computed_amount(db: Any) -> None:
+    """The municipal award filed asking 1,200,000.00 where the rule gives 1,000,000.00 (细则 第四章（二）：每个给予
+    100万元): without an audit the reviewed request (1,200,000.00) is what stands in 9003, and the approval
+    clears that, not the computed amount; the approval itself is never above the computed amount (R-19), so
+    the request is refused as an approved amount and the default approves 1,000,000.00, half each payer."""
+    number = _award_claim(db, requested_fen=1_200_000_00)
+    call = {"claim_number": number, "meeting_date": date(2026, 3, 25), "minutes_number": "m", "actor": "bureau"}
+    assert _refused(db, Invalid, "不得高于", S.approve, **call, approved_fen=1_200_000_00) == {
+        "field": "approved_amount", "rule": R19 + "审定金额不得高于计算应付数",
+        "message": "审定金额 1,200,000.00 元 高于计算应付数 1,000,000.00 元；审定金额不得高于计算应付数，"
+                   "请填写不超过计算应付数的金额，或留空按计算应付数审定"}
+    with db.sessions.begin() as s:
+        out = S.approve(s, **call)
+    assert out == Approved(claim=number, state=ClaimState.APPROVED, entry=out.entry, approved=1_000_000_00,
+                           shares={CITY: 500_000_00, NANHU: 500_000_00})
+    with db.sessions() as s:
+        legs = [(leg.account, leg.amount, leg.payer) for leg in legs_of(s, out.entry)]
+        memo = balance(s, [A.MEMO_FILED, A.MEMO_ECON_REVIEWED, A.MEMO_DISTRICT_REVIEWED, A.MEMO_AUDITED], claim_id=1)
+        claim = s.execute(select(Claim.requested_fen, Claim.computed_fen, Claim.approved_fen)).one()
+        approval = s.execute(select(Approval.approved_fen, Approval.computed_fen)).one()
+    assert legs == [
+        (A.MEMO_CONTRA, 1_200_000_00, None), (A.MEMO_DISTRICT_REVIEWED, -1_200_000_00, None),  # the request
+        (A.MEMO_AUDITED, 1_000_000_00, None), (A.MEMO_CONTRA, -1_000_000_00, None),  # the payable, in and out
+        (A.MEMO_CONTRA, 1_000_000_00, None), (A.MEMO_AUDITED, -1_000_000_00, None),
+        (A.APPROPRIATION_AVAILABLE, 500_000_00, CITY), (A.COMMITTED, -500_000_00, CITY),
+        (A.APPROPRIATION_AVAILABLE, 500_000_00, NANHU), (A.COMMITTED, -500_000_00, NANHU)]
+    assert memo == 0  # nothing of the claim is left standing before the approval
+    assert tuple(claim) == (1_200_000_00, 1_000_000_00, 1_000_000_00)
+    assert tuple(approval) == (1_000_000_00, 1_000_000_00)
 
 
 def test_every_memo_leg_of_a_claim_carries_its_platform_program_and_claim(db: Any) -> None:

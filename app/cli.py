@@ -501,7 +501,7 @@ def ledger_import(
 ) -> None:
     """导入档案到空数据库。
 
-    恢复到 DATABASE_URL 所指的空数据库：先核对清单，保留原编号，提交前把账链重算到档案的链头。"""
+    恢复到 DATABASE_URL 所指的空数据库（PostgreSQL 上须以数据库所有者连接，服务角色没有恢复所需的权限）：先核对清单，保留原编号，提交前把账链重算到档案的链头。"""
     from ledger.archive import import_archive
 
     _archive_run(import_archive, file, as_json, "已导入",

@@ -68,6 +68,18 @@ def _not_an_alternative(field: str, rs: RuleSet, name: str, value: Any) -> Input
                       f"解读 {value!r} 不是可选项；可选：{'、'.join(sorted(reading.alternatives))}")
 
 
+def _move_onto(overrides: dict[str, Any], key: str, rule_sets: list[RuleSet], *, keep_prefixed: bool) -> None:
+    """Move the what-if ``key``, given without a rule-set prefix, onto the rule sets it fits: it becomes
+    ``<rule set>:key`` in each of ``rule_sets`` and is gone unprefixed, so the other rule sets keep their own
+    value. ``keep_prefixed``: an override already prefixed for one of them stays (the split's what-ifs, where
+    the prefixed one is the more particular); otherwise the moved value replaces it (a reading's what-if)."""
+    value = overrides.pop(key)
+    for rs in rule_sets:
+        prefixed = f"{rs.id}:{key}"
+        if not (keep_prefixed and prefixed in overrides):
+            overrides[prefixed] = value
+
+
 def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides: dict[str, Any],
                           issues: list[InputIssue]) -> None:
     """A what-if on a parameter that is a reading (e.g. ``payer_split.county``) must name one of the
@@ -83,9 +95,7 @@ def _what_if_on_a_reading(key: str, found: list[tuple[RuleSet, str]], overrides:
             issues.append(refusal)
             return
     if ":" not in key and len(as_reading) < len(found):
-        del overrides[key]
-        for rs, name in as_reading:
-            overrides[f"{rs.id}:{name}"] = value
+        _move_onto(overrides, key, [rs for rs, _ in as_reading], keep_prefixed=False)
 
 
 SPLIT_TABLE, SPLIT_CHOICES = "payer_split.schemes", ("payer_split.district", "payer_split.county")
@@ -119,9 +129,7 @@ def _split_what_ifs(book: RuleBook, overrides: dict[str, Any], issues: list[Inpu
         return
     if len(whole) < len(split_sets):
         for key in keys:
-            value = overrides.pop(key)
-            for rs in whole:
-                overrides.setdefault(f"{rs.id}:{key}", value)
+            _move_onto(overrides, key, whole, keep_prefixed=True)
 
 
 # size: readings, what-ifs and the forced rule set are each checked where they are read, so every problem is reported at once

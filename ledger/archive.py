@@ -248,6 +248,52 @@ def _refuse_non_empty(conn: Connection) -> None:
         raise _refuse("只导入到空数据库", f"目标数据库不是空的：账本已记到第 {last} 号凭证")
 
 
+_LACKING_TABLE = text("SELECT t, p FROM unnest(CAST(:tables AS text[]), CAST(:privileges AS text[])) "
+                      "WITH ORDINALITY AS x(t, p, n) WHERE NOT has_table_privilege(t, p) ORDER BY n")
+_LACKING_SEQUENCE = text("SELECT s FROM (SELECT pg_get_serial_sequence(t, c) AS s, n FROM unnest(CAST(:tables AS text[]), "
+                         "CAST(:columns AS text[])) WITH ORDINALITY AS x(t, c, n)) AS y WHERE s IS NOT NULL "
+                         "AND NOT has_sequence_privilege(s, 'UPDATE') ORDER BY n")
+
+
+def _lacking(conn: Connection) -> tuple[list[tuple[str, str]], list[str]]:
+    """What the connecting role lacks to restore: (table, privilege) pairs, and the serial sequences it may
+    not move (UPDATE, for ``setval``)."""
+    needed = [(t.name, "INSERT") for t in tables()] + [(name, "DELETE") for name in REPLACEABLE]
+    lacking = [(str(t), str(p)) for t, p in conn.execute(_LACKING_TABLE, {"tables": [t for t, _ in needed],
+                                                                          "privileges": [p for _, p in needed]})]
+    serial = [(t.name, next(iter(t.primary_key.columns)).name) for t in Base.metadata.sorted_tables
+              if len(t.primary_key.columns) == 1]  # as _reset_sequences moves them
+    sequences = conn.execute(_LACKING_SEQUENCE, {"tables": [t for t, _ in serial],
+                                                 "columns": [c for _, c in serial]}).scalars().all()
+    return lacking, list(sequences)
+
+
+def _refuse_missing_privileges(conn: Connection) -> None:
+    """PostgreSQL: a restore is the schema owner's work. It replaces the reference rows the migrations
+    wrote (DELETE and INSERT on them), inserts into every table (the journal head's row too) and moves each
+    serial sequence past the restored ids (``setval``: UPDATE on the sequence); the service role
+    (ledger/privileges.py) holds none of the first and last by design. Refused before anything is written,
+    naming the role and what it lacks."""
+    if conn.dialect.name != "postgresql":
+        return
+    lacking, sequences = _lacking(conn)
+    if not lacking and not sequences:
+        return
+    what = []
+    for privilege in ("DELETE", "INSERT"):
+        names = [t for t, p in lacking if p == privilege]
+        if names:
+            what.append(f"表 {'、'.join(names)} 的 {privilege} 权限")
+    if sequences:
+        what.append(f"{len(sequences)} 个序列（{'、'.join(sequences[:3])}{'等' if len(sequences) > 3 else ''}）的 "
+                    "UPDATE 权限（把编号接续到恢复的行之后）")
+    role = conn.execute(text("SELECT current_user")).scalar_one()
+    raise _refuse("导入档案须以数据库所有者连接",
+                  f"以角色 {role} 连接，缺少恢复档案所需的{'；'.join(what)}。导入档案是数据库所有者的工作："
+                  "请把 DATABASE_URL 设为所有者的连接（即 DATABASE_OWNER_URL）后再运行 subsidy ledger import；"
+                  "未导入任何数据")
+
+
 def _reader(zf: zipfile.ZipFile, member: dict[str, Any], table: Table) -> Iterator[dict[str, Any]]:
     known = {c.name for c in table.columns}
     decode = _decoders(table)
@@ -332,6 +378,7 @@ def import_archive(factory: sessionmaker[Session], path: str | Path, *, progress
         with factory() as s, s.begin():
             conn = s.connection()
             _refuse_non_empty(conn)
+            _refuse_missing_privileges(conn)
             for table in reversed(order):
                 if table.name in REPLACEABLE:
                     conn.execute(delete(table))

@@ -99,6 +99,25 @@ def test_a_prefixed_reading_applies_to_its_rule_set_only() -> None:
     assert book.rule_sets["jiaxing-plan-2025"].param("payer_split.county", on, opts).value == "local-100"
 
 
+def test_an_unprefixed_split_what_if_leaves_a_prefixed_one_in_place() -> None:
+    """``payer_split.district: local-100`` fits both Jiaxing rule sets, not the province's (only province-100):
+    it moves onto the two, except where a what-if prefixed for that rule set already stands, which is kept."""
+    opts = build_options(_scenario(HAINING, what_if={"jiaxing-rules-2026:payer_split.district": "city-50-local-50",
+                                                     "payer_split.district": "local-100"}), rulebook())
+    assert opts.overrides == {"jiaxing-rules-2026:payer_split.district": "city-50-local-50",
+                              "jiaxing-plan-2025:payer_split.district": "local-100"}
+
+
+def test_an_unprefixed_what_if_on_a_reading_replaces_a_reading_chosen_for_one_rule_set() -> None:
+    """A what-if on ``payer_split.county`` (a reading in the Jiaxing rule sets only) moves onto the rule sets
+    where it is a reading and there replaces the reading chosen for one of them (as the engine stands; the
+    split's own what-ifs keep a prefixed value instead, the test above)."""
+    opts = build_options(_scenario(HAINING, readings={"jiaxing-rules-2026:payer_split.county": "city-50-local-50"},
+                                   what_if={"payer_split.county": "local-100"}), rulebook())
+    assert opts.overrides == {"jiaxing-rules-2026:payer_split.county": "local-100",
+                              "jiaxing-plan-2025:payer_split.county": "local-100"}
+
+
 def test_the_county_reading_moves_half_to_the_city() -> None:
     assert _payables(_scenario(HAINING)) == {"C1": "300000.00"}
     local = evaluate(_scenario(HAINING), rulebook()).results[0]

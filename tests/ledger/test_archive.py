@@ -1,6 +1,8 @@
 """The ledger archive (issue 9, part 7): a whole claim life exported, restored SQLite → PostgreSQL → SQLite
 with the same chain head, the same rows and the same projections; a tampered archive is refused; only an
-empty database is restored into."""
+empty database is restored into, and on PostgreSQL only by the schema owner (the service role lacks the
+privileges a restore needs and is told which; under ``TEST_SERVICE_ROLE=1`` the imports here connect as the
+owner, everything else as the service role)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app import actions as do
@@ -60,8 +63,9 @@ def claim_life(db: LedgerDB) -> None:
     do.confirm_payment(checker, prepared.payment, In.ConfirmationIn(on=date(2026, 4, 15)))  # 复核: now it counts
 
 
-def ledger_cli(db: LedgerDB, *args: str) -> tuple[int, str]:
-    out = CliRunner().invoke(cli, ["ledger", *args], env={"DATABASE_URL": db.url})
+def ledger_cli(db: LedgerDB, *args: str, as_owner: bool = False) -> tuple[int, str]:
+    """``subsidy ledger ARGS`` on ``db``: as the service (``db.url``), or ``as_owner`` (a restore)."""
+    out = CliRunner().invoke(cli, ["ledger", *args], env={"DATABASE_URL": db.owner_url if as_owner else db.url})
     return out.exit_code, out.output
 
 
@@ -83,7 +87,7 @@ def test_round_trip_sqlite_postgresql_sqlite(pg_db: LedgerDB, request: pytest.Fi
     assert a["postings"][0] > 20 and a["action_log"][0] >= 3 and a["users"][0] == 1
     assert "user_sessions" not in a
 
-    code, out = ledger_cli(pg_db, "import", str(tmp_path / "a.zip"))
+    code, out = ledger_cli(pg_db, "import", str(tmp_path / "a.zip"), as_owner=True)
     assert code == 0 and "与档案的链头一致" in out and "已并入本库检查点" in out, out
     with pg_db.sessions() as s:
         assert head(s) == chain
@@ -97,7 +101,7 @@ def test_round_trip_sqlite_postgresql_sqlite(pg_db: LedgerDB, request: pytest.Fi
     assert ledger_cli(pg_db, "export", str(tmp_path / "b.zip"))[0] == 0
 
     with sqlite_db(request, tmp_path / "c") as last:
-        assert ledger_cli(last, "import", str(tmp_path / "b.zip"))[0] == 0
+        assert ledger_cli(last, "import", str(tmp_path / "b.zip"), as_owner=True)[0] == 0
         assert ledger_cli(last, "export", str(tmp_path / "c.zip"))[0] == 0
         with last.sessions() as s:
             assert head(s) == chain
@@ -128,7 +132,7 @@ def test_tampered_archive_is_refused_and_nothing_is_written(db: LedgerDB, reques
     one_byte = body.replace(b'"amount_fen":29250000', b'"amount_fen":29250001', 1)
     assert one_byte != body and len(one_byte) == len(body)
     _rewrite(tmp_path / "a.zip", tmp_path / "byte.zip", {name: one_byte})
-    code, out = ledger_cli(db, "import", str(tmp_path / "byte.zip"))
+    code, out = ledger_cli(db, "import", str(tmp_path / "byte.zip"), as_owner=True)
     assert code == 2 and f"档案成员 {name} 的哈希与清单不符" in out
     # the member and its manifest line both rewritten: the recomputed chain refuses it
     swapped = one_byte.replace(b'"amount_fen":-29250000', b'"amount_fen":-29250001', 1)
@@ -137,12 +141,12 @@ def test_tampered_archive_is_refused_and_nothing_is_written(db: LedgerDB, reques
             m["digest"] = __import__("hashlib").new(manifest["hash"], swapped).hexdigest()
     _rewrite(tmp_path / "a.zip", tmp_path / "both.zip",
              {name: swapped, Z.MANIFEST: json.dumps(manifest).encode()})
-    code, out = ledger_cli(db, "import", str(tmp_path / "both.zip"))
+    code, out = ledger_cli(db, "import", str(tmp_path / "both.zip"), as_owner=True)
     assert code == 2 and "导入后的账链校验未通过" in out and "内容与其哈希不符" in out, out
     with db.sessions() as s:
         assert head(s) == (0, "0" * 64)
         assert s.execute(select(func.count()).select_from(Platform)).scalar_one() == 0
-    code, out = ledger_cli(db, "import", str(tmp_path / "a.zip"))  # the genuine one still restores
+    code, out = ledger_cli(db, "import", str(tmp_path / "a.zip"), as_owner=True)  # the genuine one still restores
     assert code == 0
 
 
@@ -157,3 +161,24 @@ def test_only_an_empty_database_is_restored_into(db: LedgerDB, tmp_path: Path) -
     code, out = ledger_cli(db, "import", str(tmp_path / "not.zip"))
     assert code == 2 and "不是账本档案" in out
     assert ledger_cli(db, "export", str(tmp_path / "a.zip"))[0] == 2  # never overwritten without --force
+
+
+def test_the_service_role_is_told_a_restore_is_the_owners(service_db: LedgerDB, request: pytest.FixtureRequest,
+                                                          tmp_path: Path) -> None:
+    """An empty PostgreSQL database as ``subsidy ledger upgrade`` leaves it, the archive imported as the
+    service role: refused before anything is written, naming the role and the privileges it lacks
+    (ledger/privileges.py grants it no DELETE, no INSERT on the reference data, no setval); the owner then
+    restores it."""
+    with sqlite_db(request, tmp_path / "src") as src:
+        setup_world(src)
+        Z.export_archive(src.sessions, tmp_path / "a.zip")
+    code, out = ledger_cli(service_db, "import", str(tmp_path / "a.zip"))
+    reference = "accounts、journal_head、payers、jurisdictions"
+    assert code == 2 and out.startswith(
+        f"拒绝：以角色 {make_url(service_db.url).username} 连接，缺少恢复档案所需的表 {reference} 的 DELETE 权限；"
+        f"表 {reference} 的 INSERT 权限；") and "个序列（public.action_log_id_seq、" in out and out.endswith(
+        "等）的 UPDATE 权限（把编号接续到恢复的行之后）。导入档案是数据库所有者的工作：请把 DATABASE_URL 设为所有者的连接"
+        "（即 DATABASE_OWNER_URL）后再运行 subsidy ledger import；未导入任何数据\n"), out
+    with service_db.sessions() as s:
+        assert head(s) == (0, "0" * 64)
+    assert ledger_cli(service_db, "import", str(tmp_path / "a.zip"), as_owner=True)[0] == 0

@@ -8,9 +8,6 @@ and this test, and dropped at the end (``DROP OWNED BY``, ``DROP ROLE``).
 from __future__ import annotations
 
 import logging
-import secrets
-import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,11 +17,12 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from ledger import services as S
-from ledger.db import SchemaNotCurrent, make_engine, session_factory
+from ledger.db import SchemaNotCurrent, make_engine
 from ledger.journal import verify
 from ledger.models import Base
-from ledger.privileges import APPEND, SERVICE_GRANTS, PrivilegeError, drop_service_role, upgrade
-from tests.conftest import RUN_ID, LedgerDB
+from ledger.privileges import APPEND, SERVICE_GRANTS, PrivilegeError, upgrade
+from tests.conftest import LedgerDB
+from tests.ledger.conftest import _owner, _service_url
 from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 585,000.00, half city, half 南湖区
@@ -59,43 +57,6 @@ def test_the_migrated_schema_matches_the_grant_table(pg_db: LedgerDB) -> None:
     assert tables == set(SERVICE_GRANTS)
     assert guarded >= {"journal_entries", "postings", "claim_events", "action_log"}
     assert {t: sorted(SERVICE_GRANTS[t]) for t in guarded if SERVICE_GRANTS[t] != APPEND} == {}
-
-
-# -- fixtures ---------------------------------------------------------------------------------------
-
-
-def _owner(db: LedgerDB) -> str:
-    return db.owner_url or db.url
-
-
-def _service_url(owner: str, role: str, password: str | None = None) -> str:
-    return make_url(owner).set(username=role, password=password).render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def role(pg_db: LedgerDB) -> Iterator[str]:
-    """A role name unique to this run and test; whatever it holds is dropped afterwards."""
-    name = f"subsidy_app_{RUN_ID}_{uuid.uuid4().hex[:6]}"
-    yield name
-    engine = make_engine(_owner(pg_db))
-    try:
-        with engine.begin() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).first():
-                drop_service_role(conn, name)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def service_db(pg_db: LedgerDB, role: str) -> Iterator[LedgerDB]:
-    """The test's database as ``subsidy ledger upgrade`` leaves it, opened as the restricted service role."""
-    url = _service_url(_owner(pg_db), role, secrets.token_urlsafe(12))
-    upgrade(_owner(pg_db), url)
-    engine = make_engine(url)
-    try:
-        yield LedgerDB(url, engine, session_factory(engine), "postgresql", _owner(pg_db))
-    finally:
-        engine.dispose()
 
 
 def _claim_life(db: LedgerDB) -> str:

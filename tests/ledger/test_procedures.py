@@ -88,11 +88,12 @@ def test_equipment_subsidy_walks_its_eight_steps(db: Any) -> None:
     _books_close(db)
 
 
-def _award_claim(db: Any) -> str:
+def _award_claim(db: Any, *, requested_fen: int | None = None) -> str:
+    """The municipal award (100万) filed and reviewed; requested as computed unless ``requested_fen``."""
     setup_world(db)  # P1: in the pool since 2025-03-01, recognised provincial 2026-02-10 → 自动认定
     with db.sessions.begin() as s:
         out = S.file_claim(s, platform_code="P1", program="municipal-award", application_date=date(2026, 3, 2),
-                           actor="clerk")
+                           requested_fen=requested_fen, actor="clerk")
         assert out.computed == 1_000_000_00
         _reviewed(s, out.claim, date(2026, 3, 4))
     return out.claim

@@ -14,7 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from calculators.formats import yuan
@@ -39,38 +50,65 @@ class Loaded:
     """Plain rows with the event columns as attributes (``kind``, ``date``, ``document_number`` …)."""
 
 
-# built once (a claim's filing, audit and approval each read the platform's scenario: building and keying these
-# statements cost more than running them), and run on the session's connection (Core: plain rows, none of the
-# ORM's loading; the session is flushed first, as an ORM select would autoflush it: see _rows)
+# The platform's history in one statement (a claim's filing, audit and approval each read it): ``UNION ALL`` of
+# four parts told apart by ``part`` — its claims, their unreleased invoices, its events, its investments — each
+# part's columns under their own names (a name two parts share is one column, of one type), NULL where a part has
+# none. Sorted once read (:func:`_read_history`: the orders the four statements it replaces gave, the same keys).
+# Built once (building and keying the statement cost more than running it), run with Core on the session's
+# connection (plain rows, none of the ORM's loading; the session flushed first, as an ORM select autoflushes).
+_CLAIMS_TABLE = cast(Table, Claim.__table__)
+_INVOICES_TABLE = cast(Table, Invoice.__table__)
+_C, _I = _CLAIMS_TABLE.c, _INVOICES_TABLE.c
 _E = cast(Table, PlatformEvent.__table__).c
-_EVENTS = (select(_E.id, _E.platform_id, _E.kind, _E.date, _E.level, _E.grade, _E.scheme, _E.year,
-                  _E.document_number, _E.amount_fen, _E.note, _E.change_date)
-           .where(_E.platform_id == bindparam("platform")).order_by(_E.date, _E.id))
-_C = cast(Table, Claim.__table__).c
-_INVOICES = cast(Table, Invoice.__table__)
-_I = _INVOICES.c
-# every claim with its unreleased invoices (one row per invoice, invoice columns NULL for a claim without);
-# ``state != 'rejected'`` rather than ``NOT IN ('rejected')``: the same rows (state is NOT NULL), no expanding
-# parameter to render on each run
-_CLAIMS = (select(_C.id, _C.number, _C.platform_id, _C.program, _C.rule_set, _C.application_date, _C.state,
-                  _C.years, _C.national_support_fen, _C.recorded_amount_fen, _C.evaluation_year, _C.approved_fen,
-                  _I.id.label("invoice_id"), _I.issuer_code, _I.number.label("invoice_number"),
-                  _I.date.label("invoice_date"), _I.net_fen, _I.vat_fen, _I.audited_fen)
-           .outerjoin(_INVOICES, (_I.claim_id == _C.id) & _I.released.is_(False))
-           .where(_C.platform_id == bindparam("platform"),
-                  (_C.state != "rejected") | (_C.id == bindparam("upto")))
-           .order_by(_C.application_date, _C.id, _I.id))
 _V = cast(Table, Investment.__table__).c
-_INVESTMENTS = (select(_V.year, _V.amount_fen, _V.vat_fen)
-                .where(_V.platform_id == bindparam("platform")).order_by(_V.year))
+CLAIM_PART, INVOICE_PART, EVENT_PART, INVESTMENT_PART = 0, 1, 2, 3
+_CLAIM_COLUMNS = {
+    "id": _C.id, "number": _C.number, "platform_id": _C.platform_id, "program": _C.program, "rule_set": _C.rule_set,
+    "application_date": _C.application_date, "state": _C.state, "years": _C.years,
+    "national_support_fen": _C.national_support_fen, "recorded_amount_fen": _C.recorded_amount_fen,
+    "evaluation_year": _C.evaluation_year, "approved_fen": _C.approved_fen}
+_INVOICE_COLUMNS = {
+    "id": _I.id, "claim_id": _I.claim_id, "issuer_code": _I.issuer_code, "number": _I.number, "date": _I.date,
+    "net_fen": _I.net_fen, "vat_fen": _I.vat_fen, "audited_fen": _I.audited_fen}
+_EVENT_COLUMNS = {
+    "id": _E.id, "platform_id": _E.platform_id, "kind": _E.kind, "date": _E.date, "level": _E.level,
+    "grade": _E.grade, "scheme": _E.scheme, "year": _E.year, "document_number": _E.document_number,
+    "amount_fen": _E.amount_fen, "note": _E.note, "change_date": _E.change_date}
+_INVESTMENT_COLUMNS = {"year": _V.year, "amount_fen": _V.amount_fen, "vat_fen": _V.vat_fen}
+_SLOTS: dict[str, Any] = {}  # name → type: every part's columns
+for _columns in (_CLAIM_COLUMNS, _INVOICE_COLUMNS, _EVENT_COLUMNS, _INVESTMENT_COLUMNS):
+    for _name, _column in _columns.items():
+        _SLOTS.setdefault(_name, _column.type)
 
 
-def _rows(session: Session, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+def _part(part: int, columns: dict[str, Any]) -> Select[Any]:
+    """One part of the history's statement: ``part``, then its ``columns`` in their slots, NULL in the others."""
+    return select(literal_column(str(part), Integer).label("part"),
+                  *(columns[name].label(name) if name in columns else sql_cast(null(), type_).label(name)
+                    for name, type_ in _SLOTS.items()))
+
+
+_HISTORY = union_all(
+    # every claim but the rejected ones, and the target whatever its state (``state != 'rejected'`` rather than
+    # ``NOT IN ('rejected')``: the same rows, state is NOT NULL, and no expanding parameter to render each time)
+    _part(CLAIM_PART, _CLAIM_COLUMNS)
+    .where(_C.platform_id == bindparam("platform"), (_C.state != "rejected") | (_C.id == bindparam("upto"))),
+    # the unreleased invoices of the platform's claims (those of a claim not read above are not used)
+    _part(INVOICE_PART, _INVOICE_COLUMNS).select_from(_INVOICES_TABLE.join(_CLAIMS_TABLE, _C.id == _I.claim_id))
+    .where(_C.platform_id == bindparam("platform"), _I.released.is_(False)),
+    _part(EVENT_PART, _EVENT_COLUMNS).where(_E.platform_id == bindparam("platform")),
+    _part(INVESTMENT_PART, _INVESTMENT_COLUMNS).where(_V.platform_id == bindparam("platform")),
+)
+_EVENTS = (select(*(column.label(name) for name, column in _EVENT_COLUMNS.items()))
+           .where(_E.platform_id == bindparam("platform")).order_by(_E.date, _E.id))
+
+
+def _rows(session: Session, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """``statement``'s rows, run with Core on the session's connection; the session flushed first, as an
     ORM select autoflushes it (unless autoflush is off), so the rows read include its pending changes."""
     if session.autoflush:
         session.flush()
-    return list(session.connection().execute(statement, params))
+    return list(session.connection().execute(statement, params).all())
 
 
 def _read_events(session: Session, platform: Platform) -> list[Any]:
@@ -163,20 +201,30 @@ def _claim_item(claim: Any, invoices: list[dict[str, Any]], *, as_pending: bool,
     return item
 
 
-def _read_claims(session: Session, platform: Platform, upto: Claim | None) -> tuple[list[Any], dict[int, list[Any]]]:
-    """The platform's claims in the scenario's query (one row each, the first of its invoice rows) and, by
-    claim id, the scenario invoices of each (amounts as :class:`~calculators.scenario.Fen`)."""
-    claims: list[Any] = []
-    by_claim: dict[int, list[Any]] = {}
-    for row in _rows(session, _CLAIMS, {"platform": platform.id, "upto": upto.id if upto is not None else -1}):
-        invoices = by_claim.get(row.id)
-        if invoices is None:
-            invoices = by_claim[row.id] = []
-            claims.append(row)
-        if row.invoice_id is not None:
-            invoices.append(_invoice_item(row.issuer_code, row.invoice_number, row.invoice_date, row.net_fen,
-                                          row.vat_fen, row.audited_fen, Fen))
-    return claims, by_claim
+@dataclass
+class _History:
+    """The platform's rows, read in one statement (``_HISTORY``), split by part and sorted."""
+
+    claims: list[Any]  # by application date and id
+    invoices: dict[int, list[dict[str, Any]]]  # the scenario invoices of each claim read, by claim id; by id
+    events: list[Any]  # by date and id
+    investments: list[Any]  # by year
+
+
+def _read_history(session: Session, platform: Platform, upto: Claim | None) -> _History:
+    parts: tuple[list[Any], ...] = ([], [], [], [])
+    for row in _rows(session, _HISTORY, {"platform": platform.id, "upto": upto.id if upto is not None else -1}):
+        parts[row.part].append(row)
+    claims, invoices, events, investments = parts
+    claims.sort(key=lambda c: (c.application_date, c.id))  # each key unique, never NULL: as ORDER BY sorts
+    by_claim: dict[int, list[dict[str, Any]]] = {c.id: [] for c in claims}
+    for i in sorted(invoices, key=lambda i: i.id):
+        if i.claim_id in by_claim:
+            by_claim[i.claim_id].append(_invoice_item(i.issuer_code, i.number, i.date, i.net_fen, i.vat_fen,
+                                                      i.audited_fen, Fen))
+    events.sort(key=lambda e: (e.date, e.id))
+    investments.sort(key=lambda v: v.year)
+    return _History(claims, by_claim, events, investments)
 
 
 def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = None,
@@ -185,25 +233,25 @@ def scenario_for(session: Session, platform: Platform, *, upto: Claim | None = N
     are kept in ``loaded`` when given. The ledger's own amounts go in as :class:`~calculators.scenario.Fen`
     (typed rows, no yuan strings to write and parse back); the scenario is still validated as a whole, so a
     history that is not a valid scenario is refused as before (``add_platform_event`` relies on it)."""
-    claims, by_claim = _read_claims(session, platform, upto)
-    events = _read_events(session, platform)
+    history = _read_history(session, platform, upto)
     if loaded is not None:
-        loaded.claims, loaded.events = claims, events
+        loaded.claims, loaded.events = history.claims, history.events
     chosen: list[dict[str, Any]] = []
-    for c in claims:
+    by_claim = history.invoices
+    for c in history.claims:
         if upto is not None and c.id == upto.id:
             chosen.append(_claim_item(c, by_claim[c.id], as_pending=False, money=Fen))
             continue
         if upto is not None and (c.application_date, c.id) > (upto.application_date, upto.id):
             continue  # later claims cannot change the target's result; the ledger's cap guard covers them
         chosen.append(_claim_item(c, by_claim[c.id], as_pending=c.state in PENDING, money=Fen))
-    investments = _rows(session, _INVESTMENTS, {"platform": platform.id})
     data: dict[str, Any] = {
         "name": platform.name,
         "platform": {"id": platform.code, "name": platform.name, "operator": platform.operator,
                      "jurisdiction": platform.jurisdiction_code, "leader_type": platform.leader_type},
-        **_event_inputs(events, Fen),
-        "investments": [{"year": i.year, "amount": Fen(i.amount_fen), "vat": Fen(i.vat_fen)} for i in investments],
+        **_event_inputs(history.events, Fen),
+        "investments": [{"year": i.year, "amount": Fen(i.amount_fen), "vat": Fen(i.vat_fen)}
+                        for i in history.investments],
         "claims": chosen + list(extra_claims or []),
     }
     return from_data(data)

@@ -10,6 +10,7 @@ Which claims are in the history of the claim being computed (the *target*):
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -99,6 +100,8 @@ _HISTORY = union_all(
     _part(EVENT_PART, _EVENT_COLUMNS).where(_E.platform_id == bindparam("platform")),
     _part(INVESTMENT_PART, _INVESTMENT_COLUMNS).where(_V.platform_id == bindparam("platform")),
 )
+_HistoryRow = namedtuple("_HistoryRow", ["part", *_SLOTS])  # type: ignore[misc]
+"""A row of ``_HISTORY`` as a named tuple: its columns read by name in a tenth of the time a ``Row`` takes."""
 _EVENTS = (select(*(column.label(name) for name, column in _EVENT_COLUMNS.items()))
            .where(_E.platform_id == bindparam("platform")).order_by(_E.date, _E.id))
 
@@ -214,7 +217,7 @@ class _History:
 def _read_history(session: Session, platform: Platform, upto: Claim | None) -> _History:
     parts: tuple[list[Any], ...] = ([], [], [], [])
     for row in _rows(session, _HISTORY, {"platform": platform.id, "upto": upto.id if upto is not None else -1}):
-        parts[row.part].append(row)
+        parts[row[0]].append(_HistoryRow._make(row))
     claims, invoices, events, investments = parts
     claims.sort(key=lambda c: (c.application_date, c.id))  # each key unique, never NULL: as ORDER BY sorts
     by_claim: dict[int, list[dict[str, Any]]] = {c.id: [] for c in claims}

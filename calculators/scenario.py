@@ -21,7 +21,21 @@ from calculators.money import AMOUNT_RULE, fen_to_yuan, parse_yuan
 FORMAT_RULE = "试算情形文件格式（docs/scenarios.md）"
 
 
+class Fen(int):
+    """An amount already in integer fen (分), for a scenario built from trusted typed rows (the ledger's):
+    where an amount (:data:`Yuan`) is given as ``Fen(n)`` it is taken as ``n`` fen as it is, instead of being
+    written as a yuan string only to be parsed back. The model holds a plain ``int``, the same scenario as
+    the yuan string ``fen_to_yuan(n)`` gives; a negative one is refused as that string is, with its message.
+    A plain ``int`` is still read as yuan (``1000`` = 1000 元), as the scenario format says."""
+
+    __slots__ = ()
+
+
 def _yuan(v: Any) -> int:
+    if type(v) is Fen:
+        if v >= 0:
+            return int(v)
+        v = fen_to_yuan(v)  # refused below exactly as its yuan string is
     try:
         return parse_yuan(v, field="amount")
     except InputErrors as exc:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from calculators import notice as N
 from calculators.rulesets.model import RuleSet
+from ledger.db import read_columns
 from ledger.models import HolidayNotice
 
 if TYPE_CHECKING:
@@ -24,8 +25,7 @@ _LOADED = select(HolidayNotice.text, HolidayNotice.source).order_by(HolidayNotic
 def calendar_for(session: Session) -> N.WorkingCalendar:
     """The bundled notices, each replaced as a whole by a loaded notice for its year (even one published
     the same day, e.g. the bundled file loaded again under another name)."""
-    session.flush()  # what the ORM's autoflush would do; the rows are read on the connection (plain columns)
-    loaded = [N.parse_holiday_notice(row.text, row.source) for row in session.connection().execute(_LOADED)]
+    loaded = [N.parse_holiday_notice(row.text, row.source) for row in read_columns(session, _LOADED)]
     if not loaded:
         return N.default_calendar()
     years = {n.year for n in loaded}

@@ -130,6 +130,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_columns(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a select of columns (no ORM entities) with Core on the session's connection, the session flushed
+    first as an ORM select autoflushes it (unless autoflush is off), so the rows include its pending
+    changes: the same rows, without the ORM's per-statement compile and result machinery, which costs more
+    than the statement itself on SQLite (issue 12, part 4)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params or {})
+
+
 class ReadOnlySession(RuntimeError):
     """A statement that would change data, sent in a session opened for reading."""
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from calculators.formats import yuan
 from calculators.rulesets.model import DECIDED_STATES, PENDING_STATES
 from calculators.scenario import Fen, Scenario, from_data
+from ledger.db import read_columns
 from ledger.models import Claim, Investment, Invoice, Platform, PlatformEvent
 
 DECIDED = DECIDED_STATES  # the amount decided (党组会审定 or 省级下达), calculators/rulesets/model.py
@@ -107,11 +108,7 @@ _EVENTS = (select(*(column.label(name) for name, column in _EVENT_COLUMNS.items(
 
 
 def _rows(session: Session, statement: Executable, params: dict[str, Any]) -> list[Any]:
-    """``statement``'s rows, run with Core on the session's connection; the session flushed first, as an
-    ORM select autoflushes it (unless autoflush is off), so the rows read include its pending changes."""
-    if session.autoflush:
-        session.flush()
-    return list(session.connection().execute(statement, params).all())
+    return list(read_columns(session, statement, params).all())
 
 
 def _read_events(session: Session, platform: Platform) -> list[Any]:

@@ -58,6 +58,7 @@ from calculators.rulesets.model import STATE_TITLES, Options, Procedure, RuleBoo
 from calculators.split import payer_shares
 from ledger import accounts as A
 from ledger.calendar import calendar_for
+from ledger.db import read_columns
 from ledger.errors import (
     AlreadyClaimed,
     BudgetExceeded,
@@ -192,7 +193,7 @@ def _payer_floor(session: Session, claim: Claim, payer: str) -> tuple[str, date]
     """The step a payer's new payment step follows: the claim's latest step that is no payer's payment step
     (fund issue, 转拨, …) or this payer's own latest 制单/复核/作废制单/冲销, whichever is later. Other payers'
     payment steps do not constrain it (each finance dates its own vouchers)."""
-    latest = _read(session, _PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
+    latest = read_columns(session, _PAYER_FLOOR, {"claim": claim.id, "payer": payer}).first()
     return (latest[0], latest[1]) if latest is not None else None
 
 
@@ -364,14 +365,6 @@ def _posting() -> Any:
     return Posting.__table__
 
 
-def _read(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    """Run a select of columns (no ORM entities) on the session's connection, after the flush the ORM's
-    autoflush would do: the rows are the same, without the ORM's per-statement compile and result
-    machinery, which costs more than the statement itself on SQLite (issue 12, part 4)."""
-    session.flush()
-    return session.connection().execute(statement, params)
-
-
 # ---------------------------------------------------------------- claims
 
 @dataclass(frozen=True)
@@ -467,7 +460,7 @@ def _latest_step(session: Session, claim: Claim) -> tuple[str, date] | None:
     known = session.info.get(_LATEST_STEP)
     if known is not None and known[0] is session.get_transaction() and known[1] == claim.id:
         return known[2]  # type: ignore[no-any-return]
-    row = _read(session, _LATEST, {"claim": claim.id}).first()
+    row = read_columns(session, _LATEST, {"claim": claim.id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -607,14 +600,14 @@ def file_claim(session: Session, *, platform_code: str, program: str, applicatio
     """File a claim (申报) with its invoices: computed on the filed figures; posts the memorandum entry."""
     _check_date(session, None, "file", application_date, "application_date")
     platform = platform_by_code(session, platform_code, lock=True)
-    later = _read(session, _LATER_CLAIM, {"platform": platform.id, "program": program,
+    later = read_columns(session, _LATER_CLAIM, {"platform": platform.id, "program": program,
                                          "date": application_date}).first()
     if later is not None:
         raise Invalid(PROCEDURE, f"申报日期 {day(application_date)} 早于同一项目已申报的申请 {later.number}"
                       f"（{day(later.application_date)}）；申请按申报先后办理，申报日期不得早于 "
                       f"{day(later.application_date)}",
                       field="application_date")
-    filed_before = {(r.issuer_code, r.number): r.claim_id for r in _read(
+    filed_before = {(r.issuer_code, r.number): r.claim_id for r in read_columns(
         session, _FILED_BEFORE, {"keys": [(i.issuer_code, i.number) for i in invoices]})} if invoices else {}
     for k, inv in enumerate(invoices):
         clash = filed_before.get((inv.issuer_code, inv.number))
@@ -732,7 +725,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
     audit_id = conn.execute(_INSERT_AUDIT, {"claim_id": claim.id, "firm": firm, "report_number": report_number,
                                             "date": on, "audited_fen": 0, "computed_fen": 0}).scalar_one()
     total = 0
-    taken = set(_read(session, _AUDITED_YEARS, {"platform": claim.platform_id, "years": list(years)}).scalars()
+    taken = set(read_columns(session, _AUDITED_YEARS, {"platform": claim.platform_id, "years": list(years)}).scalars()
                 ) if years else set()
     rows: list[dict[str, Any]] = []
     for year, amount in sorted((years or {}).items()):
@@ -778,7 +771,7 @@ def record_audit(session: Session, *, claim_number: str, firm: str, report_numbe
 
 def committed(session: Session, platform_id: int, program: str) -> int:
     """Cumulative committed amount (approved, issued or paid) of a platform under a program."""
-    total = _read(session, _COMMITTED, {"platform": platform_id, "program": program}).scalar_one()
+    total = read_columns(session, _COMMITTED, {"platform": platform_id, "program": program}).scalar_one()
     return -int(total)
 
 
@@ -874,11 +867,11 @@ def approve(session: Session, *, claim_number: str, meeting_date: date, minutes_
 def _lock_budgets(session: Session, payers: Sequence[str], fiscal_year: int, program: str) -> dict[str, int]:
     """Lock the payers' budget rows for the year and program (one ``SELECT … FOR UPDATE``, in payer-code
     order), then read what each has available (one statement); a payer without a budget row is absent."""
-    held = _read(session, _LOCK_BUDGETS, {"payers": list(payers), "year": fiscal_year, "program": program}
+    held = read_columns(session, _LOCK_BUDGETS, {"payers": list(payers), "year": fiscal_year, "program": program}
                  ).scalars().all()
     if not held:
         return {}
-    rows = _read(session, _AVAILABLE, {"payers": list(held), "year": fiscal_year, "program": program}).all()
+    rows = read_columns(session, _AVAILABLE, {"payers": list(held), "year": fiscal_year, "program": program}).all()
     sums = {payer: -int(total) for payer, total in rows}
     return {payer: sums.get(payer, 0) for payer in held}
 
@@ -1251,7 +1244,7 @@ _POSITION = _position_query()
 
 
 def _position(session: Session, claim: Claim, payer: str) -> _Position:
-    row = _read(session, _POSITION, {"claim": claim.id, "payer": payer}).one()
+    row = read_columns(session, _POSITION, {"claim": claim.id, "payer": payer}).one()
     return _Position(-int(row[0]), int(row[1]), -int(row[2]), None if row[3] is None else int(row[3]))
 
 

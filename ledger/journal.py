@@ -185,6 +185,17 @@ def lock_head(session: Session) -> tuple[int, str]:
     return last_id, last_hash
 
 
+_LOCK_HEAD_WITH: dict[Any, Any] = {}
+"""The head's lock with a caller's scalar read in the same statement (SQLite), built once per scalar."""
+
+
+def _lock_head_with(scalar: Any) -> Any:
+    built = _LOCK_HEAD_WITH.get(scalar)
+    if built is None:
+        built = _LOCK_HEAD_WITH[scalar] = _LOCK_HEAD.add_columns(scalar)
+    return built
+
+
 def lock_head_and_read(session: Session, scalar: Any) -> tuple[int, str, Any]:
     """:func:`lock_head`, then the value of ``scalar`` (a scalar subquery, or None) as seen under the lock:
     on SQLite, whose writers hold the database lock from ``BEGIN IMMEDIATE``, in the same statement; on
@@ -192,7 +203,7 @@ def lock_head_and_read(session: Session, scalar: Any) -> tuple[int, str, Any]:
     it began)."""
     conn = session.connection()
     together = scalar is not None and conn.dialect.name == "sqlite"
-    head = conn.execute(_LOCK_HEAD.add_columns(scalar) if together else _LOCK_HEAD).one()
+    head = conn.execute(_lock_head_with(scalar) if together else _LOCK_HEAD).one()
     _watch(conn.engine)
     _known_heads[conn.engine] = (head[0], head[1])
     if scalar is None:

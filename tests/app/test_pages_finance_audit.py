@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from ledger import services as S
 from ledger.models import Claim, PaymentConfirmation
 from tests.app.conftest import LiveServer, Service, screenshot
+from tests.ledger.owner import alter_posting
 from tests.ledger.world import pay_confirmed, run_to_audited
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "service-auditor.png"
@@ -237,15 +238,7 @@ def test_auditor_pages_list_caps_and_refuse_every_post(service: Service) -> None
     assert "forbidden" in page(auditor, "/audit/actions")
 
     # a budget posting altered behind the application's back: the chain and the exceptions show it
-    with service.db.engine.begin() as conn:
-        if service.db.dialect == "postgresql":
-            conn.execute(text("ALTER TABLE postings DISABLE TRIGGER postings_append_only"))
-        else:
-            conn.execute(text("DROP TRIGGER postings_no_update"))
-        conn.execute(text("UPDATE postings SET amount_fen = 999 WHERE entry_id = 3 AND amount_fen > 0"))
-        conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
-        if service.db.dialect == "postgresql":
-            conn.execute(text("ALTER TABLE postings ENABLE TRIGGER postings_append_only"))
+    alter_posting(service.db, 3, 999)
     html = page(auditor, "/audit/verify")
     assert "账链校验未通过" in html and text_of(html, "first-bad") == "凭证 3"
     html = page(auditor, "/audit/exceptions")

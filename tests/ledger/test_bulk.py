@@ -10,11 +10,11 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger import accounts as A
 from ledger.bulk import DATABASE_RULE, BulkImportError, EntrySpec, import_entries, import_in_batches
-from ledger.db import make_engine
 from ledger.errors import JournalIntegrityError
 from ledger.journal import Leg, debit_credit, post, verify
 from ledger.models import JournalEntry, JournalHead, Posting
 from ledger.queries import trial_balance
+from tests.ledger.owner import owner_engine
 
 
 def _appropriation(k: int, *, payer: str = "330400", year: int = 2026) -> EntrySpec:
@@ -91,13 +91,8 @@ def test_the_database_triggers_still_fire_on_a_bulk_batch(db) -> None:  # type: 
     # an entry posted by the bulk path is append-only like any other: even the schema owner, whose role may
     # update the table (the service role of TEST_SERVICE_ROLE=1 is refused by its privileges first), meets
     # the trigger
-    owner = db.engine if (db.owner_url or db.url) == db.url else make_engine(db.owner_url)
-    try:
-        with pytest.raises(DBAPIError, match="append-only"), owner.begin() as conn:
-            conn.execute(text("UPDATE postings SET amount_fen = amount_fen + 1 WHERE entry_id = 1"))
-    finally:
-        if owner is not db.engine:
-            owner.dispose()
+    with owner_engine(db) as owner, pytest.raises(DBAPIError, match="append-only"), owner.begin() as conn:
+        conn.execute(text("UPDATE postings SET amount_fen = amount_fen + 1 WHERE entry_id = 1"))
     # a row the database refuses (unknown payer: foreign key) aborts the whole batch
     bad = EntrySpec(date(2026, 1, 5), "appropriation", "未知财政",
                     debit_credit(A.BUDGET_AUTHORITY, A.APPROPRIATION_AVAILABLE, 1_00, payer="NOPE"))

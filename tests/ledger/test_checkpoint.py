@@ -1,7 +1,8 @@
 """Checkpoints (issue 9, part 2): truncation and rewriting are caught against a signed head kept outside the
 database, or a head typed from a printed document; forged checkpoints are refused. The attacks are made
-as the database user would make them: the append-only triggers switched off, rows changed, every later
-hash recomputed with the project's own ``entry_hash`` and ``journal_head`` set to match."""
+as the schema owner would make them (tests/ledger/owner.py): the append-only triggers switched off, rows
+changed, every later hash recomputed with the project's own ``entry_hash`` and ``journal_head`` set to
+match."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from app import actions as do
@@ -23,6 +25,7 @@ from ledger import settings
 from ledger.journal import entry_hash, legs_of, verify
 from ledger.models import JournalEntry
 from tests.conftest import LedgerDB
+from tests.ledger.owner import owner_engine, unguard
 from tests.ledger.world import run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}
@@ -49,21 +52,10 @@ def _checkpoint(db: LedgerDB) -> C.Checkpoint:
         return C.write_checkpoint(s)[0]
 
 
-def _unguard(db: LedgerDB) -> None:
-    """What an owner of the schema can do: switch the journal's triggers off."""
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":
-            for table in ("journal_entries", "postings"):
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        else:
-            for name in ("journal_entries_no_update", "journal_entries_no_delete", "postings_no_update",
-                         "postings_no_delete", "journal_entries_balanced", "postings_entry_open"):
-                conn.execute(text(f"DROP TRIGGER {name}"))
-
-
 def _truncate(db: LedgerDB, keep: int) -> None:
-    _unguard(db)
-    with db.engine.begin() as conn:
+    """What an owner of the schema can do: switch the journal's triggers off and cut its tail."""
+    with owner_engine(db) as owner, owner.begin() as conn:
+        unguard(conn, db.dialect)
         conn.execute(text("DELETE FROM postings WHERE entry_id > :k"), {"k": keep})
         conn.execute(text("DELETE FROM journal_entries WHERE id > :k"), {"k": keep})
         conn.execute(text("UPDATE journal_head SET last_id = :k, last_hash = (SELECT hash FROM journal_entries "
@@ -72,8 +64,8 @@ def _truncate(db: LedgerDB, keep: int) -> None:
 
 def _rewrite(db: LedgerDB, entry_id: int, new_amount: int) -> None:
     """Change the amount of an entry's legs and recompute every later hash with ``entry_hash``."""
-    _unguard(db)
-    with db.sessions.begin() as s:
+    with owner_engine(db) as owner, Session(owner) as s, s.begin():
+        unguard(s.connection(), db.dialect)
         s.execute(text("UPDATE postings SET amount_fen = :a WHERE entry_id = :e AND amount_fen > 0"),
                   {"a": new_amount, "e": entry_id})
         s.execute(text("UPDATE postings SET amount_fen = :a WHERE entry_id = :e AND amount_fen < 0"),

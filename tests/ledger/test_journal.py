@@ -15,6 +15,7 @@ from ledger import accounts as A
 from ledger.errors import JournalIntegrityError
 from ledger.journal import Leg, debit_credit, post, reverse, verify
 from ledger.models import JournalEntry
+from tests.ledger.owner import alter_posting, as_service_role, owner_engine
 
 
 def _post_some(db, n: int = 3) -> list[int]:  # type: ignore[no-untyped-def]
@@ -89,8 +90,12 @@ def test_database_refuses_unbalanced_entry_behind_the_application(db) -> None:  
 ])
 def test_database_refuses_update_and_delete(db, statement: str) -> None:  # type: ignore[no-untyped-def]
     _post_some(db, 1)
-    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+    # the triggers refuse even the schema owner, whose privileges would allow the statement
+    with owner_engine(db) as owner, pytest.raises(DBAPIError, match="append-only"), owner.begin() as conn:
         conn.execute(text(statement))
+    if as_service_role(db):  # the service role (TEST_SERVICE_ROLE=1) is refused by its privileges before that
+        with pytest.raises(DBAPIError, match="permission denied"), db.engine.begin() as conn:
+            conn.execute(text(statement))
     with db.sessions() as s:
         assert verify(s).ok
 
@@ -116,17 +121,7 @@ def test_reversal_names_the_entry_and_nets_to_zero(db) -> None:  # type: ignore[
 
 def test_verify_catches_a_row_altered_behind_the_applications_back(db) -> None:  # type: ignore[no-untyped-def]
     _post_some(db, 5)
-    # Disable the guard the way an intruder with DBA rights would, alter one posting, restore the guard.
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":
-            conn.execute(text("ALTER TABLE postings DISABLE TRIGGER postings_append_only"))
-            conn.execute(text("UPDATE postings SET amount_fen = 999 WHERE entry_id = 3 AND amount_fen > 0"))
-            conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
-            conn.execute(text("ALTER TABLE postings ENABLE TRIGGER postings_append_only"))
-        else:
-            conn.execute(text("DROP TRIGGER postings_no_update"))
-            conn.execute(text("UPDATE postings SET amount_fen = 999 WHERE entry_id = 3 AND amount_fen > 0"))
-            conn.execute(text("UPDATE postings SET amount_fen = -999 WHERE entry_id = 3 AND amount_fen < 0"))
+    alter_posting(db, 3, 999)  # the guard off the way an intruder with the owner's rights would, then back on
     with db.sessions() as s:
         report = verify(s)
     assert not report.ok and report.first_bad == 3 and report.problem == "第 3 号凭证：内容与其哈希不符"

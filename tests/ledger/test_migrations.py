@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from ledger.db import ROOT
 from ledger.models import Base
+from tests.ledger.owner import owner_engine
 
 
 def _config(conn: Any) -> Config:
@@ -28,11 +29,12 @@ def test_models_and_migrations_agree(db: Any) -> None:
 
 
 def test_downgrade_to_base_and_up_again(db: Any) -> None:
-    with db.engine.begin() as conn:
-        command.downgrade(_config(conn), "base")
-    with db.engine.connect() as conn:
-        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
-    with db.engine.begin() as conn:
-        command.upgrade(_config(conn), "head")
-    with db.engine.connect() as conn:
-        assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+    with owner_engine(db) as owner:  # migrations are the schema owner's to run (ledger/privileges.py)
+        with owner.begin() as conn:
+            command.downgrade(_config(conn), "base")
+        with owner.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        with owner.begin() as conn:
+            command.upgrade(_config(conn), "head")
+        with owner.connect() as conn:
+            assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())

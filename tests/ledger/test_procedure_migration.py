@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from ledger import services as S
 from ledger.journal import verify
+from tests.ledger.owner import owner_engine, regrant
 from tests.ledger.test_migrations import _config
 from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
@@ -48,12 +49,14 @@ def _populate(db: Any) -> tuple[str, str]:
 
 def test_migration_0008_changes_no_journal_entry(db: Any) -> None:
     _paid, waiting = _populate(db)
-    with db.engine.begin() as conn:
-        command.downgrade(_config(conn), "0007")  # the schema this revision meets in the field
-    before = _snapshot(db)
-    assert before["journal_entries"] and before["postings"] and before["claim_events"]
-    with db.engine.begin() as conn:
-        command.upgrade(_config(conn), "head")
+    with owner_engine(db) as owner:  # migrations are the schema owner's to run (ledger/privileges.py)
+        with owner.begin() as conn:
+            command.downgrade(_config(conn), "0007")  # the schema this revision meets in the field
+        before = _snapshot(db)
+        assert before["journal_entries"] and before["postings"] and before["claim_events"]
+        with owner.begin() as conn:
+            command.upgrade(_config(conn), "head")
+    regrant(db)
     assert _snapshot(db) == before
     with db.engine.connect() as conn:
         assert {r[0] for r in conn.execute(text("SELECT procedure FROM claims"))} == {"equipment"}

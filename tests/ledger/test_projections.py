@@ -18,6 +18,7 @@ from ledger.journal import verify
 from ledger.models import Approval, Audit, Budget, Claim, Payment, PaymentConfirmation, Recovery
 from ledger.projections import ProjectionMismatch, check
 from tests.conftest import LedgerDB
+from tests.ledger.owner import owner_engine
 from tests.ledger.world import pay_confirmed, run_to_audited, setup_world
 
 AUDITED = {2023: 1_000_000_00, 2024: 700_000_00, 2025: 250_000_00}  # 585,000.00, shared 50/50
@@ -132,7 +133,9 @@ CASES: list[tuple[str, Tamper, tuple[str, int | None, str, str, int | None, int 
 def test_each_tampered_projection_is_named(life: tuple[LedgerDB, dict[str, Any]]) -> None:
     db, n = life
     for what, tamper, (table, row_id, key, field, journal, table_value) in CASES:
-        with db.sessions() as s:
+        # as the owner (the service role may not update or delete these rows), checked in the same
+        # transaction and rolled back
+        with owner_engine(db) as owner, Session(owner) as s:
             tamper(s, n)
             found = check(s)
             s.rollback()
@@ -157,7 +160,7 @@ def test_verify_command_fails_on_a_projection_mismatch(life: tuple[LedgerDB, dic
     ok = runner.invoke(cli, ["ledger", "verify", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True, ok.stdout
     assert runner.invoke(cli, ["ledger", "verify", "--chain-only"]).exit_code == 0
-    with db.sessions.begin() as s:
+    with owner_engine(db) as owner, Session(owner) as s, s.begin():  # behind the service's back
         s.execute(update(Payment).where(Payment.id == 1).values(amount_fen=1_500_000_01))
     bad = runner.invoke(cli, ["ledger", "verify", "--json"])
     out = json.loads(bad.stdout)

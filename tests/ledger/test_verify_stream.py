@@ -29,14 +29,12 @@ from sqlalchemy.orm import Session
 from ledger import accounts as A
 from ledger.accounts import GENESIS_HASH
 from ledger.bulk import EntrySpec, import_in_batches
-from ledger.db import make_engine
 from ledger.journal import Anchor, Leg, debit_credit, entry_hash, post, reverse, verify
 from tests.conftest import LedgerDB
+from tests.ledger.owner import owner_engine, unguard
 from tests.ledger.verify_oracle import old_verify
 
 N_ENTRIES = 14
-SQLITE_GUARDS = ("journal_entries_no_update", "journal_entries_no_delete", "postings_no_update", "postings_no_delete",
-                 "journal_entries_balanced", "postings_entry_open")
 
 
 def _legs(i: int) -> list[Leg]:
@@ -62,23 +60,13 @@ def _journal(db: LedgerDB) -> list[tuple[int, str]]:
 @contextmanager
 def _tampering(db: LedgerDB) -> Iterator[Connection]:
     """A connection as the schema owner with the journal's guards off, in a transaction rolled back after."""
-    engine = db.engine if db.owner_url == db.url else make_engine(db.owner_url)
-    try:
-        with engine.connect() as conn:
-            trans = conn.begin()
-            try:
-                if db.dialect == "postgresql":
-                    for table in ("journal_entries", "postings"):
-                        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-                else:
-                    for name in SQLITE_GUARDS:
-                        conn.execute(text(f"DROP TRIGGER {name}"))
-                yield conn
-            finally:
-                trans.rollback()
-    finally:
-        if engine is not db.engine:
-            engine.dispose()
+    with owner_engine(db) as engine, engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            unguard(conn, db.dialect)
+            yield conn
+        finally:
+            trans.rollback()
 
 
 def _ids(conn: Connection, sql: str, **params: Any) -> list[int]:

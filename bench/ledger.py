@@ -208,15 +208,21 @@ def counting(engine: Engine) -> Iterator[Statements]:
     def on_commit(conn: Any) -> None:
         seen.transactions += 1
 
-    event.listen(engine, "before_cursor_execute", on_statement)
-    event.listen(engine, "after_cursor_execute", on_executed)
-    event.listen(engine, "commit", on_commit)
-    try:
+    with _listening(engine, {"before_cursor_execute": on_statement, "after_cursor_execute": on_executed,
+                             "commit": on_commit}):
         yield seen
+
+
+@contextmanager
+def _listening(engine: Engine, listeners: dict[str, Callable[..., None]]) -> Iterator[None]:
+    """``engine``'s events (name → listener) listened to inside the block, and no longer after it."""
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        yield
     finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
-        event.remove(engine, "after_cursor_execute", on_executed)
-        event.remove(engine, "commit", on_commit)
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
 
 
 def session_statements_per_s(factory: sessionmaker[Session], n: int = 2000) -> float:
@@ -368,13 +374,10 @@ def recording(engine: Engine) -> Iterator[Sent]:
     def on_commit(conn: Any) -> None:
         sent.append([])
 
-    event.listen(engine, "before_cursor_execute", on_statement)
-    event.listen(engine, "commit", on_commit)
     try:
-        yield sent
+        with _listening(engine, {"before_cursor_execute": on_statement, "commit": on_commit}):
+            yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
-        event.remove(engine, "commit", on_commit)
         if not sent[-1]:
             sent.pop()
 
